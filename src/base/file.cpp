@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "base/file.hpp"
+
+#include "base/uuid.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lumos {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept
+{
+    if (this != &other) {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+        m_fd = other.release();
+    }
+    return *this;
+}
+
+UniqueFd::~UniqueFd()
+{
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+int UniqueFd::release()
+{
+    int const fd = m_fd;
+    m_fd = -1;
+    return fd;
+}
+
+Result<std::string> read_file(std::string const& path)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        return tl::unexpected(Error::from_errno("open " + path, errno));
+    }
+    std::string content;
+    struct stat st { };
+    if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {
+        content.reserve(static_cast<size_t>(st.st_size));
+    }
+    char buffer[65536];
+    while (true) {
+        ssize_t const n = ::read(fd.get(), buffer, sizeof(buffer));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return tl::unexpected(Error::from_errno("read " + path, errno));
+        }
+        if (n == 0) {
+            break;
+        }
+        content.append(buffer, static_cast<size_t>(n));
+    }
+    return content;
+}
+
+static Result<void> write_all(int fd, std::string const& content, std::string const& path)
+{
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t const n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return tl::unexpected(Error::from_errno("write " + path, errno));
+        }
+        done += static_cast<size_t>(n);
+    }
+    return {};
+}
+
+static std::string dirname_of(std::string const& path)
+{
+    size_t const slash = path.rfind('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    if (slash == 0) {
+        return "/";
+    }
+    return path.substr(0, slash);
+}
+
+Result<void> write_file_atomic(std::string const& path, std::string const& content, int mode)
+{
+    std::string const temp = path + ".tmp." + generate_uuid().substr(0, 8);
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+        static_cast<mode_t>(mode)));
+    if (!fd.valid()) {
+        return tl::unexpected(Error::from_errno("create " + temp, errno));
+    }
+    auto fail = [&](Error error) -> Result<void> {
+        ::unlink(temp.c_str());
+        return tl::unexpected(std::move(error));
+    };
+    if (auto written = write_all(fd.get(), content, temp); !written) {
+        return fail(written.error());
+    }
+    if (::fsync(fd.get()) != 0) {
+        return fail(Error::from_errno("fsync " + temp, errno));
+    }
+    fd = UniqueFd();
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+        return fail(Error::from_errno("rename " + temp, errno));
+    }
+    std::string const dir = dirname_of(path);
+    UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir_fd.valid()) {
+        ::fsync(dir_fd.get());
+    }
+    return {};
+}
+
+Result<void> make_directories(std::string const& path, int mode)
+{
+    if (path.empty()) {
+        return {};
+    }
+    std::string current;
+    size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = path.find('/', pos + 1);
+        current = path.substr(0, pos);
+        if (current.empty()) {
+            continue;
+        }
+        if (::mkdir(current.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
+            return tl::unexpected(Error::from_errno("mkdir " + current, errno));
+        }
+    }
+    return {};
+}
+
+Result<void> remove_file(std::string const& path)
+{
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        return tl::unexpected(Error::from_errno("unlink " + path, errno));
+    }
+    return {};
+}
+
+static Result<FileLock> acquire_lock(std::string const& path, int operation);
+
+Result<FileLock> FileLock::acquire(std::string const& path)
+{
+    return acquire_lock(path, LOCK_EX);
+}
+
+Result<FileLock> FileLock::acquire_shared(std::string const& path)
+{
+    return acquire_lock(path, LOCK_SH);
+}
+
+static Result<FileLock> acquire_lock(std::string const& path, int operation)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) {
+        return tl::unexpected(Error::from_errno("open lock " + path, errno));
+    }
+    while (::flock(fd.get(), operation) != 0) {
+        if (errno != EINTR) {
+            return tl::unexpected(Error::from_errno("flock " + path, errno));
+        }
+    }
+    return FileLock::adopt(std::move(fd));
+}
+
+} // namespace lumos

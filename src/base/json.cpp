@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "base/json.hpp"
+
+#include "base/strings.hpp"
+
+namespace lumos {
+
+
+Result<Json> parse_json(std::string_view text)
+{
+    // Bounded nesting: nlohmann's parser is recursive, and a hostile payload of a million '['
+    // would overflow the stack before any of our checks ran.
+    constexpr size_t MAX_DEPTH = 512;
+    size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (char const c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > MAX_DEPTH) {
+                return make_error(ErrorCode::InvalidArgument,
+                    "Maximum nesting depth of " + std::to_string(MAX_DEPTH) + " exceeded");
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    try {
+        return Json::parse(text);
+    } catch (nlohmann::json::parse_error const& error) {
+        size_t const position = error.byte > 0 ? error.byte - 1 : 0;
+        if (position >= text.size()) {
+            return make_error(ErrorCode::InvalidArgument, "Unexpected end of JSON input");
+        }
+        char const c = text[position];
+        std::string token;
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) {
+            token = "token";
+        } else {
+            token = std::string("token ") + c;
+        }
+        return make_error(ErrorCode::InvalidArgument,
+            "Unexpected " + token + " in JSON at position " + std::to_string(position));
+    }
+}
+
+std::string dump_pretty(Json const& value)
+{
+    return value.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string dump_compact(Json const& value)
+{
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+bool js_truthy(Json const& value)
+{
+    switch (value.type()) {
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+        return false;
+    case Json::value_t::boolean:
+        return value.get<bool>();
+    case Json::value_t::number_integer:
+        return value.get<long long>() != 0;
+    case Json::value_t::number_unsigned:
+        return value.get<unsigned long long>() != 0;
+    case Json::value_t::number_float: {
+        double const d = value.get<double>();
+        return d == d && d != 0.0;
+    }
+    case Json::value_t::string:
+        return !value.get_ref<std::string const&>().empty();
+    default:
+        return true;
+    }
+}
+
+std::string js_string(Json const& value)
+{
+    switch (value.type()) {
+    case Json::value_t::null:
+        return "null";
+    case Json::value_t::boolean:
+        return value.get<bool>() ? "true" : "false";
+    case Json::value_t::number_integer:
+        return std::to_string(value.get<long long>());
+    case Json::value_t::number_unsigned:
+        return std::to_string(value.get<unsigned long long>());
+    case Json::value_t::number_float:
+        return js_number_string(value.get<double>());
+    case Json::value_t::string:
+        return value.get<std::string>();
+    case Json::value_t::array: {
+        std::vector<std::string> parts;
+        for (auto const& element : value) {
+            parts.push_back(element.is_null() ? std::string() : js_string(element));
+        }
+        return join(parts, ",");
+    }
+    case Json::value_t::object:
+        return "[object Object]";
+    default:
+        return "";
+    }
+}
+
+} // namespace lumos
