@@ -1,1 +1,287 @@
 // SPDX-License-Identifier: MPL-2.0
+#include "store/vm_store.hpp"
+
+#include "base/time.hpp"
+#include "base/uuid.hpp"
+#include "spec/brand.hpp"
+#include "spec/state.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lumos::store {
+
+namespace {
+
+// Keys computed when a VM is loaded; never persisted.
+constexpr char const* DERIVED_KEYS[] = { "state", "zonepath", "zfs_filesystem", "hvm",
+    "last_modified", "server_uuid", "platform_buildstamp", "transition_to", "transition_expire",
+    "pid", "boot_timestamp", "zoneid", "zonedid", "init_restarts", "exit_status",
+    "exit_timestamp", "datacenter_name", "headnode_id", "type" };
+
+constexpr char const* MAP_KEYS[] = { "customer_metadata", "internal_metadata", "tags", "routes" };
+
+#ifndef LUMOS_BUILDSTAMP
+#    define LUMOS_BUILDSTAMP "00000000T000000Z"
+#endif
+
+std::string server_uuid()
+{
+    // The host's identity: systemd's machine id shaped as a UUID, like SmartOS's sysinfo UUID.
+    static std::string const cached = [] {
+        auto text = read_file("/etc/machine-id");
+        std::string id;
+        if (text) {
+            for (char const c : *text) {
+                if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+                    id += c;
+                }
+            }
+        }
+        if (id.size() != 32) {
+            return std::string("00000000-0000-0000-0000-000000000000");
+        }
+        return id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) + "-"
+            + id.substr(16, 4) + "-" + id.substr(20, 12);
+    }();
+    return cached;
+}
+
+int64_t mtime_ms(std::string const& path)
+{
+    struct stat st { };
+    if (::stat(path.c_str(), &st) != 0) {
+        return 0;
+    }
+    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+Json read_json_object(std::string const& path)
+{
+    auto text = read_file(path);
+    if (!text) {
+        return Json::object();
+    }
+    auto parsed = parse_json(*text);
+    if (!parsed || !parsed->is_object()) {
+        return Json::object();
+    }
+    return std::move(*parsed);
+}
+
+} // namespace
+
+VmStore::VmStore(Paths paths)
+    : m_paths(std::move(paths))
+{
+}
+
+Result<void> VmStore::ensure_directories() const
+{
+    TRY(make_directories(m_paths.vms_dir(), 0700));
+    TRY(make_directories(m_paths.run_dir(), 0755));
+    return {};
+}
+
+Result<std::vector<std::string>> VmStore::list_uuids() const
+{
+    std::vector<std::string> uuids;
+    DIR* dir = ::opendir(m_paths.vms_dir().c_str());
+    if (dir == nullptr) {
+        if (errno == ENOENT) {
+            return uuids;
+        }
+        return tl::unexpected(Error::from_errno("opendir " + m_paths.vms_dir(), errno));
+    }
+    while (dirent const* entry = ::readdir(dir)) {
+        std::string_view const name = entry->d_name;
+        if (name.size() == 41 && name.ends_with(".json") && is_uuid(name.substr(0, 36))) {
+            uuids.emplace_back(name.substr(0, 36));
+        }
+    }
+    ::closedir(dir);
+    return uuids;
+}
+
+bool VmStore::exists(std::string const& uuid) const
+{
+    struct stat st { };
+    return ::stat(m_paths.vm_config(uuid).c_str(), &st) == 0;
+}
+
+Result<Json> VmStore::load_record(std::string const& uuid) const
+{
+    auto text = read_file(m_paths.vm_config(uuid));
+    if (!text) {
+        if (text.error().code() == ErrorCode::NotFound) {
+            return make_error(ErrorCode::NotFound, "VM " + uuid + " not found");
+        }
+        return tl::unexpected(text.error());
+    }
+    auto record = parse_json(*text);
+    if (!record || !record->is_object()) {
+        return make_error(ErrorCode::Internal, "VM " + uuid + " has a corrupt config");
+    }
+    return std::move(*record);
+}
+
+std::string VmStore::zonepath(Json const& vm) const
+{
+    return m_paths.zonepath(vm.value("zpool", "zones"), vm.value("zonename", vm.value("uuid", "")));
+}
+
+Json VmStore::vm_object(Json vm, LoadOptions const& options) const
+{
+    spec::derive_state(vm);
+    std::string const pool = vm.value("zpool", "zones");
+    std::string const zonename = vm.value("zonename", vm.value("uuid", ""));
+    std::string const path = zonepath(vm);
+    auto const brand = spec::parse_brand(vm.value("brand", ""));
+    bool const hvm = brand && spec::is_hvm(*brand);
+
+    vm["zonepath"] = path;
+    vm["zfs_filesystem"] = pool + "/" + zonename;
+    vm["hvm"] = hvm;
+    if (!vm.contains("firewall_enabled")) {
+        vm["firewall_enabled"] = false;
+    }
+    for (char const* key : { "resolvers", "nics", "snapshots" }) {
+        if (!vm.contains(key)) {
+            vm[key] = Json::array();
+        }
+    }
+    if (hvm && !vm.contains("disks")) {
+        vm["disks"] = Json::array();
+    }
+    if (!vm.contains("zfs_root_recsize")) {
+        vm["zfs_root_recsize"] = 131072;
+    }
+    vm["init_restarts"] = 0;
+    vm["server_uuid"] = server_uuid();
+    vm["platform_buildstamp"] = LUMOS_BUILDSTAMP;
+
+    std::string const config_dir = path + "/config";
+    bool const wants_metadata
+        = options.wants("customer_metadata") || options.wants("internal_metadata");
+    if (wants_metadata) {
+        Json metadata = read_json_object(config_dir + "/metadata.json");
+        for (char const* key : { "customer_metadata", "internal_metadata" }) {
+            vm[key] = metadata.contains(key) && metadata[key].is_object() ? metadata[key]
+                                                                          : Json::object();
+        }
+    }
+    if (options.wants("tags")) {
+        vm["tags"] = read_json_object(config_dir + "/tags.json");
+    }
+    if (options.wants("routes")) {
+        vm["routes"] = read_json_object(config_dir + "/routes.json");
+    }
+    if (options.wants("last_modified")) {
+        int64_t newest = mtime_ms(m_paths.vm_config(vm.value("uuid", "")));
+        for (char const* file : { "/config/metadata.json", "/config/routes.json",
+                 "/config/tags.json", "/lastexited" }) {
+            newest = std::max(newest, mtime_ms(path + file));
+        }
+        vm["last_modified"] = iso_timestamp(newest - newest % 1000);
+    }
+    return vm;
+}
+
+Result<Json> VmStore::load(std::string const& uuid, LoadOptions const& options) const
+{
+    TRY_ASSIGN(record, load_record(uuid));
+    return vm_object(std::move(record), options);
+}
+
+Result<std::vector<Json>> VmStore::load_all(LoadOptions const& options) const
+{
+    TRY_ASSIGN(uuids, list_uuids());
+    std::vector<Json> vms;
+    vms.reserve(uuids.size());
+    for (auto const& uuid : uuids) {
+        auto record = load_record(uuid);
+        if (!record) {
+            continue; // deleted while we listed, or unreadable: not a VM we can show
+        }
+        vms.push_back(vm_object(std::move(*record), options));
+    }
+    return vms;
+}
+
+Json record_from_vm(Json const& vm)
+{
+    Json record = vm;
+    for (char const* key : DERIVED_KEYS) {
+        record.erase(key);
+    }
+    for (char const* key : MAP_KEYS) {
+        record.erase(key);
+    }
+    return record;
+}
+
+Result<void> VmStore::save(Json const& vm) const
+{
+    TRY(ensure_directories());
+    std::string const uuid = vm.value("uuid", "");
+    if (!is_uuid(uuid)) {
+        return make_error(ErrorCode::Internal, "refusing to save a VM without a valid uuid");
+    }
+    std::string const config_dir = zonepath(vm) + "/config";
+    bool const has_maps = std::any_of(std::begin(MAP_KEYS), std::end(MAP_KEYS),
+        [&](char const* key) { return vm.contains(key); });
+    if (has_maps) {
+        TRY(make_directories(config_dir, 0755));
+        auto map_of = [&](char const* key) {
+            return vm.contains(key) && vm[key].is_object() ? vm[key] : Json::object();
+        };
+        if (vm.contains("customer_metadata") || vm.contains("internal_metadata")) {
+            Json const metadata { { "customer_metadata", map_of("customer_metadata") },
+                { "internal_metadata", map_of("internal_metadata") } };
+            TRY(write_file_atomic(config_dir + "/metadata.json", dump_pretty(metadata) + "\n"));
+        }
+        if (vm.contains("tags")) {
+            TRY(write_file_atomic(config_dir + "/tags.json", dump_pretty(map_of("tags")) + "\n"));
+        }
+        if (vm.contains("routes")) {
+            TRY(write_file_atomic(
+                config_dir + "/routes.json", dump_pretty(map_of("routes")) + "\n"));
+        }
+    }
+    return write_file_atomic(
+        m_paths.vm_config(uuid), dump_pretty(record_from_vm(vm)) + "\n", 0600);
+}
+
+Result<void> VmStore::remove(Json const& vm) const
+{
+    std::string const uuid = vm.value("uuid", "");
+    TRY(remove_file(m_paths.vm_config(uuid)));
+    std::string const path = zonepath(vm);
+    for (char const* file : { "/config/metadata.json", "/config/tags.json",
+             "/config/routes.json", "/lastexited" }) {
+        TRY(remove_file(path + file));
+    }
+    // Only empty directories go: anything else under the zonepath belongs to storage.
+    ::rmdir((path + "/config").c_str());
+    ::rmdir(path.c_str());
+    return {};
+}
+
+Result<FileLock> VmStore::lock_vm(std::string const& uuid) const
+{
+    TRY(ensure_directories());
+    return FileLock::acquire(m_paths.vm_lock(uuid));
+}
+
+Result<FileLock> VmStore::lock_create() const
+{
+    TRY(ensure_directories());
+    return FileLock::acquire(m_paths.create_lock());
+}
+
+} // namespace lumos::store

@@ -1,1 +1,185 @@
 // SPDX-License-Identifier: MPL-2.0
+#include "vm/engine.hpp"
+
+#include "base/strings.hpp"
+#include "base/time.hpp"
+#include "base/uuid.hpp"
+#include "spec/normalize.hpp"
+#include "spec/state.hpp"
+
+namespace lumos::vm {
+
+Result<void> NoRuntime::can_boot(std::string const& brand) const
+{
+    return make_error(ErrorCode::Unsupported,
+        "Cannot boot " + brand
+            + " VMs: no zone runtime is installed on this host yet (set \"autoboot\": false to "
+              "create the VM stopped)");
+}
+
+Engine::Engine(store::VmStore& store, Runtime& runtime)
+    : m_store(store)
+    , m_runtime(runtime)
+{
+}
+
+std::vector<std::string> nic_tags_from_config(std::string const& config_text)
+{
+    std::vector<std::string> tags;
+    for (auto const& raw_line : split(config_text, '\n')) {
+        std::string_view const line = trim(raw_line);
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        size_t const equals = line.find('=');
+        if (equals == std::string_view::npos) {
+            continue;
+        }
+        std::string_view const key = trim(line.substr(0, equals));
+        std::string_view value = trim(line.substr(equals + 1));
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) {
+            value = value.substr(1, value.size() - 2);
+        }
+        if (key.size() > 4 && key.ends_with("_nic")) {
+            tags.emplace_back(key.substr(0, key.size() - 4));
+        } else if (key == "etherstub") {
+            for (auto& stub : split(value, ',')) {
+                if (!trim(stub).empty()) {
+                    tags.emplace_back(trim(stub));
+                }
+            }
+        }
+    }
+    return tags;
+}
+
+spec::HostFacts Engine::host_facts(bool with_other_vms, std::string const& exclude_uuid) const
+{
+    spec::HostFacts facts;
+    facts.zpools = { "zones" };
+    if (auto config = read_file(m_store.paths().etc_dir() + "/config")) {
+        facts.nic_tags = nic_tags_from_config(*config);
+    }
+    Paths const paths = m_store.paths();
+    facts.image_manifest = [paths](std::string_view pool,
+                               std::string_view image_uuid) -> std::optional<Json> {
+        auto text = read_file(paths.image_manifest(pool, image_uuid));
+        if (!text) {
+            return std::nullopt;
+        }
+        auto info = parse_json(*text);
+        if (!info || !info->is_object() || !info->contains("manifest")
+            || !(*info)["manifest"].is_object()) {
+            return std::nullopt;
+        }
+        return (*info)["manifest"];
+    };
+    if (with_other_vms) {
+        store::LoadOptions options;
+        options.keys = std::set<std::string> { "uuid", "nics", "vnc_port", "state", "brand" };
+        if (auto vms = m_store.load_all(options)) {
+            for (auto& vm : *vms) {
+                if (vm.value("uuid", "") != exclude_uuid) {
+                    facts.other_vms.push_back(std::move(vm));
+                }
+            }
+        }
+    }
+    return facts;
+}
+
+Result<CreateResult> Engine::create(Json const& payload)
+{
+    if (!payload.is_object()) {
+        return make_error(ErrorCode::InvalidArgument, "Invalid JSON payload: not an object");
+    }
+    // One create at a time: checking that the uuid is free and writing the record must not
+    // interleave with another create of the same uuid.
+    TRY_ASSIGN(create_lock, m_store.lock_create());
+    if (payload.contains("uuid") && payload["uuid"].is_string()) {
+        std::string const requested = payload["uuid"].get<std::string>();
+        if (is_uuid(requested) && m_store.exists(requested)) {
+            return make_error(
+                ErrorCode::AlreadyExists, "VM with UUID " + requested + " already exists");
+        }
+    }
+    bool const wants_conflict_checks = payload.contains("nics") || payload.contains("vnc_port");
+    spec::CreateContext context;
+    context.host = host_facts(wants_conflict_checks);
+    context.now_ms = now_ms();
+    context.new_uuid = generate_uuid();
+    TRY_ASSIGN(vm, spec::prepare_create(payload, context));
+    std::string const uuid = vm.value("uuid", "");
+    if (m_store.exists(uuid)) {
+        return make_error(ErrorCode::AlreadyExists, "VM with UUID " + uuid + " already exists");
+    }
+    if (vm.value("autoboot", true)) {
+        TRY(m_runtime.can_boot(vm.value("brand", "")));
+    }
+    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    if (auto saved = m_store.save(vm); !saved) {
+        // Nothing half-made stays behind: remove whatever part of the VM got written.
+        (void)m_store.remove(vm);
+        return tl::unexpected(saved.error());
+    }
+    return CreateResult { uuid };
+}
+
+Result<Json> Engine::get(std::string const& uuid) const
+{
+    return m_store.load(uuid);
+}
+
+Result<void> Engine::update(std::string const& uuid, Json const& payload)
+{
+    if (!payload.is_object()) {
+        return make_error(ErrorCode::InvalidArgument, "Invalid JSON payload: not an object");
+    }
+    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    TRY_ASSIGN(record, m_store.load_record(uuid));
+    Json const view = m_store.vm_object(record);
+    bool const wants_conflict_checks = payload.contains("add_nics")
+        || payload.contains("update_nics") || payload.contains("vnc_port");
+    TRY_ASSIGN(updated,
+        spec::prepare_update(view, payload, host_facts(wants_conflict_checks, uuid)));
+    // The internal attributes are the engine's, never the payload's.
+    for (char const* key :
+        { spec::ATTR_TRANSITION, spec::ATTR_PROVISIONING, spec::ATTR_FAILED, spec::ATTR_ZONE_STATE }) {
+        updated.erase(key);
+        if (record.contains(key)) {
+            updated[key] = record[key];
+        }
+    }
+    return m_store.save(updated);
+}
+
+Result<void> Engine::remove(std::string const& uuid)
+{
+    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    if (vm.value("indestructible_zoneroot", false)) {
+        return make_error(ErrorCode::PermissionDenied, "indestructible_zoneroot is set, cannot delete");
+    }
+    if (vm.value("indestructible_delegated", false)) {
+        return make_error(
+            ErrorCode::PermissionDenied, "indestructible_delegated is set, cannot delete");
+    }
+    return m_store.remove(vm);
+}
+
+Result<std::vector<Json>> Engine::find(ListQuery const& query) const
+{
+    store::LoadOptions options;
+    options.keys = query.keys;
+    TRY_ASSIGN(vms, m_store.load_all(options));
+    std::vector<Json> matching;
+    for (auto& vm : vms) {
+        spec::add_fake_fields(vm);
+        if (spec::matches(vm, query.filters)) {
+            matching.push_back(std::move(vm));
+        }
+    }
+    return matching;
+}
+
+} // namespace lumos::vm

@@ -1,2 +1,37 @@
 // SPDX-License-Identifier: MPL-2.0
-int main() { return 0; }
+#include "cmd/vmadm/cli.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <unistd.h>
+
+int main(int argc, char** argv)
+{
+    // A closed pipe on stdout ends vmadm quietly with status 0, as SmartOS does.
+    std::signal(SIGPIPE, SIG_IGN);
+    std::ios::sync_with_stdio(false);
+    try {
+        if (::geteuid() != 0) {
+            std::cerr << "FATAL: cannot run because: must be run as root\n";
+            return 2;
+        }
+        lumos::store::VmStore store(lumos::Paths::from_environment());
+        lumos::vm::NoRuntime runtime;
+        lumos::vm::Engine engine(store, runtime);
+        lumos::vmadm::Io io { std::cin, std::cout, std::cerr, ::isatty(0) == 1 };
+        std::vector<std::string> const args(argv, argv + argc);
+        int const status = lumos::vmadm::run(args, io, engine, store);
+        std::cout.flush();
+        if (std::cout.fail() && errno == EPIPE) {
+            return 0;
+        }
+        return status;
+    } catch (std::exception const& error) {
+        std::cerr << "vmadm: internal error: " << error.what() << "\n";
+        return 1;
+    }
+}

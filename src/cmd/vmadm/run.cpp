@@ -1,1 +1,268 @@
 // SPDX-License-Identifier: MPL-2.0
+#include "cmd/vmadm/cli.hpp"
+
+#include "base/strings.hpp"
+#include "base/uuid.hpp"
+
+#include <algorithm>
+#include <istream>
+#include <iterator>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+namespace lumos::vmadm {
+
+namespace {
+
+constexpr std::string_view COMMANDS[] = { "boot", "console", "create", "create-snapshot",
+    "delete", "delete-snapshot", "destroy", "events", "get", "halt", "help", "info", "install",
+    "json", "kill", "list", "lookup", "reboot", "receive", "recv", "reprovision",
+    "rollback-snapshot", "send", "start", "stop", "sysrq", "update", "validate" };
+
+struct OptionSpec {
+    char short_name;
+    std::string_view long_name;
+    bool takes_value;
+    std::string_view value_when_set; // for flags
+};
+
+std::vector<OptionSpec> options_for(std::string const& command)
+{
+    std::vector<OptionSpec> specs { { 'v', "verbose", false, "true" },
+        { 'd', "debug", false, "true" } };
+    auto add = [&](std::initializer_list<OptionSpec> more) {
+        specs.insert(specs.end(), more.begin(), more.end());
+    };
+    if (command == "events") {
+        add({ { 'f', "full", false, "true" }, { 'j', "json", false, "true" },
+            { 'r', "ready", false, "true" } });
+    } else if (command == "lookup") {
+        add({ { 'j', "json", false, "true" }, { 'o', "output", true, "" },
+            { '1', "unique", false, "true" } });
+    } else if (command == "kill") {
+        add({ { 's', "signal", true, "" } });
+    } else if (command == "create" || command == "receive" || command == "recv"
+        || command == "reprovision" || command == "update" || command == "validate") {
+        add({ { 'f', "file", true, "" } });
+    } else if (command == "list") {
+        add({ { 'o', "order", true, "" }, { 's', "sortby", true, "" },
+            { 'p', "parsable", false, "true" }, { 'h', "header", false, "true" },
+            { 'H', "header", false, "false" } });
+    } else if (command == "halt" || command == "reboot" || command == "stop") {
+        add({ { 't', "timeout", true, "" }, { 'F', "force", false, "true" } });
+    }
+    return specs;
+}
+
+Args parse_arguments(std::vector<std::string> const& argv)
+{
+    Args args;
+    args.command = argv.at(1);
+    auto const specs = options_for(args.command);
+    auto find_long = [&](std::string_view name) -> OptionSpec const* {
+        for (auto const& spec : specs) {
+            if (spec.long_name == name) {
+                return &spec;
+            }
+        }
+        return nullptr;
+    };
+    auto find_short = [&](char name) -> OptionSpec const* {
+        for (auto const& spec : specs) {
+            if (spec.short_name == name) {
+                return &spec;
+            }
+        }
+        return nullptr;
+    };
+    for (size_t i = 2; i < argv.size(); ++i) {
+        std::string const& arg = argv[i];
+        if (arg == "--") {
+            args.remain.insert(args.remain.end(), argv.begin() + static_cast<long>(i) + 1,
+                argv.end());
+            break;
+        }
+        if (arg.starts_with("--") && arg.size() > 2) {
+            std::string name = arg.substr(2);
+            std::string value;
+            bool has_value = false;
+            if (auto const equals = name.find('='); equals != std::string::npos) {
+                value = name.substr(equals + 1);
+                name = name.substr(0, equals);
+                has_value = true;
+            }
+            OptionSpec const* spec = find_long(name);
+            if (spec != nullptr && spec->takes_value && !has_value && i + 1 < argv.size()) {
+                value = argv[++i];
+            } else if (spec != nullptr && !spec->takes_value && !has_value) {
+                value = "true";
+            } else if (spec == nullptr && !has_value) {
+                value = "true";
+            }
+            args.options[name] = value;
+            continue;
+        }
+        // "-SIG" for kill, and negative-looking values are not options to vmadm.
+        if (arg.size() > 1 && arg[0] == '-' && args.command != "kill") {
+            for (size_t k = 1; k < arg.size(); ++k) {
+                OptionSpec const* spec = find_short(arg[k]);
+                if (spec == nullptr) {
+                    continue; // nopt keeps unknown flags out of the positional arguments
+                }
+                if (spec->takes_value) {
+                    std::string value = arg.substr(k + 1);
+                    if (value.empty() && i + 1 < argv.size()) {
+                        value = argv[++i];
+                    }
+                    args.options[std::string(spec->long_name)] = value;
+                    break;
+                }
+                args.options[std::string(spec->long_name)] = std::string(spec->value_when_set);
+            }
+            continue;
+        }
+        if (args.command == "kill" && arg == "-s" && i + 1 < argv.size()) {
+            args.options["signal"] = argv[++i];
+            continue;
+        }
+        args.remain.push_back(arg);
+    }
+    return args;
+}
+
+} // namespace
+
+void print_usage(std::ostream& stream)
+{
+    stream << "Usage: /usr/sbin/vmadm <command> [options]\n"
+              "\n"
+              "create [-f <filename>]\n"
+              "create-snapshot <uuid> <snapname>\n"
+              "console <uuid>\n"
+              "delete <uuid>\n"
+              "delete-snapshot <uuid> <snapname>\n"
+              "events [-fjr] [uuid]\n"
+              "get <uuid>\n"
+              "info <uuid> [type,...]\n"
+              "install <uuid>\n"
+              "kill [-s SIGNAL|-SIGNAL] <uuid>\n"
+              "list [-p] [-H] [-o field,...] [-s field,...] [field=value ...]\n"
+              "lookup [-j|-1] [-o field,...] [field=value ...]\n"
+              "reboot <uuid> [-F]\n"
+              "receive [-f <filename>]\n"
+              "reprovision <uuid> [-f <filename>]\n"
+              "rollback-snapshot <uuid> <snapname>\n"
+              "send <uuid> [target]\n"
+              "start <uuid> [option=value ...]\n"
+              "stop <uuid> [-F] [-t timeout]\n"
+              "sysrq <uuid> <nmi|screenshot>\n"
+              "update <uuid> [-f <filename>]\n"
+              " -or- update <uuid> property=value [property=value ...]\n"
+              "validate create [-f <filename>]\n"
+              "validate update <brand> [-f <filename>]\n"
+              "\n"
+              "For more detailed information on the use of this command,type 'man vmadm'.\n";
+}
+
+std::string uuid_argument(Args& args)
+{
+    if (!args.remain.empty()) {
+        std::string uuid = args.remain.front();
+        args.remain.erase(args.remain.begin());
+        if (has_uuid_shape(uuid)) {
+            return uuid;
+        }
+    }
+    throw UsageError { "Invalid or missing UUID for " + args.command };
+}
+
+Result<Json> read_payload(Context& context, std::string const& filename)
+{
+    std::string text;
+    if (filename == "-") {
+        text.assign(std::istreambuf_iterator<char>(context.io.in), std::istreambuf_iterator<char>());
+    } else {
+        auto content = read_file(filename);
+        if (!content) {
+            if (content.error().code() == ErrorCode::NotFound) {
+                return make_error(ErrorCode::NotFound, "File: " + filename + " does not exist.");
+            }
+            return make_error(content.error().code(),
+                "Error reading: " + filename + " " + content.error().message());
+        }
+        text = std::move(*content);
+    }
+    auto payload = parse_json(text);
+    if (!payload) {
+        return make_error(ErrorCode::InvalidArgument,
+            "Invalid JSON payload: " + payload.error().message());
+    }
+    return payload;
+}
+
+Outcome failure(std::string message)
+{
+    return Outcome { 1, std::move(message) };
+}
+
+Outcome success(std::string message)
+{
+    return Outcome { 0, std::move(message) };
+}
+
+int run(std::vector<std::string> const& argv, Io& io, vm::Engine& engine, store::VmStore& store)
+{
+    if (argv.size() < 2) {
+        print_usage(io.err);
+        return 2;
+    }
+    std::string const& command = argv[1];
+    if (command == "-h" || command == "-?") {
+        print_usage(io.out);
+        return 0;
+    }
+    if (std::find(std::begin(COMMANDS), std::end(COMMANDS), command) == std::end(COMMANDS)) {
+        io.err << "Invalid command: \"" << command << "\".\n";
+        print_usage(io.err);
+        return 2;
+    }
+    Args args = parse_arguments(argv);
+    Context context { io, engine, store };
+    Outcome outcome;
+    try {
+        if (command == "help") {
+            print_usage(io.out);
+            return 0;
+        }
+        if (command == "create") {
+            outcome = cmd_create(context, args);
+        } else if (command == "get" || command == "json") {
+            outcome = cmd_get(context, args);
+        } else if (command == "list") {
+            outcome = cmd_list(context, args);
+        } else if (command == "lookup") {
+            outcome = cmd_lookup(context, args);
+        } else if (command == "update") {
+            outcome = cmd_update(context, args);
+        } else if (command == "delete" || command == "destroy") {
+            outcome = cmd_delete(context, args);
+        } else if (command == "validate") {
+            outcome = cmd_validate(context, args);
+        } else {
+            outcome = cmd_lifecycle(context, args);
+        }
+    } catch (UsageError const& usage) {
+        if (!usage.message.empty()) {
+            io.err << usage.message << "\n";
+        }
+        print_usage(io.err);
+        return 2;
+    }
+    if (!outcome.message.empty()) {
+        io.err << outcome.message << "\n";
+    }
+    return outcome.status;
+}
+
+} // namespace lumos::vmadm

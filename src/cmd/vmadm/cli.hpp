@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MPL-2.0
+#pragma once
+
+#include "vm/engine.hpp"
+
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lumos::vmadm {
+
+// Where a command reads and writes; tests pass string streams.
+struct Io {
+    std::istream& in;
+    std::ostream& out;
+    std::ostream& err;
+    bool stdin_is_tty = false;
+};
+
+// The parsed command line, in the manner of node's nopt: options anywhere after the command,
+// everything else in order in `remain`.
+struct Args {
+    std::string command;
+    std::map<std::string, std::string> options; // long name -> value ("true" for flags)
+    std::vector<std::string> remain;
+
+    bool has(std::string const& name) const { return options.contains(name); }
+    std::string get(std::string const& name) const
+    {
+        auto const it = options.find(name);
+        return it == options.end() ? std::string() : it->second;
+    }
+};
+
+// A usage error: message (may be empty) then the usage text on stderr, exit 2.
+struct UsageError {
+    std::string message;
+};
+
+struct Context {
+    Io& io;
+    vm::Engine& engine;
+    store::VmStore& store;
+};
+
+// Outcome of a command: exit status, and the message printed on stderr (SmartOS prints its
+// success messages there too).
+struct Outcome {
+    int status = 0;
+    std::string message;
+};
+
+int run(std::vector<std::string> const& argv, Io& io, vm::Engine& engine, store::VmStore& store);
+
+void print_usage(std::ostream& stream);
+
+// Subcommands (one file each group).
+Outcome cmd_create(Context& context, Args const& args);
+Outcome cmd_get(Context& context, Args const& args);
+Outcome cmd_list(Context& context, Args const& args);
+Outcome cmd_lookup(Context& context, Args const& args);
+Outcome cmd_update(Context& context, Args const& args);
+Outcome cmd_delete(Context& context, Args const& args);
+Outcome cmd_validate(Context& context, Args const& args);
+Outcome cmd_lifecycle(Context& context, Args const& args);
+
+// Shared helpers.
+std::string uuid_argument(Args& args); // throws UsageError like vmadm's getUUID
+// Reads a JSON payload from -f <file> or stdin ("-").
+Result<Json> read_payload(Context& context, std::string const& filename);
+Outcome failure(std::string message);
+Outcome success(std::string message = {});
+
+} // namespace lumos::vmadm

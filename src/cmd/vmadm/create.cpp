@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "cmd/vmadm/cli.hpp"
+
+#include "spec/normalize.hpp"
+#include "spec/validate.hpp"
+
+namespace lumos::vmadm {
+
+static std::string payload_file(Args const& args)
+{
+    return args.has("file") && args.get("file") != "-" && !args.get("file").empty()
+        ? args.get("file")
+        : "-";
+}
+
+Outcome cmd_create(Context& context, Args const& args)
+{
+    std::string const filename = payload_file(args);
+    if (filename == "-" && context.io.stdin_is_tty) {
+        throw UsageError { "Will not create from stdin when stdin is a tty." };
+    }
+    auto payload = read_payload(context, filename);
+    if (!payload) {
+        return failure(payload.error().message());
+    }
+    auto created = context.engine.create(*payload);
+    if (!created) {
+        return failure(created.error().message());
+    }
+    return success("Successfully created VM " + created->uuid);
+}
+
+Outcome cmd_update(Context& context, Args const& original)
+{
+    Args args = original;
+    std::string const uuid = uuid_argument(args);
+    Json payload;
+    if (!args.remain.empty()) {
+        payload = spec::payload_from_key_values(args.remain);
+    } else {
+        std::string const filename = payload_file(args);
+        if (filename == "-" && context.io.stdin_is_tty) {
+            throw UsageError { "Will not update from stdin when stdin is a tty." };
+        }
+        auto read = read_payload(context, filename);
+        if (!read) {
+            return failure(read.error().message());
+        }
+        payload = std::move(*read);
+    }
+    auto updated = context.engine.update(uuid, payload);
+    if (!updated) {
+        return failure(updated.error().message());
+    }
+    return success("Successfully updated VM " + uuid);
+}
+
+Outcome cmd_validate(Context& context, Args const& args)
+{
+    std::string const filename = payload_file(args);
+    if (filename == "-" && context.io.stdin_is_tty) {
+        throw UsageError { "Will not validate from stdin when stdin is a tty." };
+    }
+    if (args.remain.empty()) {
+        throw UsageError { "Will not validate without a valid action." };
+    }
+    std::string const action = args.remain[0];
+    if (action == "update" && args.remain.size() != 2) {
+        throw UsageError { "Will not validate without a valid action and brand." };
+    }
+    auto payload = read_payload(context, filename);
+    if (!payload) {
+        return failure(payload.error().message());
+    }
+    std::string brand;
+    bool brand_known = true;
+    if (action == "update") {
+        brand = args.remain[1];
+    } else if (payload->is_object() && payload->contains("brand")) {
+        brand = js_string((*payload)["brand"]);
+    } else {
+        brand_known = false;
+    }
+    uint8_t const action_bits = action == "create" ? spec::ACTION_CREATE
+        : action == "update"                       ? spec::ACTION_UPDATE
+        : action == "receive"                      ? spec::ACTION_RECEIVE
+                                                   : spec::ACTION_NONE;
+    spec::ValidationErrors errors;
+    if (!brand_known) {
+        errors.bad_brand = "undefined";
+    } else {
+        errors = spec::validate(brand, action_bits, *payload, context.engine.host_facts(false));
+        if (action_bits == spec::ACTION_NONE && errors.ok()) {
+            // An unknown action allows nothing: every key is a bad property.
+            for (auto const& [key, value] : payload->items()) {
+                errors.bad_properties.push_back(key);
+            }
+        }
+    }
+    if (!errors.ok()) {
+        return failure(dump_pretty(errors.to_json()));
+    }
+    return success("VALID '" + action + "' payload for " + brand + " brand VMs.");
+}
+
+} // namespace lumos::vmadm

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MPL-2.0
+#pragma once
+
+#include "base/file.hpp"
+#include "base/json.hpp"
+#include "base/paths.hpp"
+#include "base/result.hpp"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace lumos::store {
+
+// Which parts of a VM object a reader needs. Listing 1,000 VMs must not open 4,000 files or stat
+// anything it will not print, so the loader reads the metadata/tags/routes files and computes
+// last_modified only when asked.
+struct LoadOptions {
+    // nullopt: everything (vmadm get). Otherwise the top-level keys wanted.
+    std::optional<std::set<std::string>> keys;
+
+    bool wants(std::string const& key) const { return !keys || keys->contains(key); }
+};
+
+// The persisted VM configs: $LUMOS_ROOT/etc/lumos/vms/<uuid>.json (the record: persisted
+// properties plus the internal attributes zone_state, transition, provisioning, failed) and
+// <zonepath>/config/{metadata,tags,routes}.json, as SmartOS keeps them.
+//
+// Invariant: a record file is only ever replaced by rename, so a reader (or a command killed at
+// any point) sees the old record or the new one, never a mix. A record is written last on create
+// and removed first on delete, so a VM exists exactly when its record does.
+class VmStore {
+public:
+    explicit VmStore(Paths paths);
+
+    Paths const& paths() const { return m_paths; }
+
+    Result<std::vector<std::string>> list_uuids() const;
+    bool exists(std::string const& uuid) const;
+
+    // The raw record. NotFound when the VM does not exist.
+    Result<Json> load_record(std::string const& uuid) const;
+
+    // The VM object as vmadm get shows it, built from a record.
+    Json vm_object(Json record, LoadOptions const& options = {}) const;
+
+    // Load + vm_object.
+    Result<Json> load(std::string const& uuid, LoadOptions const& options = {}) const;
+    // Every VM; records that vanish or cannot be parsed while listing are skipped.
+    Result<std::vector<Json>> load_all(LoadOptions const& options = {}) const;
+
+    // Writes a VM object (or record): the metadata, tags and routes files first, then the record.
+    // Derived keys (state, zonepath, last_modified, ...) are not persisted.
+    Result<void> save(Json const& vm) const;
+
+    // Removes the record, then the VM's config files and its empty zonepath.
+    Result<void> remove(Json const& vm) const;
+
+    // Serializes commands on one VM (SmartOS's /var/run/vm.<uuid>.config.lockfile).
+    Result<FileLock> lock_vm(std::string const& uuid) const;
+    // Serializes creates, so that "does this uuid exist" and "write it" are one step.
+    Result<FileLock> lock_create() const;
+
+    std::string zonepath(Json const& vm) const;
+
+private:
+    Result<void> ensure_directories() const;
+
+    Paths m_paths;
+};
+
+// The record a VM object is persisted as: everything except derived keys and the metadata maps.
+Json record_from_vm(Json const& vm);
+
+} // namespace lumos::store
