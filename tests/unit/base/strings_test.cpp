@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "base/json.hpp"
+#include "base/strings.hpp"
+#include "base/time.hpp"
+#include "base/uuid.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace lumos;
+
+TEST(Uuid, GeneratedIsValidV4)
+{
+    auto const uuid = generate_uuid();
+    EXPECT_TRUE(is_uuid(uuid));
+    EXPECT_EQ(uuid[14], '4');
+    EXPECT_FALSE(is_uuid("ABCDEF01-0000-0000-0000-000000000000"));
+    EXPECT_TRUE(has_uuid_shape("ZZZZZZZZ-0000-0000-0000-000000000000"));
+    EXPECT_FALSE(has_uuid_shape("short"));
+}
+
+TEST(Time, IsoTimestampLikeJavaScript)
+{
+    EXPECT_EQ(iso_timestamp(1325313522457), "2011-12-31T06:38:42.457Z");
+}
+
+TEST(Json, ParseErrorsReadLikeNode)
+{
+    EXPECT_EQ(parse_json("{\"a\": }").error().message(), "Unexpected token } in JSON at position 6");
+    EXPECT_EQ(parse_json("{\"a\": 1").error().message(), "Unexpected end of JSON input");
+    EXPECT_FALSE(parse_json(std::string(100000, '[')));
+}
+
+TEST(Json, JavaScriptStringAndTruthiness)
+{
+    EXPECT_EQ(js_string(Json(256)), "256");
+    EXPECT_EQ(js_string(Json(1.5)), "1.5");
+    EXPECT_EQ(js_string(Json::array({ "a", 1 })), "a,1");
+    EXPECT_FALSE(js_truthy(Json(0)));
+    EXPECT_FALSE(js_truthy(Json("")));
+    EXPECT_TRUE(js_truthy(Json("0")));
+}
+
+TEST(Strings, Utf8Check)
+{
+    EXPECT_TRUE(is_valid_utf8("h\xc3\xa9llo"));
+    EXPECT_FALSE(is_valid_utf8("\xff\xfe"));
+    EXPECT_FALSE(is_valid_utf8("\xc3"));
+}

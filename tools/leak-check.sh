@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MPL-2.0
+# Records (snapshot FILE) or compares against (compare FILE) the kernel resources a test could
+# leave behind: mounts, loop devices, network namespaces, lumos cgroups, and temporary LUMOS_ROOTs.
+set -euo pipefail
+state() {
+    echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | sort
+    echo "# loop devices"; for f in /sys/block/loop*/loop/backing_file; do [ -e "$f" ] && echo "$f $(cat "$f")"; done | sort
+    echo "# netns"; ls /run/netns 2>/dev/null | sort || true
+    echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'lumos*' 2>/dev/null | sort || true
+    echo "# temp roots"; ls -d /tmp/lumos-test-* 2>/dev/null | sort || true
+}
+case "${1:-}" in
+snapshot) state > "$2" ;;
+compare)
+    if ! diff <(cat "$2") <(state) > /tmp/lumos-leak-diff.$$; then
+        echo "resources leaked by the test suite (> new, < gone):"
+        cat /tmp/lumos-leak-diff.$$
+        rm -f /tmp/lumos-leak-diff.$$
+        exit 1
+    fi
+    rm -f /tmp/lumos-leak-diff.$$
+    echo "no leaked mounts, loop devices, namespaces, cgroups or temp roots"
+    ;;
+*) echo "usage: $0 snapshot|compare FILE" >&2; exit 2 ;;
+esac
