@@ -8,7 +8,7 @@ state() {
     echo "# loop devices"; for f in /sys/block/loop*/loop/backing_file; do [ -e "$f" ] && echo "$f $(cat "$f")"; done | sort
     echo "# netns"; ls /run/netns 2>/dev/null | sort || true
     echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'lumos*' 2>/dev/null | sort || true
-    echo "# temp roots"; ls -d /tmp/lumos-test-* 2>/dev/null | sort || true
+    echo "# temp roots"; ls -d /tmp/lumos-test-* /tmp/lumos-acceptance-* 2>/dev/null | sort || true
 }
 case "${1:-}" in
 snapshot) state > "$2" ;;

@@ -87,11 +87,9 @@ Result<void> coerce(Json& payload)
             value = std::move(list);
         }
     }
+    // "undefined" stays in the payload as null: on update it means "remove the setting".
     for (auto const& name : undefined) {
-        payload.erase(name);
-        if (name == "quota") {
-            payload["quota"] = 0;
-        }
+        payload[name] = name == "quota" ? Json(0) : Json(nullptr);
     }
     return {};
 }

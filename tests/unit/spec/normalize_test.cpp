@@ -243,7 +243,7 @@ TEST(Update, UnsetSimpleProperties)
         payload[key] = "x";
     }
     auto const vm = created(payload);
-    for (Json const unset : { Json(nullptr), Json("") }) {
+    for (Json const& unset : { Json(nullptr), Json("") }) {
         Json change = Json::object();
         for (char const* key : { "alias", "billing_id", "hostname", "owner_uuid", "package_name",
                  "package_version" }) {

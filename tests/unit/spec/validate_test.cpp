@@ -81,7 +81,7 @@ TEST(Validate, UuidMustBeLowerCase)
 
 TEST(Validate, Booleans)
 {
-    for (Json const good : { Json(true), Json(false), Json("true"), Json("false"), Json(1),
+    for (Json const& good : { Json(true), Json(false), Json("true"), Json("false"), Json(1),
              Json("1") }) {
         Json payload = base();
         payload["autoboot"] = good;
@@ -97,7 +97,7 @@ TEST(Validate, Strings)
     Json payload = base();
     payload["alias"] = 42;
     EXPECT_EQ(create(payload).bad_values, std::vector<std::string> { "alias" });
-    for (Json const unset : { Json(nullptr), Json(""), Json("   ") }) {
+    for (Json const& unset : { Json(nullptr), Json(""), Json("   ") }) {
         payload["alias"] = unset;
         EXPECT_TRUE(create(payload).ok());
     }
@@ -212,7 +212,8 @@ TEST(Validate, ZpoolMustExist)
 {
     Json payload = base();
     payload["zpool"] = "doogle";
-    EXPECT_EQ(create(payload).bad_values, std::vector<std::string> { "zpool" });
+    // The image is looked up on that pool too, so it is not installed there either.
+    EXPECT_EQ(create(payload).bad_values, (std::vector<std::string> { "zpool", "image_uuid" }));
 }
 
 TEST(Validate, ImagesMustBeInstalledAndOfTheRightType)
