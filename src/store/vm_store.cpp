@@ -110,12 +110,20 @@ Result<std::vector<std::string>> VmStore::list_uuids() const
 
 bool VmStore::exists(std::string const& uuid) const
 {
+    if (!is_uuid(uuid)) {
+        return false;
+    }
     struct stat st { };
     return ::stat(m_paths.vm_config(uuid).c_str(), &st) == 0;
 }
 
 Result<Json> VmStore::load_record(std::string const& uuid) const
 {
+    // vmadm's CLI only checks a uuid's shape; anything that is not a real uuid never becomes a
+    // path ("../../..-/..." has the shape).
+    if (!is_uuid(uuid)) {
+        return make_error(ErrorCode::NotFound, "VM " + uuid + " not found");
+    }
     auto text = read_file(m_paths.vm_config(uuid));
     if (!text) {
         if (text.error().code() == ErrorCode::NotFound) {
@@ -274,6 +282,9 @@ Result<void> VmStore::remove(Json const& vm) const
 
 Result<FileLock> VmStore::lock_vm(std::string const& uuid) const
 {
+    if (!is_uuid(uuid)) {
+        return make_error(ErrorCode::NotFound, "VM " + uuid + " not found");
+    }
     TRY(ensure_directories());
     return FileLock::acquire(m_paths.vm_lock(uuid));
 }

@@ -150,6 +150,16 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
             updated[key] = record[key];
         }
     }
+    // An update that changes nothing (every key dropped, or values already set) writes
+    // nothing, so last_modified keeps meaning "last change".
+    Json updated_view = updated;
+    for (char const* key : { spec::ATTR_TRANSITION, spec::ATTR_PROVISIONING, spec::ATTR_FAILED }) {
+        updated_view.erase(key);
+    }
+    bool const unchanged = updated_view == view;
+    if (unchanged) {
+        return {};
+    }
     return m_store.save(updated);
 }
 
