@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "spec/detail/object_arrays.hpp"
+
+#include "base/strings.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+namespace lumos::spec::detail {
+
+bool is_create(Json const& vm)
+{
+    return !vm.is_object() || vm.empty();
+}
+
+bool has(Json const& object, std::string_view key)
+{
+    return object.is_object() && object.contains(key);
+}
+
+Json const& array_member(Json const& object, std::string_view key)
+{
+    static Json const EMPTY = Json::array();
+    Json const* value = member(object, key);
+    return value != nullptr && value->is_array() ? *value : EMPTY;
+}
+
+Result<void> require_objects(Json const& payload, std::string const& field)
+{
+    Json const* value = member(payload, field);
+    if (value == nullptr) {
+        return {};
+    }
+    if (!value->is_array()) {
+        return invalid(field + " must be an array.");
+    }
+    for (auto const& element : *value) {
+        if (!element.is_object()) {
+            return invalid("Invalid value(s) for: " + field);
+        }
+    }
+    return {};
+}
+
+Json const* member(Json const& object, std::string_view key)
+{
+    if (!object.is_object()) {
+        return nullptr;
+    }
+    auto const found = object.find(key);
+    return found == object.end() ? nullptr : &*found;
+}
+
+std::optional<std::string> string_member(Json const& object, std::string_view key)
+{
+    Json const* value = member(object, key);
+    if (value == nullptr || !value->is_string()) {
+        return std::nullopt;
+    }
+    return value->get<std::string>();
+}
+
+std::optional<double> json_number(Json const& value)
+{
+    if (value.is_number()) {
+        return value.get<double>();
+    }
+    if (!value.is_string()) {
+        return std::nullopt;
+    }
+    std::string const text(trim(value.get_ref<std::string const&>()));
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    char* end = nullptr;
+    double const number = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || std::isnan(number)) {
+        return std::nullopt;
+    }
+    return number;
+}
+
+std::optional<long long> json_integer(Json const& value)
+{
+    auto const number = json_number(value);
+    if (!number || !std::isfinite(*number) || std::floor(*number) != *number
+        || std::fabs(*number) > 9.0e15) {
+        return std::nullopt;
+    }
+    return static_cast<long long>(*number);
+}
+
+std::vector<std::string> json_list(Json const& value)
+{
+    std::vector<std::string> result;
+    if (value.is_array()) {
+        for (auto const& element : value) {
+            if (element.is_string() || element.is_number()) {
+                result.push_back(js_string(element));
+            }
+        }
+    } else if (value.is_string()) {
+        for (auto& part : split(value.get_ref<std::string const&>(), ',')) {
+            if (!part.empty()) {
+                result.push_back(std::move(part));
+            }
+        }
+    }
+    return result;
+}
+
+std::optional<bool> json_bool(Json const& value)
+{
+    if (value.is_boolean()) {
+        return value.get<bool>();
+    }
+    if (value == "true" || value == "1" || value == 1) {
+        return true;
+    }
+    if (value == "false" || value == "0" || value == 0) {
+        return false;
+    }
+    return std::nullopt;
+}
+
+std::string stringify(Json const& value)
+{
+    return dump_compact(value);
+}
+
+std::string compression_list(std::string_view separator)
+{
+    std::string result;
+    for (auto const type : COMPRESSION_TYPES) {
+        if (!result.empty()) {
+            result += separator;
+        }
+        result += type;
+    }
+    return result;
+}
+
+bool valid_compression(Json const& value)
+{
+    if (!value.is_string()) {
+        return false;
+    }
+    for (auto const type : COMPRESSION_TYPES) {
+        if (value.get_ref<std::string const&>() == type) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool valid_record_size(double value)
+{
+    if (value < 512 || value > 131072 || std::floor(value) != value) {
+        return false;
+    }
+    auto const integer = static_cast<long long>(value);
+    return (integer & (integer - 1)) == 0;
+}
+
+} // namespace lumos::spec::detail
