@@ -98,7 +98,16 @@ Outcome cmd_validate(Context& context, Args const& args)
         }
     }
     if (!errors.ok()) {
-        return failure(dump_pretty(errors.to_json()));
+        // SmartOS prints the lists in the order VM.validate creates them.
+        nlohmann::ordered_json printed;
+        if (errors.bad_brand) {
+            printed["bad_brand"] = *errors.bad_brand;
+        } else {
+            printed["bad_values"] = errors.bad_values;
+            printed["bad_properties"] = errors.bad_properties;
+            printed["missing_properties"] = errors.missing_properties;
+        }
+        return failure(printed.dump(2, ' ', false, Json::error_handler_t::replace));
     }
     return success("VALID '" + action + "' payload for " + brand + " brand VMs.");
 }
