@@ -294,6 +294,17 @@ TEST_F(CliRules, KeyValueNullIsTheStringNull)
     EXPECT_EQ(get(uuid)["alias"], "null");
 }
 
+TEST_F(CliRules, KeyWithoutEqualsMeansEmptyValue)
+{
+    // §1.3: an arg without '=' yields value "", and "" unsets a string property (§1.7).
+    auto p = os_payload();
+    p["alias"] = "before";
+    auto uuid = create_ok(p);
+    EXPECT_TRUE(succeeded_with_message(
+        vmadm({ "update", uuid, "alias" }), "Successfully updated VM " + uuid));
+    EXPECT_FALSE(get(uuid).contains("alias"));
+}
+
 TEST_F(CliRules, KeyValueCoercesIntegersAndBooleans)
 {
     auto uuid = create_ok(os_payload());

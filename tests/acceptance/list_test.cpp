@@ -83,7 +83,8 @@ TEST_F(List, DefaultColumnsAndSortByRamThenUuid)
     auto mid_b = make("a-very-long-alias-beyond-width", 512);
     auto mids = std::minmax(mid_a, mid_b);
     auto alias_of = [&](const std::string& u) {
-        return u == mid_b ? std::string("a-very-long-alias-beyond-width") : std::string();
+        // a missing alias prints "-" (only -p prints an empty field)
+        return u == mid_b ? std::string("a-very-long-alias-beyond-width") : std::string("-");
     };
     auto r = vmadm({ "list" });
     ASSERT_EQ(r.exit_code, 0) << r.describe();

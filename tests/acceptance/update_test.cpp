@@ -86,12 +86,11 @@ TEST_F(Update, UnmodifiablePropertiesAreIgnored)
         { { "brand", "lx" }, { "hvm", true }, { "last_modified", "2000-01-01T00:00:00.000Z" },
             { "server_uuid", "00000000-0000-0000-0000-000000000001" },
             { "uuid", "11111111-2222-3333-4444-555555555555" }, { "zonename", "renamed" },
-            { "image_uuid", LX_IMAGE_UUID }, { "tags", { { "a", "b" } } },
-            { "customer_metadata", { { "a", "b" } } } });
+            { "tags", { { "a", "b" } } }, { "customer_metadata", { { "a", "b" } } } });
     EXPECT_TRUE(succeeded_with_message(r, "Successfully updated VM " + m_uuid));
     auto after = get(m_uuid);
-    for (const char* key : { "brand", "hvm", "server_uuid", "uuid", "zonename", "image_uuid",
-             "tags", "customer_metadata" }) {
+    for (const char* key :
+        { "brand", "hvm", "server_uuid", "uuid", "zonename", "tags", "customer_metadata" }) {
         EXPECT_EQ(after.value(key, json()), before.value(key, json())) << key;
     }
     EXPECT_EQ(list_uuids(), std::vector<std::string> { m_uuid });
@@ -101,8 +100,10 @@ TEST_F(Update, BadValueFailsAndChangesNothing)
 {
     auto before = get(m_uuid);
     EXPECT_TRUE(failed_with(update(m_uuid, { { "cpu_cap", "doogle" }, { "alias", "changed" } }),
-        "Invalid value(s) for: cpu_cap"));
+        "Invalid value for cpu_cap: null:number"));
     EXPECT_EQ(get(m_uuid), before);
+    EXPECT_TRUE(failed_with(update(m_uuid, { { "cpu_cap", -5 }, { "alias", "changed" } }),
+        "Invalid value(s) for: cpu_cap"));
     EXPECT_TRUE(failed_with(
         update(m_uuid, { { "autoboot", "aardvark" } }), "Invalid value(s) for: autoboot"));
     EXPECT_TRUE(failed_with(
@@ -268,7 +269,7 @@ TEST_F(UpdateNics, AddUpdateRemove)
     update_ok(m_uuid,
         { { "add_nics",
             { { { "nic_tag", "admin" }, { "ips", { "10.0.0.10/24" } },
-                  { "mac", "02:00:00:00:01:01" } },
+                  { "mac", "02:00:00:00:01:01" }, { "primary", true } },
                 { { "nic_tag", "external" }, { "ip", "dhcp" },
                     { "mac", "02:00:00:00:01:02" } } } } });
     auto n = nics();
@@ -310,7 +311,7 @@ TEST_F(UpdateNics, RemovingPrimaryReelectsPublicFirst)
     update_ok(m_uuid,
         { { "add_nics",
             { { { "nic_tag", "admin" }, { "ips", { "10.0.0.10/24" } },
-                  { "mac", "02:00:00:00:02:01" } },
+                  { "mac", "02:00:00:00:02:01" }, { "primary", true } },
                 { { "nic_tag", "admin" }, { "ips", { "192.168.0.10/24" } },
                     { "mac", "02:00:00:00:02:02" } },
                 { { "nic_tag", "external" }, { "ips", { "8.8.1.1/24" } },
@@ -320,6 +321,26 @@ TEST_F(UpdateNics, RemovingPrimaryReelectsPublicFirst)
     ASSERT_EQ(n.size(), 2U);
     EXPECT_FALSE(n[0].contains("primary")) << n.dump();
     EXPECT_EQ(n[1]["primary"], true) << n.dump();
+}
+
+TEST_F(UpdateNics, PrimaryKeyOnlyWhenTrue)
+{
+    // §2.7: `primary` appears only when true. (Only create makes the first NIC primary, so
+    // none of these is primary.)
+    update_ok(m_uuid,
+        { { "add_nics",
+            { { { "nic_tag", "admin" }, { "ips", { "10.0.0.10/24" } },
+                  { "mac", "02:00:00:00:04:01" } },
+                { { "nic_tag", "admin" }, { "ips", { "192.168.0.10/24" } },
+                    { "mac", "02:00:00:00:04:02" } },
+                { { "nic_tag", "external" }, { "ips", { "8.8.1.1/24" } },
+                    { "mac", "02:00:00:00:04:03" } } } } });
+    update_ok(m_uuid, { { "remove_nics", { "02:00:00:00:04:01" } } });
+    for (const auto& n : nics()) {
+        if (n.contains("primary")) {
+            EXPECT_EQ(n["primary"], true) << n.dump();
+        }
+    }
 }
 
 TEST_F(UpdateNics, Errors)

@@ -2,8 +2,10 @@
 #include "support/vmadm_fixture.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <regex>
 #include <stdexcept>
+#include <thread>
 
 #include <unistd.h>
 
@@ -15,7 +17,9 @@ namespace lumos::test {
 
 std::string vmadm_path()
 {
-    return LUMOS_VMADM_BIN;
+    // The environment may point the suite at another build of vmadm.
+    const char* override_path = std::getenv("LUMOS_VMADM_BIN");
+    return override_path != nullptr && *override_path != '\0' ? override_path : LUMOS_VMADM_BIN;
 }
 
 json os_payload(const std::string& brand)
@@ -92,7 +96,14 @@ RunResult VmadmTest::vmadm(const std::vector<std::string>& args, RunOptions opti
     std::vector<std::string> argv { vmadm_path() };
     argv.insert(argv.end(), args.begin(), args.end());
     options.env.emplace_back("LUMOS_ROOT", root().str());
-    return run(argv, options);
+    // A concurrent rebuild can replace the binary under us (ENOENT/ETXTBSY): retry, don't fail.
+    for (int attempt = 0;; ++attempt) {
+        auto r = run(argv, options);
+        if (r.exit_code != 127 || r.err != "execve failed\n" || attempt == 10) {
+            return r;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
 }
 
 RunResult VmadmTest::vmadm_stdin(

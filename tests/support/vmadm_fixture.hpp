@@ -24,6 +24,7 @@ inline constexpr const char* IMAGE_UUID = "01b2c898-945f-11e1-a523-af1afbe22822"
 inline constexpr const char* LX_IMAGE_UUID = "04179d8e-46cc-11e6-9c8b-8b1b9ae5c4ba"; // lx-dataset
 inline constexpr const char* ABSENT_UUID = "5b1f1c3e-0a0c-4d1e-9e39-9c1a2f6d0a11"; // never created
 
+// LUMOS_VMADM_BIN from the environment if set, else the one this suite was built against.
 std::string vmadm_path();
 
 // A create payload for an OS brand with the installed image and autoboot off.
