@@ -639,3 +639,107 @@ INSTANTIATE_TEST_SUITE_P(Rules, CreateCrossField,
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+struct HvmCase {
+    const char* name;
+    const char* brand;
+    json patch;
+    const char* message;
+    bool exact;
+};
+
+class CreateHvmError
+    : public Create
+    , public ::testing::WithParamInterface<HvmCase> { };
+
+TEST_P(CreateHvmError, IsRejected)
+{
+    auto p = hvm_payload(GetParam().brand);
+    p.merge_patch(GetParam().patch);
+    auto r = create(p);
+    if (GetParam().exact) {
+        EXPECT_TRUE(failed_with(r, GetParam().message));
+    } else {
+        EXPECT_TRUE(failed_with_prefix(r, GetParam().message));
+    }
+    expect_nothing_created();
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, CreateHvmError,
+    ::testing::Values(
+        HvmCase { "vga", "kvm", { { "vga", "foo" } },
+            "Invalid VGA type: \"foo\", supported types are: cirrus,std,vmware,qxl,xenfb", true },
+        HvmCase { "vnc_password", "kvm", { { "vnc_password", "123456789" } },
+            "VNC password is too long, maximum length is 8 characters.", true },
+        HvmCase { "nic_without_model", "kvm",
+            { { "nics", json::array({ { { "nic_tag", "admin" }, { "ip", "dhcp" } } }) } },
+            "missing .model option for NIC: ", false },
+        HvmCase { "disk_path_without_nocreate", "kvm",
+            { { "disks",
+                json::array(
+                    { { { "model", "virtio" }, { "size", 1024 }, { "path", "/dev/foo" } } }) } },
+            "you cannot specify a path for a disk unless you set nocreate=true", true },
+        HvmCase { "disk_block_size", "kvm",
+            { { "disks",
+                json::array(
+                    { { { "model", "virtio" }, { "size", 1024 }, { "block_size", 1000 } } }) } },
+            "invalid .block_size(1000), must be 512-131072 and a power of 2.", true },
+        HvmCase { "disk_model", "bhyve",
+            { { "disks", json::array({ { { "model", "scsi" }, { "size", 1024 } } }) } },
+            "\"scsi\" is not a valid disk model for bhyve brand. Valid are: ", false },
+        HvmCase { "disk_without_model", "kvm",
+            { { "disks", json::array({ { { "size", 1024 } } }) } },
+            "missing .model option for disk: ", false }),
+    [](const auto& test_param) { return std::string(test_param.param.name); });
+
+TEST_F(Create, HvmNicModelFromNicDriver)
+{
+    auto p = hvm_payload("kvm");
+    p["nic_driver"] = "virtio";
+    p["nics"] = { { { "nic_tag", "admin" }, { "ip", "dhcp" } } };
+    auto vm = get(create_ok(p));
+    EXPECT_EQ(vm["nics"][0]["model"], "virtio");
+}
+
+TEST_F(Create, MoreNicRules)
+{
+    auto base = os_payload();
+    auto p = base;
+    json ips = json::array();
+    for (int i = 1; i <= 21; ++i) {
+        ips.push_back("10.0.1." + std::to_string(i) + "/24");
+    }
+    p["nics"] = { { { "nic_tag", "admin" }, { "ips", ips } } };
+    EXPECT_TRUE(failed_with(create(p), "nic.*.ips contains 21 addresses, but is limited to 20"));
+
+    p = base;
+    p["nics"] = { { { "nic_tag", "admin" }, { "ips", { "10.0.0.5/24" } }, { "vrrp_vrid", 3 } },
+        { { "nic_tag", "admin" }, { "ips", { "10.0.0.6/24" } } } };
+    EXPECT_TRUE(failed_with(create(p), "vrrp_vrid set but not vrrp_primary_ip"));
+
+    p = base;
+    p["nics"] = { { { "nic_tag", "admin" }, { "ip", "dhcp" }, { "allowed_ips", { "bogus" } } } };
+    EXPECT_TRUE(failed_with(create(p), "invalid allowed_ips: bogus"));
+    expect_nothing_created();
+}
+
+TEST_F(Create, RoutesThroughNic)
+{
+    auto p = os_payload();
+    p["nics"] = { { { "nic_tag", "admin" }, { "ips", { "10.0.0.5/24" } } } };
+    p["routes"] = { { "10.1.0.0/16", "nics[0]" }, { "10.2.0.1", "10.0.0.1" } };
+    auto vm = get(create_ok(p));
+    EXPECT_EQ(vm["routes"], p["routes"]);
+
+    auto q = os_payload();
+    q["nics"] = { { { "nic_tag", "admin" }, { "ip", "dhcp" } } };
+    q["routes"] = { { "10.1.0.0/16", "nics[0]" } };
+    EXPECT_TRUE(
+        failed_with(create(q), "Route gateway: \"nics[0]\" refers to non-existent or DHCP nic"));
+}
+
+} // namespace
+} // namespace lumos::test

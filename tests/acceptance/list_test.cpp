@@ -289,3 +289,102 @@ INSTANTIATE_TEST_SUITE_P(Errors, ListError,
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+// Every column of the §1.4 table: field, header, width.
+struct Column {
+    const char* field;
+    const char* header;
+    size_t width;
+};
+
+const std::vector<Column> ALL_COLUMNS = {
+    { "alias", "ALIAS", 10 },
+    { "autoboot", "AUTOBOOT", 8 },
+    { "billing_id", "BILLING_ID", 36 },
+    { "boot_timestamp", "BOOT_TIMESTAMP", 24 },
+    { "brand", "BRAND", 14 },
+    { "cpu_cap", "CPU_CAP", 7 },
+    { "cpu_shares", "CPU_SHARE", 9 },
+    { "cpu_type", "CPU_TYPE", 8 },
+    { "create_timestamp", "CREATE_TIMESTAMP", 24 },
+    { "dns_domain", "DOMAIN", 32 },
+    { "do_not_inventory", "DNI", 5 },
+    { "docker", "DOCKER", 6 },
+    { "exit_status", "EXIT", 4 },
+    { "exit_timestamp", "EXIT_TIMESTAMP", 24 },
+    { "firewall_enabled", "FIREWALL_ENABLED", 16 },
+    { "flexible_disk_size", "FLEX_DISK_SIZE", 14 },
+    { "free_space", "FREE_SPACE", 14 },
+    { "hostname", "HOSTNAME", 32 },
+    { "hvm", "HVM", 5 },
+    { "image_uuid", "IMAGE_UUID", 36 },
+    { "indestructible_delegated", "INDESTR_DATA", 12 },
+    { "indestructible_zoneroot", "INDESTR_ROOT", 12 },
+    { "max_locked_memory", "MAX_LOCKED", 10 },
+    { "max_lwps", "MAX_LWP", 7 },
+    { "max_physical_memory", "MAX_PHYS", 8 },
+    { "max_swap", "MAX_SWAP", 8 },
+    { "owner_uuid", "OWNER_UUID", 36 },
+    { "package_name", "PACKAGE_NAME", 32 },
+    { "package_version", "PACKAGE_VER", 11 },
+    { "pid", "PID", 6 },
+    { "qemu_extra_opts", "QEMU_EXTRA_OPTS", 15 },
+    { "quota", "QUOTA", 5 },
+    { "zone_state", "ZONE_STATE", 10 },
+    { "state", "STATE", 16 },
+    { "tmpfs", "TMPFS", 5 },
+    { "type", "TYPE", 4 },
+    { "uuid", "UUID", 36 },
+    { "vcpus", "VCPUS", 5 },
+    { "zfs_io_priority", "IO_PRIORITY", 11 },
+    { "zpool", "ZPOOL", 12 },
+    { "zonename", "ZONENAME", 12 },
+    { "zonepath", "ZONEPATH", 40 },
+    { "zoneid", "ZONEID", 6 },
+    { "ram", "RAM", 7 },
+};
+
+class ListColumns
+    : public VmadmTest
+    , public ::testing::WithParamInterface<Column> { };
+
+TEST_P(ListColumns, HeaderAndWidth)
+{
+    const auto& col = GetParam();
+    auto p = os_payload();
+    p["alias"] = "a";
+    auto uuid = create_ok(p);
+    auto r = vmadm({ "list", "-o", std::string(col.field) + ",uuid" });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    auto lines = split_lines(r.out);
+    ASSERT_EQ(lines.size(), 2U) << r.out;
+    std::string header = col.header;
+    header.append(col.width > header.size() ? col.width - header.size() : 0, ' ');
+    EXPECT_EQ(lines[0], header + "  UUID");
+    // the uuid column starts after the padded first cell (longer values push it right)
+    auto pos = lines[1].rfind(uuid);
+    ASSERT_NE(pos, std::string::npos) << lines[1];
+    EXPECT_GE(pos, col.width + 2) << lines[1];
+    // the value column is also accepted as a sort key and a filter key
+    EXPECT_EQ(vmadm({ "list", "-H", "-s", col.field }).exit_code, 0);
+    EXPECT_EQ(vmadm({ "list", "-H", std::string(col.field) + "=x" }).exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ListColumns, ::testing::ValuesIn(ALL_COLUMNS),
+    [](const auto& test_param) { return std::string(test_param.param.field); });
+
+TEST_F(List, HvmRamIsRealRamAndTypeKvm)
+{
+    auto p = hvm_payload("kvm");
+    p["ram"] = 1024;
+    p["alias"] = "k";
+    auto uuid = create_ok(p);
+    auto r = vmadm({ "list", "-p" });
+    EXPECT_EQ(r.out, uuid + ":KVM:1024:stopped:k\n");
+}
+
+} // namespace
+} // namespace lumos::test

@@ -480,3 +480,110 @@ TEST_F(Robustness, SigkilledCreatesNeverLeaveHalfVms)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(Robustness, CorruptConfigDoesNotBreakOtherVms)
+{
+    const std::string bad = "6a1c4b1e-2d3f-4a5b-8c9d-0e1f2a3b4c5d";
+    root().write_file("etc/lumos/vms/" + bad + ".json", "{ this is not json");
+    auto g = vmadm({ "get", m_survivor });
+    EXPECT_EQ(g.exit_code, 0) << g.describe();
+    auto l = vmadm({ "list", "-H", "-p", "-o", "uuid" });
+    EXPECT_TRUE(l.exited()) << l.describe();
+    EXPECT_THAT(l.exit_code, AnyOf(0, 1)) << l.describe();
+    if (l.exit_code == 0) {
+        EXPECT_NE(l.out.find(m_survivor), std::string::npos) << l.out;
+    }
+    auto b = vmadm({ "get", bad });
+    EXPECT_TRUE(clean_failure(b));
+    std::filesystem::remove(config_path(bad));
+}
+
+TEST_F(Robustness, MissingOrOddLumosRoot)
+{
+    for (const std::string dir : { "/nonexistent/lumos-root", "", "relative/root" }) {
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", dir);
+        auto r = run({ vmadm_path(), "list" }, options);
+        EXPECT_TRUE(r.exited() && !r.timed_out) << dir << ": " << r.describe();
+        EXPECT_THAT(r.exit_code, AnyOf(0, 1)) << dir << ": " << r.describe();
+        EXPECT_FALSE(std::filesystem::exists("relative/root")) << "list must not create the store";
+    }
+}
+
+struct OptionCase {
+    const char* name;
+    std::vector<std::string> args;
+};
+
+class MalformedOptions
+    : public Robustness
+    , public ::testing::WithParamInterface<OptionCase> { };
+
+// (Unknown flags are not listed: upstream's nopt ignores them, so `list --bogus` succeeds.)
+TEST_P(MalformedOptions, FailCleanly)
+{
+    auto r = vmadm(GetParam().args);
+    EXPECT_TRUE(clean_failure(r));
+}
+
+INSTANTIATE_TEST_SUITE_P(Args, MalformedOptions,
+    ::testing::Values(OptionCase { "create_f_without_value", { "create", "-f" } },
+        OptionCase { "list_o_without_value", { "list", "-o" } },
+        OptionCase { "list_s_without_value", { "list", "-s" } },
+        OptionCase { "list_empty_o", { "list", "-o", "" } },
+        OptionCase { "list_o_commas", { "list", "-o", ",,," } },
+        OptionCase { "validate_bad_action", { "validate", "detonate", "-f", "/dev/null" } },
+        OptionCase { "get_two_uuids", { "get", ABSENT_UUID, ABSENT_UUID } },
+        OptionCase { "delete_empty_uuid", { "delete", "" } },
+        OptionCase { "filter_empty_key", { "list", "=value" } }),
+    [](const auto& test_param) { return std::string(test_param.param.name); });
+
+TEST_F(Robustness, ListsDuringConcurrentCreatesNeverFail)
+{
+    auto path = write_payload(os_payload());
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    std::vector<Process> creates;
+    std::vector<Process> readers;
+    for (int i = 0; i < 8; ++i) {
+        creates.push_back(Process::spawn({ vmadm_path(), "create", "-f", path }, options));
+        readers.push_back(Process::spawn({ vmadm_path(), "list", "-p" }, options));
+        readers.push_back(Process::spawn({ vmadm_path(), "lookup", "-j" }, options));
+    }
+    for (auto& proc : readers) {
+        auto r = proc.wait();
+        EXPECT_EQ(r.exit_code, 0) << r.describe();
+        EXPECT_EQ(r.err, "");
+    }
+    for (auto& proc : creates) {
+        EXPECT_EQ(proc.wait().exit_code, 0);
+    }
+    m_expect_only_survivor = false;
+    EXPECT_EQ(list_uuids().size(), 9U);
+}
+
+TEST_F(Robustness, CreateWorksAfterKilledCreates)
+{
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    auto path = write_payload(os_payload());
+    for (int i = 0; i < 5; ++i) {
+        auto proc = Process::spawn({ vmadm_path(), "create", "-f", path }, options);
+        std::this_thread::sleep_for(std::chrono::milliseconds(i));
+        proc.kill(SIGKILL);
+        (void)proc.wait();
+    }
+    m_expect_only_survivor = false;
+    RunOptions quick;
+    quick.stdin_mode = StdinMode::Bytes;
+    quick.stdin_bytes = os_payload().dump();
+    quick.timeout = std::chrono::milliseconds(10000);
+    auto r = vmadm({ "create" }, quick);
+    EXPECT_EQ(r.exit_code, 0) << "a killed create left a lock behind? " << r.describe();
+}
+
+} // namespace
+} // namespace lumos::test

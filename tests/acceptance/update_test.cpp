@@ -383,3 +383,63 @@ TEST_F(UpdateNics, RemoveUnknownMacIsSkipped)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(UpdateNics, UpdateIpv4WithoutExistingAddress)
+{
+    update_ok(m_uuid,
+        { { "add_nics",
+            { { { "nic_tag", "admin" }, { "ip", "dhcp" }, { "mac", "02:00:00:00:06:01" },
+                { "primary", true } } } } });
+    EXPECT_TRUE(failed_with(
+        update(m_uuid,
+            { { "update_nics",
+                { { { "mac", "02:00:00:00:06:01" }, { "netmask", "255.255.255.0" } } } } }),
+        "Need a single existing IPv4 address to update .ip or .netmask"));
+}
+
+TEST_F(Update, RoutesSetAndRemove)
+{
+    update_ok(m_uuid,
+        { { "set_routes", { { "10.1.0.0/16", "10.0.0.1" }, { "10.2.0.0/16", "10.0.0.1" } } } });
+    EXPECT_EQ(get(m_uuid)["routes"].size(), 2U);
+    update_ok(m_uuid, { { "remove_routes", { "10.1.0.0/16" } } });
+    EXPECT_EQ(get(m_uuid)["routes"], (json { { "10.2.0.0/16", "10.0.0.1" } }));
+    EXPECT_TRUE(failed_with(update(m_uuid, { { "set_routes", { { "foo", "10.0.0.1" } } } }),
+        "Invalid route destination: \"foo\" (must be IP address or CIDR)"));
+}
+
+class UpdateKvm : public VmadmTest { };
+
+TEST_F(UpdateKvm, RamMovesMemoryWithOverhead)
+{
+    auto uuid = create_ok(hvm_payload("kvm"));
+    update_ok(uuid, { { "ram", 2048 } });
+    auto vm = get(uuid);
+    EXPECT_EQ(vm["ram"], 2048);
+    EXPECT_EQ(vm["max_physical_memory"], 3072);
+    EXPECT_EQ(vm["max_locked_memory"], 3072);
+    EXPECT_EQ(vm["max_swap"], 3072);
+}
+
+TEST_F(UpdateKvm, MaxPhysicalBelowRamIsRefused)
+{
+    auto p = hvm_payload("kvm");
+    p["ram"] = 1024;
+    auto uuid = create_ok(p);
+    auto before = get(uuid);
+    auto r = update(uuid, { { "max_physical_memory", 512 } });
+    EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.describe();
+    if (r.exit_code == 1) {
+        EXPECT_EQ(r.err, "vm.max_physical_memory (512) cannot be lower than vm.ram (1024)\n");
+        EXPECT_EQ(get(uuid), before);
+    } else {
+        // rule 5 of §2.6 raised it back to ram + 256
+        EXPECT_GE(get(uuid)["max_physical_memory"].get<int>(), 1024 + 256);
+    }
+}
+
+} // namespace
+} // namespace lumos::test
