@@ -9,12 +9,12 @@
 #include "spec/property_table.hpp"
 #include "spec/validate.hpp"
 
-#include <benchmark/benchmark.h>
-
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <benchmark/benchmark.h>
 
 namespace {
 
@@ -65,8 +65,8 @@ HostFacts host_facts()
         if (uuid != IMAGE_UUID) {
             return std::nullopt;
         }
-        return Json { { "v", 2 }, { "uuid", IMAGE_UUID }, { "name", "base" },
-            { "version", "1.0" }, { "type", "zone-dataset" }, { "os", "smartos" } };
+        return Json { { "v", 2 }, { "uuid", IMAGE_UUID }, { "name", "base" }, { "version", "1.0" },
+            { "type", "zone-dataset" }, { "os", "smartos" } };
     };
     return host;
 }

@@ -41,13 +41,12 @@ HostFacts make_host()
                 { "type", "zone-dataset" }, { "os", "smartos" } };
         }
         if (uuid == LX_IMAGE) {
-            return Json { { "v", 2 }, { "uuid", uuid }, { "name", "debian" },
-                { "version", "1.0" }, { "type", "lx-dataset" }, { "os", "linux" } };
+            return Json { { "v", 2 }, { "uuid", uuid }, { "name", "debian" }, { "version", "1.0" },
+                { "type", "lx-dataset" }, { "os", "linux" } };
         }
         if (uuid == ZVOL_IMAGE) {
-            return Json { { "v", 2 }, { "uuid", uuid }, { "name", "ubuntu" },
-                { "version", "1.0" }, { "type", "zvol" }, { "os", "linux" },
-                { "image_size", 10240 } };
+            return Json { { "v", 2 }, { "uuid", uuid }, { "name", "ubuntu" }, { "version", "1.0" },
+                { "type", "zvol" }, { "os", "linux" }, { "image_size", 10240 } };
         }
         return std::nullopt;
     };
@@ -86,8 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
         (void)validate_and_fill(brand_name(brand), ACTION_CREATE, filled, host());
     }
     // The payload's own brand, whatever it is: unknown names take the bad_brand path.
-    if (auto const brand = payload->find("brand");
-        brand != payload->end() && brand->is_string()) {
+    if (auto const brand = payload->find("brand"); brand != payload->end() && brand->is_string()) {
         (void)validate(brand->get<std::string>(), ACTION_CREATE, *payload, host());
     }
 
