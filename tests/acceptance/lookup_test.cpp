@@ -148,3 +148,27 @@ TEST_F(Lookup, RegexAndSubProperties)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(Lookup, JsonFieldsCanNameFakeFields)
+{
+    auto r = vmadm({ "lookup", "-j", "-o", "uuid,type,ram", "alias=db" });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(json::parse(r.out),
+        json::array({ { { "uuid", m_db }, { "type", "OS" }, { "ram", 512 } } }));
+}
+
+TEST_F(Lookup, UniqueWithJson)
+{
+    auto r = vmadm({ "lookup", "-j", "-1", "alias=web" });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    auto arr = json::parse(r.out);
+    ASSERT_TRUE(arr.is_array());
+    ASSERT_EQ(arr.size(), 1U);
+    EXPECT_EQ(arr[0]["uuid"], m_web);
+}
+
+} // namespace
+} // namespace lumos::test

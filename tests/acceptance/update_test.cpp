@@ -64,7 +64,7 @@ TEST_P(UnsetSimpleProperty, NullOrEmptyRemovesIt)
 INSTANTIATE_TEST_SUITE_P(Keys, UnsetSimpleProperty,
     ::testing::Combine(::testing::Values("alias", "hostname", "package_name", "package_version",
                            "billing_id", "owner_uuid"),
-        ::testing::Values(json(nullptr), json(""))));
+        ::testing::Values(json(nullptr), json(""), json("   "))));
 
 TEST_F(Update, AliasUtf8AndLongRoundTrip)
 {
