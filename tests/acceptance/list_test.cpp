@@ -388,3 +388,41 @@ TEST_F(List, HvmRamIsRealRamAndTypeKvm)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(List, FalsyValuesSortAfterTruthyOnesAscending)
+{
+    // sortVM: `(!a && b)` makes 0 sort after any truthy value ascending, before it descending;
+    // equal values fall through to the next key. The comparator must be consistent (a broken
+    // one gives a different order per input permutation, or worse with std::sort).
+    std::vector<std::pair<int, std::string>> vms;
+    for (int mem : { 0, 16, 256, 0, 256, 256, 0, 16, 0, 256 }) {
+        vms.emplace_back(mem, make("", mem));
+    }
+    auto by = [&](bool falsy_last, bool descending) {
+        auto sorted = vms;
+        std::sort(sorted.begin(), sorted.end(), [&](const auto& a, const auto& b) {
+            bool az = a.first == 0;
+            bool bz = b.first == 0;
+            if (az != bz) {
+                return falsy_last ? bz : az;
+            }
+            if (a.first != b.first) {
+                return descending ? a.first > b.first : a.first < b.first;
+            }
+            return a.second < b.second;
+        });
+        std::string out;
+        for (const auto& [mem, uuid] : sorted) {
+            out += std::to_string(mem) + ":" + uuid + "\n";
+        }
+        return out;
+    };
+    EXPECT_EQ(vmadm({ "list", "-p", "-o", "ram,uuid" }).out, by(true, false));
+    EXPECT_EQ(vmadm({ "list", "-p", "-o", "ram,uuid", "-s", "-ram,uuid" }).out, by(false, true));
+}
+
+} // namespace
+} // namespace lumos::test
