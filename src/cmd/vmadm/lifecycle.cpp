@@ -3,6 +3,9 @@
 // answers as SmartOS does for a VM that is not running, or says that the runtime is missing.
 #include "cmd/vmadm/cli.hpp"
 
+#include "base/strings.hpp"
+#include "base/uuid.hpp"
+
 namespace lumos::vmadm {
 
 namespace {
@@ -17,6 +20,75 @@ std::string state_of(Json const& vm)
     return vm.value("state", "unknown");
 }
 
+// parseStartArgs: order=..., disk=path,model, cdrom=path,model; anything else is a usage error.
+void check_start_arguments(std::vector<std::string> const& arguments)
+{
+    bool saw_order = false;
+    for (auto const& argument : arguments) {
+        size_t const equals = argument.find('=');
+        std::string const key = argument.substr(0, equals);
+        std::string const value = equals == std::string::npos ? "" : argument.substr(equals + 1);
+        if (key == "order") {
+            if (saw_order) {
+                throw UsageError { "You can only specify 'order' once when starting a VM" };
+            }
+            saw_order = true;
+        } else if (key == "disk" || key == "cdrom") {
+            size_t const comma = value.find(',');
+            std::string const path = value.substr(0, comma);
+            std::string const model = comma == std::string::npos
+                ? std::string()
+                : value.substr(comma + 1, value.find(',', comma + 1) - comma - 1);
+            if (path.empty() || model.empty()) {
+                throw UsageError { "Parameter to " + key + " must be: path,model" };
+            }
+        } else {
+            throw UsageError { "Invalid argument to start: " + key };
+        }
+    }
+}
+
+// vmadm kill [-s SIG | -SIG] <uuid>, with vmadm's own argument rules.
+std::string kill_uuid(Args& args)
+{
+    if (args.has("signal")) {
+        return uuid_argument(args);
+    }
+    std::string uuid;
+    if (args.remain.size() == 1 && is_uuid(args.remain[0])) {
+        uuid = args.remain[0];
+        args.remain.clear();
+        return uuid;
+    }
+    std::vector<std::string> unexpected;
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < args.remain.size(); ++i) {
+        std::string const& argument = args.remain[i];
+        if (argument.size() > 1 && argument[0] == '-') {
+            std::string const name = argument.substr(1);
+            bool const next_is_uuid = i + 1 < args.remain.size() && is_uuid(args.remain[i + 1]);
+            if (!uuid.empty() || !next_is_uuid) {
+                unexpected.push_back(dump_compact(Json(name)));
+                continue;
+            }
+            uuid = args.remain[++i];
+            continue;
+        }
+        rest.push_back(argument);
+    }
+    if (!unexpected.empty()) {
+        throw UsageError { "Unexpected args: [" + join(unexpected, ",") + "]" };
+    }
+    if (!rest.empty()) {
+        throw UsageError { "Too many arguments." };
+    }
+    if (!is_uuid(uuid)) {
+        throw UsageError { "Invalid or missing argument UUID" };
+    }
+    args.remain.clear();
+    return uuid;
+}
+
 } // namespace
 
 Outcome cmd_lifecycle(Context& context, Args const& original)
@@ -26,7 +98,7 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
     if (command == "events" || command == "receive" || command == "recv") {
         return failure("vmadm " + command + " is not supported by this lumos build yet");
     }
-    std::string const uuid = uuid_argument(args);
+    std::string const uuid = command == "kill" ? kill_uuid(args) : uuid_argument(args);
     if ((command == "create-snapshot" || command == "delete-snapshot"
             || command == "rollback-snapshot")
         && args.remain.size() != 1) {
@@ -38,8 +110,8 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
     if (command == "sysrq" && args.remain[0] != "nmi" && args.remain[0] != "screenshot") {
         throw UsageError { "Invalid sysrq type: " + args.remain[0] };
     }
-    if (command == "kill" && args.remain.size() > 0) {
-        return failure("Too many arguments.");
+    if (command == "start" || command == "boot") {
+        check_start_arguments(args.remain);
     }
     auto vm = load_vm(context, uuid);
     if (!vm) {
