@@ -39,6 +39,10 @@ protected:
     {
         EXPECT_TRUE(config_files().empty());
         EXPECT_TRUE(list_uuids().empty());
+        // nor a zone directory ($LUMOS_ROOT/zones/<uuid>)
+        std::error_code ec;
+        EXPECT_TRUE(std::filesystem::is_empty(root().path() / "zones", ec))
+            << "zones/ is not empty";
     }
 
     static json nic(const std::string& tag, json extra = json::object())

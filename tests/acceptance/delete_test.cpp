@@ -15,6 +15,8 @@ TEST_F(Delete, RemovesTheVm)
     EXPECT_TRUE(
         succeeded_with_message(vmadm({ "delete", uuid }), "Successfully deleted VM " + uuid));
     EXPECT_FALSE(std::filesystem::exists(config_path(uuid)));
+    EXPECT_FALSE(std::filesystem::exists(root().path() / "zones" / uuid)) << "zonepath left behind";
+    EXPECT_TRUE(std::filesystem::exists(root().path() / "zones" / keep));
     EXPECT_EQ(vmadm({ "get", uuid }).exit_code, 1);
     EXPECT_EQ(list_uuids(), std::vector<std::string> { keep });
     EXPECT_EQ(get(keep)["uuid"], keep);

@@ -606,3 +606,73 @@ TEST_F(Robustness, CreateWorksAfterKilledCreates)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(Robustness, ConcurrentCreatesWithSameMacOnlyOneWins)
+{
+    // The conflict check (§2.4) and the write must be one critical section.
+    auto p = os_payload();
+    p["nics"] = { { { "nic_tag", "admin" }, { "ips", { "10.77.0.1/24" } },
+        { "mac", "02:77:00:00:00:01" } } };
+    auto path = write_payload(p);
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    std::vector<Process> procs;
+    for (int i = 0; i < 10; ++i) {
+        procs.push_back(Process::spawn({ vmadm_path(), "create", "-f", path }, options));
+    }
+    int successes = 0;
+    for (auto& proc : procs) {
+        auto r = proc.wait();
+        ASSERT_TRUE(r.exited()) << r.describe();
+        if (r.exit_code == 0) {
+            ++successes;
+        } else {
+            EXPECT_EQ(
+                r.err, "Conflict detected with another vm, please check the MAC, IP, and VRID\n")
+                << r.describe();
+        }
+    }
+    EXPECT_EQ(successes, 1);
+    m_expect_only_survivor = false;
+    EXPECT_EQ(list_uuids().size(), 2U);
+}
+
+} // namespace
+} // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(Robustness, ConcurrentUpdatesOfTwoVmsCannotBothTakeOneMac)
+{
+    // Each VM has its own config lock, but the MAC conflict check spans VMs (§2.4).
+    auto other = create_ok(os_payload());
+    m_expect_only_survivor = false;
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    int doubly_taken = 0;
+    for (int round = 0; round < 6; ++round) {
+        char mac[32];
+        std::snprintf(mac, sizeof(mac), "02:78:00:00:00:%02x", round);
+        auto path = write_payload(json {
+            { "add_nics", { { { "nic_tag", "admin" }, { "ip", "dhcp" }, { "mac", mac } } } } });
+        auto a = Process::spawn({ vmadm_path(), "update", m_survivor, "-f", path }, options);
+        auto b = Process::spawn({ vmadm_path(), "update", other, "-f", path }, options);
+        auto ra = a.wait();
+        auto rb = b.wait();
+        ASSERT_TRUE(ra.exited() && rb.exited()) << ra.describe() << rb.describe();
+        EXPECT_THAT(ra.exit_code, AnyOf(0, 1)) << ra.describe();
+        EXPECT_THAT(rb.exit_code, AnyOf(0, 1)) << rb.describe();
+        if (ra.exit_code == 0 && rb.exit_code == 0) {
+            ++doubly_taken;
+        }
+    }
+    EXPECT_EQ(doubly_taken, 0) << "both VMs got the same MAC";
+    m_survivor_before = get(m_survivor);
+}
+
+} // namespace
+} // namespace lumos::test

@@ -443,3 +443,30 @@ TEST_F(UpdateKvm, MaxPhysicalBelowRamIsRefused)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(UpdateNics, MacOrIpOfAnotherVmIsAConflict)
+{
+    update_ok(m_uuid,
+        { { "add_nics",
+            { { { "nic_tag", "admin" }, { "ips", { "10.5.5.5/24" } },
+                { "mac", "02:00:00:00:07:01" }, { "primary", true } } } } });
+    auto other = create_ok(os_payload());
+    const std::string conflict
+        = "Conflict detected with another vm, please check the MAC, IP, and VRID";
+    EXPECT_TRUE(failed_with(update(other,
+                                { { "add_nics",
+                                    { { { "nic_tag", "admin" }, { "ip", "dhcp" },
+                                        { "mac", "02:00:00:00:07:01" } } } } }),
+        conflict));
+    EXPECT_TRUE(failed_with(
+        update(other,
+            { { "add_nics", { { { "nic_tag", "admin" }, { "ips", { "10.5.5.5/24" } } } } } }),
+        conflict));
+    EXPECT_TRUE(get(other)["nics"].empty());
+}
+
+} // namespace
+} // namespace lumos::test
