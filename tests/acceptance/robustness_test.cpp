@@ -676,3 +676,63 @@ TEST_F(Robustness, ConcurrentUpdatesOfTwoVmsCannotBothTakeOneMac)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(Robustness, DeleteRacingUpdateNeverResurrectsTheVm)
+{
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    auto path = write_payload(json { { "alias", "updated" }, { "set_tags", { { "x", 1 } } } });
+    for (int round = 0; round < 8; ++round) {
+        auto victim = create_ok(os_payload());
+        std::vector<Process> updates;
+        for (int i = 0; i < 3; ++i) {
+            updates.push_back(
+                Process::spawn({ vmadm_path(), "update", victim, "-f", path }, options));
+        }
+        auto del = Process::spawn({ vmadm_path(), "delete", victim }, options);
+        for (auto& u : updates) {
+            auto r = u.wait();
+            EXPECT_THAT(r.exit_code, AnyOf(0, 1)) << r.describe();
+        }
+        auto rd = del.wait();
+        ASSERT_EQ(rd.exit_code, 0) << rd.describe();
+        EXPECT_EQ(vmadm({ "get", victim }).exit_code, 1)
+            << "round " << round << ": deleted VM is back";
+        EXPECT_FALSE(std::filesystem::exists(config_path(victim))) << "round " << round;
+        EXPECT_FALSE(std::filesystem::exists(root().path() / "zones" / victim))
+            << "round " << round;
+    }
+    EXPECT_EQ(list_uuids(), std::vector<std::string> { m_survivor });
+}
+
+TEST_F(Robustness, CreateRacingUpdateCannotBothTakeOneMac)
+{
+    m_expect_only_survivor = false;
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    int doubly_taken = 0;
+    for (int round = 0; round < 6; ++round) {
+        char mac[32];
+        std::snprintf(mac, sizeof(mac), "02:79:00:00:00:%02x", round);
+        json nic = { { "nic_tag", "admin" }, { "ip", "dhcp" }, { "mac", mac } };
+        auto upd = write_payload(json { { "add_nics", json::array({ nic }) } });
+        auto p = os_payload();
+        p["nics"] = json::array({ nic });
+        auto crt = write_payload(p);
+        auto a = Process::spawn({ vmadm_path(), "update", m_survivor, "-f", upd }, options);
+        auto b = Process::spawn({ vmadm_path(), "create", "-f", crt }, options);
+        auto ra = a.wait();
+        auto rb = b.wait();
+        if (ra.exit_code == 0 && rb.exit_code == 0) {
+            ++doubly_taken;
+        }
+    }
+    EXPECT_EQ(doubly_taken, 0) << "a new VM and an updated VM got the same MAC";
+    m_survivor_before = get(m_survivor);
+}
+
+} // namespace
+} // namespace lumos::test
