@@ -747,3 +747,25 @@ TEST_F(Create, RoutesThroughNic)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(Create, FreshRootWithoutStoreDirectories)
+{
+    std::filesystem::remove_all(root().path() / "etc/lumos/vms");
+    std::filesystem::remove_all(root().path() / "zones");
+    std::filesystem::remove(root().path() / "etc/lumos/config");
+    auto l = vmadm({ "list", "-H" });
+    EXPECT_EQ(l.exit_code, 0) << l.describe();
+    EXPECT_EQ(l.out, "");
+    auto uuid = create_ok(os_payload());
+    EXPECT_EQ(get(uuid)["state"], "stopped");
+    // without a host config there are no nic tags
+    auto p = os_payload();
+    p["nics"] = { { { "nic_tag", "admin" }, { "ip", "dhcp" } } };
+    EXPECT_TRUE(failed_with(create(p), "Invalid nic tag \"admin\""));
+}
+
+} // namespace
+} // namespace lumos::test

@@ -426,3 +426,17 @@ TEST_F(List, FalsyValuesSortAfterTruthyOnesAscending)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(List, PaddingCountsCharactersNotBytes)
+{
+    // JS pads by string length (UTF-16 units); "café" is 4 long, 5 bytes in UTF-8.
+    auto uuid = make("caf\xc3\xa9", 256);
+    auto r = vmadm({ "list", "-H", "-o", "alias,uuid" });
+    EXPECT_EQ(r.out, "caf\xc3\xa9      " + std::string("  ") + uuid + "\n");
+}
+
+} // namespace
+} // namespace lumos::test

@@ -550,6 +550,8 @@ TEST_P(MalformedOptions, FailCleanly)
 
 INSTANTIATE_TEST_SUITE_P(Args, MalformedOptions,
     ::testing::Values(OptionCase { "create_f_without_value", { "create", "-f" } },
+        OptionCase { "create_f_directory", { "create", "-f", "/" } },
+        OptionCase { "create_f_dev_null", { "create", "-f", "/dev/null" } },
         OptionCase { "list_o_without_value", { "list", "-o" } },
         OptionCase { "list_s_without_value", { "list", "-s" } },
         OptionCase { "list_empty_o", { "list", "-o", "" } },
