@@ -5,7 +5,7 @@
 set -euo pipefail
 state() {
     echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | sort
-    echo "# loop devices"; for f in /sys/block/loop*/loop/backing_file; do [ -e "$f" ] && echo "$f $(cat "$f")"; done | sort
+    echo "# loop devices"; for f in /sys/block/loop*/loop/backing_file; do if [ -e "$f" ]; then echo "$f $(cat "$f")"; fi; done | sort
     echo "# netns"; ls /run/netns 2>/dev/null | sort || true
     echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'lumos*' 2>/dev/null | sort || true
     echo "# temp roots"; ls -d /tmp/lumos-test-* /tmp/lumos-acceptance-* 2>/dev/null | sort || true
