@@ -230,3 +230,22 @@ TEST_F(Validate, KvmDiskRules)
 
 } // namespace
 } // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+TEST_F(Validate, ErrorObjectExactText)
+{
+    // VM.validate builds {bad_values, bad_properties, missing_properties} in that order and
+    // vmadm prints JSON.stringify(e, null, 2).
+    auto p = os_payload();
+    p["alias"] = 42;
+    auto r = validate_create(p);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err,
+        "{\n  \"bad_values\": [\n    \"alias\"\n  ],\n  \"bad_properties\": [],\n"
+        "  \"missing_properties\": []\n}\n");
+}
+
+} // namespace
+} // namespace lumos::test
