@@ -35,6 +35,11 @@ std::string Paths::vm_config(std::string_view uuid) const
     return vms_dir() + "/" + std::string(uuid) + ".json";
 }
 
+std::string Paths::vm_snapshots(std::string_view uuid) const
+{
+    return vms_dir() + "/" + std::string(uuid) + ".snapshots.json";
+}
+
 std::string Paths::vm_lock(std::string_view uuid) const
 {
     return run_dir() + "/vm." + std::string(uuid) + ".config.lockfile";

@@ -23,6 +23,8 @@ public:
     std::string etc_dir() const { return under_root("/etc/lumos"); }
     std::string vms_dir() const { return under_root("/etc/lumos/vms"); }
     std::string vm_config(std::string_view uuid) const;
+    // The VM's snapshot list, kept apart from its record (the storage layer writes it).
+    std::string vm_snapshots(std::string_view uuid) const;
     std::string run_dir() const { return under_root("/run/lumos"); }
     std::string vm_lock(std::string_view uuid) const;
     std::string create_lock() const;

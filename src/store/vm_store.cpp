@@ -22,7 +22,7 @@ namespace {
 constexpr char const* DERIVED_KEYS[] = { "state", "zonepath", "zfs_filesystem", "hvm",
     "last_modified", "server_uuid", "platform_buildstamp", "transition_to", "transition_expire",
     "pid", "boot_timestamp", "zoneid", "zonedid", "init_restarts", "exit_status",
-    "exit_timestamp", "datacenter_name", "headnode_id", "type" };
+    "exit_timestamp", "datacenter_name", "headnode_id", "type", "snapshots" };
 
 constexpr char const* MAP_KEYS[] = { "customer_metadata", "internal_metadata", "tags", "routes" };
 
@@ -117,7 +117,7 @@ bool VmStore::exists(std::string const& uuid) const
     return ::stat(m_paths.vm_config(uuid).c_str(), &st) == 0;
 }
 
-Result<Json> VmStore::load_record(std::string const& uuid) const
+Result<Json> VmStore::load_record(std::string const& uuid, LoadOptions const& options) const
 {
     // vmadm's CLI only checks a uuid's shape; anything that is not a real uuid never becomes a
     // path ("../../..-/..." has the shape).
@@ -131,7 +131,16 @@ Result<Json> VmStore::load_record(std::string const& uuid) const
         }
         return tl::unexpected(text.error());
     }
-    auto record = parse_json(*text);
+    std::set<std::string> keys;
+    if (options.keys) {
+        // What vm_object needs besides the caller's keys: identity, brand and the state attributes.
+        keys = *options.keys;
+        for (char const* key : { "uuid", "zonename", "zpool", "brand", "zone_state", "transition",
+                 "provisioning", "failed" }) {
+            keys.insert(key);
+        }
+    }
+    auto record = parse_trusted_json_object(*text, options.keys ? &keys : nullptr);
     if (!record || !record->is_object()) {
         return make_error(ErrorCode::Internal, "VM " + uuid + " has a corrupt config");
     }
@@ -158,7 +167,14 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
     if (!vm.contains("firewall_enabled")) {
         vm["firewall_enabled"] = false;
     }
-    for (char const* key : { "resolvers", "nics", "snapshots" }) {
+    if (options.wants("snapshots")) {
+        // Snapshots are kept beside the record, never in it, so listing VMs costs the same
+        // however many snapshots they have.
+        auto text = read_file(m_paths.vm_snapshots(vm.value("uuid", "")));
+        auto parsed = text ? parse_trusted_json_object(*text, nullptr) : Result<Json>(Json());
+        vm["snapshots"] = parsed && parsed->is_array() ? *parsed : Json::array();
+    }
+    for (char const* key : { "resolvers", "nics" }) {
         if (!vm.contains(key)) {
             vm[key] = Json::array();
         }
@@ -173,21 +189,29 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
     vm["server_uuid"] = server_uuid();
     vm["platform_buildstamp"] = LUMOS_BUILDSTAMP;
 
+    // The record holds the maps (it is the one commit point); SmartOS's config files are read
+    // only for records written before that, which lack them.
     std::string const config_dir = path + "/config";
     bool const wants_metadata
         = options.wants("customer_metadata") || options.wants("internal_metadata");
-    if (wants_metadata) {
+    if (wants_metadata && !vm.contains("customer_metadata")) {
         Json metadata = read_json_object(config_dir + "/metadata.json");
         for (char const* key : { "customer_metadata", "internal_metadata" }) {
             vm[key] = metadata.contains(key) && metadata[key].is_object() ? metadata[key]
                                                                           : Json::object();
         }
     }
-    if (options.wants("tags")) {
-        vm["tags"] = read_json_object(config_dir + "/tags.json");
+    for (char const* key : { "tags", "routes" }) {
+        if (options.wants(key) && !vm.contains(key)) {
+            vm[key] = read_json_object(config_dir + "/" + key + ".json");
+        }
     }
-    if (options.wants("routes")) {
-        vm["routes"] = read_json_object(config_dir + "/routes.json");
+    for (char const* key : MAP_KEYS) {
+        if (!options.wants(key)) {
+            vm.erase(key);
+        } else if (!vm[key].is_object()) {
+            vm[key] = Json::object();
+        }
     }
     if (options.wants("last_modified")) {
         int64_t newest = mtime_ms(m_paths.vm_config(vm.value("uuid", "")));
@@ -202,7 +226,7 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
 
 Result<Json> VmStore::load(std::string const& uuid, LoadOptions const& options) const
 {
-    TRY_ASSIGN(record, load_record(uuid));
+    TRY_ASSIGN(record, load_record(uuid, options));
     return vm_object(std::move(record), options);
 }
 
@@ -212,7 +236,7 @@ Result<std::vector<Json>> VmStore::load_all(LoadOptions const& options) const
     std::vector<Json> vms;
     vms.reserve(uuids.size());
     for (auto const& uuid : uuids) {
-        auto record = load_record(uuid);
+        auto record = load_record(uuid, options);
         if (!record) {
             continue; // deleted while we listed, or unreadable: not a VM we can show
         }
@@ -227,9 +251,6 @@ Json record_from_vm(Json const& vm)
     for (char const* key : DERIVED_KEYS) {
         record.erase(key);
     }
-    for (char const* key : MAP_KEYS) {
-        record.erase(key);
-    }
     return record;
 }
 
@@ -240,35 +261,32 @@ Result<void> VmStore::save(Json const& vm) const
     if (!is_uuid(uuid)) {
         return make_error(ErrorCode::Internal, "refusing to save a VM without a valid uuid");
     }
+    // The record is the commit point: it carries the maps too, so a command killed at any
+    // moment leaves the whole old VM or the whole new one. SmartOS's config files follow as
+    // copies for the tools that read them.
+    TRY(write_file_atomic(m_paths.vm_config(uuid), dump_pretty(record_from_vm(vm)) + "\n", 0600));
+    return write_config_files(vm);
+}
+
+Result<void> VmStore::write_config_files(Json const& vm) const
+{
     std::string const config_dir = zonepath(vm) + "/config";
-    bool const has_maps = std::any_of(std::begin(MAP_KEYS), std::end(MAP_KEYS),
-        [&](char const* key) { return vm.contains(key); });
-    if (has_maps) {
-        TRY(make_directories(config_dir, 0755));
-        auto map_of = [&](char const* key) {
-            return vm.contains(key) && vm[key].is_object() ? vm[key] : Json::object();
-        };
-        if (vm.contains("customer_metadata") || vm.contains("internal_metadata")) {
-            Json const metadata { { "customer_metadata", map_of("customer_metadata") },
-                { "internal_metadata", map_of("internal_metadata") } };
-            TRY(write_file_atomic(config_dir + "/metadata.json", dump_pretty(metadata) + "\n"));
-        }
-        if (vm.contains("tags")) {
-            TRY(write_file_atomic(config_dir + "/tags.json", dump_pretty(map_of("tags")) + "\n"));
-        }
-        if (vm.contains("routes")) {
-            TRY(write_file_atomic(
-                config_dir + "/routes.json", dump_pretty(map_of("routes")) + "\n"));
-        }
-    }
-    return write_file_atomic(
-        m_paths.vm_config(uuid), dump_pretty(record_from_vm(vm)) + "\n", 0600);
+    TRY(make_directories(config_dir, 0755));
+    auto map_of = [&](char const* key) {
+        return vm.contains(key) && vm[key].is_object() ? vm[key] : Json::object();
+    };
+    Json const metadata { { "customer_metadata", map_of("customer_metadata") },
+        { "internal_metadata", map_of("internal_metadata") } };
+    TRY(write_file_atomic(config_dir + "/metadata.json", dump_pretty(metadata) + "\n"));
+    TRY(write_file_atomic(config_dir + "/tags.json", dump_pretty(map_of("tags")) + "\n"));
+    return write_file_atomic(config_dir + "/routes.json", dump_pretty(map_of("routes")) + "\n");
 }
 
 Result<void> VmStore::remove(Json const& vm) const
 {
     std::string const uuid = vm.value("uuid", "");
     TRY(remove_file(m_paths.vm_config(uuid)));
+    TRY(remove_file(m_paths.vm_snapshots(uuid)));
     std::string const path = zonepath(vm);
     for (char const* file : { "/config/metadata.json", "/config/tags.json",
              "/config/routes.json", "/lastexited" }) {

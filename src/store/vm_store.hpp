@@ -24,8 +24,9 @@ struct LoadOptions {
 };
 
 // The persisted VM configs: $LUMOS_ROOT/etc/lumos/vms/<uuid>.json (the record: persisted
-// properties plus the internal attributes zone_state, transition, provisioning, failed) and
-// <zonepath>/config/{metadata,tags,routes}.json, as SmartOS keeps them.
+// properties, the metadata/tags/routes maps, and the internal attributes zone_state,
+// transition, provisioning, failed), with <zonepath>/config/{metadata,tags,routes}.json written
+// after it as SmartOS lays them out.
 //
 // Invariant: a record file is only ever replaced by rename, so a reader (or a command killed at
 // any point) sees the old record or the new one, never a mix. A record is written last on create
@@ -39,8 +40,9 @@ public:
     Result<std::vector<std::string>> list_uuids() const;
     bool exists(std::string const& uuid) const;
 
-    // The raw record. NotFound when the VM does not exist.
-    Result<Json> load_record(std::string const& uuid) const;
+    // The raw record (with options.keys: only those members, plus identity and state).
+    // NotFound when the VM does not exist.
+    Result<Json> load_record(std::string const& uuid, LoadOptions const& options = {}) const;
 
     // The VM object as vmadm get shows it, built from a record.
     Json vm_object(Json record, LoadOptions const& options = {}) const;
@@ -50,8 +52,9 @@ public:
     // Every VM; records that vanish or cannot be parsed while listing are skipped.
     Result<std::vector<Json>> load_all(LoadOptions const& options = {}) const;
 
-    // Writes a VM object (or record): the metadata, tags and routes files first, then the record.
-    // Derived keys (state, zonepath, last_modified, ...) are not persisted.
+    // Writes a VM object: the record (the commit point, maps included), then SmartOS's
+    // config/{metadata,tags,routes}.json copies. Derived keys (state, zonepath, ...) are not
+    // persisted.
     Result<void> save(Json const& vm) const;
 
     // Removes the record, then the VM's config files and its empty zonepath.
@@ -66,11 +69,12 @@ public:
 
 private:
     Result<void> ensure_directories() const;
+    Result<void> write_config_files(Json const& vm) const;
 
     Paths m_paths;
 };
 
-// The record a VM object is persisted as: everything except derived keys and the metadata maps.
+// The record a VM object is persisted as: everything except derived keys.
 Json record_from_vm(Json const& vm);
 
 } // namespace lumos::store

@@ -37,7 +37,7 @@ Json sample()
 
 } // namespace
 
-TEST_F(VmStoreTest, SaveLoadRoundTripsAndSplitsMetadata)
+TEST_F(VmStoreTest, SaveLoadRoundTripsAndWritesConfigFiles)
 {
     store::VmStore vms { Paths(m_root) };
     ASSERT_TRUE(vms.save(sample()));
@@ -46,10 +46,11 @@ TEST_F(VmStoreTest, SaveLoadRoundTripsAndSplitsMetadata)
     EXPECT_TRUE(std::filesystem::exists(zonepath + "/config/tags.json"));
     EXPECT_TRUE(std::filesystem::exists(zonepath + "/config/routes.json"));
 
+    // The record is the commit point and carries the maps; the config files are copies.
     auto record = vms.load_record(UUID);
     ASSERT_TRUE(record);
-    EXPECT_FALSE(record->contains("tags"));
-    EXPECT_FALSE(record->contains("customer_metadata"));
+    EXPECT_EQ((*record)["tags"]["role"], "db");
+    EXPECT_FALSE(record->contains("state"));
 
     auto vm = vms.load(UUID);
     ASSERT_TRUE(vm);
@@ -73,7 +74,24 @@ TEST_F(VmStoreTest, PartialLoadSkipsMetadataFiles)
     auto vm = vms.load(UUID, options);
     ASSERT_TRUE(vm);
     EXPECT_FALSE(vm->contains("tags"));
+    EXPECT_FALSE(vm->contains("max_physical_memory"));
     EXPECT_FALSE(vm->contains("last_modified"));
+    EXPECT_EQ((*vm)["state"], "stopped");
+}
+
+TEST_F(VmStoreTest, SnapshotsLiveBesideTheRecord)
+{
+    store::VmStore vms { Paths(m_root) };
+    ASSERT_TRUE(vms.save(sample()));
+    Json const snapshots = Json::array({ { { "name", "s1" }, { "size", 0 },
+        { "created_at", "2026-11-23T10:00:00.000Z" } } });
+    ASSERT_TRUE(write_file_atomic(m_root + "/etc/lumos/vms/" + UUID + ".snapshots.json",
+        dump_pretty(snapshots)));
+    EXPECT_EQ((*vms.load(UUID))["snapshots"], snapshots);
+    EXPECT_EQ(vms.list_uuids()->size(), 1U);
+    auto saved = vms.load(UUID);
+    ASSERT_TRUE(vms.save(*saved));
+    EXPECT_FALSE(vms.load_record(UUID)->contains("snapshots"));
 }
 
 TEST_F(VmStoreTest, MissingVmIsNotFound)
