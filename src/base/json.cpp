@@ -38,6 +38,10 @@ Result<Json> parse_json(std::string_view text)
     }
     try {
         return Json::parse(text);
+    } catch (nlohmann::json::out_of_range const&) {
+        // nlohmann refuses numbers beyond a double (1e400); node would read Infinity, which no
+        // property accepts, so the payload is refused here instead.
+        return make_error(ErrorCode::InvalidArgument, "Number out of range in JSON");
     } catch (nlohmann::json::parse_error const& error) {
         size_t const position = error.byte > 0 ? error.byte - 1 : 0;
         if (position >= text.size()) {
@@ -52,6 +56,27 @@ Result<Json> parse_json(std::string_view text)
         }
         return make_error(ErrorCode::InvalidArgument,
             "Unexpected " + token + " in JSON at position " + std::to_string(position));
+    }
+}
+
+Result<Json> parse_trusted_json_object(std::string_view text, std::set<std::string> const* keys)
+{
+    try {
+        if (keys == nullptr) {
+            return Json::parse(text);
+        }
+        // Top-level members that nobody asked for are skipped while parsing, so a listing does
+        // not build (and free) nics arrays or metadata it will never print.
+        Json::parser_callback_t const keep
+            = [keys](int depth, Json::parse_event_t event, Json& parsed) {
+                  if (depth == 1 && event == Json::parse_event_t::key) {
+                      return keys->contains(parsed.get_ref<std::string const&>());
+                  }
+                  return true;
+              };
+        return Json::parse(text, keep);
+    } catch (nlohmann::json::exception const& error) {
+        return make_error(ErrorCode::InvalidArgument, error.what());
     }
 }
 

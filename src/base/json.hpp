@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,10 @@ using Json = nlohmann::json;
 // Parses text without throwing. Errors carry a message in the style of node's JSON.parse
 // ("Unexpected token } in JSON at position 7"), because vmadm prints it verbatim.
 Result<Json> parse_json(std::string_view text);
+
+// Parses JSON that lumos wrote itself (no nesting pre-check). With keys, only those top-level
+// members of an object are kept.
+Result<Json> parse_trusted_json_object(std::string_view text, std::set<std::string> const* keys);
 
 // JSON.stringify(value, null, 2): two-space indent, non-ASCII kept as UTF-8. Invalid UTF-8 is
 // replaced rather than thrown on.
