@@ -181,7 +181,9 @@ Result<Json> read_payload(Context& context, std::string const& filename)
 {
     std::string text;
     if (filename == "-") {
-        text.assign(std::istreambuf_iterator<char>(context.io.in), std::istreambuf_iterator<char>());
+        std::ostringstream buffer;
+        buffer << context.io.in.rdbuf();
+        text = std::move(buffer).str();
     } else {
         auto content = read_file(filename);
         if (!content) {
