@@ -467,17 +467,25 @@ bool truthy(Json const* value)
 }
 
 // One sortVM key in ascending order: positive when a goes after b. A falsy or undefined value
-// goes after a truthy one, so 0 sorts after 256.
+// goes after a truthy one, so 0 sorts after 256. sortVM itself tests "a > b" before falsiness,
+// which makes 256 > 0 and "0 after 256" disagree and leaves the order to the sort algorithm;
+// deciding falsiness first gives the documented order consistently.
 int compare_ascending(Json const* a, Json const* b)
 {
-    Primitive const pa = to_primitive(a);
-    Primitive const pb = to_primitive(b);
     bool const a_truthy = truthy(a);
     bool const b_truthy = truthy(b);
-    if (js_less(pb, pa) || (!a_truthy && b_truthy) || (a == nullptr && b != nullptr)) {
+    if (a_truthy != b_truthy) {
+        return a_truthy ? -1 : 1;
+    }
+    if ((a == nullptr) != (b == nullptr)) {
+        return a != nullptr ? -1 : 1;
+    }
+    Primitive const pa = to_primitive(a);
+    Primitive const pb = to_primitive(b);
+    if (js_less(pb, pa)) {
         return 1;
     }
-    if (js_less(pa, pb) || (a_truthy && !b_truthy) || (a != nullptr && b == nullptr)) {
+    if (js_less(pa, pb)) {
         return -1;
     }
     return 0;
