@@ -135,11 +135,18 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     if (!payload.is_object()) {
         return make_error(ErrorCode::InvalidArgument, "Invalid JSON payload: not an object");
     }
+    bool const wants_conflict_checks = payload.contains("add_nics")
+        || payload.contains("update_nics") || payload.contains("vnc_port");
+    // The host-wide MAC/IP/VRID check and the write must be one step against creates and other
+    // such updates, so those take the create lock first (always before a VM lock: one order).
+    std::optional<FileLock> host_lock;
+    if (wants_conflict_checks) {
+        TRY_ASSIGN(lock, m_store.lock_create());
+        host_lock.emplace(std::move(lock));
+    }
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(record, m_store.load_record(uuid));
     Json const view = m_store.vm_object(record);
-    bool const wants_conflict_checks = payload.contains("add_nics")
-        || payload.contains("update_nics") || payload.contains("vnc_port");
     TRY_ASSIGN(updated,
         spec::prepare_update(view, payload, host_facts(wants_conflict_checks, uuid)));
     // The internal attributes are the engine's, never the payload's.
