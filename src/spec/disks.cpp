@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -111,7 +112,7 @@ Result<void> assign_pci_slots(Json* disks, Json const& existing, SlotMap& slots,
     constexpr std::array<long long, 4> RESERVED { 0, 6, 30, 31 };
     Json const& list = disks != nullptr ? *disks : existing;
 
-    std::vector<size_t> unassigned;
+    std::deque<size_t> unassigned; // the boot disk goes first
     std::optional<size_t> boot_disk;
     for (size_t i = 0; i < list.size(); ++i) {
         Json const& disk = list[i];
@@ -143,7 +144,7 @@ Result<void> assign_pci_slots(Json* disks, Json const& existing, SlotMap& slots,
                 functions[slot.fn] = string_member(disk, "path").value_or("undefined");
             }
         } else if (boot) {
-            unassigned.insert(unassigned.begin(), i);
+            unassigned.push_front(i);
         } else {
             unassigned.push_back(i);
         }
