@@ -33,6 +33,9 @@ public:
     Result<Json> get(std::string const& uuid) const;
     Result<void> update(std::string const& uuid, Json const& payload);
     Result<void> remove(std::string const& uuid);
+    // Whether this host's runtime can boot VMs of the brand; the error says why not.
+    Result<void> can_boot(std::string const& brand) const { return m_runtime.can_boot(brand); }
+
     // VMs matching all filters, with list's fake fields (type, ram) added.
     Result<std::vector<Json>> find(ListQuery const& query) const;
 

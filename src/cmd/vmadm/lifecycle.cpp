@@ -10,11 +10,6 @@ namespace lumos::vmadm {
 
 namespace {
 
-Result<Json> load_vm(Context& context, std::string const& uuid)
-{
-    return context.engine.get(uuid);
-}
-
 std::string state_of(Json const& vm)
 {
     return vm.value("state", "unknown");
@@ -113,7 +108,7 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
     if (command == "start" || command == "boot") {
         check_start_arguments(args.remain);
     }
-    auto vm = load_vm(context, uuid);
+    auto vm = context.engine.get(uuid);
     if (!vm) {
         return failure(vm.error().message());
     }
@@ -128,9 +123,11 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
             return failure("Unable to start VM " + uuid + ": Cannot start vm from state \"" + state
                 + "\", must be \"stopped\".");
         }
-        vm::NoRuntime const runtime;
-        auto const bootable = runtime.can_boot(vm->value("brand", ""));
-        return failure("Unable to start VM " + uuid + ": " + bootable.error().message());
+        auto const bootable = context.engine.can_boot(vm->value("brand", ""));
+        if (!bootable) {
+            return failure("Unable to start VM " + uuid + ": " + bootable.error().message());
+        }
+        return failure("Unable to start VM " + uuid + ": starting VMs is not implemented yet");
     }
     if (command == "stop" || command == "halt") {
         auto const brand = vm->value("brand", "");
