@@ -42,15 +42,12 @@ static std::vector<std::string> comma_list(std::string const& text)
     return out;
 }
 
+// The store adds what every VM object needs (uuid, brand, state attributes) itself.
 static std::set<std::string> keys_for(std::vector<std::string> const& columns,
     std::vector<std::string> const& sort_keys, std::vector<spec::Filter> const& filters)
 {
     auto const needed = spec::needed_keys(columns, sort_keys, filters);
-    std::set<std::string> keys(needed.begin(), needed.end());
-    keys.insert("uuid");
-    keys.insert("brand");
-    keys.insert("max_physical_memory");
-    return keys;
+    return { needed.begin(), needed.end() };
 }
 
 Outcome cmd_list(Context& context, Args const& args)
