@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MPL-2.0
+#pragma once
+
+#include "base/paths.hpp"
+#include "base/result.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lumos::storage {
+
+// A storage pool holds datasets named as ZFS names them ("zones/<uuid>", "zones/<uuid>/data",
+// "zones/cores/<uuid>", volumes "zones/<uuid>-disk0") and snapshots ("zones/<image>@final").
+//
+// Dataset name -> path: the pool's mountpoint joined with the name after the pool
+// ("zones/<uuid>" -> "<mountpoint>/<uuid>"), for filesystems a directory (btrfs: a subvolume),
+// for volumes a regular file (raw disk image). Snapshots are not in that tree; backends keep
+// them where the pool says (btrfs/dir: "<mountpoint>/.snapshots/...").
+//
+// Every operation either completes or leaves the pool as it was (a killed process may leave an
+// orphan that the next operation on that name cleans up, never a dataset that looks whole but is
+// not). Operations on one pool from several processes are safe (the backend locks).
+
+enum class Backend { Btrfs, Dir, Zfs };
+char const* backend_name(Backend backend);
+Result<Backend> backend_from_name(std::string const& name);
+
+enum class DatasetType { Filesystem, Volume, Snapshot };
+char const* dataset_type_name(DatasetType type); // "filesystem", "volume", "snapshot"
+
+struct DatasetInfo {
+    std::string name; // "zones/<uuid>" or "zones/<uuid>@final"
+    DatasetType type { DatasetType::Filesystem };
+    std::string path; // filesystem: mount directory; volume: the file; snapshot: its read-only copy
+    std::optional<std::string> origin; // "zones/<image>@final" for clones
+    uint64_t used_bytes { 0 }; // best effort (btrfs: qgroup referenced, dir: du)
+    std::optional<uint64_t> quota_bytes; // nullopt: none
+    std::optional<uint64_t> volume_size_bytes; // volumes only
+    int64_t creation { 0 }; // epoch seconds
+    std::map<std::string, std::string> user_properties; // "imgadm:ignore" = "true", ...
+    std::vector<std::string> holds; // snapshot hold tags ("do_not_destroy")
+};
+
+struct CreateOptions {
+    std::optional<uint64_t> quota_bytes;
+    // ZFS properties the caller wants (compression, recsize, ...). Backends apply what they have
+    // an equivalent for and ignore the rest (the dir backend ignores all).
+    std::map<std::string, std::string> properties;
+};
+
+enum class Recursive { No, Yes };
+
+class Pool {
+public:
+    virtual ~Pool() = default;
+
+    virtual std::string const& name() const = 0;
+    virtual Backend backend() const = 0;
+    virtual std::string const& mountpoint() const = 0;
+    // Whether quotas are enforced (btrfs with qgroups on, zfs); the dir backend and a btrfs pool
+    // with quotas turned off report quotas but do not enforce them.
+    virtual bool enforces_quotas() const = 0;
+
+    // Where a dataset lives (no check that it exists).
+    virtual std::string path_of(std::string const& dataset) const = 0;
+
+    virtual Result<bool> exists(std::string const& name) const = 0;
+    virtual Result<DatasetInfo> info(std::string const& name) const = 0;
+    // Datasets and snapshots whose name is `prefix` or starts with `prefix + "/"` or
+    // `prefix + "@"`; an empty prefix lists the whole pool.
+    virtual Result<std::vector<DatasetInfo>> list(std::string const& prefix = {}) const = 0;
+
+    // Parents must exist ("zones/<uuid>/data" needs "zones/<uuid>"); "zones/cores" is created on
+    // demand by create_filesystem of "zones/cores/<uuid>".
+    virtual Result<void> create_filesystem(std::string const& name, CreateOptions const& options) = 0;
+    // A raw volume file of size bytes (sparse).
+    virtual Result<void> create_volume(
+        std::string const& name, uint64_t size_bytes, CreateOptions const& options)
+        = 0;
+    // "<dataset>@<snap>": an O(1) read-only copy where the backend can (btrfs, zfs).
+    virtual Result<void> snapshot(std::string const& snapshot_name) = 0;
+    // A writable dataset from a snapshot; O(1) on btrfs/zfs, reflink or copy on dir. The
+    // clone's origin is recorded, and the snapshot cannot be destroyed while clones exist.
+    virtual Result<void> clone(
+        std::string const& snapshot_name, std::string const& target, CreateOptions const& options)
+        = 0;
+    // Renames a dataset (with its snapshots) within the pool.
+    virtual Result<void> rename(std::string const& from, std::string const& to) = 0;
+    // Destroys a dataset or snapshot. Refuses (Busy) a snapshot with holds or clones, and a
+    // dataset with children or snapshots unless Recursive::Yes (children and snapshots first;
+    // still refuses when any of them is held or has clones).
+    virtual Result<void> destroy(std::string const& name, Recursive recursive) = 0;
+
+    virtual Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) = 0;
+    virtual Result<void> set_user_property(
+        std::string const& name, std::string const& key, std::string const& value)
+        = 0;
+    virtual Result<void> hold(std::string const& snapshot_name, std::string const& tag) = 0;
+    virtual Result<void> release(std::string const& snapshot_name, std::string const& tag) = 0;
+
+    // Streams: a full (or, with from_snapshot, incremental) send of a snapshot to fd, and a
+    // receive from fd into a new dataset `target` whose single snapshot is named as in the stream
+    // (the caller renames it). Format is the backend's native one (btrfs send, zfs send);
+    // Unsupported where there is none (dir).
+    virtual Result<void> send(std::string const& snapshot_name,
+        std::optional<std::string> const& from_snapshot, int fd) const
+        = 0;
+    virtual Result<void> receive(std::string const& target, int fd) = 0;
+};
+
+// The pools of a host, from $LUMOS_ROOT/etc/lumos/pools.json. A host without that file has one
+// implicit pool "zones" with the dir backend at $LUMOS_ROOT/zones, so a fresh LUMOS_ROOT works
+// without setup (quotas reported, not enforced).
+struct PoolConfig {
+    std::string name;
+    Backend backend { Backend::Dir };
+    std::string mountpoint;
+    std::string device; // btrfs on a block device, or the loop device of `file`
+    std::string file; // loop-backed pool image, when made with --file
+    bool quotas { true }; // btrfs: qgroups enabled (enforced); false: reported, not enforced
+};
+
+class PoolRegistry {
+public:
+    explicit PoolRegistry(Paths paths);
+
+    Result<std::vector<PoolConfig>> configs() const;
+    Result<std::unique_ptr<Pool>> open(std::string const& name) const;
+    // Names of the pools (for vmadm's zpool checks).
+    std::vector<std::string> names() const;
+
+    // lumosadm pool create/destroy.
+    struct CreateRequest {
+        std::string name { "zones" };
+        Backend backend { Backend::Btrfs };
+        std::string device; // an existing block device to format
+        std::string file; // or a file to make (size bytes) and attach to a loop device
+        uint64_t size_bytes { 0 };
+        bool quotas { true };
+        std::string mountpoint; // default Paths::pool_mountpoint(name)
+    };
+    Result<PoolConfig> create(CreateRequest const& request);
+    // Unmounts, detaches the loop device, removes the backing file it made, forgets the pool.
+    Result<void> destroy(std::string const& name);
+
+private:
+    Paths m_paths;
+};
+
+} // namespace lumos::storage
