@@ -46,6 +46,7 @@ pool_file=$LUMOS_ROOT/var/lib/lumos/zones.img
 image_dir=$LUMOS_ROOT/images
 results=${RESULTS_DIR:-$LUMOS_ROOT/results}
 vm_uuid=6b3c2a10-0d4e-4f5a-8b6c-7d8e9f0a1b2c
+# shellcheck disable=SC2317 # cleanup runs from the trap
 cleanup() {
     set +e
     if [[ -f $LUMOS_ROOT/etc/lumos/pools.json ]]; then

@@ -47,6 +47,7 @@ export LUMOS_ROOT
 pool_file=$LUMOS_ROOT/var/lib/lumos/zones.img
 image_dir=$LUMOS_ROOT/var/lib/lumos-imgapi
 server_pid=
+# shellcheck disable=SC2317 # cleanup runs from the trap
 cleanup() {
     set +e
     if [[ -n $server_pid ]]; then

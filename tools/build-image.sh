@@ -62,8 +62,10 @@ if [ -z "$uuid" ]; then
 fi
 [[ $uuid =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
     die "invalid uuid: \"$uuid\""
-[[ $version =~ ^[A-Za-z0-9._/+-]+$ ]] && [[ $version != */* ]] ||
+# The manifest allows "/" in a version; a file name does not.
+if ! [[ $version =~ ^[A-Za-z0-9._+-]+$ ]]; then
     die "invalid version: \"$version\" (letters, digits and ._+- only)"
+fi
 [[ $pad_mib =~ ^[0-9]+$ ]] || die "invalid --pad-mib: \"$pad_mib\""
 case $compression in
 none) ext=tar compress=(cat) ;;
