@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MPL-2.0
+// The part of the dir and btrfs backends that does not depend on the filesystem: names,
+// metadata, locking, the journal that makes every operation complete or vanish, and the checks
+// (holds, clones, children). Backends supply the data operations.
+#pragma once
+
+#include "base/file.hpp"
+#include "storage/command_runner.hpp"
+#include "storage/pool.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lumos::storage::detail {
+
+struct Entry {
+    DatasetType type { DatasetType::Filesystem };
+    int64_t creation { 0 };
+    std::optional<std::string> origin; // relative snapshot name ("<image>@final")
+    std::optional<uint64_t> quota;
+    std::optional<uint64_t> volsize; // volumes, and snapshots of volumes
+    std::map<std::string, std::string> properties;
+    std::vector<std::string> holds;
+    std::string storage; // snapshots: directory/file name under .snapshots/
+    uint64_t subvolume_id { 0 }; // btrfs: the subvolume (and level-0 qgroup) id
+    // Journal: "" (whole), "creating", "destroying", "renaming" (with rename_root/rename_to).
+    std::string state;
+    std::string rename_root;
+    std::string rename_to;
+};
+
+using Entries = std::map<std::string, Entry>; // relative name ("<uuid>", "<uuid>@final") -> entry
+
+enum class Detail { List, Full };
+
+class LocalPool : public Pool {
+public:
+    LocalPool(PoolConfig const& config, CommandRunner& runner);
+
+    std::string const& name() const override { return m_name; }
+    Backend backend() const override { return m_backend; }
+    std::string const& mountpoint() const override { return m_mountpoint; }
+    std::string path_of(std::string const& dataset) const override;
+
+    Result<bool> exists(std::string const& name) const override;
+    Result<DatasetInfo> info(std::string const& name) const override;
+    Result<std::vector<DatasetInfo>> list(std::string const& prefix) const override;
+
+    Result<void> create_filesystem(std::string const& name, CreateOptions const& options) override;
+    Result<void> create_volume(
+        std::string const& name, uint64_t size_bytes, CreateOptions const& options) override;
+    Result<void> snapshot(std::string const& snapshot_name) override;
+    Result<void> clone(std::string const& snapshot_name, std::string const& target,
+        CreateOptions const& options) override;
+    Result<void> rename(std::string const& from, std::string const& to) override;
+    Result<void> destroy(std::string const& name, Recursive recursive) override;
+    Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) override;
+    Result<void> set_user_property(
+        std::string const& name, std::string const& key, std::string const& value) override;
+    Result<void> hold(std::string const& snapshot_name, std::string const& tag) override;
+    Result<void> release(std::string const& snapshot_name, std::string const& tag) override;
+    Result<void> send(std::string const& snapshot_name,
+        std::optional<std::string> const& from_snapshot, int fd) const override;
+    Result<void> receive(std::string const& target, int fd) override;
+
+protected:
+    // Data operations, called with the pool lock held.
+    virtual Result<void> make_filesystem_at(std::string const& path) = 0;
+    // A read-only copy of the filesystem at source; child datasets (paths relative to source)
+    // are not part of it.
+    virtual Result<void> make_snapshot_at(std::string const& source, std::string const& target,
+        std::vector<std::string> const& child_paths)
+        = 0;
+    virtual Result<void> make_clone_at(std::string const& snapshot_path, std::string const& target) = 0;
+    // Removes a filesystem or snapshot tree (not a volume file).
+    virtual Result<void> remove_tree(std::string const& path, uint64_t subvolume_id) = 0;
+    virtual Result<void> apply_quota(std::string const& path, std::optional<uint64_t> bytes) = 0;
+    virtual uint64_t subvolume_id(std::string const& /*path*/) const { return 0; }
+    // Fills used_bytes. The default: volumes by their allocated blocks, filesystems by a walk of
+    // the tree only with Detail::Full (list stays cheap).
+    virtual void fill_usage(std::vector<DatasetInfo>& infos, std::vector<Entry const*> const& entries,
+        Detail detail) const;
+    // receive's data part: the stream into a scratch directory; returns the received
+    // read-only tree's path inside it.
+    virtual Result<std::string> receive_into(std::string const& scratch_dir, int fd);
+    virtual Result<void> send_stream(std::string const& snapshot_path,
+        std::optional<std::string> const& parent_path, int fd) const;
+
+    // Helpers for backends.
+    Result<void> copy_tree(std::string const& source, std::string const& target) const;
+    Result<void> copy_file(std::string const& source, std::string const& target) const;
+    void notice(std::string const& message) const; // appended to .lumos/notices.log
+    uint64_t tree_usage(std::string const& path) const;
+
+    std::string metadata_dir() const { return m_mountpoint + "/.lumos"; }
+    std::string snapshots_dir() const { return m_mountpoint + "/.snapshots"; }
+    std::string scratch_root() const { return m_mountpoint + "/.lumos/tmp"; }
+
+    CommandRunner& m_runner;
+
+private:
+    Result<std::string> relative(std::string const& name) const;
+    std::string full(std::string const& relative_name) const { return m_name + "/" + relative_name; }
+    std::string location(std::string const& relative_name, Entry const& entry) const;
+
+    Result<Entries> load() const;
+    Result<void> save(Entries const& entries) const;
+    Result<FileLock> lock() const;
+    // Takes the lock, loads, finishes or undoes what a killed process left, then runs body.
+    template <typename Body> auto mutate(Body&& body) -> decltype(body(std::declval<Entries&>()));
+    void recover(Entries& entries);
+    Result<void> remove_data(std::string const& relative_name, Entry const& entry);
+    void apply_rename(Entries& entries, std::string const& from, std::string const& to) const;
+    Result<void> check_new_dataset(Entries& entries, std::string const& relative_name);
+    Result<void> create_locked(Entries& entries, std::string const& relative_name, DatasetType type,
+        uint64_t size_bytes, CreateOptions const& options);
+    DatasetInfo to_info(std::string const& relative_name, Entry const& entry) const;
+
+    std::string m_name;
+    Backend m_backend;
+    std::string m_mountpoint;
+};
+
+bool is_whole(Entry const& entry);
+std::string random_hex(size_t bytes);
+
+} // namespace lumos::storage::detail
