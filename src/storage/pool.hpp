@@ -24,6 +24,42 @@ namespace lumos::storage {
 // Every operation either completes or leaves the pool as it was (a killed process may leave an
 // orphan that the next operation on that name cleans up, never a dataset that looks whole but is
 // not). Operations on one pool from several processes are safe (the backend locks).
+//
+// On-disk layout of the dir and btrfs backends (storage/detail/local_pool.*):
+//
+//   <mountpoint>/<rel>                 dataset "<pool>/<rel>": directory (btrfs: subvolume) or,
+//                                      for a volume, a sparse raw file
+//   <mountpoint>/.snapshots/<hex>-<snap>  snapshot "<pool>/<rel>@<snap>": a copy of the dataset
+//                                      (dir: cp -a --reflink=auto, child datasets left as empty
+//                                      directories; btrfs: read-only snapshot subvolume; volumes:
+//                                      a reflinked read-only file). The name is fixed at creation
+//                                      and kept across renames; metadata maps names to it.
+//   <mountpoint>/.lumos/datasets.json  every dataset and snapshot of the pool, one JSON object
+//                                      {"version":1,"datasets":{"<rel>":{type, creation, origin,
+//                                      quota, volsize, properties, holds, storage, subvolume_id,
+//                                      state}}}, replaced atomically (temp + fsync + rename).
+//                                      list/info/exists read only this file (list does not walk
+//                                      datasets; used_bytes is a tree walk in info() on dir, the
+//                                      qgroup's referenced bytes on btrfs with quotas on).
+//   <mountpoint>/.lumos/lock           flock serializing all mutations of the pool
+//   <mountpoint>/.lumos/tmp/           scratch (btrfs receive), emptied by the next mutation
+//   <mountpoint>/.lumos/notices.log    "quota recorded, not enforced" notices
+//
+// Crash safety: datasets.json is the commit point and doubles as a journal. Create writes the
+// entry with state "creating", makes the data, then clears the state; destroy sets
+// "destroying", removes the data (snapshots, then deepest datasets), then drops the entry;
+// rename sets "renaming" (rename_root/rename_to) on the dataset, its children and snapshots, does
+// one rename(2), then rekeys the entries (and clones' origins). Readers ignore entries with a
+// state. Every mutation first (under the lock) finishes or undoes what a killed process left:
+// "creating"/"destroying" entries lose their data and go, a rename is completed when the new
+// path exists and the old one does not, else rolled back. Nothing outside the journal is ever
+// deleted: create over an existing non-empty path fails (AlreadyExists); an empty directory is
+// taken over.
+//
+// The zfs backend (zfs_pool.cpp) runs zfs(8) for everything (snapshots at
+// <mountpoint>/<rel>/.zfs/snapshot/<snap>). Pools: $LUMOS_ROOT/etc/lumos/pools.json
+// {"pools":[{"name","backend","mountpoint","quotas","device"?,"file"?}]}.
+// Backend factories and setup helpers: storage/backends.hpp, storage/pool_setup.hpp.
 
 enum class Backend { Btrfs, Dir, Zfs };
 char const* backend_name(Backend backend);
