@@ -23,6 +23,7 @@ namespace {
 char const* const STATE_CREATING = "creating";
 char const* const STATE_DESTROYING = "destroying";
 char const* const STATE_RENAMING = "renaming";
+std::string const RECEIVE_PREFIX = ".recv-";
 
 bool valid_component(std::string const& part)
 {
@@ -324,6 +325,22 @@ void LocalPool::recover(Entries& entries)
         }
     }
     std::error_code ec;
+    std::set<std::string> receive_dirs;
+    for (auto const& [key, entry] : entries) {
+        auto slash = entry.storage.find('/');
+        if (slash != std::string::npos) {
+            receive_dirs.insert(entry.storage.substr(0, slash));
+        }
+    }
+    for (auto const& item : fs::directory_iterator(snapshots_dir(), ec)) {
+        auto name = item.path().filename().string();
+        if (name.starts_with(RECEIVE_PREFIX) && !receive_dirs.contains(name)) {
+            for (auto const& inner : fs::directory_iterator(item.path(), ec)) {
+                (void)remove_tree(inner.path().string(), 0);
+            }
+            fs::remove(item.path(), ec);
+        }
+    }
     if (fs::exists(scratch_root(), ec)) {
         for (auto const& item : fs::directory_iterator(scratch_root(), ec)) {
             auto path = item.path().string();
@@ -349,7 +366,11 @@ Result<void> LocalPool::remove_data(std::string const& relative_name, Entry cons
         }
         return {};
     }
-    return remove_tree(path, entry.subvolume_id);
+    TRY(remove_tree(path, entry.subvolume_id));
+    if (entry.type == DatasetType::Snapshot && entry.storage.find('/') != std::string::npos) {
+        ::rmdir(fs::path(path).parent_path().c_str());
+    }
+    return {};
 }
 
 void LocalPool::apply_rename(Entries& entries, std::string const& from, std::string const& to) const
@@ -927,9 +948,15 @@ Result<void> LocalPool::receive(std::string const& target, int fd)
     }
     return mutate([&](Entries& entries) -> Result<void> {
         TRY(check_new_dataset(entries, rel));
-        auto scratch = scratch_root() + "/" + random_hex(8);
+        // Received subvolumes stay read-only where btrfs receive made them (a read-only
+        // subvolume cannot move to another directory), so each receive gets a directory of its
+        // own under .snapshots and the snapshot's storage is "<dir>/<name>".
+        auto scratch_name = RECEIVE_PREFIX + random_hex(8);
+        auto scratch = snapshots_dir() + "/" + scratch_name;
+        // The marker makes the next mutation look for an interrupted receive.
+        auto marker = scratch_root() + "/" + scratch_name;
+        TRY(make_directories(marker, 0700));
         TRY(make_directories(scratch, 0700));
-        TRY(make_directories(snapshots_dir(), 0700));
         auto received = receive_into(scratch, fd);
         if (!received) {
             recover(entries);
@@ -950,19 +977,14 @@ Result<void> LocalPool::receive(std::string const& target, int fd)
         Entry snapshot;
         snapshot.type = DatasetType::Snapshot;
         snapshot.creation = dataset.creation;
-        snapshot.storage = random_hex(8) + "-" + snap;
+        snapshot.storage = scratch_name + "/" + base;
         snapshot.state = STATE_CREATING;
         entries[rel] = dataset;
         entries[snap_rel] = snapshot;
         TRY(save(entries));
         auto snap_path = location(snap_rel, snapshot);
         auto path = m_mountpoint + "/" + rel;
-        auto made = [&]() -> Result<void> {
-            if (::rename(received->c_str(), snap_path.c_str()) != 0) {
-                return tl::unexpected(Error::from_errno("rename " + *received, errno));
-            }
-            return make_clone_at(snap_path, path);
-        }();
+        auto made = make_clone_at(snap_path, path);
         if (!made) {
             recover(entries);
             (void)save(entries);
@@ -974,7 +996,7 @@ Result<void> LocalPool::receive(std::string const& target, int fd)
         entries[snap_rel].subvolume_id = subvolume_id(snap_path);
         TRY(save(entries));
         std::error_code ec;
-        fs::remove(scratch, ec);
+        fs::remove(marker, ec);
         fs::remove(scratch_root(), ec);
         return {};
     });

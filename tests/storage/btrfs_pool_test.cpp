@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: MPL-2.0
+// The btrfs backend on a loop device each test makes (root only), and lumosadm pool
+// create/list/destroy as a user runs it. Every image, loop device and mount is removed again.
+#include "storage/backends.hpp"
+#include "storage/pool.hpp"
+#include "storage/pool_setup.hpp"
+#include "support/cli_runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+namespace lumos::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t MIB = 1ULL << 20;
+
+std::string make_test_dir()
+{
+    std::string templ = "/tmp/lumos-test-XXXXXX";
+    if (::mkdtemp(templ.data()) == nullptr) {
+        return {};
+    }
+    return templ;
+}
+
+// Writes `bytes` of non-zero data in 1 MiB chunks; returns the errno that stopped it (0 if
+// none) and how much was written.
+std::pair<int, uint64_t> fill(std::string const& path, uint64_t bytes)
+{
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return { errno, 0 };
+    }
+    std::string chunk(MIB, '\x5a');
+    uint64_t written = 0;
+    int error = 0;
+    while (written < bytes) {
+        auto n = ::write(fd, chunk.data(), chunk.size());
+        if (n < 0) {
+            error = errno;
+            break;
+        }
+        written += static_cast<uint64_t>(n);
+    }
+    if (error == 0 && ::fsync(fd) != 0) {
+        error = errno;
+    }
+    ::close(fd);
+    return { error, written };
+}
+
+uint64_t fs_used(std::string const& path)
+{
+    struct statvfs st {};
+    ::statvfs(path.c_str(), &st);
+    return static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
+}
+
+// A btrfs pool "zones" on a loop-backed file in /tmp/lumos-test-XXXXXX, destroyed afterwards.
+class BtrfsPoolTest : public ::testing::Test {
+protected:
+    void make_pool(bool quotas)
+    {
+        if (::geteuid() != 0) {
+            GTEST_SKIP() << "needs root (loop devices, mkfs.btrfs, mount)";
+        }
+        m_dir = make_test_dir();
+        ASSERT_FALSE(m_dir.empty());
+        m_paths.emplace(m_dir);
+        PoolRegistry::CreateRequest request;
+        request.name = "zones";
+        request.backend = Backend::Btrfs;
+        request.file = m_dir + "/pool.img";
+        request.size_bytes = 512 * MIB;
+        request.quotas = quotas;
+        auto made = create_pool(*m_paths, request, system_command_runner());
+        ASSERT_TRUE(made) << made.error().message();
+        m_config = *made;
+        m_pool = make_btrfs_pool(m_config);
+    }
+
+    void SetUp() override { make_pool(true); }
+
+    void TearDown() override
+    {
+        m_pool.reset();
+        if (m_paths) {
+            auto destroyed = destroy_pool(*m_paths, "zones", system_command_runner());
+            EXPECT_TRUE(destroyed) << destroyed.error().message();
+            if (!destroyed) {
+                // Last resort so the host is left clean.
+                (void)system_command_runner().run({ "umount", "-l", m_config.mountpoint }, {});
+                for (auto const& device : loop_devices_of(system_command_runner(), m_config.file)) {
+                    (void)system_command_runner().run({ "losetup", "-d", device }, {});
+                }
+            }
+        }
+        if (!m_dir.empty()) {
+            std::error_code ec;
+            fs::remove_all(m_dir, ec);
+        }
+    }
+
+    std::string mp() const { return m_config.mountpoint; }
+
+    std::string m_dir;
+    std::optional<Paths> m_paths;
+    PoolConfig m_config;
+    std::unique_ptr<Pool> m_pool;
+};
+
+class BtrfsNoQuotaPoolTest : public BtrfsPoolTest {
+protected:
+    void SetUp() override { make_pool(false); }
+};
+
+bool is_subvolume(std::string const& path)
+{
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && st.st_ino == 256;
+}
+
+TEST_F(BtrfsPoolTest, SnapshotAndCloneAreSubvolumesAndCloneIsConstantTime)
+{
+    ASSERT_TRUE(m_pool->enforces_quotas());
+    ASSERT_TRUE(m_pool->create_filesystem("zones/img", {}));
+    EXPECT_TRUE(is_subvolume(mp() + "/img"));
+    ASSERT_EQ(fill(mp() + "/img/blob", 64 * MIB).first, 0);
+    ASSERT_TRUE(m_pool->snapshot("zones/img@final"));
+    auto snap = m_pool->info("zones/img@final");
+    ASSERT_TRUE(snap) << snap.error().message();
+    EXPECT_TRUE(is_subvolume(snap->path));
+    EXPECT_TRUE(snap->path.starts_with(mp() + "/.snapshots/"));
+    // Read-only.
+    int fd = ::open((snap->path + "/new").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    EXPECT_LT(fd, 0);
+    EXPECT_EQ(errno, EROFS);
+
+    ::sync();
+    auto before = fs_used(mp());
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(m_pool->clone("zones/img@final", "zones/vm1", { .quota_bytes = 256 * MIB, .properties = {} }));
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    ::sync();
+    EXPECT_LT(fs_used(mp()), before + 8 * MIB) << "a clone must share the snapshot's extents";
+    EXPECT_LT(elapsed, std::chrono::seconds(2));
+    EXPECT_TRUE(is_subvolume(mp() + "/vm1"));
+    EXPECT_TRUE(fs::exists(mp() + "/vm1/blob"));
+    auto clone = m_pool->info("zones/vm1");
+    ASSERT_TRUE(clone);
+    EXPECT_EQ(clone->origin, "zones/img@final");
+    EXPECT_EQ(clone->quota_bytes, 256 * MIB);
+    EXPECT_GE(clone->used_bytes, 60 * MIB); // qgroup referenced bytes
+}
+
+TEST_F(BtrfsPoolTest, DestroyRefusesHeldSnapshotAndSnapshotWithClones)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
+    ASSERT_TRUE(m_pool->snapshot("zones/a@s"));
+    ASSERT_TRUE(m_pool->hold("zones/a@s", "do_not_destroy"));
+    EXPECT_EQ(m_pool->destroy("zones/a@s", Recursive::No).error().code(), ErrorCode::Busy);
+    ASSERT_TRUE(m_pool->release("zones/a@s", "do_not_destroy"));
+    ASSERT_TRUE(m_pool->clone("zones/a@s", "zones/b", {}));
+    EXPECT_EQ(m_pool->destroy("zones/a@s", Recursive::No).error().code(), ErrorCode::Busy);
+    EXPECT_TRUE(*m_pool->exists("zones/a@s"));
+    ASSERT_TRUE(m_pool->destroy("zones/b", Recursive::No));
+    auto path = m_pool->path_of("zones/a@s");
+    ASSERT_TRUE(m_pool->destroy("zones/a@s", Recursive::No));
+    EXPECT_FALSE(fs::exists(path));
+}
+
+TEST_F(BtrfsPoolTest, RecursiveDestroyRemovesChildrenAndSnapshots)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a/data", {}));
+    EXPECT_TRUE(is_subvolume(mp() + "/a/data"));
+    ASSERT_TRUE(m_pool->snapshot("zones/a@s1"));
+    ASSERT_TRUE(m_pool->snapshot("zones/a/data@s1"));
+    EXPECT_EQ(m_pool->destroy("zones/a", Recursive::No).error().code(), ErrorCode::Busy);
+    ASSERT_TRUE(m_pool->destroy("zones/a", Recursive::Yes));
+    EXPECT_TRUE(m_pool->list()->empty());
+    EXPECT_FALSE(fs::exists(mp() + "/a"));
+    EXPECT_TRUE(fs::is_empty(mp() + "/.snapshots"));
+}
+
+TEST_F(BtrfsPoolTest, RenameKeepsSnapshots)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
+    std::ofstream(mp() + "/a/f") << "data";
+    ASSERT_TRUE(m_pool->snapshot("zones/a@s"));
+    ASSERT_TRUE(m_pool->rename("zones/a", "zones/b"));
+    EXPECT_TRUE(is_subvolume(mp() + "/b"));
+    EXPECT_FALSE(fs::exists(mp() + "/a"));
+    auto snap = m_pool->info("zones/b@s");
+    ASSERT_TRUE(snap);
+    EXPECT_EQ(test::read_file(snap->path + "/f"), "data");
+}
+
+TEST_F(BtrfsPoolTest, QuotaIsEnforcedAndCanBeChangedLive)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/q", { .quota_bytes = 20 * MIB, .properties = {} }));
+    auto [error, written] = fill(mp() + "/q/blob", 64 * MIB);
+    EXPECT_EQ(error, EDQUOT);
+    EXPECT_LT(written, 32 * MIB);
+    ::unlink((mp() + "/q/blob").c_str());
+    ::sync();
+
+    ASSERT_TRUE(m_pool->set_quota("zones/q", std::nullopt));
+    EXPECT_EQ(fill(mp() + "/q/blob", 40 * MIB).first, 0);
+    ::sync();
+    auto info = m_pool->info("zones/q");
+    ASSERT_TRUE(info);
+    EXPECT_FALSE(info->quota_bytes.has_value());
+    EXPECT_GE(info->used_bytes, 39 * MIB);
+
+    ASSERT_TRUE(m_pool->set_quota("zones/q", 50 * MIB));
+    EXPECT_EQ(m_pool->info("zones/q")->quota_bytes, 50 * MIB);
+    EXPECT_EQ(fill(mp() + "/q/more", 40 * MIB).first, EDQUOT);
+}
+
+TEST_F(BtrfsNoQuotaPoolTest, QuotaIsReportedNotEnforced)
+{
+    EXPECT_FALSE(m_pool->enforces_quotas());
+    ASSERT_TRUE(m_pool->create_filesystem("zones/q", { .quota_bytes = 10 * MIB, .properties = {} }));
+    EXPECT_EQ(fill(mp() + "/q/blob", 30 * MIB).first, 0);
+    auto info = m_pool->info("zones/q");
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->quota_bytes, 10 * MIB);
+    EXPECT_GE(info->used_bytes, 29 * MIB);
+    auto notices = test::read_file(mp() + "/.lumos/notices.log");
+    EXPECT_NE(notices.find("not enforced"), std::string::npos);
+}
+
+TEST_F(BtrfsPoolTest, SendReceiveRoundTrip)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/src", {}));
+    std::ofstream(mp() + "/src/hello") << "world";
+    fs::create_directories(mp() + "/src/dir/sub");
+    std::ofstream(mp() + "/src/dir/sub/f") << "deep";
+    ASSERT_TRUE(m_pool->snapshot("zones/src@final"));
+
+    std::array<int, 2> pipe_fds {};
+    ASSERT_EQ(::pipe2(pipe_fds.data(), O_CLOEXEC), 0);
+    Result<void> sent;
+    std::thread sender([&] {
+        sent = m_pool->send("zones/src@final", std::nullopt, pipe_fds[1]);
+        ::close(pipe_fds[1]);
+    });
+    auto received = m_pool->receive("zones/copy", pipe_fds[0]);
+    sender.join();
+    ::close(pipe_fds[0]);
+    ASSERT_TRUE(sent) << sent.error().message();
+    ASSERT_TRUE(received) << received.error().message();
+
+    EXPECT_TRUE(*m_pool->exists("zones/copy"));
+    EXPECT_TRUE(*m_pool->exists("zones/copy@final"));
+    EXPECT_EQ(test::read_file(mp() + "/copy/hello"), "world");
+    EXPECT_EQ(test::read_file(mp() + "/copy/dir/sub/f"), "deep");
+    EXPECT_EQ(test::read_file(m_pool->path_of("zones/copy@final") + "/hello"), "world");
+    EXPECT_FALSE(fs::exists(mp() + "/.lumos/tmp"));
+    // The received dataset is writable.
+    std::ofstream(mp() + "/copy/new") << "x";
+    EXPECT_TRUE(fs::exists(mp() + "/copy/new"));
+}
+
+TEST_F(BtrfsPoolTest, ReceiveOfGarbageLeavesNothing)
+{
+    std::array<int, 2> pipe_fds {};
+    ASSERT_EQ(::pipe2(pipe_fds.data(), O_CLOEXEC), 0);
+    std::string junk(4096, 'j');
+    ASSERT_EQ(::write(pipe_fds[1], junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
+    ::close(pipe_fds[1]);
+    auto received = m_pool->receive("zones/copy", pipe_fds[0]);
+    ::close(pipe_fds[0]);
+    ASSERT_FALSE(received);
+    EXPECT_FALSE(*m_pool->exists("zones/copy"));
+    EXPECT_FALSE(fs::exists(mp() + "/copy"));
+    EXPECT_FALSE(fs::exists(mp() + "/.lumos/tmp"));
+}
+
+TEST_F(BtrfsPoolTest, VolumesCloneByReflink)
+{
+    ASSERT_TRUE(m_pool->create_volume("zones/vm-disk0", 256 * MIB, {}));
+    ASSERT_EQ(fill(mp() + "/vm-disk0", 48 * MIB).first, 0);
+    ASSERT_TRUE(m_pool->snapshot("zones/vm-disk0@final"));
+    ::sync();
+    auto before = fs_used(mp());
+    ASSERT_TRUE(m_pool->clone("zones/vm-disk0@final", "zones/vm2-disk0", {}));
+    ::sync();
+    EXPECT_LT(fs_used(mp()), before + 8 * MIB) << "volume clones are reflinks";
+    auto clone = m_pool->info("zones/vm2-disk0");
+    ASSERT_TRUE(clone);
+    EXPECT_EQ(clone->type, DatasetType::Volume);
+    EXPECT_EQ(clone->origin, "zones/vm-disk0@final");
+    EXPECT_EQ(fs::file_size(mp() + "/vm2-disk0"), 48 * MIB);
+}
+
+TEST_F(BtrfsPoolTest, ReopenAfterUnmountRemounts)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/keep", {}));
+    m_pool.reset();
+    ASSERT_EQ(system_command_runner().run({ "umount", mp() }, {})->status, 0);
+    for (auto const& device : loop_devices_of(system_command_runner(), m_config.file)) {
+        ASSERT_EQ(system_command_runner().run({ "losetup", "-d", device }, {})->status, 0);
+    }
+    EXPECT_FALSE(is_mountpoint(mp()));
+    PoolRegistry registry(*m_paths);
+    auto pool = registry.open("zones");
+    ASSERT_TRUE(pool) << pool.error().message();
+    EXPECT_TRUE(is_mountpoint(mp()));
+    EXPECT_TRUE(*(*pool)->exists("zones/keep"));
+}
+
+TEST(LumosadmTest, PoolCreateListDestroyWithFile)
+{
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root (loop devices, mkfs.btrfs, mount)";
+    }
+    auto dir = make_test_dir();
+    ASSERT_FALSE(dir.empty());
+    test::RunOptions options;
+    options.env = { { "LUMOS_ROOT", dir } };
+    std::string bin = LUMOS_LUMOSADM_BIN;
+    auto image = dir + "/pool.img";
+
+    auto created = test::run({ bin, "pool", "create", "zones", "--backend", "btrfs", "--file", image,
+                                 "--size", "300M" },
+        options);
+    EXPECT_EQ(created.exit_code, 0) << created.describe();
+    EXPECT_TRUE(is_mountpoint(dir + "/zones"));
+
+    auto listed = test::run({ bin, "pool", "list" }, options);
+    EXPECT_EQ(listed.exit_code, 0) << listed.describe();
+    EXPECT_NE(listed.out.find("NAME"), std::string::npos);
+    EXPECT_NE(listed.out.find("btrfs"), std::string::npos);
+    auto json = test::run({ bin, "pool", "list", "-j" }, options);
+    EXPECT_NE(json.out.find("\"file\": \"" + image + "\""), std::string::npos) << json.out;
+
+    auto again = test::run({ bin, "pool", "create", "zones", "--file", dir + "/other.img", "--size", "300M" }, options);
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_TRUE(again.err.starts_with("lumosadm: error: ")) << again.err;
+    EXPECT_FALSE(fs::exists(dir + "/other.img"));
+
+    auto usage = test::run({ bin, "pool", "create", "x", "--file", dir + "/x.img" }, options);
+    EXPECT_EQ(usage.exit_code, 2);
+
+    auto destroyed = test::run({ bin, "pool", "destroy", "zones" }, options);
+    EXPECT_EQ(destroyed.exit_code, 0) << destroyed.describe();
+    EXPECT_FALSE(is_mountpoint(dir + "/zones"));
+    EXPECT_TRUE(loop_devices_of(system_command_runner(), image).empty());
+    EXPECT_FALSE(fs::exists(image));
+
+    if (is_mountpoint(dir + "/zones")) {
+        (void)system_command_runner().run({ "umount", "-l", dir + "/zones" }, {});
+    }
+    for (auto const& device : loop_devices_of(system_command_runner(), image)) {
+        (void)system_command_runner().run({ "losetup", "-d", device }, {});
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+} // namespace
+} // namespace lumos::storage
