@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <sys/stat.h>
 
@@ -289,6 +290,30 @@ TEST_F(DirPoolTest, InterruptedRenameFinishesOrRollsBack)
     EXPECT_TRUE(*m_pool->exists("zones/z"));
     EXPECT_TRUE(*m_pool->exists("zones/z@s"));
     EXPECT_FALSE(*m_pool->exists("zones/a"));
+}
+
+TEST_F(DirPoolTest, ConcurrentMutationsAreSerialized)
+{
+    // Two pool objects stand for two processes: each flock is on its own open file.
+    PoolConfig config;
+    config.name = "zones";
+    config.backend = Backend::Dir;
+    config.mountpoint = mp();
+    auto other = make_dir_pool(config);
+    auto work = [](Pool& pool, std::string const& prefix) {
+        for (int i = 0; i < 15; ++i) {
+            auto name = "zones/" + prefix + std::to_string(i);
+            EXPECT_TRUE(pool.create_filesystem(name, {}));
+            EXPECT_TRUE(pool.snapshot(name + "@s"));
+        }
+    };
+    std::thread first([&] { work(*m_pool, "a"); });
+    std::thread second([&] { work(*other, "b"); });
+    first.join();
+    second.join();
+    auto listed = m_pool->list();
+    ASSERT_TRUE(listed);
+    EXPECT_EQ(listed->size(), 60U);
 }
 
 TEST(PoolRegistryTest, ImplicitDirPool)
