@@ -8,6 +8,7 @@
 
 #include "base/strings.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <sstream>
@@ -28,6 +29,24 @@ bool is_subvolume(std::string const& path)
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)
         && st.st_ino == BTRFS_SUBVOLUME_ROOT_INODE;
+}
+
+// Subvolumes below path (not path itself), deepest first. Walks the tree: only for the rare
+// delete that needs it.
+std::vector<std::string> nested_subvolumes(std::string const& path)
+{
+    std::vector<std::string> found;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec) && !it->is_symlink(ec) && is_subvolume(it->path().string())) {
+            found.push_back(it->path().string());
+        }
+    }
+    std::sort(found.begin(), found.end(), [](std::string const& a, std::string const& b) {
+        return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+    });
+    return found;
 }
 
 class BtrfsPool final : public detail::LocalPool {
@@ -74,7 +93,19 @@ protected:
             }
             return {};
         }
-        TRY(btrfs({ "subvolume", "delete", path }));
+        auto deleted = btrfs({ "subvolume", "delete", path });
+        if (!deleted) {
+            // Subvolumes made inside the dataset by its users (a container runtime in a zone)
+            // block the delete: remove them, deepest first, and try again.
+            auto nested = nested_subvolumes(path);
+            if (nested.empty()) {
+                return deleted;
+            }
+            for (auto const& inner : nested) {
+                TRY(btrfs({ "subvolume", "delete", inner }));
+            }
+            TRY(btrfs({ "subvolume", "delete", path }));
+        }
         if (m_quotas && subvolume != 0) {
             // Best effort: the qgroup of a deleted subvolume can only go once the cleaner has
             // dropped it; stale level-0 qgroups are harmless.

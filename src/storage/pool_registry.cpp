@@ -369,6 +369,12 @@ Result<PoolConfig> create_pool(
                 if (::stat(config.mountpoint.c_str(), &st) != 0) {
                     TRY(make_directories(config.mountpoint));
                     made_mountpoint = true;
+                } else {
+                    std::error_code ec;
+                    if (!fs::is_empty(config.mountpoint, ec)) {
+                        return make_error(ErrorCode::AlreadyExists,
+                            config.mountpoint + " is not empty: mounting the pool there would hide its files");
+                    }
                 }
                 TRY(run_checked(runner, { "mount", "-t", "btrfs", device, config.mountpoint }));
                 mounted = true;
@@ -382,6 +388,11 @@ Result<PoolConfig> create_pool(
                 if (sfs.f_type != BTRFS_MAGIC) {
                     return make_error(ErrorCode::InvalidArgument,
                         config.mountpoint + " is not on btrfs: give --device or --file");
+                }
+                struct stat st {};
+                if (::stat((config.mountpoint + "/.lumos/datasets.json").c_str(), &st) == 0) {
+                    return make_error(ErrorCode::AlreadyExists,
+                        config.mountpoint + " holds a dir pool's datasets; a dir pool cannot be turned into a btrfs pool");
                 }
             }
             if (request.quotas) {

@@ -308,6 +308,16 @@ TEST_F(BtrfsPoolTest, VolumesCloneByReflink)
     EXPECT_EQ(fs::file_size(mp() + "/vm2-disk0"), 48 * MIB);
 }
 
+TEST_F(BtrfsPoolTest, DestroyRemovesSubvolumesUsersMadeInside)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
+    fs::create_directories(mp() + "/a/var/lib");
+    ASSERT_EQ(system_command_runner().run({ "btrfs", "subvolume", "create", mp() + "/a/var/lib/inner" }, {})->status, 0);
+    ASSERT_EQ(system_command_runner().run({ "btrfs", "subvolume", "create", mp() + "/a/var/lib/inner/deeper" }, {})->status, 0);
+    ASSERT_TRUE(m_pool->destroy("zones/a", Recursive::No));
+    EXPECT_FALSE(fs::exists(mp() + "/a"));
+}
+
 TEST_F(BtrfsPoolTest, ReopenAfterUnmountRemounts)
 {
     ASSERT_TRUE(m_pool->create_filesystem("zones/keep", {}));
@@ -354,6 +364,16 @@ TEST(LumosadmTest, PoolCreateListDestroyWithFile)
     EXPECT_TRUE(again.err.starts_with("lumosadm: error: ")) << again.err;
     EXPECT_FALSE(fs::exists(dir + "/other.img"));
 
+    fs::create_directories(dir + "/full");
+    std::ofstream(dir + "/full/f") << "x";
+    auto hiding = test::run({ bin, "pool", "create", "full", "--file", dir + "/full.img", "--size", "300M",
+                                "--mountpoint", dir + "/full" },
+        options);
+    EXPECT_EQ(hiding.exit_code, 1) << hiding.describe();
+    EXPECT_NE(hiding.err.find("not empty"), std::string::npos) << hiding.err;
+    EXPECT_FALSE(fs::exists(dir + "/full.img"));
+    EXPECT_FALSE(is_mountpoint(dir + "/full"));
+
     auto usage = test::run({ bin, "pool", "create", "x", "--file", dir + "/x.img" }, options);
     EXPECT_EQ(usage.exit_code, 2);
 
@@ -371,6 +391,28 @@ TEST(LumosadmTest, PoolCreateListDestroyWithFile)
     }
     std::error_code ec;
     fs::remove_all(dir, ec);
+}
+
+TEST(BtrfsSetupTest, WithoutDeviceTheMountpointMustBeOnBtrfs)
+{
+    test::TempRoot root;
+    Paths paths(root.str());
+    PoolRegistry::CreateRequest request;
+    request.name = "zones";
+    request.backend = Backend::Btrfs;
+    request.mountpoint = root.str() + "/zones";
+    struct statvfs st {};
+    ASSERT_EQ(::statvfs(root.str().c_str(), &st), 0);
+    auto made = create_pool(paths, request, system_command_runner());
+    // /tmp is not btrfs on our hosts; where it is, the pool is made in place.
+    if (made) {
+        EXPECT_EQ(made->backend, Backend::Btrfs);
+        return;
+    }
+    EXPECT_EQ(made.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(made.error().message().find("not on btrfs"), std::string::npos);
+    EXPECT_EQ(PoolRegistry(paths).names(), std::vector<std::string> { "zones" });
+    EXPECT_EQ(PoolRegistry(paths).configs()->front().backend, Backend::Dir);
 }
 
 } // namespace
