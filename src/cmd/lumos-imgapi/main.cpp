@@ -1,3 +1,465 @@
 // SPDX-License-Identifier: MPL-2.0
-// lumos-imgapi: an IMGAPI-compatible image server. Filled in by the imgapi work.
-int main() { return 1; }
+// lumos-imgapi: an IMGAPI-compatible image server (the read side of sdc-imgapi) serving the
+// manifest/file pairs of one directory, enough for `imgadm sources/avail/show/import`.
+//
+//   lumos-imgapi --dir DIR [--host 127.0.0.1] [--port 8080|0] [--port-file F]
+//                [--channels default,other,...] [--tls-cert PEM --tls-key PEM]
+//
+// Port 0 picks a free port; the chosen port is written to --port-file and announced on stdout
+// as "lumos-imgapi listening on http://HOST:PORT". SIGTERM/SIGINT stop it cleanly.
+#include "base/file.hpp"
+#include "base/json.hpp"
+#include "cmd/lumos-imgapi/image_dir.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <memory>
+#include <pthread.h>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace lumos::imgapi {
+namespace {
+
+constexpr char const* VERSION = "0.1.0";
+constexpr size_t MAX_LIMIT = 1000;
+constexpr size_t CHUNK = size_t { 1 } << 20;
+
+struct Options {
+    std::string dir;
+    std::string host { "127.0.0.1" };
+    int port { 8080 };
+    std::string port_file;
+    std::vector<std::string> channels;
+    std::string tls_cert;
+    std::string tls_key;
+};
+
+void usage(std::ostream& out)
+{
+    out << "usage: lumos-imgapi --dir DIR [--host HOST] [--port PORT|0] [--port-file FILE]\n"
+           "                    [--channels NAME,...] [--tls-cert PEM --tls-key PEM]\n";
+}
+
+std::vector<std::string> split(std::string const& text, char separator)
+{
+    std::vector<std::string> parts;
+    std::stringstream stream(text);
+    std::string part;
+    while (std::getline(stream, part, separator)) {
+        if (!part.empty()) {
+            parts.push_back(part);
+        }
+    }
+    return parts;
+}
+
+void send_json(httplib::Response& response, int status, Json const& body)
+{
+    response.status = status;
+    response.set_content(dump_compact(body), "application/json");
+}
+
+void send_error(httplib::Response& response, int status, std::string const& code, std::string const& message)
+{
+    send_json(response, status, Json { { "code", code }, { "message", message } });
+}
+
+std::string string_field(Json const& manifest, char const* key, std::string const& fallback = {})
+{
+    auto it = manifest.find(key);
+    return it != manifest.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+bool matches_text(std::string const& actual, std::string const& wanted)
+{
+    if (!wanted.empty() && wanted[0] == '~') {
+        return actual.find(wanted.substr(1)) != std::string::npos;
+    }
+    return actual == wanted;
+}
+
+class Api {
+public:
+    explicit Api(Options options)
+        : m_options(std::move(options))
+        , m_images(m_options.dir)
+    {
+    }
+
+    void route(httplib::Server& server)
+    {
+        server.Get("/ping", [this](auto const& request, auto& response) { ping(request, response); });
+        server.Get("/images", [this](auto const& request, auto& response) { list(request, response); });
+        server.Get(R"(/images/([^/]+))", [this](auto const& request, auto& response) { get(request, response); });
+        server.Get(R"(/images/([^/]+)/file)",
+            [this](auto const& request, auto& response) { get_file(request, response); });
+        server.set_error_handler([](auto const& request, auto& response) {
+            if (response.body.empty()) {
+                if (response.status == 404) {
+                    send_error(response, 404, "ResourceNotFound", request.path + " does not exist");
+                } else {
+                    send_error(response, response.status, "InternalError", "error " + std::to_string(response.status));
+                }
+            }
+        });
+        server.set_exception_handler([](auto const&, auto& response, std::exception_ptr) {
+            send_error(response, 500, "InternalError", "internal error");
+        });
+    }
+
+private:
+    // The channel a request asks for: "" when channels are off or "*" asked for all; nullopt
+    // (after answering 422) for an unknown channel.
+    std::optional<std::string> channel_of(httplib::Request const& request, httplib::Response& response) const
+    {
+        if (m_options.channels.empty()) {
+            return std::string();
+        }
+        std::string channel = request.has_param("channel") ? request.get_param_value("channel") : m_options.channels[0];
+        if (channel == "*") {
+            return std::string();
+        }
+        if (std::find(m_options.channels.begin(), m_options.channels.end(), channel) == m_options.channels.end()) {
+            send_error(response, 422, "ValidationFailed", "unknown channel: \"" + channel + "\"");
+            return std::nullopt;
+        }
+        return channel;
+    }
+
+    // Images without a "channels" array belong to the default (first) channel.
+    bool in_channel(Json const& manifest, std::string const& channel) const
+    {
+        if (channel.empty()) {
+            return true;
+        }
+        auto channels = manifest.find("channels");
+        if (channels == manifest.end() || !channels->is_array()) {
+            return channel == m_options.channels[0];
+        }
+        return std::any_of(channels->begin(), channels->end(),
+            [&](Json const& value) { return value.is_string() && value.get<std::string>() == channel; });
+    }
+
+    std::optional<ServedImage> find(httplib::Request const& request, httplib::Response& response)
+    {
+        auto channel = channel_of(request, response);
+        if (!channel) {
+            return std::nullopt;
+        }
+        std::string uuid = request.matches[1];
+        for (auto& image : m_images.scan()) {
+            if (string_field(image.manifest, "uuid") == uuid && in_channel(image.manifest, *channel)) {
+                return image;
+            }
+        }
+        send_error(response, 404, "ResourceNotFound", "image " + uuid + " was not found");
+        return std::nullopt;
+    }
+
+    void ping(httplib::Request const&, httplib::Response& response) const
+    {
+        send_json(response, 200,
+            Json { { "ping", "pong" }, { "version", VERSION }, { "imgapi", true }, { "pid", ::getpid() } });
+    }
+
+    void list(httplib::Request const& request, httplib::Response& response)
+    {
+        auto channel = channel_of(request, response);
+        if (!channel) {
+            return;
+        }
+        auto param = [&](char const* key) -> std::optional<std::string> {
+            if (!request.has_param(key)) {
+                return std::nullopt;
+            }
+            return request.get_param_value(key);
+        };
+        size_t limit = MAX_LIMIT;
+        if (auto text = param("limit")) {
+            char* end = nullptr;
+            long value = std::strtol(text->c_str(), &end, 10);
+            if (text->empty() || *end != '\0' || value < 1 || value > static_cast<long>(MAX_LIMIT)) {
+                send_error(response, 422, "InvalidParameter",
+                    "invalid limit: \"" + *text + "\" (must be an integer from 1 to 1000)");
+                return;
+            }
+            limit = static_cast<size_t>(value);
+        }
+        std::string state = param("state").value_or("active");
+        auto public_filter = param("public");
+        if (public_filter && *public_filter != "true" && *public_filter != "false") {
+            send_error(response, 422, "InvalidParameter", "invalid public: \"" + *public_filter + "\"");
+            return;
+        }
+
+        auto images = m_images.scan();
+        size_t start = 0;
+        if (auto marker = param("marker")) {
+            // A uuid marker starts at that image (included, as IMGAPI does); anything else is a
+            // published_at date to start from.
+            auto it = std::find_if(images.begin(), images.end(),
+                [&](ServedImage const& image) { return string_field(image.manifest, "uuid") == *marker; });
+            if (it != images.end()) {
+                start = static_cast<size_t>(it - images.begin());
+            } else {
+                while (start < images.size() && string_field(images[start].manifest, "published_at") < *marker) {
+                    ++start;
+                }
+            }
+        }
+
+        Json result = Json::array();
+        for (size_t i = start; i < images.size() && result.size() < limit; ++i) {
+            Json const& manifest = images[i].manifest;
+            if (!in_channel(manifest, *channel)) {
+                continue;
+            }
+            if (state != "all" && string_field(manifest, "state", "active") != state) {
+                continue;
+            }
+            if (auto name = param("name"); name && !matches_text(string_field(manifest, "name"), *name)) {
+                continue;
+            }
+            if (auto version = param("version"); version && !matches_text(string_field(manifest, "version"), *version)) {
+                continue;
+            }
+            if (auto os = param("os"); os && string_field(manifest, "os") != *os) {
+                continue;
+            }
+            if (auto owner = param("owner"); owner && string_field(manifest, "owner") != *owner) {
+                continue;
+            }
+            if (auto type = param("type")) {
+                std::string actual = string_field(manifest, "type");
+                bool keep = !type->empty() && (*type)[0] == '!' ? actual != type->substr(1) : actual == *type;
+                if (!keep) {
+                    continue;
+                }
+            }
+            if (public_filter) {
+                bool is_public = manifest.contains("public") && js_truthy(manifest["public"]);
+                if (is_public != (*public_filter == "true")) {
+                    continue;
+                }
+            }
+            result.push_back(manifest);
+        }
+        send_json(response, 200, result);
+    }
+
+    void get(httplib::Request const& request, httplib::Response& response)
+    {
+        if (auto image = find(request, response)) {
+            send_json(response, 200, image->manifest);
+        }
+    }
+
+    void get_file(httplib::Request const& request, httplib::Response& response)
+    {
+        auto image = find(request, response);
+        if (!image) {
+            return;
+        }
+        std::string uuid = request.matches[1];
+        if (image->file_path.empty()) {
+            send_error(response, 404, "ResourceNotFound", "image " + uuid + " has no file");
+            return;
+        }
+        int fd = ::open(image->file_path.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st {};
+        if (fd < 0 || ::fstat(fd, &st) != 0) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+            send_error(response, 404, "ResourceNotFound", "image " + uuid + " file cannot be read");
+            return;
+        }
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        auto buffer = std::make_shared<std::vector<char>>(CHUNK);
+        response.status = 200;
+        response.set_content_provider(
+            static_cast<size_t>(st.st_size), "application/octet-stream",
+            [fd, buffer](size_t offset, size_t length, httplib::DataSink& sink) {
+                size_t want = std::min(length, buffer->size());
+                ssize_t got = ::pread(fd, buffer->data(), want, static_cast<off_t>(offset));
+                if (got <= 0) {
+                    return false; // the file shrank or failed: httplib drops the connection
+                }
+                return sink.write(buffer->data(), static_cast<size_t>(got));
+            },
+            [fd](bool) { ::close(fd); });
+    }
+
+    Options m_options;
+    ImageDir m_images;
+};
+
+std::optional<Options> parse_args(int argc, char** argv)
+{
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= argc) {
+                std::cerr << "lumos-imgapi: option " << arg << " needs a value\n";
+                return std::nullopt;
+            }
+            return std::string(argv[++i]);
+        };
+        std::optional<std::string> v;
+        if (arg == "-h" || arg == "--help") {
+            usage(std::cout);
+            std::exit(0);
+        } else if (arg == "--dir" || arg == "-d") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            options.dir = *v;
+        } else if (arg == "--host") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            options.host = *v;
+        } else if (arg == "--port" || arg == "-p") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            char* end = nullptr;
+            long port = std::strtol(v->c_str(), &end, 10);
+            if (v->empty() || *end != '\0' || port < 0 || port > 65535) {
+                std::cerr << "lumos-imgapi: invalid port: \"" << *v << "\"\n";
+                return std::nullopt;
+            }
+            options.port = static_cast<int>(port);
+        } else if (arg == "--port-file") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            options.port_file = *v;
+        } else if (arg == "--channels") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            options.channels = split(*v, ',');
+        } else if (arg == "--tls-cert") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            options.tls_cert = *v;
+        } else if (arg == "--tls-key") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            options.tls_key = *v;
+        } else {
+            std::cerr << "lumos-imgapi: unknown option: \"" << arg << "\"\n";
+            return std::nullopt;
+        }
+    }
+    if (options.dir.empty()) {
+        std::cerr << "lumos-imgapi: --dir is required\n";
+        return std::nullopt;
+    }
+    if (options.tls_cert.empty() != options.tls_key.empty()) {
+        std::cerr << "lumos-imgapi: --tls-cert and --tls-key go together\n";
+        return std::nullopt;
+    }
+    return options;
+}
+
+int serve(Options const& options)
+{
+    struct stat st {};
+    if (::stat(options.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        std::cerr << "lumos-imgapi: not a directory: \"" << options.dir << "\"\n";
+        return 1;
+    }
+
+    // SIGTERM/SIGINT are taken by a thread with sigwait; block them before any thread starts.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    std::unique_ptr<httplib::Server> server;
+    bool tls = !options.tls_cert.empty();
+    if (tls) {
+        auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+        if (!ssl->is_valid()) {
+            std::cerr << "lumos-imgapi: cannot load the TLS certificate or key\n";
+            return 1;
+        }
+        server = std::move(ssl);
+    } else {
+        server = std::make_unique<httplib::Server>();
+    }
+
+    Api api(options);
+    api.route(*server);
+
+    int port = options.port;
+    if (port == 0) {
+        port = server->bind_to_any_port(options.host);
+    } else if (!server->bind_to_port(options.host, port)) {
+        port = -1;
+    }
+    if (port < 0) {
+        std::cerr << "lumos-imgapi: cannot listen on " << options.host << ":" << options.port << ": "
+                  << std::strerror(errno) << "\n";
+        return 1;
+    }
+    if (!options.port_file.empty()) {
+        if (auto written = write_file_atomic(options.port_file, std::to_string(port) + "\n"); !written) {
+            std::cerr << "lumos-imgapi: " << written.error().message() << "\n";
+            return 1;
+        }
+    }
+    std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+    std::cout << "lumos-imgapi listening on " << (tls ? "https" : "http") << "://" << host << ":" << port
+              << std::endl;
+
+    std::atomic<bool> done { false };
+    std::thread stopper([&] {
+        int signal_number = 0;
+        sigwait(&signals, &signal_number);
+        if (signal_number == 0) {
+            return;
+        }
+        // stop() only works once listening has begun.
+        while (!done && !server->is_running()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        server->stop();
+    });
+    bool ok = server->listen_after_bind();
+    done = true;
+    // Wake the stopper if listening ended for another reason.
+    if (stopper.joinable()) {
+        pthread_kill(stopper.native_handle(), SIGTERM);
+        stopper.join();
+    }
+    return ok ? 0 : 1;
+}
+
+} // namespace
+} // namespace lumos::imgapi
+
+int main(int argc, char** argv)
+{
+    auto options = lumos::imgapi::parse_args(argc, argv);
+    if (!options) {
+        lumos::imgapi::usage(std::cerr);
+        return 2;
+    }
+    return lumos::imgapi::serve(*options);
+}
