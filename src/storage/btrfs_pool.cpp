@@ -141,7 +141,7 @@ protected:
     void fill_usage(std::vector<DatasetInfo>& infos, std::vector<detail::Entry const*> const& entries,
         detail::Detail detail) const override
     {
-        if (!m_quotas) {
+        if (!m_quotas || infos.empty()) {
             LocalPool::fill_usage(infos, entries, detail);
             return;
         }

@@ -186,7 +186,13 @@ int pool_list(std::vector<std::string> const& args, Paths const& paths, std::ost
         }
         Json row = { { "name", config.name }, { "backend", storage::backend_name(config.backend) },
             { "mountpoint", config.mountpoint }, { "quotas", config.quotas } };
-        if (!config.device.empty()) {
+        if (!config.file.empty()) {
+            // The loop device can change across reboots; show the one attached now.
+            auto attached = storage::loop_devices_of(storage::system_command_runner(), config.file);
+            if (!attached.empty()) {
+                row["device"] = attached.front();
+            }
+        } else if (!config.device.empty()) {
             row["device"] = config.device;
         }
         if (!config.file.empty()) {

@@ -149,7 +149,9 @@ bool path_exists(std::string const& path)
 
 } // namespace
 
-bool is_whole(Entry const& entry) { return entry.state.empty(); }
+// Readers see a dataset being renamed under its old name until the rename commits; half-made
+// and half-destroyed ones not at all. (Inside a mutation, after recover(), every entry is whole.)
+bool is_whole(Entry const& entry) { return entry.state.empty() || entry.state == STATE_RENAMING; }
 
 std::string random_hex(size_t bytes)
 {
@@ -272,7 +274,7 @@ auto LocalPool::mutate(Body&& body) -> decltype(body(std::declval<Entries&>()))
     TRY_ASSIGN(held, lock());
     TRY_ASSIGN(entries, load());
     bool journal = std::any_of(
-        entries.begin(), entries.end(), [](auto const& item) { return !is_whole(item.second); });
+        entries.begin(), entries.end(), [](auto const& item) { return !item.second.state.empty(); });
     std::error_code ec;
     if (journal || fs::exists(scratch_root(), ec)) {
         recover(entries);
