@@ -20,6 +20,11 @@ struct Source {
     Json to_json() const; // {url, type, insecure}
 };
 
+// A Source for url with its channel taken from the url's "?channel=" query.
+Source make_source(std::string url, std::string type = "imgapi", bool insecure = false);
+// The url without its query and trailing slashes: what request paths are appended to.
+std::string source_base_url(std::string const& url);
+
 class SourceConfig {
 public:
     explicit SourceConfig(Paths paths);
