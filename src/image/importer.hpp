@@ -4,6 +4,7 @@
 #include "image/image_store.hpp"
 #include "image/sources.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,5 +24,8 @@ struct ImportRequest {
 };
 
 ImgResult<void> import_image(ImageStore& store, ImportRequest const& request);
+
+// imgadm's humanSizeFromBytes: "0 B", "512.0 B", "2.8 MiB" (one decimal, clipped).
+std::string human_size(uint64_t bytes);
 
 } // namespace lumos::image

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "image/importer.hpp"
+
+#include "base/file.hpp"
+#include "image/digest.hpp"
+#include "image/imgapi_client.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lumos::image {
+
+namespace {
+
+constexpr int MAX_ANCESTRY_DEPTH = 100;
+
+std::string field(Json const& manifest, char const* key)
+{
+    auto it = manifest.find(key);
+    return it != manifest.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string name_at_version(Json const& manifest)
+{
+    return field(manifest, "name") + "@" + field(manifest, "version");
+}
+
+struct FileInfo {
+    uint64_t size { 0 };
+    std::string sha1;
+};
+
+std::optional<FileInfo> file_info(Json const& manifest)
+{
+    auto files = manifest.find("files");
+    if (files == manifest.end() || !files->is_array() || files->empty() || !(*files)[0].is_object()) {
+        return std::nullopt;
+    }
+    Json const& file = (*files)[0];
+    FileInfo info;
+    if (auto size = file.find("size"); size != file.end() && size->is_number() && size->get<double>() >= 0) {
+        info.size = size->get<uint64_t>();
+    }
+    info.sha1 = field(file, "sha1");
+    return info;
+}
+
+bool exists(std::string const& path)
+{
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// The image in one of the sources.
+struct Found {
+    Json manifest;
+    Source source;
+};
+
+} // namespace
+
+// common.js humanSizeFromBytes: one decimal, clipped, binary units.
+std::string human_size(uint64_t bytes)
+{
+    static char const* const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    if (bytes == 0) {
+        return "0 B";
+    }
+    size_t unit = 0;
+    double value = static_cast<double>(bytes);
+    while (value >= 1024.0 && unit + 1 < std::size(units)) {
+        value /= 1024.0;
+        ++unit;
+    }
+    double clipped = std::floor(value * 10.0 + 1e-9) / 10.0;
+    char text[64];
+    std::snprintf(text, sizeof text, "%.1f %s", clipped, units[unit]);
+    return text;
+}
+
+ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
+{
+    auto say = [&](std::string const& line) {
+        if (request.say) {
+            request.say(line);
+        }
+    };
+    std::string const& uuid = request.uuid;
+    if (store.is_installed(request.pool, uuid)) {
+        IMG_TRY_ASSIGN(info, store.get(request.pool, uuid));
+        say("Image " + uuid + " (" + field(info.manifest, "name") + " " + field(info.manifest, "version")
+            + ") is already installed, skipping");
+        return {};
+    }
+
+    // Resolve: sources in order, first hit wins; 404 means "not here".
+    std::optional<Found> found;
+    std::vector<ImgError> errors;
+    for (auto const& source : request.sources) {
+        if (source.type != "imgapi") {
+            continue; // docker and dsapi sources are not supported
+        }
+        auto manifest = ImgapiClient(source).get_image(uuid);
+        if (!manifest) {
+            errors.push_back(manifest.error());
+            continue;
+        }
+        if (*manifest) {
+            found = Found { std::move(**manifest), source };
+            break;
+        }
+    }
+    if (!found && !errors.empty()) {
+        return tl::unexpected(multi_error(std::move(errors)));
+    }
+    if (!found || field(found->manifest, "state") != "active") {
+        return img_error("ActiveImageNotFound", "an active image \"" + uuid + "\" was not found in image sources");
+    }
+    Json const& manifest = found->manifest;
+    std::string from = "Importing " + uuid + " (" + name_at_version(manifest) + ") from \"" + found->source.url + "\"";
+    if (!found->source.channel.empty()) {
+        from += ", channel \"" + found->source.channel + "\"";
+    }
+    say(from);
+
+    bool waited = false;
+    IMG_TRY_ASSIGN(lock, store.lock_import(uuid, &waited));
+    if (waited) {
+        say("Waiting for image " + uuid + " import lock");
+    }
+    if (store.is_installed(request.pool, uuid)) {
+        say("Image " + uuid + " (" + name_at_version(manifest) + ") was imported while waiting on lock");
+        return {};
+    }
+
+    // Ancestry: follow origin in the same source; stop at an installed ancestor.
+    say("Gather image " + uuid + " ancestry");
+    ImgapiClient client(found->source);
+    std::vector<Json> chain { manifest };
+    std::string origin = field(manifest, "origin");
+    while (!origin.empty() && !store.is_installed(request.pool, origin)) {
+        if (chain.size() > MAX_ANCESTRY_DEPTH) {
+            return img_error("InternalError", "image " + uuid + " has too deep an origin chain");
+        }
+        IMG_TRY_ASSIGN(ancestor, client.get_image(origin));
+        if (!ancestor) {
+            return img_error("ImageNotFound", "image \"" + origin + "\" was not found");
+        }
+        origin = field(*ancestor, "origin");
+        chain.push_back(std::move(*ancestor));
+    }
+    std::reverse(chain.begin(), chain.end()); // oldest first
+
+    uint64_t total = 0;
+    for (auto const& image : chain) {
+        if (auto info = file_info(image)) {
+            total += info->size;
+        }
+    }
+    say("Must download and install " + std::to_string(chain.size()) + " image(s) (" + human_size(total) + ")");
+
+    std::string downloads = store.paths().under_root("/var/tmp/.imgadm-downloads");
+    IMG_TRY(make_directories(downloads));
+
+    for (auto const& image : chain) {
+        std::string image_uuid = field(image, "uuid");
+        std::optional<FileLock> ancestor_lock;
+        if (image_uuid != uuid) {
+            IMG_TRY_ASSIGN(taken, store.lock_import(image_uuid));
+            ancestor_lock.emplace(std::move(taken));
+            if (store.is_installed(request.pool, image_uuid)) {
+                continue;
+            }
+        }
+        auto info = file_info(image);
+        if (!info) {
+            return img_error("InvalidManifest", "manifest is invalid: image " + image_uuid + " has no files");
+        }
+        std::string path = downloads + "/" + image_uuid + ".file";
+        bool reuse = false;
+        if (exists(path)) {
+            // A pre-downloaded file is reused only when size and sha1 both match.
+            auto digest = digest_file(path);
+            reuse = digest && digest->size == info->size && (info->sha1.empty() || digest->sha1 == info->sha1);
+            if (!reuse) {
+                ::unlink(path.c_str());
+            }
+        }
+        if (!reuse) {
+            IMG_TRY(client.download_file(image_uuid, info->size, info->sha1, path));
+        }
+        ImageStore::InstallRequest install;
+        install.manifest = image;
+        install.file_path = path;
+        install.pool = request.pool;
+        install.source = found->source.url;
+        install.verify_file = false; // checked while downloading (or just above)
+        auto installed = store.install(install);
+        ::unlink(path.c_str());
+        if (!installed) {
+            return tl::unexpected(installed.error());
+        }
+        say("Imported image " + image_uuid + " (" + name_at_version(image) + ")");
+    }
+    return {};
+}
+
+} // namespace lumos::image
