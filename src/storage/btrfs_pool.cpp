@@ -128,6 +128,28 @@ protected:
         return btrfs({ "qgroup", "limit", bytes ? std::to_string(*bytes) : "none", path });
     }
 
+    Result<void> apply_properties(
+        std::string const& path, std::map<std::string, std::string> const& properties) override
+    {
+        auto it = properties.find("compression");
+        if (it == properties.end()) {
+            return {};
+        }
+        // ZFS algorithms onto btrfs's: zstd stays, gzip[-N] is zlib, lz4/lzjb/on the fast lzo.
+        auto const& value = it->second;
+        std::string algorithm;
+        if (value.starts_with("zstd")) {
+            algorithm = "zstd";
+        } else if (value.starts_with("gzip")) {
+            algorithm = "zlib";
+        } else if (value == "lz4" || value == "lzjb" || value == "on") {
+            algorithm = "lzo";
+        } else {
+            return {}; // off, zle, ...: no compression
+        }
+        return btrfs({ "property", "set", path, "compression", algorithm });
+    }
+
     uint64_t subvolume_id(std::string const& path) const override
     {
         auto output = m_runner.run({ "btrfs", "inspect-internal", "rootid", path }, {});

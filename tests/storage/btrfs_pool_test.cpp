@@ -166,6 +166,16 @@ TEST_F(BtrfsPoolTest, SnapshotAndCloneAreSubvolumesAndCloneIsConstantTime)
     EXPECT_GE(clone->used_bytes, 60 * MIB); // qgroup referenced bytes
 }
 
+TEST_F(BtrfsPoolTest, CompressionPropertyMapsToBtrfs)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a/", {}).has_value() == false);
+    ASSERT_TRUE(m_pool->create_filesystem(
+        "zones/a", { .quota_bytes = std::nullopt, .properties = { { "compression", "gzip-6" }, { "recsize", "128k" } } }));
+    auto shown = system_command_runner().run({ "btrfs", "property", "get", mp() + "/a", "compression" }, {});
+    ASSERT_TRUE(shown);
+    EXPECT_NE(shown->out.find("zlib"), std::string::npos) << shown->out;
+}
+
 TEST_F(BtrfsPoolTest, DestroyRefusesHeldSnapshotAndSnapshotWithClones)
 {
     ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));

@@ -556,6 +556,7 @@ Result<void> LocalPool::create_locked(Entries& entries, std::string const& relat
             return {};
         }
         TRY(make_filesystem_at(path));
+        TRY(apply_properties(path, options.properties));
         if (options.quota_bytes) {
             TRY(apply_quota(path, options.quota_bytes));
         }
@@ -693,6 +694,7 @@ Result<void> LocalPool::clone(
                 return {};
             }
             TRY(make_clone_at(snap_path, path));
+            TRY(apply_properties(path, options.properties));
             if (options.quota_bytes) {
                 TRY(apply_quota(path, options.quota_bytes));
             }

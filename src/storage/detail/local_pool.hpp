@@ -78,6 +78,13 @@ protected:
     // Removes a filesystem or snapshot tree (not a volume file).
     virtual Result<void> remove_tree(std::string const& path, uint64_t subvolume_id) = 0;
     virtual Result<void> apply_quota(std::string const& path, std::optional<uint64_t> bytes) = 0;
+    // ZFS properties from CreateOptions that the backend has an equivalent for (btrfs:
+    // compression); the rest are ignored.
+    virtual Result<void> apply_properties(
+        std::string const& /*path*/, std::map<std::string, std::string> const& /*properties*/)
+    {
+        return {};
+    }
     virtual uint64_t subvolume_id(std::string const& /*path*/) const { return 0; }
     // Fills used_bytes. The default: volumes by their allocated blocks, filesystems by a walk of
     // the tree only with Detail::Full (list stays cheap).
