@@ -350,7 +350,7 @@ ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t ex
     if (download.error) {
         return fail(*download.error);
     }
-    if (!download.started && code == CURLE_OK) {
+    if (!download.started && request.status() > 0) {
         download.start(); // an empty body: still check status and Content-Length
         if (download.error) {
             return fail(*download.error);

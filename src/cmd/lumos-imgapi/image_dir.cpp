@@ -37,9 +37,14 @@ std::string find_image_file(std::string const& dir, std::string const& stem, std
         }
     }
     std::string first;
-    for (auto const& name : names) {
-        if (name.size() <= stem.size() + 1 || name.compare(0, stem.size() + 1, stem + ".") != 0
-            || ends_with(name, MANIFEST_SUFFIX) || ends_with(name, ".partial")) {
+    std::string prefix = stem + ".";
+    // names is sorted: the candidates "<stem>.*" are one run starting at lower_bound.
+    for (auto it = std::lower_bound(names.begin(), names.end(), prefix); it != names.end(); ++it) {
+        std::string const& name = *it;
+        if (name.compare(0, prefix.size(), prefix) != 0) {
+            break;
+        }
+        if (name.size() == prefix.size() || ends_with(name, MANIFEST_SUFFIX) || ends_with(name, ".partial")) {
             continue;
         }
         std::string path = dir + "/" + name;
@@ -111,12 +116,18 @@ std::vector<ServedImage> ImageDir::scan()
     }
     std::erase_if(m_entries, [&](auto const& item) { return !seen.contains(item.first); });
 
-    std::stable_sort(images.begin(), images.end(), [](ServedImage const& a, ServedImage const& b) {
-        auto key_a = std::make_pair(string_field(a.manifest, "published_at"), string_field(a.manifest, "uuid"));
-        auto key_b = std::make_pair(string_field(b.manifest, "published_at"), string_field(b.manifest, "uuid"));
-        return key_a < key_b;
-    });
-    return images;
+    std::vector<std::pair<std::pair<std::string, std::string>, size_t>> keys;
+    keys.reserve(images.size());
+    for (size_t i = 0; i < images.size(); ++i) {
+        keys.push_back({ { string_field(images[i].manifest, "published_at"), string_field(images[i].manifest, "uuid") }, i });
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<ServedImage> sorted;
+    sorted.reserve(images.size());
+    for (auto const& key : keys) {
+        sorted.push_back(std::move(images[key.second]));
+    }
+    return sorted;
 }
 
 } // namespace lumos::imgapi
