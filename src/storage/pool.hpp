@@ -131,6 +131,14 @@ public:
     // still refuses when any of them is held or has clones).
     virtual Result<void> destroy(std::string const& name, Recursive recursive) = 0;
 
+    // Added (issue 4, storage): `zfs rollback -r` — the dataset's content becomes the snapshot's
+    // again and snapshots taken after it are destroyed (Busy when one of them is held or has
+    // clones). Child datasets ("<ds>/data") are untouched, as on ZFS.
+    virtual Result<void> rollback(std::string const& snapshot_name)
+    {
+        return make_error(ErrorCode::Unsupported, "rollback is not supported here: " + snapshot_name);
+    }
+
     virtual Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) = 0;
     virtual Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value)

@@ -181,6 +181,12 @@ public:
         return run_void({ "destroy", name });
     }
 
+    Result<void> rollback(std::string const& snapshot_name) override
+    {
+        TRY(check_name(snapshot_name));
+        return run_void({ "rollback", "-r", snapshot_name });
+    }
+
     Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) override
     {
         TRY(check_name(name));

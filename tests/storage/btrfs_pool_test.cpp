@@ -328,6 +328,24 @@ TEST_F(BtrfsPoolTest, DestroyRemovesSubvolumesUsersMadeInside)
     EXPECT_FALSE(fs::exists(mp() + "/a"));
 }
 
+TEST_F(BtrfsPoolTest, RollbackSwapsInANewSubvolumeWithTheQuota)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", { .quota_bytes = 20 * MIB, .properties = {} }));
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a/data", {}));
+    std::ofstream(mp() + "/a/f") << "one";
+    std::ofstream(mp() + "/a/data/d") << "kept";
+    ASSERT_TRUE(m_pool->snapshot("zones/a@vmsnap-1"));
+    std::ofstream(mp() + "/a/f") << "two";
+    ASSERT_TRUE(m_pool->snapshot("zones/a@vmsnap-2"));
+    ASSERT_TRUE(m_pool->rollback("zones/a@vmsnap-1"));
+    EXPECT_EQ(test::read_file(mp() + "/a/f"), "one");
+    EXPECT_EQ(test::read_file(mp() + "/a/data/d"), "kept");
+    EXPECT_TRUE(is_subvolume(mp() + "/a"));
+    EXPECT_TRUE(is_subvolume(mp() + "/a/data"));
+    EXPECT_FALSE(*m_pool->exists("zones/a@vmsnap-2"));
+    EXPECT_EQ(fill(mp() + "/a/blob", 64 * MIB).first, EDQUOT);
+}
+
 TEST_F(BtrfsPoolTest, ReopenAfterUnmountRemounts)
 {
     ASSERT_TRUE(m_pool->create_filesystem("zones/keep", {}));

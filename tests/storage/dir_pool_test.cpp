@@ -292,6 +292,85 @@ TEST_F(DirPoolTest, InterruptedRenameFinishesOrRollsBack)
     EXPECT_FALSE(*m_pool->exists("zones/a"));
 }
 
+TEST_F(DirPoolTest, RollbackRestoresContentKeepsChildrenAndDropsLaterSnapshots)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", { .quota_bytes = 1ULL << 30, .properties = {} }));
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a/data", {}));
+    write(mp() + "/a/f", "one");
+    write(mp() + "/a/data/d", "kept");
+    ASSERT_TRUE(m_pool->snapshot("zones/a@vmsnap-1"));
+    write(mp() + "/a/f", "two");
+    write(mp() + "/a/extra", "x");
+    ASSERT_TRUE(m_pool->snapshot("zones/a@vmsnap-2"));
+    write(mp() + "/a/f", "three");
+    ASSERT_TRUE(m_pool->snapshot("zones/a/data@later")); // another dataset's: stays
+
+    ASSERT_TRUE(m_pool->rollback("zones/a@vmsnap-1"));
+    EXPECT_EQ(test::read_file(mp() + "/a/f"), "one");
+    EXPECT_FALSE(fs::exists(mp() + "/a/extra"));
+    EXPECT_EQ(test::read_file(mp() + "/a/data/d"), "kept");
+    EXPECT_TRUE(*m_pool->exists("zones/a@vmsnap-1"));
+    EXPECT_FALSE(*m_pool->exists("zones/a@vmsnap-2"));
+    EXPECT_TRUE(*m_pool->exists("zones/a/data@later"));
+    EXPECT_EQ(m_pool->info("zones/a")->quota_bytes, 1ULL << 30);
+    EXPECT_FALSE(fs::exists(mp() + "/.lumos/tmp"));
+    // Listing the snapshots directory: vmsnap-1, data@later.
+    size_t stored = 0;
+    for ([[maybe_unused]] auto const& item : fs::directory_iterator(mp() + "/.snapshots")) {
+        ++stored;
+    }
+    EXPECT_EQ(stored, 2U);
+}
+
+TEST_F(DirPoolTest, RollbackRefusesHeldOrClonedLaterSnapshots)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
+    write(mp() + "/a/f", "one");
+    ASSERT_TRUE(m_pool->snapshot("zones/a@s1"));
+    write(mp() + "/a/f", "two");
+    ASSERT_TRUE(m_pool->snapshot("zones/a@s2"));
+    ASSERT_TRUE(m_pool->hold("zones/a@s2", "do_not_destroy"));
+    EXPECT_EQ(m_pool->rollback("zones/a@s1").error().code(), ErrorCode::Busy);
+    EXPECT_EQ(test::read_file(mp() + "/a/f"), "two");
+    ASSERT_TRUE(m_pool->release("zones/a@s2", "do_not_destroy"));
+    ASSERT_TRUE(m_pool->clone("zones/a@s2", "zones/b", {}));
+    EXPECT_EQ(m_pool->rollback("zones/a@s1").error().code(), ErrorCode::Busy);
+    // Rolling back to the newest snapshot destroys nothing.
+    write(mp() + "/a/f", "three");
+    ASSERT_TRUE(m_pool->rollback("zones/a@s2"));
+    EXPECT_EQ(test::read_file(mp() + "/a/f"), "two");
+}
+
+TEST_F(DirPoolTest, RollbackOfAVolume)
+{
+    ASSERT_TRUE(m_pool->create_volume("zones/v-disk0", 1 << 20, {}));
+    write(mp() + "/v-disk0", "before");
+    ASSERT_TRUE(m_pool->snapshot("zones/v-disk0@s"));
+    write(mp() + "/v-disk0", "after!");
+    ASSERT_TRUE(m_pool->rollback("zones/v-disk0@s"));
+    EXPECT_EQ(test::read_file(mp() + "/v-disk0"), "before");
+}
+
+TEST_F(DirPoolTest, InterruptedRollbackIsFinished)
+{
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
+    write(mp() + "/a/f", "old");
+    // As a rollback killed after its journal commit and the move of the old content aside:
+    // the dataset's directory is gone, the new content waits in scratch.
+    fs::create_directories(mp() + "/.lumos/tmp/rollback-0011-new");
+    write(mp() + "/.lumos/tmp/rollback-0011-new/f", "restored");
+    fs::rename(mp() + "/a", mp() + "/.lumos/tmp/rollback-0011-old");
+    auto text = test::read_file(mp() + "/.lumos/datasets.json");
+    auto at = text.find("\"a\":{");
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + 5, "\"state\":\"rollingback\",\"rollback_id\":\"0011\",");
+    write(mp() + "/.lumos/datasets.json", text);
+    EXPECT_TRUE(*m_pool->exists("zones/a"));
+    ASSERT_TRUE(m_pool->create_filesystem("zones/b", {}));
+    EXPECT_EQ(test::read_file(mp() + "/a/f"), "restored");
+    EXPECT_FALSE(fs::exists(mp() + "/.lumos/tmp"));
+}
+
 TEST_F(DirPoolTest, ConcurrentMutationsAreSerialized)
 {
     // Two pool objects stand for two processes: each flock is on its own open file.

@@ -81,6 +81,7 @@ TEST_F(ZfsPoolTest, SnapshotCloneRenameDestroyHold)
     ASSERT_TRUE(m_pool->set_quota("zones/u1", std::nullopt));
     ASSERT_TRUE(m_pool->set_quota("zones/u1", 20ULL << 30));
     ASSERT_TRUE(m_pool->set_user_property("zones/u1", "imgadm:ignore", "true"));
+    ASSERT_TRUE(m_pool->rollback("zones/u1@vmsnap-a"));
     std::vector<Argv> expected {
         { "zfs", "snapshot", "zones/img@final" },
         { "zfs", "clone", "-o", "quota=5g", "zones/img@final", "zones/u1" },
@@ -92,6 +93,7 @@ TEST_F(ZfsPoolTest, SnapshotCloneRenameDestroyHold)
         { "zfs", "set", "quota=none", "zones/u1" },
         { "zfs", "set", "quota=20g", "zones/u1" },
         { "zfs", "set", "imgadm:ignore=true", "zones/u1" },
+        { "zfs", "rollback", "-r", "zones/u1@vmsnap-a" },
     };
     EXPECT_EQ(m_runner.calls, expected);
 }

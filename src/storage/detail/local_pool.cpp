@@ -23,6 +23,7 @@ namespace {
 char const* const STATE_CREATING = "creating";
 char const* const STATE_DESTROYING = "destroying";
 char const* const STATE_RENAMING = "renaming";
+char const* const STATE_ROLLINGBACK = "rollingback";
 std::string const RECEIVE_PREFIX = ".recv-";
 
 bool valid_component(std::string const& part)
@@ -92,8 +93,14 @@ Json entry_to_json(Entry const& entry)
     if (entry.subvolume_id != 0) {
         json["subvolume_id"] = entry.subvolume_id;
     }
+    if (entry.sequence != 0) {
+        json["sequence"] = entry.sequence;
+    }
     if (!entry.state.empty()) {
         json["state"] = entry.state;
+    }
+    if (!entry.rollback_id.empty()) {
+        json["rollback_id"] = entry.rollback_id;
     }
     if (!entry.rename_root.empty()) {
         json["rename_root"] = entry.rename_root;
@@ -135,7 +142,9 @@ Entry entry_from_json(Json const& json)
     }
     entry.storage = json.value("storage", std::string());
     entry.subvolume_id = json.value("subvolume_id", uint64_t { 0 });
+    entry.sequence = json.value("sequence", uint64_t { 0 });
     entry.state = json.value("state", std::string());
+    entry.rollback_id = json.value("rollback_id", std::string());
     entry.rename_root = json.value("rename_root", std::string());
     entry.rename_to = json.value("rename_to", std::string());
     return entry;
@@ -151,7 +160,10 @@ bool path_exists(std::string const& path)
 
 // Readers see a dataset being renamed under its old name until the rename commits; half-made
 // and half-destroyed ones not at all. (Inside a mutation, after recover(), every entry is whole.)
-bool is_whole(Entry const& entry) { return entry.state.empty() || entry.state == STATE_RENAMING; }
+bool is_whole(Entry const& entry)
+{
+    return entry.state.empty() || entry.state == STATE_RENAMING || entry.state == STATE_ROLLINGBACK;
+}
 
 std::string random_hex(size_t bytes)
 {
@@ -285,6 +297,13 @@ auto LocalPool::mutate(Body&& body) -> decltype(body(std::declval<Entries&>()))
 
 void LocalPool::recover(Entries& entries)
 {
+    // Rollbacks go forward: the new content exists complete in scratch before the journal says so.
+    for (auto& [key, entry] : entries) {
+        if (entry.state == STATE_ROLLINGBACK && finish_rollback(entries, key, entry)) {
+            entry.state.clear();
+            entry.rollback_id.clear();
+        }
+    }
     // Renames: the rename(2) of the root decides whether the whole rename happened.
     std::set<std::pair<std::string, std::string>> renames;
     for (auto const& [key, entry] : entries) {
@@ -622,6 +641,10 @@ Result<void> LocalPool::snapshot(std::string const& snapshot_name)
         entry.creation = now_ms() / 1000;
         entry.storage = random_hex(8) + "-" + snap;
         entry.state = STATE_CREATING;
+        for (auto const& [key, other] : entries) {
+            entry.sequence = std::max(entry.sequence, other.sequence);
+        }
+        entry.sequence += 1;
         if (source->second.type == DatasetType::Volume) {
             entry.volsize = source->second.volsize;
         }
@@ -841,6 +864,124 @@ Result<void> LocalPool::destroy(std::string const& name, Recursive recursive)
         }
         return {};
     });
+}
+
+Result<void> LocalPool::rollback(std::string const& snapshot_name)
+{
+    TRY_ASSIGN(rel, relative(snapshot_name));
+    if (!is_snapshot_name(rel)) {
+        return make_error(ErrorCode::InvalidArgument, "not a snapshot name: " + snapshot_name);
+    }
+    auto dataset_rel = dataset_part(rel);
+    return mutate([&](Entries& entries) -> Result<void> {
+        auto snap = entries.find(rel);
+        auto dataset = entries.find(dataset_rel);
+        if (snap == entries.end() || dataset == entries.end()) {
+            return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
+        }
+        // Later snapshots of the dataset go, as with zfs rollback -r.
+        std::vector<std::string> later;
+        for (auto const& [key, entry] : entries) {
+            if (entry.type == DatasetType::Snapshot && dataset_part(key) == dataset_rel
+                && entry.sequence > snap->second.sequence) {
+                later.push_back(key);
+            }
+        }
+        for (auto const& key : later) {
+            if (!entries[key].holds.empty()) {
+                return make_error(ErrorCode::Busy,
+                    "cannot destroy later snapshot " + full(key) + ": it has holds");
+            }
+            for (auto const& [other, entry] : entries) {
+                if (entry.origin == key) {
+                    return make_error(ErrorCode::Busy,
+                        "cannot destroy later snapshot " + full(key) + ": it has dependent clones ("
+                            + full(other) + ")");
+                }
+            }
+        }
+        // The new content is made complete in scratch before the journal names it.
+        auto id = random_hex(8);
+        auto fresh = scratch_root() + "/rollback-" + id + "-new";
+        TRY(make_directories(scratch_root(), 0700));
+        bool volume = dataset->second.type == DatasetType::Volume;
+        auto snap_path = location(rel, snap->second);
+        auto made = volume ? copy_file(snap_path, fresh) : make_clone_at(snap_path, fresh);
+        if (made && volume && ::chmod(fresh.c_str(), 0600) != 0) {
+            made = tl::unexpected(Error::from_errno("chmod " + fresh, errno));
+        }
+        if (!made) {
+            recover(entries);
+            return tl::unexpected(std::move(made).error());
+        }
+        dataset->second.state = STATE_ROLLINGBACK;
+        dataset->second.rollback_id = id;
+        for (auto const& key : later) {
+            entries[key].state = STATE_DESTROYING;
+        }
+        TRY(save(entries));
+        TRY(finish_rollback(entries, dataset_rel, dataset->second));
+        dataset->second.state.clear();
+        dataset->second.rollback_id.clear();
+        recover(entries); // removes the later snapshots and the scratch directory
+        TRY(save(entries));
+        return {};
+    });
+}
+
+Result<void> LocalPool::finish_rollback(Entries const& entries, std::string const& relative_name, Entry& entry)
+{
+    auto path = m_mountpoint + "/" + relative_name;
+    auto fresh = scratch_root() + "/rollback-" + entry.rollback_id + "-new";
+    auto old = scratch_root() + "/rollback-" + entry.rollback_id + "-old";
+    if (path_exists(fresh)) {
+        if (path_exists(path)) {
+            if (entry.type == DatasetType::Filesystem) {
+                // Child datasets live inside the dataset's directory; they move to the new
+                // content, replacing the empty directory the snapshot has in their place.
+                std::error_code ec;
+                for (auto const& item : fs::directory_iterator(path, ec)) {
+                    auto child = item.path().filename().string();
+                    auto target = fresh + "/" + child;
+                    if (child.empty() || child[0] == '.') {
+                        continue;
+                    }
+                    if (!entries.contains(relative_name + "/" + child)) {
+                        continue; // only child datasets move
+                    }
+                    std::error_code ignored;
+                    if (fs::is_directory(target, ignored) && fs::is_empty(target, ignored)) {
+                        ::rmdir(target.c_str());
+                    }
+                    if (::rename(item.path().c_str(), target.c_str()) != 0) {
+                        return tl::unexpected(Error::from_errno("rename " + item.path().string(), errno));
+                    }
+                }
+            }
+            if (::rename(path.c_str(), old.c_str()) != 0) {
+                return tl::unexpected(Error::from_errno("rename " + path, errno));
+            }
+        }
+        if (::rename(fresh.c_str(), path.c_str()) != 0) {
+            return tl::unexpected(Error::from_errno("rename " + fresh, errno));
+        }
+        if (entry.type == DatasetType::Filesystem) {
+            // A new subvolume on btrfs: its quota (and id) are its own.
+            entry.subvolume_id = subvolume_id(path);
+            if (entry.quota) {
+                TRY(apply_quota(path, entry.quota));
+            }
+        }
+    }
+    if (path_exists(old)) {
+        struct stat st {};
+        if (::lstat(old.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+            ::unlink(old.c_str());
+        } else {
+            (void)remove_tree(old, 0);
+        }
+    }
+    return {};
 }
 
 Result<void> LocalPool::set_quota(std::string const& name, std::optional<uint64_t> bytes)

@@ -26,10 +26,12 @@ struct Entry {
     std::vector<std::string> holds;
     std::string storage; // snapshots: directory/file name under .snapshots/
     uint64_t subvolume_id { 0 }; // btrfs: the subvolume (and level-0 qgroup) id
+    uint64_t sequence { 0 }; // snapshots: order of creation within the pool (for rollback)
     // Journal: "" (whole), "creating", "destroying", "renaming" (with rename_root/rename_to).
     std::string state;
     std::string rename_root;
     std::string rename_to;
+    std::string rollback_id; // "rollingback": scratch names of the new and the old content
 };
 
 using Entries = std::map<std::string, Entry>; // relative name ("<uuid>", "<uuid>@final") -> entry
@@ -57,6 +59,7 @@ public:
         CreateOptions const& options) override;
     Result<void> rename(std::string const& from, std::string const& to) override;
     Result<void> destroy(std::string const& name, Recursive recursive) override;
+    Result<void> rollback(std::string const& snapshot_name) override;
     Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) override;
     Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value) override;
@@ -121,6 +124,7 @@ private:
     void recover(Entries& entries);
     Result<void> remove_data(std::string const& relative_name, Entry const& entry);
     void apply_rename(Entries& entries, std::string const& from, std::string const& to) const;
+    Result<void> finish_rollback(Entries const& entries, std::string const& relative_name, Entry& entry);
     Result<void> check_new_dataset(Entries& entries, std::string const& relative_name);
     Result<void> create_locked(Entries& entries, std::string const& relative_name, DatasetType type,
         uint64_t size_bytes, CreateOptions const& options);
