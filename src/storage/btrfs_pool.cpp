@@ -152,6 +152,9 @@ protected:
 
     uint64_t subvolume_id(std::string const& path) const override
     {
+        if (!m_quotas) {
+            return 0; // only qgroups need it
+        }
         auto output = m_runner.run({ "btrfs", "inspect-internal", "rootid", path }, {});
         if (!output || output->status != 0) {
             return 0;

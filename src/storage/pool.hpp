@@ -56,6 +56,13 @@ namespace lumos::storage {
 // deleted: create over an existing non-empty path fails (AlreadyExists); an empty directory is
 // taken over.
 //
+// Quotas on btrfs (pools made with quotas on) limit the referenced bytes of the dataset's own
+// subvolume (its level-0 qgroup), so unlike a ZFS quota they count neither child datasets
+// ("<uuid>/data" is a subvolume of its own) nor snapshots, and a clone's data shared with its
+// origin counts. used_bytes is that qgroup's referenced bytes. Each snapshot or clone costs more
+// as snapshots pile up with qgroups on (bench/qgroup_cost.sh); pools made with --no-quotas and
+// dir pools record and report quotas without enforcing them (a line in .lumos/notices.log).
+//
 // The zfs backend (zfs_pool.cpp) runs zfs(8) for everything (snapshots at
 // <mountpoint>/<rel>/.zfs/snapshot/<snap>). Pools: $LUMOS_ROOT/etc/lumos/pools.json
 // {"pools":[{"name","backend","mountpoint","quotas","device"?,"file"?}]}.
