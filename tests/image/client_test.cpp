@@ -340,3 +340,39 @@ TEST(ServerProcess, StopsCleanlyOnSigterm)
 
 } // namespace
 } // namespace lumos::image
+
+namespace lumos::image {
+namespace {
+
+// lumos-imgapi over TLS with a self-signed certificate: refused unless the source is insecure
+// or IMGADM_INSECURE=1.
+TEST(Tls, VerificationUnlessInsecure)
+{
+    test::TempRoot dir;
+    std::string cert = (dir.path() / "cert.pem").string();
+    std::string key = (dir.path() / "key.pem").string();
+    test::RunResult made = test::run({ "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+        key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1" });
+    if (made.exit_code != 0) {
+        GTEST_SKIP() << "openssl cannot make a test certificate: " << made.describe();
+    }
+    test::TempRoot images;
+    test::ImgapiServer server(images.path(), { "--tls-cert", cert, "--tls-key", key });
+    std::string url = "https://127.0.0.1:" + std::to_string(server.port());
+
+    ::unsetenv("IMGADM_INSECURE");
+    auto refused = ImgapiClient(make_source(url)).ping();
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, "ClientError");
+
+    auto insecure = ImgapiClient(make_source(url, "imgapi", true)).ping();
+    EXPECT_TRUE(insecure) << insecure.error().message;
+
+    ::setenv("IMGADM_INSECURE", "1", 1);
+    auto from_environment = ImgapiClient(make_source(url)).ping();
+    ::unsetenv("IMGADM_INSECURE");
+    EXPECT_TRUE(from_environment) << from_environment.error().message;
+}
+
+} // namespace
+} // namespace lumos::image
