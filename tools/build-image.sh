@@ -21,6 +21,8 @@
 #                 overrides). Needs root and the network to that mirror; owners are kept as
 #                 debootstrap made them (files of group shadow, man, ...), setuid files allowed.
 # --pad-mib N adds opt/lumos-pad.bin, N MiB of random data (benchmark images).
+# --compression: gzip (default), bzip2, xz, none are what manifests allow (section 4.4); zstd
+# makes a file and manifest for other tools, which imgadm's manifest validation refuses.
 set -euo pipefail
 
 die() {
@@ -72,7 +74,11 @@ none) ext=tar compress=(cat) ;;
 gzip) ext=tar.gz compress=(gzip -n -c) ;;
 bzip2) ext=tar.bz2 compress=(bzip2 -c) ;;
 xz) ext=tar.xz compress=(xz -T0 -c) ;;
-zstd) ext=tar.zst compress=(zstd -q -T0 -c) ;;
+zstd)
+    ext=tar.zst compress=(zstd -q -T0 -c)
+    echo "build-image: warning: zstd is not one of SmartOS's manifest compressions (gzip," \
+        "bzip2, xz, none), so imgadm install and import refuse this image" >&2
+    ;;
 *) die "invalid --compression \"$compression\": must be one of gzip, none, xz, zstd, bzip2" ;;
 esac
 for tool in jq sha1sum stat tar "${compress[0]}"; do
