@@ -4,6 +4,7 @@
 #include "base/file.hpp"
 #include "image/digest.hpp"
 #include "image/imgapi_client.hpp"
+#include "image/manifest.hpp"
 
 #include <cstdio>
 #include <sys/stat.h>
@@ -88,7 +89,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
             continue;
         }
         if (*manifest) {
-            found = Found { std::move(**manifest), source };
+            found = Found { upgrade_manifest(std::move(**manifest)), source };
             break;
         }
     }
@@ -128,8 +129,9 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         if (!ancestor) {
             return img_error("ImageNotFound", "image \"" + origin + "\" was not found");
         }
-        origin = field(*ancestor, "origin");
-        chain.push_back(std::move(*ancestor));
+        Json upgraded = upgrade_manifest(std::move(*ancestor));
+        origin = field(upgraded, "origin");
+        chain.push_back(std::move(upgraded));
     }
     std::reverse(chain.begin(), chain.end()); // oldest first
 
