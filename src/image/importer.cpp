@@ -7,6 +7,9 @@
 #include "image/manifest.hpp"
 
 #include <cstdio>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +54,20 @@ bool exists(std::string const& path)
 {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
+}
+
+// True when another process holds the (flock) lock at path; false when free or absent.
+bool lock_is_busy(std::string const& path)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        return false;
+    }
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        return errno == EWOULDBLOCK;
+    }
+    ::flock(fd.get(), LOCK_UN);
+    return false;
 }
 
 // The image in one of the sources.
@@ -106,9 +123,15 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     }
     say(from);
 
+    // Say we wait before blocking: probe the lock (the path ImageStore documents) without
+    // waiting, then take it for real.
+    bool busy = lock_is_busy(store.paths().run_dir() + "/img." + uuid + ".import.lock");
+    if (busy) {
+        say("Waiting for image " + uuid + " import lock");
+    }
     bool waited = false;
     IMG_TRY_ASSIGN(lock, store.lock_import(uuid, &waited));
-    if (waited) {
+    if (waited && !busy) {
         say("Waiting for image " + uuid + " import lock");
     }
     if (store.is_installed(request.pool, uuid)) {
