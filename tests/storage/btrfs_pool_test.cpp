@@ -421,6 +421,47 @@ TEST(LumosadmTest, PoolCreateListDestroyWithFile)
     fs::remove_all(dir, ec);
 }
 
+TEST(LumosadmTest, PoolOnADeviceIsUnmountedButTheDeviceKept)
+{
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root (loop devices, mkfs.btrfs, mount)";
+    }
+    auto dir = make_test_dir();
+    ASSERT_FALSE(dir.empty());
+    auto image = dir + "/disk.img";
+    { std::ofstream(image).flush(); }
+    fs::resize_file(image, 300 * MIB);
+    auto attached = system_command_runner().run({ "losetup", "-f", "--show", image }, {});
+    ASSERT_TRUE(attached && attached->status == 0);
+    std::string device(attached->out.substr(0, attached->out.find('\n')));
+
+    test::RunOptions options;
+    options.env = { { "LUMOS_ROOT", dir } };
+    std::string bin = LUMOS_LUMOSADM_BIN;
+    auto created = test::run({ bin, "pool", "create", "tank", "--device", device, "--no-quotas" }, options);
+    EXPECT_EQ(created.exit_code, 0) << created.describe();
+    EXPECT_TRUE(is_mountpoint(dir + "/tank"));
+    auto listed = test::run({ bin, "pool", "list" }, options);
+    EXPECT_NE(listed.out.find("off"), std::string::npos) << listed.out;
+    PoolRegistry registry { Paths(dir) };
+    auto pool = registry.open("tank");
+    ASSERT_TRUE(pool) << pool.error().message();
+    EXPECT_FALSE((*pool)->enforces_quotas());
+    pool->reset();
+
+    auto destroyed = test::run({ bin, "pool", "destroy", "tank" }, options);
+    EXPECT_EQ(destroyed.exit_code, 0) << destroyed.describe();
+    EXPECT_FALSE(is_mountpoint(dir + "/tank"));
+    EXPECT_EQ(loop_devices_of(system_command_runner(), image), std::vector<std::string> { device });
+
+    if (is_mountpoint(dir + "/tank")) {
+        (void)system_command_runner().run({ "umount", "-l", dir + "/tank" }, {});
+    }
+    (void)system_command_runner().run({ "losetup", "-d", device }, {});
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
 TEST(BtrfsSetupTest, WithoutDeviceTheMountpointMustBeOnBtrfs)
 {
     test::TempRoot root;
