@@ -286,6 +286,62 @@ TEST_F(BtrfsPoolTest, SendReceiveRoundTrip)
     EXPECT_TRUE(fs::exists(mp() + "/copy/new"));
 }
 
+// Sends snapshot (incremental from `from` when given) of `source` into `target` on `destination`.
+Result<void> pipe_through(Pool& source, std::string const& snapshot, std::optional<std::string> const& from,
+    Pool& destination, std::string const& target)
+{
+    std::array<int, 2> pipe_fds {};
+    if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
+        return make_error(ErrorCode::System, "pipe");
+    }
+    Result<void> sent;
+    std::thread sender([&] {
+        sent = source.send(snapshot, from, pipe_fds[1]);
+        ::close(pipe_fds[1]);
+    });
+    auto received = destination.receive(target, pipe_fds[0]);
+    sender.join();
+    ::close(pipe_fds[0]);
+    if (!sent) {
+        return sent;
+    }
+    return received;
+}
+
+TEST_F(BtrfsPoolTest, FullAndIncrementalStreamsToAnotherPool)
+{
+    PoolRegistry::CreateRequest request;
+    request.name = "other";
+    request.backend = Backend::Btrfs;
+    request.file = m_dir + "/other.img";
+    request.size_bytes = 512 * MIB;
+    auto made = create_pool(*m_paths, request, system_command_runner());
+    ASSERT_TRUE(made) << made.error().message();
+    struct Cleanup {
+        Paths paths;
+        ~Cleanup() { (void)destroy_pool(paths, "other", system_command_runner()); }
+    } cleanup { *m_paths };
+    auto other = make_btrfs_pool(*made);
+
+    ASSERT_TRUE(m_pool->create_filesystem("zones/src", {}));
+    std::ofstream(mp() + "/src/f") << "v1";
+    ASSERT_TRUE(m_pool->snapshot("zones/src@s1"));
+    std::ofstream(mp() + "/src/f") << "v2";
+    std::ofstream(mp() + "/src/g") << "new";
+    ASSERT_TRUE(m_pool->snapshot("zones/src@s2"));
+
+    auto full = pipe_through(*m_pool, "zones/src@s1", std::nullopt, *other, "other/base");
+    ASSERT_TRUE(full) << full.error().message();
+    EXPECT_EQ(test::read_file(made->mountpoint + "/base/f"), "v1");
+    EXPECT_TRUE(*other->exists("other/base@s1"));
+
+    auto incremental = pipe_through(*m_pool, "zones/src@s2", std::string("zones/src@s1"), *other, "other/next");
+    ASSERT_TRUE(incremental) << incremental.error().message();
+    EXPECT_EQ(test::read_file(made->mountpoint + "/next/f"), "v2");
+    EXPECT_EQ(test::read_file(made->mountpoint + "/next/g"), "new");
+    EXPECT_TRUE(*other->exists("other/next@s2"));
+}
+
 TEST_F(BtrfsPoolTest, ReceiveOfGarbageLeavesNothing)
 {
     std::array<int, 2> pipe_fds {};
