@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MPL-2.0
+// imgadm install, delete/destroy, vacuum and update (reference section 4.2): the commands that
+// change the local image store.
+#include "base/file.hpp"
+#include "base/json.hpp"
+#include "base/time.hpp"
+#include "base/uuid.hpp"
+#include "cmd/imgadm/cli.hpp"
+#include "image/manifest.hpp"
+
+#include <istream>
+#include <map>
+#include <ostream>
+#include <set>
+
+#include <sys/stat.h>
+
+namespace lumos::imgadm {
+
+namespace {
+
+// Options of one subcommand: flags ("n" for -n) and options taking a value ("m" for -m <v>),
+// with long aliases ("--dry-run" -> 'n').
+struct OptionSpec {
+    std::string flags;
+    std::string valued;
+    std::map<std::string, char> long_names;
+};
+
+struct Parsed {
+    std::set<char> flags;
+    std::map<char, std::string> values;
+    Args positional;
+};
+
+image::ImgResult<Parsed> parse_options(Args const& args, OptionSpec const& spec)
+{
+    Parsed parsed;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string const& arg = args[i];
+        if (arg == "--") {
+            parsed.positional.insert(parsed.positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            break;
+        }
+        if (arg.rfind("--", 0) == 0) {
+            auto it = spec.long_names.find(arg.substr(2));
+            if (it == spec.long_names.end()) {
+                return image::img_error("UnknownOption", "unknown option: \"" + arg + "\"");
+            }
+            parsed.flags.insert(it->second);
+            continue;
+        }
+        if (arg.size() < 2 || arg[0] != '-') {
+            parsed.positional.push_back(arg);
+            continue;
+        }
+        for (size_t j = 1; j < arg.size(); ++j) {
+            char const c = arg[j];
+            if (spec.valued.find(c) != std::string::npos) {
+                std::string value;
+                if (j + 1 < arg.size()) {
+                    value = arg.substr(j + 1);
+                } else if (i + 1 < args.size()) {
+                    value = args[++i];
+                } else {
+                    return image::img_error("Usage",
+                        "do not have enough args for \"-" + std::string(1, c) + "\" option");
+                }
+                parsed.values[c] = value;
+                break;
+            }
+            if (spec.flags.find(c) == std::string::npos) {
+                return image::img_error("UnknownOption", "unknown option: \"-" + std::string(1, c) + "\"");
+            }
+            parsed.flags.insert(c);
+        }
+    }
+    return parsed;
+}
+
+std::string text_field(Json const& manifest, char const* key)
+{
+    auto it = manifest.find(key);
+    return it != manifest.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// "<uuid> (<name>@<version>)"
+std::string describe(Json const& manifest, std::string const& uuid)
+{
+    return uuid + " (" + text_field(manifest, "name") + "@" + text_field(manifest, "version") + ")";
+}
+
+bool file_exists(std::string const& path)
+{
+    struct stat st { };
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string pool_option(Parsed const& parsed)
+{
+    auto it = parsed.values.find('P');
+    return it == parsed.values.end() ? std::string("zones") : it->second;
+}
+
+std::string joined(Args const& args)
+{
+    std::string out;
+    for (auto const& arg : args) {
+        out += (out.empty() ? "" : " ") + arg;
+    }
+    return out;
+}
+
+} // namespace
+
+image::ImgResult<int> cmd_install(Args const& args, Io& io, Context& context)
+{
+    IMG_TRY_ASSIGN(parsed, parse_options(args, { "q", "mfP", { { "quiet", 'q' } } }));
+    if (!parsed.positional.empty()) {
+        return image::img_error("Usage", "unexpected args: " + joined(parsed.positional));
+    }
+    if (parsed.values.count('m') == 0) {
+        return image::img_error("Usage", "must specify -m <manifest>");
+    }
+    if (parsed.values.count('f') == 0) {
+        return image::img_error("Usage", "must specify -f <file>");
+    }
+    std::string const manifest_path = parsed.values['m'];
+    std::string const file_path = parsed.values['f'];
+    std::string const pool = pool_option(parsed);
+    if (!file_exists(manifest_path)) {
+        return image::img_error("Usage", "manifest path does not exist: \"" + manifest_path + "\"");
+    }
+    if (!file_exists(file_path)) {
+        return image::img_error("Usage", "file path does not exist: \"" + file_path + "\"");
+    }
+    auto text = read_file(manifest_path);
+    if (!text) {
+        return image::img_error("InvalidManifest", "manifest is invalid: " + text.error().message());
+    }
+    auto json = parse_json(*text);
+    if (!json) {
+        return image::img_error("InvalidManifest", "manifest is invalid: " + json.error().message());
+    }
+    if (!json->is_object()) {
+        return image::img_error("InvalidManifest", "manifest is invalid: not an object");
+    }
+    Json manifest = image::upgrade_manifest(std::move(*json));
+    IMG_TRY(image::validate_manifest_minimal(manifest));
+    if (!manifest.contains("published_at")) {
+        manifest["published_at"] = iso_timestamp(now_ms());
+    }
+    std::string const uuid = text_field(manifest, "uuid");
+    if (context.store.is_installed(pool, uuid)) {
+        io.out << "Image " << describe(manifest, uuid) << " is already installed, skipping\n";
+        return 0;
+    }
+    io.out << "Installing image " << describe(manifest, uuid) << "\n";
+    io.out.flush();
+    image::ImageStore::InstallRequest request;
+    request.manifest = manifest;
+    request.file_path = file_path;
+    request.pool = pool;
+    IMG_TRY(context.store.install(request));
+    io.out << "Installed image " << describe(manifest, uuid) << "\n";
+    return 0;
+}
+
+image::ImgResult<int> cmd_delete(Args const& args, Io& io, Context& context)
+{
+    IMG_TRY_ASSIGN(parsed, parse_options(args, { "", "P", {} }));
+    if (parsed.positional.size() != 1) {
+        return image::img_error("Usage", "incorrect number of args (" + std::to_string(parsed.positional.size())
+                + "): \"" + joined(parsed.positional) + "\"");
+    }
+    std::string const uuid = parsed.positional[0];
+    IMG_TRY(check_uuid(uuid));
+    IMG_TRY(context.store.remove(pool_option(parsed), uuid));
+    io.out << "Deleted image " << uuid << "\n";
+    return 0;
+}
+
+image::ImgResult<int> cmd_vacuum(Args const& args, Io& io, Context& context)
+{
+    IMG_TRY_ASSIGN(parsed, parse_options(args, { "nf", "", { { "dry-run", 'n' }, { "force", 'f' } } }));
+    if (!parsed.positional.empty()) {
+        return image::img_error("Usage", "too many args: " + joined(parsed.positional));
+    }
+    bool const dry_run = parsed.flags.count('n') != 0;
+    bool const force = parsed.flags.count('f') != 0;
+    IMG_TRY_ASSIGN(images, context.store.list());
+    std::vector<image::ImageInfo> unused;
+    for (auto& info : images) {
+        if (info.clone_names.empty()) {
+            unused.push_back(std::move(info));
+        }
+    }
+    if (unused.empty()) {
+        io.out << "There are no unused images to delete.\n";
+        return 0;
+    }
+    auto name_of = [](image::ImageInfo const& info) {
+        return describe(info.manifest, text_field(info.manifest, "uuid"));
+    };
+    if (!force && !dry_run) {
+        io.out << "This will delete the following images:\n";
+        for (auto const& info : unused) {
+            io.out << "    " << name_of(info) << "\n";
+        }
+        io.out << "Would you like to continue? [y/N] ";
+        io.out.flush();
+        std::string answer;
+        std::getline(io.in, answer);
+        if (answer != "y" && answer != "Y" && answer != "yes") {
+            io.out << "Aborting\n";
+            return 0;
+        }
+    }
+    std::vector<image::ImgError> errors;
+    for (auto const& info : unused) {
+        std::string const uuid = text_field(info.manifest, "uuid");
+        if (dry_run) {
+            io.out << "[dry-run] Deleted image " << name_of(info) << "\n";
+            continue;
+        }
+        auto removed = context.store.remove(info.zpool, uuid);
+        if (!removed) {
+            errors.push_back(removed.error());
+            continue;
+        }
+        io.out << "Deleted image " << name_of(info) << "\n";
+    }
+    if (!errors.empty()) {
+        return tl::unexpected(image::multi_error(std::move(errors)));
+    }
+    return 0;
+}
+
+image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
+{
+    IMG_TRY_ASSIGN(parsed, parse_options(args, { "n", "", { { "dry-run", 'n' } } }));
+    bool const dry_run = parsed.flags.count('n') != 0;
+    std::set<std::string> wanted;
+    for (auto const& arg : parsed.positional) {
+        IMG_TRY(check_uuid(arg));
+        wanted.insert(arg);
+    }
+    std::set<std::string> seen;
+    for (auto const& pool_name : context.pools.names()) {
+        auto opened = context.pools.open(pool_name);
+        if (!opened) {
+            continue;
+        }
+        IMG_TRY_ASSIGN(datasets, (*opened)->list());
+        std::set<std::string> finals;
+        for (auto const& dataset : datasets) {
+            if (dataset.type == storage::DatasetType::Snapshot) {
+                finals.insert(dataset.name);
+            }
+        }
+        std::string const prefix = pool_name + "/";
+        for (auto const& dataset : datasets) {
+            if (dataset.type == storage::DatasetType::Snapshot || dataset.name.rfind(prefix, 0) != 0) {
+                continue;
+            }
+            std::string const uuid = dataset.name.substr(prefix.size());
+            if (!is_uuid(uuid) || (!wanted.empty() && wanted.count(uuid) == 0)) {
+                continue;
+            }
+            // Zone roots (VMs, or clones without their own @final) are not images.
+            if (file_exists(context.paths.vm_config(uuid))) {
+                continue;
+            }
+            auto ignore = dataset.user_properties.find("imgadm:ignore");
+            if (ignore != dataset.user_properties.end() && ignore->second == "true") {
+                continue;
+            }
+            bool const has_final = finals.count(dataset.name + "@final") != 0;
+            if (!has_final && dataset.origin) {
+                continue;
+            }
+            seen.insert(uuid);
+            if (!has_final) {
+                if (dry_run) {
+                    io.out << "[dry-run] Create @final snapshot for image " << uuid << "\n";
+                } else {
+                    IMG_TRY((*opened)->snapshot(dataset.name + "@final"));
+                    io.out << "Created @final snapshot for image " << uuid << "\n";
+                }
+            }
+            if (!file_exists(context.paths.image_manifest(pool_name, uuid))) {
+                io.out << "Image " << uuid << " has no cached manifest: fetching manifests from "
+                          "image sources is not supported by \"imgadm update\" yet\n";
+            }
+        }
+    }
+    for (auto const& uuid : wanted) {
+        if (seen.count(uuid) == 0) {
+            return image::img_error("ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"zones\"", 3);
+        }
+    }
+    return 0;
+}
+
+} // namespace lumos::imgadm

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "image/detail/decompress.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace lumos::image::detail {
+
+std::string effective_compression(std::string const& manifest_value, std::string const& file)
+{
+    if (manifest_value == "gzip" || manifest_value == "bzip2" || manifest_value == "xz"
+        || manifest_value == "zstd" || manifest_value == "none") {
+        return manifest_value;
+    }
+    unsigned char magic[6] {};
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid() || ::read(fd.get(), magic, sizeof magic) != static_cast<ssize_t>(sizeof magic)) {
+        return "none";
+    }
+    if (magic[0] == 0x1f && magic[1] == 0x8b) {
+        return "gzip";
+    }
+    if (magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h') {
+        return "bzip2";
+    }
+    if (magic[0] == 0xfd && std::memcmp(magic + 1, "7zXZ", 4) == 0 && magic[5] == 0) {
+        return "xz";
+    }
+    if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) {
+        return "zstd";
+    }
+    return "none";
+}
+
+ImgResult<Decompressed> Decompressed::open(std::string const& file, std::string const& compression)
+{
+    Decompressed result;
+    result.m_compression = compression;
+    UniqueFd input(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!input.valid()) {
+        return img_error("FileSystem", "cannot open " + file + ": " + std::strerror(errno));
+    }
+    if (compression == "none") {
+        result.m_fd = std::move(input);
+        return result;
+    }
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
+    }
+    UniqueFd read_end(pipe_fds[0]);
+    UniqueFd write_end(pipe_fds[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        return img_error("InternalError", std::string("fork: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+        ::dup2(input.get(), 0);
+        ::dup2(write_end.get(), 1);
+        int devnull = ::open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            ::dup2(devnull, 2);
+        }
+        ::signal(SIGPIPE, SIG_DFL);
+        ::execlp(compression.c_str(), compression.c_str(), "-cdfq", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    result.m_pid = pid;
+    result.m_fd = std::move(read_end);
+    return result;
+}
+
+Decompressed::~Decompressed() { abandon(); }
+
+ImgResult<size_t> Decompressed::read_full(char* buffer, size_t size)
+{
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::read(m_fd.get(), buffer + done, size - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return img_error("FileSystem", std::string("read image file: ") + std::strerror(errno));
+        }
+        if (n == 0) {
+            break;
+        }
+        done += static_cast<size_t>(n);
+    }
+    return done;
+}
+
+ImgResult<void> Decompressed::finish()
+{
+    if (m_pid < 0) {
+        return {};
+    }
+    m_fd = UniqueFd();
+    int status = 0;
+    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    m_pid = -1;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code != 0) {
+        return img_error("UncompressionError",
+            m_compression + " uncompression error while importing: exit code " + std::to_string(code));
+    }
+    return {};
+}
+
+void Decompressed::abandon()
+{
+    m_fd = UniqueFd();
+    if (m_pid > 0) {
+        ::kill(m_pid, SIGKILL);
+        int status = 0;
+        while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        m_pid = -1;
+    }
+}
+
+} // namespace lumos::image::detail

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "image/detail/tar_extract.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lumos::image::detail {
+
+namespace {
+
+struct ReadDeleter {
+    void operator()(archive* a) const { archive_read_free(a); }
+};
+struct WriteDeleter {
+    void operator()(archive* a) const { archive_write_free(a); }
+};
+
+tl::unexpected<ImgError> invalid(std::string const& message)
+{
+    return img_error("InvalidImageFile", "invalid image file: " + message);
+}
+
+// Splits a tar member name into components, dropping "" and "."; nullopt when the name is
+// absolute or has a ".." component.
+std::optional<std::vector<std::string>> safe_components(std::string const& name)
+{
+    if (name.empty() || name.front() == '/') {
+        return std::nullopt;
+    }
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start <= name.size()) {
+        size_t end = name.find('/', start);
+        if (end == std::string::npos) {
+            end = name.size();
+        }
+        std::string part = name.substr(start, end - start);
+        if (part == "..") {
+            return std::nullopt;
+        }
+        if (!part.empty() && part != ".") {
+            parts.push_back(std::move(part));
+        }
+        start = end + 1;
+    }
+    return parts;
+}
+
+std::string join(std::vector<std::string> const& parts, size_t count)
+{
+    std::string out;
+    for (size_t i = 0; i < count && i < parts.size(); ++i) {
+        if (!out.empty()) {
+            out += '/';
+        }
+        out += parts[i];
+    }
+    return out;
+}
+
+// Where a relative symlink at `link` (components) points, relative to the archive top;
+// nullopt when it climbs above it.
+std::optional<std::vector<std::string>> resolve_relative(
+    std::vector<std::string> const& link, std::string const& target)
+{
+    std::vector<std::string> resolved(link.begin(), link.end() - 1);
+    size_t start = 0;
+    while (start <= target.size()) {
+        size_t end = target.find('/', start);
+        if (end == std::string::npos) {
+            end = target.size();
+        }
+        std::string part = target.substr(start, end - start);
+        if (part == "..") {
+            if (resolved.empty()) {
+                return std::nullopt;
+            }
+            resolved.pop_back();
+        } else if (!part.empty() && part != ".") {
+            resolved.push_back(std::move(part));
+        }
+        start = end + 1;
+    }
+    return resolved;
+}
+
+// The first proper prefix of parts that is a symlink on disk below dest, or "".
+std::string symlink_parent(std::string const& dest, std::vector<std::string> const& parts)
+{
+    std::string path = dest;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+        path += "/" + parts[i];
+        struct stat st { };
+        if (::lstat(path.c_str(), &st) != 0) {
+            return "";
+        }
+        if (S_ISLNK(st.st_mode)) {
+            return join(parts, i + 1);
+        }
+    }
+    return "";
+}
+
+} // namespace
+
+ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPolicy const& policy)
+{
+    char real[PATH_MAX];
+    if (::realpath(dataset_dir.c_str(), real) == nullptr) {
+        return img_error("FileSystem", "cannot resolve " + dataset_dir + ": " + std::strerror(errno));
+    }
+    std::string const dataset = real;
+    std::string const dest = dataset + "/root";
+    if (::mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST) {
+        return img_error("FileSystem", "cannot create " + dest + ": " + std::strerror(errno));
+    }
+
+    std::unique_ptr<archive, ReadDeleter> reader(archive_read_new());
+    std::unique_ptr<archive, WriteDeleter> writer(archive_write_disk_new());
+    if (!reader || !writer) {
+        return img_error("InternalError", "out of memory");
+    }
+    archive_read_support_format_tar(reader.get());
+    archive_read_support_format_gnutar(reader.get());
+    if (archive_read_open_fd(reader.get(), fd, 64 * 1024) != ARCHIVE_OK) {
+        return invalid(std::string("not a tar archive: ") + archive_error_string(reader.get()));
+    }
+    // Numeric owners: no archive_write_disk_set_standard_lookup(). Entry names are made absolute
+    // below dest (after our own checks), so ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS cannot be used;
+    // dest itself is a resolved path so SECURE_SYMLINKS only trips on links the archive made.
+    int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS
+        | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+    if (policy.keep_owners) {
+        flags |= ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR;
+    }
+    if (!policy.overwrite) {
+        flags |= ARCHIVE_EXTRACT_NO_OVERWRITE;
+    }
+    archive_write_disk_set_options(writer.get(), flags);
+
+    bool all_under_root = true;
+    bool any_entry = false;
+    std::string link_outside_root; // a link resolving outside "root/" (matters for that layout)
+
+    for (;;) {
+        archive_entry* entry = nullptr;
+        int status = archive_read_next_header(reader.get(), &entry);
+        if (status == ARCHIVE_EOF) {
+            break;
+        }
+        if (status < ARCHIVE_WARN) {
+            return invalid(std::string("corrupt tar archive: ") + archive_error_string(reader.get()));
+        }
+        char const* raw_name = archive_entry_pathname(entry);
+        if (raw_name == nullptr) {
+            return invalid("an entry has no usable name");
+        }
+        std::string const name = raw_name;
+        auto parts = safe_components(name);
+        if (!parts) {
+            return invalid("entry \"" + name + "\" has an absolute name or a \"..\" component");
+        }
+        if (parts->empty()) {
+            continue; // "./": the root directory itself
+        }
+        any_entry = true;
+        if (parts->front() != "root") {
+            all_under_root = false;
+        }
+
+        auto const type = archive_entry_filetype(entry);
+        char const* hardlink = archive_entry_hardlink(entry);
+        mode_t const mode = archive_entry_perm(entry);
+        if (hardlink != nullptr) {
+            std::string const target = hardlink;
+            auto target_parts = safe_components(target);
+            if (!target_parts || target_parts->empty()) {
+                return invalid("hard link \"" + name + "\" points outside the image: \"" + target + "\"");
+            }
+            if (target_parts->front() != "root" && link_outside_root.empty()) {
+                link_outside_root = name;
+            }
+            std::string through = symlink_parent(dest, *target_parts);
+            if (!through.empty()) {
+                return invalid("hard link \"" + name + "\" points through the symlink \"" + through + "\"");
+            }
+            archive_entry_set_hardlink(entry, (dest + "/" + join(*target_parts, target_parts->size())).c_str());
+        } else if (type == AE_IFLNK) {
+            char const* raw_target = archive_entry_symlink(entry);
+            std::string const target = raw_target == nullptr ? "" : raw_target;
+            if (target.empty()) {
+                return invalid("symlink \"" + name + "\" has no target");
+            }
+            if (target.front() == '/') {
+                if (!policy.allow_absolute_symlinks) {
+                    return invalid("symlink \"" + name + "\" has an absolute target \"" + target
+                        + "\" (not allowed in zone-dataset images)");
+                }
+            } else {
+                auto resolved = resolve_relative(*parts, target);
+                if (!resolved) {
+                    return invalid("symlink \"" + name + "\" points outside the image: \"" + target + "\"");
+                }
+                if ((resolved->empty() || resolved->front() != "root") && link_outside_root.empty()) {
+                    link_outside_root = name;
+                }
+            }
+        } else if (type == AE_IFCHR || type == AE_IFBLK) {
+            return invalid("entry \"" + name + "\" is a device node");
+        } else if (type == AE_IFIFO) {
+            return invalid("entry \"" + name + "\" is a fifo");
+        } else if (type == AE_IFSOCK) {
+            return invalid("entry \"" + name + "\" is a socket");
+        } else if (type != AE_IFREG && type != AE_IFDIR) {
+            return invalid("entry \"" + name + "\" has an unsupported type");
+        }
+        if (!policy.allow_setid && type != AE_IFDIR && (mode & (S_ISUID | S_ISGID)) != 0) {
+            return invalid("entry \"" + name + "\" is setuid/setgid (not allowed in zone-dataset images)");
+        }
+        std::string through = symlink_parent(dest, *parts);
+        if (!through.empty()) {
+            return invalid("entry \"" + name + "\" would be written through the symlink \"" + through + "\"");
+        }
+
+        archive_entry_set_pathname(entry, (dest + "/" + join(*parts, parts->size())).c_str());
+        status = archive_write_header(writer.get(), entry);
+        if (status < ARCHIVE_WARN) {
+            int err = archive_errno(writer.get());
+            std::string message = "cannot extract \"" + name + "\": " + archive_error_string(writer.get());
+            if (err == ENOSPC || err == EDQUOT || err == EIO) {
+                return img_error("FileSystem", message);
+            }
+            return invalid(message);
+        }
+        if (archive_entry_size(entry) > 0 && hardlink == nullptr) {
+            void const* block = nullptr;
+            size_t size = 0;
+            la_int64_t offset = 0;
+            for (;;) {
+                int r = archive_read_data_block(reader.get(), &block, &size, &offset);
+                if (r == ARCHIVE_EOF) {
+                    break;
+                }
+                if (r < ARCHIVE_WARN) {
+                    return invalid("corrupt tar archive at \"" + name + "\": " + archive_error_string(reader.get()));
+                }
+                if (archive_write_data_block(writer.get(), block, size, offset) < ARCHIVE_WARN) {
+                    return img_error("FileSystem",
+                        "cannot write \"" + name + "\": " + archive_error_string(writer.get()));
+                }
+            }
+        }
+        if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN) {
+            return img_error("FileSystem",
+                "cannot write \"" + name + "\": " + archive_error_string(writer.get()));
+        }
+    }
+    if (archive_write_close(writer.get()) < ARCHIVE_WARN) {
+        return img_error("FileSystem", std::string("cannot finish extraction: ") + archive_error_string(writer.get()));
+    }
+
+    if (any_entry && all_under_root) {
+        // A tar of the dataset: its "root/" is the root.
+        if (!link_outside_root.empty()) {
+            return invalid("link \"" + link_outside_root + "\" points outside the image root");
+        }
+        std::string const staging = dataset + "/.lumos-extract";
+        if (::rename(dest.c_str(), staging.c_str()) != 0
+            || ::rename((staging + "/root").c_str(), dest.c_str()) != 0
+            || ::rmdir(staging.c_str()) != 0) {
+            return img_error("FileSystem", "cannot move the extracted root into place: " + std::string(std::strerror(errno)));
+        }
+    }
+    return {};
+}
+
+} // namespace lumos::image::detail

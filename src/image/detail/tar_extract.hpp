@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MPL-2.0
+// Private to image_store.cpp: safe extraction of an image's root filesystem tar (libarchive).
+#pragma once
+
+#include "image/errors.hpp"
+
+#include <string>
+
+namespace lumos::image::detail {
+
+struct TarPolicy {
+    // lx-dataset roots (Debian) have absolute symlinks; zone-dataset roots are joined with host
+    // directories, so theirs are refused.
+    bool allow_absolute_symlinks { false };
+    // setuid/setgid files (lx-dataset: yes; zone-dataset: no).
+    bool allow_setid { false };
+    // Entries may replace existing files (an incremental tar over a clone of its origin).
+    bool overwrite { false };
+    // Keep the archive's numeric owners (only possible as root).
+    bool keep_owners { true };
+};
+
+// Reads a plain tar from fd and writes it into "<dataset_dir>/root". An archive whose every
+// entry is "root" or below "root/" (a tar of the dataset rather than of the root) is placed so
+// that its "root/" is "<dataset_dir>/root" too.
+//
+// Refused with InvalidImageFile (and a message naming the entry): absolute names or names with
+// ".." components, hard links whose target is such a name, entries below a symlink, symlinks
+// whose relative target climbs above the root, absolute symlinks unless allowed, device nodes,
+// fifos and sockets, setuid/setgid files unless allowed, a corrupt archive. Write errors
+// (ENOSPC, EDQUOT, ...) are FileSystem errors. On error, what was written is left for the caller
+// to remove with the dataset.
+ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPolicy const& policy);
+
+} // namespace lumos::image::detail

@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "image/image_store.hpp"
+
+#include "base/uuid.hpp"
+#include "image/detail/decompress.hpp"
+#include "image/detail/tar_extract.hpp"
+#include "image/digest.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <iterator>
+#include <map>
+#include <set>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lumos::image {
+
+namespace {
+
+constexpr char const* FINAL = "final";
+constexpr uint64_t MIB = 1024 * 1024;
+
+std::string string_field(Json const& object, char const* key)
+{
+    if (object.is_object()) {
+        auto it = object.find(key);
+        if (it != object.end() && it->is_string()) {
+            return it->get<std::string>();
+        }
+    }
+    return "";
+}
+
+Json const* first_file(Json const& manifest)
+{
+    if (!manifest.is_object()) {
+        return nullptr;
+    }
+    auto files = manifest.find("files");
+    if (files == manifest.end() || !files->is_array() || files->empty() || !(*files)[0].is_object()) {
+        return nullptr;
+    }
+    return &(*files)[0];
+}
+
+bool path_exists(std::string const& path)
+{
+    struct stat st { };
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string lock_path(Paths const& paths, std::string const& uuid)
+{
+    return paths.run_dir() + "/img." + uuid + ".import.lock";
+}
+
+// Whether this process has the lock file open, i.e. holds lock_import() for it (the importer
+// takes the lock and then calls install(), which must not wait on itself).
+bool held_by_this_process(std::string const& path)
+{
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) {
+        return false;
+    }
+    bool found = false;
+    while (dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.') {
+            continue;
+        }
+        std::string link = std::string("/proc/self/fd/") + entry->d_name;
+        char target[PATH_MAX];
+        ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+        if (n > 0 && std::string(target, static_cast<size_t>(n)) == path) {
+            found = true;
+            break;
+        }
+    }
+    ::closedir(dir);
+    return found;
+}
+
+// The manifest cache entry, {manifest:{uuid}} when missing or corrupt.
+void load_cache(Paths const& paths, std::string const& pool, std::string const& uuid, ImageInfo& info)
+{
+    info.manifest = Json { { "uuid", uuid } };
+    auto text = read_file(paths.image_manifest(pool, uuid));
+    if (!text) {
+        return;
+    }
+    auto parsed = parse_json(*text);
+    if (!parsed || !parsed->is_object()) {
+        return;
+    }
+    auto manifest = parsed->find("manifest");
+    if (manifest != parsed->end() && manifest->is_object()) {
+        info.manifest = *manifest;
+    }
+    info.source = string_field(*parsed, "source");
+}
+
+// The images of one pool, from one listing of it.
+std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_name,
+    std::vector<storage::DatasetInfo> const& datasets, std::string const& only_uuid = {})
+{
+    std::set<std::string> snapshots;
+    std::map<std::string, std::vector<std::string>> clones; // image dataset -> clone names
+    for (auto const& dataset : datasets) {
+        if (dataset.type == storage::DatasetType::Snapshot) {
+            snapshots.insert(dataset.name);
+        }
+        if (dataset.origin) {
+            auto at = dataset.origin->find('@');
+            if (at != std::string::npos) {
+                clones[dataset.origin->substr(0, at)].push_back(dataset.name);
+            }
+        }
+    }
+    std::vector<ImageInfo> images;
+    std::string const prefix = pool_name + "/";
+    for (auto const& dataset : datasets) {
+        if (dataset.type == storage::DatasetType::Snapshot || dataset.name.rfind(prefix, 0) != 0) {
+            continue;
+        }
+        std::string const uuid = dataset.name.substr(prefix.size());
+        if (!is_uuid(uuid) || (!only_uuid.empty() && uuid != only_uuid)) {
+            continue; // children, "<uuid>-diskN", "<uuid>-partial", cores, ...
+        }
+        if (snapshots.count(dataset.name + "@" + FINAL) == 0) {
+            continue;
+        }
+        auto ignore = dataset.user_properties.find("imgadm:ignore");
+        if (ignore != dataset.user_properties.end() && ignore->second == "true") {
+            continue;
+        }
+        if (path_exists(paths.vm_config(uuid))) {
+            continue; // a VM's root
+        }
+        ImageInfo info;
+        info.zpool = pool_name;
+        load_cache(paths, pool_name, uuid, info);
+        auto it = clones.find(dataset.name);
+        if (it != clones.end()) {
+            info.clone_names = it->second;
+            std::sort(info.clone_names.begin(), info.clone_names.end());
+        }
+        images.push_back(std::move(info));
+    }
+    return images;
+}
+
+tl::unexpected<ImgError> not_installed(std::string const& pool, std::string const& uuid)
+{
+    return img_error("ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
+}
+
+ImgResult<FileFormat> detect_format(std::string const& file, std::string const& compression)
+{
+    IMG_TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
+    std::array<char, 1024> head {};
+    IMG_TRY_ASSIGN(got, stream.read_full(head.data(), head.size()));
+    if (got < head.size()) {
+        IMG_TRY(stream.finish());
+    } else {
+        stream.abandon();
+    }
+    if (got >= 13 && std::memcmp(head.data(), "btrfs-stream", 13) == 0) {
+        return FileFormat::BtrfsStream;
+    }
+    if (got >= 24) {
+        // DRR_BEGIN: drr_type (4), drr_payloadlen (4), drr_magic (8) = 0x2F5bacbac.
+        uint64_t magic = 0;
+        std::memcpy(&magic, head.data() + 16, sizeof magic);
+        if (magic == 0x2F5bacbacULL || __builtin_bswap64(magic) == 0x2F5bacbacULL) {
+            return FileFormat::ZfsStream;
+        }
+    }
+    if (got >= 512) {
+        if (std::memcmp(head.data() + 257, "ustar", 5) == 0) {
+            return FileFormat::Tar;
+        }
+        // v7 tar: the header checksum (bytes 148..155 counted as spaces) matches.
+        unsigned sum = 0;
+        for (size_t i = 0; i < 512; ++i) {
+            sum += (i >= 148 && i < 156) ? 32U : static_cast<unsigned char>(head[i]);
+        }
+        std::string field(head.data() + 148, 8);
+        unsigned long stored = std::strtoul(field.c_str(), nullptr, 8);
+        if (head[0] != 0 && stored == sum) {
+            return FileFormat::Tar;
+        }
+    }
+    if (got == 0) {
+        return img_error("InvalidImageFile", "invalid image file: " + file + " is empty after decompression");
+    }
+    return img_error("InvalidImageFile",
+        "invalid image file: " + file + " is neither a tar archive nor a btrfs or zfs send stream");
+}
+
+// Reads the rest of a stream so that its decompressor can exit, then reports its status.
+ImgResult<void> drain_and_finish(detail::Decompressed& stream)
+{
+    std::vector<char> buffer(64 * 1024);
+    for (;;) {
+        auto got = stream.read_full(buffer.data(), buffer.size());
+        if (!got || *got == 0) {
+            break;
+        }
+    }
+    return stream.finish();
+}
+
+ImgResult<uint64_t> decompressed_size(std::string const& file, std::string const& compression)
+{
+    IMG_TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
+    std::vector<char> buffer(256 * 1024);
+    uint64_t total = 0;
+    for (;;) {
+        IMG_TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
+        if (got == 0) {
+            break;
+        }
+        total += got;
+    }
+    IMG_TRY(stream.finish());
+    return total;
+}
+
+// Copies a raw disk stream into a volume file, leaving zero blocks as holes.
+ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& path, uint64_t size)
+{
+    UniqueFd out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!out.valid()) {
+        return img_error("FileSystem", "cannot open " + path + ": " + std::strerror(errno));
+    }
+    std::vector<char> buffer(1024 * 1024);
+    uint64_t offset = 0;
+    for (;;) {
+        IMG_TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
+        if (got == 0) {
+            break;
+        }
+        if (offset + got > size) {
+            return img_error("InvalidImageFile",
+                "invalid image file: the disk is larger than the manifest's image_size ("
+                    + std::to_string(size) + " bytes)");
+        }
+        bool zero = std::all_of(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(got),
+            [](char c) { return c == 0; });
+        if (!zero) {
+            size_t done = 0;
+            while (done < got) {
+                ssize_t n = ::pwrite(out.get(), buffer.data() + done, got - done,
+                    static_cast<off_t>(offset + done));
+                if (n < 0) {
+                    if (errno == EINTR) {
+                        continue;
+                    }
+                    return img_error("FileSystem", "cannot write " + path + ": " + std::strerror(errno));
+                }
+                done += static_cast<size_t>(n);
+            }
+        }
+        offset += got;
+    }
+    if (::fsync(out.get()) != 0) {
+        return img_error("FileSystem", "cannot write " + path + ": " + std::strerror(errno));
+    }
+    return {};
+}
+
+} // namespace
+
+Json ImageInfo::to_json(bool with_clones) const
+{
+    Json out = Json::object();
+    out["manifest"] = manifest;
+    out["zpool"] = zpool;
+    if (!source.empty()) {
+        out["source"] = source;
+    }
+    if (with_clones) {
+        out["cloneNames"] = clone_names;
+        out["clones"] = clone_names.size();
+    }
+    return out;
+}
+
+ImageStore::ImageStore(Paths paths, storage::PoolRegistry const& pools)
+    : m_paths(std::move(paths))
+    , m_pools(pools)
+{
+}
+
+ImgResult<std::vector<ImageInfo>> ImageStore::list(std::optional<std::string> const& pool) const
+{
+    std::vector<std::string> names;
+    if (pool) {
+        names.push_back(*pool);
+    } else {
+        names = m_pools.names();
+    }
+    std::vector<ImageInfo> all;
+    for (auto const& name : names) {
+        auto opened = m_pools.open(name);
+        if (!opened) {
+            if (pool) {
+                return tl::unexpected(to_img_error(opened.error()));
+            }
+            continue; // a pool that is not there (unmounted) has no images to show
+        }
+        IMG_TRY_ASSIGN(datasets, (*opened)->list());
+        auto images = images_of(m_paths, name, datasets);
+        std::move(images.begin(), images.end(), std::back_inserter(all));
+    }
+    return all;
+}
+
+ImgResult<ImageInfo> ImageStore::get(std::string const& pool, std::string const& uuid) const
+{
+    auto opened = m_pools.open(pool);
+    if (!opened) {
+        return not_installed(pool, uuid);
+    }
+    IMG_TRY_ASSIGN(datasets, (*opened)->list());
+    auto images = images_of(m_paths, pool, datasets, uuid);
+    if (images.empty()) {
+        return not_installed(pool, uuid);
+    }
+    return std::move(images.front());
+}
+
+bool ImageStore::is_installed(std::string const& pool, std::string const& uuid) const
+{
+    auto opened = m_pools.open(pool);
+    if (!opened) {
+        return false;
+    }
+    auto final_exists = (*opened)->exists(pool + "/" + uuid + "@" + FINAL);
+    if (!final_exists || !*final_exists) {
+        return false;
+    }
+    auto info = (*opened)->info(pool + "/" + uuid);
+    if (!info || info->type == storage::DatasetType::Snapshot) {
+        return false;
+    }
+    auto ignore = info->user_properties.find("imgadm:ignore");
+    if (ignore != info->user_properties.end() && ignore->second == "true") {
+        return false;
+    }
+    return !path_exists(m_paths.vm_config(uuid));
+}
+
+ImgResult<std::vector<ImageInfo>> ImageStore::ancestry(std::string const& pool, std::string const& uuid) const
+{
+    std::vector<ImageInfo> chain;
+    IMG_TRY_ASSIGN(first, get(pool, uuid));
+    chain.push_back(std::move(first));
+    for (;;) {
+        std::string origin = string_field(chain.back().manifest, "origin");
+        if (origin.empty()) {
+            break;
+        }
+        if (chain.size() > 100) {
+            return img_error("InternalError", "image " + uuid + " has too deep an origin chain");
+        }
+        auto next = get(pool, origin);
+        if (!next) {
+            return img_error("OriginNotInstalled",
+                "origin image \"" + origin + "\" was not found on zpool \"" + pool + "\"", 3);
+        }
+        chain.push_back(std::move(*next));
+    }
+    return chain;
+}
+
+Result<FileLock> ImageStore::lock_import(std::string const& uuid, bool* waited) const
+{
+    TRY(make_directories(m_paths.run_dir()));
+    std::string const path = lock_path(m_paths, uuid);
+    if (waited != nullptr) {
+        *waited = false;
+        UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (fd.valid() && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+            return FileLock::adopt(std::move(fd));
+        }
+        *waited = true;
+    }
+    return FileLock::acquire(path);
+}
+
+ImgResult<void> ImageStore::install(InstallRequest const& request)
+{
+    Json const& manifest = request.manifest;
+    std::string const uuid = string_field(manifest, "uuid");
+    if (!is_uuid(uuid)) {
+        return img_error("InvalidManifest", "manifest is invalid: no valid uuid");
+    }
+    Json const* file_entry = first_file(manifest);
+
+    if (request.verify_file && file_entry != nullptr) {
+        auto size = file_entry->find("size");
+        auto sha1 = file_entry->find("sha1");
+        bool check_size = size != file_entry->end() && size->is_number_unsigned();
+        bool check_sha1 = sha1 != file_entry->end() && sha1->is_string();
+        if (check_size) {
+            struct stat st { };
+            if (::stat(request.file_path.c_str(), &st) != 0) {
+                return img_error("FileSystem", "file path does not exist: \"" + request.file_path + "\"");
+            }
+            uint64_t expected = size->get<uint64_t>();
+            if (static_cast<uint64_t>(st.st_size) != expected) {
+                return img_error("InvalidImageFile",
+                    "image file size error: manifest says " + std::to_string(expected) + " bytes, "
+                        + request.file_path + " is " + std::to_string(st.st_size) + " bytes");
+            }
+        }
+        if (check_sha1) {
+            IMG_TRY_ASSIGN(digest, digest_file(request.file_path));
+            std::string expected = sha1->get<std::string>();
+            if (digest.sha1 != expected) {
+                return img_error("InvalidImageFile",
+                    "image file checksum (sha1) error: manifest says \"" + expected + "\", "
+                        + request.file_path + " is \"" + digest.sha1 + "\"");
+            }
+        }
+    }
+
+    auto opened = m_pools.open(request.pool);
+    if (!opened) {
+        return tl::unexpected(to_img_error(opened.error()));
+    }
+    storage::Pool& pool = **opened;
+
+    std::optional<FileLock> lock;
+    if (!held_by_this_process(lock_path(m_paths, uuid))) {
+        IMG_TRY_ASSIGN(taken, lock_import(uuid));
+        lock.emplace(std::move(taken));
+    }
+    if (is_installed(request.pool, uuid)) {
+        return {};
+    }
+
+    std::string const dataset = request.pool + "/" + uuid;
+    std::string const partial = dataset + "-partial";
+    IMG_TRY_ASSIGN(dataset_exists, pool.exists(dataset));
+    if (dataset_exists) {
+        return img_error("InternalError", "dataset " + dataset + " already exists and is not an image");
+    }
+    IMG_TRY_ASSIGN(orphan, pool.exists(partial));
+    if (orphan) {
+        IMG_TRY(pool.destroy(partial, storage::Recursive::Yes)); // left by a killed install
+    }
+
+    std::string const cache = m_paths.image_manifest(request.pool, uuid);
+    auto work = [&]() -> ImgResult<void> {
+        IMG_TRY(make_directories(m_paths.imgadm_dir() + "/images"));
+        Json entry { { "manifest", manifest }, { "zpool", request.pool } };
+        if (!request.source.empty()) {
+            entry["source"] = request.source;
+        }
+        IMG_TRY(write_file_atomic(cache, dump_pretty(entry) + "\n"));
+
+        std::string const compression = detail::effective_compression(
+            file_entry != nullptr ? string_field(*file_entry, "compression") : "", request.file_path);
+        std::string const type = string_field(manifest, "type");
+        FileFormat format = FileFormat::RawDisk;
+        if (type != "zvol") {
+            IMG_TRY_ASSIGN(detected, detect_format(request.file_path, compression));
+            format = detected;
+        }
+        if (format == FileFormat::BtrfsStream && pool.backend() != storage::Backend::Btrfs) {
+            return img_error("NotSupported",
+                "image " + uuid + " is a btrfs send stream, which pool \"" + request.pool + "\" ("
+                    + storage::backend_name(pool.backend()) + ") cannot receive");
+        }
+        if (format == FileFormat::ZfsStream && pool.backend() != storage::Backend::Zfs) {
+            return img_error("NotSupported",
+                "image " + uuid + " is a zfs send stream, which pool \"" + request.pool + "\" ("
+                    + storage::backend_name(pool.backend()) + ") cannot receive");
+        }
+
+        if (format == FileFormat::Tar) {
+            std::string const origin = string_field(manifest, "origin");
+            if (!origin.empty()) {
+                if (!is_installed(request.pool, origin)) {
+                    return img_error("OriginNotInstalled",
+                        "origin image \"" + origin + "\" was not found on zpool \"" + request.pool + "\"", 3);
+                }
+                IMG_TRY(pool.clone(request.pool + "/" + origin + "@" + FINAL, partial, {}));
+            } else {
+                IMG_TRY(pool.create_filesystem(partial, {}));
+            }
+            detail::TarPolicy policy;
+            policy.allow_absolute_symlinks = type != "zone-dataset";
+            policy.allow_setid = type != "zone-dataset";
+            policy.overwrite = !origin.empty();
+            policy.keep_owners = ::geteuid() == 0;
+            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
+            auto extracted = detail::extract_root_tar(stream.fd(), pool.path_of(partial), policy);
+            auto finished = drain_and_finish(stream);
+            if (!finished) {
+                return finished; // a truncated or corrupt file says more than the tar error
+            }
+            IMG_TRY(extracted);
+            IMG_TRY(pool.snapshot(partial + "@" + FINAL));
+        } else if (format == FileFormat::RawDisk) {
+            uint64_t size = 0;
+            auto image_size = manifest.find("image_size");
+            if (image_size != manifest.end() && image_size->is_number_unsigned() && image_size->get<uint64_t>() > 0) {
+                size = image_size->get<uint64_t>() * MIB;
+            } else {
+                IMG_TRY_ASSIGN(counted, decompressed_size(request.file_path, compression));
+                size = counted;
+            }
+            IMG_TRY(pool.create_volume(partial, size, {}));
+            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
+            auto written = write_raw_disk(stream, pool.path_of(partial), size);
+            auto finished = drain_and_finish(stream);
+            if (!finished) {
+                return finished;
+            }
+            IMG_TRY(written);
+            IMG_TRY(pool.snapshot(partial + "@" + FINAL));
+        } else {
+            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
+            auto received = pool.receive(partial, stream.fd());
+            auto finished = drain_and_finish(stream);
+            if (!finished) {
+                return finished;
+            }
+            if (!received) {
+                return img_error("InternalError", "receive error while importing: " + received.error().message());
+            }
+            IMG_TRY_ASSIGN(all, pool.list(partial));
+            std::vector<std::string> snapshots;
+            for (auto const& item : all) {
+                if (item.type == storage::DatasetType::Snapshot && item.name.rfind(partial + "@", 0) == 0) {
+                    snapshots.push_back(item.name.substr(partial.size() + 1));
+                }
+            }
+            if (snapshots.size() != 1) {
+                std::string names;
+                for (auto const& name : snapshots) {
+                    names += (names.empty() ? ": " : ", ") + name;
+                }
+                return img_error("UnexpectedNumberOfSnapshots",
+                    "image \"" + uuid + "\" has an unexpected number of snapshots ("
+                        + std::to_string(snapshots.size()) + ")" + names);
+            }
+            if (snapshots.front() != FINAL) {
+                IMG_TRY(pool.snapshot(partial + "@" + FINAL));
+                IMG_TRY(pool.destroy(partial + "@" + snapshots.front(), storage::Recursive::No));
+            }
+        }
+        IMG_TRY(pool.rename(partial, dataset));
+        return {};
+    };
+
+    auto done = work();
+    if (!done) {
+        auto left = pool.exists(partial);
+        if (left && *left) {
+            (void)pool.destroy(partial, storage::Recursive::Yes);
+        }
+        ::unlink(cache.c_str());
+        return done;
+    }
+    return {};
+}
+
+ImgResult<void> ImageStore::remove(std::string const& pool_name, std::string const& uuid)
+{
+    IMG_TRY_ASSIGN(info, get(pool_name, uuid));
+    if (!info.clone_names.empty()) {
+        std::string message = "image \"" + uuid + "\" has dependent clones: " + info.clone_names.front();
+        if (info.clone_names.size() > 1) {
+            message += " and " + std::to_string(info.clone_names.size() - 1) + " others...";
+        }
+        return img_error("ImageHasDependentClones", message);
+    }
+    auto opened = m_pools.open(pool_name);
+    if (!opened) {
+        return tl::unexpected(to_img_error(opened.error()));
+    }
+    IMG_TRY((*opened)->destroy(pool_name + "/" + uuid, storage::Recursive::Yes));
+    std::string const cache = m_paths.image_manifest(pool_name, uuid);
+    if (::unlink(cache.c_str()) != 0 && errno != ENOENT) {
+        return img_error("FileSystem", "cannot remove " + cache + ": " + std::strerror(errno));
+    }
+    return {};
+}
+
+} // namespace lumos::image
