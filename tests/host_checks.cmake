@@ -13,4 +13,8 @@ if(LUMOS_FUZZ_BIN_DIR)
         COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/payload_fuzz
             ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus 30)
     set_tests_properties(fuzz_payload PROPERTIES LABELS fuzz TIMEOUT 120)
+    add_test(NAME fuzz_manifest
+        COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/manifest_fuzz
+            ${PROJECT_SOURCE_DIR}/tests/fuzz/manifest_corpus 20)
+    set_tests_properties(fuzz_manifest PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()
