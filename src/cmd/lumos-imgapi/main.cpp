@@ -7,6 +7,25 @@
 //
 // Port 0 picks a free port; the chosen port is written to --port-file and announced on stdout
 // as "lumos-imgapi listening on http://HOST:PORT". SIGTERM/SIGINT stop it cleanly.
+//
+// DIR holds "<stem>.imgmanifest" (manifest v2) with the image file "<stem>.<ext>" beside it (when
+// several match, the one of files[0].size); a manifest without its file is listed and its
+// GET .../file answers 404. The directory is re-read on every request (manifests re-parsed only
+// when their mtime or size changed), so images can be added while the server runs.
+//
+// Endpoints (read side of sdc-imgapi): GET /ping, GET /images (state [active]|...|all,
+// name/version exact or ~substring, os, owner, type (!type excludes), public, limit 1..1000
+// [1000], marker = uuid (that image included, as IMGAPI) or a published_at date; sorted by
+// published_at then uuid), GET /images/:uuid, GET /images/:uuid/file (streamed from disk).
+// Errors are JSON {code, message}: ResourceNotFound 404, InvalidParameter/ValidationFailed 422.
+//
+// Channels: without --channels every image is served and ?channel= is ignored. With
+// --channels a,b,... an image belongs to the channels in its "channels" array, or to the first
+// (default) channel when it has none; requests without ?channel= use the default channel,
+// ?channel=* means all, an unknown channel is a 422 ValidationFailed.
+//
+// TLS: Debian's cpp-httplib is built with CPPHTTPLIB_OPENSSL_SUPPORT, so --tls-cert/--tls-key
+// (PEM files) serve https.
 #include "base/file.hpp"
 #include "base/json.hpp"
 #include "cmd/lumos-imgapi/image_dir.hpp"
