@@ -29,7 +29,7 @@ protected:
     void SetUp() override;
     void TearDown() override;
 
-    std::string const& root() const { return m_root->str(); }
+    std::string root() const { return m_root->str(); }
     TempRoot& temp_root() { return *m_root; }
 
     // Runs a binary with LUMOS_ROOT set to root() (extra env may be given).
