@@ -58,7 +58,7 @@ namespace {
 
 std::string sha1_of(std::string const& path)
 {
-    RunResult result = run({ "sha1sum", path });
+    RunResult result = run({ "/usr/bin/sha1sum", path });
     return result.out.substr(0, 40);
 }
 
@@ -79,7 +79,7 @@ TestImage ImgadmFixture::make_image(std::string const& name, std::string const& 
     }
     TestImage image;
     image.file_path = (dir / (name + "-" + version + "-" + uuid + ".tar.gz")).string();
-    RunResult tar = run({ "tar", "-czf", image.file_path, "-C", (dir / (uuid + ".root")).string(),
+    RunResult tar = run({ "/usr/bin/tar", "-czf", image.file_path, "-C", (dir / (uuid + ".root")).string(),
         "root" });
     if (tar.exit_code != 0) {
         ADD_FAILURE() << "tar failed: " << tar.describe();
