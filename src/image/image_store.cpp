@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <iterator>
 #include <map>
 #include <set>
@@ -276,6 +277,15 @@ ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& 
     return {};
 }
 
+// Removes what a failed install wrote into its own partial dataset (no symlink is followed).
+void empty_directory(std::string const& path)
+{
+    std::error_code ignored;
+    for (auto const& item : std::filesystem::directory_iterator(path, ignored)) {
+        std::filesystem::remove_all(item.path(), ignored);
+    }
+}
+
 } // namespace
 
 Json ImageInfo::to_json(bool with_clones) const
@@ -408,7 +418,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
     if (request.verify_file && file_entry != nullptr) {
         auto size = file_entry->find("size");
         auto sha1 = file_entry->find("sha1");
-        bool check_size = size != file_entry->end() && size->is_number_unsigned();
+        bool check_size = size != file_entry->end() && size->is_number_integer() && size->get<int64_t>() >= 0;
         bool check_sha1 = sha1 != file_entry->end() && sha1->is_string();
         if (check_size) {
             struct stat st { };
@@ -514,7 +524,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         } else if (format == FileFormat::RawDisk) {
             uint64_t size = 0;
             auto image_size = manifest.find("image_size");
-            if (image_size != manifest.end() && image_size->is_number_unsigned() && image_size->get<uint64_t>() > 0) {
+            if (image_size != manifest.end() && image_size->is_number_integer() && image_size->get<int64_t>() > 0) {
                 size = image_size->get<uint64_t>() * MIB;
             } else {
                 IMG_TRY_ASSIGN(counted, decompressed_size(request.file_path, compression));
@@ -566,8 +576,12 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
 
     auto done = work();
     if (!done) {
-        auto left = pool.exists(partial);
-        if (left && *left) {
+        auto left = pool.info(partial);
+        if (left) {
+            if (left->type == storage::DatasetType::Filesystem) {
+                // A full pool needs room for the destroy's journal: free the data first.
+                empty_directory(left->path);
+            }
             (void)pool.destroy(partial, storage::Recursive::Yes);
         }
         ::unlink(cache.c_str());
