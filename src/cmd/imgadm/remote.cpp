@@ -329,11 +329,13 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
     }
 
     if (parsed.has('j')) {
-        Json list = Json::array();
+        // imgadm's key order: url, type, insecure.
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (auto const& source : sources) {
-            list.push_back(source.to_json());
+            list.push_back(
+                nlohmann::ordered_json { { "url", source.url }, { "type", source.type }, { "insecure", source.insecure } });
         }
-        io.out << dump_pretty(list) << "\n";
+        io.out << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (parsed.has('v')) {
         std::vector<std::vector<std::string>> rows { { "URL", "TYPE", "INSECURE" } };
         for (auto const& source : sources) {
