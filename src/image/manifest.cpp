@@ -33,7 +33,8 @@ using Errors = std::vector<FieldError>;
 
 bool is_uuid(Json const& value)
 {
-    static std::regex const pattern("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+    static std::regex const pattern(
+        "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
     return value.is_string() && std::regex_match(value.get_ref<std::string const&>(), pattern);
 }
 
@@ -46,7 +47,8 @@ bool matches(Json const& value, std::regex const& pattern)
 bool is_boolish(Json const& value)
 {
     return value.is_boolean()
-        || (value.is_string() && (value.get<std::string>() == "true" || value.get<std::string>() == "false"));
+        || (value.is_string()
+            && (value.get<std::string>() == "true" || value.get<std::string>() == "false"));
 }
 
 bool is_positive_integer(Json const& value)
@@ -116,8 +118,8 @@ void validate_url(Errors& errors, Json const& manifest, char const* field, char 
         invalid(errors, field, std::string("invalid image ") + label + " URL protocol");
     } else if (value.get_ref<std::string const&>().size() > MAX_URL_LENGTH) {
         invalid(errors, field,
-            std::string("image ") + label + " URL is too long (max " + std::to_string(MAX_URL_LENGTH)
-                + " characters)");
+            std::string("image ") + label + " URL is too long (max "
+                + std::to_string(MAX_URL_LENGTH) + " characters)");
     }
 }
 
@@ -131,7 +133,8 @@ void validate_zvol_string(Errors& errors, Json const& manifest, char const* fiel
                 + "\" (cannot have a value when image type is not zvol)");
     } else if (!value.is_string()) {
         invalid(errors, field,
-            std::string("invalid image ") + field + ": \"" + quoted(value) + "\" (must be a string)");
+            std::string("invalid image ") + field + ": \"" + quoted(value)
+                + "\" (must be a string)");
     }
 }
 
@@ -152,7 +155,8 @@ void validate_requirements(Errors& errors, Json const& requirements)
             }
             if (!value.is_array()) {
                 invalid(errors, field,
-                    "invalid image \"requirements.networks\" (not an array): " + dump_compact(value));
+                    "invalid image \"requirements.networks\" (not an array): "
+                        + dump_compact(value));
                 continue;
             }
             for (Json const& network : value) {
@@ -170,7 +174,8 @@ void validate_requirements(Errors& errors, Json const& requirements)
         } else if (key == "ssh_key") {
             if (js_truthy(value) && !value.is_boolean()) {
                 invalid(errors, field,
-                    "invalid image \"requirements.ssh_key\" (not a boolean): " + dump_compact(value));
+                    "invalid image \"requirements.ssh_key\" (not a boolean): "
+                        + dump_compact(value));
             }
         } else if (key == "min_ram" || key == "max_ram") {
             if (!js_truthy(value)) {
@@ -178,7 +183,8 @@ void validate_requirements(Errors& errors, Json const& requirements)
             }
             if (!is_positive_integer(value)) {
                 invalid(errors, field,
-                    "invalid image \"" + field + "\" (not a positive integer): " + dump_compact(value));
+                    "invalid image \"" + field
+                        + "\" (not a positive integer): " + dump_compact(value));
             } else {
                 (key == "min_ram" ? min_ram : max_ram) = value.get<double>();
             }
@@ -282,12 +288,13 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
     } else if (field == "icon" || field == "generate_passwords") {
         if (!is_boolish(value)) {
             invalid(errors, field,
-                "invalid image \"" + field + "\" (not an accepted boolean value): "
-                    + dump_compact(value));
+                "invalid image \"" + field
+                    + "\" (not an accepted boolean value): " + dump_compact(value));
         }
     } else if (field == "published_at") {
         if (js_truthy(value) && !matches(value, published_at_pattern)) {
-            invalid(errors, field, "published_at date not in \"YYYY-MM-DDTHH:MM:SS(.SSS)Z\" format");
+            invalid(
+                errors, field, "published_at date not in \"YYYY-MM-DDTHH:MM:SS(.SSS)Z\" format");
         }
     } else if (field == "state") {
         static std::vector<std::string> const states { "active", "unactivated", "disabled",
@@ -324,11 +331,13 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
         }
     } else if (field == "error") {
         if (!value.is_object()) {
-            invalid(errors, field, "invalid image \"error\" (not an object): " + dump_compact(value));
+            invalid(
+                errors, field, "invalid image \"error\" (not an object): " + dump_compact(value));
         }
     } else if (field == "files") {
         if (!value.is_array()) {
-            invalid(errors, field, "invalid image \"files\" (not an array): " + dump_compact(value));
+            invalid(
+                errors, field, "invalid image \"files\" (not an array): " + dump_compact(value));
         } else if (value.size() > 1) {
             invalid(errors, field, "invalid image \"files\": too many files");
         } else if (value.size() == 1) {
@@ -344,9 +353,11 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
             Json compression = object.value("compression", Json());
             static std::vector<std::string> const compressions { "gzip", "bzip2", "xz", "none" };
             if (!js_truthy(compression)) {
-                invalid(errors, field, "invalid image \"files\": file missing \"compression\" field");
+                invalid(
+                    errors, field, "invalid image \"files\": file missing \"compression\" field");
             } else if (!compression.is_string()
-                || std::find(compressions.begin(), compressions.end(), compression.get<std::string>())
+                || std::find(
+                       compressions.begin(), compressions.end(), compression.get<std::string>())
                     == compressions.end()) {
                 invalid(errors, field,
                     "invalid image \"files\": invalid compression \"" + quoted(compression)
@@ -370,7 +381,8 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
         validate_requirements(errors, value);
     } else if (field == "users") {
         if (!value.is_array()) {
-            invalid(errors, field, "invalid image \"users\" (not an array): " + dump_compact(value));
+            invalid(
+                errors, field, "invalid image \"users\" (not an array): " + dump_compact(value));
         } else {
             for (Json const& user : value) {
                 if (!user.is_object() || !user.contains("name") || user.size() != 1) {
@@ -384,25 +396,29 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
                 "invalid image \"billing_tags\" (not an array): " + dump_compact(value));
         } else {
             for (Json const& tag : value) {
-                if (!tag.is_string() || tag.get_ref<std::string const&>().size() > MAX_BILLING_TAG_LENGTH) {
+                if (!tag.is_string()
+                    || tag.get_ref<std::string const&>().size() > MAX_BILLING_TAG_LENGTH) {
                     invalid(errors, field, "invalid image \"billing_tags\" entry: " + quoted(tag));
                 }
             }
         }
     } else if (field == "traits") {
         if (!value.is_object()) {
-            invalid(errors, field, "invalid image \"traits\" (not an object): " + dump_compact(value));
+            invalid(
+                errors, field, "invalid image \"traits\" (not an object): " + dump_compact(value));
         } else {
             for (auto const& [key, trait] : value.items()) {
                 if (!trait.is_string() && !trait.is_boolean() && !trait.is_array()) {
                     invalid(errors, field,
-                        "invalid image \"traits\" entry: (" + key + ", " + dump_compact(trait) + ")");
+                        "invalid image \"traits\" entry: (" + key + ", " + dump_compact(trait)
+                            + ")");
                 }
             }
         }
     } else if (field == "tags") {
         if (!value.is_object()) {
-            invalid(errors, field, "invalid image \"tags\" (not an object): " + dump_compact(value));
+            invalid(
+                errors, field, "invalid image \"tags\" (not an object): " + dump_compact(value));
         } else if (dump_compact(value).size() > MAX_TAGS_LENGTH) {
             invalid(errors, field,
                 "image \"tags\" string length is too long, max " + std::to_string(MAX_TAGS_LENGTH)
@@ -421,7 +437,8 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
             for (Json const& directory : value) {
                 if (!directory.is_string()) {
                     invalid(errors, field,
-                        "invalid image \"inherited_directories\" entry: " + dump_compact(directory));
+                        "invalid image \"inherited_directories\" entry: "
+                            + dump_compact(directory));
                 }
             }
         }
@@ -438,12 +455,13 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
         }
     } else if (field == "channels") {
         if (!value.is_array()) {
-            invalid(errors, field,
-                "invalid image \"channels\" (not an array): " + dump_compact(value));
+            invalid(
+                errors, field, "invalid image \"channels\" (not an array): " + dump_compact(value));
         } else {
             for (Json const& channel : value) {
                 if (!channel.is_string()) {
-                    invalid(errors, field, "invalid image \"channels\" entry: " + dump_compact(channel));
+                    invalid(errors, field,
+                        "invalid image \"channels\" entry: " + dump_compact(channel));
                 }
             }
         }
@@ -476,8 +494,8 @@ Json upgrade_manifest(Json manifest)
     if (!manifest.contains("owner")) {
         manifest["owner"] = manifest["creator_uuid"];
     }
-    for (char const* key : { "creator_uuid", "vendor_uuid", "creator_name", "cloud_name",
-             "creator_admin" }) {
+    for (char const* key :
+        { "creator_uuid", "vendor_uuid", "creator_name", "cloud_name", "creator_admin" }) {
         manifest.erase(key);
     }
     if (js_truthy(manifest.value("restricted_to_uuid", Json()))) {
@@ -519,7 +537,8 @@ Json upgrade_manifest(Json manifest)
                     return path.size() >= suffix.size()
                         && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
                 };
-                file["compression"] = ends_with(".gz") ? "gzip" : (ends_with(".bz2") ? "bzip2" : "none");
+                file["compression"]
+                    = ends_with(".gz") ? "gzip" : (ends_with(".bz2") ? "bzip2" : "none");
             }
             file.erase("path");
             file.erase("url");

@@ -38,7 +38,10 @@ std::string with(char const* field, Json value)
     return problems(manifest);
 }
 
-TEST(ManifestValidation, MinimalManifestIsValid) { EXPECT_EQ(problems(minimal()), ""); }
+TEST(ManifestValidation, MinimalManifestIsValid)
+{
+    EXPECT_EQ(problems(minimal()), "");
+}
 
 TEST(ManifestValidation, FullManifestIsValid)
 {
@@ -62,8 +65,8 @@ TEST(ManifestValidation, FullManifestIsValid)
         { "acl", Json::array({ "352971aa-31ba-496c-9ade-a379feaecd52" }) },
         { "requirements",
             { { "networks", Json::array({ { { "name", "net0" }, { "description", "public" } } }) },
-                { "brand", "joyent" }, { "ssh_key", true }, { "min_ram", 256 },
-                { "max_ram", 1024 }, { "min_platform", { { "7.0", "20130308T102805Z" } } } } },
+                { "brand", "joyent" }, { "ssh_key", true }, { "min_ram", 256 }, { "max_ram", 1024 },
+                { "min_platform", { { "7.0", "20130308T102805Z" } } } } },
         { "users", Json::array({ { { "name", "root" } }, { { "name", "admin" } } }) },
         { "billing_tags", Json::array({ "small" }) },
         { "traits", { { "ssd", true }, { "zone", "a" }, { "list", Json::array({ 1 }) } } },
@@ -114,25 +117,29 @@ TEST(ManifestValidation, V)
 
 TEST(ManifestValidation, Uuids)
 {
-    EXPECT_EQ(with("uuid", "01B2C898-945F-11E1-A523-AF1AFBE22822"), "invalid manifest: uuid (Invalid)");
+    EXPECT_EQ(
+        with("uuid", "01B2C898-945F-11E1-A523-AF1AFBE22822"), "invalid manifest: uuid (Invalid)");
     EXPECT_EQ(with("uuid", 5), "invalid manifest: uuid (Invalid)");
     EXPECT_EQ(with("owner", "nope"), "invalid manifest: owner (Invalid)");
     EXPECT_EQ(with("origin", "nope"), "invalid manifest: origin (Invalid)");
     EXPECT_EQ(with("acl", Json::array({ "352971aa-31ba-496c-9ade-a379feaecd52", "x" })),
         "invalid manifest: acl (invalid image \"acl\" (item 1 is not a UUID): x)");
-    EXPECT_EQ(with("acl", "x"), "invalid manifest: acl (invalid image \"acl\" (not an array): \"x\")");
+    EXPECT_EQ(
+        with("acl", "x"), "invalid manifest: acl (invalid image \"acl\" (not an array): \"x\")");
 }
 
 TEST(ManifestValidation, NameAndVersion)
 {
     EXPECT_EQ(with("name", "base 64/x_y.z-1"), "");
-    EXPECT_NE(with("name", "bad:name").find("image name has invalid characters"), std::string::npos);
+    EXPECT_NE(
+        with("name", "bad:name").find("image name has invalid characters"), std::string::npos);
     EXPECT_NE(with("name", "").find("image name has invalid characters"), std::string::npos);
     EXPECT_EQ(with("name", std::string(1024, 'a')), "");
     EXPECT_EQ(with("name", std::string(1025, 'a')),
         "invalid manifest: name (image name is too long, max 1024 characters)");
     EXPECT_EQ(with("version", "1.0.0+build-2/x_y"), "");
-    EXPECT_NE(with("version", "1 0").find("image version has invalid characters"), std::string::npos);
+    EXPECT_NE(
+        with("version", "1 0").find("image version has invalid characters"), std::string::npos);
     EXPECT_EQ(with("version", std::string(513, '1')),
         "invalid manifest: version (image version is too long, max 512 characters)");
     EXPECT_NE(with("version", 1).find("version ("), std::string::npos);
@@ -167,8 +174,10 @@ TEST(ManifestValidation, Booleans)
         EXPECT_EQ(with(field, false), "") << field;
         EXPECT_EQ(with(field, "yes"), std::string("invalid manifest: ") + field + " (Invalid)");
     }
-    EXPECT_EQ(with("icon", 1), "invalid manifest: icon (invalid image \"icon\" (not an accepted boolean value): 1)");
-    EXPECT_NE(with("generate_passwords", "no").find("generate_passwords (invalid image"), std::string::npos);
+    EXPECT_EQ(with("icon", 1),
+        "invalid manifest: icon (invalid image \"icon\" (not an accepted boolean value): 1)");
+    EXPECT_NE(with("generate_passwords", "no").find("generate_passwords (invalid image"),
+        std::string::npos);
 }
 
 TEST(ManifestValidation, StateAndPublishedAt)
@@ -186,7 +195,8 @@ TEST(ManifestValidation, StateAndPublishedAt)
 
 TEST(ManifestValidation, Urls)
 {
-    EXPECT_EQ(with("homepage", "ftp://x"), "invalid manifest: homepage (invalid image homepage URL protocol)");
+    EXPECT_EQ(with("homepage", "ftp://x"),
+        "invalid manifest: homepage (invalid image homepage URL protocol)");
     EXPECT_EQ(with("eula", "x"), "invalid manifest: eula (invalid image EULA URL protocol)");
     EXPECT_EQ(with("homepage", "https://x/" + std::string(1100, 'a')),
         "invalid manifest: homepage (image homepage URL is too long (max 1024 characters))");
@@ -212,7 +222,8 @@ TEST(ManifestValidation, Files)
     }
     EXPECT_EQ(with("files", Json::array({ file, file })),
         "invalid manifest: files (invalid image \"files\": too many files)");
-    EXPECT_EQ(with("files", "x"), "invalid manifest: files (invalid image \"files\" (not an array): \"x\")");
+    EXPECT_EQ(with("files", "x"),
+        "invalid manifest: files (invalid image \"files\" (not an array): \"x\")");
     Json bad = file;
     bad.erase("sha1");
     bad["size"] = 0;
@@ -232,7 +243,8 @@ TEST(ManifestValidation, Requirements)
     EXPECT_EQ(with("requirements", Json::object()), "");
     EXPECT_EQ(with("requirements", "x"),
         "invalid manifest: requirements (invalid image \"requirements\" (not an object): \"x\")");
-    EXPECT_EQ(with("requirements", { { "foo", 1 } }), "invalid manifest: foo (unsupported requirement \"foo\")");
+    EXPECT_EQ(with("requirements", { { "foo", 1 } }),
+        "invalid manifest: foo (unsupported requirement \"foo\")");
     EXPECT_NE(with("requirements", { { "networks", Json::array({ { { "name", "n" } } }) } })
                   .find("requirements.networks (invalid image \"requirements.networks\" entry"),
         std::string::npos);
@@ -261,29 +273,35 @@ TEST(ManifestValidation, Requirements)
 
 TEST(ManifestValidation, ListsAndObjects)
 {
-    EXPECT_NE(with("users", Json::array({ { { "name", "a" }, { "uid", 1 } } })).find("users (invalid image \"users\" entry"),
+    EXPECT_NE(with("users", Json::array({ { { "name", "a" }, { "uid", 1 } } }))
+                  .find("users (invalid image \"users\" entry"),
         std::string::npos);
     EXPECT_NE(with("billing_tags", Json::array({ std::string(129, 'b') })).find("billing_tags"),
         std::string::npos);
-    EXPECT_NE(with("traits", { { "n", 5 } }).find("traits (invalid image \"traits\" entry: (n, 5))"),
+    EXPECT_NE(
+        with("traits", { { "n", 5 } }).find("traits (invalid image \"traits\" entry: (n, 5))"),
         std::string::npos);
     EXPECT_NE(with("tags", Json::array()).find("tags (invalid image \"tags\" (not an object)"),
         std::string::npos);
     EXPECT_NE(with("tags", { { "big", std::string(100 * 1024, 'x') } }).find("too long"),
         std::string::npos);
-    EXPECT_NE(with("channels", Json::array({ 1 })).find("channels (invalid image \"channels\" entry: 1)"),
+    EXPECT_NE(
+        with("channels", Json::array({ 1 })).find("channels (invalid image \"channels\" entry: 1)"),
         std::string::npos);
-    EXPECT_NE(with("error", "x").find("error (invalid image \"error\" (not an object)"), std::string::npos);
+    EXPECT_NE(with("error", "x").find("error (invalid image \"error\" (not an object)"),
+        std::string::npos);
 }
 
 TEST(ManifestValidation, InheritedDirectoriesOnlyForZoneDatasets)
 {
     EXPECT_EQ(with("inherited_directories", Json::array({ "/opt" })), "");
-    EXPECT_NE(with("inherited_directories", Json::array({ 1 })).find("entry: 1"), std::string::npos);
+    EXPECT_NE(
+        with("inherited_directories", Json::array({ 1 })).find("entry: 1"), std::string::npos);
     Json manifest = minimal();
     manifest["type"] = "lx-dataset";
     manifest["inherited_directories"] = Json::array({ "/opt" });
-    EXPECT_NE(problems(manifest).find("only valid for a type:zone-dataset image"), std::string::npos);
+    EXPECT_NE(
+        problems(manifest).find("only valid for a type:zone-dataset image"), std::string::npos);
 }
 
 TEST(ManifestValidation, ZvolFields)
@@ -298,14 +316,17 @@ TEST(ManifestValidation, ZvolFields)
     Json bad = zvol;
     bad["image_size"] = -5;
     EXPECT_EQ(problems(bad),
-        "invalid manifest: image_size (invalid image image_size: \"-5\" (must be a positive integer))");
+        "invalid manifest: image_size (invalid image image_size: \"-5\" (must be a positive "
+        "integer))");
     bad = zvol;
     bad["nic_driver"] = 5;
     EXPECT_NE(problems(bad).find("nic_driver (invalid image nic_driver: \"5\" (must be a string))"),
         std::string::npos);
-    EXPECT_NE(with("cpu_type", "host").find("cpu_type (invalid image cpu_type: \"host\" (cannot have a value"),
+    EXPECT_NE(with("cpu_type", "host")
+                  .find("cpu_type (invalid image cpu_type: \"host\" (cannot have a value"),
         std::string::npos);
-    EXPECT_NE(with("image_size", 10).find("image_size (invalid image image_size"), std::string::npos);
+    EXPECT_NE(
+        with("image_size", 10).find("image_size (invalid image image_size"), std::string::npos);
 }
 
 TEST(ManifestUpgrade, V2IsUnchanged)
@@ -335,8 +356,8 @@ TEST(ManifestUpgrade, V1ToV2)
         { "updated_at", "2012-05-02T15:14Z" },
         { "image_size", "10240" },
         { "files",
-            Json::array({ { { "path", "smartos-1.6.3.zfs.bz2" }, { "sha1", "97f2" }, { "size", 46271847 },
-                { "url", "https://x/smartos-1.6.3.zfs.bz2" } } }) },
+            Json::array({ { { "path", "smartos-1.6.3.zfs.bz2" }, { "sha1", "97f2" },
+                { "size", 46271847 }, { "url", "https://x/smartos-1.6.3.zfs.bz2" } } }) },
     };
     Json v2 = upgrade_manifest(v1);
     EXPECT_EQ(v2["v"], 2);
@@ -346,7 +367,8 @@ TEST(ManifestUpgrade, V1ToV2)
     EXPECT_EQ(v2["state"], "active");
     EXPECT_EQ(v2["published_at"], "2012-05-02T15:14:00Z");
     EXPECT_EQ(v2["image_size"], 10240);
-    EXPECT_EQ(v2["files"][0], (Json { { "sha1", "97f2" }, { "size", 46271847 }, { "compression", "bzip2" } }));
+    EXPECT_EQ(v2["files"][0],
+        (Json { { "sha1", "97f2" }, { "size", 46271847 }, { "compression", "bzip2" } }));
     for (char const* gone : { "creator_uuid", "vendor_uuid", "creator_name", "cloud_name",
              "platform_type", "created_at", "updated_at" }) {
         EXPECT_FALSE(v2.contains(gone)) << gone;

@@ -90,7 +90,8 @@ TEST_F(ImgadmCli, UnknownCommand)
     RunResult result = imgadm({ "frobnicate" });
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_EQ(result.out, "");
-    EXPECT_EQ(result.err, "imgadm frobnicate: error (UnknownCommand): unknown command: \"frobnicate\"\n");
+    EXPECT_EQ(
+        result.err, "imgadm frobnicate: error (UnknownCommand): unknown command: \"frobnicate\"\n");
 }
 
 TEST_F(ImgadmCli, StructuredErrorIsTheLastLine)
@@ -119,7 +120,8 @@ TEST_F(ImgadmCli, InvalidUuid)
         EXPECT_EQ(result.exit_code, 1) << command;
         EXPECT_EQ(result.err,
             std::string("imgadm ") + command
-                + ": error (InvalidUUID): invalid uuid: \"01B2C898-945F-11E1-A523-AF1AFBE22822\"\n");
+                + ": error (InvalidUUID): invalid uuid: "
+                  "\"01B2C898-945F-11E1-A523-AF1AFBE22822\"\n");
         EXPECT_EQ(result.out, "");
     }
 }

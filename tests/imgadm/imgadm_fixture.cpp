@@ -26,9 +26,15 @@ std::string random_uuid()
     return out;
 }
 
-void ImgadmFixture::SetUp() { m_root = std::make_unique<TempRoot>(); }
+void ImgadmFixture::SetUp()
+{
+    m_root = std::make_unique<TempRoot>();
+}
 
-void ImgadmFixture::TearDown() { m_root.reset(); }
+void ImgadmFixture::TearDown()
+{
+    m_root.reset();
+}
 
 RunResult ImgadmFixture::run_binary(
     std::string const& binary, std::vector<std::string> const& args, RunOptions options) const
@@ -79,8 +85,8 @@ TestImage ImgadmFixture::make_image(std::string const& name, std::string const& 
     }
     TestImage image;
     image.file_path = (dir / (name + "-" + version + "-" + uuid + ".tar.gz")).string();
-    RunResult tar = run({ "/usr/bin/tar", "-czf", image.file_path, "-C", (dir / (uuid + ".root")).string(),
-        "root" });
+    RunResult tar = run({ "/usr/bin/tar", "-czf", image.file_path, "-C",
+        (dir / (uuid + ".root")).string(), "root" });
     if (tar.exit_code != 0) {
         ADD_FAILURE() << "tar failed: " << tar.describe();
     }

@@ -42,8 +42,8 @@ protected:
     // Writes a tar.gz of a directory holding one file plus its manifest under
     // root()/images-src/<name>-<version>.*; `extra` fields are merged into the manifest.
     // uuid "" picks a fresh one.
-    TestImage make_image(std::string const& name, std::string const& version,
-        std::string uuid = "", nlohmann::json const& extra = nlohmann::json::object()) const;
+    TestImage make_image(std::string const& name, std::string const& version, std::string uuid = "",
+        nlohmann::json const& extra = nlohmann::json::object()) const;
 
     // `imgadm install -m -f` of the image; true when it exited 0.
     bool install(TestImage const& image, std::string const& pool = "") const;

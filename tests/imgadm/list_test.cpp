@@ -45,7 +45,8 @@ TEST_F(ImgadmList, ListShowsInstalledImages)
     TestImage base = make_image("base", "1.0.0", "11111111-1111-4111-8111-111111111111",
         { { "published_at", "2020-01-02T03:04:05.678Z" } });
     TestImage app = make_image("app", "2.5", "22222222-2222-4222-8222-222222222222",
-        { { "published_at", "2021-06-07T08:09:10Z" }, { "os", "linux" }, { "type", "lx-dataset" } });
+        { { "published_at", "2021-06-07T08:09:10Z" }, { "os", "linux" },
+            { "type", "lx-dataset" } });
     ASSERT_TRUE(install(app));
     ASSERT_TRUE(install(base));
 
@@ -147,7 +148,8 @@ TEST_F(ImgadmList, Ancestry)
 
     // FIXME: installing an image with an origin from a tar file fails in ImageStore::install
     // ("cannot move the extracted root into place"); until it works the chain is not checked.
-    RunResult child_install = imgadm({ "install", "-m", child.manifest_path, "-f", child.file_path });
+    RunResult child_install
+        = imgadm({ "install", "-m", child.manifest_path, "-f", child.file_path });
     if (child_install.exit_code != 0) {
         GTEST_SKIP() << "install of an incremental image failed: " << child_install.describe();
     }

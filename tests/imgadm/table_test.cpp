@@ -70,7 +70,8 @@ TEST(ImgadmTable, DefaultsAndLayout)
     EXPECT_EQ(output.error_code, "");
     EXPECT_EQ(output.out,
         "UUID                                  NAME     VERSION  OS       TYPE          PUB\n"
-        "01b2c898-945f-11e1-a523-af1afbe22822  smartos  1.6.3    smartos  zone-dataset  2012-05-02\n");
+        "01b2c898-945f-11e1-a523-af1afbe22822  smartos  1.6.3    smartos  zone-dataset  "
+        "2012-05-02\n");
 }
 
 TEST(ImgadmTable, NoRowsPrintsHeaderOnly)
@@ -106,14 +107,18 @@ TEST(ImgadmTable, SortDescendingAndNumeric)
 {
     // Numeric when both values are numbers: 9 < 100 < 46271847 (strings would put "100" first).
     EXPECT_EQ(render(sample_rows(), { "-Ho", "size", "-s", "size" }).out, "9\n100\n46271847\n");
-    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "size", "-s", "-size" }).out, "46271847\n100\n9\n");
-    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "-name" }).out, "smartos\ndebian\nbase64\n");
+    EXPECT_EQ(
+        render(sample_rows(), { "-H", "-o", "size", "-s", "-size" }).out, "46271847\n100\n9\n");
+    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "-name" }).out,
+        "smartos\ndebian\nbase64\n");
 }
 
 TEST(ImgadmTable, UndefinedSortsFirstAscending)
 {
-    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "pub" }).out, "debian\nsmartos\nbase64\n");
-    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "-pub" }).out, "base64\nsmartos\ndebian\n");
+    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "pub" }).out,
+        "debian\nsmartos\nbase64\n");
+    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "-pub" }).out,
+        "base64\nsmartos\ndebian\n");
 }
 
 TEST(ImgadmTable, InvalidSortField)
@@ -127,7 +132,8 @@ TEST(ImgadmTable, InvalidSortField)
 TEST(ImgadmTable, Filters)
 {
     EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "os=linux" }).out, "debian\n");
-    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "name", "name=~s" }).out, "base64\nsmartos\n");
+    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "name", "name=~s" }).out,
+        "base64\nsmartos\n");
     EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "name=~S" }).out, "");
     EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "public=false" }).out, "base64\n");
     EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "-s", "name", "public=true" }).out,
@@ -135,23 +141,27 @@ TEST(ImgadmTable, Filters)
     EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "size=9" }).out, "base64\n");
     // Dotted fields; rows lacking the field are excluded.
     EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "tags.role=db" }).out, "smartos\n");
-    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "requirements.brand=lx" }).out, "base64\n");
+    EXPECT_EQ(
+        render(sample_rows(), { "-H", "-o", "name", "requirements.brand=lx" }).out, "base64\n");
     // Several filters must all match.
-    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "os=smartos", "public=true" }).out, "smartos\n");
+    EXPECT_EQ(render(sample_rows(), { "-H", "-o", "name", "os=smartos", "public=true" }).out,
+        "smartos\n");
 }
 
 TEST(ImgadmTable, InvalidFilter)
 {
     Output output = render(sample_rows(), { "bogus" });
     EXPECT_EQ(output.error_code, "UsageError");
-    EXPECT_EQ(output.error_message, "invalid filter: \"bogus\" (must be of the form \"field=value\")");
+    EXPECT_EQ(
+        output.error_message, "invalid filter: \"bogus\" (must be of the form \"field=value\")");
 }
 
 TEST(ImgadmTable, JsonPrintsObjectsFiltered)
 {
     std::vector<Json> objects;
     for (Json const& row : sample_rows()) {
-        objects.push_back(Json { { "manifest", { { "uuid", row["uuid"] } } }, { "zpool", "zones" } });
+        objects.push_back(
+            Json { { "manifest", { { "uuid", row["uuid"] } } }, { "zpool", "zones" } });
     }
     Output output = render(sample_rows(), { "-j", "os=linux" }, objects);
     auto parsed = Json::parse(output.out);

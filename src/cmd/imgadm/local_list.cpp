@@ -71,8 +71,8 @@ std::string json_string_field(Json const& object, char const* key)
 
 // `list --docker`: docker images that are no other image's origin, one row per tag
 // (tags "docker:repo" and "docker:tag:<tag>": true, as imgadm's docker source writes them).
-image::ImgResult<int> list_docker(std::vector<image::ImageInfo> const& images,
-    TableOptions options, Io& io)
+image::ImgResult<int> list_docker(
+    std::vector<image::ImageInfo> const& images, TableOptions options, Io& io)
 {
     std::vector<std::string> origins;
     for (auto const& info : images) {
@@ -114,7 +114,8 @@ image::ImgResult<int> list_docker(std::vector<image::ImageInfo> const& images,
             objects.push_back(info.to_json(true));
         }
     }
-    if (options.columns == std::vector<std::string> { "uuid", "name", "version", "os", "type", "pub" }) {
+    if (options.columns
+        == std::vector<std::string> { "uuid", "name", "version", "os", "type", "pub" }) {
         options.columns = { "uuid", "repository", "tag", "image_id", "created" };
     }
     IMG_TRY(print_table(std::move(rows), std::move(objects), options, io));
@@ -155,14 +156,15 @@ image::ImgResult<PoolUuidArgs> parse_pool_uuid_args(Args const& args, std::strin
         for (size_t k = 1; k < arg.size(); ++k) {
             char flag = arg[k];
             if (allowed.find(flag) == std::string::npos) {
-                return tl::unexpected(usage_error("unknown option: \"-" + std::string(1, flag) + "\""));
+                return tl::unexpected(
+                    usage_error("unknown option: \"-" + std::string(1, flag) + "\""));
             }
             if (flag == 'P' || flag == 'o') {
                 std::string value = arg.substr(k + 1);
                 if (value.empty()) {
                     if (i + 1 >= args.size()) {
-                        return tl::unexpected(usage_error(
-                            "do not have enough args for \"-" + std::string(1, flag) + "\" option"));
+                        return tl::unexpected(usage_error("do not have enough args for \"-"
+                            + std::string(1, flag) + "\" option"));
                     }
                     value = args[++i];
                 }

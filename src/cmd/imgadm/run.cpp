@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #ifndef LUMOS_VERSION
-#define LUMOS_VERSION "3.9.5"
+#    define LUMOS_VERSION "3.9.5"
 #endif
 
 namespace lumos::imgadm {
@@ -231,7 +231,10 @@ image::ImgResult<int> do_help(Args const& args, Io& io)
     return 0;
 }
 
-bool is_help_flag(std::string const& arg) { return arg == "-h" || arg == "--help"; }
+bool is_help_flag(std::string const& arg)
+{
+    return arg == "-h" || arg == "--help";
+}
 
 } // namespace
 
@@ -289,8 +292,8 @@ int run(Args const& argv, Io& io, Context& context)
         if (help) {
             return 0;
         }
-        return report_error(image::ImgError { "NoCommand", "no command given", 1 }, "",
-            structured, io);
+        return report_error(
+            image::ImgError { "NoCommand", "no command given", 1 }, "", structured, io);
     }
 
     std::string const subcmd = rest[0];
@@ -313,15 +316,16 @@ int run(Args const& argv, Io& io, Context& context)
                 }
                 wants_help = wants_help || is_help_flag(arg);
             }
-            result = wants_help ? do_help(Args { subcmd }, io) : command->handler(args, io, context);
+            result
+                = wants_help ? do_help(Args { subcmd }, io) : command->handler(args, io, context);
         }
         if (!result) {
             return report_error(result.error(), subcmd, structured, io);
         }
         return *result;
     } catch (std::exception const& error) {
-        return report_error(image::ImgError { "InternalError", error.what(), 1 }, subcmd,
-            structured, io);
+        return report_error(
+            image::ImgError { "InternalError", error.what(), 1 }, subcmd, structured, io);
     }
 }
 

@@ -39,8 +39,8 @@ image::ImgResult<void> check_filter(std::string const& arg)
 {
     size_t eq = arg.find('=');
     if (eq == std::string::npos || eq == 0) {
-        return image::img_error("UsageError",
-            "invalid filter: \"" + arg + "\" (must be of the form \"field=value\")");
+        return image::img_error(
+            "UsageError", "invalid filter: \"" + arg + "\" (must be of the form \"field=value\")");
     }
     return {};
 }
@@ -58,7 +58,8 @@ std::optional<Json> lookup(Json const& row, std::string const& field)
     size_t start = 0;
     while (true) {
         size_t dot = field.find('.', start);
-        std::string part = field.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        std::string part
+            = field.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
         if (!current->is_object()) {
             return std::nullopt;
         }
@@ -197,13 +198,14 @@ bool is_valid_sort_field(std::string const& field, std::vector<Json> const& rows
     if (known_fields().count(top) > 0) {
         return true;
     }
-    return std::any_of(rows.begin(), rows.end(),
-        [&](Json const& row) { return lookup(row, field).has_value(); });
+    return std::any_of(
+        rows.begin(), rows.end(), [&](Json const& row) { return lookup(row, field).has_value(); });
 }
 
 } // namespace
 
-image::ImgResult<TableOptions> parse_table_args(Args const& args, std::string const& default_columns)
+image::ImgResult<TableOptions> parse_table_args(
+    Args const& args, std::string const& default_columns)
 {
     TableOptions options;
     std::string columns = default_columns;
@@ -226,7 +228,8 @@ image::ImgResult<TableOptions> parse_table_args(Args const& args, std::string co
                 return inline_value;
             }
             if (i + 1 >= args.size()) {
-                return image::img_error("UsageError", "do not have enough args for \"" + name + "\" option");
+                return image::img_error(
+                    "UsageError", "do not have enough args for \"" + name + "\" option");
             }
             return args[++i];
         };
@@ -249,8 +252,7 @@ image::ImgResult<TableOptions> parse_table_args(Args const& args, std::string co
                 } else if (flag == 'H') {
                     options.no_header = true;
                 } else if (flag == 'o' || flag == 's') {
-                    IMG_TRY_ASSIGN(value,
-                        take_value(std::string("-") + flag, arg.substr(k + 1)));
+                    IMG_TRY_ASSIGN(value, take_value(std::string("-") + flag, arg.substr(k + 1)));
                     (flag == 'o' ? columns : sort) = value;
                     break;
                 } else {
