@@ -4,13 +4,13 @@
 #include "base/uuid.hpp"
 #include "image/digest.hpp"
 
-#include <curl/curl.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <mutex>
+
+#include <curl/curl.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace lumos::image {
@@ -100,11 +100,14 @@ size_t append_to_string(char* data, size_t size, size_t count, void* user)
 ImgError api_error(std::string const& base, long status, std::string const& body)
 {
     auto parsed = parse_json(body);
-    if (parsed && parsed->is_object() && parsed->contains("code") && (*parsed)["code"].is_string()) {
-        std::string message = parsed->contains("message") ? js_string((*parsed)["message"]) : std::string();
+    if (parsed && parsed->is_object() && parsed->contains("code")
+        && (*parsed)["code"].is_string()) {
+        std::string message
+            = parsed->contains("message") ? js_string((*parsed)["message"]) : std::string();
         return ImgError { (*parsed)["code"].get<std::string>(), base + ": " + message, 1 };
     }
-    return ImgError { "InternalError", base + ": unexpected HTTP status " + std::to_string(status), 1 };
+    return ImgError { "InternalError", base + ": unexpected HTTP status " + std::to_string(status),
+        1 };
 }
 
 struct JsonResponse {
@@ -136,7 +139,8 @@ ImgResult<Json> get_json(Source const& source, std::string const& path)
     }
     auto parsed = parse_json(response.body);
     if (!parsed) {
-        return img_error("InternalError", base + ": invalid JSON response: " + parsed.error().message());
+        return img_error(
+            "InternalError", base + ": invalid JSON response: " + parsed.error().message());
     }
     return std::move(*parsed);
 }
@@ -180,7 +184,8 @@ struct Download {
             length = std::strtoull(content_length->c_str(), nullptr, 10);
         }
         if (!numeric) {
-            error = ImgError { "DownloadError", "unexpected missing or invalid Content-Length header", 1 };
+            error = ImgError { "DownloadError",
+                "unexpected missing or invalid Content-Length header", 1 };
             return false;
         }
         if (length != expected_size) {
@@ -210,7 +215,8 @@ struct Download {
                     continue;
                 }
                 error = ImgError { "DownloadError",
-                    "image " + uuid + " file write error: " + std::string(std::strerror(errno)), 1 };
+                    "image " + uuid + " file write error: " + std::string(std::strerror(errno)),
+                    1 };
                 return false;
             }
             data += written;
@@ -234,7 +240,9 @@ size_t download_header(char* data, size_t size, size_t count, void* user)
             std::string value = line.substr(colon + 1);
             auto first = value.find_first_not_of(" \t");
             auto last = value.find_last_not_of(" \t\r\n");
-            download->content_length = first == std::string::npos ? std::string() : value.substr(first, last - first + 1);
+            download->content_length = first == std::string::npos
+                ? std::string()
+                : value.substr(first, last - first + 1);
         }
     } else if (line.rfind("HTTP/", 0) == 0) {
         download->content_length.reset(); // a new response (after a redirect)
@@ -278,13 +286,15 @@ ImgResult<std::vector<Json>> ImgapiClient::list_images() const
         }
         IMG_TRY_ASSIGN(page, get_json(m_source, with_channel(path, m_source)));
         if (!page.is_array()) {
-            return img_error("InternalError", source_base_url(m_source.url) + ": ListImages did not return an array");
+            return img_error("InternalError",
+                source_base_url(m_source.url) + ": ListImages did not return an array");
         }
         size_t page_size = page.size();
         size_t added = 0;
         for (size_t i = 0; i < page.size(); ++i) {
             Json& image = page[i];
-            if (i == 0 && !marker.empty() && image.is_object() && image.value("uuid", "") == marker) {
+            if (i == 0 && !marker.empty() && image.is_object()
+                && image.value("uuid", "") == marker) {
                 continue; // the marker row repeats the last one of the previous page
             }
             images.push_back(std::move(image));
@@ -326,7 +336,8 @@ ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t ex
     std::string partial = path + ".partial";
     int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        return img_error("DownloadError", "cannot create \"" + partial + "\": " + std::string(std::strerror(errno)));
+        return img_error("DownloadError",
+            "cannot create \"" + partial + "\": " + std::string(std::strerror(errno)));
     }
     auto fail = [&](ImgError error) -> ImgResult<void> {
         ::close(fd);
@@ -360,14 +371,15 @@ ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t ex
         return fail(api_error(base, request.status(), download.error_body));
     }
     // A connection that ends early is a short download: reported as the size error below.
-    if (code != CURLE_OK && code != CURLE_PARTIAL_FILE && code != CURLE_RECV_ERROR && code != CURLE_GOT_NOTHING) {
+    if (code != CURLE_OK && code != CURLE_PARTIAL_FILE && code != CURLE_RECV_ERROR
+        && code != CURLE_GOT_NOTHING) {
         return fail(ImgError { "DownloadError", base + ": " + request.error_text(code), 1 });
     }
     std::vector<ImgError> errors;
     if (download.bytes != expected_size) {
         errors.push_back(ImgError { "DownloadError",
-            "image " + uuid + " file size error: expected " + std::to_string(expected_size) + " bytes, downloaded "
-                + std::to_string(download.bytes) + " bytes",
+            "image " + uuid + " file size error: expected " + std::to_string(expected_size)
+                + " bytes, downloaded " + std::to_string(download.bytes) + " bytes",
             1 });
     }
     std::string actual_sha1 = download.sha1.hex_digest();
@@ -382,12 +394,14 @@ ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t ex
     }
     if (::close(fd) != 0) {
         ::unlink(partial.c_str());
-        return img_error("DownloadError", "cannot write \"" + partial + "\": " + std::string(std::strerror(errno)));
+        return img_error("DownloadError",
+            "cannot write \"" + partial + "\": " + std::string(std::strerror(errno)));
     }
     if (::rename(partial.c_str(), path.c_str()) != 0) {
         int saved = errno;
         ::unlink(partial.c_str());
-        return img_error("DownloadError", "cannot rename \"" + partial + "\": " + std::string(std::strerror(saved)));
+        return img_error("DownloadError",
+            "cannot rename \"" + partial + "\": " + std::string(std::strerror(saved)));
     }
     return {};
 }

@@ -6,8 +6,9 @@
 #include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
 
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -38,12 +39,14 @@ struct FileInfo {
 std::optional<FileInfo> file_info(Json const& manifest)
 {
     auto files = manifest.find("files");
-    if (files == manifest.end() || !files->is_array() || files->empty() || !(*files)[0].is_object()) {
+    if (files == manifest.end() || !files->is_array() || files->empty()
+        || !(*files)[0].is_object()) {
         return std::nullopt;
     }
     Json const& file = (*files)[0];
     FileInfo info;
-    if (auto size = file.find("size"); size != file.end() && size->is_number() && size->get<double>() >= 0) {
+    if (auto size = file.find("size");
+        size != file.end() && size->is_number() && size->get<double>() >= 0) {
         info.size = size->get<uint64_t>();
     }
     info.sha1 = field(file, "sha1");
@@ -52,7 +55,7 @@ std::optional<FileInfo> file_info(Json const& manifest)
 
 bool exists(std::string const& path)
 {
-    struct stat st {};
+    struct stat st { };
     return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -88,8 +91,8 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     std::string const& uuid = request.uuid;
     if (store.is_installed(request.pool, uuid)) {
         IMG_TRY_ASSIGN(info, store.get(request.pool, uuid));
-        say("Image " + uuid + " (" + field(info.manifest, "name") + " " + field(info.manifest, "version")
-            + ") is already installed, skipping");
+        say("Image " + uuid + " (" + field(info.manifest, "name") + " "
+            + field(info.manifest, "version") + ") is already installed, skipping");
         return {};
     }
 
@@ -114,10 +117,12 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         return tl::unexpected(multi_error(std::move(errors)));
     }
     if (!found || field(found->manifest, "state") != "active") {
-        return img_error("ActiveImageNotFound", "an active image \"" + uuid + "\" was not found in image sources");
+        return img_error("ActiveImageNotFound",
+            "an active image \"" + uuid + "\" was not found in image sources");
     }
     Json const& manifest = found->manifest;
-    std::string from = "Importing " + uuid + " (" + name_at_version(manifest) + ") from \"" + found->source.url + "\"";
+    std::string from = "Importing " + uuid + " (" + name_at_version(manifest) + ") from \""
+        + found->source.url + "\"";
     if (!found->source.channel.empty()) {
         from += ", channel \"" + found->source.channel + "\"";
     }
@@ -135,7 +140,8 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         say("Waiting for image " + uuid + " import lock");
     }
     if (store.is_installed(request.pool, uuid)) {
-        say("Image " + uuid + " (" + name_at_version(manifest) + ") was imported while waiting on lock");
+        say("Image " + uuid + " (" + name_at_version(manifest)
+            + ") was imported while waiting on lock");
         return {};
     }
 
@@ -164,7 +170,8 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
             total += info->size;
         }
     }
-    say("Must download and install " + std::to_string(chain.size()) + " image(s) (" + human_size(total) + ")");
+    say("Must download and install " + std::to_string(chain.size()) + " image(s) ("
+        + human_size(total) + ")");
 
     std::string downloads = store.paths().under_root("/var/tmp/.imgadm-downloads");
     IMG_TRY(make_directories(downloads));
@@ -181,14 +188,16 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         }
         auto info = file_info(image);
         if (!info) {
-            return img_error("InvalidManifest", "manifest is invalid: image " + image_uuid + " has no files");
+            return img_error(
+                "InvalidManifest", "manifest is invalid: image " + image_uuid + " has no files");
         }
         std::string path = downloads + "/" + image_uuid + ".file";
         bool reuse = false;
         if (exists(path)) {
             // A pre-downloaded file is reused only when size and sha1 both match.
             auto digest = digest_file(path);
-            reuse = digest && digest->size == info->size && (info->sha1.empty() || digest->sha1 == info->sha1);
+            reuse = digest && digest->size == info->size
+                && (info->sha1.empty() || digest->sha1 == info->sha1);
             if (!reuse) {
                 ::unlink(path.c_str());
             }

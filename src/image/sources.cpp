@@ -4,6 +4,7 @@
 #include "base/file.hpp"
 
 #include <cerrno>
+
 #include <sys/stat.h>
 
 namespace lumos::image {
@@ -12,11 +13,14 @@ namespace {
 
 constexpr char const* DEFAULT_SOURCE_URL = "https://images.smartos.org";
 
-std::string config_path(Paths const& paths) { return paths.imgadm_dir() + "/imgadm.conf"; }
+std::string config_path(Paths const& paths)
+{
+    return paths.imgadm_dir() + "/imgadm.conf";
+}
 
 bool file_exists(std::string const& path)
 {
-    struct stat st {};
+    struct stat st { };
     return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -49,7 +53,10 @@ std::string query_param(std::string const& url, std::string const& key)
 
 } // namespace
 
-Json Source::to_json() const { return Json { { "url", url }, { "type", type }, { "insecure", insecure } }; }
+Json Source::to_json() const
+{
+    return Json { { "url", url }, { "type", type }, { "insecure", insecure } };
+}
 
 Source make_source(std::string url, std::string type, bool insecure)
 {
@@ -82,12 +89,14 @@ ImgResult<std::vector<Source>> SourceConfig::load() const
     if (file_exists(path)) {
         auto text = read_file(path);
         if (!text) {
-            return img_error("ConfigError", "error reading \"" + path + "\": " + text.error().message());
+            return img_error(
+                "ConfigError", "error reading \"" + path + "\": " + text.error().message());
         }
         auto parsed = parse_json(*text);
         if (!parsed || !parsed->is_object()) {
             return img_error("ConfigError",
-                "error parsing \"" + path + "\": " + (parsed ? std::string("not an object") : parsed.error().message()));
+                "error parsing \"" + path
+                    + "\": " + (parsed ? std::string("not an object") : parsed.error().message()));
         }
         config = std::move(*parsed);
     }
@@ -101,10 +110,12 @@ ImgResult<std::vector<Source>> SourceConfig::load() const
     std::vector<Source> sources;
     for (auto const& entry : *it) {
         if (!entry.is_object() || !entry.contains("url") || !entry["url"].is_string()) {
-            return img_error("ConfigError", "invalid source in \"" + path + "\": " + dump_compact(entry));
+            return img_error(
+                "ConfigError", "invalid source in \"" + path + "\": " + dump_compact(entry));
         }
-        std::string type = entry.contains("type") && entry["type"].is_string() ? entry["type"].get<std::string>()
-                                                                                : std::string("imgapi");
+        std::string type = entry.contains("type") && entry["type"].is_string()
+            ? entry["type"].get<std::string>()
+            : std::string("imgapi");
         bool insecure = entry.contains("insecure") && js_truthy(entry["insecure"]);
         sources.push_back(make_source(entry["url"].get<std::string>(), type, insecure));
     }

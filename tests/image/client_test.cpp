@@ -77,7 +77,8 @@ TEST_F(ClientTest, ListPagesPastTheServerLimit)
         char uuid[37];
         std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", i);
         char published[32];
-        std::snprintf(published, sizeof published, "2026-01-01T%02d:%02d:%02dZ", i / 3600, (i / 60) % 60, i % 60);
+        std::snprintf(published, sizeof published, "2026-01-01T%02d:%02d:%02dZ", i / 3600,
+            (i / 60) % 60, i % 60);
         test::write_image(m_images.path(), "img" + std::to_string(i),
             test::make_manifest(uuid, "many", "x", published), std::nullopt);
         expected.insert(uuid);
@@ -161,7 +162,8 @@ TEST_F(ClientTest, Channels)
     using Names = std::set<std::string>;
     EXPECT_EQ(names(server.url()), (Names { "in-dev", "no-channels" }));
     EXPECT_EQ(names(server.url() + "/?channel=staging"), (Names { "in-staging" }));
-    EXPECT_EQ(names(server.url() + "?channel=*"), (Names { "in-dev", "in-staging", "no-channels" }));
+    EXPECT_EQ(
+        names(server.url() + "?channel=*"), (Names { "in-dev", "in-staging", "no-channels" }));
     EXPECT_EQ(names(server.url() + "?channel=nope"), (Names { "error:ValidationFailed" }));
 
     auto staging = ImgapiClient(make_source(server.url() + "?channel=staging"));
@@ -194,12 +196,13 @@ TEST_F(ClientTest, DownloadWithWrongSha1)
     test::write_image(m_images.path(), "a", manifest, m_data);
     test::ImgapiServer server(m_images.path());
     std::string path = (m_work.path() / "a.file").string();
-    auto downloaded = ImgapiClient(make_source(server.url())).download_file(UUID_A, m_data.size(), wrong, path);
+    auto downloaded
+        = ImgapiClient(make_source(server.url())).download_file(UUID_A, m_data.size(), wrong, path);
     ASSERT_FALSE(downloaded);
     EXPECT_EQ(downloaded.error().code, "DownloadError");
     EXPECT_EQ(downloaded.error().message,
-        "image " + UUID_A + " file checksum (sha1) error: expected \"" + wrong + "\", downloaded checksum was \""
-            + test::sha1_hex(m_data) + "\"");
+        "image " + UUID_A + " file checksum (sha1) error: expected \"" + wrong
+            + "\", downloaded checksum was \"" + test::sha1_hex(m_data) + "\"");
     EXPECT_FALSE(fs::exists(path));
     EXPECT_FALSE(fs::exists(path + ".partial"));
 }
@@ -210,8 +213,9 @@ TEST_F(ClientTest, DownloadWithWrongSizeInManifest)
     test::write_image(m_images.path(), "a", manifest, m_data);
     test::ImgapiServer server(m_images.path());
     std::string path = (m_work.path() / "a.file").string();
-    auto downloaded = ImgapiClient(make_source(server.url()))
-                          .download_file(UUID_A, m_data.size() + 5, manifest["files"][0]["sha1"], path);
+    auto downloaded
+        = ImgapiClient(make_source(server.url()))
+              .download_file(UUID_A, m_data.size() + 5, manifest["files"][0]["sha1"], path);
     ASSERT_FALSE(downloaded);
     EXPECT_EQ(downloaded.error().code, "DownloadError");
     EXPECT_EQ(downloaded.error().message,
@@ -287,7 +291,8 @@ TEST_F(ClientTest, TruncatedDownload)
     auto downloaded = ImgapiClient(make_source(server.url())).download_file(UUID_A, 1000, "", path);
     ASSERT_FALSE(downloaded);
     EXPECT_EQ(downloaded.error().code, "DownloadError");
-    EXPECT_EQ(downloaded.error().message, "image " + UUID_A + " file size error: expected 1000 bytes, downloaded 100 bytes");
+    EXPECT_EQ(downloaded.error().message,
+        "image " + UUID_A + " file size error: expected 1000 bytes, downloaded 100 bytes");
     EXPECT_FALSE(fs::exists(path));
     EXPECT_FALSE(fs::exists(path + ".partial"));
 }
@@ -297,10 +302,12 @@ TEST_F(ClientTest, MissingOrInvalidContentLength)
     for (std::string mode : { "nolength", "badlength" }) {
         BrokenServer server(mode);
         std::string path = (m_work.path() / "a.file").string();
-        auto downloaded = ImgapiClient(make_source(server.url())).download_file(UUID_A, 1000, "", path);
+        auto downloaded
+            = ImgapiClient(make_source(server.url())).download_file(UUID_A, 1000, "", path);
         ASSERT_FALSE(downloaded) << mode;
         EXPECT_EQ(downloaded.error().code, "DownloadError") << mode;
-        EXPECT_EQ(downloaded.error().message, "unexpected missing or invalid Content-Length header") << mode;
+        EXPECT_EQ(downloaded.error().message, "unexpected missing or invalid Content-Length header")
+            << mode;
         EXPECT_FALSE(fs::exists(path + ".partial"));
     }
 }
@@ -335,7 +342,8 @@ TEST(ServerProcess, StopsCleanlyOnSigterm)
     auto result = server.stop();
     EXPECT_TRUE(result.exited()) << result.describe();
     EXPECT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find("lumos-imgapi listening on http://127.0.0.1:"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("lumos-imgapi listening on http://127.0.0.1:"), std::string::npos)
+        << result.out;
 }
 
 } // namespace
@@ -351,8 +359,8 @@ TEST(Tls, VerificationUnlessInsecure)
     test::TempRoot dir;
     std::string cert = (dir.path() / "cert.pem").string();
     std::string key = (dir.path() / "key.pem").string();
-    test::RunResult made = test::run({ "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-        key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1" });
+    test::RunResult made = test::run({ "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+        "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1" });
     if (made.exit_code != 0) {
         GTEST_SKIP() << "openssl cannot make a test certificate: " << made.describe();
     }

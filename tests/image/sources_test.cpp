@@ -53,7 +53,8 @@ TEST(Sources, SaveKeepsOtherKeysAndRoundTrips)
     auto json = parse_json(*text);
     ASSERT_TRUE(json);
     EXPECT_EQ((*json)["upgradedToVer"], "2.0.0");
-    EXPECT_EQ((*json)["sources"][1], (Json { { "url", "https://example.com" }, { "type", "docker" }, { "insecure", true } }));
+    EXPECT_EQ((*json)["sources"][1],
+        (Json { { "url", "https://example.com" }, { "type", "docker" }, { "insecure", true } }));
 
     auto loaded = config.load();
     ASSERT_TRUE(loaded);

@@ -50,8 +50,8 @@ inline std::string random_bytes(size_t size, unsigned seed)
 }
 
 // A manifest v2 for an image whose file is `data`.
-inline nlohmann::json make_manifest(std::string const& uuid, std::string const& name, std::string const& data,
-    std::string const& published_at = "2026-01-01T00:00:00Z")
+inline nlohmann::json make_manifest(std::string const& uuid, std::string const& name,
+    std::string const& data, std::string const& published_at = "2026-01-01T00:00:00Z")
 {
     return nlohmann::json {
         { "v", 2 },
@@ -66,14 +66,14 @@ inline nlohmann::json make_manifest(std::string const& uuid, std::string const& 
         { "type", "zone-dataset" },
         { "os", "linux" },
         { "files",
-            nlohmann::json::array(
-                { { { "sha1", sha1_hex(data) }, { "size", data.size() }, { "compression", "none" } } }) },
+            nlohmann::json::array({ { { "sha1", sha1_hex(data) }, { "size", data.size() },
+                { "compression", "none" } } }) },
     };
 }
 
 // Writes "<stem>.imgmanifest" and, when data is given, "<stem>.tar" into dir.
-inline void write_image(std::filesystem::path const& dir, std::string const& stem, nlohmann::json const& manifest,
-    std::optional<std::string> const& data)
+inline void write_image(std::filesystem::path const& dir, std::string const& stem,
+    nlohmann::json const& manifest, std::optional<std::string> const& data)
 {
     std::ofstream(dir / (stem + ".imgmanifest")) << manifest.dump(2) << "\n";
     if (data) {
@@ -86,8 +86,8 @@ public:
     explicit ImgapiServer(std::filesystem::path const& dir, std::vector<std::string> extra = {})
     {
         std::string port_file = (m_state.path() / "port").string();
-        std::vector<std::string> argv { LUMOS_LUMOS_IMGAPI_BIN, "--dir", dir.string(), "--host", "127.0.0.1",
-            "--port", "0", "--port-file", port_file };
+        std::vector<std::string> argv { LUMOS_LUMOS_IMGAPI_BIN, "--dir", dir.string(), "--host",
+            "127.0.0.1", "--port", "0", "--port-file", port_file };
         argv.insert(argv.end(), extra.begin(), extra.end());
         RunOptions options;
         options.timeout = std::chrono::milliseconds(120000);

@@ -46,7 +46,8 @@ protected:
             sources.push_back({ { "url", url }, { "type", "imgapi" }, { "insecure", false } });
         }
         fs::create_directories(fs::path(root()) / "var/imgadm");
-        std::ofstream(fs::path(root()) / "var/imgadm/imgadm.conf") << nlohmann::json { { "sources", sources } }.dump();
+        std::ofstream(fs::path(root()) / "var/imgadm/imgadm.conf")
+            << nlohmann::json { { "sources", sources } }.dump();
     }
 
     void rewrite_manifest(TestImage const& image) const
@@ -56,7 +57,8 @@ protected:
 
     std::string name_at_version(TestImage const& image) const
     {
-        return image.manifest["name"].get<std::string>() + "@" + image.manifest["version"].get<std::string>();
+        return image.manifest["name"].get<std::string>() + "@"
+            + image.manifest["version"].get<std::string>();
     }
 
     size_t installed_count() const
@@ -93,7 +95,8 @@ TEST_F(RemoteTest, SourcesAddListDelete)
     RunResult channel = imgadm({ "sources", "-kf", "-a", DEAD_URL + "/?channel=dev" });
     ASSERT_EQ(channel.exit_code, 0) << channel.describe();
     EXPECT_EQ(channel.out,
-        "Added \"imgapi\" image source \"" + DEAD_URL + "/?channel=dev\" (insecure) (channel=dev)\n");
+        "Added \"imgapi\" image source \"" + DEAD_URL
+            + "/?channel=dev\" (insecure) (channel=dev)\n");
 
     EXPECT_EQ(imgadm({ "sources" }).out, url + "\n" + DEAD_URL + "/?channel=dev\n");
     auto json = nlohmann::json::parse(imgadm({ "sources", "-j" }).out);
@@ -120,7 +123,8 @@ TEST_F(RemoteTest, SourcesAddPingsUnlessForced)
     set_sources({});
     RunResult failed = imgadm({ "sources", "-a", DEAD_URL });
     EXPECT_EQ(failed.exit_code, 1) << failed.describe();
-    EXPECT_NE(failed.err.find("imgadm sources: error (SourcePing): unexpected ping error with image source \""
+    EXPECT_NE(failed.err.find(
+                  "imgadm sources: error (SourcePing): unexpected ping error with image source \""
                   + DEAD_URL + "\" (imgapi)"),
         std::string::npos)
         << failed.err;
@@ -185,10 +189,12 @@ TEST_F(RemoteTest, Show)
     RunResult missing = imgadm({ "show", absent });
     EXPECT_EQ(missing.exit_code, 1) << missing.describe();
     EXPECT_EQ(missing.out, "");
-    EXPECT_NE(missing.err.find("error (ImageNotFound): image \"" + absent + "\" was not found"), std::string::npos)
+    EXPECT_NE(missing.err.find("error (ImageNotFound): image \"" + absent + "\" was not found"),
+        std::string::npos)
         << missing.err;
     RunResult invalid = imgadm({ "show", "nope" });
-    EXPECT_NE(invalid.err.find("error (InvalidUUID): invalid uuid: \"nope\""), std::string::npos) << invalid.err;
+    EXPECT_NE(invalid.err.find("error (InvalidUUID): invalid uuid: \"nope\""), std::string::npos)
+        << invalid.err;
 }
 
 TEST_F(RemoteTest, ImportOfAnAbsentImage)
@@ -197,8 +203,8 @@ TEST_F(RemoteTest, ImportOfAnAbsentImage)
     std::string absent = random_uuid();
     RunResult result = imgadm({ "import", absent });
     EXPECT_EQ(result.exit_code, 1) << result.describe();
-    EXPECT_NE(result.err.find("imgadm import: error (ActiveImageNotFound): an active image \"" + absent
-                  + "\" was not found in image sources"),
+    EXPECT_NE(result.err.find("imgadm import: error (ActiveImageNotFound): an active image \""
+                  + absent + "\" was not found in image sources"),
         std::string::npos)
         << result.err;
 }
@@ -224,7 +230,8 @@ TEST_F(RemoteTest, ImportInstalls)
     ASSERT_EQ(imported.exit_code, 0) << imported.describe();
     auto lines = split_lines(imported.out);
     ASSERT_EQ(lines.size(), 4U) << imported.out;
-    EXPECT_EQ(lines[0], "Importing " + a.uuid() + " (" + name_at_version(a) + ") from \"" + url + "\"");
+    EXPECT_EQ(
+        lines[0], "Importing " + a.uuid() + " (" + name_at_version(a) + ") from \"" + url + "\"");
     EXPECT_EQ(lines[1], "Gather image " + a.uuid() + " ancestry");
     EXPECT_EQ(lines[2].rfind("Must download and install 1 image(s) (", 0), 0U) << lines[2];
     EXPECT_EQ(lines[3], "Imported image " + a.uuid() + " (" + name_at_version(a) + ")");
@@ -268,10 +275,11 @@ TEST_F(RemoteTest, BadSha1LeavesEverythingAsBefore)
 
     RunResult result = imgadm({ "import", a.uuid() });
     EXPECT_EQ(result.exit_code, 1) << result.describe();
-    EXPECT_NE(result.err.find("imgadm import: error (DownloadError): image " + a.uuid()
-                  + " file checksum (sha1) error: expected \"0000000000000000000000000000000000000000\", "
-                    "downloaded checksum was \""
-                  + real + "\""),
+    EXPECT_NE(
+        result.err.find("imgadm import: error (DownloadError): image " + a.uuid()
+            + " file checksum (sha1) error: expected \"0000000000000000000000000000000000000000\", "
+              "downloaded checksum was \""
+            + real + "\""),
         std::string::npos)
         << result.err;
     if (install_available()) {
@@ -306,7 +314,8 @@ TEST_F(RemoteTest, PreDownloadedFileIsReplacedWhenItDiffers)
     TestImage a = make_image("alpha", "1.0.0");
     fs::create_directories(downloads_dir());
     std::string size_matching_garbage(fs::file_size(a.file_path), 'x');
-    std::ofstream(downloads_dir() / (a.uuid() + ".file"), std::ios::binary) << size_matching_garbage;
+    std::ofstream(downloads_dir() / (a.uuid() + ".file"), std::ios::binary)
+        << size_matching_garbage;
     set_sources({ server().url() });
     RunResult imported = imgadm({ "import", a.uuid() });
     ASSERT_EQ(imported.exit_code, 0) << imported.describe();
@@ -349,7 +358,8 @@ TEST_F(RemoteAncestryTest, ImportBringsTheMissingOriginChainOldestFirst)
     if (first.exit_code != 0 && first.err.find("error (FileSystem)") != std::string::npos) {
         // The importer did its part (origin first); installing a whole-tree tar over a clone
         // of its origin is the image store's.
-        GTEST_SKIP() << "the image store cannot install a tar image over its origin yet: " << first.err;
+        GTEST_SKIP() << "the image store cannot install a tar image over its origin yet: "
+                     << first.err;
     }
     ASSERT_EQ(first.exit_code, 0) << first.describe();
     ASSERT_EQ(lines.size(), 5U) << first.out;

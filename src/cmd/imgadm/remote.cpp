@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // imgadm's remote subcommands: sources, avail/available, show, import (reference section 4.2).
-#include "cmd/imgadm/cli.hpp"
-
 #include "base/file.hpp"
+#include "cmd/imgadm/cli.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/importer.hpp"
 
@@ -13,6 +12,7 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,8 +20,8 @@ namespace lumos::imgadm {
 
 namespace {
 
-using image::ImgResult;
 using image::img_error;
+using image::ImgResult;
 using image::Source;
 
 // Parsed options: flags and valued options by their short letter, then the positional args.
@@ -54,7 +54,8 @@ ImgResult<ParsedArgs> parse_options(Args const& args, std::vector<OptionSpec> co
     for (size_t i = 0; i < args.size(); ++i) {
         std::string const& arg = args[i];
         if (arg == "--") {
-            parsed.positional.insert(parsed.positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+            parsed.positional.insert(
+                parsed.positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
             break;
         }
         if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
@@ -71,7 +72,8 @@ ImgResult<ParsedArgs> parse_options(Args const& args, std::vector<OptionSpec> co
             }
             if (spec->takes_value && !value) {
                 if (i + 1 >= args.size()) {
-                    return img_error("Usage", "do not have enough args for \"--" + name + "\" option");
+                    return img_error(
+                        "Usage", "do not have enough args for \"--" + name + "\" option");
                 }
                 value = args[++i];
             }
@@ -80,10 +82,11 @@ ImgResult<ParsedArgs> parse_options(Args const& args, std::vector<OptionSpec> co
         }
         if (arg.size() > 1 && arg[0] == '-') {
             for (size_t j = 1; j < arg.size(); ++j) {
-                auto spec = std::find_if(
-                    specs.begin(), specs.end(), [&](OptionSpec const& s) { return s.short_name == arg[j]; });
+                auto spec = std::find_if(specs.begin(), specs.end(),
+                    [&](OptionSpec const& s) { return s.short_name == arg[j]; });
                 if (spec == specs.end()) {
-                    return img_error("UnknownOption", "unknown option: \"-" + std::string(1, arg[j]) + "\"");
+                    return img_error(
+                        "UnknownOption", "unknown option: \"-" + std::string(1, arg[j]) + "\"");
                 }
                 if (!spec->takes_value) {
                     parsed.options[spec->short_name].push_back("");
@@ -95,7 +98,8 @@ ImgResult<ParsedArgs> parse_options(Args const& args, std::vector<OptionSpec> co
                 } else if (i + 1 < args.size()) {
                     value = args[++i];
                 } else {
-                    return img_error("Usage", "do not have enough args for \"-" + std::string(1, arg[j]) + "\" option");
+                    return img_error("Usage",
+                        "do not have enough args for \"-" + std::string(1, arg[j]) + "\" option");
                 }
                 parsed.options[spec->short_name].push_back(value);
                 break;
@@ -178,12 +182,14 @@ ImgResult<std::vector<Source>> edit_sources(std::vector<Source> const& sources)
         return tl::unexpected(image::to_img_error(written.error()));
     }
     char const* editor = std::getenv("EDITOR");
-    std::string command = std::string(editor != nullptr && *editor != '\0' ? editor : "vi") + " '" + path + "'";
+    std::string command
+        = std::string(editor != nullptr && *editor != '\0' ? editor : "vi") + " '" + path + "'";
     int status = std::system(command.c_str());
     auto edited = read_file(path);
     ::unlink(path.c_str());
     if (status != 0) {
-        return img_error("InternalError", "error editing sources: editor exited with status " + std::to_string(status));
+        return img_error("InternalError",
+            "error editing sources: editor exited with status " + std::to_string(status));
     }
     if (!edited) {
         return tl::unexpected(image::to_img_error(edited.error()));
@@ -225,11 +231,12 @@ std::string field(Json const& manifest, char const* key)
 
 image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_options(args,
-                               { { 'h', "help", false }, { 'v', "verbose", false }, { 'j', "json", false },
-                                   { 'a', "add", true }, { 't', "type", true }, { 'k', "insecure", false },
-                                   { 'f', "force", false }, { 'd', "delete", true }, { 'e', "edit", false },
-                                   { 'c', "check", false } }));
+    IMG_TRY_ASSIGN(parsed,
+        parse_options(args,
+            { { 'h', "help", false }, { 'v', "verbose", false }, { 'j', "json", false },
+                { 'a', "add", true }, { 't', "type", true }, { 'k', "insecure", false },
+                { 'f', "force", false }, { 'd', "delete", true }, { 'e', "edit", false },
+                { 'c', "check", false } }));
     if (parsed.has('h')) {
         io.out << "Usage:\n    imgadm sources [<options>]\n\n"
                   "Options:\n"
@@ -237,8 +244,10 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
                   "    -v, --verbose      Verbose output. List source URL and TYPE.\n"
                   "    -j, --json         List sources as JSON.\n"
                   "    -a SOURCE          Add a source. It is appended to the list of sources.\n"
-                  "    -t TYPE            The type of the source being added: imgapi (default), docker, dsapi.\n"
-                  "    -k, --insecure     Allow insecure (no server certificate checking) access to the added source.\n"
+                  "    -t TYPE            The type of the source being added: imgapi (default), "
+                  "docker, dsapi.\n"
+                  "    -k, --insecure     Allow insecure (no server certificate checking) access "
+                  "to the added source.\n"
                   "    -f, --force        Force no \"ping check\" on new source URLs.\n"
                   "    -d SOURCE          Delete a source.\n"
                   "    -e, --edit         Edit sources in $EDITOR.\n"
@@ -248,10 +257,12 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
     if (!parsed.positional.empty()) {
         return img_error("Usage", "too many args: " + parsed.positional[0]);
     }
-    int actions = int(parsed.has('a')) + int(parsed.has('d')) + int(parsed.has('e')) + int(parsed.has('c'));
+    int actions
+        = int(parsed.has('a')) + int(parsed.has('d')) + int(parsed.has('e')) + int(parsed.has('c'));
     if (actions > 1 || (parsed.has('a') && parsed.options['a'].size() > 1)
         || (parsed.has('d') && parsed.options['d'].size() > 1)) {
-        return img_error("Usage", "cannot specify more than one of \"-a\", \"-d\", \"-e\" and \"-c\"");
+        return img_error(
+            "Usage", "cannot specify more than one of \"-a\", \"-d\", \"-e\" and \"-c\"");
     }
     IMG_TRY_ASSIGN(sources, context.sources.load());
 
@@ -264,7 +275,8 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
         bool have = std::any_of(sources.begin(), sources.end(),
             [&](Source const& s) { return s.url == source.url && s.type == source.type; });
         if (have) {
-            io.out << "Already have \"" << source.type << "\" image source \"" << source.url << "\", no change\n";
+            io.out << "Already have \"" << source.type << "\" image source \"" << source.url
+                   << "\", no change\n";
             return 0;
         }
         if (!parsed.has('f')) {
@@ -276,7 +288,8 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
         return 0;
     }
     if (auto url = parsed.last('d')) {
-        auto it = std::find_if(sources.begin(), sources.end(), [&](Source const& s) { return s.url == *url; });
+        auto it = std::find_if(
+            sources.begin(), sources.end(), [&](Source const& s) { return s.url == *url; });
         if (it == sources.end()) {
             io.out << "Do not have image source \"" << *url << "\", no change\n";
             return 0;
@@ -308,7 +321,8 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
         }
         for (auto const& source : sources) {
             if (!after.contains(source.url)) {
-                io.out << "Deleted \"" << source.type << "\" image source \"" << source.url << "\"\n";
+                io.out << "Deleted \"" << source.type << "\" image source \"" << source.url
+                       << "\"\n";
             }
         }
         return 0;
@@ -332,8 +346,8 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
         // imgadm's key order: url, type, insecure.
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (auto const& source : sources) {
-            list.push_back(
-                nlohmann::ordered_json { { "url", source.url }, { "type", source.type }, { "insecure", source.insecure } });
+            list.push_back(nlohmann::ordered_json {
+                { "url", source.url }, { "type", source.type }, { "insecure", source.insecure } });
         }
         io.out << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (parsed.has('v')) {
@@ -401,12 +415,13 @@ image::ImgResult<int> cmd_avail(Args const& args, Io& io, Context& context)
                 row["published"] = published;
             }
             row["source"] = source.url;
-            if (auto files = manifest.find("files");
-                files != manifest.end() && files->is_array() && !files->empty() && (*files)[0].contains("size")) {
+            if (auto files = manifest.find("files"); files != manifest.end() && files->is_array()
+                && !files->empty() && (*files)[0].contains("size")) {
                 row["size"] = (*files)[0]["size"];
             }
             rows.push_back(std::move(row));
-            objects.push_back(Json { { "manifest", std::move(manifest) }, { "source", source.url } });
+            objects.push_back(
+                Json { { "manifest", std::move(manifest) }, { "source", source.url } });
         }
     }
     IMG_TRY(print_table(std::move(rows), std::move(objects), options, io));
@@ -452,17 +467,20 @@ image::ImgResult<int> cmd_show(Args const& args, Io& io, Context& context)
 
 image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_options(args,
-                               { { 'h', "help", false }, { 'P', nullptr, true }, { 'C', "channel", true },
-                                   { 'S', "source", true }, { 'q', "quiet", false }, { 'Z', "zstream", false } }));
+    IMG_TRY_ASSIGN(parsed,
+        parse_options(args,
+            { { 'h', "help", false }, { 'P', nullptr, true }, { 'C', "channel", true },
+                { 'S', "source", true }, { 'q', "quiet", false }, { 'Z', "zstream", false } }));
     if (parsed.has('h')) {
         io.out << "Usage:\n    imgadm import [<options>] <uuid>\n\n"
                   "Options:\n"
                   "    -h, --help         Show this help.\n"
                   "    -q, --quiet        Disable progress output.\n"
-                  "    -P <pool>          Name of zpool in which to look for the image. Default \"zones\".\n"
+                  "    -P <pool>          Name of zpool in which to look for the image. Default "
+                  "\"zones\".\n"
                   "    -C <channel>       The IMGAPI channel to use.\n"
-                  "    -S <url>           An image source from which to import; repeatable. Replaces the\n"
+                  "    -S <url>           An image source from which to import; repeatable. "
+                  "Replaces the\n"
                   "                       configured sources for this import.\n"
                   "    --zstream          Accepted for compatibility; ignored.\n";
         return 0;
@@ -486,7 +504,8 @@ image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
         for (auto& source : sources) {
             if (source.type == "imgapi") {
                 std::string base = image::source_base_url(source.url);
-                source = image::make_source(base + "?channel=" + *channel, source.type, source.insecure);
+                source = image::make_source(
+                    base + "?channel=" + *channel, source.type, source.insecure);
             }
         }
     }

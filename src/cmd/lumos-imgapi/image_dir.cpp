@@ -4,8 +4,9 @@
 #include "base/file.hpp"
 
 #include <algorithm>
-#include <dirent.h>
 #include <set>
+
+#include <dirent.h>
 #include <sys/stat.h>
 
 namespace lumos::imgapi {
@@ -16,7 +17,8 @@ constexpr std::string_view MANIFEST_SUFFIX = ".imgmanifest";
 
 bool ends_with(std::string const& text, std::string_view suffix)
 {
-    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return text.size() >= suffix.size()
+        && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string string_field(Json const& manifest, char const* key)
@@ -27,12 +29,14 @@ std::string string_field(Json const& manifest, char const* key)
 
 // The image file of "<stem>.imgmanifest": a regular file "<stem>.<ext>"; when several exist, the
 // one whose size is files[0].size.
-std::string find_image_file(std::string const& dir, std::string const& stem, std::vector<std::string> const& names,
-    Json const& manifest)
+std::string find_image_file(std::string const& dir, std::string const& stem,
+    std::vector<std::string> const& names, Json const& manifest)
 {
     std::optional<uint64_t> expected_size;
-    if (auto files = manifest.find("files"); files != manifest.end() && files->is_array() && !files->empty()) {
-        if (auto size = (*files)[0].find("size"); size != (*files)[0].end() && size->is_number_unsigned()) {
+    if (auto files = manifest.find("files");
+        files != manifest.end() && files->is_array() && !files->empty()) {
+        if (auto size = (*files)[0].find("size");
+            size != (*files)[0].end() && size->is_number_unsigned()) {
             expected_size = size->get<uint64_t>();
         }
     }
@@ -44,11 +48,12 @@ std::string find_image_file(std::string const& dir, std::string const& stem, std
         if (name.compare(0, prefix.size(), prefix) != 0) {
             break;
         }
-        if (name.size() == prefix.size() || ends_with(name, MANIFEST_SUFFIX) || ends_with(name, ".partial")) {
+        if (name.size() == prefix.size() || ends_with(name, MANIFEST_SUFFIX)
+            || ends_with(name, ".partial")) {
             continue;
         }
         std::string path = dir + "/" + name;
-        struct stat st {};
+        struct stat st { };
         if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
             continue;
         }
@@ -91,7 +96,7 @@ std::vector<ServedImage> ImageDir::scan()
             continue;
         }
         std::string path = m_dir + "/" + name;
-        struct stat st {};
+        struct stat st { };
         if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
             continue;
         }
@@ -103,7 +108,8 @@ std::vector<ServedImage> ImageDir::scan()
             entry.size = st.st_size;
             entry.manifest.reset();
             if (auto text = read_file(path)) {
-                if (auto json = parse_json(*text); json && json->is_object() && json->contains("uuid")) {
+                if (auto json = parse_json(*text);
+                    json && json->is_object() && json->contains("uuid")) {
                     entry.manifest = std::move(*json);
                 }
             }
@@ -112,14 +118,17 @@ std::vector<ServedImage> ImageDir::scan()
             continue;
         }
         std::string stem = name.substr(0, name.size() - MANIFEST_SUFFIX.size());
-        images.push_back(ServedImage { *entry.manifest, find_image_file(m_dir, stem, names, *entry.manifest) });
+        images.push_back(
+            ServedImage { *entry.manifest, find_image_file(m_dir, stem, names, *entry.manifest) });
     }
     std::erase_if(m_entries, [&](auto const& item) { return !seen.contains(item.first); });
 
     std::vector<std::pair<std::pair<std::string, std::string>, size_t>> keys;
     keys.reserve(images.size());
     for (size_t i = 0; i < images.size(); ++i) {
-        keys.push_back({ { string_field(images[i].manifest, "published_at"), string_field(images[i].manifest, "uuid") }, i });
+        keys.push_back({ { string_field(images[i].manifest, "published_at"),
+                             string_field(images[i].manifest, "uuid") },
+            i });
     }
     std::sort(keys.begin(), keys.end());
     std::vector<ServedImage> sorted;

@@ -36,12 +36,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <iostream>
 #include <memory>
-#include <pthread.h>
 #include <sstream>
 #include <thread>
+
+#include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 namespace lumos::imgapi {
@@ -86,7 +87,8 @@ void send_json(httplib::Response& response, int status, Json const& body)
     response.set_content(dump_compact(body), "application/json");
 }
 
-void send_error(httplib::Response& response, int status, std::string const& code, std::string const& message)
+void send_error(
+    httplib::Response& response, int status, std::string const& code, std::string const& message)
 {
     send_json(response, status, Json { { "code", code }, { "message", message } });
 }
@@ -115,9 +117,12 @@ public:
 
     void route(httplib::Server& server)
     {
-        server.Get("/ping", [this](auto const& request, auto& response) { ping(request, response); });
-        server.Get("/images", [this](auto const& request, auto& response) { list(request, response); });
-        server.Get(R"(/images/([^/]+))", [this](auto const& request, auto& response) { get(request, response); });
+        server.Get(
+            "/ping", [this](auto const& request, auto& response) { ping(request, response); });
+        server.Get(
+            "/images", [this](auto const& request, auto& response) { list(request, response); });
+        server.Get(R"(/images/([^/]+))",
+            [this](auto const& request, auto& response) { get(request, response); });
         server.Get(R"(/images/([^/]+)/file)",
             [this](auto const& request, auto& response) { get_file(request, response); });
         server.set_error_handler([](auto const& request, auto& response) {
@@ -125,7 +130,8 @@ public:
                 if (response.status == 404) {
                     send_error(response, 404, "ResourceNotFound", request.path + " does not exist");
                 } else {
-                    send_error(response, response.status, "InternalError", "error " + std::to_string(response.status));
+                    send_error(response, response.status, "InternalError",
+                        "error " + std::to_string(response.status));
                 }
             }
         });
@@ -137,16 +143,19 @@ public:
 private:
     // The channel a request asks for: "" when channels are off or "*" asked for all; nullopt
     // (after answering 422) for an unknown channel.
-    std::optional<std::string> channel_of(httplib::Request const& request, httplib::Response& response) const
+    std::optional<std::string> channel_of(
+        httplib::Request const& request, httplib::Response& response) const
     {
         if (m_options.channels.empty()) {
             return std::string();
         }
-        std::string channel = request.has_param("channel") ? request.get_param_value("channel") : m_options.channels[0];
+        std::string channel = request.has_param("channel") ? request.get_param_value("channel")
+                                                           : m_options.channels[0];
         if (channel == "*") {
             return std::string();
         }
-        if (std::find(m_options.channels.begin(), m_options.channels.end(), channel) == m_options.channels.end()) {
+        if (std::find(m_options.channels.begin(), m_options.channels.end(), channel)
+            == m_options.channels.end()) {
             send_error(response, 422, "ValidationFailed", "unknown channel: \"" + channel + "\"");
             return std::nullopt;
         }
@@ -163,8 +172,9 @@ private:
         if (channels == manifest.end() || !channels->is_array()) {
             return channel == m_options.channels[0];
         }
-        return std::any_of(channels->begin(), channels->end(),
-            [&](Json const& value) { return value.is_string() && value.get<std::string>() == channel; });
+        return std::any_of(channels->begin(), channels->end(), [&](Json const& value) {
+            return value.is_string() && value.get<std::string>() == channel;
+        });
     }
 
     std::optional<ServedImage> find(httplib::Request const& request, httplib::Response& response)
@@ -175,7 +185,8 @@ private:
         }
         std::string uuid = request.matches[1];
         for (auto& image : m_images.scan()) {
-            if (string_field(image.manifest, "uuid") == uuid && in_channel(image.manifest, *channel)) {
+            if (string_field(image.manifest, "uuid") == uuid
+                && in_channel(image.manifest, *channel)) {
                 return image;
             }
         }
@@ -186,7 +197,8 @@ private:
     void ping(httplib::Request const&, httplib::Response& response) const
     {
         send_json(response, 200,
-            Json { { "ping", "pong" }, { "version", VERSION }, { "imgapi", true }, { "pid", ::getpid() } });
+            Json { { "ping", "pong" }, { "version", VERSION }, { "imgapi", true },
+                { "pid", ::getpid() } });
     }
 
     void list(httplib::Request const& request, httplib::Response& response)
@@ -205,7 +217,8 @@ private:
         if (auto text = param("limit")) {
             char* end = nullptr;
             long value = std::strtol(text->c_str(), &end, 10);
-            if (text->empty() || *end != '\0' || value < 1 || value > static_cast<long>(MAX_LIMIT)) {
+            if (text->empty() || *end != '\0' || value < 1
+                || value > static_cast<long>(MAX_LIMIT)) {
                 send_error(response, 422, "InvalidParameter",
                     "invalid limit: \"" + *text + "\" (must be an integer from 1 to 1000)");
                 return;
@@ -215,7 +228,8 @@ private:
         std::string state = param("state").value_or("active");
         auto public_filter = param("public");
         if (public_filter && *public_filter != "true" && *public_filter != "false") {
-            send_error(response, 422, "InvalidParameter", "invalid public: \"" + *public_filter + "\"");
+            send_error(
+                response, 422, "InvalidParameter", "invalid public: \"" + *public_filter + "\"");
             return;
         }
 
@@ -224,12 +238,14 @@ private:
         if (auto marker = param("marker")) {
             // A uuid marker starts at that image (included, as IMGAPI does); anything else is a
             // published_at date to start from.
-            auto it = std::find_if(images.begin(), images.end(),
-                [&](ServedImage const& image) { return string_field(image.manifest, "uuid") == *marker; });
+            auto it = std::find_if(images.begin(), images.end(), [&](ServedImage const& image) {
+                return string_field(image.manifest, "uuid") == *marker;
+            });
             if (it != images.end()) {
                 start = static_cast<size_t>(it - images.begin());
             } else {
-                while (start < images.size() && string_field(images[start].manifest, "published_at") < *marker) {
+                while (start < images.size()
+                    && string_field(images[start].manifest, "published_at") < *marker) {
                     ++start;
                 }
             }
@@ -244,10 +260,12 @@ private:
             if (state != "all" && string_field(manifest, "state", "active") != state) {
                 continue;
             }
-            if (auto name = param("name"); name && !matches_text(string_field(manifest, "name"), *name)) {
+            if (auto name = param("name");
+                name && !matches_text(string_field(manifest, "name"), *name)) {
                 continue;
             }
-            if (auto version = param("version"); version && !matches_text(string_field(manifest, "version"), *version)) {
+            if (auto version = param("version");
+                version && !matches_text(string_field(manifest, "version"), *version)) {
                 continue;
             }
             if (auto os = param("os"); os && string_field(manifest, "os") != *os) {
@@ -258,7 +276,8 @@ private:
             }
             if (auto type = param("type")) {
                 std::string actual = string_field(manifest, "type");
-                bool keep = !type->empty() && (*type)[0] == '!' ? actual != type->substr(1) : actual == *type;
+                bool keep = !type->empty() && (*type)[0] == '!' ? actual != type->substr(1)
+                                                                : actual == *type;
                 if (!keep) {
                     continue;
                 }
@@ -293,7 +312,7 @@ private:
             return;
         }
         int fd = ::open(image->file_path.c_str(), O_RDONLY | O_CLOEXEC);
-        struct stat st {};
+        struct stat st { };
         if (fd < 0 || ::fstat(fd, &st) != 0) {
             if (fd >= 0) {
                 ::close(fd);
@@ -396,7 +415,7 @@ std::optional<Options> parse_args(int argc, char** argv)
 
 int serve(Options const& options)
 {
-    struct stat st {};
+    struct stat st { };
     if (::stat(options.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
         std::cerr << "lumos-imgapi: not a directory: \"" << options.dir << "\"\n";
         return 1;
@@ -413,7 +432,8 @@ int serve(Options const& options)
     std::unique_ptr<httplib::Server> server;
     bool tls = !options.tls_cert.empty();
     if (tls) {
-        auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+        auto ssl = std::make_unique<httplib::SSLServer>(
+            options.tls_cert.c_str(), options.tls_key.c_str());
         if (!ssl->is_valid()) {
             std::cerr << "lumos-imgapi: cannot load the TLS certificate or key\n";
             return 1;
@@ -433,19 +453,21 @@ int serve(Options const& options)
         port = -1;
     }
     if (port < 0) {
-        std::cerr << "lumos-imgapi: cannot listen on " << options.host << ":" << options.port << ": "
-                  << std::strerror(errno) << "\n";
+        std::cerr << "lumos-imgapi: cannot listen on " << options.host << ":" << options.port
+                  << ": " << std::strerror(errno) << "\n";
         return 1;
     }
     if (!options.port_file.empty()) {
-        if (auto written = write_file_atomic(options.port_file, std::to_string(port) + "\n"); !written) {
+        if (auto written = write_file_atomic(options.port_file, std::to_string(port) + "\n");
+            !written) {
             std::cerr << "lumos-imgapi: " << written.error().message() << "\n";
             return 1;
         }
     }
-    std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
-    std::cout << "lumos-imgapi listening on " << (tls ? "https" : "http") << "://" << host << ":" << port
-              << std::endl;
+    std::string host
+        = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+    std::cout << "lumos-imgapi listening on " << (tls ? "https" : "http") << "://" << host << ":"
+              << port << std::endl;
 
     std::atomic<bool> done { false };
     std::thread stopper([&] {
