@@ -103,7 +103,26 @@ TEST_F(ImgadmList, ListJsonHasImageInfoObjects)
     ASSERT_EQ(list.size(), 1U);
     EXPECT_EQ(list[0]["manifest"]["pub"], "2024-01-02");
     EXPECT_EQ(json::parse(imgadm({ "list", "-j", "name=other" }).out), json::array());
-    EXPECT_EQ(imgadm({ "list", "--docker" }).exit_code, 0);
+}
+
+TEST_F(ImgadmList, DockerListsTaggedLeafImages)
+{
+    TestImage plain = make_image("base", "1.0.0");
+    TestImage layer
+        = make_image("docker-layer", "0123456789ab", "44444444-4444-4444-8444-444444444444",
+            { { "type", "docker" }, { "os", "linux" },
+                { "tags",
+                    { { "docker:repo", "library/busybox" },
+                        { "docker:id", "0123456789abcdef0123456789abcdef" },
+                        { "docker:tag:latest", true } } } });
+    ASSERT_TRUE(install(plain));
+    ASSERT_TRUE(install(layer));
+    RunResult result = imgadm({ "list", "--docker" });
+    EXPECT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_EQ(result.out,
+        "UUID                                  REPOSITORY       TAG     IMAGE_ID      CREATED\n"
+        "44444444-4444-4444-8444-444444444444  library/busybox  latest  0123456789ab  "
+        "2024-01-02T03:04:05Z\n");
 }
 
 TEST_F(ImgadmList, GetPrintsImageInfo)

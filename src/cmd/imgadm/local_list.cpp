@@ -91,7 +91,8 @@ image::ImgResult<int> list_docker(
         if (std::find(origins.begin(), origins.end(), uuid) != origins.end()) {
             continue;
         }
-        Json const tags = info.manifest.value("tags", Json::object());
+        Json const tags = info.manifest.is_object() ? info.manifest.value("tags", Json::object())
+                                                    : Json::object();
         std::string docker_id = json_string_field(tags, "docker:id");
         std::vector<std::string> tag_names;
         if (tags.is_object()) {
