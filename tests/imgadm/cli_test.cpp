@@ -153,6 +153,21 @@ TEST_F(ImgadmCli, GetMissingImageExitsThree)
     EXPECT_EQ(result.out, "");
 }
 
+TEST_F(ImgadmCli, GlobalOptions)
+{
+    for (auto const& args : { std::vector<std::string> { "-v", "list" }, { "-vv", "list" },
+             { "--verbose", "list" }, { "-E", "list" }, { "-vE", "list" } }) {
+        RunResult result = imgadm(args);
+        EXPECT_EQ(result.exit_code, 0) << args[0] << ": " << result.describe();
+        EXPECT_EQ(result.out, "UUID  NAME  VERSION  OS  TYPE  PUB\n");
+    }
+    RunResult result = imgadm({ "-x", "list" });
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_EQ(result.err, "imgadm: error (UnknownOption): unknown option: \"-x\"\n");
+    EXPECT_EQ(imgadm({ "?", "get" }).exit_code, 0);
+    EXPECT_EQ(imgadm({ "-v", "--version" }).out.rfind("imgadm ", 0), 0U);
+}
+
 TEST_F(ImgadmCli, NonRootIsRefused)
 {
     lumos::test::RunOptions options;
