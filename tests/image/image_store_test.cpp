@@ -6,9 +6,11 @@
 
 #include "base/file.hpp"
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -354,6 +356,64 @@ TEST_F(ImageStoreTest, FullPoolFailsCleanly)
             << result.error().message;
     }
     expect_pool_untouched();
+}
+
+TEST_F(ImageStoreTest, BtrfsStreamOnABtrfsPool)
+{
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "a btrfs pool on a loop device needs root";
+    }
+    storage::PoolRegistry registry(paths());
+    storage::PoolRegistry::CreateRequest request;
+    request.name = "bt";
+    request.backend = storage::Backend::Btrfs;
+    request.file = root() + "/bt.img";
+    request.size_bytes = 512ULL * 1024 * 1024;
+    auto made = registry.create(request);
+    ASSERT_TRUE(made.has_value()) << made.error().message();
+    struct Cleanup {
+        storage::PoolRegistry& registry;
+        ~Cleanup() { (void)registry.destroy("bt"); }
+    } cleanup { registry };
+    image::ImageStore store(paths(), registry);
+
+    // A tar image on btrfs.
+    std::string file = root() + "/files/tar.tgz";
+    write_bytes(file, make_tar({ dir_entry("etc"), file_entry("etc/motd", "btrfs") }));
+    image::ImageStore::InstallRequest install;
+    install.manifest = manifest_for(file, "gzip");
+    install.file_path = file;
+    install.pool = "bt";
+    auto installed = store.install(install);
+    ASSERT_TRUE(installed.has_value()) << installed.error().message;
+    std::string tar_uuid = install.manifest.at("uuid").get<std::string>();
+    ASSERT_TRUE(store.is_installed("bt", tar_uuid));
+
+    // Its send stream, zstd-compressed, is an image too.
+    auto opened = registry.open("bt");
+    ASSERT_TRUE(opened.has_value());
+    std::string stream = root() + "/files/stream";
+    {
+        UniqueFd out(::open(stream.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        ASSERT_TRUE(out.valid());
+        auto sent = (*opened)->send("bt/" + tar_uuid + "@final", std::nullopt, out.get());
+        ASSERT_TRUE(sent.has_value()) << sent.error().message();
+    }
+    ASSERT_EQ(std::system(("zstd -q --rm " + stream).c_str()), 0);
+    install.manifest = manifest_for(stream + ".zst", "zstd");
+    install.file_path = stream + ".zst";
+    installed = store.install(install);
+    ASSERT_TRUE(installed.has_value()) << installed.error().message;
+    std::string stream_uuid = install.manifest.at("uuid").get<std::string>();
+    EXPECT_TRUE(store.is_installed("bt", stream_uuid));
+    auto info = (*opened)->info("bt/" + stream_uuid);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(read_file(info->path + "/root/etc/motd"), "btrfs");
+    auto listed = store.list("bt");
+    ASSERT_TRUE(listed.has_value());
+    EXPECT_EQ(listed->size(), 2U);
+    ASSERT_TRUE(store.remove("bt", stream_uuid).has_value());
+    ASSERT_TRUE(store.remove("bt", tar_uuid).has_value());
 }
 
 } // namespace
