@@ -65,8 +65,14 @@ std::string lock_path(Paths const& paths, std::string const& uuid)
 
 // Whether this process has the lock file open, i.e. holds lock_import() for it (the importer
 // takes the lock and then calls install(), which must not wait on itself).
-bool held_by_this_process(std::string const& path)
+bool held_by_this_process(std::string const& lock_file)
 {
+    // /proc/self/fd links are canonical paths: compare with the lock file's canonical path.
+    std::string path = lock_file;
+    char real[PATH_MAX];
+    if (::realpath(lock_file.c_str(), real) != nullptr) {
+        path = real;
+    }
     DIR* dir = ::opendir("/proc/self/fd");
     if (dir == nullptr) {
         return false;

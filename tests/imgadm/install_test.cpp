@@ -192,5 +192,29 @@ TEST_F(InstallTest, UpdateCreatesMissingFinal)
     EXPECT_EQ(result.exit_code, 3) << result.describe();
 }
 
+TEST_F(InstallTest, ConcurrentInstallsOfOneImage)
+{
+    TestImage image = make_image("race", "1");
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root());
+    std::vector<Process> processes;
+    for (int i = 0; i < 3; ++i) {
+        processes.push_back(Process::spawn(
+            { LUMOS_IMGADM_BIN, "install", "-m", image.manifest_path, "-f", image.file_path }, options));
+    }
+    for (auto& process : processes) {
+        RunResult result = process.wait();
+        EXPECT_EQ(result.exit_code, 0) << result.describe();
+    }
+    auto listed = pool()->list();
+    ASSERT_TRUE(listed.has_value());
+    std::vector<std::string> names;
+    for (auto const& dataset : *listed) {
+        names.push_back(dataset.name);
+    }
+    EXPECT_EQ(names, (std::vector<std::string> { "zones/" + image.uuid(), "zones/" + image.uuid() + "@final" }));
+    EXPECT_EQ(read_file(fs::path(root()) / "zones" / image.uuid() / "root/etc/motd"), "race 1\n");
+}
+
 } // namespace
 } // namespace lumos::test
