@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
-#include <regex>
 #include <string_view>
 
 namespace lumos::image {
@@ -31,16 +31,99 @@ struct FieldError {
 
 using Errors = std::vector<FieldError>;
 
-bool is_uuid(Json const& value)
+// Character-level matchers instead of std::regex: manifests come from any image server, and
+// libstdc++'s regex recurses once per character, so a multi-megabyte field overflowed the stack
+// (found by manifest_fuzz).
+
+// text has exactly shape's length; 'd' matches a digit, 'h' a lower-case hex digit, any other
+// character itself.
+bool matches_shape(std::string_view text, std::string_view shape)
 {
-    static std::regex const pattern(
-        "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
-    return value.is_string() && std::regex_match(value.get_ref<std::string const&>(), pattern);
+    if (text.size() != shape.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < text.size(); ++i) {
+        char const c = text[i];
+        bool const digit = c >= '0' && c <= '9';
+        switch (shape[i]) {
+        case 'd':
+            if (!digit) {
+                return false;
+            }
+            break;
+        case 'h':
+            if (!digit && !(c >= 'a' && c <= 'f')) {
+                return false;
+            }
+            break;
+        default:
+            if (c != shape[i]) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
-bool matches(Json const& value, std::regex const& pattern)
+// Non-empty, and every character alphanumeric or one of extra.
+bool alnum_and(Json const& value, std::string_view extra)
 {
-    return value.is_string() && std::regex_match(value.get_ref<std::string const&>(), pattern);
+    if (!value.is_string()) {
+        return false;
+    }
+    std::string const& text = value.get_ref<std::string const&>();
+    if (text.empty()) {
+        return false;
+    }
+    for (char const c : text) {
+        bool const alnum
+            = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && extra.find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool is_uuid(Json const& value)
+{
+    return value.is_string()
+        && matches_shape(
+            value.get_ref<std::string const&>(), "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh");
+}
+
+// YYYY-MM-DDTHH:MM:SS(.fraction)?Z
+bool is_published_at(Json const& value)
+{
+    if (!value.is_string()) {
+        return false;
+    }
+    std::string_view const text = value.get_ref<std::string const&>();
+    constexpr std::string_view SHAPE = "dddd-dd-ddTdd:dd:dd";
+    if (text.size() < SHAPE.size() + 1 || !matches_shape(text.substr(0, SHAPE.size()), SHAPE)
+        || text.back() != 'Z') {
+        return false;
+    }
+    std::string_view const fraction = text.substr(SHAPE.size(), text.size() - SHAPE.size() - 1);
+    if (fraction.empty()) {
+        return true;
+    }
+    if (fraction.size() < 2 || fraction.front() != '.') {
+        return false;
+    }
+    return fraction.substr(1).find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+bool has_http_scheme(Json const& value)
+{
+    if (!value.is_string()) {
+        return false;
+    }
+    std::string lower = value.get_ref<std::string const&>().substr(0, 8);
+    for (char& c : lower) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return lower.starts_with("http://") || lower.starts_with("https://");
 }
 
 // boolFromString: true/false or "true"/"false".
@@ -69,20 +152,20 @@ bool is_positive_integer(Json const& value)
 // YYYYMMDDTHHMMSSZ, year >= 2012 (validPlatformVersion).
 bool is_platform_version(Json const& value)
 {
-    static std::regex const pattern("^(\\d{4})(\\d{2})(\\d{2})T(\\d{2})(\\d{2})(\\d{2})Z$");
-    std::smatch match;
     if (!value.is_string()) {
         return false;
     }
     std::string const& text = value.get_ref<std::string const&>();
-    if (!std::regex_match(text, match, pattern)) {
+    if (!matches_shape(text, "ddddddddTddddddZ")) {
         return false;
     }
-    int year = std::stoi(match[1]);
-    int month = std::stoi(match[2]);
-    int day = std::stoi(match[3]);
-    return year >= 2012 && month >= 1 && month <= 12 && day >= 1 && day <= 31
-        && std::stoi(match[4]) <= 23 && std::stoi(match[5]) <= 59 && std::stoi(match[6]) <= 59;
+    auto const number
+        = [&text](size_t at, size_t length) { return std::stoi(text.substr(at, length)); };
+    int const year = number(0, 4);
+    int const month = number(4, 2);
+    int const day = number(6, 2);
+    return year >= 2012 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && number(9, 2) <= 23
+        && number(11, 2) <= 59 && number(13, 2) <= 59;
 }
 
 std::string quoted(Json const& value)
@@ -113,8 +196,7 @@ void invalid(Errors& errors, std::string field, std::string message = {})
 void validate_url(Errors& errors, Json const& manifest, char const* field, char const* label)
 {
     Json const& value = manifest.at(field);
-    static std::regex const scheme("^[Hh][Tt][Tt][Pp][Ss]?://.*");
-    if (!matches(value, scheme)) {
+    if (!has_http_scheme(value)) {
         invalid(errors, field, std::string("invalid image ") + label + " URL protocol");
     } else if (value.get_ref<std::string const&>().size() > MAX_URL_LENGTH) {
         invalid(errors, field,
@@ -231,10 +313,6 @@ void validate_requirements(Errors& errors, Json const& requirements)
 void validate_field(Errors& errors, Json const& manifest, std::string const& field)
 {
     Json const& value = manifest.at(field);
-    static std::regex const name_pattern("^[A-Za-z0-9._/ -]+$");
-    static std::regex const version_pattern("^[A-Za-z0-9._/+-]+$");
-    static std::regex const published_at_pattern(
-        "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$");
     std::string const state = string_or_empty(manifest, "state");
     bool const unfinished = state == "creating" || state == "failed";
 
@@ -250,7 +328,7 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
         if (value.is_string() && value.get_ref<std::string const&>().size() > MAX_NAME_LENGTH) {
             invalid(errors, field,
                 "image name is too long, max " + std::to_string(MAX_NAME_LENGTH) + " characters");
-        } else if (!matches(value, name_pattern)) {
+        } else if (!alnum_and(value, "._/ -")) {
             invalid(errors, field,
                 "image name has invalid characters (only alphanumeric characters and \" \", "
                 "\".\", \"-\", \"_\" and \"/\" are allowed)");
@@ -260,7 +338,7 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
             invalid(errors, field,
                 "image version is too long, max " + std::to_string(MAX_VERSION_LENGTH)
                     + " characters");
-        } else if (!matches(value, version_pattern)) {
+        } else if (!alnum_and(value, "._/+-")) {
             invalid(errors, field,
                 "image version has invalid characters (only alphanumeric characters and \".\", "
                 "\"-\", \"_\", \"/\" and \"+\" are allowed)");
@@ -292,7 +370,7 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
                     + "\" (not an accepted boolean value): " + dump_compact(value));
         }
     } else if (field == "published_at") {
-        if (js_truthy(value) && !matches(value, published_at_pattern)) {
+        if (js_truthy(value) && !is_published_at(value)) {
             invalid(
                 errors, field, "published_at date not in \"YYYY-MM-DDTHH:MM:SS(.SSS)Z\" format");
         }
@@ -516,9 +594,8 @@ Json upgrade_manifest(Json manifest)
     }
     // "YYYY-MM-DDTHH:MMZ" -> "YYYY-MM-DDTHH:MM:00Z" (IMGAPI wants seconds).
     if (auto it = manifest.find("published_at"); it != manifest.end() && it->is_string()) {
-        static std::regex const no_seconds("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}Z$");
         std::string published_at = it->get<std::string>();
-        if (std::regex_match(published_at, no_seconds)) {
+        if (matches_shape(published_at, "dddd-dd-ddTdd:ddZ")) {
             *it = published_at.substr(0, published_at.size() - 1) + ":00Z";
         }
     }

@@ -202,6 +202,22 @@ TEST(ManifestValidation, Urls)
         "invalid manifest: homepage (image homepage URL is too long (max 1024 characters))");
 }
 
+// Manifests come from any image server: huge fields are refused, not a stack overflow (the first
+// validator used std::regex, which recursed once per character; manifest_fuzz found it).
+TEST(ManifestValidation, HugeFieldsAreRefusedWithoutRecursion)
+{
+    std::string const huge(4 << 20, 'a');
+    EXPECT_EQ(with("homepage", "http://" + huge),
+        "invalid manifest: homepage (image homepage URL is too long (max 1024 characters))");
+    EXPECT_NE(with("name", huge), "");
+    EXPECT_NE(with("version", huge), "");
+    EXPECT_NE(with("uuid", huge), "");
+    EXPECT_NE(with("published_at", "2012-05-02T15:14:45." + std::string(4 << 20, '1') + "Z"), "x");
+    EXPECT_EQ(with("published_at", "2012-05-02T15:14:45.Z"),
+        "invalid manifest: published_at (published_at date not in \"YYYY-MM-DDTHH:MM:SS(.SSS)Z\" "
+        "format)");
+}
+
 TEST(ManifestValidation, Description)
 {
     EXPECT_EQ(with("description", std::string(10240, 'd')), "");
