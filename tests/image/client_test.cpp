@@ -384,3 +384,37 @@ TEST(Tls, VerificationUnlessInsecure)
 
 } // namespace
 } // namespace lumos::image
+
+namespace lumos::image {
+namespace {
+
+TEST(ServerProcess, RefusesBadArguments)
+{
+    test::RunResult no_dir = test::run({ LUMOS_LUMOS_IMGAPI_BIN });
+    EXPECT_EQ(no_dir.exit_code, 2) << no_dir.describe();
+    EXPECT_NE(no_dir.err.find("--dir is required"), std::string::npos) << no_dir.err;
+    test::RunResult missing
+        = test::run({ LUMOS_LUMOS_IMGAPI_BIN, "--dir", "/nonexistent/lumos", "--port", "0" });
+    EXPECT_EQ(missing.exit_code, 1) << missing.describe();
+    test::RunResult bad_port
+        = test::run({ LUMOS_LUMOS_IMGAPI_BIN, "--dir", "/tmp", "--port", "http" });
+    EXPECT_EQ(bad_port.exit_code, 2) << bad_port.describe();
+}
+
+TEST(ServerProcess, PortInUse)
+{
+    test::TempRoot images;
+    test::ImgapiServer first(images.path());
+    test::RunOptions options;
+    options.timeout = std::chrono::milliseconds(3000); // a server that did bind would linger
+    test::RunResult second = test::run(
+        { LUMOS_LUMOS_IMGAPI_BIN, "--dir", images.str(), "--port", std::to_string(first.port()) },
+        options);
+    EXPECT_EQ(second.exit_code, 1) << second.describe();
+    EXPECT_NE(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+        std::string::npos)
+        << second.err;
+}
+
+} // namespace
+} // namespace lumos::image

@@ -443,6 +443,12 @@ int serve(Options const& options)
         server = std::make_unique<httplib::Server>();
     }
 
+    // httplib's default is SO_REUSEPORT, which lets a second server share a busy port; only
+    // SO_REUSEADDR (restart while old connections linger) is wanted.
+    server->set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     Api api(options);
     api.route(*server);
 
