@@ -13,7 +13,7 @@
 # Exits 1 when the target is missed, 2 when the setup cannot run.
 #
 # Environment: LUMOSADM, IMGADM, VMADM (default build/release/src/cmd/<prog>/<prog>), BIG_MIB
-# (1024), SMALL_MIB (10), RUNS (10), TARGET (1.2), RESULTS_DIR (hyperfine's JSON export;
+# (1024), SMALL_MIB (10), RUNS (20), TARGET (1.2), RESULTS_DIR (hyperfine's JSON export;
 # default: inside the temporary root).
 set -euo pipefail
 
@@ -24,7 +24,7 @@ imgadm=${IMGADM:-$repo/build/release/src/cmd/imgadm/imgadm}
 vmadm=${VMADM:-$repo/build/release/src/cmd/vmadm/vmadm}
 big_mib=${BIG_MIB:-1024}
 small_mib=${SMALL_MIB:-10}
-runs=${RUNS:-10}
+runs=${RUNS:-20}
 target=${TARGET:-1.2}
 
 die() { echo "create_bench: $*" >&2; exit 2; }
@@ -93,8 +93,12 @@ payload() { # image uuid -> payload file
 big_payload=$(payload "$big")
 small_payload=$(payload "$small")
 # One create from each by hand first, so that a failure shows vmadm's message, not hyperfine's.
+# Each must give the VM the image's files, or there is nothing to compare.
 for p in "$big_payload" "$small_payload"; do
     out=$("$vmadm" create -f "$p" 2>&1) || die "vmadm create -f $p failed: $out"
+    zonepath=$("$vmadm" get "$vm_uuid" | jq -r .zonepath)
+    [[ -f $zonepath/root/opt/lumos-pad.bin ]] ||
+        die "vmadm create did not clone the image: no $zonepath/root/opt/lumos-pad.bin"
     out=$("$vmadm" delete "$vm_uuid" 2>&1) || die "vmadm delete $vm_uuid failed: $out"
 done
 
