@@ -46,7 +46,8 @@ Json const* first_file(Json const& manifest)
         return nullptr;
     }
     auto files = manifest.find("files");
-    if (files == manifest.end() || !files->is_array() || files->empty() || !(*files)[0].is_object()) {
+    if (files == manifest.end() || !files->is_array() || files->empty()
+        || !(*files)[0].is_object()) {
         return nullptr;
     }
     return &(*files)[0];
@@ -95,7 +96,8 @@ bool held_by_this_process(std::string const& lock_file)
 }
 
 // The manifest cache entry, {manifest:{uuid}} when missing or corrupt.
-void load_cache(Paths const& paths, std::string const& pool, std::string const& uuid, ImageInfo& info)
+void load_cache(
+    Paths const& paths, std::string const& pool, std::string const& uuid, ImageInfo& info)
 {
     info.manifest = Json { { "uuid", uuid } };
     auto text = read_file(paths.image_manifest(pool, uuid));
@@ -165,7 +167,8 @@ std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_nam
 
 tl::unexpected<ImgError> not_installed(std::string const& pool, std::string const& uuid)
 {
-    return img_error("ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
+    return img_error(
+        "ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
 }
 
 ImgResult<FileFormat> detect_format(std::string const& file, std::string const& compression)
@@ -205,7 +208,8 @@ ImgResult<FileFormat> detect_format(std::string const& file, std::string const& 
         }
     }
     if (got == 0) {
-        return img_error("InvalidImageFile", "invalid image file: " + file + " is empty after decompression");
+        return img_error(
+            "InvalidImageFile", "invalid image file: " + file + " is empty after decompression");
     }
     return img_error("InvalidImageFile",
         "invalid image file: " + file + " is neither a tar archive nor a btrfs or zfs send stream");
@@ -264,13 +268,14 @@ ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& 
         if (!zero) {
             size_t done = 0;
             while (done < got) {
-                ssize_t n = ::pwrite(out.get(), buffer.data() + done, got - done,
-                    static_cast<off_t>(offset + done));
+                ssize_t n = ::pwrite(
+                    out.get(), buffer.data() + done, got - done, static_cast<off_t>(offset + done));
                 if (n < 0) {
                     if (errno == EINTR) {
                         continue;
                     }
-                    return img_error("FileSystem", "cannot write " + path + ": " + std::strerror(errno));
+                    return img_error(
+                        "FileSystem", "cannot write " + path + ": " + std::strerror(errno));
                 }
                 done += static_cast<size_t>(n);
             }
@@ -374,7 +379,8 @@ bool ImageStore::is_installed(std::string const& pool, std::string const& uuid) 
     return !path_exists(m_paths.vm_config(uuid));
 }
 
-ImgResult<std::vector<ImageInfo>> ImageStore::ancestry(std::string const& pool, std::string const& uuid) const
+ImgResult<std::vector<ImageInfo>> ImageStore::ancestry(
+    std::string const& pool, std::string const& uuid) const
 {
     std::vector<ImageInfo> chain;
     IMG_TRY_ASSIGN(first, get(pool, uuid));
@@ -424,12 +430,14 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
     if (request.verify_file && file_entry != nullptr) {
         auto size = file_entry->find("size");
         auto sha1 = file_entry->find("sha1");
-        bool check_size = size != file_entry->end() && size->is_number_integer() && size->get<int64_t>() >= 0;
+        bool check_size
+            = size != file_entry->end() && size->is_number_integer() && size->get<int64_t>() >= 0;
         bool check_sha1 = sha1 != file_entry->end() && sha1->is_string();
         if (check_size) {
             struct stat st { };
             if (::stat(request.file_path.c_str(), &st) != 0) {
-                return img_error("FileSystem", "file path does not exist: \"" + request.file_path + "\"");
+                return img_error(
+                    "FileSystem", "file path does not exist: \"" + request.file_path + "\"");
             }
             uint64_t expected = size->get<uint64_t>();
             if (static_cast<uint64_t>(st.st_size) != expected) {
@@ -468,7 +476,8 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
     std::string const partial = dataset + "-partial";
     IMG_TRY_ASSIGN(dataset_exists, pool.exists(dataset));
     if (dataset_exists) {
-        return img_error("InternalError", "dataset " + dataset + " already exists and is not an image");
+        return img_error(
+            "InternalError", "dataset " + dataset + " already exists and is not an image");
     }
     IMG_TRY_ASSIGN(orphan, pool.exists(partial));
     if (orphan) {
@@ -485,7 +494,8 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         IMG_TRY(write_file_atomic(cache, dump_pretty(entry) + "\n"));
 
         std::string const compression = detail::effective_compression(
-            file_entry != nullptr ? string_field(*file_entry, "compression") : "", request.file_path);
+            file_entry != nullptr ? string_field(*file_entry, "compression") : "",
+            request.file_path);
         std::string const type = string_field(manifest, "type");
         FileFormat format = FileFormat::RawDisk;
         if (type != "zvol") {
@@ -508,7 +518,9 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             if (!origin.empty()) {
                 if (!is_installed(request.pool, origin)) {
                     return img_error("OriginNotInstalled",
-                        "origin image \"" + origin + "\" was not found on zpool \"" + request.pool + "\"", 3);
+                        "origin image \"" + origin + "\" was not found on zpool \"" + request.pool
+                            + "\"",
+                        3);
                 }
                 IMG_TRY(pool.clone(request.pool + "/" + origin + "@" + FINAL, partial, {}));
             } else {
@@ -530,7 +542,8 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         } else if (format == FileFormat::RawDisk) {
             uint64_t size = 0;
             auto image_size = manifest.find("image_size");
-            if (image_size != manifest.end() && image_size->is_number_integer() && image_size->get<int64_t>() > 0) {
+            if (image_size != manifest.end() && image_size->is_number_integer()
+                && image_size->get<int64_t>() > 0) {
                 size = image_size->get<uint64_t>() * MIB;
             } else {
                 IMG_TRY_ASSIGN(counted, decompressed_size(request.file_path, compression));
@@ -553,12 +566,14 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 return finished;
             }
             if (!received) {
-                return img_error("InternalError", "receive error while importing: " + received.error().message());
+                return img_error("InternalError",
+                    "receive error while importing: " + received.error().message());
             }
             IMG_TRY_ASSIGN(all, pool.list(partial));
             std::vector<std::string> snapshots;
             for (auto const& item : all) {
-                if (item.type == storage::DatasetType::Snapshot && item.name.rfind(partial + "@", 0) == 0) {
+                if (item.type == storage::DatasetType::Snapshot
+                    && item.name.rfind(partial + "@", 0) == 0) {
                     snapshots.push_back(item.name.substr(partial.size() + 1));
                 }
             }
@@ -600,7 +615,8 @@ ImgResult<void> ImageStore::remove(std::string const& pool_name, std::string con
 {
     IMG_TRY_ASSIGN(info, get(pool_name, uuid));
     if (!info.clone_names.empty()) {
-        std::string message = "image \"" + uuid + "\" has dependent clones: " + info.clone_names.front();
+        std::string message
+            = "image \"" + uuid + "\" has dependent clones: " + info.clone_names.front();
         if (info.clone_names.size() > 1) {
             message += " and " + std::to_string(info.clone_names.size() - 1) + " others...";
         }

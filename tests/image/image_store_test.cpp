@@ -2,9 +2,8 @@
 // ImageStore on the implicit dir pool of a temp LUMOS_ROOT: what counts as an installed image,
 // the manifest cache, install checks and formats (compressions, raw disks, unknown streams),
 // clean failure, clones, remove and ancestry.
-#include "image_test_util.hpp"
-
 #include "base/file.hpp"
+#include "image_test_util.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -68,11 +67,12 @@ TEST_F(ImageStoreTest, EveryCompression)
 {
     for (std::string compression : { "gzip", "bzip2", "xz", "zstd", "none" }) {
         Json manifest;
-        auto result = install_bytes(make_tar({ file_entry("f", compression) }, compression), compression,
-            "zone-dataset", &manifest);
+        auto result = install_bytes(make_tar({ file_entry("f", compression) }, compression),
+            compression, "zone-dataset", &manifest);
         ASSERT_TRUE(result.has_value()) << compression << ": " << result.error().message;
         std::string uuid = manifest.at("uuid").get<std::string>();
-        EXPECT_EQ(read_file(paths().pool_mountpoint("zones") + "/" + uuid + "/root/f"), compression);
+        EXPECT_EQ(
+            read_file(paths().pool_mountpoint("zones") + "/" + uuid + "/root/f"), compression);
     }
     auto listed = store().list();
     ASSERT_TRUE(listed.has_value());
@@ -92,8 +92,8 @@ TEST_F(ImageStoreTest, SizeAndChecksumErrors)
     auto result = store().install(request);
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().message,
-        "image file size error: manifest says " + std::to_string(real_size + 1) + " bytes, " + file + " is "
-            + std::to_string(real_size) + " bytes");
+        "image file size error: manifest says " + std::to_string(real_size + 1) + " bytes, " + file
+            + " is " + std::to_string(real_size) + " bytes");
     expect_pool_untouched();
 
     manifest["files"][0]["size"] = real_size;
@@ -102,8 +102,9 @@ TEST_F(ImageStoreTest, SizeAndChecksumErrors)
     request.manifest = manifest;
     result = store().install(request);
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().message, "image file checksum (sha1) error: manifest says \"" + std::string(40, '0')
-            + "\", " + file + " is \"" + real_sha1 + "\"");
+    EXPECT_EQ(result.error().message,
+        "image file checksum (sha1) error: manifest says \"" + std::string(40, '0') + "\", " + file
+            + " is \"" + real_sha1 + "\"");
     expect_pool_untouched();
 
     request.verify_file = false; // the importer checked while downloading
@@ -117,7 +118,8 @@ TEST_F(ImageStoreTest, UnknownFormatsAndStreamsOnTheWrongBackend)
     EXPECT_EQ(result.error().code, "InvalidImageFile");
     expect_pool_untouched();
 
-    std::string stream = std::string("btrfs-stream") + std::string(1, '\0') + std::string(2000, '\1');
+    std::string stream
+        = std::string("btrfs-stream") + std::string(1, '\0') + std::string(2000, '\1');
     result = install_bytes(stream, "none", "zone-dataset");
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, "NotSupported") << result.error().message;
@@ -129,7 +131,8 @@ TEST_F(ImageStoreTest, UnknownFormatsAndStreamsOnTheWrongBackend)
     std::memcpy(zfs.data() + 16, &magic, sizeof magic);
     result = install_bytes(zfs, "none", "zone-dataset");
     ASSERT_FALSE(result.has_value());
-    EXPECT_NE(result.error().message.find("zfs send stream"), std::string::npos) << result.error().message;
+    EXPECT_NE(result.error().message.find("zfs send stream"), std::string::npos)
+        << result.error().message;
     expect_pool_untouched();
 }
 
@@ -159,10 +162,15 @@ TEST_F(ImageStoreTest, RawDiskIntoVolume)
     expect_pool_untouched();
 
     // A corrupt xz file: the decompressor's failure is reported, nothing is left.
-    result = install_bytes(std::string("\xfd" "7zXZ", 5) + std::string(1, '\0') + std::string(5000, 'q'), "xz", "zvol");
+    result = install_bytes(std::string("\xfd"
+                                       "7zXZ",
+                               5)
+            + std::string(1, '\0') + std::string(5000, 'q'),
+        "xz", "zvol");
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, "UncompressionError");
-    EXPECT_EQ(result.error().message.rfind("xz uncompression error while importing: exit code ", 0), 0U)
+    EXPECT_EQ(
+        result.error().message.rfind("xz uncompression error while importing: exit code ", 0), 0U)
         << result.error().message;
     expect_pool_untouched();
 
@@ -246,7 +254,8 @@ TEST_F(ImageStoreTest, ClonesBlockRemove)
     removed = store().remove("zones", uuid);
     ASSERT_FALSE(removed.has_value());
     EXPECT_EQ(removed.error().message,
-        "image \"" + uuid + "\" has dependent clones: " + std::min(first, second) + " and 1 others...");
+        "image \"" + uuid + "\" has dependent clones: " + std::min(first, second)
+            + " and 1 others...");
     ASSERT_TRUE(p->destroy(first, storage::Recursive::Yes));
     ASSERT_TRUE(p->destroy(second, storage::Recursive::Yes));
     ASSERT_TRUE(store().remove("zones", uuid).has_value());
@@ -258,7 +267,8 @@ TEST_F(ImageStoreTest, IncrementalTarAndAncestry)
 {
     std::string base = install_one();
     Json child_manifest;
-    auto result = install_bytes(make_tar({ dir_entry("etc"), file_entry("etc/motd", "child"), file_entry("new", "n") }),
+    auto result = install_bytes(
+        make_tar({ dir_entry("etc"), file_entry("etc/motd", "child"), file_entry("new", "n") }),
         "gzip", "zone-dataset", &child_manifest, Json { { "origin", base } });
     ASSERT_TRUE(result.has_value()) << result.error().message;
     std::string child = child_manifest.at("uuid").get<std::string>();
@@ -285,9 +295,11 @@ TEST_F(ImageStoreTest, IncrementalTarAndAncestry)
     ASSERT_FALSE(chain.has_value());
     EXPECT_EQ(chain.error().code, "OriginNotInstalled");
     EXPECT_EQ(chain.error().exit_status, 3);
-    EXPECT_EQ(chain.error().message, "origin image \"" + missing + "\" was not found on zpool \"zones\"");
+    EXPECT_EQ(
+        chain.error().message, "origin image \"" + missing + "\" was not found on zpool \"zones\"");
 
-    result = install_bytes(tar_gz(), "gzip", "zone-dataset", nullptr, Json { { "origin", missing } });
+    result
+        = install_bytes(tar_gz(), "gzip", "zone-dataset", nullptr, Json { { "origin", missing } });
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, "OriginNotInstalled");
 }

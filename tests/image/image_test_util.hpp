@@ -12,14 +12,15 @@
 #include "storage/pool.hpp"
 #include "support/cli_runner.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <archive.h>
+#include <archive_entry.h>
 
 namespace lumos::test {
 
@@ -68,7 +69,8 @@ inline TarEntry hardlink_entry(std::string name, std::string target)
 }
 
 // A pax tar of the entries, compressed with "gzip", "bzip2", "xz", "zstd" or "none".
-inline std::string make_tar(std::vector<TarEntry> const& entries, std::string const& compression = "gzip")
+inline std::string make_tar(
+    std::vector<TarEntry> const& entries, std::string const& compression = "gzip")
 {
     archive* writer = archive_write_new();
     archive_write_set_format_pax_restricted(writer);
@@ -106,7 +108,8 @@ inline std::string make_tar(std::vector<TarEntry> const& entries, std::string co
                 archive_entry_set_rdevmajor(entry, 1);
                 archive_entry_set_rdevminor(entry, 3);
             }
-            archive_entry_set_size(entry, spec.type == AE_IFREG ? static_cast<la_int64_t>(spec.content.size()) : 0);
+            archive_entry_set_size(
+                entry, spec.type == AE_IFREG ? static_cast<la_int64_t>(spec.content.size()) : 0);
         }
         EXPECT_EQ(archive_write_header(writer, entry), ARCHIVE_OK) << archive_error_string(writer);
         if (spec.type == AE_IFREG && spec.hardlink.empty() && !spec.content.empty()) {
@@ -158,8 +161,9 @@ protected:
         return Json { { "v", 2 }, { "uuid", uuid }, { "name", "test" }, { "version", "1.0" },
             { "type", type }, { "os", type == "lx-dataset" ? "linux" : "smartos" },
             { "published_at", "2026-01-01T00:00:00.000Z" },
-            { "files", Json::array({ Json { { "sha1", digest->sha1 }, { "size", digest->size },
-                                           { "compression", compression } } }) } };
+            { "files",
+                Json::array({ Json { { "sha1", digest->sha1 }, { "size", digest->size },
+                    { "compression", compression } } }) } };
     }
 
     // Writes the bytes as an image file and installs it; returns the result and the manifest.

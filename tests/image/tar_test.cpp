@@ -22,59 +22,66 @@ protected:
         auto result = install_bytes(make_tar(entries), "gzip", type);
         ASSERT_FALSE(result.has_value()) << "installed a malicious archive";
         EXPECT_EQ(result.error().code, "InvalidImageFile") << result.error().message;
-        EXPECT_NE(result.error().message.find(message_part), std::string::npos) << result.error().message;
+        EXPECT_NE(result.error().message.find(message_part), std::string::npos)
+            << result.error().message;
         expect_pool_untouched();
     }
 
     std::string image_root(Json const& manifest)
     {
-        return paths().pool_mountpoint("zones") + "/" + manifest.at("uuid").get<std::string>() + "/root";
+        return paths().pool_mountpoint("zones") + "/" + manifest.at("uuid").get<std::string>()
+            + "/root";
     }
 };
 
 TEST_F(TarSafety, AbsoluteEntryName)
 {
-    expect_refused({ dir_entry("etc"), file_entry("/etc/evil", "x") }, "zone-dataset", "\"/etc/evil\"");
+    expect_refused(
+        { dir_entry("etc"), file_entry("/etc/evil", "x") }, "zone-dataset", "\"/etc/evil\"");
 }
 
 TEST_F(TarSafety, DotDotEntryName)
 {
     expect_refused({ file_entry("../evil", "x") }, "lx-dataset", "\"../evil\"");
-    expect_refused({ dir_entry("a"), file_entry("a/../../evil", "x") }, "lx-dataset", "\"a/../../evil\"");
+    expect_refused(
+        { dir_entry("a"), file_entry("a/../../evil", "x") }, "lx-dataset", "\"a/../../evil\"");
     EXPECT_FALSE(fs::exists(paths().pool_mountpoint("zones") + "/evil"));
 }
 
 TEST_F(TarSafety, HardlinkEscaping)
 {
-    expect_refused({ hardlink_entry("passwd", "../../../../etc/passwd") }, "lx-dataset", "hard link \"passwd\"");
-    expect_refused({ hardlink_entry("shadow", "/etc/shadow") }, "lx-dataset", "hard link \"shadow\"");
+    expect_refused({ hardlink_entry("passwd", "../../../../etc/passwd") }, "lx-dataset",
+        "hard link \"passwd\"");
+    expect_refused(
+        { hardlink_entry("shadow", "/etc/shadow") }, "lx-dataset", "hard link \"shadow\"");
 }
 
 TEST_F(TarSafety, WriteThroughAbsoluteSymlink)
 {
     TempRoot outside;
-    expect_refused({ symlink_entry("lib", outside.str()), file_entry("lib/evil", "x") }, "lx-dataset",
-        "written through the symlink \"lib\"");
+    expect_refused({ symlink_entry("lib", outside.str()), file_entry("lib/evil", "x") },
+        "lx-dataset", "written through the symlink \"lib\"");
     EXPECT_FALSE(fs::exists(outside.path() / "evil"));
 }
 
 TEST_F(TarSafety, WriteThroughRelativeSymlink)
 {
-    expect_refused({ dir_entry("b"), symlink_entry("a", "b"), file_entry("a/file", "x") }, "zone-dataset",
-        "written through the symlink \"a\"");
+    expect_refused({ dir_entry("b"), symlink_entry("a", "b"), file_entry("a/file", "x") },
+        "zone-dataset", "written through the symlink \"a\"");
 }
 
 TEST_F(TarSafety, HardlinkThroughSymlink)
 {
     TempRoot outside;
     write_bytes(outside.str() + "/secret", "s");
-    expect_refused({ symlink_entry("out", outside.str()), hardlink_entry("copy", "out/secret") }, "lx-dataset",
-        "through the symlink \"out\"");
+    expect_refused({ symlink_entry("out", outside.str()), hardlink_entry("copy", "out/secret") },
+        "lx-dataset", "through the symlink \"out\"");
 }
 
 TEST_F(TarSafety, RelativeSymlinkClimbingOut)
 {
-    expect_refused({ dir_entry("bin"), symlink_entry("bin/x", "../../etc") }, "lx-dataset", "points outside");
+    expect_refused(
+        { dir_entry("bin"), symlink_entry("bin/x", "../../etc") }, "lx-dataset", "points outside");
     expect_refused({ symlink_entry("up", "..") }, "zone-dataset", "points outside");
 }
 
@@ -103,8 +110,10 @@ TEST_F(TarSafety, DeviceNodesAndFifos)
 
 TEST_F(TarSafety, SetuidInZoneDataset)
 {
-    expect_refused({ dir_entry("bin"), file_entry("bin/su", "#!", 04755) }, "zone-dataset", "setuid");
-    expect_refused({ dir_entry("bin"), file_entry("bin/wall", "#!", 02755) }, "zone-dataset", "setuid");
+    expect_refused(
+        { dir_entry("bin"), file_entry("bin/su", "#!", 04755) }, "zone-dataset", "setuid");
+    expect_refused(
+        { dir_entry("bin"), file_entry("bin/wall", "#!", 02755) }, "zone-dataset", "setuid");
 }
 
 TEST_F(TarSafety, CorruptArchive)
@@ -123,7 +132,8 @@ TEST_F(TarSafety, TruncatedGzipIsAnUncompressionError)
     auto result = install_bytes(tar.substr(0, tar.size() / 2), "gzip", "zone-dataset");
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, "UncompressionError") << result.error().message;
-    EXPECT_EQ(result.error().message.rfind("gzip uncompression error while importing: exit code ", 0), 0U)
+    EXPECT_EQ(
+        result.error().message.rfind("gzip uncompression error while importing: exit code ", 0), 0U)
         << result.error().message;
     expect_pool_untouched();
 }
@@ -139,8 +149,8 @@ TEST_F(TarSafety, LxDatasetKeepsAbsoluteSymlinksSetuidAndOwners)
     Json manifest;
     auto result = install_bytes(make_tar({ dir_entry("bin"), su, dir_entry("etc"),
                                     symlink_entry("etc/localtime", "/usr/share/zoneinfo/UTC"),
-                                    symlink_entry("bin/sh", "../bin/su"), hardlink_entry("bin/su2", "bin/su"),
-                                    dir_entry("tmp", 01777) }),
+                                    symlink_entry("bin/sh", "../bin/su"),
+                                    hardlink_entry("bin/su2", "bin/su"), dir_entry("tmp", 01777) }),
         "gzip", "lx-dataset", &manifest);
     ASSERT_TRUE(result.has_value()) << result.error().message;
     std::string root = image_root(manifest);
@@ -160,12 +170,13 @@ TEST_F(TarSafety, LxDatasetKeepsAbsoluteSymlinksSetuidAndOwners)
 TEST_F(TarSafety, RootLayoutAndDatasetLayoutLandInRoot)
 {
     Json plain;
-    ASSERT_TRUE(install_bytes(make_tar({ dir_entry("./etc"), file_entry("./etc/motd", "plain") }), "gzip",
-        "zone-dataset", &plain));
+    ASSERT_TRUE(install_bytes(make_tar({ dir_entry("./etc"), file_entry("./etc/motd", "plain") }),
+        "gzip", "zone-dataset", &plain));
     EXPECT_EQ(read_file(image_root(plain) + "/etc/motd"), "plain");
     Json layered;
-    ASSERT_TRUE(install_bytes(make_tar({ dir_entry("root"), dir_entry("root/etc"),
-                                  file_entry("root/etc/motd", "dataset"), symlink_entry("root/m", "etc/motd") }),
+    ASSERT_TRUE(install_bytes(
+        make_tar({ dir_entry("root"), dir_entry("root/etc"), file_entry("root/etc/motd", "dataset"),
+            symlink_entry("root/m", "etc/motd") }),
         "gzip", "zone-dataset", &layered));
     EXPECT_EQ(read_file(image_root(layered) + "/etc/motd"), "dataset");
     EXPECT_FALSE(fs::exists(image_root(layered) + "/root"));

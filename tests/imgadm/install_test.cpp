@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // imgadm install, delete/destroy, vacuum and update as a user runs them (reference 4.2).
-#include "imgadm_fixture.hpp"
-
 #include "base/paths.hpp"
+#include "imgadm_fixture.hpp"
 #include "storage/pool.hpp"
 
 #include <filesystem>
@@ -42,9 +41,11 @@ TEST_F(InstallTest, InstallsListsAndSkipsWhenInstalled)
     TestImage image = make_image("base", "1.0.0");
     RunResult result = imgadm({ "install", "-m", image.manifest_path, "-f", image.file_path });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_EQ(result.out, "Installing image " + described(image) + "\nInstalled image " + described(image) + "\n");
+    EXPECT_EQ(result.out,
+        "Installing image " + described(image) + "\nInstalled image " + described(image) + "\n");
     EXPECT_EQ(result.err, "");
-    EXPECT_EQ(read_file(fs::path(root()) / "zones" / image.uuid() / "root/etc/motd"), "base 1.0.0\n");
+    EXPECT_EQ(
+        read_file(fs::path(root()) / "zones" / image.uuid() / "root/etc/motd"), "base 1.0.0\n");
 
     result = imgadm({ "get", image.uuid() });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
@@ -55,7 +56,8 @@ TEST_F(InstallTest, InstallsListsAndSkipsWhenInstalled)
     result = imgadm({ "list", "-H", "-o", "uuid" });
     EXPECT_EQ(result.out, image.uuid() + "\n");
 
-    result = imgadm({ "install", "-q", "-P", "zones", "-m", image.manifest_path, "-f", image.file_path });
+    result = imgadm(
+        { "install", "-q", "-P", "zones", "-m", image.manifest_path, "-f", image.file_path });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
     EXPECT_EQ(result.out, "Image " + described(image) + " is already installed, skipping\n");
 }
@@ -77,18 +79,21 @@ TEST_F(InstallTest, MissingPathsAndBadManifests)
     TestImage image = make_image("bad", "1");
     RunResult result = imgadm({ "install", "-m", root() + "/nope.json", "-f", image.file_path });
     EXPECT_EQ(result.exit_code, 1);
-    EXPECT_NE(result.err.find("manifest path does not exist: \"" + root() + "/nope.json\""), std::string::npos)
+    EXPECT_NE(result.err.find("manifest path does not exist: \"" + root() + "/nope.json\""),
+        std::string::npos)
         << result.err;
     result = imgadm({ "install", "-m", image.manifest_path, "-f", root() + "/nope.tgz" });
     EXPECT_EQ(result.exit_code, 1);
-    EXPECT_NE(result.err.find("file path does not exist: \"" + root() + "/nope.tgz\""), std::string::npos)
+    EXPECT_NE(
+        result.err.find("file path does not exist: \"" + root() + "/nope.tgz\""), std::string::npos)
         << result.err;
 
     image.manifest["bogus_field"] = 1;
     std::ofstream(image.manifest_path) << image.manifest.dump();
     result = imgadm({ "install", "-m", image.manifest_path, "-f", image.file_path });
     EXPECT_EQ(result.exit_code, 1);
-    EXPECT_NE(result.err.find("imgadm install: error (ManifestValidation): invalid manifest: "), std::string::npos)
+    EXPECT_NE(result.err.find("imgadm install: error (ManifestValidation): invalid manifest: "),
+        std::string::npos)
         << result.err;
     expect_no_datasets();
 }
@@ -100,7 +105,9 @@ TEST_F(InstallTest, ChecksumErrorLeavesNothing)
     std::ofstream(image.manifest_path) << image.manifest.dump();
     RunResult result = imgadm({ "install", "-m", image.manifest_path, "-f", image.file_path });
     EXPECT_EQ(result.exit_code, 1);
-    EXPECT_NE(result.err.find("image file checksum (sha1) error: manifest says \"" + std::string(40, 'a')), std::string::npos)
+    EXPECT_NE(result.err.find(
+                  "image file checksum (sha1) error: manifest says \"" + std::string(40, 'a')),
+        std::string::npos)
         << result.err;
     expect_no_datasets();
     EXPECT_FALSE(fs::exists(Paths(root()).image_manifest("zones", image.uuid())));
@@ -115,8 +122,8 @@ TEST_F(InstallTest, DeleteAndDestroy)
     ASSERT_TRUE(pool()->clone("zones/" + image.uuid() + "@final", clone, {}));
     RunResult result = imgadm({ "delete", image.uuid() });
     EXPECT_EQ(result.exit_code, 1);
-    EXPECT_NE(result.err.find("imgadm delete: error (ImageHasDependentClones): image \"" + image.uuid()
-                  + "\" has dependent clones: " + clone),
+    EXPECT_NE(result.err.find("imgadm delete: error (ImageHasDependentClones): image \""
+                  + image.uuid() + "\" has dependent clones: " + clone),
         std::string::npos)
         << result.err;
     ASSERT_TRUE(pool()->destroy(clone, storage::Recursive::Yes));
@@ -129,7 +136,8 @@ TEST_F(InstallTest, DeleteAndDestroy)
 
     result = imgadm({ "delete", image.uuid() });
     EXPECT_EQ(result.exit_code, 3);
-    EXPECT_NE(result.err.find("error (ImageNotInstalled): image \"" + image.uuid() + "\" was not found on zpool \"zones\""),
+    EXPECT_NE(result.err.find("error (ImageNotInstalled): image \"" + image.uuid()
+                  + "\" was not found on zpool \"zones\""),
         std::string::npos)
         << result.err;
     result = imgadm({ "delete", "not-a-uuid" });
@@ -155,7 +163,9 @@ TEST_F(InstallTest, Vacuum)
     no.stdin_bytes = "n\n";
     result = imgadm({ "vacuum" }, no);
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find("This will delete the following images:\n    " + described(unused) + "\n"), std::string::npos)
+    EXPECT_NE(
+        result.out.find("This will delete the following images:\n    " + described(unused) + "\n"),
+        std::string::npos)
         << result.out;
     EXPECT_NE(result.out.find("Aborting\n"), std::string::npos) << result.out;
     EXPECT_EQ(imgadm({ "get", unused.uuid() }).exit_code, 0);
@@ -165,7 +175,8 @@ TEST_F(InstallTest, Vacuum)
     yes.stdin_bytes = "y\n";
     result = imgadm({ "vacuum" }, yes);
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find("Deleted image " + described(unused) + "\n"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("Deleted image " + described(unused) + "\n"), std::string::npos)
+        << result.out;
     EXPECT_EQ(imgadm({ "get", unused.uuid() }).exit_code, 3);
     EXPECT_EQ(imgadm({ "get", used.uuid() }).exit_code, 0);
 
@@ -182,11 +193,14 @@ TEST_F(InstallTest, UpdateCreatesMissingFinal)
     ASSERT_TRUE(pool()->create_filesystem("zones/" + uuid, {}));
     RunResult result = imgadm({ "update", "-n" });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find("[dry-run] Create @final snapshot for image " + uuid), std::string::npos) << result.out;
+    EXPECT_NE(
+        result.out.find("[dry-run] Create @final snapshot for image " + uuid), std::string::npos)
+        << result.out;
     EXPECT_EQ(imgadm({ "get", uuid }).exit_code, 3);
     result = imgadm({ "update", uuid });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find("Created @final snapshot for image " + uuid), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("Created @final snapshot for image " + uuid), std::string::npos)
+        << result.out;
     EXPECT_EQ(imgadm({ "get", uuid }).exit_code, 0);
     result = imgadm({ "update", random_uuid() });
     EXPECT_EQ(result.exit_code, 3) << result.describe();
@@ -200,7 +214,8 @@ TEST_F(InstallTest, ConcurrentInstallsOfOneImage)
     std::vector<Process> processes;
     for (int i = 0; i < 3; ++i) {
         processes.push_back(Process::spawn(
-            { LUMOS_IMGADM_BIN, "install", "-m", image.manifest_path, "-f", image.file_path }, options));
+            { LUMOS_IMGADM_BIN, "install", "-m", image.manifest_path, "-f", image.file_path },
+            options));
     }
     for (auto& process : processes) {
         RunResult result = process.wait();
@@ -212,7 +227,8 @@ TEST_F(InstallTest, ConcurrentInstallsOfOneImage)
     for (auto const& dataset : *listed) {
         names.push_back(dataset.name);
     }
-    EXPECT_EQ(names, (std::vector<std::string> { "zones/" + image.uuid(), "zones/" + image.uuid() + "@final" }));
+    EXPECT_EQ(names,
+        (std::vector<std::string> { "zones/" + image.uuid(), "zones/" + image.uuid() + "@final" }));
     EXPECT_EQ(read_file(fs::path(root()) / "zones" / image.uuid() / "root/etc/motd"), "race 1\n");
 }
 

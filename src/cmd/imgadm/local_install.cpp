@@ -39,7 +39,8 @@ image::ImgResult<Parsed> parse_options(Args const& args, OptionSpec const& spec)
     for (size_t i = 0; i < args.size(); ++i) {
         std::string const& arg = args[i];
         if (arg == "--") {
-            parsed.positional.insert(parsed.positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            parsed.positional.insert(parsed.positional.end(),
+                args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
             break;
         }
         if (arg.rfind("--", 0) == 0) {
@@ -70,7 +71,8 @@ image::ImgResult<Parsed> parse_options(Args const& args, OptionSpec const& spec)
                 break;
             }
             if (spec.flags.find(c) == std::string::npos) {
-                return image::img_error("UnknownOption", "unknown option: \"-" + std::string(1, c) + "\"");
+                return image::img_error(
+                    "UnknownOption", "unknown option: \"-" + std::string(1, c) + "\"");
             }
             parsed.flags.insert(c);
         }
@@ -136,11 +138,13 @@ image::ImgResult<int> cmd_install(Args const& args, Io& io, Context& context)
     }
     auto text = read_file(manifest_path);
     if (!text) {
-        return image::img_error("InvalidManifest", "manifest is invalid: " + text.error().message());
+        return image::img_error(
+            "InvalidManifest", "manifest is invalid: " + text.error().message());
     }
     auto json = parse_json(*text);
     if (!json) {
-        return image::img_error("InvalidManifest", "manifest is invalid: " + json.error().message());
+        return image::img_error(
+            "InvalidManifest", "manifest is invalid: " + json.error().message());
     }
     if (!json->is_object()) {
         return image::img_error("InvalidManifest", "manifest is invalid: not an object");
@@ -170,8 +174,9 @@ image::ImgResult<int> cmd_delete(Args const& args, Io& io, Context& context)
 {
     IMG_TRY_ASSIGN(parsed, parse_options(args, { "", "P", {} }));
     if (parsed.positional.size() != 1) {
-        return image::img_error("Usage", "incorrect number of args (" + std::to_string(parsed.positional.size())
-                + "): \"" + joined(parsed.positional) + "\"");
+        return image::img_error("Usage",
+            "incorrect number of args (" + std::to_string(parsed.positional.size()) + "): \""
+                + joined(parsed.positional) + "\"");
     }
     std::string const uuid = parsed.positional[0];
     IMG_TRY(check_uuid(uuid));
@@ -182,7 +187,8 @@ image::ImgResult<int> cmd_delete(Args const& args, Io& io, Context& context)
 
 image::ImgResult<int> cmd_vacuum(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_options(args, { "nf", "", { { "dry-run", 'n' }, { "force", 'f' } } }));
+    IMG_TRY_ASSIGN(
+        parsed, parse_options(args, { "nf", "", { { "dry-run", 'n' }, { "force", 'f' } } }));
     if (!parsed.positional.empty()) {
         return image::img_error("Usage", "too many args: " + joined(parsed.positional));
     }
@@ -260,7 +266,8 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
         }
         std::string const prefix = pool_name + "/";
         for (auto const& dataset : datasets) {
-            if (dataset.type == storage::DatasetType::Snapshot || dataset.name.rfind(prefix, 0) != 0) {
+            if (dataset.type == storage::DatasetType::Snapshot
+                || dataset.name.rfind(prefix, 0) != 0) {
                 continue;
             }
             std::string const uuid = dataset.name.substr(prefix.size());
@@ -289,14 +296,16 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
                 }
             }
             if (!file_exists(context.paths.image_manifest(pool_name, uuid))) {
-                io.out << "Image " << uuid << " has no cached manifest: fetching manifests from "
+                io.out << "Image " << uuid
+                       << " has no cached manifest: fetching manifests from "
                           "image sources is not supported by \"imgadm update\" yet\n";
             }
         }
     }
     for (auto const& uuid : wanted) {
         if (seen.count(uuid) == 0) {
-            return image::img_error("ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"zones\"", 3);
+            return image::img_error(
+                "ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"zones\"", 3);
         }
     }
     return 0;

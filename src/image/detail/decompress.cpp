@@ -19,7 +19,8 @@ std::string effective_compression(std::string const& manifest_value, std::string
     }
     unsigned char magic[6] {};
     UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid() || ::read(fd.get(), magic, sizeof magic) != static_cast<ssize_t>(sizeof magic)) {
+    if (!fd.valid()
+        || ::read(fd.get(), magic, sizeof magic) != static_cast<ssize_t>(sizeof magic)) {
         return "none";
     }
     if (magic[0] == 0x1f && magic[1] == 0x8b) {
@@ -75,7 +76,10 @@ ImgResult<Decompressed> Decompressed::open(std::string const& file, std::string 
     return result;
 }
 
-Decompressed::~Decompressed() { abandon(); }
+Decompressed::~Decompressed()
+{
+    abandon();
+}
 
 ImgResult<size_t> Decompressed::read_full(char* buffer, size_t size)
 {
@@ -109,7 +113,8 @@ ImgResult<void> Decompressed::finish()
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (code != 0) {
         return img_error("UncompressionError",
-            m_compression + " uncompression error while importing: exit code " + std::to_string(code));
+            m_compression + " uncompression error while importing: exit code "
+                + std::to_string(code));
     }
     return {};
 }

@@ -8,6 +8,7 @@
 #include "image/errors.hpp"
 
 #include <string>
+
 #include <sys/types.h>
 
 namespace lumos::image::detail {

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "image/detail/tar_extract.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -12,6 +9,8 @@
 #include <optional>
 #include <vector>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,7 +117,8 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
 {
     char real[PATH_MAX];
     if (::realpath(dataset_dir.c_str(), real) == nullptr) {
-        return img_error("FileSystem", "cannot resolve " + dataset_dir + ": " + std::strerror(errno));
+        return img_error(
+            "FileSystem", "cannot resolve " + dataset_dir + ": " + std::strerror(errno));
     }
     std::string const dataset = real;
     std::string const dest = dataset + "/root";
@@ -160,7 +160,8 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
             break;
         }
         if (status < ARCHIVE_WARN) {
-            return invalid(std::string("corrupt tar archive: ") + archive_error_string(reader.get()));
+            return invalid(
+                std::string("corrupt tar archive: ") + archive_error_string(reader.get()));
         }
         char const* raw_name = archive_entry_pathname(entry);
         if (raw_name == nullptr) {
@@ -186,16 +187,19 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
             std::string const target = hardlink;
             auto target_parts = safe_components(target);
             if (!target_parts || target_parts->empty()) {
-                return invalid("hard link \"" + name + "\" points outside the image: \"" + target + "\"");
+                return invalid(
+                    "hard link \"" + name + "\" points outside the image: \"" + target + "\"");
             }
             if (target_parts->front() != "root" && link_outside_root.empty()) {
                 link_outside_root = name;
             }
             std::string through = symlink_parent(dest, *target_parts);
             if (!through.empty()) {
-                return invalid("hard link \"" + name + "\" points through the symlink \"" + through + "\"");
+                return invalid(
+                    "hard link \"" + name + "\" points through the symlink \"" + through + "\"");
             }
-            archive_entry_set_hardlink(entry, (dest + "/" + join(*target_parts, target_parts->size())).c_str());
+            archive_entry_set_hardlink(
+                entry, (dest + "/" + join(*target_parts, target_parts->size())).c_str());
         } else if (type == AE_IFLNK) {
             char const* raw_target = archive_entry_symlink(entry);
             std::string const target = raw_target == nullptr ? "" : raw_target;
@@ -210,9 +214,11 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
             } else {
                 auto resolved = resolve_relative(*parts, target);
                 if (!resolved) {
-                    return invalid("symlink \"" + name + "\" points outside the image: \"" + target + "\"");
+                    return invalid(
+                        "symlink \"" + name + "\" points outside the image: \"" + target + "\"");
                 }
-                if ((resolved->empty() || resolved->front() != "root") && link_outside_root.empty()) {
+                if ((resolved->empty() || resolved->front() != "root")
+                    && link_outside_root.empty()) {
                     link_outside_root = name;
                 }
             }
@@ -226,18 +232,21 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
             return invalid("entry \"" + name + "\" has an unsupported type");
         }
         if (!policy.allow_setid && type != AE_IFDIR && (mode & (S_ISUID | S_ISGID)) != 0) {
-            return invalid("entry \"" + name + "\" is setuid/setgid (not allowed in zone-dataset images)");
+            return invalid(
+                "entry \"" + name + "\" is setuid/setgid (not allowed in zone-dataset images)");
         }
         std::string through = symlink_parent(dest, *parts);
         if (!through.empty()) {
-            return invalid("entry \"" + name + "\" would be written through the symlink \"" + through + "\"");
+            return invalid(
+                "entry \"" + name + "\" would be written through the symlink \"" + through + "\"");
         }
 
         archive_entry_set_pathname(entry, (dest + "/" + join(*parts, parts->size())).c_str());
         status = archive_write_header(writer.get(), entry);
         if (status < ARCHIVE_WARN) {
             int err = archive_errno(writer.get());
-            std::string message = "cannot extract \"" + name + "\": " + archive_error_string(writer.get());
+            std::string message
+                = "cannot extract \"" + name + "\": " + archive_error_string(writer.get());
             if (err == ENOSPC || err == EDQUOT || err == EIO) {
                 return img_error("FileSystem", message);
             }
@@ -253,7 +262,8 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
                     break;
                 }
                 if (r < ARCHIVE_WARN) {
-                    return invalid("corrupt tar archive at \"" + name + "\": " + archive_error_string(reader.get()));
+                    return invalid("corrupt tar archive at \"" + name
+                        + "\": " + archive_error_string(reader.get()));
                 }
                 if (archive_write_data_block(writer.get(), block, size, offset) < ARCHIVE_WARN) {
                     return img_error("FileSystem",
@@ -267,7 +277,8 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
         }
     }
     if (archive_write_close(writer.get()) < ARCHIVE_WARN) {
-        return img_error("FileSystem", std::string("cannot finish extraction: ") + archive_error_string(writer.get()));
+        return img_error("FileSystem",
+            std::string("cannot finish extraction: ") + archive_error_string(writer.get()));
     }
 
     if (any_entry && all_under_root) {
@@ -279,7 +290,8 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
         if (::rename(dest.c_str(), staging.c_str()) != 0
             || ::rename((staging + "/root").c_str(), dest.c_str()) != 0
             || ::rmdir(staging.c_str()) != 0) {
-            return img_error("FileSystem", "cannot move the extracted root into place: " + std::string(std::strerror(errno)));
+            return img_error("FileSystem",
+                "cannot move the extracted root into place: " + std::string(std::strerror(errno)));
         }
     }
     return {};
