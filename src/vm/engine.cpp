@@ -17,9 +17,11 @@ Result<void> NoRuntime::can_boot(std::string const& brand) const
               "create the VM stopped)");
 }
 
-Engine::Engine(store::VmStore& store, Runtime& runtime)
+Engine::Engine(store::VmStore& store, Runtime& runtime, storage::PoolRegistry const& pools)
     : m_store(store)
     , m_runtime(runtime)
+    , m_pools(pools)
+    , m_storage(pools)
 {
 }
 
@@ -56,13 +58,25 @@ std::vector<std::string> nic_tags_from_config(std::string const& config_text)
 spec::HostFacts Engine::host_facts(bool with_other_vms, std::string const& exclude_uuid) const
 {
     spec::HostFacts facts;
-    facts.zpools = { "zones" };
+    facts.zpools = m_pools.names();
     if (auto config = read_file(m_store.paths().etc_dir() + "/config")) {
         facts.nic_tags = nic_tags_from_config(*config);
     }
     Paths const paths = m_store.paths();
-    facts.image_manifest = [paths](std::string_view pool,
+    storage::PoolRegistry const* pools = &m_pools;
+    facts.image_manifest = [paths, pools](std::string_view pool,
                                std::string_view image_uuid) -> std::optional<Json> {
+        // Installed = the image's dataset with its @final snapshot (what ImageStore lists); a
+        // manifest in the cache without them is a leftover, not an image.
+        auto opened = pools->open(std::string(pool));
+        if (!opened) {
+            return std::nullopt;
+        }
+        auto final_exists
+            = (*opened)->exists(std::string(pool) + "/" + std::string(image_uuid) + "@final");
+        if (!final_exists || !*final_exists) {
+            return std::nullopt;
+        }
         auto text = read_file(paths.image_manifest(pool, image_uuid));
         if (!text) {
             return std::nullopt;
@@ -117,17 +131,43 @@ Result<CreateResult> Engine::create(Json const& payload)
         TRY(m_runtime.can_boot(vm.value("brand", "")));
     }
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    // Datasets first (provision undoes its own partial work), the record last: the VM exists
+    // once it is whole.
+    TRY(m_storage.provision(vm));
     if (auto saved = m_store.save(vm); !saved) {
         // Nothing half-made stays behind: remove whatever part of the VM got written.
         (void)m_store.remove(vm);
+        (void)m_storage.set_indestructible(vm, false, false);
+        (void)m_storage.set_indestructible(vm, true, false);
+        (void)m_storage.destroy(vm);
         return tl::unexpected(saved.error());
     }
     return CreateResult { uuid };
 }
 
+void Engine::derive_indestructible(Json& vm) const
+{
+    // SmartOS derives these flags from the hold on <ds>@indestructible (7.4), so releasing the
+    // hold by hand clears them. A VM whose dataset is absent keeps its record's flag.
+    for (bool const delegated : { false, true }) {
+        char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
+        auto held = m_storage.indestructible(vm, delegated);
+        if (!held) {
+            continue;
+        }
+        if (*held) {
+            vm[flag] = true;
+        } else {
+            vm.erase(flag);
+        }
+    }
+}
+
 Result<Json> Engine::get(std::string const& uuid) const
 {
-    return m_store.load(uuid);
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    derive_indestructible(vm);
+    return vm;
 }
 
 Result<void> Engine::update(std::string const& uuid, Json const& payload)
@@ -167,6 +207,22 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     if (unchanged) {
         return {};
     }
+    // Live storage changes before the record: a failure leaves both as they were.
+    auto number = [](Json const& object, char const* key) -> int64_t {
+        return object.contains(key) && object[key].is_number()
+            ? static_cast<int64_t>(object[key].get<double>())
+            : 0;
+    };
+    if (number(updated, "quota") != number(view, "quota")) {
+        TRY(m_storage.set_quota(updated, number(updated, "quota")));
+    }
+    for (bool const delegated : { false, true }) {
+        char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
+        bool const wanted = updated.value(flag, false);
+        if (wanted != view.value(flag, false)) {
+            TRY(m_storage.set_indestructible(updated, delegated, wanted));
+        }
+    }
     return m_store.save(updated);
 }
 
@@ -174,6 +230,7 @@ Result<void> Engine::remove(std::string const& uuid)
 {
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(vm, m_store.load(uuid));
+    derive_indestructible(vm);
     if (vm.value("indestructible_zoneroot", false)) {
         return make_error(ErrorCode::PermissionDenied, "indestructible_zoneroot is set, cannot delete");
     }
@@ -181,6 +238,7 @@ Result<void> Engine::remove(std::string const& uuid)
         return make_error(
             ErrorCode::PermissionDenied, "indestructible_delegated is set, cannot delete");
     }
+    TRY(m_storage.destroy(vm));
     return m_store.remove(vm);
 }
 

@@ -5,8 +5,10 @@
 #include "base/result.hpp"
 #include "spec/host_facts.hpp"
 #include "spec/list_view.hpp"
+#include "storage/pool.hpp"
 #include "store/vm_store.hpp"
 #include "vm/runtime.hpp"
+#include "vm/vm_storage.hpp"
 
 #include <string>
 #include <vector>
@@ -24,10 +26,17 @@ struct ListQuery {
 };
 
 // The VM engine: the one API that vmadm (and later lumosd) adapt. Each command takes the store's
-// locks, gathers host facts, runs the pure spec pipeline, and persists the result.
+// locks, gathers host facts, runs the pure spec pipeline, makes or changes the VM's datasets on
+// the host's pools (vm_storage.hpp), and persists the result.
+//
+// Storage and record order: create makes every dataset first and writes the record last (a
+// failure destroys what it made; a killed create can leave datasets no VM owns, never a VM
+// without datasets). Delete destroys the datasets first and removes the record last, as
+// SmartOS uninstalls the zone before deleting its config: a killed delete leaves a VM that a
+// second delete finishes (missing datasets are fine), never an invisible VM holding space.
 class Engine {
 public:
-    Engine(store::VmStore& store, Runtime& runtime);
+    Engine(store::VmStore& store, Runtime& runtime, storage::PoolRegistry const& pools);
 
     Result<CreateResult> create(Json const& payload);
     Result<Json> get(std::string const& uuid) const;
@@ -39,13 +48,19 @@ public:
     // VMs matching all filters, with list's fake fields (type, ram) added.
     Result<std::vector<Json>> find(ListQuery const& query) const;
 
-    // Host facts for validation: pools, nic tags ($LUMOS_ROOT/etc/lumos/config), installed image
-    // manifests, and (when wanted) the other VMs for conflict checks.
+    // Host facts for validation: pools (PoolRegistry::names()), nic tags
+    // ($LUMOS_ROOT/etc/lumos/config), installed image manifests (an image is installed when
+    // <pool>/<uuid>@final exists; its manifest comes from imgadm's cache, as ImageStore keeps
+    // it), and (when wanted) the other VMs for conflict checks.
     spec::HostFacts host_facts(bool with_other_vms, std::string const& exclude_uuid = {}) const;
 
 private:
+    void derive_indestructible(Json& vm) const;
+
     store::VmStore& m_store;
     Runtime& m_runtime;
+    storage::PoolRegistry const& m_pools;
+    VmStorage m_storage;
 };
 
 // Nic tags defined by a SmartOS-style host config: "<tag>_nic=<mac>" lines and

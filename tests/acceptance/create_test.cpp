@@ -39,10 +39,8 @@ protected:
     {
         EXPECT_TRUE(config_files().empty());
         EXPECT_TRUE(list_uuids().empty());
-        // nor a zone directory ($LUMOS_ROOT/zones/<uuid>)
-        std::error_code ec;
-        EXPECT_TRUE(std::filesystem::is_empty(root().path() / "zones", ec))
-            << "zones/ is not empty";
+        // nor a dataset or zone directory ($LUMOS_ROOT/zones/<uuid>): only the images remain
+        EXPECT_TRUE(zones_as_set_up());
     }
 
     static json nic(const std::string& tag, json extra = json::object())
@@ -756,6 +754,8 @@ TEST_F(Create, FreshRootWithoutStoreDirectories)
     std::filesystem::remove_all(root().path() / "etc/lumos/vms");
     std::filesystem::remove_all(root().path() / "zones");
     std::filesystem::remove(root().path() / "etc/lumos/config");
+    // The pool directory comes back with the image a create needs (an implicit dir pool).
+    install_image(IMAGE_UUID, "zone-dataset");
     auto l = vmadm({ "list", "-H" });
     EXPECT_EQ(l.exit_code, 0) << l.describe();
     EXPECT_EQ(l.out, "");

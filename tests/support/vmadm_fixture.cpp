@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "support/vmadm_fixture.hpp"
 
+#include "base/paths.hpp"
+#include "storage/pool.hpp"
+
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -68,6 +72,44 @@ void VmadmTest::SetUp()
         "etherstub=stub0,stub1\n");
     install_image(IMAGE_UUID, "zone-dataset");
     install_image(LX_IMAGE_UUID, "lx-dataset");
+    m_zones_after_setup = zones_entries();
+    m_datasets_after_setup = pool_datasets();
+}
+
+std::vector<std::string> VmadmTest::zones_entries() const
+{
+    std::vector<std::string> names;
+    const auto top = root().path() / "zones";
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(top, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        auto relative = it->path().lexically_relative(top).string();
+        if (relative == ".lumos") {
+            it.disable_recursion_pending();
+            continue;
+        }
+        names.push_back(relative);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+::testing::AssertionResult VmadmTest::zones_as_set_up() const
+{
+    auto const entries = zones_entries();
+    auto const datasets = pool_datasets();
+    if (entries == m_zones_after_setup && datasets == m_datasets_after_setup) {
+        return ::testing::AssertionSuccess();
+    }
+    auto failure = ::testing::AssertionFailure() << "the zones pool changed; now:";
+    for (const auto& name : datasets) {
+        failure << " " << name;
+    }
+    failure << "; files:";
+    for (const auto& name : entries) {
+        failure << " " << name;
+    }
+    return failure;
 }
 
 std::filesystem::path VmadmTest::vms_dir() const
@@ -179,14 +221,65 @@ std::vector<std::string> VmadmTest::list_uuids() const
     return lines;
 }
 
+namespace {
+
+std::unique_ptr<storage::Pool> open_pool(const TempRoot& root, const std::string& name)
+{
+    storage::PoolRegistry const pools { Paths(root.str()) };
+    auto pool = pools.open(name);
+    if (!pool) {
+        throw std::runtime_error("cannot open pool " + name + ": " + pool.error().message());
+    }
+    return std::move(*pool);
+}
+
+void check(const Result<void>& result, const std::string& what)
+{
+    if (!result) {
+        throw std::runtime_error(what + ": " + result.error().message());
+    }
+}
+
+} // namespace
+
 void VmadmTest::install_image(
     const std::string& uuid, const std::string& type, const std::string& os) const
 {
-    json manifest = { { "manifest",
-                          { { "v", 2 }, { "uuid", uuid }, { "name", "base-minimal" },
-                              { "version", "1.0.0" }, { "type", type }, { "os", os } } },
-        { "zpool", "zones" } };
-    root().write_file("var/imgadm/images/zones-" + uuid + ".json", manifest.dump(2));
+    // An image is installed when its dataset and @final snapshot exist (with the manifest in
+    // imgadm's cache), as ImageStore::install leaves it: a tiny root filesystem, or for zvol
+    // images a 1 MiB raw disk.
+    json manifest = { { "v", 2 }, { "uuid", uuid }, { "name", "base-minimal" },
+        { "version", "1.0.0" }, { "type", type }, { "os", os } };
+    auto pool = open_pool(root(), "zones");
+    const std::string dataset = "zones/" + uuid;
+    if (type == "zvol") {
+        manifest["image_size"] = 1;
+        check(pool->create_volume(dataset, 1 << 20, {}), "create volume " + dataset);
+    } else {
+        check(pool->create_filesystem(dataset, {}), "create " + dataset);
+        const std::filesystem::path top = pool->path_of(dataset);
+        std::filesystem::create_directories(top / "root/etc");
+        std::filesystem::create_directories(top / "root/var");
+        std::ofstream(top / "root/etc/motd") << "lumos test image " << uuid << "\n";
+    }
+    check(pool->snapshot(dataset + "@final"), "snapshot " + dataset + "@final");
+    json const cached = { { "manifest", manifest }, { "zpool", "zones" } };
+    root().write_file("var/imgadm/images/zones-" + uuid + ".json", cached.dump(2));
+}
+
+std::vector<std::string> VmadmTest::pool_datasets(const std::string& pool_name) const
+{
+    auto pool = open_pool(root(), pool_name);
+    auto listed = pool->list();
+    if (!listed) {
+        throw std::runtime_error("cannot list pool " + pool_name + ": " + listed.error().message());
+    }
+    std::vector<std::string> names;
+    for (const auto& info : *listed) {
+        names.push_back(info.name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 ::testing::AssertionResult succeeded_with_message(

@@ -61,12 +61,23 @@ protected:
     json get(const std::string& uuid) const;
     std::vector<std::string> list_uuids() const; // `list -H -p -o uuid`, sorted
 
+    // Installs a tiny image: dataset zones/<uuid> (zvol: a volume) with @final, and its manifest
+    // in imgadm's cache.
     void install_image(
         const std::string& uuid, const std::string& type, const std::string& os = "smartos") const;
+    // Paths below $LUMOS_ROOT/zones (the default pool's files), relative and sorted, without the
+    // pool's own bookkeeping (.lumos/).
+    [[nodiscard]] std::vector<std::string> zones_entries() const;
+    // Whether the pool's files and datasets are what SetUp left (the installed images only).
+    [[nodiscard]] ::testing::AssertionResult zones_as_set_up() const;
+    // Every dataset and snapshot name of a pool, sorted.
+    [[nodiscard]] std::vector<std::string> pool_datasets(const std::string& pool = "zones") const;
 
 private:
     std::unique_ptr<TempRoot> m_root;
     mutable int m_payload_counter = 0;
+    std::vector<std::string> m_zones_after_setup;
+    std::vector<std::string> m_datasets_after_setup;
 };
 
 // Assertions on a RunResult; they compare the whole stream, so messages must match exactly.

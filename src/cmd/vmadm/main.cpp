@@ -19,9 +19,11 @@ int main(int argc, char** argv)
             std::cerr << "FATAL: cannot run because: must be run as root\n";
             return 2;
         }
-        lumos::store::VmStore store(lumos::Paths::from_environment());
+        lumos::Paths const paths = lumos::Paths::from_environment();
+        lumos::store::VmStore store(paths);
+        lumos::storage::PoolRegistry const pools(paths);
         lumos::vm::NoRuntime runtime;
-        lumos::vm::Engine engine(store, runtime);
+        lumos::vm::Engine engine(store, runtime, pools);
         lumos::vmadm::Io io { std::cin, std::cout, std::cerr, ::isatty(0) == 1 };
         std::vector<std::string> const args(argv, argv + argc);
         int const status = lumos::vmadm::run(args, io, engine, store);

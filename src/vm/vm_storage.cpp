@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "vm/vm_storage.hpp"
+
+#include "base/file.hpp"
+#include "base/strings.hpp"
+#include "spec/brand.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lumos::vm {
+
+namespace {
+
+constexpr uint64_t GIB = uint64_t { 1 } << 30;
+constexpr uint64_t MIB = uint64_t { 1 } << 20;
+constexpr char const* HOLD_TAG = "do_not_destroy";
+
+int64_t integer_of(Json const& object, char const* key, int64_t fallback = 0)
+{
+    if (!object.is_object() || !object.contains(key) || !object[key].is_number()) {
+        return fallback;
+    }
+    return static_cast<int64_t>(object[key].get<double>());
+}
+
+std::string string_of(Json const& object, char const* key)
+{
+    if (!object.is_object() || !object.contains(key) || !object[key].is_string()) {
+        return {};
+    }
+    return object[key].get<std::string>();
+}
+
+bool bool_of(Json const& object, char const* key)
+{
+    return object.is_object() && object.contains(key) && object[key].is_boolean()
+        && object[key].get<bool>();
+}
+
+std::string pool_part(std::string const& dataset)
+{
+    return dataset.substr(0, dataset.find('/'));
+}
+
+bool is_not_found(Error const& error)
+{
+    return error.code() == ErrorCode::NotFound;
+}
+
+// ZFS properties of the zone root and the delegated dataset that VM.js sets after install;
+// backends apply those they have an equivalent for.
+std::map<std::string, std::string> dataset_properties(Json const& vm, bool delegated)
+{
+    std::map<std::string, std::string> properties;
+    auto put_string = [&](char const* key, char const* property) {
+        if (auto value = string_of(vm, key); !value.empty()) {
+            properties[property] = value;
+        }
+    };
+    auto put_integer = [&](char const* key, char const* property) {
+        if (vm.contains(key) && vm[key].is_number()) {
+            properties[property] = std::to_string(integer_of(vm, key));
+        }
+    };
+    if (delegated) {
+        put_string("zfs_data_compression", "compression");
+        put_integer("zfs_data_recsize", "recsize");
+    } else {
+        put_string("zfs_root_compression", "compression");
+        put_integer("zfs_root_recsize", "recsize");
+        put_integer("zfs_snapshot_limit", "snapshot_limit");
+        put_integer("zfs_filesystem_limit", "filesystem_limit");
+    }
+    return properties;
+}
+
+// Cores quota (libhooks.ksh): 100 GiB; kvm with more than 80 GiB of ram: ram + 20 GiB.
+uint64_t cores_quota(Json const& vm, spec::Brand brand)
+{
+    int64_t const ram_mib = integer_of(vm, "ram");
+    if (brand == spec::Brand::Kvm && ram_mib > 80 * 1024) {
+        return static_cast<uint64_t>(ram_mib + 20 * 1024) * MIB;
+    }
+    return 100 * GIB;
+}
+
+// Destroys "<pool>/cores" when the last cores dataset is gone, so that a VM's delete leaves the
+// pool as its create found it. A cores dataset made meanwhile keeps it (destroy refuses, Busy).
+void drop_empty_cores_parent(storage::Pool& pool)
+{
+    std::string const parent = pool.name() + "/cores";
+    auto listed = pool.list(parent);
+    if (listed && listed->size() == 1) {
+        (void)pool.destroy(parent, storage::Recursive::No);
+    }
+}
+
+} // namespace
+
+std::string VmStorage::root_dataset(Json const& vm)
+{
+    std::string pool = string_of(vm, "zpool");
+    std::string zonename = string_of(vm, "zonename");
+    if (zonename.empty()) {
+        zonename = string_of(vm, "uuid");
+    }
+    return (pool.empty() ? std::string("zones") : pool) + "/" + zonename;
+}
+
+Result<std::unique_ptr<storage::Pool>> VmStorage::open_pool_of(std::string const& dataset) const
+{
+    return m_pools.open(pool_part(dataset));
+}
+
+Result<void> make_directory_below(std::string const& base, std::string const& relative, int mode)
+{
+    UniqueFd dir(::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid()) {
+        return tl::unexpected(Error::from_errno("open " + base, errno));
+    }
+    std::string path = base;
+    auto const components = split(relative, '/');
+    for (size_t i = 0; i < components.size(); ++i) {
+        std::string const component(components[i]);
+        if (component.empty() || component == "." || component == "..") {
+            return make_error(ErrorCode::InvalidArgument, "bad directory name: " + relative);
+        }
+        path += "/" + component;
+        bool const last = i + 1 == components.size();
+        bool made = true;
+        if (::mkdirat(dir.get(), component.c_str(), 0700) != 0) {
+            if (errno != EEXIST) {
+                return tl::unexpected(Error::from_errno("mkdir " + path, errno));
+            }
+            made = false;
+        }
+        UniqueFd next(::openat(dir.get(), component.c_str(),
+            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next.valid()) {
+            int const error = errno;
+            if (error == ELOOP || error == ENOTDIR) {
+                return make_error(ErrorCode::PermissionDenied,
+                    "refusing to create " + base + "/" + relative + ": " + path
+                        + " is a symbolic link or not a directory");
+            }
+            return tl::unexpected(Error::from_errno("open " + path, error));
+        }
+        if (last || made) {
+            if (::fchmod(next.get(), static_cast<mode_t>(last ? mode : 0755)) != 0) {
+                return tl::unexpected(Error::from_errno("chmod " + path, errno));
+            }
+        }
+        dir = std::move(next);
+    }
+    return {};
+}
+
+Result<void> VmStorage::provision(Json const& vm) const
+{
+    auto const brand = spec::parse_brand(string_of(vm, "brand"));
+    if (!brand) {
+        return make_error(ErrorCode::InvalidArgument, "unknown brand " + string_of(vm, "brand"));
+    }
+    bool const hvm = spec::is_hvm(*brand);
+    std::string const uuid = string_of(vm, "uuid");
+    std::string const root = root_dataset(vm);
+    std::string const pool_name = pool_part(root);
+
+    std::map<std::string, std::unique_ptr<storage::Pool>> pools;
+    auto pool_for = [&](std::string const& dataset) -> Result<storage::Pool*> {
+        std::string const name = pool_part(dataset);
+        auto it = pools.find(name);
+        if (it == pools.end()) {
+            TRY_ASSIGN(opened, m_pools.open(name));
+            it = pools.emplace(name, std::move(opened)).first;
+        }
+        return it->second.get();
+    };
+    TRY_ASSIGN(pool, pool_for(root));
+
+    // What this call made, in order; undone in reverse when a later step fails.
+    std::vector<std::pair<storage::Pool*, std::string>> made;
+    std::vector<std::pair<storage::Pool*, std::string>> held;
+    bool made_cores_parent = false;
+    auto undo = [&](Error error) -> Result<void> {
+        for (auto it = held.rbegin(); it != held.rend(); ++it) {
+            (void)it->first->release(it->second, HOLD_TAG);
+        }
+        for (auto it = made.rbegin(); it != made.rend(); ++it) {
+            (void)it->first->destroy(it->second, storage::Recursive::Yes);
+        }
+        if (made_cores_parent) {
+            drop_empty_cores_parent(*pool);
+        }
+        return tl::unexpected(std::move(error).with_context("cannot create the VM's storage"));
+    };
+#define STEP(expression)                                                                           \
+    do {                                                                                           \
+        if (auto step_result = (expression); !step_result) {                                       \
+            return undo(std::move(step_result.error()));                                           \
+        }                                                                                          \
+    } while (false)
+
+    // Zone root: a clone of the image (OS brands, kvm with image_uuid), else a new filesystem.
+    storage::CreateOptions root_options;
+    if (int64_t const quota = integer_of(vm, "quota"); quota > 0) {
+        root_options.quota_bytes = static_cast<uint64_t>(quota) * GIB;
+    }
+    root_options.properties = dataset_properties(vm, false);
+    std::string const image_uuid = string_of(vm, "image_uuid");
+    bool const from_image = !image_uuid.empty() && (!hvm || *brand == spec::Brand::Kvm);
+    if (from_image) {
+        std::string const origin = pool_name + "/" + image_uuid + "@final";
+        auto exists = pool->exists(origin);
+        if (!exists || !*exists) {
+            return make_error(ErrorCode::NotFound,
+                "cannot create the VM's storage: image snapshot " + origin + " does not exist");
+        }
+        if (auto cloned = pool->clone(origin, root, root_options); !cloned) {
+            return tl::unexpected(std::move(cloned.error()).with_context("cannot create the VM's storage"));
+        }
+    } else if (auto created = pool->create_filesystem(root, root_options); !created) {
+        return tl::unexpected(std::move(created.error()).with_context("cannot create the VM's storage"));
+    }
+    made.emplace_back(pool, root);
+
+    std::string const zonepath = pool->path_of(root);
+    STEP(make_directory_below(zonepath, "config", 0755));
+    if (!hvm) {
+        // cinstall: <root>/tmp 1777, <root>/var/svc 0755, chmod 700 <zonepath>.
+        STEP(make_directory_below(zonepath, "root/tmp", 01777));
+        STEP(make_directory_below(zonepath, "root/var/svc", 0755));
+    }
+    STEP(make_directory_below(pool->mountpoint(), root.substr(pool_name.size() + 1), 0700));
+
+    // Cores.
+    {
+        auto parent_exists = pool->exists(pool_name + "/cores");
+        made_cores_parent = parent_exists && !*parent_exists;
+        storage::CreateOptions cores_options;
+        cores_options.quota_bytes = cores_quota(vm, *brand);
+        std::string const cores = pool_name + "/cores/" + uuid;
+        STEP(pool->create_filesystem(cores, cores_options));
+        made.emplace_back(pool, cores);
+    }
+
+    // delegate_dataset: the spec code lists "<pool>/<uuid>/data" in datasets, as SmartOS does.
+    bool wants_data = bool_of(vm, "delegate_dataset");
+    if (vm.contains("datasets") && vm["datasets"].is_array()) {
+        for (auto const& dataset : vm["datasets"]) {
+            wants_data = wants_data
+                || (dataset.is_string()
+                    && (dataset.get<std::string>() == root + "/data"
+                        || dataset.get<std::string>() == pool_name + "/" + uuid + "/data"));
+        }
+    }
+    if (wants_data) {
+        storage::CreateOptions data_options;
+        data_options.properties = dataset_properties(vm, true);
+        STEP(pool->create_filesystem(root + "/data", data_options));
+        made.emplace_back(pool, root + "/data");
+    }
+
+    // HVM disks: kvm volumes <pool>/<uuid>-disk<N>, bhyve <pool>/<uuid>/disk<N> (the spec code
+    // has named them in zfs_filesystem); image disks are clones of the zvol image's @final.
+    if (hvm && vm.contains("disks") && vm["disks"].is_array()) {
+        for (auto const& disk : vm["disks"]) {
+            std::string const dataset = string_of(disk, "zfs_filesystem");
+            if (dataset.empty() || bool_of(disk, "nocreate") || string_of(disk, "media") == "cdrom") {
+                continue;
+            }
+            auto disk_pool = pool_for(dataset);
+            if (!disk_pool) {
+                return undo(std::move(disk_pool.error()));
+            }
+            storage::CreateOptions options;
+            if (auto compression = string_of(disk, "compression"); !compression.empty()) {
+                options.properties["compression"] = compression;
+            }
+            if (disk.contains("block_size") && disk["block_size"].is_number()) {
+                options.properties["volblocksize"] = std::to_string(integer_of(disk, "block_size"));
+            }
+            if (auto disk_image = string_of(disk, "image_uuid"); !disk_image.empty()) {
+                STEP((*disk_pool)->clone(pool_part(dataset) + "/" + disk_image + "@final", dataset, options));
+            } else {
+                int64_t const size_mib = integer_of(disk, "size");
+                if (size_mib <= 0) {
+                    return undo(Error(ErrorCode::InvalidArgument, "disk " + dataset + " has no size"));
+                }
+                STEP((*disk_pool)->create_volume(dataset, static_cast<uint64_t>(size_mib) * MIB, options));
+            }
+            made.emplace_back(*disk_pool, dataset);
+        }
+    }
+
+    for (bool const delegated : { false, true }) {
+        char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
+        if (bool_of(vm, flag)) {
+            STEP(set_indestructible(vm, delegated, true));
+            held.emplace_back(pool, (delegated ? root + "/data" : root) + "@indestructible");
+        }
+    }
+#undef STEP
+    return {};
+}
+
+Result<void> VmStorage::destroy(Json const& vm) const
+{
+    std::string const root = root_dataset(vm);
+    TRY_ASSIGN(pool, open_pool_of(root));
+    // The zone root first, with its children (data, bhyve disks) and snapshots: it is refused
+    // as a whole while a snapshot is held, before anything is gone.
+    if (auto destroyed = pool->destroy(root, storage::Recursive::Yes);
+        !destroyed && !is_not_found(destroyed.error())) {
+        return destroyed;
+    }
+    if (vm.contains("disks") && vm["disks"].is_array()) {
+        for (auto const& disk : vm["disks"]) {
+            std::string const dataset = string_of(disk, "zfs_filesystem");
+            if (dataset.empty() || bool_of(disk, "nocreate") || dataset.starts_with(root + "/")) {
+                continue;
+            }
+            TRY_ASSIGN(disk_pool, open_pool_of(dataset));
+            if (auto destroyed = disk_pool->destroy(dataset, storage::Recursive::Yes);
+                !destroyed && !is_not_found(destroyed.error())) {
+                return destroyed;
+            }
+        }
+    }
+    std::string const cores = pool->name() + "/cores/" + string_of(vm, "uuid");
+    if (auto destroyed = pool->destroy(cores, storage::Recursive::Yes);
+        !destroyed && !is_not_found(destroyed.error())) {
+        return destroyed;
+    }
+    drop_empty_cores_parent(*pool);
+    return {};
+}
+
+Result<void> VmStorage::set_quota(Json const& vm, int64_t quota_gib) const
+{
+    std::string const root = root_dataset(vm);
+    TRY_ASSIGN(pool, open_pool_of(root));
+    TRY_ASSIGN(exists, pool->exists(root));
+    if (!exists) {
+        return {}; // a VM made before storage was managed: only the record changes
+    }
+    std::optional<uint64_t> bytes;
+    if (quota_gib > 0) {
+        bytes = static_cast<uint64_t>(quota_gib) * GIB;
+    }
+    return pool->set_quota(root, bytes);
+}
+
+Result<void> VmStorage::set_indestructible(Json const& vm, bool delegated, bool on) const
+{
+    std::string const root = root_dataset(vm);
+    std::string const dataset = delegated ? root + "/data" : root;
+    std::string const snapshot = dataset + "@indestructible";
+    TRY_ASSIGN(pool, open_pool_of(root));
+    TRY_ASSIGN(dataset_exists, pool->exists(dataset));
+    if (!dataset_exists) {
+        return {}; // nothing to protect: the record's flag is all there is
+    }
+    TRY_ASSIGN(snapshot_exists, pool->exists(snapshot));
+    if (on) {
+        if (!snapshot_exists) {
+            TRY(pool->snapshot(snapshot));
+        }
+        TRY_ASSIGN(info, pool->info(snapshot));
+        if (std::find(info.holds.begin(), info.holds.end(), HOLD_TAG) == info.holds.end()) {
+            if (auto held = pool->hold(snapshot, HOLD_TAG); !held) {
+                if (!snapshot_exists) {
+                    (void)pool->destroy(snapshot, storage::Recursive::No);
+                }
+                return held;
+            }
+        }
+        return {};
+    }
+    if (!snapshot_exists) {
+        return {};
+    }
+    TRY_ASSIGN(info, pool->info(snapshot));
+    if (std::find(info.holds.begin(), info.holds.end(), HOLD_TAG) != info.holds.end()) {
+        TRY(pool->release(snapshot, HOLD_TAG));
+    }
+    return pool->destroy(snapshot, storage::Recursive::No);
+}
+
+std::optional<bool> VmStorage::indestructible(Json const& vm, bool delegated) const
+{
+    std::string const root = root_dataset(vm);
+    std::string const dataset = delegated ? root + "/data" : root;
+    auto pool = open_pool_of(root);
+    if (!pool) {
+        return std::nullopt;
+    }
+    auto exists = (*pool)->exists(dataset);
+    if (!exists || !*exists) {
+        return std::nullopt;
+    }
+    auto info = (*pool)->info(dataset + "@indestructible");
+    if (!info) {
+        return false;
+    }
+    return std::find(info->holds.begin(), info->holds.end(), HOLD_TAG) != info->holds.end();
+}
+
+} // namespace lumos::vm

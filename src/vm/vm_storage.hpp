@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MPL-2.0
+#pragma once
+
+#include "base/json.hpp"
+#include "base/result.hpp"
+#include "storage/pool.hpp"
+
+#include <optional>
+#include <string>
+
+namespace lumos::vm {
+
+// The datasets of a VM on the host's pools, named as SmartOS names them (reference 7.1):
+//
+//   <pool>/<zonename>               zone root: a clone of <pool>/<image>@final with quota (OS
+//                                   brands, kvm with image_uuid), else a plain filesystem
+//   <pool>/<zonename>/data          delegated dataset (delegate_dataset)
+//   <pool>/cores/<uuid>             cores, quota 100 GiB (kvm with ram > 80 GiB: ram + 20 GiB)
+//   <pool>/<uuid>-disk<N>           kvm disks (volumes); bhyve: <pool>/<uuid>/disk<N>
+//   <root>@indestructible           held "do_not_destroy" while indestructible_* is set (7.4)
+//
+// Every operation here either completes or leaves the pools as they were: provision() destroys,
+// in reverse order, whatever it made before a failure.
+class VmStorage {
+public:
+    explicit VmStorage(storage::PoolRegistry const& pools)
+        : m_pools(pools)
+    {
+    }
+
+    // Makes every dataset of a freshly prepared VM (vmadm create) and, for OS brands, the
+    // directories the joyent install hook makes (config, root/tmp, root/var/svc), without
+    // following symbolic links that came with the image. On failure nothing is left behind.
+    Result<void> provision(Json const& vm) const;
+
+    // Destroys the VM's datasets (zone root with its children and snapshots, kvm disks, cores).
+    // Datasets already gone are fine, so a delete that was killed half-way can be run again.
+    Result<void> destroy(Json const& vm) const;
+
+    // quota in GiB; 0: none. Applied live to the zone root.
+    Result<void> set_quota(Json const& vm, int64_t quota_gib) const;
+
+    // indestructible_zoneroot (delegated = false) or indestructible_delegated (true): snapshot
+    // "<ds>@indestructible" + hold "do_not_destroy", or release + destroy that snapshot.
+    Result<void> set_indestructible(Json const& vm, bool delegated, bool on) const;
+    // The flag as SmartOS derives it: whether that snapshot is held. nullopt when the dataset
+    // does not exist (a VM made before storage was managed): the caller keeps its record's flag.
+    std::optional<bool> indestructible(Json const& vm, bool delegated) const;
+
+    // "<pool>/<zonename>"
+    static std::string root_dataset(Json const& vm);
+
+private:
+    Result<std::unique_ptr<storage::Pool>> open_pool_of(std::string const& dataset) const;
+
+    storage::PoolRegistry const& m_pools;
+};
+
+// Directories below an existing directory, made one component at a time with mkdirat/openat
+// (O_NOFOLLOW): a symbolic link anywhere on the way is an error, never followed. The last
+// component gets `mode` (also when it existed); components made on the way get 0755.
+Result<void> make_directory_below(std::string const& base, std::string const& relative, int mode);
+
+} // namespace lumos::vm
