@@ -70,6 +70,14 @@ TEST_F(TarSafety, WriteThroughRelativeSymlink)
         "zone-dataset", "written through the symlink \"a\"");
 }
 
+TEST_F(TarSafety, DatasetLayoutWithRootAsSymlink)
+{
+    TempRoot outside;
+    expect_refused({ symlink_entry("root", outside.str()), file_entry("root/passwd", "x") },
+        "lx-dataset", "written through the symlink \"root\"");
+    EXPECT_FALSE(fs::exists(outside.path() / "passwd"));
+}
+
 TEST_F(TarSafety, HardlinkThroughSymlink)
 {
     TempRoot outside;
