@@ -12,6 +12,7 @@
 #include <optional>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace lumos::test {
 namespace {
@@ -264,6 +265,55 @@ TEST_F(Storage, ImageWithoutFinalSnapshotIsNotInstalled)
     p["image_uuid"] = image;
     EXPECT_TRUE(failed_with(create(p), "Invalid value(s) for: image_uuid"));
     EXPECT_TRUE(zones_as_set_up());
+}
+
+TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
+{
+    // A loop-backed btrfs pool replaces the implicit dir pool of this LUMOS_ROOT.
+    if (::access("/sbin/mkfs.btrfs", X_OK) != 0 && ::access("/usr/sbin/mkfs.btrfs", X_OK) != 0
+        && ::access("/usr/bin/mkfs.btrfs", X_OK) != 0) {
+        GTEST_SKIP() << "mkfs.btrfs is not installed";
+    }
+    std::filesystem::remove_all(root().path() / "zones");
+    std::filesystem::remove_all(root().path() / "var/imgadm/images");
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    options.timeout = std::chrono::milliseconds(60000);
+    const std::string image_file = (root().path() / "pool.img").string();
+    auto made = run({ LUMOS_LUMOSADM_BIN, "pool", "create", "zones", "--backend", "btrfs", "--file",
+                        image_file, "--size", "512M" },
+        options);
+    ASSERT_EQ(made.exit_code, 0) << made.describe();
+    struct PoolGuard {
+        const RunOptions& options;
+        ~PoolGuard() { (void)run({ LUMOS_LUMOSADM_BIN, "pool", "destroy", "zones" }, options); }
+    } guard { options };
+
+    install_image(IMAGE_UUID, "zone-dataset");
+    ASSERT_EQ(pool()->backend(), storage::Backend::Btrfs);
+    auto const before = pool_datasets();
+    auto p = os_payload();
+    p["quota"] = 1;
+    p["delegate_dataset"] = true;
+    auto uuid = create_ok(p);
+    auto vm = get(uuid);
+    const std::string zonepath = vm["zonepath"];
+    EXPECT_EQ(read_file(zonepath + "/root/etc/motd"), std::string("lumos test image ") + IMAGE_UUID + "\n");
+    EXPECT_EQ(mode_of(zonepath + "/root/tmp"), 01777U);
+    auto root_info = info("zones/" + uuid);
+    EXPECT_EQ(root_info.origin, std::optional<std::string>(std::string("zones/") + IMAGE_UUID + "@final"));
+    EXPECT_EQ(root_info.quota_bytes, std::optional<uint64_t>(GIB));
+    EXPECT_TRUE(pool()->enforces_quotas());
+    // The zone root is a subvolume of its own (a btrfs clone), inode 256.
+    struct stat st { };
+    ASSERT_EQ(::stat(zonepath.c_str(), &st), 0);
+    EXPECT_EQ(st.st_ino, 256U);
+    update_ok(uuid, { { "quota", 2 } });
+    EXPECT_EQ(info("zones/" + uuid).quota_bytes, std::optional<uint64_t>(2 * GIB));
+
+    EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
+    EXPECT_EQ(pool_datasets(), before);
+    EXPECT_FALSE(std::filesystem::exists(zonepath));
 }
 
 } // namespace
