@@ -315,7 +315,11 @@ Result<void> VmStorage::provision(Json const& vm) const
 Result<void> VmStorage::destroy(Json const& vm) const
 {
     std::string const root = root_dataset(vm);
-    TRY_ASSIGN(pool, open_pool_of(root));
+    auto opened = open_pool_of(root);
+    if (!opened && is_not_found(opened.error())) {
+        return {}; // its pool is gone: nothing of the VM is left to destroy
+    }
+    TRY_ASSIGN(pool, std::move(opened));
     // The zone root first, with its children (data, bhyve disks) and snapshots: it is refused
     // as a whole while a snapshot is held, before anything is gone.
     if (auto destroyed = pool->destroy(root, storage::Recursive::Yes);
