@@ -267,6 +267,46 @@ TEST_F(Storage, ImageWithoutFinalSnapshotIsNotInstalled)
     EXPECT_TRUE(zones_as_set_up());
 }
 
+TEST_F(Storage, ImageInstalledByImgadmThenCreateAndDelete)
+{
+    // The whole path: imgadm install -m -f of a tiny gzip tar, vmadm create joyent-minimal from
+    // it, vmadm delete back to the pool as imgadm left it.
+    const std::string image = "c2c0b1a2-1111-4222-8333-444455556666";
+    root().write_file("image-src/etc/motd", "from imgadm\n");
+    std::filesystem::create_directories(root().path() / "image-src/var");
+    const std::string file = (root().path() / "image.tgz").string();
+    auto tarred = run({ "/bin/tar", "-C", (root().path() / "image-src").string(), "-czf", file, "." });
+    ASSERT_EQ(tarred.exit_code, 0) << tarred.describe();
+    auto summed = run({ "/usr/bin/sha1sum", file });
+    ASSERT_EQ(summed.exit_code, 0) << summed.describe();
+    const std::string sha1 = summed.out.substr(0, 40);
+    const auto size = std::filesystem::file_size(file);
+    json const manifest = { { "v", 2 }, { "uuid", image }, { "name", "minimal" },
+        { "version", "1.0.0" }, { "type", "zone-dataset" }, { "os", "smartos" },
+        { "state", "active" }, { "disabled", false }, { "public", true },
+        { "published_at", "2026-01-01T00:00:00Z" },
+        { "owner", "00000000-0000-0000-0000-000000000000" },
+        { "files",
+            json::array({ { { "compression", "gzip" }, { "sha1", sha1 }, { "size", size } } }) } };
+    const std::string manifest_path = write_payload(manifest);
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    auto installed = run({ LUMOS_IMGADM_BIN, "install", "-m", manifest_path, "-f", file }, options);
+    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+    auto const datasets_before = pool_datasets();
+    auto const files_before = zones_entries();
+
+    json p = { { "brand", "joyent-minimal" }, { "image_uuid", image }, { "autoboot", false } };
+    auto uuid = create_ok(p);
+    const std::string zonepath = get(uuid)["zonepath"];
+    EXPECT_EQ(read_file(zonepath + "/root/etc/motd"), "from imgadm\n");
+    EXPECT_EQ(mode_of(zonepath + "/root/tmp"), 01777U);
+    EXPECT_TRUE(std::filesystem::is_directory(zonepath + "/root/var/svc"));
+    EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
+    EXPECT_EQ(pool_datasets(), datasets_before);
+    EXPECT_EQ(zones_entries(), files_before);
+}
+
 TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
 {
     // A loop-backed btrfs pool replaces the implicit dir pool of this LUMOS_ROOT.
