@@ -128,11 +128,4 @@ bool ImgadmFixture::install(TestImage const& image, std::string const& pool) con
     return result.exit_code == 0;
 }
 
-bool ImgadmFixture::install_available() const
-{
-    // The pending stub answers "NotImplemented"; a real install answers a usage error.
-    RunResult result = imgadm({ "install" });
-    return result.err.find("NotImplemented") == std::string::npos;
-}
-
 } // namespace lumos::test

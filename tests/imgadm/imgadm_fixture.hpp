@@ -47,9 +47,6 @@ protected:
 
     // `imgadm install -m -f` of the image; true when it exited 0.
     bool install(TestImage const& image, std::string const& pool = "") const;
-    // True when `imgadm install` is implemented (not a pending stub): tests that need
-    // installed images GTEST_SKIP otherwise.
-    bool install_available() const;
 
 private:
     std::unique_ptr<TempRoot> m_root;

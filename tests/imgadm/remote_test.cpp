@@ -220,9 +220,6 @@ TEST_F(RemoteTest, ImportOfAnInactiveImage)
 
 TEST_F(RemoteTest, ImportInstalls)
 {
-    if (!install_available()) {
-        GTEST_SKIP() << "ImageStore::install is not implemented yet";
-    }
     TestImage a = make_image("alpha", "1.0.0");
     std::string url = server().url();
     set_sources({ DEAD_URL, url }); // a failing first source does not hide the second
@@ -253,9 +250,6 @@ TEST_F(RemoteTest, ImportInstalls)
 
 TEST_F(RemoteTest, ImportFromAnExplicitSource)
 {
-    if (!install_available()) {
-        GTEST_SKIP() << "ImageStore::install is not implemented yet";
-    }
     TestImage a = make_image("alpha", "1.0.0");
     set_sources({ DEAD_URL });
     RunResult imported = imgadm({ "import", "-q", "-S", server().url(), a.uuid() });
@@ -271,7 +265,7 @@ TEST_F(RemoteTest, BadSha1LeavesEverythingAsBefore)
     a.manifest["files"][0]["sha1"] = "0000000000000000000000000000000000000000";
     rewrite_manifest(a);
     set_sources({ server().url() });
-    size_t before = install_available() ? installed_count() : 0;
+    size_t before = installed_count();
 
     RunResult result = imgadm({ "import", a.uuid() });
     EXPECT_EQ(result.exit_code, 1) << result.describe();
@@ -282,9 +276,7 @@ TEST_F(RemoteTest, BadSha1LeavesEverythingAsBefore)
             + real + "\""),
         std::string::npos)
         << result.err;
-    if (install_available()) {
-        EXPECT_EQ(installed_count(), before);
-    }
+    EXPECT_EQ(installed_count(), before);
     EXPECT_FALSE(fs::exists(fs::path(root()) / "zones" / a.uuid()));
     EXPECT_FALSE(fs::exists(fs::path(root()) / ("var/imgadm/images/zones-" + a.uuid() + ".json")));
     EXPECT_TRUE(!fs::exists(downloads_dir()) || fs::is_empty(downloads_dir()));
@@ -292,9 +284,6 @@ TEST_F(RemoteTest, BadSha1LeavesEverythingAsBefore)
 
 TEST_F(RemoteTest, PreDownloadedFileIsReusedWhenItMatches)
 {
-    if (!install_available()) {
-        GTEST_SKIP() << "ImageStore::install is not implemented yet";
-    }
     TestImage a = make_image("alpha", "1.0.0");
     fs::create_directories(downloads_dir());
     fs::copy_file(a.file_path, downloads_dir() / (a.uuid() + ".file"));
@@ -308,9 +297,6 @@ TEST_F(RemoteTest, PreDownloadedFileIsReusedWhenItMatches)
 
 TEST_F(RemoteTest, PreDownloadedFileIsReplacedWhenItDiffers)
 {
-    if (!install_available()) {
-        GTEST_SKIP() << "ImageStore::install is not implemented yet";
-    }
     TestImage a = make_image("alpha", "1.0.0");
     fs::create_directories(downloads_dir());
     std::string size_matching_garbage(fs::file_size(a.file_path), 'x');
@@ -340,9 +326,6 @@ class RemoteAncestryTest : public RemoteTest { };
 
 TEST_F(RemoteAncestryTest, ImportBringsTheMissingOriginChainOldestFirst)
 {
-    if (!install_available()) {
-        GTEST_SKIP() << "ImageStore::install is not implemented yet";
-    }
     TestImage base = make_image("base", "1.0.0");
     TestImage middle = make_image("middle", "1.0.0", "", { { "origin", base.uuid() } });
     TestImage top = make_image("top", "1.0.0", "", { { "origin", middle.uuid() } });
@@ -355,12 +338,6 @@ TEST_F(RemoteAncestryTest, ImportBringsTheMissingOriginChainOldestFirst)
     EXPECT_EQ(lines[1], "Gather image " + middle.uuid() + " ancestry");
     EXPECT_EQ(lines[2].rfind("Must download and install 2 image(s) (", 0), 0U) << lines[2];
     EXPECT_EQ(lines[3], "Imported image " + base.uuid() + " (base@1.0.0)");
-    if (first.exit_code != 0 && first.err.find("error (FileSystem)") != std::string::npos) {
-        // The importer did its part (origin first); installing a whole-tree tar over a clone
-        // of its origin is the image store's.
-        GTEST_SKIP() << "the image store cannot install a tar image over its origin yet: "
-                     << first.err;
-    }
     ASSERT_EQ(first.exit_code, 0) << first.describe();
     ASSERT_EQ(lines.size(), 5U) << first.out;
     EXPECT_EQ(lines[4], "Imported image " + middle.uuid() + " (middle@1.0.0)");
@@ -375,9 +352,6 @@ TEST_F(RemoteAncestryTest, ImportBringsTheMissingOriginChainOldestFirst)
 
 TEST_F(RemoteAncestryTest, ConcurrentImportsOfOneImage)
 {
-    if (!install_available()) {
-        GTEST_SKIP() << "ImageStore::install is not implemented yet";
-    }
     TestImage a = make_image("alpha", "1.0.0");
     set_sources({ server().url() });
     std::vector<std::string> argv { LUMOS_IMGADM_BIN, "import", a.uuid() };

@@ -149,9 +149,13 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
     }
     archive_write_disk_set_options(writer.get(), flags);
 
-    bool all_under_root = true;
-    bool any_entry = false;
-    std::string link_outside_root; // a link resolving outside "root/" (matters for that layout)
+    // Two layouts: a tar of the root filesystem (etc/, var/, ...), or a tar of the dataset whose
+    // "root/" holds it. The first entry decides, and every later entry must follow it; in the
+    // dataset layout the leading "root" is dropped, so both are extracted straight into dest.
+    // (Deciding up front keeps this one pass over a stream, and lets an image with an origin be
+    // extracted over its origin's files.)
+    enum class Layout { Unknown, RootFs, Dataset };
+    Layout layout = Layout::Unknown;
 
     for (;;) {
         archive_entry* entry = nullptr;
@@ -175,9 +179,21 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
         if (parts->empty()) {
             continue; // "./": the root directory itself
         }
-        any_entry = true;
-        if (parts->front() != "root") {
-            all_under_root = false;
+        if (layout == Layout::Unknown) {
+            layout = parts->front() == "root" ? Layout::Dataset : Layout::RootFs;
+        }
+        if (layout == Layout::Dataset) {
+            if (parts->front() != "root") {
+                return invalid("entry \"" + name
+                    + "\" is outside \"root/\" in an image whose first entry is under it");
+            }
+            parts->erase(parts->begin());
+            if (parts->empty()) {
+                if (archive_entry_filetype(entry) != AE_IFDIR) {
+                    return invalid("entry \"" + name + "\" is not a directory (the image's root)");
+                }
+                continue; // "root/" itself: dest
+            }
         }
 
         auto const type = archive_entry_filetype(entry);
@@ -186,12 +202,16 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
         if (hardlink != nullptr) {
             std::string const target = hardlink;
             auto target_parts = safe_components(target);
+            if (target_parts && layout == Layout::Dataset) {
+                if (target_parts->empty() || target_parts->front() != "root") {
+                    target_parts = std::nullopt;
+                } else {
+                    target_parts->erase(target_parts->begin());
+                }
+            }
             if (!target_parts || target_parts->empty()) {
                 return invalid(
                     "hard link \"" + name + "\" points outside the image: \"" + target + "\"");
-            }
-            if (target_parts->front() != "root" && link_outside_root.empty()) {
-                link_outside_root = name;
             }
             std::string through = symlink_parent(dest, *target_parts);
             if (!through.empty()) {
@@ -216,10 +236,6 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
                 if (!resolved) {
                     return invalid(
                         "symlink \"" + name + "\" points outside the image: \"" + target + "\"");
-                }
-                if ((resolved->empty() || resolved->front() != "root")
-                    && link_outside_root.empty()) {
-                    link_outside_root = name;
                 }
             }
         } else if (type == AE_IFCHR || type == AE_IFBLK) {
@@ -281,19 +297,6 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
             std::string("cannot finish extraction: ") + archive_error_string(writer.get()));
     }
 
-    if (any_entry && all_under_root) {
-        // A tar of the dataset: its "root/" is the root.
-        if (!link_outside_root.empty()) {
-            return invalid("link \"" + link_outside_root + "\" points outside the image root");
-        }
-        std::string const staging = dataset + "/.lumos-extract";
-        if (::rename(dest.c_str(), staging.c_str()) != 0
-            || ::rename((staging + "/root").c_str(), dest.c_str()) != 0
-            || ::rmdir(staging.c_str()) != 0) {
-            return img_error("FileSystem",
-                "cannot move the extracted root into place: " + std::string(std::strerror(errno)));
-        }
-    }
     return {};
 }
 
