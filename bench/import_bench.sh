@@ -71,7 +71,9 @@ trap cleanup EXIT
 
 # --- the host ----------------------------------------------------------------------------------
 mkdir -p "$(dirname "$pool_file")" "$image_dir"
-"$lumosadm" pool create zones --backend btrfs --file "$pool_file" --size 3G >/dev/null ||
+# 8G (a sparse file): btrfs frees a deleted subvolume's space later, in its cleaner thread, and
+# back-to-back 512 MiB import/delete rounds filled a 3G pool's chunks (ENOSPC on metadata).
+"$lumosadm" pool create zones --backend btrfs --file "$pool_file" --size 8G >/dev/null ||
     die "lumosadm pool create zones --backend btrfs failed"
 echo "building a ${pad_mib} MiB image ..."
 uuid=$("$repo/tools/build-image.sh" base-minimal "$image_dir" --version bench \

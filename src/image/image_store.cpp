@@ -171,6 +171,8 @@ tl::unexpected<ImgError> not_installed(std::string const& pool, std::string cons
         "ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
 }
 
+ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string const& file);
+
 ImgResult<FileFormat> detect_format(std::string const& file, std::string const& compression)
 {
     IMG_TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
@@ -181,6 +183,13 @@ ImgResult<FileFormat> detect_format(std::string const& file, std::string const& 
     } else {
         stream.abandon();
     }
+    return detect_format_of_head(std::string_view(head.data(), got), file);
+}
+
+// The format from the first (up to 1024) decompressed bytes.
+ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string const& file)
+{
+    size_t const got = head.size();
     if (got >= 13 && std::memcmp(head.data(), "btrfs-stream", 13) == 0) {
         return FileFormat::BtrfsStream;
     }
@@ -493,14 +502,61 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         }
         IMG_TRY(write_file_atomic(cache, dump_pretty(entry) + "\n"));
 
+        bool const streaming = request.stream_fd >= 0;
+        // A stream cannot be sniffed twice: its compression is the manifest's (or none).
         std::string const compression = detail::effective_compression(
             file_entry != nullptr ? string_field(*file_entry, "compression") : "",
-            request.file_path);
+            streaming ? std::string() : request.file_path);
         std::string const type = string_field(manifest, "type");
+        std::optional<detail::StreamSource> source;
+        if (streaming) {
+            if (type == "zvol") {
+                return img_error("InternalError", "zvol images are installed from a file");
+            }
+            UniqueFd input(::dup(request.stream_fd));
+            if (!input.valid()) {
+                return img_error("InternalError", std::string("dup: ") + std::strerror(errno));
+            }
+            IMG_TRY_ASSIGN(
+                opened_source, detail::StreamSource::open(std::move(input), compression));
+            source.emplace(std::move(opened_source));
+        }
+        // Runs use() over the decompressed bytes, then reads what is left so the decompressor
+        // can exit. Errors in order of what they explain: the download's verdict (a truncated
+        // or corrupt download makes any later step fail), the decompressor's, use()'s.
+        // use(head, fd) reads the decompressed stream as head then fd; with relay, head is empty
+        // and fd carries everything.
+        auto consume = [&](bool relay, auto&& use) -> ImgResult<void> {
+            if (source) {
+                ImgResult<void> used;
+                if (relay) {
+                    auto relayed = source->relayed_fd();
+                    used = relayed ? use(std::string_view(), *relayed)
+                                   : ImgResult<void>(tl::unexpected(relayed.error()));
+                } else {
+                    used = use(std::string_view(source->head()), source->raw_fd());
+                }
+                auto finished = source->finish();
+                if (request.verify_stream) {
+                    IMG_TRY(request.verify_stream());
+                }
+                IMG_TRY(finished);
+                return used;
+            }
+            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
+            auto used = use(std::string_view(), stream.fd());
+            IMG_TRY(drain_and_finish(stream)); // a truncated or corrupt file says more
+            return used;
+        };
         FileFormat format = FileFormat::RawDisk;
         if (type != "zvol") {
-            IMG_TRY_ASSIGN(detected, detect_format(request.file_path, compression));
-            format = detected;
+            if (source) {
+                IMG_TRY_ASSIGN(detected, detect_format_of_head(source->head(), request.file_path));
+                format = detected;
+            } else {
+                IMG_TRY_ASSIGN(detected, detect_format(request.file_path, compression));
+                format = detected;
+            }
         }
         if (format == FileFormat::BtrfsStream && pool.backend() != storage::Backend::Btrfs) {
             return img_error("NotSupported",
@@ -531,13 +587,9 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             policy.allow_setid = type != "zone-dataset";
             policy.overwrite = !origin.empty();
             policy.keep_owners = ::geteuid() == 0;
-            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
-            auto extracted = detail::extract_root_tar(stream.fd(), pool.path_of(partial), policy);
-            auto finished = drain_and_finish(stream);
-            if (!finished) {
-                return finished; // a truncated or corrupt file says more than the tar error
-            }
-            IMG_TRY(extracted);
+            IMG_TRY(consume(false, [&](std::string_view head, int fd) {
+                return detail::extract_root_tar(head, fd, pool.path_of(partial), policy);
+            }));
             IMG_TRY(pool.snapshot(partial + "@" + FINAL));
         } else if (format == FileFormat::RawDisk) {
             uint64_t size = 0;
@@ -559,16 +611,14 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             IMG_TRY(written);
             IMG_TRY(pool.snapshot(partial + "@" + FINAL));
         } else {
-            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
-            auto received = pool.receive(partial, stream.fd());
-            auto finished = drain_and_finish(stream);
-            if (!finished) {
-                return finished;
-            }
-            if (!received) {
-                return img_error("InternalError",
-                    "receive error while importing: " + received.error().message());
-            }
+            IMG_TRY(consume(true, [&](std::string_view, int fd) -> ImgResult<void> {
+                auto received = pool.receive(partial, fd);
+                if (!received) {
+                    return img_error("InternalError",
+                        "receive error while importing: " + received.error().message());
+                }
+                return {};
+            }));
             IMG_TRY_ASSIGN(all, pool.list(partial));
             std::vector<std::string> snapshots;
             for (auto const& item : all) {

@@ -7,6 +7,7 @@
 #include "image/errors.hpp"
 #include "storage/pool.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,12 @@ public:
         std::string pool { "zones" };
         std::string source; // the source URL it came from, "" for imgadm install
         bool verify_file { true }; // imgadm install: check size and sha1 of the file
+        // imgadm import streams the download straight into the pool: when stream_fd >= 0 the
+        // image file is read once from it (file_path is then only named in messages), and
+        // verify_stream, called after the whole stream was consumed and before anything is
+        // committed, says whether what came through was the right file (size, sha1).
+        int stream_fd { -1 };
+        std::function<ImgResult<void>()> verify_stream;
     };
     ImgResult<void> install(InstallRequest const& request);
 
@@ -62,7 +69,8 @@ public:
     ImgResult<void> remove(std::string const& pool, std::string const& uuid);
 
     // The image then each origin in turn; OriginNotInstalled (exit 3) when one is missing.
-    ImgResult<std::vector<ImageInfo>> ancestry(std::string const& pool, std::string const& uuid) const;
+    ImgResult<std::vector<ImageInfo>> ancestry(
+        std::string const& pool, std::string const& uuid) const;
 
     // imgadm's per-image import lock ($LUMOS_ROOT/run/lumos/img.<uuid>.import.lock).
     Result<FileLock> lock_import(std::string const& uuid, bool* waited = nullptr) const;

@@ -208,8 +208,13 @@ struct Download {
         }
         sha1.update(data, size);
         bytes += size;
+        return write_all(fd, data, size);
+    }
+
+    bool write_all(int to, char const* data, size_t size)
+    {
         while (size > 0) {
-            ssize_t written = ::write(fd, data, size);
+            ssize_t written = ::write(to, data, size);
             if (written < 0) {
                 if (errno == EINTR) {
                     continue;
@@ -332,18 +337,37 @@ ImgResult<std::optional<Json>> ImgapiClient::get_image(std::string const& uuid) 
 ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t expected_size,
     std::string const& expected_sha1, std::string const& path) const
 {
-    std::string base = source_base_url(m_source.url);
     std::string partial = path + ".partial";
     int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         return img_error("DownloadError",
             "cannot create \"" + partial + "\": " + std::string(std::strerror(errno)));
     }
-    auto fail = [&](ImgError error) -> ImgResult<void> {
+    auto downloaded = download_to_fd(uuid, expected_size, expected_sha1, fd);
+    if (!downloaded) {
         ::close(fd);
         ::unlink(partial.c_str());
-        return tl::unexpected(std::move(error));
-    };
+        return downloaded;
+    }
+    if (::close(fd) != 0) {
+        ::unlink(partial.c_str());
+        return img_error("DownloadError",
+            "cannot write \"" + partial + "\": " + std::string(std::strerror(errno)));
+    }
+    if (::rename(partial.c_str(), path.c_str()) != 0) {
+        int saved = errno;
+        ::unlink(partial.c_str());
+        return img_error("DownloadError",
+            "cannot rename \"" + partial + "\": " + std::string(std::strerror(saved)));
+    }
+    return {};
+}
+
+ImgResult<void> ImgapiClient::download_to_fd(
+    std::string const& uuid, uint64_t expected_size, std::string const& expected_sha1, int fd) const
+{
+    std::string base = source_base_url(m_source.url);
+    auto fail = [](ImgError error) -> ImgResult<void> { return tl::unexpected(std::move(error)); };
 
     Request request(m_source, base + with_channel("/images/" + uuid + "/file", m_source), false);
     Download download;
@@ -391,17 +415,6 @@ ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t ex
     }
     if (!errors.empty()) {
         return fail(multi_error(std::move(errors)));
-    }
-    if (::close(fd) != 0) {
-        ::unlink(partial.c_str());
-        return img_error("DownloadError",
-            "cannot write \"" + partial + "\": " + std::string(std::strerror(errno)));
-    }
-    if (::rename(partial.c_str(), path.c_str()) != 0) {
-        int saved = errno;
-        ::unlink(partial.c_str());
-        return img_error("DownloadError",
-            "cannot rename \"" + partial + "\": " + std::string(std::strerror(saved)));
     }
     return {};
 }

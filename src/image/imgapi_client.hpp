@@ -32,6 +32,10 @@ public:
     // SmartOS's messages); a partial file is removed on failure.
     ImgResult<void> download_file(std::string const& uuid, uint64_t expected_size,
         std::string const& expected_sha1, std::string const& path) const;
+    // The same download and checks, streamed into fd (a pipe into the installer); the caller owns
+    // fd. A reader that goes away makes this fail with a "file write error".
+    ImgResult<void> download_to_fd(std::string const& uuid, uint64_t expected_size,
+        std::string const& expected_sha1, int fd) const;
 
 private:
     Source m_source;

@@ -2,14 +2,20 @@
 #include "image/importer.hpp"
 
 #include "base/file.hpp"
+#include "image/detail/decompress.hpp"
 #include "image/digest.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <optional>
+#include <thread>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,6 +80,65 @@ bool lock_is_busy(std::string const& path)
 }
 
 // The image in one of the sources.
+// The download piped straight into the install, on two threads: the pool is written while the
+// bytes arrive. imgadm downloads to .imgadm-downloads/<uuid>.file first and installs from it;
+// that costs a second write of the whole image (and its writeback), and the target here is 70%
+// of `curl | sha1sum`: measured on 2 cores, 0.60 with a copy written beside the stream, 0.80
+// without. A pre-downloaded file is still used when it matches. The install commits only after
+// verify_stream has the download's verdict, so a wrong or truncated file leaves nothing behind,
+// as with a downloaded file.
+ImgResult<void> stream_install(ImageStore& store, ImgapiClient const& client,
+    ImageStore::InstallRequest install, std::string const& uuid, FileInfo const& info)
+{
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
+    }
+    UniqueFd read_end(pipe_fds[0]);
+    UniqueFd write_end(pipe_fds[1]);
+    detail::enlarge_pipe(write_end.get());
+    std::optional<ImgError> download_error;
+    std::thread downloader([&]() {
+        // An installer that stops reading must give this thread EPIPE, not the process SIGPIPE.
+        sigset_t pipe_signal;
+        sigemptyset(&pipe_signal);
+        sigaddset(&pipe_signal, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+        auto downloaded = client.download_to_fd(uuid, info.size, info.sha1, write_end.get());
+        write_end = UniqueFd(); // the installer sees the end of the stream
+        if (!downloaded) {
+            download_error = downloaded.error();
+        }
+    });
+    auto join = [&]() {
+        if (downloader.joinable()) {
+            downloader.join();
+        }
+    };
+    install.stream_fd = read_end.get();
+    install.verify_stream = [&]() -> ImgResult<void> {
+        join();
+        if (download_error) {
+            return tl::unexpected(*download_error);
+        }
+        return {};
+    };
+    auto installed = store.install(install);
+    read_end = UniqueFd(); // an install that stopped reading ends the download (EPIPE)
+    join();
+    // A wrong download explains whatever the install made of it (an unrecognised format, a
+    // broken tar); a write error only says that the install stopped reading.
+    bool const download_failed
+        = download_error && download_error->message.find("file write error") == std::string::npos;
+    if (download_failed) {
+        return tl::unexpected(*download_error);
+    }
+    if (!installed) {
+        return tl::unexpected(installed.error());
+    }
+    return {};
+}
+
 struct Found {
     Json manifest;
     Source source;
@@ -202,19 +267,23 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
                 ::unlink(path.c_str());
             }
         }
-        if (!reuse) {
-            IMG_TRY(client.download_file(image_uuid, info->size, info->sha1, path));
-        }
         ImageStore::InstallRequest install;
         install.manifest = image;
         install.file_path = path;
         install.pool = request.pool;
         install.source = found->source.url;
         install.verify_file = false; // checked while downloading (or just above)
-        auto installed = store.install(install);
-        ::unlink(path.c_str());
-        if (!installed) {
-            return tl::unexpected(installed.error());
+        if (reuse || field(image, "type") == "zvol") {
+            if (!reuse) {
+                IMG_TRY(client.download_file(image_uuid, info->size, info->sha1, path));
+            }
+            auto installed = store.install(install);
+            ::unlink(path.c_str());
+            if (!installed) {
+                return tl::unexpected(installed.error());
+            }
+        } else {
+            IMG_TRY(stream_install(store, client, install, image_uuid, *info));
         }
         say("Imported image " + image_uuid + " (" + name_at_version(image) + ")");
     }

@@ -5,11 +5,14 @@
 #include "base/file.hpp"
 #include "image_test_util.hpp"
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -424,6 +427,54 @@ TEST_F(ImageStoreTest, BtrfsStreamOnABtrfsPool)
     auto listed = store.list("bt");
     ASSERT_TRUE(listed.has_value());
     EXPECT_EQ(listed->size(), 2U);
+    ASSERT_TRUE(store.remove("bt", stream_uuid).has_value());
+
+    // The same stream through a pipe, as imgadm import streams a download (btrfs receive reads
+    // it through the relay): installed once verify_stream approves, and not at all otherwise.
+    std::string const bytes = read_file(stream + ".zst");
+    auto install_piped = [&](bool approve) {
+        int fds[2];
+        EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+        UniqueFd read_end(fds[0]);
+        std::thread feeder([&bytes, out = UniqueFd(fds[1])]() {
+            sigset_t pipe_signal; // a reader that stops early means EPIPE, not SIGPIPE
+            sigemptyset(&pipe_signal);
+            sigaddset(&pipe_signal, SIGPIPE);
+            pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+            for (size_t done = 0; done < bytes.size();) {
+                ssize_t n = ::write(out.get(), bytes.data() + done, bytes.size() - done);
+                if (n <= 0) {
+                    return;
+                }
+                done += static_cast<size_t>(n);
+            }
+        });
+        image::ImageStore::InstallRequest piped = install;
+        piped.verify_file = false;
+        piped.stream_fd = read_end.get();
+        piped.verify_stream = [approve]() -> image::ImgResult<void> {
+            if (approve) {
+                return {};
+            }
+            return image::img_error("DownloadError", "the download was wrong");
+        };
+        auto result = store.install(piped);
+        read_end = UniqueFd();
+        feeder.join();
+        return result;
+    };
+    auto refused = install_piped(false);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().message, "the download was wrong");
+    EXPECT_FALSE(store.is_installed("bt", stream_uuid));
+    EXPECT_FALSE((*opened)->info("bt/" + stream_uuid + "-partial").has_value());
+    auto piped = install_piped(true);
+    ASSERT_TRUE(piped.has_value()) << piped.error().message;
+    EXPECT_TRUE(store.is_installed("bt", stream_uuid));
+    info = (*opened)->info("bt/" + stream_uuid);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(read_file(info->path + "/root/etc/motd"), "btrfs");
+
     ASSERT_TRUE(store.remove("bt", stream_uuid).has_value());
     ASSERT_TRUE(store.remove("bt", tar_uuid).has_value());
 }

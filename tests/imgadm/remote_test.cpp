@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 namespace lumos::test {
 namespace {
@@ -308,6 +310,98 @@ TEST_F(RemoteTest, PreDownloadedFileIsReplacedWhenItDiffers)
     EXPECT_EQ(installed_count(), 1U);
     EXPECT_FALSE(fs::exists(downloads_dir() / (a.uuid() + ".file")));
 }
+
+// An IMGAPI that serves the manifest, then only the first half of the file: it closes the
+// connection ("short") or kills itself ("die") mid-transfer.
+class HalfServer {
+public:
+    HalfServer(std::string const& mode, TestImage const& image)
+    {
+        m_dir.write_file("server.py", R"PY(
+import json, os, signal, socket, sys
+port_file, mode, manifest_path, file_path = sys.argv[1:5]
+manifest = open(manifest_path, "rb").read()
+data = open(file_path, "rb").read()
+uuid = json.loads(manifest)["uuid"]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+def reply(c, body, length=None):
+    head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n"
+    head += "Content-Length: %d\r\n\r\n" % (len(body) if length is None else length)
+    c.sendall(head.encode() + body)
+while True:
+    c, _ = s.accept()
+    data_in = b""
+    while b"\r\n\r\n" not in data_in:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data_in += chunk
+    path = data_in.split(b" ")[1].decode().split("?")[0] if data_in else ""
+    if path == "/ping":
+        reply(c, b'{"ping":"pong","imgapi":true}')
+    elif path == "/images/" + uuid:
+        reply(c, manifest)
+    elif path == "/images/" + uuid + "/file":
+        reply(c, data[: len(data) // 2], len(data))
+        if mode == "die":
+            os.kill(os.getpid(), signal.SIGKILL)
+    else:
+        c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+    c.close()
+)PY");
+        std::string port_file = (m_dir.path() / "port").string();
+        m_process.emplace(
+            Process::spawn({ "/usr/bin/python3", (m_dir.path() / "server.py").string(), port_file,
+                               mode, image.manifest_path, image.file_path },
+                {}));
+        for (int i = 0; i < 500 && !fs::exists(port_file); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        std::ifstream(port_file) >> m_port;
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+private:
+    TempRoot m_dir;
+    std::optional<Process> m_process; // SIGKILLed and reaped on destruction
+    int m_port { 0 };
+};
+
+class HalfDownloadTest
+    : public RemoteTest
+    , public ::testing::WithParamInterface<std::string> { };
+
+TEST_P(HalfDownloadTest, LeavesEverythingAsBefore)
+{
+    TestImage a = make_image("alpha", "1.0.0");
+    HalfServer half(GetParam(), a);
+    set_sources({ half.url() });
+    size_t before = installed_count();
+    uint64_t size = a.manifest["files"][0]["size"];
+
+    RunResult result = imgadm({ "import", a.uuid() });
+    EXPECT_EQ(result.exit_code, 1) << result.describe();
+    // Both checks fail, as in imgadm: a MultiError naming the size first.
+    EXPECT_NE(result.err.find("imgadm import: error (MultiError): multiple (2) errors\n"
+                              "    error (DownloadError): image "
+                  + a.uuid() + " file size error: expected " + std::to_string(size)
+                  + " bytes, downloaded " + std::to_string(size / 2) + " bytes\n"),
+        std::string::npos)
+        << result.err;
+    EXPECT_EQ(installed_count(), before);
+    EXPECT_FALSE(fs::exists(fs::path(root()) / "zones" / a.uuid()));
+    EXPECT_FALSE(fs::exists(fs::path(root()) / "zones" / (a.uuid() + "-partial")));
+    EXPECT_FALSE(fs::exists(fs::path(root()) / ("var/imgadm/images/zones-" + a.uuid() + ".json")));
+    EXPECT_TRUE(!fs::exists(downloads_dir()) || fs::is_empty(downloads_dir()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Server, HalfDownloadTest, ::testing::Values("short", "die"));
 
 TEST_F(RemoteTest, ServerStopsCleanly)
 {

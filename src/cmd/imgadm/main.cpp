@@ -7,6 +7,7 @@
 #include "image/sources.hpp"
 #include "storage/pool.hpp"
 
+#include <csignal>
 #include <exception>
 #include <iostream>
 
@@ -14,6 +15,9 @@
 
 int main(int argc, char** argv)
 {
+    // A closed stdout ends imgadm with an error, not a signal (and pipes inside import report
+    // EPIPE).
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         // imgadm's environment check (src/img/sbin/imgadm): exit 2 before anything else.
         if (::geteuid() != 0) {

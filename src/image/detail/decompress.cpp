@@ -4,8 +4,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <vector>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,12 +42,17 @@ std::string effective_compression(std::string const& manifest_value, std::string
 
 ImgResult<Decompressed> Decompressed::open(std::string const& file, std::string const& compression)
 {
-    Decompressed result;
-    result.m_compression = compression;
     UniqueFd input(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!input.valid()) {
         return img_error("FileSystem", "cannot open " + file + ": " + std::strerror(errno));
     }
+    return open_fd(std::move(input), compression);
+}
+
+ImgResult<Decompressed> Decompressed::open_fd(UniqueFd input, std::string const& compression)
+{
+    Decompressed result;
+    result.m_compression = compression;
     if (compression == "none") {
         result.m_fd = std::move(input);
         return result;
@@ -56,6 +63,7 @@ ImgResult<Decompressed> Decompressed::open(std::string const& file, std::string 
     }
     UniqueFd read_end(pipe_fds[0]);
     UniqueFd write_end(pipe_fds[1]);
+    enlarge_pipe(write_end.get());
     pid_t pid = ::fork();
     if (pid < 0) {
         return img_error("InternalError", std::string("fork: ") + std::strerror(errno));
@@ -128,6 +136,120 @@ void Decompressed::abandon()
         while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
         }
         m_pid = -1;
+    }
+}
+
+void enlarge_pipe(int fd)
+{
+    (void)::fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
+}
+
+ImgResult<StreamSource> StreamSource::open(UniqueFd input, std::string const& compression)
+{
+    StreamSource source;
+    source.m_state = std::make_unique<State>();
+    State& state = *source.m_state;
+    IMG_TRY_ASSIGN(decompressed, Decompressed::open_fd(std::move(input), compression));
+    state.decompressed.emplace(std::move(decompressed));
+    state.head.resize(1024);
+    IMG_TRY_ASSIGN(got, state.decompressed->read_full(state.head.data(), state.head.size()));
+    state.head.resize(got);
+    return source;
+}
+
+ImgResult<int> StreamSource::relayed_fd()
+{
+    State& state = *m_state;
+    if (state.read_end.valid()) {
+        return state.read_end.get();
+    }
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
+    }
+    state.read_end = UniqueFd(pipe_fds[0]);
+    UniqueFd write_end(pipe_fds[1]);
+    enlarge_pipe(write_end.get());
+    // The relay: the head again, then the rest of the decompressed stream, until the end or until
+    // the reader goes away (EPIPE).
+    state.relay = std::thread([&state, out = std::move(write_end)]() {
+        sigset_t pipe_signal; // a reader that goes away means EPIPE here, not SIGPIPE
+        sigemptyset(&pipe_signal);
+        sigaddset(&pipe_signal, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+        auto write_all = [&out](char const* data, size_t size) {
+            while (size > 0) {
+                ssize_t n = ::write(out.get(), data, size);
+                if (n < 0) {
+                    if (errno == EINTR) {
+                        continue;
+                    }
+                    return false;
+                }
+                data += n;
+                size -= static_cast<size_t>(n);
+            }
+            return true;
+        };
+        if (!write_all(state.head.data(), state.head.size())) {
+            return;
+        }
+        std::vector<char> buffer(1024 * 1024);
+        for (;;) {
+            auto got_now = state.decompressed->read_full(buffer.data(), buffer.size());
+            if (!got_now) {
+                state.read_error = got_now.error();
+                return;
+            }
+            if (*got_now == 0 || !write_all(buffer.data(), *got_now)) {
+                return;
+            }
+        }
+    });
+    return state.read_end.get();
+}
+
+StreamSource::~StreamSource()
+{
+    if (m_state) {
+        abandon();
+    }
+}
+
+ImgResult<void> StreamSource::finish()
+{
+    State& state = *m_state;
+    // The rest of the stream, unread by the consumer: from the relay when there is one (which
+    // reads the decompressor), else from the decompressor.
+    int const rest = state.read_end.valid() ? state.read_end.get() : state.decompressed->fd();
+    std::vector<char> buffer(1024 * 1024);
+    for (;;) {
+        ssize_t n = ::read(rest, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+    }
+    state.read_end = UniqueFd();
+    if (state.relay.joinable()) {
+        state.relay.join();
+    }
+    if (state.read_error) {
+        return tl::unexpected(*state.read_error);
+    }
+    return state.decompressed->finish();
+}
+
+void StreamSource::abandon()
+{
+    m_state->read_end = UniqueFd(); // the relay's writes fail with EPIPE
+    if (m_state->decompressed) {
+        m_state->decompressed->abandon(); // and its reads end
+    }
+    if (m_state->relay.joinable()) {
+        m_state->relay.join();
     }
 }
 

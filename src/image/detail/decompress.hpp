@@ -7,7 +7,10 @@
 #include "base/file.hpp"
 #include "image/errors.hpp"
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include <sys/types.h>
 
@@ -21,6 +24,8 @@ class Decompressed {
 public:
     // Starts the decompressor (none for "none").
     static ImgResult<Decompressed> open(std::string const& file, std::string const& compression);
+    // The same over an already open input (a pipe from a download).
+    static ImgResult<Decompressed> open_fd(UniqueFd input, std::string const& compression);
     Decompressed(Decompressed&& other) noexcept
         : m_fd(std::move(other.m_fd))
         , m_pid(other.m_pid)
@@ -46,6 +51,44 @@ private:
     UniqueFd m_fd;
     pid_t m_pid { -1 };
     std::string m_compression;
+};
+
+// A pipe as large as the system allows (up to 1 MiB): fewer wake-ups between the download, the
+// decompressor and the installer. Best effort.
+void enlarge_pipe(int fd);
+
+// A decompressed stream read once from a pipe (imgadm import streams the download into the
+// pool): its first bytes (head(), for format detection) are read up front. A reader that can
+// take them back (the tar extractor) reads head() and then raw_fd(); one that needs a plain fd
+// (btrfs receive) gets relayed_fd(), fed the head and then the rest by a relay thread.
+class StreamSource {
+public:
+    static ImgResult<StreamSource> open(UniqueFd input, std::string const& compression);
+    StreamSource(StreamSource&&) noexcept = default;
+    StreamSource& operator=(StreamSource&&) = delete;
+    StreamSource(StreamSource const&) = delete;
+    ~StreamSource();
+
+    std::string const& head() const { return m_state->head; }
+    // The decompressed bytes after head().
+    int raw_fd() const { return m_state->decompressed->fd(); }
+    // All decompressed bytes, head() first (starts the relay).
+    ImgResult<int> relayed_fd();
+    // After the consumer is done: drains the rest, then the decompressor's verdict.
+    ImgResult<void> finish();
+    // Stops early.
+    void abandon();
+
+private:
+    StreamSource() = default;
+    struct State {
+        std::optional<Decompressed> decompressed;
+        std::string head;
+        UniqueFd read_end; // of the relay
+        std::thread relay;
+        std::optional<ImgError> read_error;
+    };
+    std::unique_ptr<State> m_state;
 };
 
 } // namespace lumos::image::detail

@@ -111,9 +111,45 @@ std::string symlink_parent(std::string const& dest, std::vector<std::string> con
     return "";
 }
 
+// libarchive's input: the head already read, then the rest of fd, in large reads.
+struct Input {
+    std::string_view head;
+    int fd { -1 };
+    std::vector<char> buffer = std::vector<char>(1024 * 1024);
+};
+
+la_ssize_t read_input(archive* a, void* user, void const** block)
+{
+    auto* input = static_cast<Input*>(user);
+    if (!input->head.empty()) {
+        *block = input->head.data();
+        auto size = static_cast<la_ssize_t>(input->head.size());
+        input->head = {};
+        return size;
+    }
+    for (;;) {
+        ssize_t n = ::read(input->fd, input->buffer.data(), input->buffer.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            archive_set_error(a, errno, "read: %s", std::strerror(errno));
+            return -1;
+        }
+        *block = input->buffer.data();
+        return n;
+    }
+}
+
 } // namespace
 
 ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPolicy const& policy)
+{
+    return extract_root_tar(std::string_view(), fd, dataset_dir, policy);
+}
+
+ImgResult<void> extract_root_tar(
+    std::string_view head, int fd, std::string const& dataset_dir, TarPolicy const& policy)
 {
     char real[PATH_MAX];
     if (::realpath(dataset_dir.c_str(), real) == nullptr) {
@@ -133,7 +169,8 @@ ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPoli
     }
     archive_read_support_format_tar(reader.get());
     archive_read_support_format_gnutar(reader.get());
-    if (archive_read_open_fd(reader.get(), fd, 64 * 1024) != ARCHIVE_OK) {
+    Input input { head, fd };
+    if (archive_read_open(reader.get(), &input, nullptr, read_input, nullptr) != ARCHIVE_OK) {
         return invalid(std::string("not a tar archive: ") + archive_error_string(reader.get()));
     }
     // Numeric owners: no archive_write_disk_set_standard_lookup(). Entry names are made absolute

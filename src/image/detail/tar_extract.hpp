@@ -5,6 +5,7 @@
 #include "image/errors.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace lumos::image::detail {
 
@@ -31,5 +32,8 @@ struct TarPolicy {
 // (ENOSPC, EDQUOT, ...) are FileSystem errors. On error, what was written is left for the caller
 // to remove with the dataset.
 ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPolicy const& policy);
+// The same for an archive whose first bytes were already read from fd (format detection).
+ImgResult<void> extract_root_tar(
+    std::string_view head, int fd, std::string const& dataset_dir, TarPolicy const& policy);
 
 } // namespace lumos::image::detail
