@@ -427,6 +427,19 @@ Result<FileLock> ImageStore::lock_import(std::string const& uuid, bool* waited) 
     return FileLock::acquire(path);
 }
 
+ImgResult<void> ImageStore::cache_manifest(
+    std::string const& pool, Json const& manifest, std::string const& source) const
+{
+    IMG_TRY(make_directories(m_paths.imgadm_dir() + "/images"));
+    Json entry { { "manifest", manifest }, { "zpool", pool } };
+    if (!source.empty()) {
+        entry["source"] = source;
+    }
+    IMG_TRY(write_file_atomic(
+        m_paths.image_manifest(pool, manifest.value("uuid", "")), dump_pretty(entry) + "\n"));
+    return {};
+}
+
 ImgResult<void> ImageStore::install(InstallRequest const& request)
 {
     Json const& manifest = request.manifest;

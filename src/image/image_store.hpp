@@ -65,6 +65,10 @@ public:
     };
     ImgResult<void> install(InstallRequest const& request);
 
+    // Replaces the cached manifest of an image on pool (imgadm update): {manifest, zpool, source}.
+    ImgResult<void> cache_manifest(
+        std::string const& pool, Json const& manifest, std::string const& source) const;
+
     // ImageHasDependentClones when clones exist; ImageNotInstalled (exit 3) when absent.
     ImgResult<void> remove(std::string const& pool, std::string const& uuid);
 

@@ -12,9 +12,10 @@
 namespace lumos::image {
 
 // imgadm import (section 4.5): resolve the image in the sources (first hit wins, must be
-// active), gather its missing origin chain, download each file to
-// $LUMOS_ROOT/var/tmp/.imgadm-downloads/<uuid>.file (reusing a pre-downloaded file only when
-// size and sha1 match), and install each, oldest first, under the image's import lock.
+// active), gather its missing origin chain, and install each, oldest first, under the image's
+// import lock: the download streamed into the install and committed once its size and sha1
+// check out, or a pre-downloaded $LUMOS_ROOT/var/tmp/.imgadm-downloads/<uuid>.file whose size
+// and sha1 match (zvol images are downloaded there first).
 struct ImportRequest {
     std::string uuid;
     std::string pool { "zones" };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // imgadm install, delete/destroy, vacuum and update as a user runs them (reference 4.2).
 #include "base/paths.hpp"
+#include "imgadm/imgapi_server.hpp"
 #include "imgadm_fixture.hpp"
 #include "storage/pool.hpp"
 
@@ -187,23 +188,111 @@ TEST_F(InstallTest, Vacuum)
     expect_no_datasets();
 }
 
-TEST_F(InstallTest, UpdateCreatesMissingFinal)
+// imgadm update (imgadm.js updateImages) against a real lumos-imgapi serving root()/images-src.
+class UpdateTest : public InstallTest {
+protected:
+    void TearDown() override
+    {
+        m_server.reset();
+        InstallTest::TearDown();
+    }
+    std::string serve()
+    {
+        fs::create_directories(fs::path(root()) / "images-src");
+        m_server = std::make_unique<ImgapiServer>(fs::path(root()) / "images-src");
+        set_sources({ m_server->url() });
+        return m_server->url();
+    }
+    // imgadm.conf with exactly these sources (none: no default images.smartos.org either).
+    void set_sources(std::vector<std::string> const& urls) const
+    {
+        nlohmann::json sources = nlohmann::json::array();
+        for (auto const& url : urls) {
+            sources.push_back({ { "url", url }, { "type", "imgapi" }, { "insecure", false } });
+        }
+        fs::create_directories(fs::path(root()) / "var/imgadm");
+        std::ofstream(fs::path(root()) / "var/imgadm/imgadm.conf")
+            << nlohmann::json { { "sources", sources } }.dump();
+    }
+    fs::path cache_of(std::string const& uuid) const
+    {
+        return fs::path(root()) / ("var/imgadm/images/zones-" + uuid + ".json");
+    }
+    std::unique_ptr<ImgapiServer> m_server;
+};
+
+TEST_F(UpdateTest, ImagesNoSourceHasAreSkipped)
 {
+    set_sources({});
     std::string uuid = random_uuid();
     ASSERT_TRUE(pool()->create_filesystem("zones/" + uuid, {}));
+    RunResult result = imgadm({ "update" });
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_EQ(
+        result.out, "warning: Could not find image " + uuid + " in image sources (skipping)\n");
+    EXPECT_EQ(imgadm({ "get", uuid }).exit_code, 3); // still no @final
+
+    std::string other = random_uuid();
+    result = imgadm({ "update", uuid, other });
+    EXPECT_EQ(result.exit_code, 1) << result.describe();
+    EXPECT_NE(
+        result.err.find("no install image with the given UUID(s): " + other), std::string::npos)
+        << result.err;
+}
+
+TEST_F(UpdateTest, FetchesMissingAndChangedManifests)
+{
+    TestImage image = make_image("alpha", "1.0");
+    std::string url = serve();
+    ASSERT_TRUE(install(image));
+    ASSERT_TRUE(fs::remove(cache_of(image.uuid())));
+
     RunResult result = imgadm({ "update", "-n" });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(
-        result.out.find("[dry-run] Create @final snapshot for image " + uuid), std::string::npos)
-        << result.out;
-    EXPECT_EQ(imgadm({ "get", uuid }).exit_code, 3);
-    result = imgadm({ "update", uuid });
+    EXPECT_EQ(
+        result.out, "Added manifest info for image " + image.uuid() + " from \"" + url + "\"\n");
+    EXPECT_FALSE(fs::exists(cache_of(image.uuid())));
+
+    result = imgadm({ "update", image.uuid() });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find("Created @final snapshot for image " + uuid), std::string::npos)
-        << result.out;
-    EXPECT_EQ(imgadm({ "get", uuid }).exit_code, 0);
-    result = imgadm({ "update", random_uuid() });
-    EXPECT_EQ(result.exit_code, 3) << result.describe();
+    EXPECT_EQ(
+        result.out, "Added manifest info for image " + image.uuid() + " from \"" + url + "\"\n");
+    RunResult got = imgadm({ "get", image.uuid() });
+    ASSERT_EQ(got.exit_code, 0) << got.describe();
+    auto info = nlohmann::json::parse(got.out);
+    EXPECT_EQ(info["manifest"]["name"], "alpha");
+    EXPECT_EQ(info["source"], url);
+
+    // The catalogue changes a field: update says which; then there is nothing left to do.
+    image.manifest["description"] = "a new description";
+    std::ofstream(image.manifest_path) << image.manifest.dump(2) << "\n";
+    result = imgadm({ "update" });
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_EQ(result.out,
+        "Updated 1 manifest field for image " + image.uuid() + " from \"" + url
+            + "\": description\n");
+    result = imgadm({ "update" });
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_EQ(result.out, "");
+}
+
+TEST_F(UpdateTest, MakesTheMissingFinalOfAnImageASourceHas)
+{
+    TestImage image = make_image("beta", "1.0");
+    std::string url = serve();
+    ASSERT_TRUE(pool()->create_filesystem("zones/" + image.uuid(), {}));
+    RunResult result = imgadm({ "update", "-n" });
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_EQ(result.out,
+        "Added manifest info for image " + image.uuid() + " from \"" + url
+            + "\"\n[dry-run] Create @final snapshot for image " + image.uuid() + "\n");
+    EXPECT_EQ(imgadm({ "get", image.uuid() }).exit_code, 3);
+    result = imgadm({ "update" });
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_EQ(result.out,
+        "Added manifest info for image " + image.uuid() + " from \"" + url
+            + "\"\nCreated @final snapshot for image " + image.uuid() + "\n");
+    EXPECT_EQ(imgadm({ "get", image.uuid() }).exit_code, 0);
 }
 
 TEST_F(InstallTest, ConcurrentInstallsOfOneImage)

@@ -6,10 +6,13 @@
 #include "base/time.hpp"
 #include "base/uuid.hpp"
 #include "cmd/imgadm/cli.hpp"
+#include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
 
+#include <algorithm>
 #include <istream>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
 
@@ -242,16 +245,57 @@ image::ImgResult<int> cmd_vacuum(Args const& args, Io& io, Context& context)
     return 0;
 }
 
+namespace {
+
+// An installed image as imgadm update sees it (listImages): <pool>/<uuid> datasets that are
+// not zone roots or clones without their own @final, whether or not they have @final.
+struct UpdateCandidate {
+    std::string pool;
+    std::string uuid;
+    bool has_final { false };
+};
+
+// Field names that differ between two manifests, as common.diffManifestFields: changed or
+// added in `to`, then those only in `from`.
+std::vector<std::string> manifest_diffs(Json const& from, Json const& to)
+{
+    std::vector<std::string> diffs;
+    for (auto const& [field, value] : to.items()) {
+        if (!from.contains(field) || from.at(field) != value) {
+            diffs.push_back(field);
+        }
+    }
+    for (auto const& [field, value] : from.items()) {
+        if (!to.contains(field)) {
+            diffs.push_back(field);
+        }
+    }
+    return diffs;
+}
+
+std::string joined_with(std::vector<std::string> const& items, std::string const& separator)
+{
+    std::string text;
+    for (auto const& item : items) {
+        text += (text.empty() ? "" : separator) + item;
+    }
+    return text;
+}
+
+} // namespace
+
+// imgadm update (imgadm.js updateImages): for each installed image, the manifest of the first
+// source that has it (active) replaces the cached one ("Added manifest info ..." when there was
+// none, "Updated N manifest fields ..." when it differs), and an image without @final gets one.
+// An image no source has is skipped with a warning. -n prints what would change.
 image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
 {
     IMG_TRY_ASSIGN(parsed, parse_options(args, { "n", "", { { "dry-run", 'n' } } }));
     bool const dry_run = parsed.flags.count('n') != 0;
-    std::set<std::string> wanted;
     for (auto const& arg : parsed.positional) {
         IMG_TRY(check_uuid(arg));
-        wanted.insert(arg);
     }
-    std::set<std::string> seen;
+    std::vector<UpdateCandidate> candidates;
     for (auto const& pool_name : context.pools.names()) {
         auto opened = context.pools.open(pool_name);
         if (!opened) {
@@ -271,12 +315,8 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
                 continue;
             }
             std::string const uuid = dataset.name.substr(prefix.size());
-            if (!is_uuid(uuid) || (!wanted.empty() && wanted.count(uuid) == 0)) {
-                continue;
-            }
-            // Zone roots (VMs, or clones without their own @final) are not images.
-            if (file_exists(context.paths.vm_config(uuid))) {
-                continue;
+            if (!is_uuid(uuid) || file_exists(context.paths.vm_config(uuid))) {
+                continue; // not an image, or a zone root
             }
             auto ignore = dataset.user_properties.find("imgadm:ignore");
             if (ignore != dataset.user_properties.end() && ignore->second == "true") {
@@ -284,29 +324,103 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
             }
             bool const has_final = finals.count(dataset.name + "@final") != 0;
             if (!has_final && dataset.origin) {
-                continue;
+                continue; // a clone without its own @final: a VM's dataset
             }
-            seen.insert(uuid);
-            if (!has_final) {
-                if (dry_run) {
-                    io.out << "[dry-run] Create @final snapshot for image " << uuid << "\n";
-                } else {
-                    IMG_TRY((*opened)->snapshot(dataset.name + "@final"));
-                    io.out << "Created @final snapshot for image " << uuid << "\n";
-                }
-            }
-            if (!file_exists(context.paths.image_manifest(pool_name, uuid))) {
-                io.out << "Image " << uuid
-                       << " has no cached manifest: fetching manifests from "
-                          "image sources is not supported by \"imgadm update\" yet\n";
-            }
+            candidates.push_back({ pool_name, uuid, has_final });
         }
     }
-    for (auto const& uuid : wanted) {
-        if (seen.count(uuid) == 0) {
-            return image::img_error(
-                "ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"zones\"", 3);
+    if (!parsed.positional.empty()) {
+        std::vector<UpdateCandidate> chosen;
+        std::vector<std::string> missing;
+        for (auto const& uuid : parsed.positional) {
+            auto it = std::find_if(candidates.begin(), candidates.end(),
+                [&](UpdateCandidate const& c) { return c.uuid == uuid; });
+            if (it == candidates.end()) {
+                missing.push_back(uuid);
+            } else {
+                chosen.push_back(*it);
+            }
         }
+        if (!missing.empty()) {
+            return image::img_error(
+                "Usage", "no install image with the given UUID(s): " + joined_with(missing, ", "));
+        }
+        candidates = std::move(chosen);
+    }
+
+    IMG_TRY_ASSIGN(sources, context.sources.load());
+    std::vector<image::ImgError> errors;
+    for (auto const& candidate : candidates) {
+        std::string const& uuid = candidate.uuid;
+        std::optional<Json> remote;
+        std::string remote_url;
+        for (auto const& source : sources) {
+            if (source.type == "docker") {
+                continue;
+            }
+            auto got = image::ImgapiClient(source).get_image(uuid);
+            if (!got) {
+                errors.push_back(got.error());
+                continue;
+            }
+            if (*got && (*got)->is_object() && (*got)->value("state", "active") == "active") {
+                remote = image::upgrade_manifest(std::move(**got));
+                remote_url = source.url;
+                break;
+            }
+        }
+        if (!remote) {
+            io.out << "warning: Could not find image " << uuid << " in image sources (skipping)\n";
+            continue;
+        }
+
+        Json local = Json::object();
+        if (auto text = read_file(context.paths.image_manifest(candidate.pool, uuid))) {
+            auto cached = parse_json(*text);
+            if (cached && cached->is_object() && cached->contains("manifest")
+                && (*cached)["manifest"].is_object()) {
+                local = (*cached)["manifest"];
+            }
+        }
+        std::string message;
+        if (!local.contains("name")) {
+            message = "Added manifest info for image " + uuid + " from \"" + remote_url + "\"";
+        } else if (auto diffs = manifest_diffs(local, *remote); !diffs.empty()) {
+            message = "Updated " + std::to_string(diffs.size()) + " manifest field"
+                + (diffs.size() == 1 ? "" : "s") + " for image " + uuid + " from \"" + remote_url
+                + "\": " + joined_with(diffs, ", ");
+        }
+        if (!message.empty()) {
+            if (!dry_run) {
+                auto cached = context.store.cache_manifest(candidate.pool, *remote, remote_url);
+                if (!cached) {
+                    errors.push_back(cached.error());
+                    continue;
+                }
+            }
+            io.out << message << "\n";
+        }
+        if (!candidate.has_final) {
+            std::string const final_name = candidate.pool + "/" + uuid + "@final";
+            if (dry_run) {
+                io.out << "[dry-run] Create @final snapshot for image " << uuid << "\n";
+                continue;
+            }
+            auto opened = context.pools.open(candidate.pool);
+            auto snapshot = opened ? (*opened)->snapshot(final_name)
+                                   : Result<void>(tl::unexpected(opened.error()));
+            if (!snapshot) {
+                errors.push_back(image::to_img_error(snapshot.error()));
+                continue;
+            }
+            io.out << "Created @final snapshot for image " << uuid << "\n";
+        }
+    }
+    if (errors.size() == 1) {
+        return tl::unexpected(errors.front());
+    }
+    if (!errors.empty()) {
+        return tl::unexpected(image::multi_error(std::move(errors)));
     }
     return 0;
 }
