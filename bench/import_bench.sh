@@ -11,7 +11,8 @@
 # Setup, all under a temporary LUMOS_ROOT, all removed at exit: a btrfs pool "zones" on a loop
 # file (lumosadm pool create), a 512 MiB base-minimal image (tools/build-image.sh --pad-mib),
 # lumos-imgapi serving it on 127.0.0.1 (port 0 + port file) as imgadm's only source.
-# Each round: one curl|sha1sum, one import, one delete (not timed). One warm-up round, then RUNS.
+# Each round: one curl|sha1sum, one import, one delete (not timed; it then waits for btrfs to
+# free the subvolume and for writeback). One warm-up round, then RUNS.
 # Exits 1 when the target is missed, 2 when the setup cannot run.
 #
 # Environment: LUMOSADM, IMGADM, LUMOS_IMGAPI (default build/release/src/cmd/<prog>/<prog>),
@@ -115,6 +116,11 @@ import_once() { # -> seconds
 delete_image() {
     local out
     out=$("$imgadm" delete "$uuid" 2>&1) || die "imgadm delete failed: $out"
+    # Not timed: let btrfs's cleaner free the deleted subvolume (qgroup accounting included) and
+    # write back what is dirty, so that neither command of the next round competes with this
+    # round's leftovers.
+    btrfs subvolume sync "$LUMOS_ROOT/zones" >/dev/null 2>&1 || true
+    sync
 }
 
 echo "warm-up round ..."
