@@ -238,20 +238,11 @@ TEST_F(ClientTest, DownloadOfAMissingFileIs404)
 }
 
 // A server that answers every request with a broken file response, then closes.
-class BrokenServer {
+class BrokenServer : public test::ScriptServer {
 public:
     explicit BrokenServer(std::string const& mode)
-    {
-        m_dir.write_file("server.py", R"PY(
-import os, socket, sys
-port_file, mode = sys.argv[1], sys.argv[2]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(s.getsockname()[1]))
-os.rename(port_file + ".tmp", port_file)
+        : test::ScriptServer(R"PY(
+mode = sys.argv[2]
 while True:
     c, _ = s.accept()
     data = b""
@@ -267,21 +258,10 @@ while True:
     elif mode == "badlength":
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n")
     c.close()
-)PY");
-        std::string port_file = (m_dir.path() / "port").string();
-        m_process.emplace(test::Process::spawn(
-            { "/usr/bin/python3", (m_dir.path() / "server.py").string(), port_file, mode }, {}));
-        for (int i = 0; i < 500 && !fs::exists(port_file); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        std::ifstream(port_file) >> m_port;
+)PY",
+            { mode })
+    {
     }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-
-private:
-    test::TempRoot m_dir;
-    std::optional<test::Process> m_process; // SIGKILLed and reaped on destruction
-    int m_port { 0 };
 };
 
 TEST_F(ClientTest, TruncatedDownload)

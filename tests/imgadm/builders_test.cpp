@@ -112,7 +112,8 @@ void expect_clean_tar(std::vector<TarEntry> const& entries, bool zone_dataset)
             EXPECT_NE(part, "..") << "'..' component";
         }
         EXPECT_EQ(e.owner, "0/0");
-        EXPECT_EQ(std::string("bcps").find(e.mode[0]), std::string::npos) << "device node: " << e.mode;
+        EXPECT_EQ(std::string("bcps").find(e.mode[0]), std::string::npos)
+            << "device node: " << e.mode;
         EXPECT_TRUE(e.mode[3] != 's' && e.mode[3] != 'S') << "setuid: " << e.mode;
         EXPECT_TRUE(e.mode[6] != 's' && e.mode[6] != 'S') << "setgid: " << e.mode;
         if (zone_dataset && e.mode[0] == 'l') {
@@ -168,8 +169,8 @@ void expect_manifest(json const& m, fs::path const& file, std::string const& uui
     EXPECT_EQ(m.value("state", ""), "active");
     EXPECT_EQ(m.at("disabled"), false);
     EXPECT_EQ(m.at("public"), true);
-    EXPECT_TRUE(std::regex_match(m.value("published_at", ""),
-        std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+    EXPECT_TRUE(std::regex_match(
+        m.value("published_at", ""), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
         << m.value("published_at", "");
     ASSERT_TRUE(m.contains("files") && m["files"].is_array() && m["files"].size() == 1) << m.dump();
     auto const& f = m["files"][0];
@@ -213,7 +214,8 @@ TEST(BuildersTest, BaseMinimalIsAZoneDatasetWithTheEtcSkeleton)
         ASSERT_TRUE(names.count(path)) << path;
         EXPECT_EQ(names[path].mode[0], '-') << path;
     }
-    for (char const* path : { "var/log", "var/tmp", "var/svc", "var/run", "root", "opt", "home", "tmp" }) {
+    for (char const* path :
+        { "var/log", "var/tmp", "var/svc", "var/run", "root", "opt", "home", "tmp" }) {
         ASSERT_TRUE(names.count(path)) << path;
         EXPECT_EQ(names[path].mode[0], 'd') << path;
     }
@@ -229,8 +231,8 @@ TEST(BuildersTest, BusyboxIsAnLxDatasetWithRelativeAppletLinks)
     auto result = build({ "busybox", dir.str(), "--version", "7", "--compression", "none" });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
     auto uuid = trimmed(result.out);
-    EXPECT_TRUE(std::regex_match(uuid,
-        std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")))
+    EXPECT_TRUE(std::regex_match(
+        uuid, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")))
         << uuid;
 
     auto file = dir.path() / "busybox-7.tar";
@@ -261,8 +263,8 @@ TEST(BuildersTest, BusyboxIsAnLxDatasetWithRelativeAppletLinks)
 TEST(BuildersTest, CompressionPicksTheExtensionAndTheManifestSaysIt)
 {
     TestDir dir;
-    std::map<std::string, std::string> const extensions { { "gzip", "tar.gz" },
-        { "none", "tar" }, { "xz", "tar.xz" }, { "zstd", "tar.zst" }, { "bzip2", "tar.bz2" } };
+    std::map<std::string, std::string> const extensions { { "gzip", "tar.gz" }, { "none", "tar" },
+        { "xz", "tar.xz" }, { "zstd", "tar.zst" }, { "bzip2", "tar.bz2" } };
     for (auto const& [compression, ext] : extensions) {
         SCOPED_TRACE(compression);
         auto version = "c-" + compression;
@@ -283,8 +285,8 @@ TEST(BuildersTest, CompressionPicksTheExtensionAndTheManifestSaysIt)
 TEST(BuildersTest, PadMibAddsThatManyMebibytes)
 {
     TestDir dir;
-    auto result = build({ "busybox", dir.str(), "--version", "p", "--compression", "none",
-        "--pad-mib", "3" });
+    auto result = build(
+        { "busybox", dir.str(), "--version", "p", "--compression", "none", "--pad-mib", "3" });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
     auto file = dir.path() / "busybox-p.tar";
     auto listing = lumos::test::run({ "/usr/bin/tar", "-xOf", file.string(), "opt/lumos-pad.bin" });
@@ -327,12 +329,13 @@ TEST(BuildersTest, ImgadmInstallAcceptsTheImages)
     for (auto const& c : { Case { "base-minimal", "gzip", "base-minimal-1.0.tar.gz" },
              Case { "busybox", "none", "busybox-1.0.tar" } }) {
         SCOPED_TRACE(c.kind);
-        auto built = build({ c.kind, out.string(), "--version", "1.0", "--compression", c.compression });
+        auto built
+            = build({ c.kind, out.string(), "--version", "1.0", "--compression", c.compression });
         ASSERT_EQ(built.exit_code, 0) << built.describe();
         auto uuid = trimmed(built.out);
         auto manifest = (out / (c.kind + "-1.0.imgmanifest")).string();
-        auto install = lumos::test::run({ LUMOS_IMGADM_BIN, "install", "-m", manifest, "-f",
-                                            (out / c.stem).string() },
+        auto install = lumos::test::run(
+            { LUMOS_IMGADM_BIN, "install", "-m", manifest, "-f", (out / c.stem).string() },
             options);
         ASSERT_EQ(install.exit_code, 0) << install.describe();
         EXPECT_NE(install.out.find("Installed image " + uuid + " (" + c.kind + "@1.0)"),

@@ -60,6 +60,17 @@ RunResult ImgadmFixture::lumosadm(std::vector<std::string> const& args, RunOptio
     return run_binary(LUMOS_LUMOSADM_BIN, args, std::move(options));
 }
 
+void ImgadmFixture::set_sources(std::vector<std::string> const& urls) const
+{
+    nlohmann::json sources = nlohmann::json::array();
+    for (auto const& url : urls) {
+        sources.push_back({ { "url", url }, { "type", "imgapi" }, { "insecure", false } });
+    }
+    std::filesystem::create_directories(std::filesystem::path(root()) / "var/imgadm");
+    std::ofstream(std::filesystem::path(root()) / "var/imgadm/imgadm.conf")
+        << nlohmann::json { { "sources", sources } }.dump();
+}
+
 namespace {
 
 std::string sha1_of(std::string const& path)

@@ -45,6 +45,9 @@ protected:
     TestImage make_image(std::string const& name, std::string const& version, std::string uuid = "",
         nlohmann::json const& extra = nlohmann::json::object()) const;
 
+    // imgadm.conf with exactly these imgapi source urls (none: not even images.smartos.org).
+    void set_sources(std::vector<std::string> const& urls) const;
+
     // `imgadm install -m -f` of the image; true when it exited 0.
     bool install(TestImage const& image, std::string const& pool = "") const;
 

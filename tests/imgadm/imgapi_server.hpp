@@ -130,4 +130,41 @@ private:
     int m_port { 0 };
 };
 
+// A misbehaving HTTP server for failure tests: a python3 script on 127.0.0.1. The script's body
+// runs after a prologue that binds `s` (listening, port 0), writes the port file and imports
+// os, signal, socket and sys; its own arguments are sys.argv[2:]. Killed by PID (SIGKILL) and
+// reaped on destruction.
+class ScriptServer {
+public:
+    ScriptServer(std::string const& body, std::vector<std::string> const& args)
+    {
+        m_dir.write_file("server.py", R"PY(
+import os, signal, socket, sys
+port_file = sys.argv[1]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+)PY" + body);
+        std::string port_file = (m_dir.path() / "port").string();
+        std::vector<std::string> argv { "/usr/bin/python3", (m_dir.path() / "server.py").string(),
+            port_file };
+        argv.insert(argv.end(), args.begin(), args.end());
+        m_process.emplace(Process::spawn(argv, {}));
+        for (int i = 0; i < 500 && !std::filesystem::exists(port_file); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        std::ifstream(port_file) >> m_port;
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+private:
+    TempRoot m_dir;
+    std::optional<Process> m_process;
+    int m_port { 0 };
+};
+
 } // namespace lumos::test

@@ -203,17 +203,6 @@ protected:
         set_sources({ m_server->url() });
         return m_server->url();
     }
-    // imgadm.conf with exactly these sources (none: no default images.smartos.org either).
-    void set_sources(std::vector<std::string> const& urls) const
-    {
-        nlohmann::json sources = nlohmann::json::array();
-        for (auto const& url : urls) {
-            sources.push_back({ { "url", url }, { "type", "imgapi" }, { "insecure", false } });
-        }
-        fs::create_directories(fs::path(root()) / "var/imgadm");
-        std::ofstream(fs::path(root()) / "var/imgadm/imgadm.conf")
-            << nlohmann::json { { "sources", sources } }.dump();
-    }
     fs::path cache_of(std::string const& uuid) const
     {
         return fs::path(root()) / ("var/imgadm/images/zones-" + uuid + ".json");

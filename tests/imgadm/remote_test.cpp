@@ -40,18 +40,6 @@ protected:
         return *m_server;
     }
 
-    // imgadm.conf with exactly these source urls.
-    void set_sources(std::vector<std::string> const& urls) const
-    {
-        nlohmann::json sources = nlohmann::json::array();
-        for (auto const& url : urls) {
-            sources.push_back({ { "url", url }, { "type", "imgapi" }, { "insecure", false } });
-        }
-        fs::create_directories(fs::path(root()) / "var/imgadm");
-        std::ofstream(fs::path(root()) / "var/imgadm/imgadm.conf")
-            << nlohmann::json { { "sources", sources } }.dump();
-    }
-
     void rewrite_manifest(TestImage const& image) const
     {
         std::ofstream(image.manifest_path) << image.manifest.dump(2) << "\n";
@@ -313,23 +301,15 @@ TEST_F(RemoteTest, PreDownloadedFileIsReplacedWhenItDiffers)
 
 // An IMGAPI that serves the manifest, then only the first half of the file: it closes the
 // connection ("short") or kills itself ("die") mid-transfer.
-class HalfServer {
+class HalfServer : public ScriptServer {
 public:
     HalfServer(std::string const& mode, TestImage const& image)
-    {
-        m_dir.write_file("server.py", R"PY(
-import json, os, signal, socket, sys
-port_file, mode, manifest_path, file_path = sys.argv[1:5]
+        : ScriptServer(R"PY(
+import json
+mode, manifest_path, file_path = sys.argv[2:5]
 manifest = open(manifest_path, "rb").read()
 data = open(file_path, "rb").read()
 uuid = json.loads(manifest)["uuid"]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(s.getsockname()[1]))
-os.rename(port_file + ".tmp", port_file)
 def reply(c, body, length=None):
     head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n"
     head += "Content-Length: %d\r\n\r\n" % (len(body) if length is None else length)
@@ -354,23 +334,10 @@ while True:
     else:
         c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
     c.close()
-)PY");
-        std::string port_file = (m_dir.path() / "port").string();
-        m_process.emplace(
-            Process::spawn({ "/usr/bin/python3", (m_dir.path() / "server.py").string(), port_file,
-                               mode, image.manifest_path, image.file_path },
-                {}));
-        for (int i = 0; i < 500 && !fs::exists(port_file); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        std::ifstream(port_file) >> m_port;
+)PY",
+            { mode, image.manifest_path, image.file_path })
+    {
     }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-
-private:
-    TempRoot m_dir;
-    std::optional<Process> m_process; // SIGKILLed and reaped on destruction
-    int m_port { 0 };
 };
 
 class HalfDownloadTest
