@@ -11,7 +11,7 @@ PACKAGES=(
     hyperfine python3 jq
     libcurl4-openssl-dev libssl-dev libcpp-httplib-dev libarchive-dev libzstd-dev
     btrfs-progs xfsprogs util-linux mount curl zstd xz-utils bzip2 gzip
-    busybox-static debootstrap
+    busybox-static debootstrap runc
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

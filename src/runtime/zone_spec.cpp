@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "runtime/zone_spec.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace lumos::runtime {
+
+namespace {
+
+constexpr uint64_t MIB = 1024ULL * 1024ULL;
+
+bool is_os_brand(std::string const& brand)
+{
+    return brand == "joyent" || brand == "joyent-minimal" || brand == "builder" || brand == "lx";
+}
+
+std::optional<int64_t> integer(Json const& vm, char const* key)
+{
+    auto it = vm.find(key);
+    if (it == vm.end() || !it->is_number()) {
+        return std::nullopt;
+    }
+    if (it->is_number_float()) {
+        return static_cast<int64_t>(it->get<double>());
+    }
+    return it->get<int64_t>();
+}
+
+std::string text(Json const& vm, char const* key)
+{
+    auto it = vm.find(key);
+    return it != vm.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// SmartOS's lofs options, as mount(2) options.
+Result<std::vector<std::string>> mount_options(Json const& filesystem, std::string const& target)
+{
+    std::vector<std::string> options;
+    auto it = filesystem.find("options");
+    if (it == filesystem.end()) {
+        return options;
+    }
+    if (!it->is_array()) {
+        return make_error(
+            ErrorCode::InvalidArgument, "filesystem " + target + ": options must be an array");
+    }
+    for (auto const& option : *it) {
+        if (!option.is_string()) {
+            return make_error(
+                ErrorCode::InvalidArgument, "filesystem " + target + ": options must be strings");
+        }
+        std::string const value = option.get<std::string>();
+        if (value == "ro" || value == "rw") {
+            options.push_back(value);
+        } else if (value == "nodevice" || value == "nodevices") {
+            options.push_back("nodev");
+        } else if (value == "nosetuid" || value == "nosuid") {
+            options.push_back("nosuid");
+        } else if (value == "noexec" || value == "exec") {
+            options.push_back(value);
+        } else if (value.rfind("size=", 0) == 0 || value.rfind("mode=", 0) == 0) {
+            options.push_back(value);
+        } else {
+            return make_error(ErrorCode::InvalidArgument,
+                "filesystem " + target + ": unsupported option \"" + value + "\"");
+        }
+    }
+    return options;
+}
+
+Json string_array(std::vector<std::string> const& items)
+{
+    Json array = Json::array();
+    for (auto const& item : items) {
+        array.push_back(item);
+    }
+    return array;
+}
+
+// What a zone's root may do: the usual container set, without CAP_MKNOD.
+constexpr std::array CAPABILITIES {
+    "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_RAW",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+};
+
+// Refused with EPERM whatever the capabilities: what reaches past the zone into the host's
+// kernel (modules, kexec, keyrings, bpf, perf, clocks, swap, accounting, the new mount API and
+// namespaces of others).
+constexpr std::array DENIED_SYSCALLS {
+    "acct",
+    "add_key",
+    "bpf",
+    "clock_adjtime",
+    "clock_settime",
+    "create_module",
+    "delete_module",
+    "finit_module",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "get_kernel_syms",
+    "init_module",
+    "ioperm",
+    "iopl",
+    "kexec_file_load",
+    "kexec_load",
+    "keyctl",
+    "lookup_dcookie",
+    "mount_setattr",
+    "move_mount",
+    "name_to_handle_at",
+    "nfsservctl",
+    "open_by_handle_at",
+    "open_tree",
+    "perf_event_open",
+    "quotactl",
+    "request_key",
+    "setns",
+    "settimeofday",
+    "stime",
+    "swapoff",
+    "swapon",
+    "_sysctl",
+    "syslog",
+    "uselib",
+    "userfaultfd",
+    "ustat",
+    "vm86",
+    "vm86old",
+};
+
+} // namespace
+
+Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayout const& host)
+{
+    ZoneSpec spec;
+    spec.brand = text(vm, "brand");
+    if (!is_os_brand(spec.brand)) {
+        return make_error(
+            ErrorCode::InvalidArgument, "brand \"" + spec.brand + "\" is not an OS zone brand");
+    }
+    spec.uuid = text(vm, "uuid");
+    spec.root = paths.zonepath + "/root";
+    spec.hostname = text(vm, "hostname").empty() ? spec.uuid : text(vm, "hostname");
+    spec.netns = paths.netns;
+    spec.cgroups_path = paths.cgroup_parent + "/" + spec.uuid;
+    bool const lx = spec.brand == "lx";
+
+    spec.env
+        = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "container=zone" };
+    if (lx) {
+        std::string init = text(vm, "init_name");
+        spec.args = { init.empty() ? "/sbin/init" : init };
+    } else {
+        spec.args = { "/.lumos/zinit" };
+        spec.mounts.push_back(
+            { "/.lumos/zinit", "bind", paths.zinit, { "bind", "ro", "nosuid", "nodev" } });
+        for (auto const& dir : host.bind_dirs) {
+            spec.mounts.push_back({ dir, "bind", dir, { "rbind", "ro", "nosuid", "nodev" } });
+        }
+        spec.symlinks = host.symlinks;
+    }
+
+    std::string const zonecontrol = lx ? "/native/.zonecontrol" : "/.zonecontrol";
+    spec.mounts.push_back({ zonecontrol, "bind", paths.zonepath + "/.zonecontrol",
+        { "bind", "nosuid", "nodev", "noexec" } });
+
+    auto const memory_mib = integer(vm, "max_physical_memory");
+    auto tmpfs_mib = integer(vm, "tmpfs");
+    if (!tmpfs_mib) {
+        tmpfs_mib = memory_mib;
+    }
+    if (tmpfs_mib && *tmpfs_mib > 0) {
+        spec.mounts.push_back({ "/tmp", "tmpfs", "swap",
+            { "nosuid", "nodev", "mode=1777", "size=" + std::to_string(*tmpfs_mib) + "m" } });
+    }
+
+    if (auto it = vm.find("filesystems"); it != vm.end() && it->is_array()) {
+        for (auto const& filesystem : *it) {
+            std::string const type = text(filesystem, "type");
+            std::string const target = text(filesystem, "target");
+            std::string const source = text(filesystem, "source");
+            if (target.empty() || target.front() != '/') {
+                return make_error(ErrorCode::InvalidArgument,
+                    "filesystem target \"" + target + "\" is not an absolute path");
+            }
+            TRY_ASSIGN(options, mount_options(filesystem, target));
+            if (type == "lofs") {
+                if (source.empty() || source.front() != '/') {
+                    return make_error(ErrorCode::InvalidArgument,
+                        "filesystem " + target + ": source \"" + source
+                            + "\" is not an absolute path");
+                }
+                options.insert(options.begin(), "rbind");
+                spec.mounts.push_back({ target, "bind", source, options });
+            } else if (type == "tmpfs") {
+                spec.mounts.push_back({ target, "tmpfs", "tmpfs", options });
+            } else {
+                return make_error(ErrorCode::InvalidArgument,
+                    "filesystem " + target + ": type \"" + type + "\" is not supported");
+            }
+        }
+    }
+
+    if (!paths.delegated_dataset.empty()) {
+        spec.mounts.push_back({ "/zones/" + spec.uuid + "/data", "bind", paths.delegated_dataset,
+            { "rbind", "nosuid", "nodev" } });
+    }
+
+    if (auto it = vm.find("resolvers"); it != vm.end() && it->is_array() && !it->empty()) {
+        for (auto const& resolver : *it) {
+            if (resolver.is_string()) {
+                spec.resolv_conf += "nameserver " + resolver.get<std::string>() + "\n";
+            }
+        }
+    }
+
+    if (memory_mib && *memory_mib > 0) {
+        spec.memory_limit = static_cast<uint64_t>(*memory_mib) * MIB;
+    }
+    if (auto swap = integer(vm, "max_swap"); swap && *swap > 0) {
+        spec.memory_swap_limit = static_cast<uint64_t>(*swap) * MIB;
+        if (spec.memory_limit && *spec.memory_swap_limit < *spec.memory_limit) {
+            spec.memory_swap_limit = spec.memory_limit; // the kernel refuses less
+        }
+    }
+    if (auto locked = integer(vm, "max_locked_memory"); locked && *locked > 0) {
+        spec.locked_memory = static_cast<uint64_t>(*locked) * MIB;
+    }
+    if (auto cap = integer(vm, "cpu_cap"); cap && *cap > 0) {
+        spec.cpu_quota_us = *cap * static_cast<int64_t>(spec.cpu_period_us) / 100;
+    }
+    if (auto shares = integer(vm, "cpu_shares"); shares && *shares > 0) {
+        spec.cpu_shares = std::max<uint64_t>(2, static_cast<uint64_t>(*shares) * 1024 / 100);
+    }
+    if (auto lwps = integer(vm, "max_lwps"); lwps && *lwps > 0) {
+        spec.pids_limit = *lwps;
+    }
+    if (auto priority = integer(vm, "zfs_io_priority"); priority && *priority > 0) {
+        spec.blkio_weight = static_cast<uint16_t>(std::clamp<int64_t>(*priority * 5, 10, 1000));
+    }
+    return spec;
+}
+
+Json oci_config(ZoneSpec const& spec)
+{
+    Json caps = Json::array();
+    for (char const* cap : CAPABILITIES) {
+        caps.push_back(cap);
+    }
+    // Only what a property asks for: the rest is inherited (raising a hard limit above the
+    // runtime's own needs CAP_SYS_RESOURCE, which a host in a container may not have).
+    Json rlimits = Json::array();
+    if (spec.locked_memory) {
+        rlimits.push_back({ { "type", "RLIMIT_MEMLOCK" }, { "hard", *spec.locked_memory },
+            { "soft", *spec.locked_memory } });
+    }
+    Json process {
+        { "terminal", false },
+        { "user", { { "uid", 0 }, { "gid", 0 } } },
+        { "args", string_array(spec.args) },
+        { "env", string_array(spec.env) },
+        { "cwd", "/" },
+        { "capabilities", { { "bounding", caps }, { "effective", caps }, { "permitted", caps } } },
+        { "rlimits", rlimits },
+        { "noNewPrivileges", false },
+    };
+
+    Json mounts = Json::array({
+        { { "destination", "/proc" }, { "type", "proc" }, { "source", "proc" },
+            { "options", { "nosuid", "noexec", "nodev" } } },
+        { { "destination", "/dev" }, { "type", "tmpfs" }, { "source", "tmpfs" },
+            { "options", { "nosuid", "strictatime", "mode=755", "size=65536k" } } },
+        { { "destination", "/dev/pts" }, { "type", "devpts" }, { "source", "devpts" },
+            { "options",
+                { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5" } } },
+        { { "destination", "/dev/shm" }, { "type", "tmpfs" }, { "source", "shm" },
+            { "options", { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" } } },
+        { { "destination", "/dev/mqueue" }, { "type", "mqueue" }, { "source", "mqueue" },
+            { "options", { "nosuid", "noexec", "nodev" } } },
+        { { "destination", "/sys" }, { "type", "sysfs" }, { "source", "sysfs" },
+            { "options", { "nosuid", "noexec", "nodev", "ro" } } },
+        { { "destination", "/sys/fs/cgroup" }, { "type", "cgroup" }, { "source", "cgroup" },
+            { "options", { "nosuid", "noexec", "nodev", "relatime", "ro" } } },
+    });
+    for (auto const& mount : spec.mounts) {
+        mounts.push_back({ { "destination", mount.destination }, { "type", mount.type },
+            { "source", mount.source }, { "options", string_array(mount.options) } });
+    }
+
+    Json namespaces = Json::array();
+    for (char const* type : { "pid", "ipc", "uts", "mount", "cgroup" }) {
+        namespaces.push_back({ { "type", type } });
+    }
+    Json network { { "type", "network" } };
+    if (!spec.netns.empty()) {
+        network["path"] = spec.netns;
+    }
+    namespaces.push_back(network);
+
+    Json resources = Json::object();
+    resources["devices"] = Json::array({ { { "allow", false }, { "access", "rwm" } } });
+    if (spec.memory_limit || spec.memory_swap_limit) {
+        Json memory = Json::object();
+        if (spec.memory_limit) {
+            memory["limit"] = *spec.memory_limit;
+        }
+        if (spec.memory_swap_limit) {
+            memory["swap"] = *spec.memory_swap_limit;
+        }
+        resources["memory"] = memory;
+    }
+    if (spec.cpu_quota_us || spec.cpu_shares) {
+        Json cpu = Json::object();
+        if (spec.cpu_shares) {
+            cpu["shares"] = *spec.cpu_shares;
+        }
+        if (spec.cpu_quota_us) {
+            cpu["quota"] = *spec.cpu_quota_us;
+            cpu["period"] = spec.cpu_period_us;
+        }
+        resources["cpu"] = cpu;
+    }
+    if (spec.pids_limit) {
+        resources["pids"] = { { "limit", *spec.pids_limit } };
+    }
+    if (spec.blkio_weight) {
+        resources["blockIO"] = { { "weight", *spec.blkio_weight } };
+    }
+
+    Json denied = Json::array();
+    for (char const* name : DENIED_SYSCALLS) {
+        denied.push_back(name);
+    }
+    Json seccomp {
+        { "defaultAction", "SCMP_ACT_ALLOW" },
+        { "architectures", { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32" } },
+        { "syscalls",
+            Json::array(
+                { { { "names", denied }, { "action", "SCMP_ACT_ERRNO" }, { "errnoRet", 1 } } }) },
+    };
+
+    Json linux {
+        { "namespaces", namespaces },
+        { "cgroupsPath", spec.cgroups_path },
+        { "resources", resources },
+        { "maskedPaths",
+            { "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                "/sys/firmware" } },
+        { "readonlyPaths",
+            { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" } },
+        { "seccomp", seccomp },
+    };
+
+    return Json {
+        { "ociVersion", "1.0.2" },
+        { "process", process },
+        { "root", { { "path", spec.root }, { "readonly", false } } },
+        { "hostname", spec.hostname },
+        { "mounts", mounts },
+        { "linux", linux },
+    };
+}
+
+} // namespace lumos::runtime

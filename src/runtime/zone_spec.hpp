@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MPL-2.0
+// What an OS zone (brands joyent, joyent-minimal, builder, lx) is made of when it runs, derived
+// from its VM object, and the OCI runtime config (config.json, runtime-spec 1.0.2 as runc 1.1
+// and crun 1.8 read it) that runs it. Pure: probing the host and writing the bundle are the
+// caller's.
+//
+// The mapping (DESIGN.md, "SmartOS concept -> lumos on Linux"):
+//   sparse root (joyent*)  the zone's own root (<zonepath>/root) with the host's /usr and, where
+//                          the host has real directories, /bin /sbin /lib* bind-mounted read-only
+//                          (where the host has symlinks, e.g. merged /usr, the root gets the same
+//                          symlinks: HostLayout::symlinks, made by the caller)
+//   whole root (lx)        <zonepath>/root as it is
+//   PID 1                  zinit (bind-mounted read-only at /.lumos/zinit) for joyent*, init_name
+//                          (default /sbin/init) for lx
+//   namespaces             mount, pid, uts, ipc, cgroup, and net (a given netns path, else new)
+//   /dev, /proc, /sys      a minimal tmpfs /dev with the runtime's default devices, devpts,
+//                          shm, mqueue; /proc and /sys with the paths container runtimes mask
+//   capabilities           the usual container set without CAP_MKNOD (no devices in zones)
+//   seccomp                allow by default, EPERM for what a tenant must not do to the host
+//                          (modules, kexec, keyring, bpf, perf, mount API, swap, clock, reboot
+//                          of the host is already a pid-namespace signal)
+//   resources              max_physical_memory -> memory.limit, max_swap -> memory+swap limit,
+//                          max_locked_memory -> RLIMIT_MEMLOCK, cpu_cap -> CFS quota (100 = one
+//                          CPU), cpu_shares -> cpu.shares (SmartOS's 100 = Linux's 1024),
+//                          max_lwps -> pids.limit, zfs_io_priority -> blkio weight (100 -> 500)
+//   tmpfs                  /tmp as tmpfs of `tmpfs` MiB (default max_physical_memory; 0: none)
+//   filesystems            lofs -> bind mounts (ro, nodevice -> nodev, nosetuid -> nosuid),
+//                          tmpfs -> tmpfs
+//   delegate_dataset       <pool>/<uuid>/data bind-mounted at /zones/<uuid>/data
+//   metadata socket dir    <zonepath>/.zonecontrol at /.zonecontrol (lx: /native/.zonecontrol)
+#pragma once
+
+#include "base/json.hpp"
+#include "base/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lumos::runtime {
+
+// How the host lays out what a sparse root borrows from it (probed by the caller).
+struct HostLayout {
+    std::vector<std::string> bind_dirs { "/usr" }; // real directories, bound read-only
+    // Top-level symlinks to mirror in the zone's root, e.g. {"/bin", "usr/bin"}.
+    std::vector<std::pair<std::string, std::string>> symlinks;
+};
+
+// Where things are for one zone on this host.
+struct ZoneHostPaths {
+    std::string zonepath; // <pool mountpoint>/<uuid>
+    std::string zinit; // the host's zinit binary (joyent brands)
+    std::string delegated_dataset; // host path of <pool>/<uuid>/data, "" when none
+    std::string netns; // path of the zone's network namespace, "" for a new empty one
+    std::string cgroup_parent { "/lumos" };
+};
+
+struct Mount {
+    std::string destination;
+    std::string type;
+    std::string source;
+    std::vector<std::string> options;
+    bool operator==(Mount const&) const = default;
+};
+
+struct ZoneSpec {
+    std::string uuid;
+    std::string brand;
+    std::string root; // <zonepath>/root
+    std::string hostname;
+    std::vector<std::string> args; // PID 1 and its arguments
+    std::vector<std::string> env;
+    std::vector<Mount> mounts; // after the runtime's own /proc, /dev, /sys
+    std::vector<std::pair<std::string, std::string>> symlinks; // to make in root first
+    std::string resolv_conf; // to write as <root>/etc/resolv.conf, "" when no resolvers
+    std::string netns;
+    std::string cgroups_path;
+    std::optional<uint64_t> memory_limit; // bytes
+    std::optional<uint64_t> memory_swap_limit; // bytes, memory + swap
+    std::optional<uint64_t> locked_memory; // bytes (RLIMIT_MEMLOCK)
+    std::optional<int64_t> cpu_quota_us; // per cpu_period_us
+    uint64_t cpu_period_us { 100000 };
+    std::optional<uint64_t> cpu_shares;
+    std::optional<int64_t> pids_limit;
+    std::optional<uint16_t> blkio_weight;
+};
+
+// The zone a VM object describes. InvalidArgument for brands that are not OS zones and for
+// filesystems of a type we cannot mount.
+Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayout const& host);
+
+// The OCI config.json for the zone.
+Json oci_config(ZoneSpec const& spec);
+
+} // namespace lumos::runtime

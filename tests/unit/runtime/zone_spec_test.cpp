@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MPL-2.0
+// An OS zone from its VM object, and its OCI config.json (src/runtime/zone_spec.hpp).
+#include "runtime/zone_spec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace lumos::runtime {
+namespace {
+
+std::string const UUID = "0f5a4c2e-6d2b-4b0e-9a51-3c1d2e4f5a6b";
+
+Json joyent_vm()
+{
+    return Json { { "uuid", UUID }, { "brand", "joyent-minimal" }, { "max_physical_memory", 256 },
+        { "max_swap", 512 }, { "max_locked_memory", 256 }, { "max_lwps", 2000 },
+        { "cpu_shares", 100 }, { "zfs_io_priority", 100 }, { "tmpfs", 256 } };
+}
+
+ZoneHostPaths host_paths()
+{
+    ZoneHostPaths paths;
+    paths.zonepath = "/zones/" + UUID;
+    paths.zinit = "/usr/lib/lumos/zinit";
+    return paths;
+}
+
+HostLayout merged_usr()
+{
+    HostLayout host;
+    host.bind_dirs = { "/usr" };
+    host.symlinks = { { "/bin", "usr/bin" }, { "/lib", "usr/lib" } };
+    return host;
+}
+
+Mount const* find_mount(ZoneSpec const& spec, std::string const& destination)
+{
+    auto it = std::find_if(spec.mounts.begin(), spec.mounts.end(),
+        [&](Mount const& m) { return m.destination == destination; });
+    return it == spec.mounts.end() ? nullptr : &*it;
+}
+
+TEST(ZoneSpec, SparseRootBorrowsTheHostsUsrReadOnlyAndRunsZinit)
+{
+    auto spec = zone_spec(joyent_vm(), host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value()) << spec.error().message();
+    EXPECT_EQ(spec->root, "/zones/" + UUID + "/root");
+    EXPECT_EQ(spec->args, std::vector<std::string> { "/.lumos/zinit" });
+    EXPECT_EQ(spec->hostname, UUID); // no hostname: the zonename
+    auto const* usr = find_mount(*spec, "/usr");
+    ASSERT_NE(usr, nullptr);
+    EXPECT_EQ(usr->source, "/usr");
+    EXPECT_NE(std::find(usr->options.begin(), usr->options.end(), "ro"), usr->options.end());
+    auto const* zinit = find_mount(*spec, "/.lumos/zinit");
+    ASSERT_NE(zinit, nullptr);
+    EXPECT_EQ(zinit->source, "/usr/lib/lumos/zinit");
+    EXPECT_EQ(spec->symlinks, merged_usr().symlinks);
+    EXPECT_NE(find_mount(*spec, "/.zonecontrol"), nullptr);
+}
+
+TEST(ZoneSpec, LxIsAWholeRootWithItsOwnInit)
+{
+    Json vm = joyent_vm();
+    vm["brand"] = "lx";
+    auto spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->args, std::vector<std::string> { "/sbin/init" });
+    EXPECT_EQ(find_mount(*spec, "/usr"), nullptr);
+    EXPECT_TRUE(spec->symlinks.empty());
+    EXPECT_NE(find_mount(*spec, "/native/.zonecontrol"), nullptr);
+    vm["init_name"] = "/bin/sh";
+    spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->args, std::vector<std::string> { "/bin/sh" });
+}
+
+TEST(ZoneSpec, HvmBrandsAreNotZones)
+{
+    for (char const* brand : { "kvm", "bhyve", "", "solaris" }) {
+        Json vm = joyent_vm();
+        vm["brand"] = brand;
+        auto spec = zone_spec(vm, host_paths(), merged_usr());
+        ASSERT_FALSE(spec.has_value()) << brand;
+        EXPECT_EQ(spec.error().code(), ErrorCode::InvalidArgument);
+    }
+}
+
+TEST(ZoneSpec, ResourceControls)
+{
+    Json vm = joyent_vm();
+    vm["cpu_cap"] = 150;
+    auto spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->memory_limit, 256ULL << 20);
+    EXPECT_EQ(spec->memory_swap_limit, 512ULL << 20);
+    EXPECT_EQ(spec->locked_memory, 256ULL << 20);
+    EXPECT_EQ(spec->cpu_quota_us, 150000); // one and a half CPUs of a 100 ms period
+    EXPECT_EQ(spec->cpu_shares, 1024U);
+    EXPECT_EQ(spec->pids_limit, 2000);
+    EXPECT_EQ(spec->blkio_weight, 500);
+
+    vm.erase("cpu_cap");
+    vm["max_swap"] = 128; // less than memory: memory+swap cannot be below memory
+    vm["zfs_io_priority"] = 1000;
+    spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_FALSE(spec->cpu_quota_us.has_value());
+    EXPECT_EQ(spec->memory_swap_limit, 256ULL << 20);
+    EXPECT_EQ(spec->blkio_weight, 1000);
+}
+
+TEST(ZoneSpec, TmpfsDefaultsToMemoryAndZeroMeansNone)
+{
+    Json vm = joyent_vm();
+    vm["tmpfs"] = 64;
+    auto spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    auto const* tmp = find_mount(*spec, "/tmp");
+    ASSERT_NE(tmp, nullptr);
+    EXPECT_EQ(tmp->type, "tmpfs");
+    EXPECT_NE(std::find(tmp->options.begin(), tmp->options.end(), "size=64m"), tmp->options.end());
+
+    vm.erase("tmpfs");
+    spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    tmp = find_mount(*spec, "/tmp");
+    ASSERT_NE(tmp, nullptr);
+    EXPECT_NE(std::find(tmp->options.begin(), tmp->options.end(), "size=256m"), tmp->options.end());
+
+    vm["tmpfs"] = 0;
+    spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(find_mount(*spec, "/tmp"), nullptr);
+}
+
+TEST(ZoneSpec, FilesystemsDelegatedDatasetAndResolvers)
+{
+    Json vm = joyent_vm();
+    vm["filesystems"] = Json::array({
+        { { "type", "lofs" }, { "source", "/srv/www" }, { "target", "/www" },
+            { "options", { "ro", "nodevice" } } },
+        { { "type", "tmpfs" }, { "source", "swap" }, { "target", "/scratch" },
+            { "options", { "size=32m" } } },
+    });
+    vm["resolvers"] = { "10.0.0.53", "10.0.0.54" };
+    ZoneHostPaths paths = host_paths();
+    paths.delegated_dataset = "/zones/" + UUID + "/data";
+    auto spec = zone_spec(vm, paths, merged_usr());
+    ASSERT_TRUE(spec.has_value()) << spec.error().message();
+    auto const* www = find_mount(*spec, "/www");
+    ASSERT_NE(www, nullptr);
+    EXPECT_EQ(*www, (Mount { "/www", "bind", "/srv/www", { "rbind", "ro", "nodev" } }));
+    auto const* scratch = find_mount(*spec, "/scratch");
+    ASSERT_NE(scratch, nullptr);
+    EXPECT_EQ(scratch->type, "tmpfs");
+    auto const* data = find_mount(*spec, "/zones/" + UUID + "/data");
+    ASSERT_NE(data, nullptr);
+    EXPECT_EQ(data->source, paths.delegated_dataset);
+    EXPECT_EQ(spec->resolv_conf, "nameserver 10.0.0.53\nnameserver 10.0.0.54\n");
+}
+
+TEST(ZoneSpec, BadFilesystemsAreRefused)
+{
+    for (Json const& filesystem : {
+             Json { { "type", "lofs" }, { "source", "relative" }, { "target", "/x" } },
+             Json { { "type", "lofs" }, { "source", "/a" }, { "target", "x" } },
+             Json { { "type", "ufs" }, { "source", "/a" }, { "target", "/x" } },
+             Json { { "type", "lofs" }, { "source", "/a" }, { "target", "/x" },
+                 { "options", { "remount" } } },
+         }) {
+        Json vm = joyent_vm();
+        vm["filesystems"] = Json::array({ filesystem });
+        auto spec = zone_spec(vm, host_paths(), merged_usr());
+        EXPECT_FALSE(spec.has_value()) << filesystem.dump();
+    }
+}
+
+TEST(OciConfig, IsolationAndLimitsAsRuncReadsThem)
+{
+    Json vm = joyent_vm();
+    vm["cpu_cap"] = 50;
+    ZoneHostPaths paths = host_paths();
+    paths.netns = "/run/netns/lumos-" + UUID;
+    auto spec = zone_spec(vm, paths, merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    Json config = oci_config(*spec);
+    EXPECT_EQ(config["ociVersion"], "1.0.2");
+    EXPECT_EQ(config["root"]["path"], "/zones/" + UUID + "/root");
+    EXPECT_EQ(config["hostname"], UUID);
+    EXPECT_EQ(config["process"]["args"], Json::array({ "/.lumos/zinit" }));
+
+    std::vector<std::string> namespaces;
+    for (auto const& ns : config["linux"]["namespaces"]) {
+        namespaces.push_back(ns["type"]);
+        if (ns["type"] == "network") {
+            EXPECT_EQ(ns["path"], paths.netns);
+        }
+    }
+    std::sort(namespaces.begin(), namespaces.end());
+    EXPECT_EQ(namespaces,
+        (std::vector<std::string> { "cgroup", "ipc", "mount", "network", "pid", "uts" }));
+
+    auto const& caps = config["process"]["capabilities"]["bounding"];
+    EXPECT_EQ(std::count(caps.begin(), caps.end(), "CAP_SYS_ADMIN"), 0);
+    EXPECT_EQ(std::count(caps.begin(), caps.end(), "CAP_MKNOD"), 0);
+    EXPECT_EQ(std::count(caps.begin(), caps.end(), "CAP_SYS_MODULE"), 0);
+    EXPECT_EQ(std::count(caps.begin(), caps.end(), "CAP_CHOWN"), 1);
+
+    auto const& resources = config["linux"]["resources"];
+    EXPECT_EQ(resources["memory"]["limit"], 256ULL << 20);
+    EXPECT_EQ(resources["memory"]["swap"], 512ULL << 20);
+    EXPECT_EQ(resources["cpu"]["quota"], 50000);
+    EXPECT_EQ(resources["cpu"]["period"], 100000);
+    EXPECT_EQ(resources["pids"]["limit"], 2000);
+    EXPECT_EQ(resources["devices"][0]["allow"], false);
+    EXPECT_EQ(config["linux"]["cgroupsPath"], "/lumos/" + UUID);
+
+    auto const& denied = config["linux"]["seccomp"]["syscalls"][0]["names"];
+    for (char const* name : { "init_module", "kexec_load", "bpf", "keyctl", "setns" }) {
+        EXPECT_EQ(std::count(denied.begin(), denied.end(), name), 1) << name;
+    }
+    bool memlock = false;
+    for (auto const& rlimit : config["process"]["rlimits"]) {
+        if (rlimit["type"] == "RLIMIT_MEMLOCK") {
+            memlock = true;
+            EXPECT_EQ(rlimit["hard"], 256ULL << 20);
+        }
+    }
+    EXPECT_TRUE(memlock);
+    auto const& masked = config["linux"]["maskedPaths"];
+    EXPECT_EQ(std::count(masked.begin(), masked.end(), "/proc/kcore"), 1);
+
+    // The runtime's own mounts come first, then the zone's, in order.
+    auto const& mounts = config["mounts"];
+    ASSERT_GE(mounts.size(), 7U + spec->mounts.size());
+    EXPECT_EQ(mounts[0]["destination"], "/proc");
+    EXPECT_EQ(mounts[7]["destination"], spec->mounts[0].destination);
+}
+
+} // namespace
+} // namespace lumos::runtime
