@@ -47,6 +47,16 @@ struct HostLayout {
     std::vector<std::pair<std::string, std::string>> symlinks;
 };
 
+struct ZoneSpec;
+
+// This host's layout: /usr, and each of /bin /sbin /lib /lib32 /lib64 /libx32 that is a real
+// directory (bound) or a symlink (mirrored).
+HostLayout probe_host_layout();
+
+// Readies <zonepath>/root for the runtime: the host's symlinks (where the root has nothing or
+// an empty directory of that name) and /etc/resolv.conf when the zone has resolvers.
+Result<void> prepare_root(ZoneSpec const& spec);
+
 // Where things are for one zone on this host.
 struct ZoneHostPaths {
     std::string zonepath; // <pool mountpoint>/<uuid>

@@ -46,6 +46,9 @@ protected:
         if (::geteuid() != 0) {
             return;
         }
+        // A zone a failed test left running: its processes and its runc state go first.
+        (void)test::run({ "/usr/sbin/runc", "--root", (m_dir.path() / "runc").string(), "delete",
+            "--force", "lumos-test-" + UUID });
         // runc run removes the zone's own cgroups; the parent is this test's to remove.
         for (auto const& controller : fs::directory_iterator("/sys/fs/cgroup")) {
             std::error_code ignored;
