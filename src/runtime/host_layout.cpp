@@ -5,8 +5,10 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +33,20 @@ HostLayout probe_host_layout()
         } else if (S_ISDIR(st.st_mode)) {
             host.bind_dirs.emplace_back(path);
         }
+    }
+    // CAP_SYS_RESOURCE (bit 24 of CapEff) is what lets runc raise a hard limit.
+    bool can_raise = false;
+    if (auto status = read_file("/proc/self/status")) {
+        auto at = status->find("CapEff:");
+        if (at != std::string::npos) {
+            uint64_t effective = std::strtoull(status->c_str() + at + 7, nullptr, 16);
+            can_raise = (effective >> 24 & 1) != 0;
+        }
+    }
+    rlimit memlock {};
+    if (!can_raise && ::getrlimit(RLIMIT_MEMLOCK, &memlock) == 0
+        && memlock.rlim_max != RLIM_INFINITY) {
+        host.memlock_ceiling = memlock.rlim_max;
     }
     return host;
 }

@@ -239,6 +239,9 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     }
     if (auto locked = integer(vm, "max_locked_memory"); locked && *locked > 0) {
         spec.locked_memory = static_cast<uint64_t>(*locked) * MIB;
+        if (host.memlock_ceiling && *spec.locked_memory > *host.memlock_ceiling) {
+            spec.locked_memory = host.memlock_ceiling; // runc could not raise it further
+        }
     }
     if (auto cap = integer(vm, "cpu_cap"); cap && *cap > 0) {
         spec.cpu_quota_us = *cap * static_cast<int64_t>(spec.cpu_period_us) / 100;

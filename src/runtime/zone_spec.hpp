@@ -20,7 +20,8 @@
 //                          (modules, kexec, keyring, bpf, perf, mount API, swap, clock, reboot
 //                          of the host is already a pid-namespace signal)
 //   resources              max_physical_memory -> memory.limit, max_swap -> memory+swap limit,
-//                          max_locked_memory -> RLIMIT_MEMLOCK, cpu_cap -> CFS quota (100 = one
+//                          max_locked_memory -> RLIMIT_MEMLOCK (at most HostLayout's
+//                          memlock_ceiling), cpu_cap -> CFS quota (100 = one
 //                          CPU), cpu_shares -> cpu.shares (SmartOS's 100 = Linux's 1024),
 //                          max_lwps -> pids.limit, zfs_io_priority -> blkio weight (100 -> 500)
 //   tmpfs                  /tmp as tmpfs of `tmpfs` MiB (default max_physical_memory; 0: none)
@@ -45,6 +46,9 @@ struct HostLayout {
     std::vector<std::string> bind_dirs { "/usr" }; // real directories, bound read-only
     // Top-level symlinks to mirror in the zone's root, e.g. {"/bin", "usr/bin"}.
     std::vector<std::pair<std::string, std::string>> symlinks;
+    // The highest RLIMIT_MEMLOCK the runtime can give a zone: its own hard limit when it lacks
+    // CAP_SYS_RESOURCE (as in a host that is itself a container), none otherwise.
+    std::optional<uint64_t> memlock_ceiling;
 };
 
 struct ZoneSpec;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -62,7 +63,9 @@ protected:
         ZoneHostPaths paths;
         paths.zonepath = m_zonepath.string();
         paths.cgroup_parent = m_cgroup_parent;
-        auto spec = zone_spec(vm, paths, HostLayout {});
+        HostLayout host;
+        host.memlock_ceiling = probe_host_layout().memlock_ceiling;
+        auto spec = zone_spec(vm, paths, host);
         EXPECT_TRUE(spec.has_value()) << spec.error().message();
         spec->args = { "/bin/sh", "-c", script };
         std::ofstream(m_bundle / "config.json") << oci_config(*spec).dump(2);
@@ -92,6 +95,27 @@ TEST_F(RuncTest, ZoneRunsWithItsHostnamePidNamespaceAndLimits)
         "/sys/fs/cgroup/pids/pids.max");
     ASSERT_EQ(result.exit_code, 0) << result.describe();
     EXPECT_EQ(result.out, "zone01\npid=1\n" + std::to_string(128ULL << 20) + "\n100\n");
+}
+
+TEST_F(RuncTest, EveryResourceControlIsAccepted)
+{
+    Json full = vm();
+    full["max_swap"] = 256;
+    full["max_locked_memory"] = 64;
+    full["cpu_cap"] = 50;
+    full["cpu_shares"] = 200;
+    full["zfs_io_priority"] = 100;
+    auto result = run_zone(full,
+        "cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us "
+        "/sys/fs/cgroup/cpu/cpu.shares; ulimit -l");
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    // ulimit -l is in KiB; a host without CAP_SYS_RESOURCE caps it at its own hard limit.
+    uint64_t locked = 64ULL << 20;
+    if (auto ceiling = probe_host_layout().memlock_ceiling) {
+        locked = std::min(locked, *ceiling);
+    }
+    EXPECT_EQ(result.out,
+        std::to_string(256ULL << 20) + "\n50000\n2048\n" + std::to_string(locked / 1024) + "\n");
 }
 
 TEST_F(RuncTest, RootInTheZoneCannotMountOrReachTheHost)

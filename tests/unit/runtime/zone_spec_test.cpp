@@ -100,6 +100,12 @@ TEST(ZoneSpec, ResourceControls)
     EXPECT_EQ(spec->pids_limit, 2000);
     EXPECT_EQ(spec->blkio_weight, 500);
 
+    HostLayout capped = merged_usr();
+    capped.memlock_ceiling = 8ULL << 20;
+    spec = zone_spec(vm, host_paths(), capped);
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->locked_memory, 8ULL << 20);
+
     vm.erase("cpu_cap");
     vm["max_swap"] = 128; // less than memory: memory+swap cannot be below memory
     vm["zfs_io_priority"] = 1000;
