@@ -379,4 +379,17 @@ Json oci_config(ZoneSpec const& spec)
     };
 }
 
+sys::CgroupLimits cgroup_limits(ZoneSpec const& spec)
+{
+    sys::CgroupLimits limits;
+    limits.memory = spec.memory_limit;
+    limits.memory_swap = spec.memory_swap_limit;
+    limits.cpu_quota_us = spec.cpu_quota_us;
+    limits.cpu_period_us = spec.cpu_period_us;
+    limits.cpu_shares = spec.cpu_shares;
+    limits.pids = spec.pids_limit;
+    limits.io_weight = spec.blkio_weight;
+    return limits;
+}
+
 } // namespace lumos::runtime

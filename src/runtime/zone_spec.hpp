@@ -33,6 +33,7 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
+#include "sys/cgroup.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -106,5 +107,9 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
 
 // The OCI config.json for the zone.
 Json oci_config(ZoneSpec const& spec);
+
+// The same resource controls for sys::Cgroups::apply (vmadm update of a running zone), so a
+// live change and a fresh start give the zone the same cgroup.
+sys::CgroupLimits cgroup_limits(ZoneSpec const& spec);
 
 } // namespace lumos::runtime

@@ -116,6 +116,23 @@ TEST(ZoneSpec, ResourceControls)
     EXPECT_EQ(spec->blkio_weight, 1000);
 }
 
+TEST(ZoneSpec, LiveLimitsMatchTheConfigs)
+{
+    Json vm = joyent_vm();
+    vm["cpu_cap"] = 200;
+    auto spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    auto limits = cgroup_limits(*spec);
+    Json resources = oci_config(*spec)["linux"]["resources"];
+    EXPECT_EQ(limits.memory, resources["memory"]["limit"].get<uint64_t>());
+    EXPECT_EQ(limits.memory_swap, resources["memory"]["swap"].get<uint64_t>());
+    EXPECT_EQ(limits.cpu_quota_us, resources["cpu"]["quota"].get<int64_t>());
+    EXPECT_EQ(limits.cpu_period_us, resources["cpu"]["period"].get<uint64_t>());
+    EXPECT_EQ(limits.cpu_shares, resources["cpu"]["shares"].get<uint64_t>());
+    EXPECT_EQ(limits.pids, resources["pids"]["limit"].get<int64_t>());
+    EXPECT_EQ(limits.io_weight, resources["blockIO"]["weight"].get<uint16_t>());
+}
+
 TEST(ZoneSpec, TmpfsDefaultsToMemoryAndZeroMeansNone)
 {
     Json vm = joyent_vm();

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MPL-2.0
+// A zone's cgroup, on either layout the host has: cgroup v2 when the unified hierarchy holds the
+// controllers (pure v2 hosts), v1 per-controller hierarchies otherwise (our machines: v1
+// controllers, a tracking-only v2). What the runtime creates at start (runc's cgroupsPath),
+// this changes live (`vmadm update` of a running zone) and reads (zonestat).
+//
+//   limit            v1 file                              v2 file
+//   memory           memory/memory.limit_in_bytes         memory.max
+//   memory + swap    memory/memory.memsw.limit_in_bytes   memory.swap.max (swap alone)
+//   CPU cap          cpu/cpu.cfs_quota_us, cfs_period_us  cpu.max ("quota period" | "max")
+//   CPU shares       cpu/cpu.shares                       cpu.weight (shares mapped)
+//   processes        pids/pids.max                        pids.max
+//   IO weight        blkio/blkio.bfq.weight|blkio.weight  io.weight (skipped when absent)
+#pragma once
+
+#include "base/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lumos::sys {
+
+enum class CgroupLayout { V1, V2 };
+
+struct CgroupLimits {
+    std::optional<uint64_t> memory; // bytes
+    std::optional<uint64_t> memory_swap; // bytes, memory + swap
+    std::optional<int64_t> cpu_quota_us; // nullopt: no cap
+    uint64_t cpu_period_us { 100000 };
+    std::optional<uint64_t> cpu_shares; // v1 units (1024 = default)
+    std::optional<int64_t> pids; // nullopt: no limit
+    std::optional<uint16_t> io_weight; // 10..1000
+};
+
+struct CgroupStats {
+    uint64_t memory_bytes { 0 };
+    std::optional<uint64_t> memory_limit; // nullopt: unlimited
+    uint64_t cpu_usage_ns { 0 };
+    uint64_t processes { 0 };
+    uint64_t oom_kills { 0 };
+};
+
+class Cgroups {
+public:
+    // The layout of the hierarchy mounted at mount_root.
+    static Result<Cgroups> detect(std::string mount_root = "/sys/fs/cgroup");
+
+    CgroupLayout layout() const { return m_layout; }
+    // The controllers limits and figures use (v1: their hierarchies' names).
+    static std::vector<std::string> const& controllers();
+
+    // path is absolute within the hierarchy, e.g. "/lumos/<uuid>".
+    Result<void> create(std::string const& path) const;
+    Result<void> apply(std::string const& path, CgroupLimits const& limits) const;
+    Result<CgroupStats> stats(std::string const& path) const;
+    // Moves a process in (every controller).
+    Result<void> attach(std::string const& path, int pid) const;
+    // Removes the (empty) cgroup; absent is fine.
+    Result<void> remove(std::string const& path) const;
+
+private:
+    Cgroups(std::string mount_root, CgroupLayout layout);
+    std::string dir(std::string const& controller, std::string const& path) const;
+
+    std::string m_root;
+    CgroupLayout m_layout;
+};
+
+} // namespace lumos::sys
