@@ -10,10 +10,6 @@ namespace {
 
 constexpr uint64_t MIB = 1024ULL * 1024ULL;
 
-bool is_os_brand(std::string const& brand)
-{
-    return brand == "joyent" || brand == "joyent-minimal" || brand == "builder" || brand == "lx";
-}
 
 std::optional<int64_t> integer(Json const& vm, char const* key)
 {
@@ -144,6 +140,11 @@ constexpr std::array DENIED_SYSCALLS {
 
 } // namespace
 
+bool is_os_brand(std::string const& brand)
+{
+    return brand == "joyent" || brand == "joyent-minimal" || brand == "builder" || brand == "lx";
+}
+
 Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayout const& host)
 {
     ZoneSpec spec;
@@ -272,7 +273,7 @@ Json oci_config(ZoneSpec const& spec)
             { "soft", *spec.locked_memory } });
     }
     Json process {
-        { "terminal", false },
+        { "terminal", spec.terminal },
         { "user", { { "uid", 0 }, { "gid", 0 } } },
         { "args", string_array(spec.args) },
         { "env", string_array(spec.env) },

@@ -85,6 +85,7 @@ struct ZoneSpec {
     std::string root; // <zonepath>/root
     std::string hostname;
     std::vector<std::string> args; // PID 1 and its arguments
+    bool terminal { false }; // PID 1 on a pty (the console), handed over on runc's console socket
     std::vector<std::string> env;
     std::vector<Mount> mounts; // after the runtime's own /proc, /dev, /sys
     std::vector<std::pair<std::string, std::string>> symlinks; // to make in root first
@@ -100,6 +101,9 @@ struct ZoneSpec {
     std::optional<int64_t> pids_limit;
     std::optional<uint16_t> blkio_weight;
 };
+
+// joyent, joyent-minimal, builder, lx: the brands that run as zones.
+bool is_os_brand(std::string const& brand);
 
 // The zone a VM object describes. InvalidArgument for brands that are not OS zones and for
 // filesystems of a type we cannot mount.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "store/vm_store.hpp"
 
+#include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
 #include "spec/brand.hpp"
@@ -17,6 +18,36 @@
 namespace lumos::store {
 
 namespace {
+
+// <zonepath>/lastexited: "<epoch seconds> <wait status>" (vmload's getLastExited): exit_status
+// is the exit code when init exited, minus the signal when it was killed, 0 for the special -1.
+void add_last_exited(Json& vm, std::string const& zonepath)
+{
+    auto text = read_file(zonepath + "/lastexited");
+    if (!text) {
+        return;
+    }
+    auto const fields = split(trim(*text), ' ');
+    if (fields.size() != 2) {
+        return;
+    }
+    char* end = nullptr;
+    std::string const status_text(fields[1]);
+    long const status = std::strtol(status_text.c_str(), &end, 10);
+    std::string const seconds_text(fields[0]);
+    double const seconds = std::strtod(seconds_text.c_str(), nullptr);
+    if (end == status_text.c_str()) {
+        return;
+    }
+    if (status == -1) {
+        vm["exit_status"] = 0;
+    } else if ((status & 0xff) == 0) {
+        vm["exit_status"] = status >> 8;
+    } else {
+        vm["exit_status"] = -(status & 0xff);
+    }
+    vm["exit_timestamp"] = iso_timestamp(static_cast<int64_t>(seconds * 1000));
+}
 
 // Keys computed when a VM is loaded; never persisted.
 constexpr char const* DERIVED_KEYS[] = { "state", "zonepath", "zfs_filesystem", "hvm",
@@ -152,8 +183,16 @@ std::string VmStore::zonepath(Json const& vm) const
     return m_paths.zonepath(vm.value("zpool", "zones"), vm.value("zonename", vm.value("uuid", "")));
 }
 
+void VmStore::set_live_view(std::function<void(Json&)> hook)
+{
+    m_live_view = std::move(hook);
+}
+
 Json VmStore::vm_object(Json vm, LoadOptions const& options) const
 {
+    if (m_live_view) {
+        m_live_view(vm);
+    }
     spec::derive_state(vm);
     std::string const pool = vm.value("zpool", "zones");
     std::string const zonename = vm.value("zonename", vm.value("uuid", ""));
@@ -186,6 +225,9 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
         vm["zfs_root_recsize"] = 131072;
     }
     vm["init_restarts"] = 0;
+    if (options.wants("exit_status") || options.wants("exit_timestamp")) {
+        add_last_exited(vm, path);
+    }
     vm["server_uuid"] = server_uuid();
     vm["platform_buildstamp"] = LUMOS_BUILDSTAMP;
 

@@ -6,6 +6,7 @@
 #include "base/paths.hpp"
 #include "base/result.hpp"
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -67,11 +68,16 @@ public:
 
     std::string zonepath(Json const& vm) const;
 
+    // Called on each record before its state is derived, to add what only the running system
+    // knows (vm::Engine sets it: the runtime's zone_state, pid, boot_timestamp, provisioning).
+    void set_live_view(std::function<void(Json&)> hook);
+
 private:
     Result<void> ensure_directories() const;
     Result<void> write_config_files(Json const& vm) const;
 
     Paths m_paths;
+    std::function<void(Json&)> m_live_view;
 };
 
 // The record a VM object is persisted as: everything except derived keys.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "sys/cgroup.hpp"
 
+#include "base/strings.hpp"
+
 #include "base/file.hpp"
 
 #include <algorithm>
@@ -218,6 +220,18 @@ Result<CgroupStats> Cgroups::stats(std::string const& path) const
         if (auto events = read_value(d + "/memory.events")) {
             stats.oom_kills = keyed(*events, "oom_kill");
         }
+        if (auto io = read_value(d + "/io.stat")) {
+            // "<maj>:<min> rbytes=N wbytes=N ...", one line per device.
+            for (auto const& line : split(*io, '\n')) {
+                for (auto const& field : split(line, ' ')) {
+                    if (field.starts_with("rbytes=")) {
+                        stats.io_read_bytes += number(field.substr(7));
+                    } else if (field.starts_with("wbytes=")) {
+                        stats.io_write_bytes += number(field.substr(7));
+                    }
+                }
+            }
+        }
         return stats;
     }
     std::string const memory = dir("memory", path);
@@ -234,6 +248,17 @@ Result<CgroupStats> Cgroups::stats(std::string const& path) const
     stats.cpu_usage_ns = number(cpu);
     TRY_ASSIGN(pids, read_value(dir("pids", path) + "/pids.current"));
     stats.processes = number(pids);
+    if (auto io = read_value(dir("blkio", path) + "/blkio.throttle.io_service_bytes")) {
+        // "<maj>:<min> Read N" / "... Write N" per device, and a "Total N" line.
+        for (auto const& line : split(*io, '\n')) {
+            auto const fields = split(line, ' ');
+            if (fields.size() == 3 && fields[1] == "Read") {
+                stats.io_read_bytes += number(fields[2]);
+            } else if (fields.size() == 3 && fields[1] == "Write") {
+                stats.io_write_bytes += number(fields[2]);
+            }
+        }
+    }
     return stats;
 }
 

@@ -40,6 +40,8 @@ struct CgroupStats {
     uint64_t cpu_usage_ns { 0 };
     uint64_t processes { 0 };
     uint64_t oom_kills { 0 };
+    uint64_t io_read_bytes { 0 };
+    uint64_t io_write_bytes { 0 };
 };
 
 class Cgroups {

@@ -7,6 +7,8 @@
 #include "spec/normalize.hpp"
 #include "spec/state.hpp"
 
+#include <algorithm>
+
 namespace lumos::vm {
 
 Result<void> NoRuntime::can_boot(std::string const& brand) const
@@ -23,6 +25,65 @@ Engine::Engine(store::VmStore& store, Runtime& runtime, storage::PoolRegistry co
     , m_pools(pools)
     , m_storage(pools)
 {
+    m_store.set_live_view([this](Json& record) { live_view(record); });
+}
+
+void Engine::live_view(Json& record) const
+{
+    std::string const uuid = record.value("uuid", "");
+    auto const live = m_runtime.live(uuid);
+    if (live) {
+        record[spec::ATTR_ZONE_STATE] = "running";
+        record["pid"] = live->pid;
+        record["zoneid"] = live->pid;
+        record["boot_timestamp"] = live->boot_timestamp;
+    }
+    if (!record.contains(spec::ATTR_TRANSITION) || !record[spec::ATTR_TRANSITION].is_string()) {
+        return;
+    }
+    auto const parts = split(record[spec::ATTR_TRANSITION].get<std::string>(), ':');
+    if (parts.size() != 3 || parts[0] != "provisioning") {
+        return;
+    }
+    // A create that was killed while it waited: the monitor's outcome stands in for it.
+    std::string const outcome = live ? live->provisioning : m_runtime.provision_outcome(uuid);
+    auto const expire = parse_integer(parts[2]);
+    if (outcome == "success") {
+        record.erase(spec::ATTR_TRANSITION);
+        record.erase(spec::ATTR_PROVISIONING);
+    } else if (outcome == "failed" || (!live && expire && *expire < now_ms())) {
+        record.erase(spec::ATTR_TRANSITION);
+        record[spec::ATTR_FAILED] = "provisioning";
+    }
+}
+
+std::optional<int64_t> Engine::provision_timeout_override() const
+{
+    auto config = read_file(m_store.paths().etc_dir() + "/config");
+    if (!config) {
+        return std::nullopt;
+    }
+    for (auto const& line : split(*config, '\n')) {
+        std::string_view const trimmed = trim(line);
+        if (trimmed.starts_with("provision_timeout=")) {
+            if (auto seconds = parse_integer(trim(trimmed.substr(18))); seconds && *seconds > 0) {
+                return *seconds * 1000;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+Result<void> Engine::finish_provisioning(std::string const& uuid, bool succeeded)
+{
+    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    TRY_ASSIGN(record, m_store.load_record(uuid));
+    record.erase(spec::ATTR_TRANSITION);
+    record.erase(spec::ATTR_PROVISIONING);
+    if (!succeeded) {
+        record[spec::ATTR_FAILED] = "provisioning";
+    }
+    return m_store.save(record);
 }
 
 std::vector<std::string> nic_tags_from_config(std::string const& config_text)
@@ -107,6 +168,40 @@ Result<CreateResult> Engine::create(Json const& payload)
     if (!payload.is_object()) {
         return make_error(ErrorCode::InvalidArgument, "Invalid JSON payload: not an object");
     }
+    std::string uuid;
+    bool autoboot = false;
+    {
+        TRY_ASSIGN(created, create_record(payload));
+        uuid = created.uuid;
+        autoboot = created.autoboot;
+    }
+    if (!autoboot) {
+        return CreateResult { uuid };
+    }
+    // Boot, then wait for the handshake without holding any lock (reference 3.3).
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    int64_t const expire = vm.value("transition_expire", int64_t { 0 });
+    int64_t const timeout = std::max<int64_t>(expire - now_ms(), 1000);
+    if (auto started = m_runtime.start(vm, timeout); !started) {
+        (void)finish_provisioning(uuid, false);
+        return tl::unexpected(started.error());
+    }
+    if (js_truthy(payload.value("nowait", Json(false)))) {
+        return CreateResult { uuid };
+    }
+    TRY_ASSIGN(outcome, m_runtime.wait_provisioning(vm));
+    if (outcome == "success") {
+        TRY(finish_provisioning(uuid, true));
+        return CreateResult { uuid };
+    }
+    (void)finish_provisioning(uuid, false);
+    (void)m_runtime.stop(vm, true, 0);
+    return make_error(
+        ErrorCode::Timeout, "timed out waiting for /var/svc/provisioning to move for " + uuid);
+}
+
+Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
+{
     // One create at a time: checking that the uuid is free and writing the record must not
     // interleave with another create of the same uuid.
     TRY_ASSIGN(create_lock, m_store.lock_create());
@@ -124,10 +219,17 @@ Result<CreateResult> Engine::create(Json const& payload)
     context.new_uuid = generate_uuid();
     TRY_ASSIGN(vm, spec::prepare_create(payload, context));
     std::string const uuid = vm.value("uuid", "");
+    bool const autoboot = vm.value("autoboot", true);
+    if (autoboot) {
+        if (auto const timeout = provision_timeout_override()) {
+            vm[spec::ATTR_TRANSITION]
+                = spec::make_transition("provisioning", "running", context.now_ms + *timeout);
+        }
+    }
     if (m_store.exists(uuid)) {
         return make_error(ErrorCode::AlreadyExists, "VM with UUID " + uuid + " already exists");
     }
-    if (vm.value("autoboot", true)) {
+    if (autoboot) {
         TRY(m_runtime.can_boot(vm.value("brand", "")));
     }
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
@@ -142,7 +244,7 @@ Result<CreateResult> Engine::create(Json const& payload)
         (void)m_storage.destroy(vm);
         return tl::unexpected(saved.error());
     }
-    return CreateResult { uuid };
+    return CreatedRecord { uuid, autoboot };
 }
 
 void Engine::derive_indestructible(Json& vm) const
@@ -167,7 +269,61 @@ Result<Json> Engine::get(std::string const& uuid) const
 {
     TRY_ASSIGN(vm, m_store.load(uuid));
     derive_indestructible(vm);
+    // A running zone whose monitor died gets a new one (SmartOS's zoneadmd is started on demand
+    // the same way).
+    if (auto live = m_runtime.live(uuid); live && !live->monitored) {
+        (void)m_runtime.reattach(vm);
+    }
     return vm;
+}
+
+Result<void> Engine::start(std::string const& uuid)
+{
+    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    int64_t timeout = 0;
+    if (vm.value("state", "") == "provisioning" && vm.contains("transition_expire")) {
+        timeout = std::max<int64_t>(vm.value("transition_expire", int64_t { 0 }) - now_ms(), 1000);
+    }
+    TRY(m_runtime.start(vm, timeout));
+    TRY_ASSIGN(record, m_store.load_record(uuid));
+    if (record.value("autoboot", false) != true) {
+        record["autoboot"] = true;
+        TRY(m_store.save(record));
+    }
+    return {};
+}
+
+Result<void> Engine::stop(std::string const& uuid, bool force, int timeout_s)
+{
+    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    TRY(m_runtime.stop(vm, force, timeout_s));
+    TRY_ASSIGN(record, m_store.load_record(uuid));
+    if (record.value("autoboot", true) != false) {
+        record["autoboot"] = false;
+        TRY(m_store.save(record));
+    }
+    return {};
+}
+
+Result<void> Engine::reboot(std::string const& uuid, bool force)
+{
+    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    return m_runtime.reboot(vm, force);
+}
+
+Result<void> Engine::kill(std::string const& uuid, int signal)
+{
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    return m_runtime.kill(vm, signal);
+}
+
+Result<UniqueFd> Engine::console(std::string const& uuid)
+{
+    TRY_ASSIGN(vm, m_store.load(uuid));
+    return m_runtime.console(vm);
 }
 
 Result<void> Engine::update(std::string const& uuid, Json const& payload)
@@ -223,6 +379,10 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
             TRY(m_storage.set_indestructible(updated, delegated, wanted));
         }
     }
+    // Resource controls reach a running zone now (its next boot reads the record).
+    if (m_runtime.live(uuid)) {
+        TRY(m_runtime.apply_limits(updated));
+    }
     return m_store.save(updated);
 }
 
@@ -238,8 +398,13 @@ Result<void> Engine::remove(std::string const& uuid)
         return make_error(
             ErrorCode::PermissionDenied, "indestructible_delegated is set, cannot delete");
     }
+    if (m_runtime.live(uuid)) {
+        TRY(m_runtime.stop(vm, true, 0));
+    }
     TRY(m_storage.destroy(vm));
-    return m_store.remove(vm);
+    TRY(m_store.remove(vm));
+    m_runtime.forget(uuid);
+    return {};
 }
 
 Result<std::vector<Json>> Engine::find(ListQuery const& query) const

@@ -38,10 +38,20 @@ class Engine {
 public:
     Engine(store::VmStore& store, Runtime& runtime, storage::PoolRegistry const& pools);
 
+    // With autoboot (the default) the VM is booted and, unless the payload says nowait, create
+    // waits for the provisioning handshake (reference 3.3): success clears the transition, a
+    // timeout marks the VM failed and halts it. The locks are not held while it waits.
     Result<CreateResult> create(Json const& payload);
     Result<Json> get(std::string const& uuid) const;
     Result<void> update(std::string const& uuid, Json const& payload);
     Result<void> remove(std::string const& uuid);
+    // Lifecycle (reference 1.2, 3.4), each under the VM's lock. start sets autoboot, stop
+    // clears it; remove halts a running VM first.
+    Result<void> start(std::string const& uuid);
+    Result<void> stop(std::string const& uuid, bool force, int timeout_s);
+    Result<void> reboot(std::string const& uuid, bool force);
+    Result<void> kill(std::string const& uuid, int signal);
+    Result<UniqueFd> console(std::string const& uuid);
     // Whether this host's runtime can boot VMs of the brand; the error says why not.
     Result<void> can_boot(std::string const& brand) const { return m_runtime.can_boot(brand); }
 
@@ -55,7 +65,21 @@ public:
     spec::HostFacts host_facts(bool with_other_vms, std::string const& exclude_uuid = {}) const;
 
 private:
+    struct CreatedRecord {
+        std::string uuid;
+        bool autoboot { false };
+    };
+    // create's locked part: checks, datasets, the record.
+    Result<CreatedRecord> create_record(Json const& payload);
     void derive_indestructible(Json& vm) const;
+    // The store's live view: the runtime's facts over a record (zone_state, pid, ...), and the
+    // provisioning outcome its monitor recorded when no vmadm was there to persist it.
+    void live_view(Json& record) const;
+    // After the handshake: clears the transition, or marks the VM failed.
+    Result<void> finish_provisioning(std::string const& uuid, bool succeeded);
+    // Host config (etc/lumos/config) "provision_timeout=<seconds>": the operator's override of
+    // SmartOS's 300 s.
+    std::optional<int64_t> provision_timeout_override() const;
 
     store::VmStore& m_store;
     Runtime& m_runtime;

@@ -120,6 +120,21 @@ Result<std::unique_ptr<storage::Pool>> VmStorage::open_pool_of(std::string const
     return m_pools.open(pool_part(dataset));
 }
 
+Result<void> make_file_below(std::string const& base, std::string const& relative, char const* name)
+{
+    TRY(make_directory_below(base, relative, 0755));
+    std::string const dir_path = base + "/" + relative;
+    UniqueFd dir(::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid()) {
+        return tl::unexpected(Error::from_errno("open " + dir_path, errno));
+    }
+    UniqueFd file(::openat(dir.get(), name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!file.valid()) {
+        return tl::unexpected(Error::from_errno("create " + dir_path + "/" + name, errno));
+    }
+    return {};
+}
+
 Result<void> make_directory_below(std::string const& base, std::string const& relative, int mode)
 {
     UniqueFd dir(::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -238,6 +253,9 @@ Result<void> VmStorage::provision(Json const& vm) const
         // cinstall: <root>/tmp 1777, <root>/var/svc 0755, chmod 700 <zonepath>.
         STEP(make_directory_below(zonepath, "root/tmp", 01777));
         STEP(make_directory_below(zonepath, "root/var/svc", 0755));
+        // installZone: /var/svc/provisioning exists until something in the zone (zinit, an lx
+        // image's boot script) moves it to provision_success or provision_failure.
+        STEP(make_file_below(zonepath, "root/var/svc", "provisioning"));
     }
     STEP(make_directory_below(pool->mountpoint(), root.substr(pool_name.size() + 1), 0700));
 

@@ -60,5 +60,8 @@ private:
 // (O_NOFOLLOW): a symbolic link anywhere on the way is an error, never followed. The last
 // component gets `mode` (also when it existed); components made on the way get 0755.
 Result<void> make_directory_below(std::string const& base, std::string const& relative, int mode);
+// An empty file <base>/<relative>/<name> (directories made as above), never through a symbolic
+// link; an existing file is kept.
+Result<void> make_file_below(std::string const& base, std::string const& relative, char const* name);
 
 } // namespace lumos::vm

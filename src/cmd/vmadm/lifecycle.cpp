@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
-// Commands that act on running guests. Until the runtimes land no VM can be running, so each
-// answers as SmartOS does for a VM that is not running, or says that the runtime is missing.
+// Commands that act on running guests: start/boot, stop/halt, reboot, kill, console, and the
+// ones not supported yet.
 #include "cmd/vmadm/cli.hpp"
 
 #include "base/strings.hpp"
 #include "base/uuid.hpp"
+#include "runtime/monitor.hpp"
+
+#include <csignal>
+#include <optional>
+
+#include <unistd.h>
 
 namespace lumos::vmadm {
 
@@ -43,9 +49,35 @@ void check_start_arguments(std::vector<std::string> const& arguments)
     }
 }
 
-// vmadm kill [-s SIG | -SIG] <uuid>, with vmadm's own argument rules.
-std::string kill_uuid(Args& args)
+// A signal as vmadm's nodeSig takes it: a number, a name (HUP) or a SIG name (SIGHUP).
+std::optional<int> parse_signal(std::string const& name)
 {
+    static constexpr std::pair<char const*, int> SIGNALS[] = { { "HUP", SIGHUP }, { "INT", SIGINT },
+        { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+        { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+        { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },
+        { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
+        { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+        { "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
+        { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO }, { "POLL", SIGPOLL },
+        { "PWR", SIGPWR }, { "SYS", SIGSYS } };
+    if (auto number = parse_integer(name); number && *number > 0 && *number < NSIG) {
+        return static_cast<int>(*number);
+    }
+    std::string const bare = name.starts_with("SIG") ? name.substr(3) : name;
+    for (auto const& [signal_name, number] : SIGNALS) {
+        if (bare == signal_name) {
+            return number;
+        }
+    }
+    return std::nullopt;
+}
+
+// vmadm kill [-s SIG | -SIG] <uuid>, with vmadm's own argument rules; signal_name gets the
+// -SIG form's name (SIGTERM when none is given).
+std::string kill_uuid(Args& args, std::string& signal_name)
+{
+    signal_name = "SIGTERM";
     if (args.has("signal")) {
         return uuid_argument(args);
     }
@@ -67,6 +99,7 @@ std::string kill_uuid(Args& args)
                 continue;
             }
             uuid = args.remain[++i];
+            signal_name = name;
             continue;
         }
         rest.push_back(argument);
@@ -93,7 +126,9 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
     if (command == "events" || command == "receive" || command == "recv") {
         return failure("vmadm " + command + " is not supported by this lumos build yet");
     }
-    std::string const uuid = command == "kill" ? kill_uuid(args) : uuid_argument(args);
+    std::string signal_name;
+    std::string const uuid
+        = command == "kill" ? kill_uuid(args, signal_name) : uuid_argument(args);
     if ((command == "create-snapshot" || command == "delete-snapshot"
             || command == "rollback-snapshot")
         && args.remain.size() != 1) {
@@ -123,11 +158,13 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
             return failure("Unable to start VM " + uuid + ": Cannot start vm from state \"" + state
                 + "\", must be \"stopped\".");
         }
-        auto const bootable = context.engine.can_boot(vm->value("brand", ""));
-        if (!bootable) {
+        if (auto const bootable = context.engine.can_boot(vm->value("brand", "")); !bootable) {
             return failure("Unable to start VM " + uuid + ": " + bootable.error().message());
         }
-        return failure("Unable to start VM " + uuid + ": starting VMs is not implemented yet");
+        if (auto started = context.engine.start(uuid); !started) {
+            return failure("Unable to start VM " + uuid + ": " + started.error().message());
+        }
+        return success("Successfully started VM " + uuid);
     }
     if (command == "stop" || command == "halt") {
         auto const brand = vm->value("brand", "");
@@ -135,13 +172,38 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
             && !vm->value("docker", false)) {
             return failure("Timeout option is only supported for bhyve, KVM and docker containers.");
         }
-        return success("VM " + uuid + " is already not 'running' (currently: " + state + ")");
+        if (state != "running") {
+            return success("VM " + uuid + " is already not 'running' (currently: " + state + ")");
+        }
+        // OS VMs: a graceful shutdown, forced after 60 s (reference 1.2).
+        if (auto stopped = context.engine.stop(uuid, args.has("force"), 60); !stopped) {
+            return failure(stopped.error().message());
+        }
+        return success("Successfully completed stop for VM " + uuid);
     }
     if (command == "reboot") {
-        return failure("Cannot reboot vm from state \"" + state + "\", must be \"running\"");
+        if (state != "running") {
+            return failure(
+                "Cannot reboot vm from state \"" + state + "\", must be \"running\"");
+        }
+        if (auto rebooted = context.engine.reboot(uuid, args.has("force")); !rebooted) {
+            return failure(rebooted.error().message());
+        }
+        return success("Successfully completed reboot for VM " + uuid);
     }
     if (command == "kill") {
-        return failure("Cannot find running init PID for VM " + uuid);
+        std::string const name = args.has("signal") ? args.get("signal") : signal_name;
+        if (state != "running" || !vm->contains("pid")) {
+            return failure("Cannot find running init PID for VM " + uuid);
+        }
+        auto const signal = parse_signal(name);
+        if (!signal) {
+            return failure("Unknown signal \"" + name + "\"");
+        }
+        if (auto killed = context.engine.kill(uuid, *signal); !killed) {
+            return failure(killed.error().message());
+        }
+        return success("Sent signal \"" + name + "\" to init process for VM " + uuid);
     }
     if (command == "info") {
         return failure("Unable to get VM info for VM " + uuid
@@ -149,7 +211,16 @@ Outcome cmd_lifecycle(Context& context, Args const& original)
             + "\", must be \"running\" or \"stopping\".");
     }
     if (command == "console") {
-        return failure("cannot connect to console when state is " + state);
+        if (state != "running") {
+            return failure("cannot connect to console when state is " + state);
+        }
+        auto connection = context.engine.console(uuid);
+        if (!connection) {
+            return failure(connection.error().message());
+        }
+        context.io.out.flush();
+        runtime::relay_console(connection->get(), STDIN_FILENO, STDOUT_FILENO);
+        return success();
     }
     return failure("vmadm " + command + " is not supported by this lumos build yet");
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "cmd/vmadm/cli.hpp"
+#include "vm/zone_runtime.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -22,7 +23,7 @@ int main(int argc, char** argv)
         lumos::Paths const paths = lumos::Paths::from_environment();
         lumos::store::VmStore store(paths);
         lumos::storage::PoolRegistry const pools(paths);
-        lumos::vm::NoRuntime runtime;
+        lumos::vm::ZoneRuntime runtime(paths, pools);
         lumos::vm::Engine engine(store, runtime, pools);
         lumos::vmadm::Io io { std::cin, std::cout, std::cerr, ::isatty(0) == 1 };
         std::vector<std::string> const args(argv, argv + argc);

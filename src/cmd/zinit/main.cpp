@@ -8,7 +8,7 @@
 //     shell command line run with /bin/sh -c (in name order), restarted when it exits unless
 //     the file's name ends in ".once";
 //   - on SIGTERM, SIGINT or SIGPWR (what a stop or a halt from inside sends PID 1) stops
-//     everything: SIGTERM to all processes, SIGKILL to what is left after ZINIT_STOP_TIMEOUT
+//     everything: SIGTERM and SIGHUP to all processes, SIGKILL to what is left after ZINIT_STOP_TIMEOUT
 //     seconds (default 10), then exits 0. PID 1 ignores signals it has no handler for, so
 //     every one of these is handled.
 // Arguments, if any, are run as one more service (once), for tests and one-shot zones: when it
@@ -219,7 +219,11 @@ int main(int argc, char** argv)
                     stopping = true;
                     deadline = std::chrono::steady_clock::now()
                         + std::chrono::seconds(stop_timeout_seconds());
+                    // SIGHUP too, as init does at shutdown: interactive shells (the console's)
+                    // ignore SIGTERM.
                     ::kill(-1, SIGTERM);
+                    ::kill(-1, SIGHUP);
+                    ::kill(-1, SIGCONT);
                 }
             }
         }

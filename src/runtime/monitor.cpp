@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "runtime/monitor.hpp"
+
+#include "base/json.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+namespace lumos::runtime {
+
+namespace {
+
+bool executable(std::string const& path)
+{
+    return ::access(path.c_str(), X_OK) == 0;
+}
+
+std::string self_dir()
+{
+    char buffer[4096];
+    ssize_t const n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    if (n <= 0) {
+        return ".";
+    }
+    std::string path(buffer, static_cast<size_t>(n));
+    return path.substr(0, path.rfind('/'));
+}
+
+// Field 22 of /proc/<pid>/stat, as the monitor records it.
+uint64_t start_time(int64_t pid)
+{
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) {
+        return 0;
+    }
+    size_t pos = stat->rfind(')');
+    if (pos == std::string::npos) {
+        return 0;
+    }
+    pos += 2;
+    for (int field = 3; field < 22; ++field) {
+        pos = stat->find(' ', pos);
+        if (pos == std::string::npos) {
+            return 0;
+        }
+        ++pos;
+    }
+    return std::strtoull(stat->c_str() + pos, nullptr, 10);
+}
+
+bool write_all(int fd, char const* data, size_t size)
+{
+    while (size > 0) {
+        ssize_t const n = ::write(fd, data, size);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+// Reads one line (without its newline) within the timeout; nullopt timeout: no limit.
+Result<std::string> read_line(int fd, std::optional<std::chrono::milliseconds> timeout,
+    std::string const& what)
+{
+    std::string line;
+    auto const deadline = std::chrono::steady_clock::now()
+        + timeout.value_or(std::chrono::milliseconds(0));
+    for (;;) {
+        int wait = -1;
+        if (timeout) {
+            auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return make_error(ErrorCode::Timeout, "no answer from " + what);
+            }
+            wait = static_cast<int>(left.count());
+        }
+        struct pollfd poll_fd { fd, POLLIN, 0 };
+        int const ready = ::poll(&poll_fd, 1, wait);
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0) {
+            continue;
+        }
+        char c = 0;
+        ssize_t const n = ::read(fd, &c, 1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (line.empty()) {
+                return make_error(ErrorCode::System, what + " ended without an answer");
+            }
+            return line;
+        }
+        if (c == '\n') {
+            return line;
+        }
+        line += c;
+    }
+}
+
+} // namespace
+
+Result<Helpers> find_helpers()
+{
+    Helpers helpers;
+    std::vector<std::string> dirs;
+    if (char const* libexec = std::getenv("LUMOS_LIBEXEC_DIR"); libexec && *libexec) {
+        dirs.emplace_back(libexec);
+    }
+    std::string const self = self_dir();
+    dirs.push_back(self + "/../lib/lumos");
+    for (auto const& dir : dirs) {
+        if (helpers.zoned.empty() && executable(dir + "/lumos-zoned")) {
+            helpers.zoned = dir + "/lumos-zoned";
+        }
+        if (helpers.zinit.empty() && executable(dir + "/zinit")) {
+            helpers.zinit = dir + "/zinit";
+        }
+    }
+    // The build tree: src/cmd/<program>/<program>.
+    if (helpers.zoned.empty() && executable(self + "/../lumos-zoned/lumos-zoned")) {
+        helpers.zoned = self + "/../lumos-zoned/lumos-zoned";
+    }
+    if (helpers.zinit.empty() && executable(self + "/../zinit/zinit")) {
+        helpers.zinit = self + "/../zinit/zinit";
+    }
+    std::vector<std::string> runcs;
+    if (char const* runc = std::getenv("LUMOS_RUNC"); runc && *runc) {
+        runcs.emplace_back(runc);
+    }
+    runcs.insert(runcs.end(), { "/usr/sbin/runc", "/usr/bin/runc" });
+    for (auto const& runc : runcs) {
+        if (executable(runc)) {
+            helpers.runc = runc;
+            break;
+        }
+    }
+    if (helpers.runc.empty()) {
+        return make_error(ErrorCode::Unsupported, "no OCI runtime: runc is not installed");
+    }
+    if (helpers.zoned.empty() || helpers.zinit.empty()) {
+        return make_error(ErrorCode::Unsupported,
+            "lumos-zoned and zinit are not installed next to this program (lib/lumos)");
+    }
+    return helpers;
+}
+
+ZoneMonitor::ZoneMonitor(std::string run_dir, std::string uuid)
+    : m_dir(std::move(run_dir))
+    , m_uuid(std::move(uuid))
+{
+}
+
+std::optional<ZoneStatus> ZoneMonitor::status() const
+{
+    auto text = read_file(m_dir + "/status");
+    if (!text) {
+        return std::nullopt;
+    }
+    auto parsed = parse_json(*text);
+    if (!parsed || !parsed->is_object()) {
+        return std::nullopt;
+    }
+    ZoneStatus status;
+    status.pid = parsed->value("pid", int64_t { 0 });
+    if (status.pid <= 0 || start_time(status.pid) != parsed->value("pid_start", uint64_t { 0 })) {
+        return std::nullopt; // init is gone (a monitor that died did not clean up)
+    }
+    status.boot_timestamp = parsed->value("boot_timestamp", "");
+    status.provisioning = parsed->value("provisioning", "none");
+    // The monitor holds its lock exclusively while it lives.
+    UniqueFd lock(::open((m_dir + "/monitor.lock").c_str(), O_RDONLY | O_CLOEXEC));
+    status.monitored = lock.valid() && ::flock(lock.get(), LOCK_SH | LOCK_NB) != 0;
+    return status;
+}
+
+std::string ZoneMonitor::provision_outcome() const
+{
+    auto text = read_file(m_dir + "/provision");
+    if (!text) {
+        return {};
+    }
+    std::string outcome = *text;
+    while (!outcome.empty() && outcome.back() == '\n') {
+        outcome.pop_back();
+    }
+    return outcome;
+}
+
+Result<void> ZoneMonitor::launch(Launch const& launch) const
+{
+    TRY(make_directories(m_dir, 0700));
+    std::vector<std::string> args { launch.helpers.zoned, "--id", m_uuid, "--dir", m_dir, "--runc",
+        launch.helpers.runc, "--runc-root", launch.runc_root, "--zonepath", launch.zonepath,
+        "--ready-fd", "3", "--stop-signal", std::to_string(launch.stop_signal) };
+    if (launch.attach) {
+        args.emplace_back("--attach");
+    }
+    if (launch.restart_init) {
+        args.emplace_back("--restart-init");
+    }
+    if (launch.provision_timeout_ms > 0) {
+        args.emplace_back("--provision-timeout-ms");
+        args.push_back(std::to_string(launch.provision_timeout_ms));
+    }
+    std::vector<char*> argv;
+    for (auto& arg : args) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    std::string const log = m_dir + "/monitor.log";
+
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        return tl::unexpected(Error::from_errno("pipe", errno));
+    }
+    UniqueFd read_end(pipe_fds[0]);
+    UniqueFd write_end(pipe_fds[1]);
+    pid_t const child = ::fork();
+    if (child < 0) {
+        return tl::unexpected(Error::from_errno("fork", errno));
+    }
+    if (child == 0) {
+        // Detached: a session of its own, re-parented away from vmadm at once, holding none of
+        // vmadm's descriptors (its locks above all).
+        ::setsid();
+        if (::fork() != 0) {
+            ::_exit(0);
+        }
+        int const null = ::open("/dev/null", O_RDWR);
+        int const out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        ::dup2(null, STDIN_FILENO);
+        ::dup2(out, STDOUT_FILENO);
+        ::dup2(out, STDERR_FILENO);
+        ::dup2(write_end.get(), 3);
+        ::close_range(4, ~0U, 0);
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    write_end = UniqueFd();
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    auto line = read_line(read_end.get(), std::chrono::seconds(90), "the zone's monitor");
+    if (!line) {
+        std::string reason = line.error().message();
+        if (auto text = read_file(log)) {
+            size_t const end = text->find_last_not_of('\n');
+            if (end != std::string::npos) {
+                size_t const begin = text->rfind('\n', end);
+                reason += " (" + text->substr(begin == std::string::npos ? 0 : begin + 1,
+                                      end - (begin == std::string::npos ? 0 : begin + 1) + 1)
+                    + ")";
+            }
+        }
+        return make_error(ErrorCode::System, reason);
+    }
+    if (line->starts_with("ok")) {
+        return {};
+    }
+    return make_error(ErrorCode::System, line->starts_with("error ") ? line->substr(6) : *line);
+}
+
+Result<UniqueFd> ZoneMonitor::connect() const
+{
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+        return tl::unexpected(Error::from_errno("socket", errno));
+    }
+    std::string const path = m_dir + "/ctl.sock";
+    struct sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) {
+        return make_error(ErrorCode::System, "socket path too long: " + path);
+    }
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&address), sizeof address) != 0) {
+        return tl::unexpected(Error::from_errno("cannot reach the zone's monitor", errno));
+    }
+    return fd;
+}
+
+Result<std::string> ZoneMonitor::request(
+    std::string const& line, std::optional<std::chrono::milliseconds> timeout) const
+{
+    TRY_ASSIGN(fd, connect());
+    std::string const text = line + "\n";
+    if (!write_all(fd.get(), text.data(), text.size())) {
+        return tl::unexpected(Error::from_errno("cannot reach the zone's monitor", errno));
+    }
+    return read_line(fd.get(), timeout, "the zone's monitor");
+}
+
+Result<UniqueFd> ZoneMonitor::console() const
+{
+    TRY_ASSIGN(fd, connect());
+    if (!write_all(fd.get(), "console\n", 8)) {
+        return tl::unexpected(Error::from_errno("cannot reach the zone's monitor", errno));
+    }
+    TRY_ASSIGN(reply, read_line(fd.get(), std::chrono::seconds(10), "the zone's monitor"));
+    if (reply != "ok") {
+        return make_error(ErrorCode::Busy, reply.starts_with("error ") ? reply.substr(6) : reply);
+    }
+    return fd;
+}
+
+void relay_console(int connection, int in, int out)
+{
+    struct termios saved {};
+    bool const tty = ::isatty(in) == 1 && ::tcgetattr(in, &saved) == 0;
+    if (tty) {
+        struct termios raw = saved;
+        ::cfmakeraw(&raw);
+        ::tcsetattr(in, TCSANOW, &raw);
+    }
+    bool input_open = true;
+    bool at_line_start = true;
+    bool escape = false;
+    char escape_char = 0;
+    int drain_ms = -1;
+    char buffer[4096];
+    for (;;) {
+        struct pollfd fds[2] = { { connection, POLLIN, 0 }, { input_open ? in : -1, POLLIN, 0 } };
+        int const ready = ::poll(fds, 2, input_open ? -1 : drain_ms);
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready == 0) {
+            break; // input ended and the zone said nothing more
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t const n = ::read(connection, buffer, sizeof buffer);
+            if (n <= 0) {
+                break;
+            }
+            if (!write_all(out, buffer, static_cast<size_t>(n))) {
+                break;
+            }
+        }
+        if (input_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t const n = ::read(in, buffer, sizeof buffer);
+            if (n <= 0) {
+                input_open = false;
+                drain_ms = 500;
+                continue;
+            }
+            std::string forward;
+            bool detach = false;
+            for (ssize_t i = 0; i < n; ++i) {
+                char const c = buffer[i];
+                if (escape) {
+                    escape = false;
+                    if (c == '.') {
+                        detach = true;
+                        break;
+                    }
+                    forward += escape_char;
+                }
+                if (at_line_start && (c == '~' || c == '\035')) {
+                    escape = true;
+                    escape_char = c;
+                    at_line_start = false;
+                    continue;
+                }
+                at_line_start = c == '\r' || c == '\n';
+                forward += c;
+            }
+            if (!forward.empty() && !write_all(connection, forward.data(), forward.size())) {
+                break;
+            }
+            if (detach) {
+                break;
+            }
+        }
+    }
+    if (tty) {
+        ::tcsetattr(in, TCSANOW, &saved);
+    }
+}
+
+} // namespace lumos::runtime

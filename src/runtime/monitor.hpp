@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MPL-2.0
+// The host side of lumos-zoned (src/cmd/lumos-zoned): where a zone's runtime files live, how a
+// monitor is started (detached, reporting on a pipe whether the zone booted), what it says about
+// its zone, and the requests vmadm sends it on its control socket.
+//
+// Per zone, $LUMOS_ROOT/run/lumos/zones/<uuid>/ holds config.json (the OCI bundle, rewritten at
+// every start), monitor.lock (flock held by the live monitor), ctl.sock, status (while running),
+// provision ("success" | "failed", the last provisioning outcome), console.log, runc.log,
+// monitor.log. runc's own state is under $LUMOS_ROOT/run/lumos/runc, the container id is the
+// VM's uuid.
+#pragma once
+
+#include "base/file.hpp"
+#include "base/result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace lumos::runtime {
+
+// The programs a zone needs: runc (Debian's), our monitor and zinit.
+struct Helpers {
+    std::string runc;
+    std::string zoned;
+    std::string zinit;
+};
+
+// LUMOS_LIBEXEC_DIR, else <dir of this program>/../lib/lumos (installed), else the build tree's
+// <dir>/../lumos-zoned and ../zinit; runc from /usr/sbin, /usr/bin or LUMOS_RUNC.
+Result<Helpers> find_helpers();
+
+// What the monitor's status file says, checked against the process table.
+struct ZoneStatus {
+    int64_t pid { 0 };
+    std::string boot_timestamp;
+    std::string provisioning; // none, waiting, success, failed
+    bool monitored { false }; // a monitor holds the lock
+};
+
+class ZoneMonitor {
+public:
+    ZoneMonitor(std::string run_dir, std::string uuid);
+
+    std::string const& dir() const { return m_dir; }
+    std::string const& uuid() const { return m_uuid; }
+
+    // The running zone, or nullopt when it is not running (no status, or its init is gone).
+    std::optional<ZoneStatus> status() const;
+    // The last provisioning outcome the monitor recorded ("" when none).
+    std::string provision_outcome() const;
+
+    struct Launch {
+        Helpers helpers;
+        std::string runc_root;
+        std::string zonepath;
+        bool attach { false };
+        bool restart_init { true };
+        int64_t provision_timeout_ms { 0 };
+        int stop_signal { 15 };
+    };
+    // Starts a detached monitor and waits until it reports: the zone booted (or, attaching, is
+    // followed). The error carries the monitor's reason (e.g. runc's last line).
+    Result<void> launch(Launch const& launch) const;
+
+    // One request line, one reply line; nullopt timeout waits as long as the monitor takes.
+    Result<std::string> request(std::string const& line,
+        std::optional<std::chrono::milliseconds> timeout = std::chrono::seconds(10)) const;
+    // A connection on which the console flows (after the monitor said "ok").
+    Result<UniqueFd> console() const;
+
+private:
+    Result<UniqueFd> connect() const;
+
+    std::string m_dir;
+    std::string m_uuid;
+};
+
+// Relays a console connection and a terminal (or pipes) until the connection ends, the input
+// ends (after a short drain of the zone's output), or the user types the escape: Enter, CTRL-]
+// and "." (zlogin -C's "~." with vmadm console's CTRL-]). Puts a terminal in raw mode and back.
+void relay_console(int connection, int in, int out);
+
+} // namespace lumos::runtime

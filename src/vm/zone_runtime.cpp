@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "vm/zone_runtime.hpp"
+
+#include "base/strings.hpp"
+#include "base/time.hpp"
+#include "runtime/zone_spec.hpp"
+#include "sys/cgroup.hpp"
+#include "vm/vm_storage.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+
+namespace lumos::vm {
+
+namespace {
+
+std::string text(Json const& vm, char const* key)
+{
+    return vm.contains(key) && vm[key].is_string() ? vm[key].get<std::string>() : std::string();
+}
+
+std::string not_running(Json const& vm)
+{
+    return "VM " + text(vm, "uuid") + " is not running";
+}
+
+} // namespace
+
+// Until the QEMU runtime exists, only zones boot.
+std::optional<LiveState> Runtime::live(std::string const&) const { return std::nullopt; }
+std::string Runtime::provision_outcome(std::string const&) const { return {}; }
+Result<void> Runtime::start(Json const& vm, int64_t) { return can_boot(text(vm, "brand")); }
+Result<std::string> Runtime::wait_provisioning(Json const&) { return std::string("success"); }
+Result<void> Runtime::stop(Json const&, bool, int) { return {}; }
+Result<void> Runtime::reboot(Json const& vm, bool)
+{
+    return make_error(ErrorCode::Unsupported, not_running(vm));
+}
+Result<void> Runtime::kill(Json const& vm, int)
+{
+    return make_error(ErrorCode::Unsupported, not_running(vm));
+}
+Result<void> Runtime::reattach(Json const&) { return {}; }
+Result<void> Runtime::apply_limits(Json const&) { return {}; }
+Result<UniqueFd> Runtime::console(Json const& vm)
+{
+    return make_error(ErrorCode::Unsupported, not_running(vm));
+}
+void Runtime::forget(std::string const&) { }
+
+ZoneRuntime::ZoneRuntime(Paths paths, storage::PoolRegistry const& pools)
+    : m_paths(std::move(paths))
+    , m_pools(pools)
+{
+    // Host config "cgroup_parent=/name": where zones' cgroups go (default /lumos).
+    if (auto config = read_file(m_paths.etc_dir() + "/config")) {
+        for (auto const& line : split(*config, '\n')) {
+            std::string_view const trimmed = trim(line);
+            if (trimmed.starts_with("cgroup_parent=/") && trimmed.find("..") == std::string::npos) {
+                m_cgroup_parent = std::string(trimmed.substr(14));
+            }
+        }
+    }
+}
+
+std::string ZoneRuntime::runc_root() const
+{
+    return m_paths.run_dir() + "/runc";
+}
+
+runtime::ZoneMonitor ZoneRuntime::monitor(std::string const& uuid) const
+{
+    return runtime::ZoneMonitor(m_paths.run_dir() + "/zones/" + uuid, uuid);
+}
+
+Result<void> ZoneRuntime::can_boot(std::string const& brand) const
+{
+    if (!runtime::is_os_brand(brand)) {
+        return make_error(ErrorCode::Unsupported,
+            "Cannot boot " + brand
+                + " VMs: this lumos build has no QEMU runtime yet (set \"autoboot\": false to "
+                  "create the VM stopped)");
+    }
+    TRY(runtime::find_helpers());
+    return {};
+}
+
+std::optional<LiveState> ZoneRuntime::live(std::string const& uuid) const
+{
+    auto status = monitor(uuid).status();
+    if (!status) {
+        return std::nullopt;
+    }
+    return LiveState { status->pid, status->boot_timestamp, status->provisioning,
+        status->monitored };
+}
+
+std::string ZoneRuntime::provision_outcome(std::string const& uuid) const
+{
+    return monitor(uuid).provision_outcome();
+}
+
+runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
+    Json const& vm, runtime::Helpers helpers) const
+{
+    runtime::ZoneMonitor::Launch launch;
+    launch.helpers = std::move(helpers);
+    launch.runc_root = runc_root();
+    launch.zonepath = text(vm, "zonepath");
+    launch.restart_init = vm.value("restart_init", true);
+    launch.stop_signal = SIGTERM;
+    return launch;
+}
+
+Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(Json const& vm, runtime::Helpers const& helpers) const
+{
+    std::string const uuid = text(vm, "uuid");
+    runtime::ZoneHostPaths paths;
+    paths.zonepath = text(vm, "zonepath");
+    paths.zinit = helpers.zinit;
+    paths.cgroup_parent = m_cgroup_parent;
+    if (vm.contains("datasets") && vm["datasets"].is_array()) {
+        for (auto const& dataset : vm["datasets"]) {
+            std::string const name = dataset.is_string() ? dataset.get<std::string>() : "";
+            if (!name.ends_with("/" + uuid + "/data")) {
+                continue;
+            }
+            TRY_ASSIGN(pool, m_pools.open(name.substr(0, name.find('/'))));
+            paths.delegated_dataset = pool->path_of(name);
+        }
+    }
+    TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::probe_host_layout()));
+    spec.terminal = true;
+    // The directory the metadata socket will be in (bind-mounted into the zone).
+    TRY(make_directory_below(paths.zonepath, ".zonecontrol", 0755));
+    TRY(runtime::prepare_root(spec));
+    auto const zone = monitor(uuid);
+    TRY(make_directories(zone.dir(), 0700));
+    TRY(write_file_atomic(zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
+    return spec;
+}
+
+Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
+{
+    std::string const uuid = text(vm, "uuid");
+    TRY(can_boot(text(vm, "brand")));
+    TRY_ASSIGN(helpers, runtime::find_helpers());
+    auto const zone = monitor(uuid);
+    if (zone.status()) {
+        return make_error(ErrorCode::Busy, "VM " + uuid + " is already running");
+    }
+    TRY(write_bundle(vm, helpers));
+    auto launch = launch_options(vm, std::move(helpers));
+    launch.provision_timeout_ms = provision_timeout_ms;
+    if (auto launched = zone.launch(launch); !launched) {
+        return make_error(ErrorCode::System, "cannot boot the zone: " + launched.error().message());
+    }
+    return {};
+}
+
+Result<std::string> ZoneRuntime::wait_provisioning(Json const& vm)
+{
+    auto const zone = monitor(text(vm, "uuid"));
+    auto reply = zone.request("wait-provision", std::nullopt);
+    if (reply && (*reply == "success" || *reply == "failed")) {
+        return *reply;
+    }
+    // The monitor ended (the zone stopped) before answering: what it recorded, if anything.
+    std::string const outcome = zone.provision_outcome();
+    return outcome.empty() ? std::string("failed") : outcome;
+}
+
+Result<void> ZoneRuntime::reattach(Json const& vm)
+{
+    std::string const uuid = text(vm, "uuid");
+    auto const zone = monitor(uuid);
+    auto status = zone.status();
+    if (!status || status->monitored) {
+        return {};
+    }
+    TRY_ASSIGN(helpers, runtime::find_helpers());
+    auto launch = launch_options(vm, std::move(helpers));
+    launch.attach = true;
+    if (status->provisioning == "waiting") {
+        // What is left of the provisioning deadline (the transition's expiry).
+        int64_t const expire = vm.contains("transition_expire") && vm["transition_expire"].is_number()
+            ? vm["transition_expire"].get<int64_t>()
+            : 0;
+        int64_t const left = expire - now_ms();
+        launch.provision_timeout_ms = std::max<int64_t>(left, 1000);
+    }
+    auto launched = zone.launch(launch);
+    if (!launched && zone.status() && zone.status()->monitored) {
+        return {}; // another command re-attached first
+    }
+    return launched;
+}
+
+Result<void> ZoneRuntime::stop(Json const& vm, bool force, int timeout_s)
+{
+    auto const zone = monitor(text(vm, "uuid"));
+    if (!zone.status()) {
+        return {};
+    }
+    TRY(reattach(vm));
+    std::string const request = force ? "halt" : "stop " + std::to_string(timeout_s);
+    auto reply = zone.request(request, std::chrono::seconds(timeout_s + 60));
+    if (!reply) {
+        if (!zone.status()) {
+            return {}; // it went down as the monitor ended
+        }
+        return tl::unexpected(reply.error());
+    }
+    if (*reply != "ok") {
+        return make_error(ErrorCode::System, reply->starts_with("error ") ? reply->substr(6) : *reply);
+    }
+    return {};
+}
+
+Result<void> ZoneRuntime::reboot(Json const& vm, bool force)
+{
+    auto const zone = monitor(text(vm, "uuid"));
+    if (!zone.status()) {
+        return make_error(ErrorCode::Unsupported, not_running(vm));
+    }
+    TRY(reattach(vm));
+    TRY_ASSIGN(reply, zone.request(force ? "reboot force" : "reboot", std::chrono::seconds(180)));
+    if (reply != "ok") {
+        return make_error(ErrorCode::System, reply.starts_with("error ") ? reply.substr(6) : reply);
+    }
+    return {};
+}
+
+Result<void> ZoneRuntime::kill(Json const& vm, int signal)
+{
+    auto const zone = monitor(text(vm, "uuid"));
+    if (!zone.status()) {
+        return make_error(ErrorCode::NotFound, not_running(vm));
+    }
+    TRY(reattach(vm));
+    TRY_ASSIGN(reply, zone.request("kill " + std::to_string(signal)));
+    if (reply != "ok") {
+        return make_error(ErrorCode::System, reply.starts_with("error ") ? reply.substr(6) : reply);
+    }
+    return {};
+}
+
+Result<void> ZoneRuntime::apply_limits(Json const& vm)
+{
+    std::string const uuid = text(vm, "uuid");
+    if (!monitor(uuid).status()) {
+        return {};
+    }
+    // The bundle first, so that a reboot (which reuses it) keeps the new limits too.
+    TRY_ASSIGN(helpers, runtime::find_helpers());
+    TRY_ASSIGN(spec, write_bundle(vm, helpers));
+    TRY_ASSIGN(cgroups, sys::Cgroups::detect());
+    return cgroups.apply(spec.cgroups_path, runtime::cgroup_limits(spec));
+}
+
+Result<UniqueFd> ZoneRuntime::console(Json const& vm)
+{
+    auto const zone = monitor(text(vm, "uuid"));
+    if (!zone.status()) {
+        return make_error(ErrorCode::NotFound, not_running(vm));
+    }
+    TRY(reattach(vm));
+    return zone.console();
+}
+
+void ZoneRuntime::forget(std::string const& uuid)
+{
+    auto const zone = monitor(uuid);
+    if (zone.status()) {
+        return;
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(zone.dir(), ignored);
+}
+
+} // namespace lumos::vm

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MPL-2.0
+#pragma once
+
+#include "base/paths.hpp"
+#include "runtime/monitor.hpp"
+#include "runtime/zone_spec.hpp"
+#include "storage/pool.hpp"
+#include "vm/runtime.hpp"
+
+namespace lumos::vm {
+
+// OS zones (joyent, joyent-minimal, builder, lx) run by runc under one lumos-zoned monitor each.
+// Start writes the bundle ($LUMOS_ROOT/run/lumos/zones/<uuid>/config.json, from
+// runtime::zone_spec) and launches the monitor; everything after goes through the monitor's
+// control socket. The zone's cgroup is /lumos/<uuid> in every controller (the host config's
+// cgroup_parent=/other moves them).
+class ZoneRuntime final : public Runtime {
+public:
+    ZoneRuntime(Paths paths, storage::PoolRegistry const& pools);
+
+    Result<void> can_boot(std::string const& brand) const override;
+    std::optional<LiveState> live(std::string const& uuid) const override;
+    std::string provision_outcome(std::string const& uuid) const override;
+    Result<void> start(Json const& vm, int64_t provision_timeout_ms) override;
+    Result<std::string> wait_provisioning(Json const& vm) override;
+    Result<void> stop(Json const& vm, bool force, int timeout_s) override;
+    Result<void> reboot(Json const& vm, bool force) override;
+    Result<void> kill(Json const& vm, int signal) override;
+    Result<void> reattach(Json const& vm) override;
+    Result<void> apply_limits(Json const& vm) override;
+    Result<UniqueFd> console(Json const& vm) override;
+    void forget(std::string const& uuid) override;
+
+    // Where runc keeps its state for this host.
+    std::string runc_root() const;
+    // The cgroup (in every controller) under which each zone gets <uuid>.
+    std::string const& cgroup_parent() const { return m_cgroup_parent; }
+
+private:
+    runtime::ZoneMonitor monitor(std::string const& uuid) const;
+    // The zone's OCI bundle (config.json) from the VM object, and its root readied for it.
+    Result<runtime::ZoneSpec> write_bundle(Json const& vm, runtime::Helpers const& helpers) const;
+    runtime::ZoneMonitor::Launch launch_options(Json const& vm, runtime::Helpers helpers) const;
+
+    Paths m_paths;
+    storage::PoolRegistry const& m_pools;
+    std::string m_cgroup_parent { "/lumos" };
+};
+
+} // namespace lumos::vm
