@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// lumosadm: host setup. Subcommands: pool (create, list, destroy).
+// lumosadm: host setup. Subcommands: pool (create, list, destroy), autoboot.
 #include "cmd/lumosadm/pool_command.hpp"
 
 #include <exception>
@@ -18,6 +18,10 @@ int main(int argc, char** argv)
         }
         if (args[0] == "pool") {
             return lumos::lumosadm::run_pool(
+                std::vector<std::string>(args.begin() + 1, args.end()), paths, std::cout, std::cerr);
+        }
+        if (args[0] == "autoboot") {
+            return lumos::lumosadm::run_autoboot(
                 std::vector<std::string>(args.begin() + 1, args.end()), paths, std::cout, std::cerr);
         }
         std::cerr << "lumosadm: error: unknown command: " << args[0] << "\n";

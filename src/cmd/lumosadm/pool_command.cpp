@@ -248,7 +248,8 @@ void print_usage(std::ostream& stream)
               "                       [--device DEV | --file PATH --size SIZE]\n"
               "                       [--no-quotas] [--mountpoint DIR]\n"
               "  lumosadm pool list [-j]\n"
-              "  lumosadm pool destroy <name>\n";
+              "  lumosadm pool destroy <name>\n"
+              "  lumosadm autoboot        start every VM with autoboot (at host start)\n";
 }
 
 int run_pool(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
