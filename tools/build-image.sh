@@ -172,6 +172,11 @@ EOF
     put 0644 etc/motd <<'EOF'
 lumos base-minimal: a minimal zone image (the host provides /usr).
 EOF
+    # zinit's services (src/cmd/zinit): a root shell on the zone's console, as SmartOS zones
+    # give one to `zlogin -C`.
+    put 0644 etc/zinit/services/console <<'EOF'
+exec /bin/sh -l </dev/console >/dev/console 2>&1
+EOF
 }
 
 build_busybox() {
@@ -227,6 +232,21 @@ EOF
 NAME="lumos busybox"
 ID=busybox
 PRETTY_NAME="lumos busybox image"
+EOF
+    # busybox init: the boot script completes SmartOS's provisioning handshake (what the boot
+    # scripts of SmartOS's lx images do); a shell stays on the console.
+    put 0644 etc/inittab <<'EOF'
+::sysinit:/etc/init.d/rcS
+::respawn:-/bin/sh
+::ctrlaltdel:/sbin/reboot
+::shutdown:/bin/sync
+EOF
+    put 0755 etc/init.d/rcS <<'EOF'
+#!/bin/sh
+[ -s /etc/hostname ] && hostname -F /etc/hostname
+if [ -e /var/svc/provisioning ]; then
+    mv /var/svc/provisioning /var/svc/provision_success
+fi
 EOF
 }
 
