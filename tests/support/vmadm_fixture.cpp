@@ -69,11 +69,48 @@ void VmadmTest::SetUp()
         "# test host config\n"
         "admin_nic=00:00:00:00:00:01\n"
         "external_nic=00:00:00:00:00:02\n"
-        "etherstub=stub0,stub1\n");
+        "etherstub=stub0,stub1\n"
+        "cgroup_parent=" + cgroup_parent() + "\n");
     install_image(IMAGE_UUID, "zone-dataset");
     install_image(LX_IMAGE_UUID, "lx-dataset");
     m_zones_after_setup = zones_entries();
     m_datasets_after_setup = pool_datasets();
+}
+
+std::string VmadmTest::cgroup_parent() const
+{
+    return "/lumos-test-" + root().path().filename().string();
+}
+
+void remove_cgroup(const std::string& path)
+{
+    std::error_code ignored;
+    for (const auto& controller : std::filesystem::directory_iterator("/sys/fs/cgroup", ignored)) {
+        const auto dir = controller.path() / path.substr(1);
+        if (!std::filesystem::is_directory(dir, ignored)) {
+            continue;
+        }
+        for (const auto& child : std::filesystem::directory_iterator(dir, ignored)) {
+            if (child.is_directory(ignored)) {
+                ::rmdir(child.path().c_str());
+            }
+        }
+        ::rmdir(dir.c_str());
+    }
+}
+
+void VmadmTest::TearDown()
+{
+    if (!m_root) {
+        return;
+    }
+    std::error_code ignored;
+    if (std::filesystem::exists(root().path() / "run/lumos/zones", ignored)) {
+        for (const auto& uuid : list_uuids()) {
+            (void)vmadm({ "stop", "-F", uuid });
+        }
+    }
+    remove_cgroup(cgroup_parent());
 }
 
 std::vector<std::string> VmadmTest::zones_entries() const

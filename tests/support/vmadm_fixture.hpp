@@ -36,9 +36,17 @@ json payload_for(const std::string& brand);
 
 bool is_lower_uuid(const std::string& text);
 
+// Removes a cgroup (and its empty children) from every controller of the host; absent is fine.
+void remove_cgroup(const std::string& path);
+
 class VmadmTest : public ::testing::Test {
 protected:
     void SetUp() override;
+    // Halts any zone a test left running (vmadm stop -F) and removes the root's cgroup parent,
+    // so that no process or cgroup outlives the temp root.
+    void TearDown() override;
+    // The cgroup parent this root's zones go under (host config cgroup_parent).
+    [[nodiscard]] std::string cgroup_parent() const;
 
     [[nodiscard]] const TempRoot& root() const { return *m_root; }
     [[nodiscard]] std::filesystem::path vms_dir() const;

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MPL-2.0
+// Zones that run (issue 5), as a user runs them: images built by tools/build-image.sh and
+// installed with imgadm, then vmadm create/start/stop/reboot/kill/delete, zlogin and the
+// console, the provisioning handshake and its timeout, exit statuses, a killed monitor, a killed
+// create, live resource controls, and a hostile root inside a zone. Root only; each zone's
+// cgroups go under the test root's own cgroup parent, removed at the end.
+#include "support/vmadm_fixture.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace lumos::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string const BASE_UUID = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b01";
+std::string const BUSYBOX_UUID = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b02";
+
+// The images, built once for the whole program.
+class ImageDir {
+public:
+    static ImageDir& get()
+    {
+        static ImageDir dir;
+        return dir;
+    }
+    fs::path const& path() const { return m_path; }
+    ~ImageDir()
+    {
+        std::error_code ignored;
+        fs::remove_all(m_path, ignored);
+    }
+
+private:
+    ImageDir()
+    {
+        std::string templ = "/tmp/lumos-test-images-XXXXXX";
+        if (::mkdtemp(templ.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp");
+        }
+        m_path = templ;
+        for (auto const& [kind, uuid] :
+            { std::pair { "base-minimal", BASE_UUID }, std::pair { "busybox", BUSYBOX_UUID } }) {
+            auto r = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", kind,
+                m_path.string(), "--uuid", uuid, "--version", "1.0.0" });
+            if (r.exit_code != 0) {
+                throw std::runtime_error("build-image " + std::string(kind) + ": " + r.describe());
+            }
+        }
+    }
+    fs::path m_path;
+};
+
+// Running, not a zombie (on a host whose PID 1 does not reap, the init of a zone whose first
+// monitor was killed stays one).
+bool alive(int64_t pid)
+{
+    if (pid <= 0) {
+        return false;
+    }
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    size_t const paren = text.rfind(')');
+    return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+}
+
+class Zones : public VmadmTest {
+protected:
+    void SetUp() override
+    {
+        VmadmTest::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        for (auto const& entry : fs::directory_iterator(ImageDir::get().path())) {
+            if (entry.path().extension() != ".imgmanifest") {
+                continue;
+            }
+            std::string const stem = entry.path().stem().string();
+            auto r = imgadm({ "install", "-m", entry.path().string(), "-f",
+                (ImageDir::get().path() / (stem + ".tar.gz")).string() });
+            ASSERT_EQ(r.exit_code, 0) << r.describe();
+        }
+    }
+
+    RunResult imgadm(std::vector<std::string> const& args) const
+    {
+        std::vector<std::string> argv { LUMOS_IMGADM_BIN };
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return run(argv, options);
+    }
+
+    RunResult zlogin(std::vector<std::string> const& args, RunOptions options = {}) const
+    {
+        std::vector<std::string> argv { LUMOS_ZLOGIN_BIN };
+        argv.insert(argv.end(), args.begin(), args.end());
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return run(argv, options);
+    }
+
+    void add_config(std::string const& line) const
+    {
+        std::ofstream(root().path() / "etc/lumos/config", std::ios::app) << line << "\n";
+    }
+
+    json joyent_minimal(json extra = json::object()) const
+    {
+        json p { { "brand", "joyent-minimal" }, { "image_uuid", BASE_UUID },
+            { "alias", "web01" }, { "hostname", "web01" }, { "max_physical_memory", 256 } };
+        p.update(extra);
+        return p;
+    }
+
+    json lx(json extra = json::object()) const
+    {
+        json p { { "brand", "lx" }, { "image_uuid", BUSYBOX_UUID }, { "alias", "bb01" },
+            { "hostname", "bb01" }, { "kernel_version", "4.3.0" }, { "max_physical_memory", 256 } };
+        p.update(extra);
+        return p;
+    }
+
+    json status_file(std::string const& uuid) const
+    {
+        std::ifstream in(root().path() / "run/lumos/zones" / uuid / "status");
+        return json::parse(in, nullptr, false);
+    }
+
+    // The zone's cgroup directory in the memory controller (v1) or the unified tree.
+    fs::path memory_cgroup(std::string const& uuid) const
+    {
+        fs::path const v1 = fs::path("/sys/fs/cgroup/memory") / cgroup_parent().substr(1) / uuid;
+        return fs::exists("/sys/fs/cgroup/memory") ? v1
+                                                   : fs::path("/sys/fs/cgroup")
+                / cgroup_parent().substr(1) / uuid;
+    }
+
+    // Polls vmadm get until pred holds (at most timeout); {} while the VM does not exist.
+    template <typename Pred>
+    json wait_for(std::string const& uuid, Pred pred, std::chrono::milliseconds timeout = 10s) const
+    {
+        auto const deadline = std::chrono::steady_clock::now() + timeout;
+        auto fetch = [&] {
+            auto r = vmadm({ "get", uuid });
+            return r.exit_code == 0 ? json::parse(r.out) : json::object();
+        };
+        json vm = fetch();
+        while (!(vm.contains("state") && pred(vm)) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(50ms);
+            vm = fetch();
+        }
+        return vm;
+    }
+};
+
+TEST_F(Zones, JoyentMinimalBootsAndEveryLifecycleCommandWorks)
+{
+    std::string const uuid = create_ok(joyent_minimal());
+    json vm = get(uuid);
+    EXPECT_EQ(vm["state"], "running");
+    EXPECT_EQ(vm["zone_state"], "running");
+    EXPECT_EQ(vm["autoboot"], true);
+    ASSERT_TRUE(vm.contains("pid")) << vm.dump();
+    EXPECT_TRUE(vm.contains("zoneid"));
+    EXPECT_TRUE(vm.contains("boot_timestamp"));
+    EXPECT_FALSE(vm.contains("exit_status"));
+    int64_t const first_pid = vm["pid"];
+    EXPECT_TRUE(alive(first_pid));
+    // The handshake happened in the zone: zinit renamed the marker.
+    EXPECT_TRUE(fs::exists(fs::path(vm["zonepath"].get<std::string>()) / "root/var/svc/provision_success"));
+
+    auto r = zlogin({ uuid, "hostname; echo pid1=$(cat /proc/1/comm)" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "web01\npid1=zinit\n");
+    EXPECT_EQ(zlogin({ uuid, "exit", "7" }).exit_code, 7);
+
+    EXPECT_TRUE(succeeded_with_message(vmadm({ "stop", uuid }), "Successfully completed stop for VM " + uuid));
+    vm = get(uuid);
+    EXPECT_EQ(vm["state"], "stopped");
+    EXPECT_EQ(vm["autoboot"], false);
+    EXPECT_EQ(vm["exit_status"], 0);
+    EXPECT_TRUE(vm.contains("exit_timestamp"));
+    EXPECT_FALSE(vm.contains("pid"));
+    EXPECT_FALSE(alive(first_pid));
+    EXPECT_FALSE(fs::exists(memory_cgroup(uuid)));
+    EXPECT_TRUE(succeeded_with_message(
+        vmadm({ "stop", uuid }), "VM " + uuid + " is already not 'running' (currently: stopped)"));
+    EXPECT_TRUE(failed_with(vmadm({ "reboot", uuid }), "Cannot reboot vm from state \"stopped\", must be \"running\""));
+    EXPECT_TRUE(failed_with(vmadm({ "kill", uuid }), "Cannot find running init PID for VM " + uuid));
+    r = zlogin({ uuid, "true" });
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "zlogin: login allowed only to running zones (" + uuid + " is 'installed').\n");
+
+    EXPECT_TRUE(succeeded_with_message(vmadm({ "start", uuid }), "Successfully started VM " + uuid));
+    vm = get(uuid);
+    EXPECT_EQ(vm["state"], "running");
+    EXPECT_EQ(vm["autoboot"], true);
+    EXPECT_TRUE(succeeded_with_message(vmadm({ "start", uuid }), "VM " + uuid + " is already 'running'"));
+    int64_t const second_pid = vm["pid"];
+
+    EXPECT_TRUE(succeeded_with_message(vmadm({ "reboot", uuid }), "Successfully completed reboot for VM " + uuid));
+    vm = get(uuid);
+    EXPECT_EQ(vm["state"], "running");
+    EXPECT_NE(vm["pid"], second_pid);
+    EXPECT_FALSE(alive(second_pid));
+
+    // SIGKILL: recorded as SmartOS computes it (-9); restart_init (the default) boots init again.
+    int64_t const third_pid = vm["pid"];
+    EXPECT_TRUE(succeeded_with_message(vmadm({ "kill", "-s", "KILL", uuid }),
+        "Sent signal \"KILL\" to init process for VM " + uuid));
+    vm = wait_for(uuid, [&](json const& v) { return v.value("exit_status", 0) == -9 && v.contains("pid") && v["pid"] != third_pid; });
+    EXPECT_EQ(vm["exit_status"], -9);
+    EXPECT_EQ(vm["state"], "running");
+
+    // Delete of a running zone halts it first.
+    int64_t const last_pid = vm["pid"];
+    EXPECT_TRUE(succeeded_with_message(vmadm({ "delete", uuid }), "Successfully deleted VM " + uuid));
+    EXPECT_FALSE(alive(last_pid));
+    EXPECT_TRUE(list_uuids().empty());
+    EXPECT_FALSE(fs::exists(memory_cgroup(uuid)));
+    EXPECT_FALSE(fs::exists(root().path() / "run/lumos/zones" / uuid));
+}
+
+TEST_F(Zones, LxBusyboxBootsAndStopsWithItsOwnInit)
+{
+    std::string const uuid = create_ok(lx());
+    json vm = get(uuid);
+    EXPECT_EQ(vm["state"], "running");
+    auto r = zlogin({ uuid, "hostname; cat /proc/1/comm; grep ^ID= /etc/os-release" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "bb01\ninit\nID=busybox\n");
+    EXPECT_EQ(vmadm({ "stop", uuid }).exit_code, 0);
+    EXPECT_EQ(get(uuid)["state"], "stopped");
+    EXPECT_EQ(vmadm({ "start", uuid }).exit_code, 0);
+    EXPECT_EQ(get(uuid)["state"], "running");
+    EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
+}
+
+TEST_F(Zones, ConsoleReachesTheZonesConsoleShell)
+{
+    std::string const uuid = create_ok(lx());
+    RunOptions options;
+    options.stdin_mode = StdinMode::Bytes;
+    options.stdin_bytes = "echo console-says-$((6*7))\n";
+    auto r = zlogin({ "-C", uuid }, options);
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out.find("console-says-42"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[Connected to zone '" + uuid + "' console]"), std::string::npos);
+    // vmadm console is the same console.
+    options.stdin_bytes = "echo again-$((6*7))\n";
+    r = vmadm({ "console", uuid }, options);
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out.find("again-42"), std::string::npos) << r.out;
+    EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    EXPECT_TRUE(failed_with(vmadm({ "console", uuid }), "cannot connect to console when state is stopped"));
+}
+
+// test-lastexited.js: init exits 0, exits 13, dies by a signal.
+TEST_F(Zones, ExitStatusIsComputedAsSmartOSDoes)
+{
+    std::string const uuid = create_ok(lx({ { "autoboot", false }, { "restart_init", false },
+        { "init_name", "/root/init" } }));
+    fs::path const init = fs::path(get(uuid)["zonepath"].get<std::string>()) / "root/root/init";
+    auto boot_with = [&](std::string const& script) {
+        std::ofstream(init) << "#!/bin/sh\n" << script << "\n";
+        fs::permissions(init, fs::perms(0755));
+        auto r = vmadm({ "start", uuid });
+        EXPECT_EQ(r.exit_code, 0) << r.describe();
+    };
+    EXPECT_FALSE(get(uuid).contains("exit_status"));
+    boot_with("exit 0");
+    json vm = wait_for(uuid, [](json const& v) { return v["state"] == "stopped" && v.contains("exit_status"); });
+    EXPECT_EQ(vm["exit_status"], 0);
+    std::string const first_stamp = vm["exit_timestamp"];
+
+    boot_with("exit 13");
+    vm = wait_for(uuid, [&](json const& v) { return v["state"] == "stopped" && v.value("exit_timestamp", "") != first_stamp; });
+    EXPECT_EQ(vm["exit_status"], 13);
+
+    boot_with("exec sleep 1000");
+    EXPECT_EQ(get(uuid)["state"], "running");
+    EXPECT_EQ(vmadm({ "kill", "-KILL", uuid }).exit_code, 0);
+    vm = wait_for(uuid, [](json const& v) { return v["state"] == "stopped" && v.value("exit_status", 0) == -9; });
+    EXPECT_EQ(vm["exit_status"], -9);
+    EXPECT_EQ(vm["zone_state"], "installed");
+}
+
+TEST_F(Zones, AKilledMonitorLeavesTheZoneRunningAndANewOneTakesOver)
+{
+    std::string const uuid = create_ok(joyent_minimal());
+    json const status = status_file(uuid);
+    int64_t const monitor = status["monitor_pid"];
+    int64_t const init = status["pid"];
+    ASSERT_EQ(::kill(static_cast<pid_t>(monitor), SIGKILL), 0);
+    std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(alive(init));
+    EXPECT_EQ(zlogin({ uuid, "true" }).exit_code, 0);
+    // vmadm notices and re-attaches a monitor.
+    json const vm = get(uuid);
+    EXPECT_EQ(vm["state"], "running");
+    EXPECT_EQ(vm["pid"], init);
+    json const after = status_file(uuid);
+    EXPECT_NE(after["monitor_pid"], monitor);
+    EXPECT_TRUE(alive(after["monitor_pid"].get<int64_t>()));
+    // ... which manages the zone again.
+    EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    EXPECT_FALSE(alive(init));
+
+    EXPECT_EQ(get(uuid)["state"], "stopped");
+    EXPECT_EQ(get(uuid)["exit_status"], -9);
+}
+
+TEST_F(Zones, AZoneThatNeverProvisionsEndsFailedAfterItsTimeout)
+{
+    add_config("provision_timeout=2");
+    // /bin/sh as init waits on its console and never completes the handshake.
+    json p = lx({ { "init_name", "/bin/sh" } });
+    p["uuid"] = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9c01";
+    auto r = create(p);
+    EXPECT_TRUE(failed_with(r,
+        "timed out waiting for /var/svc/provisioning to move for 7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9c01"));
+    json const vm = get(p["uuid"]);
+    EXPECT_EQ(vm["state"], "failed");
+    EXPECT_FALSE(vm.contains("pid"));
+    EXPECT_FALSE(fs::exists(memory_cgroup(p["uuid"])));
+    EXPECT_EQ(vmadm({ "delete", p["uuid"] }).exit_code, 0);
+}
+
+TEST_F(Zones, AKilledCreateLeavesAFailedVmAndNoZone)
+{
+    add_config("provision_timeout=2");
+    json p = lx({ { "init_name", "/bin/sh" } });
+    std::string const uuid = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9c02";
+    p["uuid"] = uuid;
+    std::string const file = write_payload(p);
+    pid_t const child = ::fork();
+    if (child == 0) {
+        ::setenv("LUMOS_ROOT", root().str().c_str(), 1);
+        int const null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        ::execl(vmadm_path().c_str(), "vmadm", "create", "-f", file.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    // Killed while it waits for the handshake.
+    json vm = wait_for(uuid, [](json const& v) { return v.contains("pid"); }, 10s);
+    ASSERT_TRUE(vm.contains("pid")) << vm.dump();
+    EXPECT_EQ(vm["state"], "provisioning");
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    vm = wait_for(uuid, [](json const& v) { return v["state"] == "failed" && !v.contains("pid"); }, 10s);
+    EXPECT_EQ(vm["state"], "failed");
+    EXPECT_FALSE(vm.contains("pid"));
+    EXPECT_FALSE(fs::exists(memory_cgroup(uuid)));
+}
+
+TEST_F(Zones, UpdateChangesTheLimitsOfARunningZone)
+{
+    std::string const uuid = create_ok(joyent_minimal({ { "max_lwps", 200 }, { "cpu_cap", 100 } }));
+    auto limits = [&] {
+        return zlogin({ uuid, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+                              "/sys/fs/cgroup/cpu/cpu.cfs_quota_us" }).out;
+    };
+    EXPECT_EQ(limits(), std::to_string(256ULL << 20) + "\n200\n100000\n");
+    update_ok(uuid, { { "max_physical_memory", 512 }, { "max_lwps", 300 }, { "cpu_cap", 50 } });
+    EXPECT_EQ(limits(), std::to_string(512ULL << 20) + "\n300\n50000\n");
+    update_ok(uuid, { { "max_physical_memory", 128 } });
+    EXPECT_EQ(limits(), std::to_string(128ULL << 20) + "\n300\n50000\n");
+    // The next boot gets the same.
+    EXPECT_EQ(vmadm({ "reboot", uuid }).exit_code, 0);
+    EXPECT_EQ(limits(), std::to_string(128ULL << 20) + "\n300\n50000\n");
+}
+
+// A hostile root inside a zone: each line must print nothing.
+TEST_F(Zones, RootInAZoneCannotReachTheHost)
+{
+    std::string const uuid = create_ok(lx());
+    std::string const host_pid = std::to_string(::getpid());
+    auto r = zlogin({ uuid,
+        "[ $(ls /proc | grep -c '^[0-9]') -lt 20 ] || echo sees-host-processes; "
+        "grep -q zinit /proc/*/comm 2>/dev/null && echo sees-other-zone; "
+        "mount -t tmpfs none /mnt 2>/dev/null && echo mounted; "
+        "mount -o remount,rw /sys 2>/dev/null && echo remounted-sys; "
+        "mount -o remount,rw / 2>/dev/null && touch /proc/sysrq-trigger 2>/dev/null && echo proc-writable; "
+        "echo junk > /tmp/m.ko; insmod /tmp/m.ko 2>&1 | grep -q 'not permitted' || echo insmod-not-refused; "
+        "ls /dev | grep -Eq '^(sd|vd|nvme|loop|mem|kmsg|kvm)' && echo host-devices; "
+        "mknod /tmp/sda b 8 0 2>/dev/null && echo mknod; "
+        "ulimit -n 100000000 2>/dev/null && echo raised-nofile; "
+        "echo max > /sys/fs/cgroup/pids/pids.max 2>/dev/null && echo raised-pids; "
+        "echo $$ > /sys/fs/cgroup/memory/cgroup.procs 2>/dev/null && echo moved-cgroup; "
+        "echo 1 > /proc/sys/kernel/sysrq 2>/dev/null && echo wrote-sysctl; "
+        "hostname evil 2>/dev/null; "
+        "echo done" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "done\n");
+    // hostname is the zone's own (uts namespace): the host's is untouched.
+    char host[256] = {};
+    ::gethostname(host, sizeof host);
+    EXPECT_NE(std::string(host), "evil");
+    // Its processes stay in its cgroup, seen from the host.
+    std::ifstream cgroup("/proc/" + std::to_string(get(uuid)["pid"].get<int64_t>()) + "/cgroup");
+    std::string text((std::istreambuf_iterator<char>(cgroup)), {});
+    EXPECT_NE(text.find(cgroup_parent() + "/" + uuid), std::string::npos) << text;
+    (void)host_pid;
+}
+
+TEST_F(Zones, JoyentRootCannotWriteTheHostsUsr)
+{
+    std::string const uuid = create_ok(joyent_minimal());
+    auto r = zlogin({ uuid,
+        "touch /usr/lumos-escape 2>/dev/null && echo wrote-usr; "
+        "mount -o remount,rw /usr 2>/dev/null && echo remounted-usr; echo done" });
+    EXPECT_EQ(r.out, "done\n") << r.describe();
+    EXPECT_FALSE(fs::exists("/usr/lumos-escape"));
+}
+
+TEST_F(Zones, AForkBombStopsAtMaxLwpsAndTheHostStaysResponsive)
+{
+    std::string const uuid = create_ok(lx({ { "max_lwps", 50 } }));
+    auto r = zlogin({ uuid,
+        "(while :; do sleep 100 & done) </dev/null >/dev/null 2>&1 & echo started" });
+    EXPECT_EQ(r.out, "started\n") << r.describe();
+    // Seen from the host: the zone's process count sits at its cap and goes no further.
+    fs::path const pids = fs::exists("/sys/fs/cgroup/pids")
+        ? fs::path("/sys/fs/cgroup/pids") / cgroup_parent().substr(1) / uuid / "pids.current"
+        : fs::path("/sys/fs/cgroup") / cgroup_parent().substr(1) / uuid / "pids.current";
+    int highest = 0;
+    for (int i = 0; i < 40; ++i) {
+        std::this_thread::sleep_for(50ms);
+        std::ifstream in(pids);
+        int current = 0;
+        in >> current;
+        highest = std::max(highest, current);
+    }
+    EXPECT_GE(highest, 40);
+    EXPECT_LE(highest, 50);
+    // The host answers at once, and the zone stops cleanly.
+    auto const started = std::chrono::steady_clock::now();
+    EXPECT_EQ(vmadm({ "list" }).exit_code, 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    EXPECT_EQ(get(uuid)["state"], "stopped");
+}
+
+TEST_F(Zones, AMemoryHogIsKilledAtMaxPhysicalMemory)
+{
+    std::string const uuid = create_ok(lx({ { "max_physical_memory", 64 }, { "tmpfs", 16 } }));
+    // sort holds its one 300 MB line in memory.
+    auto r = zlogin({ uuid, "head -c 300000000 /dev/zero | sort >/dev/null 2>&1; echo rc=$?" });
+    EXPECT_EQ(r.out, "rc=137\n") << r.describe();
+    // The kill is visible: zonestat's OOM column.
+    auto stat = run({ LUMOS_ZONESTAT_BIN, "-z", uuid, "-p" }, [&] {
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return options;
+    }());
+    EXPECT_EQ(stat.exit_code, 0) << stat.describe();
+    EXPECT_NE(stat.out.find(":1\n"), std::string::npos) << stat.out;
+    EXPECT_EQ(get(uuid)["state"], "running");
+}
+
+} // namespace
+} // namespace lumos::test
+
+namespace lumos::test {
+namespace {
+
+// At host start (the systemd unit runs this): autoboot VMs start, others stay stopped.
+TEST_F(Zones, AutobootAtHostStartStartsOnlyAutobootVms)
+{
+    std::string const wanted = create_ok(lx({ { "autoboot", false }, { "alias", "wanted" } }));
+    std::string const unwanted = create_ok(lx({ { "autoboot", false }, { "alias", "unwanted" } }));
+    update_ok(wanted, { { "autoboot", true } });
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    auto r = run({ LUMOS_LUMOSADM_BIN, "autoboot" }, options);
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "Started VM " + wanted + "\n");
+    EXPECT_EQ(get(wanted)["state"], "running");
+    EXPECT_EQ(get(unwanted)["state"], "stopped");
+    // Again: nothing to do.
+    r = run({ LUMOS_LUMOSADM_BIN, "autoboot" }, options);
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "");
+}
+
+} // namespace
+} // namespace lumos::test
