@@ -17,7 +17,8 @@
 #   busybox       lx-dataset/linux, requirements.brand lx: busybox-static as bin/busybox with a
 #                 relative link per applet, a minimal /etc.
 #   debian-12     lx-dataset/linux, requirements.brand lx: debootstrap --variant=minbase
-#                 bookworm from the mirror this machine's apt uses (LUMOS_DEBIAN_MIRROR
+#                 (plus sysvinit-core, whose /etc/inittab gets a console shell and the
+#                 provisioning handshake) bookworm from the mirror this machine's apt uses (LUMOS_DEBIAN_MIRROR
 #                 overrides). Needs root and the network to that mirror; owners are kept as
 #                 debootstrap made them (files of group shadow, man, ...), setuid files allowed.
 # --pad-mib N adds opt/lumos-pad.bin, N MiB of random data (benchmark images).
@@ -272,13 +273,22 @@ build_debian_12() {
     local mirror
     mirror=$(debian_mirror)
     echo "build-image: debootstrap --variant=minbase bookworm from $mirror" >&2
-    debootstrap --variant=minbase bookworm "$root" "$mirror" >&2 ||
+    # sysvinit-core: an init that boots in a container (/sbin/init, /etc/inittab).
+    debootstrap --variant=minbase --include=sysvinit-core bookworm "$root" "$mirror" >&2 ||
         die "debootstrap failed (log: $root/debootstrap/debootstrap.log)"
     printf 'deb %s bookworm main\n' "$mirror" >"$root/etc/apt/sources.list"
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root/debootstrap"
     printf 'localhost\n' >"$root/etc/hostname"
     : >"$root/etc/resolv.conf"
     : >"$root/etc/machine-id"
+    # As a zone: no gettys on virtual terminals, a root shell on the console, and the
+    # provisioning handshake once the boot scripts have run (what SmartOS's lx images do).
+    sed -i -e '/^[0-9]*:[0-9]*:respawn:\/sbin\/getty/d' "$root/etc/inittab"
+    cat >>"$root/etc/inittab" <<'EOF'
+# lumos zone: the provisioning handshake, then a root shell on the console.
+lp:2345:once:/bin/sh -c '[ -e /var/svc/provisioning ] && mv /var/svc/provisioning /var/svc/provision_success'
+co:2345:respawn:/bin/sh -c 'exec /bin/bash -l </dev/console >/dev/console 2>&1'
+EOF
 }
 
 echo "build-image: building $kind $version ($uuid)" >&2

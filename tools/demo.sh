@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MPL-2.0
 # The main job: build and install lumos, set up a host under a fresh LUMOS_ROOT with a storage
-# pool, build images and serve them from a local lumos-imgapi, import them with imgadm, create
-# VMs from them and show `vmadm list`.
+# pool, build images and serve them from a local lumos-imgapi, import them with imgadm, boot a
+# joyent-minimal and an lx zone from them, run a command in each with zlogin, and show
+# `vmadm list` and `zonestat`.
 #
 # The pool is btrfs on a loop file ($LUMOS_ROOT/var/lib/lumos/zones.img, 4 GiB sparse), or a
 # plain directory when this machine cannot mount a btrfs loop device. The pool and the VMs stay
@@ -14,7 +15,8 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 cmake --preset release >/dev/null
 # Only the programs: the demo runs them (tools/test.sh builds and runs the tests).
-cmake --build --preset release --target vmadm imgadm lumosadm lumos-imgapi
+cmake --build --preset release --target vmadm imgadm lumosadm lumos-imgapi zlogin zonestat \
+    lumos-zoned zinit
 cmake --install build/release --prefix /usr/local >/dev/null
 export PATH=/usr/local/sbin:$PATH
 
@@ -81,32 +83,34 @@ show imgadm import "$base_uuid"
 show imgadm import "$busybox_uuid"
 show imgadm list
 
-step "VMs from the images"
+step "zones from the images: booted, provisioned, running"
 vm_from() { # payload file, image uuid, alias -> the new VM's uuid
     local out
     out=$(jq --arg image "$2" --arg alias "$3" \
-        '.image_uuid = $image | .alias = $alias | .autoboot = false' "$1" | vmadm create 2>&1) ||
+        '.image_uuid = $image | .alias = $alias | del(.autoboot)' "$1" | vmadm create 2>&1) ||
         { echo "$out" >&2; exit 1; }
     echo "$out" >&2
     echo "${out##* }"
 }
 joyent_uuid=$(vm_from examples/joyent-minimal.json "$base_uuid" web01)
 lx_uuid=$(vm_from examples/lx.json "$busybox_uuid" busybox01)
-for uuid in "$joyent_uuid" "$lx_uuid"; do
-    zonepath=$(vmadm get "$uuid" | jq -r .zonepath)
-    show ls "$zonepath/root"
-done
-# HVM brands need no image: their disks are volumes on the pool.
+show zlogin "$joyent_uuid" 'hostname; cat /proc/1/comm; ls /var/svc'
+show zlogin "$lx_uuid" 'hostname; cat /proc/1/comm; cat /etc/os-release | head -1'
+show vmadm stop "$lx_uuid"
+show vmadm start "$lx_uuid"
+# HVM brands need no image (their disks are volumes on the pool); there is no QEMU runtime
+# yet, so they are created stopped.
 vmadm create -f examples/kvm.json
 vmadm create -f examples/bhyve.json
 show vmadm list
+show zonestat
 
 cat <<EOF
 
 The host stays set up: LUMOS_ROOT=$LUMOS_ROOT (the image server has stopped).
 To remove it:
   export LUMOS_ROOT=$LUMOS_ROOT
-  for vm in \$(vmadm list -H -o uuid); do vmadm delete \$vm; done
+  for vm in \$(vmadm list -H -o uuid); do vmadm delete \$vm; done   # halts running zones
   imgadm delete $base_uuid; imgadm delete $busybox_uuid
   lumosadm pool destroy zones
   rm -rf $LUMOS_ROOT

@@ -219,6 +219,10 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     if (launch.restart_init) {
         args.emplace_back("--restart-init");
     }
+    if (!launch.stop_command.empty()) {
+        args.emplace_back("--stop-command");
+        args.push_back(launch.stop_command);
+    }
     if (launch.provision_timeout_ms > 0) {
         args.emplace_back("--provision-timeout-ms");
         args.push_back(std::to_string(launch.provision_timeout_ms));

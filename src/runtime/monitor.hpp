@@ -59,6 +59,7 @@ public:
         bool restart_init { true };
         int64_t provision_timeout_ms { 0 };
         int stop_signal { 15 };
+        std::string stop_command; // in the zone, for a graceful stop ("": the signal)
     };
     // Starts a detached monitor and waits until it reports: the zone booted (or, attaching, is
     // followed). The error carries the monitor's reason (e.g. runc's last line).

@@ -74,7 +74,9 @@ Json string_array(std::vector<std::string> const& items)
     return array;
 }
 
-// What a zone's root may do: the usual container set, without CAP_MKNOD.
+// What a zone's root may do: the usual container set, without CAP_MKNOD, with CAP_SYS_BOOT:
+// in a pid namespace reboot(2) only ends the zone's own init (how an lx zone's halt and reboot
+// end it), and kexec, the rest of what CAP_SYS_BOOT allows, is refused by the seccomp filter.
 constexpr std::array CAPABILITIES {
     "CAP_AUDIT_WRITE",
     "CAP_CHOWN",
@@ -88,6 +90,7 @@ constexpr std::array CAPABILITIES {
     "CAP_SETGID",
     "CAP_SETPCAP",
     "CAP_SETUID",
+    "CAP_SYS_BOOT",
     "CAP_SYS_CHROOT",
 };
 

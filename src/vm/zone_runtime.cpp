@@ -109,7 +109,13 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
     launch.runc_root = runc_root();
     launch.zonepath = text(vm, "zonepath");
     launch.restart_init = vm.value("restart_init", true);
+    // zinit stops on SIGTERM; an lx zone's init (sysvinit, busybox, systemd...) each want their
+    // own signal, but all of them halt through the distro's /sbin/halt, as SmartOS's lx brand
+    // halts its zones from inside. With no such command, SIGTERM.
     launch.stop_signal = SIGTERM;
+    if (text(vm, "brand") == "lx") {
+        launch.stop_command = "/sbin/halt";
+    }
     return launch;
 }
 

@@ -115,7 +115,7 @@ TEST_F(ZinitTest, StopSignalEndsEveryProcessPromptly)
 {
     std::ofstream(m_zonepath / "root/etc/zinit/services/a") << "exec sleep 1000\n";
     std::ofstream(m_zonepath / "root/etc/zinit/services/b")
-        << "trap '' TERM; while :; do sleep 1; done\n";
+        << "trap '' TERM HUP; while :; do sleep 1; done\n";
     m_env.push_back("ZINIT_STOP_TIMEOUT=2");
     write_bundle({});
     test::RunOptions options;
@@ -137,7 +137,7 @@ TEST_F(ZinitTest, StopSignalEndsEveryProcessPromptly)
     auto result = process.wait();
     auto const took = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(result.exit_code, 0) << result.describe();
-    // b ignores SIGTERM: it is killed after ZINIT_STOP_TIMEOUT (2 s here, 10 s by default).
+    // b ignores SIGTERM and SIGHUP: it is killed after ZINIT_STOP_TIMEOUT (2 s here, 10 s by default).
     EXPECT_GE(took, std::chrono::seconds(2));
     EXPECT_LT(took, std::chrono::seconds(8));
     EXPECT_NE(result.err.find("zinit: stopping"), std::string::npos) << result.err;

@@ -8,7 +8,8 @@
 //     into <dir>/console.log (capped) and relays it to one attached client (zlogin -C);
 //   - writes <zonepath>/lastexited ("<epoch seconds> <wait status>", reference 7.1) whenever
 //     init exits, then `runc delete --force` (processes, cgroup, runtime state);
-//   - performs stop (signal, then SIGKILL after the timeout), halt, reboot and kill for vmadm,
+//   - performs stop (the zone's halt command or a signal to init, then SIGKILL after the
+//     timeout), halt, reboot and kill for vmadm,
 //     which speaks to it on <dir>/ctl.sock, one line per request;
 //   - watches the provisioning handshake (<zonepath>/root/var/svc/provisioning renamed away)
 //     until its deadline, after which the zone is halted and the outcome recorded in
@@ -62,6 +63,7 @@ struct Options {
     long long provision_timeout_ms { 0 };
     int ready_fd { -1 };
     int stop_signal { SIGTERM };
+    std::string stop_command; // run in the zone for a graceful stop (lx: the distro's halt)
 };
 
 Options g_opt;
@@ -190,6 +192,7 @@ struct Zone {
     long long kill_deadline { 0 }; // monotonic ms, 0: none
     int signal_sent { 0 }; // SIGKILL once this monitor sent it to init
     int quick_restarts { 0 };
+    int stop_exec_pid { -1 }; // runc exec of the stop command
     std::vector<int> stop_waiters;
     std::vector<int> reboot_waiters;
     std::vector<int> provision_waiters;
@@ -458,6 +461,35 @@ void signal_init(int signal)
     }
 }
 
+// A graceful stop: the zone's own halt command when it has one (lx: whatever init the image
+// runs knows how to halt through it), else the stop signal to init. A halt command that cannot
+// run falls back to the signal (reap()).
+void request_stop()
+{
+    if (g_opt.stop_command.empty() || g_zone.init_pid <= 0) {
+        signal_init(g_opt.stop_signal);
+        return;
+    }
+    pid_t const pid = ::fork();
+    if (pid == 0) {
+        ::sigprocmask(SIG_UNBLOCK, &g_blocked, nullptr);
+        int const null = ::open("/dev/null", O_RDWR);
+        std::string const log_file = path("runc.log");
+        int const out = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(null, STDIN_FILENO);
+        ::dup2(out, STDOUT_FILENO);
+        ::dup2(out, STDERR_FILENO);
+        ::execl(g_opt.runc.c_str(), g_opt.runc.c_str(), "--root", g_opt.runc_root.c_str(), "exec",
+            g_opt.id.c_str(), g_opt.stop_command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    if (pid < 0) {
+        signal_init(g_opt.stop_signal);
+        return;
+    }
+    g_zone.stop_exec_pid = pid;
+}
+
 void close_console()
 {
     if (g_zone.pty >= 0) {
@@ -542,6 +574,13 @@ void reap()
         pid_t const pid = ::waitpid(-1, &status, WNOHANG);
         if (pid <= 0) {
             return;
+        }
+        if (pid == g_zone.stop_exec_pid) {
+            g_zone.stop_exec_pid = -1;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                log("the zone's halt command failed; sending init the stop signal");
+                signal_init(g_opt.stop_signal);
+            }
         }
         if (pid == g_zone.init_pid && g_zone.pidfd < 0) {
             zone_exited(status, true);
@@ -640,7 +679,7 @@ void control(int listener)
             signal_init(SIGKILL);
         } else {
             long long const timeout = argument.empty() ? 60 : std::atoll(argument.c_str());
-            signal_init(g_opt.stop_signal);
+            request_stop();
             long long const deadline_ms = monotonic_ms() + timeout * 1000;
             if (g_zone.kill_deadline == 0 || deadline_ms < g_zone.kill_deadline) {
                 g_zone.kill_deadline = deadline_ms;
@@ -652,7 +691,7 @@ void control(int listener)
         if (argument == "force") {
             signal_init(SIGKILL);
         } else {
-            signal_init(g_opt.stop_signal);
+            request_stop();
             g_zone.kill_deadline = monotonic_ms() + 60000;
         }
         g_zone.reboot_waiters.push_back(fd);
@@ -750,6 +789,8 @@ bool parse(int argc, char** argv)
             g_opt.ready_fd = std::atoi(value().c_str());
         } else if (arg == "--stop-signal") {
             g_opt.stop_signal = std::atoi(value().c_str());
+        } else if (arg == "--stop-command") {
+            g_opt.stop_command = value();
         } else {
             return false;
         }
@@ -766,7 +807,7 @@ int main(int argc, char** argv)
         std::fprintf(stderr,
             "usage: lumos-zoned --id ID --dir RUNDIR --runc PATH --runc-root DIR --zonepath PATH "
             "[--attach] [--restart-init] [--provision-timeout-ms N] [--ready-fd N] "
-            "[--stop-signal N]\n");
+            "[--stop-signal N] [--stop-command PATH]\n");
         return 2;
     }
     // One monitor per zone: the lock is held for the monitor's life.
