@@ -31,7 +31,7 @@ status=0
     echo
     echo "== whole commands against cat (hyperfine) =="
     RESULTS_DIR=$results VMADM=build/release/src/cmd/vmadm/vmadm bench/list_vs_cat.sh
-    # Both image benchmarks run even when the first misses its target; the block fails then.
+    # Every comparison below runs even when an earlier one misses its target; the block fails then.
     images_status=0
     echo
     echo "== imgadm import against curl | sha1sum (lumos-imgapi on loopback) =="
@@ -39,6 +39,9 @@ status=0
     echo
     echo "== vmadm create: 1 GiB image against 10 MiB image (btrfs clone) =="
     RESULTS_DIR=$results bench/create_bench.sh || images_status=1
+    echo
+    echo "== zones: vmadm create/stop/start against bare runc run -d; monitor memory =="
+    bench/zone_bench.sh || images_status=1
     exit "$images_status"
 } 2>&1 | tee "$out" || status=$?
 echo "results written to $out"

@@ -2,6 +2,7 @@
 #include "runtime/monitor.hpp"
 
 #include "base/json.hpp"
+#include "sys/cgroup.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -144,9 +145,14 @@ Result<Helpers> find_helpers()
     if (helpers.zinit.empty() && executable(self + "/../zinit/zinit")) {
         helpers.zinit = self + "/../zinit/zinit";
     }
+    // The OCI runtime: crun where the host is pure cgroup v2 (Debian 12's default; crun 1.8
+    // refuses hybrid hosts), runc otherwise. LUMOS_RUNC names another runc-compatible one.
     std::vector<std::string> runcs;
     if (char const* runc = std::getenv("LUMOS_RUNC"); runc && *runc) {
         runcs.emplace_back(runc);
+    }
+    if (auto cgroups = sys::Cgroups::detect(); cgroups && cgroups->layout() == sys::CgroupLayout::V2) {
+        runcs.insert(runcs.end(), { "/usr/bin/crun", "/usr/sbin/crun" });
     }
     runcs.insert(runcs.end(), { "/usr/sbin/runc", "/usr/bin/runc" });
     for (auto const& runc : runcs) {
@@ -156,7 +162,8 @@ Result<Helpers> find_helpers()
         }
     }
     if (helpers.runc.empty()) {
-        return make_error(ErrorCode::Unsupported, "no OCI runtime: runc is not installed");
+        return make_error(
+            ErrorCode::Unsupported, "no OCI runtime: neither runc nor crun is installed");
     }
     if (helpers.zoned.empty() || helpers.zinit.empty()) {
         return make_error(ErrorCode::Unsupported,

@@ -262,6 +262,19 @@ Result<CgroupStats> Cgroups::stats(std::string const& path) const
     return stats;
 }
 
+Result<std::vector<int>> Cgroups::processes(std::string const& path) const
+{
+    std::string const d = m_layout == CgroupLayout::V2 ? dir("", path) : dir("pids", path);
+    TRY_ASSIGN(text, read_value(d + "/cgroup.procs"));
+    std::vector<int> pids;
+    for (auto const& line : split(text, '\n')) {
+        if (auto pid = parse_integer(line); pid && *pid > 0) {
+            pids.push_back(static_cast<int>(*pid));
+        }
+    }
+    return pids;
+}
+
 Result<void> Cgroups::attach(std::string const& path, int pid) const
 {
     std::string const value = std::to_string(pid);

@@ -57,6 +57,8 @@ public:
     Result<void> create(std::string const& path) const;
     Result<void> apply(std::string const& path, CgroupLimits const& limits) const;
     Result<CgroupStats> stats(std::string const& path) const;
+    // The processes in it (pids as the host sees them).
+    Result<std::vector<int>> processes(std::string const& path) const;
     // Moves a process in (every controller).
     Result<void> attach(std::string const& path, int pid) const;
     // Removes the (empty) cgroup; absent is fine.

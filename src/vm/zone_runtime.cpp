@@ -8,8 +8,11 @@
 #include "vm/vm_storage.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
+
+#include <sys/resource.h>
 
 namespace lumos::vm {
 
@@ -262,7 +265,21 @@ Result<void> ZoneRuntime::apply_limits(Json const& vm)
     TRY_ASSIGN(helpers, runtime::find_helpers());
     TRY_ASSIGN(spec, write_bundle(vm, helpers));
     TRY_ASSIGN(cgroups, sys::Cgroups::detect());
-    return cgroups.apply(spec.cgroups_path, runtime::cgroup_limits(spec));
+    TRY(cgroups.apply(spec.cgroups_path, runtime::cgroup_limits(spec)));
+    // max_locked_memory is a resource limit, not a cgroup's: every process of the zone gets it
+    // (new ones inherit it from their parents). Raising a hard limit needs CAP_SYS_RESOURCE,
+    // which a host that is itself a container may lack: then only the next boot raises it.
+    if (spec.locked_memory) {
+        TRY_ASSIGN(pids, cgroups.processes(spec.cgroups_path));
+        struct rlimit const limit { *spec.locked_memory, *spec.locked_memory };
+        for (int const pid : pids) {
+            if (::prlimit(pid, RLIMIT_MEMLOCK, &limit, nullptr) != 0 && errno != ESRCH
+                && errno != EPERM) {
+                return tl::unexpected(Error::from_errno("cannot set max_locked_memory", errno));
+            }
+        }
+    }
+    return {};
 }
 
 Result<UniqueFd> ZoneRuntime::console(Json const& vm)

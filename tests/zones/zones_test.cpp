@@ -372,6 +372,17 @@ TEST_F(Zones, UpdateChangesTheLimitsOfARunningZone)
         return zlogin({ uuid, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
                               "/sys/fs/cgroup/cpu/cpu.cfs_quota_us" }).out;
     };
+    // max_locked_memory reaches the processes already running (init here).
+    auto memlock_of_init = [&] {
+        std::ifstream in("/proc/" + std::to_string(get(uuid)["pid"].get<int64_t>()) + "/limits");
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.starts_with("Max locked memory")) {
+                return line;
+            }
+        }
+        return line;
+    };
     EXPECT_EQ(limits(), std::to_string(256ULL << 20) + "\n200\n100000\n");
     update_ok(uuid, { { "max_physical_memory", 512 }, { "max_lwps", 300 }, { "cpu_cap", 50 } });
     EXPECT_EQ(limits(), std::to_string(512ULL << 20) + "\n300\n50000\n");
@@ -380,40 +391,60 @@ TEST_F(Zones, UpdateChangesTheLimitsOfARunningZone)
     // The next boot gets the same.
     EXPECT_EQ(vmadm({ "reboot", uuid }).exit_code, 0);
     EXPECT_EQ(limits(), std::to_string(128ULL << 20) + "\n300\n50000\n");
+    update_ok(uuid, { { "max_locked_memory", 1 } });
+    EXPECT_NE(memlock_of_init().find(std::to_string(1ULL << 20)), std::string::npos) << memlock_of_init();
 }
 
-// A hostile root inside a zone: each line must print nothing.
-TEST_F(Zones, RootInAZoneCannotReachTheHost)
+// A hostile root inside a zone, one attempt per test: the script prints "escaped" only if the
+// attempt worked.
+struct Attempt {
+    char const* name;
+    char const* script;
+};
+
+class HostileRoot
+    : public Zones
+    , public ::testing::WithParamInterface<Attempt> { };
+
+TEST_P(HostileRoot, IsRefused)
 {
     std::string const uuid = create_ok(lx());
-    std::string const host_pid = std::to_string(::getpid());
-    auto r = zlogin({ uuid,
-        "[ $(ls /proc | grep -c '^[0-9]') -lt 20 ] || echo sees-host-processes; "
-        "grep -q zinit /proc/*/comm 2>/dev/null && echo sees-other-zone; "
-        "mount -t tmpfs none /mnt 2>/dev/null && echo mounted; "
-        "mount -o remount,rw /sys 2>/dev/null && echo remounted-sys; "
-        "mount -o remount,rw / 2>/dev/null && touch /proc/sysrq-trigger 2>/dev/null && echo proc-writable; "
-        "echo junk > /tmp/m.ko; insmod /tmp/m.ko 2>&1 | grep -q 'not permitted' || echo insmod-not-refused; "
-        "ls /dev | grep -Eq '^(sd|vd|nvme|loop|mem|kmsg|kvm)' && echo host-devices; "
-        "mknod /tmp/sda b 8 0 2>/dev/null && echo mknod; "
-        "ulimit -n 100000000 2>/dev/null && echo raised-nofile; "
-        "echo max > /sys/fs/cgroup/pids/pids.max 2>/dev/null && echo raised-pids; "
-        "echo $$ > /sys/fs/cgroup/memory/cgroup.procs 2>/dev/null && echo moved-cgroup; "
-        "echo 1 > /proc/sys/kernel/sysrq 2>/dev/null && echo wrote-sysctl; "
-        "hostname evil 2>/dev/null; "
-        "echo done" });
+    auto r = zlogin({ uuid, std::string(GetParam().script) + "; echo done" });
     EXPECT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(r.out, "done\n");
-    // hostname is the zone's own (uts namespace): the host's is untouched.
-    char host[256] = {};
-    ::gethostname(host, sizeof host);
-    EXPECT_NE(std::string(host), "evil");
-    // Its processes stay in its cgroup, seen from the host.
+    EXPECT_EQ(r.out, "done\n") << r.describe();
+    // Whatever it tried, the zone's init is still in the zone's own cgroup, seen from the host.
     std::ifstream cgroup("/proc/" + std::to_string(get(uuid)["pid"].get<int64_t>()) + "/cgroup");
     std::string text((std::istreambuf_iterator<char>(cgroup)), {});
     EXPECT_NE(text.find(cgroup_parent() + "/" + uuid), std::string::npos) << text;
-    (void)host_pid;
+    char host[256] = {};
+    ::gethostname(host, sizeof host);
+    EXPECT_NE(std::string(host), "evil");
 }
+
+INSTANTIATE_TEST_SUITE_P(Zones, HostileRoot,
+    ::testing::Values(
+        Attempt { "SeeHostProcesses",
+            "[ $(ls /proc | grep -c '^[0-9]') -lt 20 ] || echo escaped; "
+            "grep -qs zinit /proc/*/comm && echo escaped" },
+        Attempt { "MountAFilesystem", "mount -t tmpfs none /mnt 2>/dev/null && echo escaped" },
+        Attempt { "RemountSysOrProcWritable",
+            "mount -o remount,rw /sys 2>/dev/null && echo escaped; "
+            "mount -o remount,rw /proc 2>/dev/null && echo escaped; "
+            "echo 1 > /proc/sys/kernel/sysrq 2>/dev/null && echo escaped" },
+        Attempt { "LoadAModule",
+            "echo junk > /tmp/m.ko; insmod /tmp/m.ko 2>&1 | grep -q 'not permitted' || echo escaped" },
+        Attempt { "ReachHostDevices",
+            "ls /dev | grep -Eq '^(sd|vd|nvme|loop|mem|kmsg|kvm|port)' && echo escaped; "
+            "mknod /tmp/sda b 8 0 2>/dev/null && echo escaped" },
+        Attempt { "RaiseItsLimits",
+            "ulimit -n 100000000 2>/dev/null && echo escaped; "
+            "echo max > /sys/fs/cgroup/pids/pids.max 2>/dev/null && echo escaped; "
+            "echo -1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null && echo escaped" },
+        Attempt { "EscapeItsCgroup",
+            "echo $$ > /sys/fs/cgroup/memory/cgroup.procs 2>/dev/null && echo escaped; "
+            "mkdir /sys/fs/cgroup/memory/out 2>/dev/null && echo escaped" },
+        Attempt { "ChangeTheHostsName", "hostname evil 2>/dev/null; true" }),
+    [](::testing::TestParamInfo<Attempt> const& attempt) { return std::string(attempt.param.name); });
 
 TEST_F(Zones, JoyentRootCannotWriteTheHostsUsr)
 {
