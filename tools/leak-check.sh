@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MPL-2.0
 # Records (snapshot FILE) or compares against (compare FILE) the kernel resources a test could
-# leave behind: mounts, loop devices, network namespaces, lumos cgroups, and temporary LUMOS_ROOTs.
+# leave behind: mounts, loop devices, network namespaces, lumos cgroups, temporary LUMOS_ROOTs,
+# and zone processes (monitors, zinit).
 set -euo pipefail
 state() {
     echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | sort
@@ -9,6 +10,8 @@ state() {
     echo "# netns"; ls /run/netns 2>/dev/null | sort || true
     echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'lumos*' 2>/dev/null | sort || true
     echo "# temp roots"; ls -d /tmp/lumos-test-* /tmp/lumos-acceptance-* 2>/dev/null | sort || true
+    # Zone monitors and zones' zinit (zombies aside: a host whose PID 1 does not reap keeps them).
+    echo "# zone processes"; ps -eo pid=,stat=,comm= | awk '$2 !~ /Z/ && ($3 == "lumos-zoned" || $3 == "zinit") { print $1, $3 }' | sort
 }
 case "${1:-}" in
 snapshot) state > "$2" ;;

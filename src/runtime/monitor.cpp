@@ -50,6 +50,9 @@ uint64_t start_time(int64_t pid)
         return 0;
     }
     pos += 2;
+    if (pos < stat->size() && (*stat)[pos] == 'Z') {
+        return 0; // exited, not yet reaped: not running
+    }
     for (int field = 3; field < 22; ++field) {
         pos = stat->find(' ', pos);
         if (pos == std::string::npos) {

@@ -356,15 +356,22 @@ bool boot(std::string& error)
     int runc_status = -1;
     long long const deadline = monotonic_ms() + 60000;
     while (runc_status < 0 && monotonic_ms() < deadline) {
+        int status = 0;
+        if (pty >= 0) {
+            // Handed over: runc only starts the zone's process and exits now.
+            if (::waitpid(runc, &status, 0) == runc) {
+                runc_status = status;
+            }
+            continue;
+        }
         struct pollfd poll_fd { listener, POLLIN, 0 };
-        if (::poll(&poll_fd, 1, 20) > 0 && pty < 0) {
+        if (::poll(&poll_fd, 1, 5) > 0) {
             int const connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
             if (connection >= 0) {
                 pty = receive_fd(connection);
                 ::close(connection);
             }
         }
-        int status = 0;
         if (::waitpid(runc, &status, WNOHANG) == runc) {
             runc_status = status;
         }
