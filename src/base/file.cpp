@@ -66,18 +66,29 @@ Result<std::string> read_file(std::string const& path)
     return content;
 }
 
+bool write_fully(int fd, char const* data, size_t size)
+{
+    while (size > 0) {
+        ssize_t const n = ::write(fd, data, size);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
+            return false;
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
 static Result<void> write_all(int fd, std::string const& content, std::string const& path)
 {
-    size_t done = 0;
-    while (done < content.size()) {
-        ssize_t const n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return tl::unexpected(Error::from_errno("write " + path, errno));
-        }
-        done += static_cast<size_t>(n);
+    if (!write_fully(fd, content.data(), content.size())) {
+        return tl::unexpected(Error::from_errno("write " + path, errno));
     }
     return {};
 }
@@ -94,7 +105,10 @@ static std::string dirname_of(std::string const& path)
     return path.substr(0, slash);
 }
 
-Result<void> write_file_atomic(std::string const& path, std::string const& content, int mode)
+enum class Durability { Synced, Unsynced };
+
+static Result<void> replace_file(
+    std::string const& path, std::string const& content, int mode, Durability durability)
 {
     std::string const temp = path + ".tmp." + generate_uuid().substr(0, 8);
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -109,19 +123,39 @@ Result<void> write_file_atomic(std::string const& path, std::string const& conte
     if (auto written = write_all(fd.get(), content, temp); !written) {
         return fail(written.error());
     }
-    if (::fsync(fd.get()) != 0) {
+    if (durability == Durability::Synced && ::fsync(fd.get()) != 0) {
         return fail(Error::from_errno("fsync " + temp, errno));
     }
     fd = UniqueFd();
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         return fail(Error::from_errno("rename " + temp, errno));
     }
-    std::string const dir = dirname_of(path);
-    UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir_fd.valid()) {
-        ::fsync(dir_fd.get());
+    if (durability == Durability::Synced) {
+        std::string const dir = dirname_of(path);
+        UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (dir_fd.valid()) {
+            ::fsync(dir_fd.get());
+        }
     }
     return {};
+}
+
+Result<void> write_file_atomic(std::string const& path, std::string const& content, int mode)
+{
+    return replace_file(path, content, mode, Durability::Synced);
+}
+
+Result<void> write_file_replace(std::string const& path, std::string const& content, int mode)
+{
+    return replace_file(path, content, mode, Durability::Unsynced);
+}
+
+Result<void> write_file_if_changed(std::string const& path, std::string const& content, int mode)
+{
+    if (auto current = read_file(path); current && *current == content) {
+        return {};
+    }
+    return write_file_atomic(path, content, mode);
 }
 
 Result<void> make_directories(std::string const& path, int mode)

@@ -34,9 +34,20 @@ private:
 
 Result<std::string> read_file(std::string const& path);
 
+// Writes all of data to fd, through short writes and EINTR; false (errno set) on an error or
+// a descriptor that takes nothing.
+bool write_fully(int fd, char const* data, size_t size);
+
 // Writes path so that a reader (or a crash) sees the old content or the new, never a mix: a temp
 // file beside it is written, fsynced and renamed over path, then the directory is fsynced.
 Result<void> write_file_atomic(std::string const& path, std::string const& content, int mode = 0644);
+
+// The same replacement without the fsyncs: readers still never see a mix, but a crash may lose
+// the new content. For files regenerated whenever they are used (a zone's bundle at each boot).
+Result<void> write_file_replace(std::string const& path, std::string const& content, int mode = 0644);
+
+// write_file_atomic unless path already holds exactly content (then nothing is written).
+Result<void> write_file_if_changed(std::string const& path, std::string const& content, int mode = 0644);
 
 // mkdir -p; existing directories are fine.
 Result<void> make_directories(std::string const& path, int mode = 0755);

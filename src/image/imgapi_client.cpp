@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "image/imgapi_client.hpp"
 
+#include "base/file.hpp"
 #include "base/uuid.hpp"
 #include "image/digest.hpp"
 
@@ -213,19 +214,10 @@ struct Download {
 
     bool write_all(int to, char const* data, size_t size)
     {
-        while (size > 0) {
-            ssize_t written = ::write(to, data, size);
-            if (written < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                error = ImgError { "DownloadError",
-                    "image " + uuid + " file write error: " + std::string(std::strerror(errno)),
-                    1 };
-                return false;
-            }
-            data += written;
-            size -= static_cast<size_t>(written);
+        if (!write_fully(to, data, size)) {
+            error = ImgError { "DownloadError",
+                "image " + uuid + " file write error: " + std::string(std::strerror(errno)), 1 };
+            return false;
         }
         return true;
     }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +52,44 @@ HostLayout probe_host_layout()
     return host;
 }
 
+// The zone's root belongs to the zone: its /etc or /etc/resolv.conf may be a symbolic link that
+// would point the host's write anywhere on the host. Every step here is relative to a
+// descriptor and refuses to follow links; the rename replaces a link rather than its target.
+static Result<void> write_resolv_conf(std::string const& root, std::string const& content)
+{
+    UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root_fd.valid()) {
+        return tl::unexpected(Error::from_errno("open " + root, errno));
+    }
+    if (::mkdirat(root_fd.get(), "etc", 0755) != 0 && errno != EEXIST) {
+        return tl::unexpected(Error::from_errno("mkdir " + root + "/etc", errno));
+    }
+    UniqueFd etc(::openat(root_fd.get(), "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!etc.valid()) {
+        int const error = errno;
+        if (error == ELOOP || error == ENOTDIR) {
+            return make_error(ErrorCode::PermissionDenied,
+                "refusing to write " + root + "/etc/resolv.conf: " + root
+                    + "/etc is a symbolic link or not a directory");
+        }
+        return tl::unexpected(Error::from_errno("open " + root + "/etc", error));
+    }
+    std::string const temp = ".resolv.conf.lumos-" + std::to_string(::getpid());
+    ::unlinkat(etc.get(), temp.c_str(), 0);
+    UniqueFd file(::openat(etc.get(), temp.c_str(),
+        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!file.valid()) {
+        return tl::unexpected(Error::from_errno("create " + root + "/etc/" + temp, errno));
+    }
+    if (!write_fully(file.get(), content.data(), content.size()) || ::fchmod(file.get(), 0644) != 0
+        || ::renameat(etc.get(), temp.c_str(), etc.get(), "resolv.conf") != 0) {
+        int const error = errno;
+        ::unlinkat(etc.get(), temp.c_str(), 0);
+        return tl::unexpected(Error::from_errno("write " + root + "/etc/resolv.conf", error));
+    }
+    return {};
+}
+
 Result<void> prepare_root(ZoneSpec const& spec)
 {
     for (auto const& [path, target] : spec.symlinks) {
@@ -70,11 +109,7 @@ Result<void> prepare_root(ZoneSpec const& spec)
         }
     }
     if (!spec.resolv_conf.empty()) {
-        std::string const etc = spec.root + "/etc";
-        if (::mkdir(etc.c_str(), 0755) != 0 && errno != EEXIST) {
-            return tl::unexpected(Error::from_errno("mkdir " + etc, errno));
-        }
-        TRY(write_file_atomic(etc + "/resolv.conf", spec.resolv_conf));
+        TRY(write_resolv_conf(spec.root, spec.resolv_conf));
     }
     return {};
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "runtime/monitor.hpp"
 
+#include "base/file.hpp"
 #include "base/json.hpp"
 #include "sys/cgroup.hpp"
 
@@ -63,21 +64,6 @@ uint64_t start_time(int64_t pid)
     return std::strtoull(stat->c_str() + pos, nullptr, 10);
 }
 
-bool write_all(int fd, char const* data, size_t size)
-{
-    while (size > 0) {
-        ssize_t const n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        data += n;
-        size -= static_cast<size_t>(n);
-    }
-    return true;
-}
 
 // Reads one line (without its newline) within the timeout; nullopt timeout: no limit.
 Result<std::string> read_line(int fd, std::optional<std::chrono::milliseconds> timeout,
@@ -322,7 +308,7 @@ Result<std::string> ZoneMonitor::request(
 {
     TRY_ASSIGN(fd, connect());
     std::string const text = line + "\n";
-    if (!write_all(fd.get(), text.data(), text.size())) {
+    if (!write_fully(fd.get(), text.data(), text.size())) {
         return tl::unexpected(Error::from_errno("cannot reach the zone's monitor", errno));
     }
     return read_line(fd.get(), timeout, "the zone's monitor");
@@ -331,7 +317,7 @@ Result<std::string> ZoneMonitor::request(
 Result<UniqueFd> ZoneMonitor::console() const
 {
     TRY_ASSIGN(fd, connect());
-    if (!write_all(fd.get(), "console\n", 8)) {
+    if (!write_fully(fd.get(), "console\n", 8)) {
         return tl::unexpected(Error::from_errno("cannot reach the zone's monitor", errno));
     }
     TRY_ASSIGN(reply, read_line(fd.get(), std::chrono::seconds(10), "the zone's monitor"));
@@ -370,7 +356,7 @@ void relay_console(int connection, int in, int out)
             if (n <= 0) {
                 break;
             }
-            if (!write_all(out, buffer, static_cast<size_t>(n))) {
+            if (!write_fully(out, buffer, static_cast<size_t>(n))) {
                 break;
             }
         }
@@ -402,7 +388,7 @@ void relay_console(int connection, int in, int out)
                 at_line_start = c == '\r' || c == '\n';
                 forward += c;
             }
-            if (!forward.empty() && !write_all(connection, forward.data(), forward.size())) {
+            if (!forward.empty() && !write_fully(connection, forward.data(), forward.size())) {
                 break;
             }
             if (detach) {

@@ -319,9 +319,10 @@ Result<void> VmStore::write_config_files(Json const& vm) const
     };
     Json const metadata { { "customer_metadata", map_of("customer_metadata") },
         { "internal_metadata", map_of("internal_metadata") } };
-    TRY(write_file_atomic(config_dir + "/metadata.json", dump_pretty(metadata) + "\n"));
-    TRY(write_file_atomic(config_dir + "/tags.json", dump_pretty(map_of("tags")) + "\n"));
-    return write_file_atomic(config_dir + "/routes.json", dump_pretty(map_of("routes")) + "\n");
+    // Most saves (autoboot flipped by start and stop, a state change) leave these as they were.
+    TRY(write_file_if_changed(config_dir + "/metadata.json", dump_pretty(metadata) + "\n"));
+    TRY(write_file_if_changed(config_dir + "/tags.json", dump_pretty(map_of("tags")) + "\n"));
+    return write_file_if_changed(config_dir + "/routes.json", dump_pretty(map_of("routes")) + "\n");
 }
 
 Result<void> VmStore::remove(Json const& vm) const

@@ -146,7 +146,8 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(Json const& vm, runtime::Hel
     TRY(runtime::prepare_root(spec));
     auto const zone = monitor(uuid);
     TRY(make_directories(zone.dir(), 0700));
-    TRY(write_file_atomic(zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
+    // Regenerated at every boot: no need to wait for the disk.
+    TRY(write_file_replace(zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
     return spec;
 }
 

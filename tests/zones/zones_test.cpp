@@ -456,6 +456,38 @@ TEST_F(Zones, JoyentRootCannotWriteTheHostsUsr)
     EXPECT_FALSE(fs::exists("/usr/lumos-escape"));
 }
 
+// The host writes the zone's /etc/resolv.conf at every boot; links the zone's root planted
+// there must not carry that write onto the host.
+TEST_F(Zones, LinksInTheZonesEtcCannotRedirectTheHostsWrites)
+{
+    fs::path const victim = root().path() / "victim";
+    fs::create_directories(victim);
+    std::ofstream(victim / "resolv.conf") << "original\n";
+    std::string const uuid = create_ok(lx({ { "resolvers", json::array({ "192.0.2.53" }) } }));
+    auto r = zlogin({ uuid, "ln -sf " + (victim / "resolv.conf").string() + " /etc/resolv.conf && echo linked" });
+    EXPECT_EQ(r.out, "linked\n") << r.describe();
+    EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    ASSERT_EQ(vmadm({ "start", uuid }).exit_code, 0);
+    EXPECT_EQ(read_file(victim / "resolv.conf"), "original\n");
+    r = zlogin({ uuid, "cat /etc/resolv.conf" });
+    EXPECT_EQ(r.out, "nameserver 192.0.2.53\n") << r.describe();
+
+    // /etc itself a link to a host directory: the boot is refused, nothing lands there.
+    r = zlogin({ uuid, "mv /etc /etc.old && /bin/busybox ln -s " + victim.string() + " /etc && echo linked" });
+    EXPECT_EQ(r.out, "linked\n") << r.describe();
+    EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    r = vmadm({ "start", uuid });
+    EXPECT_EQ(r.exit_code, 1) << r.describe();
+    EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << r.describe();
+    EXPECT_EQ(get(uuid)["state"], "stopped");
+    std::vector<std::string> names;
+    for (auto const& entry : fs::directory_iterator(victim)) {
+        names.push_back(entry.path().filename().string());
+    }
+    EXPECT_EQ(names, std::vector<std::string> { "resolv.conf" });
+    EXPECT_EQ(read_file(victim / "resolv.conf"), "original\n");
+}
+
 TEST_F(Zones, AForkBombStopsAtMaxLwpsAndTheHostStaysResponsive)
 {
     std::string const uuid = create_ok(lx({ { "max_lwps", 50 } }));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "image/detail/decompress.hpp"
 
+#include "base/file.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -178,18 +180,7 @@ ImgResult<int> StreamSource::relayed_fd()
         sigaddset(&pipe_signal, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
         auto write_all = [&out](char const* data, size_t size) {
-            while (size > 0) {
-                ssize_t n = ::write(out.get(), data, size);
-                if (n < 0) {
-                    if (errno == EINTR) {
-                        continue;
-                    }
-                    return false;
-                }
-                data += n;
-                size -= static_cast<size_t>(n);
-            }
-            return true;
+            return write_fully(out.get(), data, size);
         };
         if (!write_all(state.head.data(), state.head.size())) {
             return;
