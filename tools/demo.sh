@@ -114,4 +114,5 @@ To remove it:
   imgadm delete $base_uuid; imgadm delete $busybox_uuid
   lumosadm pool destroy zones
   rm -rf $LUMOS_ROOT
+  rmdir /sys/fs/cgroup/lumos /sys/fs/cgroup/*/lumos 2>/dev/null   # the zones' cgroup parent, empty now
 EOF
