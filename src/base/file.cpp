@@ -105,19 +105,18 @@ static std::string dirname_of(std::string const& path)
     return path.substr(0, slash);
 }
 
-enum class Durability { Synced, Unsynced };
-
-static Result<void> replace_file(
-    std::string const& path, std::string const& content, int mode, Durability durability)
+Result<void> replace_file_at(int dir_fd, std::string const& dir_path, std::string const& name,
+    std::string const& content, int mode, Durability durability)
 {
-    std::string const temp = path + ".tmp." + generate_uuid().substr(0, 8);
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-        static_cast<mode_t>(mode)));
+    std::string const temp_name = name + ".tmp." + generate_uuid().substr(0, 8);
+    std::string const temp = dir_path + "/" + temp_name;
+    UniqueFd fd(::openat(dir_fd, temp_name.c_str(),
+        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode)));
     if (!fd.valid()) {
         return tl::unexpected(Error::from_errno("create " + temp, errno));
     }
     auto fail = [&](Error error) -> Result<void> {
-        ::unlink(temp.c_str());
+        ::unlinkat(dir_fd, temp_name.c_str(), 0);
         return tl::unexpected(std::move(error));
     };
     if (auto written = write_all(fd.get(), content, temp); !written) {
@@ -127,17 +126,25 @@ static Result<void> replace_file(
         return fail(Error::from_errno("fsync " + temp, errno));
     }
     fd = UniqueFd();
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
+    if (::renameat(dir_fd, temp_name.c_str(), dir_fd, name.c_str()) != 0) {
         return fail(Error::from_errno("rename " + temp, errno));
     }
     if (durability == Durability::Synced) {
-        std::string const dir = dirname_of(path);
-        UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (dir_fd.valid()) {
-            ::fsync(dir_fd.get());
-        }
+        ::fsync(dir_fd);
     }
     return {};
+}
+
+static Result<void> replace_file(
+    std::string const& path, std::string const& content, int mode, Durability durability)
+{
+    std::string const dir = dirname_of(path);
+    UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd.valid()) {
+        return tl::unexpected(Error::from_errno("create " + path + ".tmp", errno));
+    }
+    return replace_file_at(
+        dir_fd.get(), dir, path.substr(path.rfind('/') + 1), content, mode, durability);
 }
 
 Result<void> write_file_atomic(std::string const& path, std::string const& content, int mode)

@@ -54,7 +54,7 @@ HostLayout probe_host_layout()
 
 // The zone's root belongs to the zone: its /etc or /etc/resolv.conf may be a symbolic link that
 // would point the host's write anywhere on the host. Every step here is relative to a
-// descriptor and refuses to follow links; the rename replaces a link rather than its target.
+// descriptor and refuses to follow links; the replacement replaces a link rather than its target.
 static Result<void> write_resolv_conf(std::string const& root, std::string const& content)
 {
     UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -74,20 +74,9 @@ static Result<void> write_resolv_conf(std::string const& root, std::string const
         }
         return tl::unexpected(Error::from_errno("open " + root + "/etc", error));
     }
-    std::string const temp = ".resolv.conf.lumos-" + std::to_string(::getpid());
-    ::unlinkat(etc.get(), temp.c_str(), 0);
-    UniqueFd file(::openat(etc.get(), temp.c_str(),
-        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!file.valid()) {
-        return tl::unexpected(Error::from_errno("create " + root + "/etc/" + temp, errno));
-    }
-    if (!write_fully(file.get(), content.data(), content.size()) || ::fchmod(file.get(), 0644) != 0
-        || ::renameat(etc.get(), temp.c_str(), etc.get(), "resolv.conf") != 0) {
-        int const error = errno;
-        ::unlinkat(etc.get(), temp.c_str(), 0);
-        return tl::unexpected(Error::from_errno("write " + root + "/etc/resolv.conf", error));
-    }
-    return {};
+    // Regenerated at every boot: no need to wait for the disk.
+    return replace_file_at(
+        etc.get(), root + "/etc", "resolv.conf", content, 0644, Durability::Unsynced);
 }
 
 Result<void> prepare_root(ZoneSpec const& spec)

@@ -64,7 +64,6 @@ uint64_t start_time(int64_t pid)
     return std::strtoull(stat->c_str() + pos, nullptr, 10);
 }
 
-
 // Reads one line (without its newline) within the timeout; nullopt timeout: no limit.
 Result<std::string> read_line(int fd, std::optional<std::chrono::milliseconds> timeout,
     std::string const& what)

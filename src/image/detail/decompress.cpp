@@ -179,10 +179,7 @@ ImgResult<int> StreamSource::relayed_fd()
         sigemptyset(&pipe_signal);
         sigaddset(&pipe_signal, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-        auto write_all = [&out](char const* data, size_t size) {
-            return write_fully(out.get(), data, size);
-        };
-        if (!write_all(state.head.data(), state.head.size())) {
+        if (!write_fully(out.get(), state.head.data(), state.head.size())) {
             return;
         }
         std::vector<char> buffer(1024 * 1024);
@@ -192,7 +189,7 @@ ImgResult<int> StreamSource::relayed_fd()
                 state.read_error = got_now.error();
                 return;
             }
-            if (*got_now == 0 || !write_all(buffer.data(), *got_now)) {
+            if (*got_now == 0 || !write_fully(out.get(), buffer.data(), *got_now)) {
                 return;
             }
         }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +56,17 @@ TEST_F(FileTest, IfChangedWritesOnlyNewContent)
     ASSERT_TRUE(write_file_if_changed(path.string(), "other\n"));
     EXPECT_NE(inode_of(path), first);
     EXPECT_EQ(*read_file(path.string()), "other\n");
+}
+
+TEST_F(FileTest, ReplacingALinkReplacesTheLinkNotItsTarget)
+{
+    std::ofstream(m_dir / "target") << "kept";
+    fs::create_symlink(m_dir / "target", m_dir / "f");
+    UniqueFd dir(::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(replace_file_at(dir.get(), m_dir.string(), "f", "new", 0644, Durability::Unsynced));
+    EXPECT_FALSE(fs::is_symlink(m_dir / "f"));
+    EXPECT_EQ(*read_file((m_dir / "f").string()), "new");
+    EXPECT_EQ(*read_file((m_dir / "target").string()), "kept");
 }
 
 TEST_F(FileTest, WriteFullyReportsAClosedReader)
