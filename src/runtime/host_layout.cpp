@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "base/file.hpp"
+#include "sys/cgroup.hpp"
 #include "runtime/zone_spec.hpp"
 
 #include <array>
@@ -15,7 +16,7 @@
 
 namespace lumos::runtime {
 
-HostLayout probe_host_layout()
+HostLayout probe_host_layout(std::string const& cgroup_parent)
 {
     HostLayout host;
     host.bind_dirs = { "/usr" };
@@ -49,6 +50,8 @@ HostLayout probe_host_layout()
         && memlock.rlim_max != RLIM_INFINITY) {
         host.memlock_ceiling = memlock.rlim_max;
     }
+    auto cgroups = sys::Cgroups::detect();
+    host.io_weight = cgroups && cgroups->io_weight_file(cgroup_parent).has_value();
     return host;
 }
 

@@ -256,7 +256,10 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     if (auto lwps = integer(vm, "max_lwps"); lwps && *lwps > 0) {
         spec.pids_limit = *lwps;
     }
-    if (auto priority = integer(vm, "zfs_io_priority"); priority && *priority > 0) {
+    if (auto priority = integer(vm, "zfs_io_priority"); priority && *priority > 0 && !host.io_weight) {
+        spec.unenforced.emplace_back(
+            "zfs_io_priority: the host's block IO scheduler has no cgroup weights (no BFQ)");
+    } else if (priority && *priority > 0) {
         spec.blkio_weight = static_cast<uint16_t>(std::clamp<int64_t>(*priority * 5, 10, 1000));
     }
     return spec;

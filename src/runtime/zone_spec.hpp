@@ -50,13 +50,17 @@ struct HostLayout {
     // The highest RLIMIT_MEMLOCK the runtime can give a zone: its own hard limit when it lacks
     // CAP_SYS_RESOURCE (as in a host that is itself a container), none otherwise.
     std::optional<uint64_t> memlock_ceiling;
+    // Whether a zone's cgroup can take an IO weight (zfs_io_priority): kernels without BFQ
+    // have the blkio/io controller but no weight file, and runc fails a config that asks.
+    bool io_weight { true };
 };
 
 struct ZoneSpec;
 
 // This host's layout: /usr, and each of /bin /sbin /lib /lib32 /lib64 /libx32 that is a real
-// directory (bound) or a symlink (mirrored).
-HostLayout probe_host_layout();
+// directory (bound) or a symlink (mirrored); the controls a zone's cgroup under cgroup_parent
+// can take.
+HostLayout probe_host_layout(std::string const& cgroup_parent = "/lumos");
 
 // Readies <zonepath>/root for the runtime: the host's symlinks (where the root has nothing or
 // an empty directory of that name) and /etc/resolv.conf when the zone has resolvers.
@@ -100,6 +104,9 @@ struct ZoneSpec {
     std::optional<uint64_t> cpu_shares;
     std::optional<int64_t> pids_limit;
     std::optional<uint16_t> blkio_weight;
+    // The VM's controls this host cannot enforce, each as "<property>: <why>"; left out of the
+    // config, so the zone boots without them.
+    std::vector<std::string> unenforced;
 };
 
 // joyent, joyent-minimal, builder, lx: the brands that run as zones.

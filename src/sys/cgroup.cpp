@@ -158,8 +158,12 @@ Result<void> Cgroups::apply(std::string const& path, CgroupLimits const& limits)
         TRY(write_value(
             d + "/cpu.weight", std::to_string(shares_to_weight(limits.cpu_shares.value_or(1024)))));
         TRY(write_value(d + "/pids.max", limits.pids ? std::to_string(*limits.pids) : "max"));
-        if (limits.io_weight && exists(d + "/io.weight")) {
-            TRY(write_value(d + "/io.weight", "default " + std::to_string(*limits.io_weight)));
+        if (limits.io_weight) {
+            if (exists(d + "/io.bfq.weight")) {
+                TRY(write_value(d + "/io.bfq.weight", std::to_string(*limits.io_weight)));
+            } else if (exists(d + "/io.weight")) {
+                TRY(write_value(d + "/io.weight", "default " + std::to_string(*limits.io_weight)));
+            }
         }
         return {};
     }
@@ -200,6 +204,28 @@ Result<void> Cgroups::apply(std::string const& path, CgroupLimits const& limits)
         }
     }
     return {};
+}
+
+std::optional<std::string> Cgroups::io_weight_file(std::string const& parent) const
+{
+    std::vector<char const*> names;
+    std::string d;
+    if (m_layout == CgroupLayout::V2) {
+        d = dir("", parent);
+        names = { "io.bfq.weight", "io.weight" };
+    } else {
+        d = dir("blkio", parent);
+        if (!exists(d) && !make_directories(d, 0755)) {
+            return std::nullopt;
+        }
+        names = { "blkio.bfq.weight", "blkio.weight" };
+    }
+    for (char const* name : names) {
+        if (exists(d + "/" + name)) {
+            return std::string(name);
+        }
+    }
+    return std::nullopt;
 }
 
 Result<CgroupStats> Cgroups::stats(std::string const& path) const

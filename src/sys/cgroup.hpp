@@ -10,7 +10,8 @@
 //   CPU cap          cpu/cpu.cfs_quota_us, cfs_period_us  cpu.max ("quota period" | "max")
 //   CPU shares       cpu/cpu.shares                       cpu.weight (shares mapped)
 //   processes        pids/pids.max                        pids.max
-//   IO weight        blkio/blkio.bfq.weight|blkio.weight  io.weight (skipped when absent)
+//   IO weight        blkio/blkio.bfq.weight|blkio.weight  io.bfq.weight|io.weight (left out
+//                                                         when the kernel has neither)
 #pragma once
 
 #include "base/result.hpp"
@@ -63,6 +64,13 @@ public:
     Result<void> attach(std::string const& path, int pid) const;
     // Removes the (empty) cgroup; absent is fine.
     Result<void> remove(std::string const& path) const;
+
+    // Whether a cgroup under parent can take an IO weight, and in which file: kernels without
+    // BFQ (or CFQ, or iocost on v2) have the controller but no weight file, and the OCI runtime
+    // fails a container whose config asks for one. The weight files exist only below the root
+    // (the kernel's CFTYPE_NOT_ON_ROOT), so the probe looks in parent, making it on v1 as the
+    // runtime would. nullopt when no weight can be applied.
+    std::optional<std::string> io_weight_file(std::string const& parent) const;
 
 private:
     Cgroups(std::string mount_root, CgroupLayout layout);

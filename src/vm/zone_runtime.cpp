@@ -139,7 +139,7 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(Json const& vm, runtime::Hel
             paths.delegated_dataset = pool->path_of(name);
         }
     }
-    TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::probe_host_layout()));
+    TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::probe_host_layout(m_cgroup_parent)));
     spec.terminal = true;
     // The directory the metadata socket will be in (bind-mounted into the zone).
     TRY(make_directory_below(paths.zonepath, ".zonecontrol", 0755));

@@ -64,7 +64,9 @@ protected:
         paths.zonepath = m_zonepath.string();
         paths.cgroup_parent = m_cgroup_parent;
         HostLayout host;
-        host.memlock_ceiling = probe_host_layout().memlock_ceiling;
+        auto const probed = probe_host_layout(m_cgroup_parent);
+        host.memlock_ceiling = probed.memlock_ceiling;
+        host.io_weight = probed.io_weight;
         auto spec = zone_spec(vm, paths, host);
         EXPECT_TRUE(spec.has_value()) << spec.error().message();
         spec->args = { "/bin/sh", "-c", script };

@@ -68,7 +68,7 @@ protected:
         paths.cgroup_parent = m_cgroup_parent;
         Json vm { { "uuid", UUID }, { "brand", "joyent-minimal" }, { "max_physical_memory", 128 },
             { "max_lwps", 200 } };
-        auto spec = zone_spec(vm, paths, probe_host_layout());
+        auto spec = zone_spec(vm, paths, probe_host_layout(m_cgroup_parent));
         ASSERT_TRUE(spec.has_value()) << spec.error().message();
         spec->args.insert(spec->args.end(), command.begin(), command.end());
         spec->env.insert(spec->env.end(), m_env.begin(), m_env.end());

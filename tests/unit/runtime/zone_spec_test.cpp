@@ -114,6 +114,20 @@ TEST(ZoneSpec, ResourceControls)
     EXPECT_FALSE(spec->cpu_quota_us.has_value());
     EXPECT_EQ(spec->memory_swap_limit, 256ULL << 20);
     EXPECT_EQ(spec->blkio_weight, 1000);
+    EXPECT_TRUE(spec->unenforced.empty());
+}
+
+TEST(ZoneSpec, AnIoWeightTheHostCannotTakeIsLeftOutAndReported)
+{
+    HostLayout no_bfq = merged_usr();
+    no_bfq.io_weight = false;
+    auto spec = zone_spec(joyent_vm(), host_paths(), no_bfq);
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_FALSE(spec->blkio_weight.has_value());
+    EXPECT_FALSE(oci_config(*spec)["linux"]["resources"].contains("blockIO"));
+    EXPECT_FALSE(cgroup_limits(*spec).io_weight.has_value());
+    ASSERT_EQ(spec->unenforced.size(), 1U);
+    EXPECT_EQ(spec->unenforced.front().rfind("zfs_io_priority: ", 0), 0U);
 }
 
 TEST(ZoneSpec, LiveLimitsMatchTheConfigs)
