@@ -183,6 +183,7 @@ TEST(BtrfsStream, PathsStayInTheSubvolume)
     }
     expect_refused(image_stream().mkfile(deep + "f").bytes(), "bytes (at most 4095)");
     expect_refused(image_stream().rename("root", "root/etc/inside").bytes(), "into itself");
+    expect_refused(image_stream().rename("root/etc", "root").bytes(), "over a directory above it");
 }
 
 TEST(BtrfsStream, NothingGoesThroughASymlink)

@@ -520,6 +520,9 @@ std::optional<std::string> BtrfsStreamChecker::apply(uint16_t type, Attributes c
             return std::optional<std::string>(
                 "rename of \"" + std::string(from) + "\" into itself");
         }
+        if (from.size() > to.size() && from.starts_with(to) && from[to.size()] == '/') {
+            return "rename of \"" + std::string(from) + "\" over a directory above it";
+        }
         if (from == to) {
             return std::nullopt;
         }
