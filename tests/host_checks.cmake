@@ -17,4 +17,8 @@ if(LUMOS_FUZZ_BIN_DIR)
         COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/manifest_fuzz
             ${PROJECT_SOURCE_DIR}/tests/fuzz/manifest_corpus 20)
     set_tests_properties(fuzz_manifest PROPERTIES LABELS fuzz TIMEOUT 120)
+    add_test(NAME fuzz_btrfs_stream
+        COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/btrfs_stream_fuzz
+            ${PROJECT_SOURCE_DIR}/tests/fuzz/btrfs_stream_corpus 20)
+    set_tests_properties(fuzz_btrfs_stream PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()

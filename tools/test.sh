@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target payload_fuzz manifest_fuzz
+cmake --build --preset fuzz --target payload_fuzz manifest_fuzz btrfs_stream_fuzz
 cmake --preset asan -DLUMOS_FUZZ_BIN_DIR="$PWD/build/fuzz/tests/fuzz" >/dev/null
 cmake --build --preset asan
 export LUMOS_HOST_TESTS=1

@@ -2,6 +2,7 @@
 #include "image/image_store.hpp"
 
 #include "base/uuid.hpp"
+#include "image/detail/btrfs_stream.hpp"
 #include "image/detail/decompress.hpp"
 #include "image/detail/tar_extract.hpp"
 #include "image/digest.hpp"
@@ -596,8 +597,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 IMG_TRY(pool.create_filesystem(partial, {}));
             }
             detail::TarPolicy policy;
-            policy.allow_absolute_symlinks = type != "zone-dataset";
-            policy.allow_setid = type != "zone-dataset";
+            static_cast<detail::TreePolicy&>(policy) = detail::tree_policy_for(type);
             policy.overwrite = !origin.empty();
             policy.keep_owners = ::geteuid() == 0;
             IMG_TRY(consume(false, [&](std::string_view head, int fd) {
@@ -624,14 +624,34 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             IMG_TRY(written);
             IMG_TRY(pool.snapshot(partial + "@" + FINAL));
         } else {
-            IMG_TRY(consume(true, [&](std::string_view, int fd) -> ImgResult<void> {
+            // A btrfs stream reaches `btrfs receive` only command by command, each checked
+            // (btrfs_stream.hpp), and what it made is checked again before it becomes @final.
+            bool const btrfs_stream = format == FileFormat::BtrfsStream;
+            detail::TreePolicy const policy = detail::tree_policy_for(type);
+            auto receive = [&](int fd) -> ImgResult<void> {
                 auto received = pool.receive(partial, fd);
                 if (!received) {
                     return img_error("InternalError",
                         "receive error while importing: " + received.error().message());
                 }
                 return {};
-            }));
+            };
+            auto checked_receive = [&](std::string_view head, int fd) -> ImgResult<void> {
+                if (!btrfs_stream) {
+                    return receive(fd);
+                }
+                IMG_TRY_ASSIGN(relay, detail::CheckedRelay::start(head, fd, policy));
+                auto received = receive(relay.fd());
+                auto verdict = relay.finish();
+                if (!verdict) {
+                    return verdict; // a refused stream explains a failed receive
+                }
+                return received;
+            };
+            IMG_TRY(consume(!btrfs_stream, checked_receive));
+            if (btrfs_stream) {
+                IMG_TRY(detail::check_dataset_tree(pool.path_of(partial), policy));
+            }
             IMG_TRY_ASSIGN(all, pool.list(partial));
             std::vector<std::string> snapshots;
             for (auto const& item : all) {

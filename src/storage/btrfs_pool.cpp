@@ -220,7 +220,9 @@ protected:
     {
         CommandIo io;
         io.stdin_fd = fd;
-        TRY(btrfs({ "receive", scratch_dir }, io));
+        // Confined to the scratch directory (chroot) as well as checked before it gets here
+        // (the image store's stream checker): stop at the first error, and at the end command.
+        TRY(btrfs({ "receive", "--chroot", "-E", "1", "-e", scratch_dir }, io));
         std::vector<std::string> found;
         std::error_code ec;
         for (auto const& item : fs::directory_iterator(scratch_dir, ec)) {

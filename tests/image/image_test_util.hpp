@@ -33,6 +33,7 @@ struct TarEntry {
     std::string hardlink; // a hard link to this earlier entry name
     int uid { 0 };
     int gid { 0 };
+    std::vector<std::pair<std::string, std::string>> xattrs; // SCHILY.xattr pax records
 };
 
 inline TarEntry dir_entry(std::string name, unsigned mode = 0755)
@@ -110,6 +111,9 @@ inline std::string make_tar(
             }
             archive_entry_set_size(
                 entry, spec.type == AE_IFREG ? static_cast<la_int64_t>(spec.content.size()) : 0);
+        }
+        for (auto const& [xattr, value] : spec.xattrs) {
+            archive_entry_xattr_add_entry(entry, xattr.c_str(), value.data(), value.size());
         }
         EXPECT_EQ(archive_write_header(writer, entry), ARCHIVE_OK) << archive_error_string(writer);
         if (spec.type == AE_IFREG && spec.hardlink.empty() && !spec.content.empty()) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace lumos::test {
@@ -108,9 +109,9 @@ TEST_F(TarSafety, AbsoluteSymlinkInZoneDataset)
 
 TEST_F(TarSafety, DeviceNodesAndFifos)
 {
-    TarEntry chr { "dev/null", AE_IFCHR, "", 0666, "", "", 0, 0 };
-    TarEntry blk { "dev/sda", AE_IFBLK, "", 0660, "", "", 0, 0 };
-    TarEntry fifo { "run/fifo", AE_IFIFO, "", 0644, "", "", 0, 0 };
+    TarEntry chr { "dev/null", AE_IFCHR, "", 0666, "", "", 0, 0, {} };
+    TarEntry blk { "dev/sda", AE_IFBLK, "", 0660, "", "", 0, 0, {} };
+    TarEntry fifo { "run/fifo", AE_IFIFO, "", 0644, "", "", 0, 0, {} };
     expect_refused({ dir_entry("dev"), chr }, "lx-dataset", "device node");
     expect_refused({ dir_entry("dev"), blk }, "zone-dataset", "device node");
     expect_refused({ dir_entry("run"), fifo }, "lx-dataset", "fifo");
@@ -122,6 +123,36 @@ TEST_F(TarSafety, SetuidInZoneDataset)
         { dir_entry("bin"), file_entry("bin/su", "#!", 04755) }, "zone-dataset", "setuid");
     expect_refused(
         { dir_entry("bin"), file_entry("bin/wall", "#!", 02755) }, "zone-dataset", "setuid");
+}
+
+// File capabilities are setuid by other means (the same rule as btrfs stream images); LSM labels
+// and trusted.* attributes mean something to the host, not to the image.
+TEST_F(TarSafety, CapabilitiesAndHostXattrs)
+{
+    std::string caps(20, '\0'); // vfs_cap_data v2: effective, CAP_SYS_ADMIN permitted
+    caps[0] = 1;
+    caps[3] = 2;
+    caps[6] = 0x20;
+    TarEntry tool = file_entry("bin/tool", "#!");
+    tool.xattrs = { { "security.capability", caps } };
+    expect_refused({ dir_entry("bin"), tool }, "zone-dataset", "file capabilities");
+    TarEntry labelled = file_entry("etc/x", "x");
+    labelled.xattrs = { { "security.selinux", "system_u:object_r:shadow_t:s0" } };
+    expect_refused({ dir_entry("etc"), labelled }, "lx-dataset", "security.selinux");
+    TarEntry opaque = dir_entry("etc");
+    opaque.xattrs = { { "trusted.overlay.opaque", "y" } };
+    expect_refused({ opaque }, "lx-dataset", "trusted.overlay.opaque");
+    if (::geteuid() == 0) { // xattrs are extracted with owners, as root only
+        TarEntry ping = file_entry("bin/ping", "#!");
+        ping.xattrs = { { "security.capability", caps }, { "user.note", "ok" } };
+        Json manifest;
+        auto result
+            = install_bytes(make_tar({ dir_entry("bin"), ping }), "gzip", "lx-dataset", &manifest);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(::getxattr((image_root(manifest) + "/bin/ping").c_str(), "security.capability",
+                      nullptr, 0),
+            20);
+    }
 }
 
 TEST_F(TarSafety, CorruptArchive)

@@ -27,33 +27,7 @@ struct WriteDeleter {
 
 tl::unexpected<ImgError> invalid(std::string const& message)
 {
-    return img_error("InvalidImageFile", "invalid image file: " + message);
-}
-
-// Splits a tar member name into components, dropping "" and "."; nullopt when the name is
-// absolute or has a ".." component.
-std::optional<std::vector<std::string>> safe_components(std::string const& name)
-{
-    if (name.empty() || name.front() == '/') {
-        return std::nullopt;
-    }
-    std::vector<std::string> parts;
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t end = name.find('/', start);
-        if (end == std::string::npos) {
-            end = name.size();
-        }
-        std::string part = name.substr(start, end - start);
-        if (part == "..") {
-            return std::nullopt;
-        }
-        if (!part.empty() && part != ".") {
-            parts.push_back(std::move(part));
-        }
-        start = end + 1;
-    }
-    return parts;
+    return invalid_image(message);
 }
 
 std::string join(std::vector<std::string> const& parts, size_t count)
@@ -66,32 +40,6 @@ std::string join(std::vector<std::string> const& parts, size_t count)
         out += parts[i];
     }
     return out;
-}
-
-// Where a relative symlink at `link` (components) points, relative to the archive top;
-// nullopt when it climbs above it.
-std::optional<std::vector<std::string>> resolve_relative(
-    std::vector<std::string> const& link, std::string const& target)
-{
-    std::vector<std::string> resolved(link.begin(), link.end() - 1);
-    size_t start = 0;
-    while (start <= target.size()) {
-        size_t end = target.find('/', start);
-        if (end == std::string::npos) {
-            end = target.size();
-        }
-        std::string part = target.substr(start, end - start);
-        if (part == "..") {
-            if (resolved.empty()) {
-                return std::nullopt;
-            }
-            resolved.pop_back();
-        } else if (!part.empty() && part != ".") {
-            resolved.push_back(std::move(part));
-        }
-        start = end + 1;
-    }
-    return resolved;
 }
 
 // The first proper prefix of parts that is a symlink on disk below dest, or "".
@@ -260,33 +208,25 @@ ImgResult<void> extract_root_tar(
         } else if (type == AE_IFLNK) {
             char const* raw_target = archive_entry_symlink(entry);
             std::string const target = raw_target == nullptr ? "" : raw_target;
-            if (target.empty()) {
-                return invalid("symlink \"" + name + "\" has no target");
+            if (auto refused = symlink_violation(name, *parts, target, policy)) {
+                return invalid(*refused);
             }
-            if (target.front() == '/') {
-                if (!policy.allow_absolute_symlinks) {
-                    return invalid("symlink \"" + name + "\" has an absolute target \"" + target
-                        + "\" (not allowed in zone-dataset images)");
-                }
-            } else {
-                auto resolved = resolve_relative(*parts, target);
-                if (!resolved) {
-                    return invalid(
-                        "symlink \"" + name + "\" points outside the image: \"" + target + "\"");
-                }
-            }
-        } else if (type == AE_IFCHR || type == AE_IFBLK) {
-            return invalid("entry \"" + name + "\" is a device node");
-        } else if (type == AE_IFIFO) {
-            return invalid("entry \"" + name + "\" is a fifo");
-        } else if (type == AE_IFSOCK) {
-            return invalid("entry \"" + name + "\" is a socket");
-        } else if (type != AE_IFREG && type != AE_IFDIR) {
-            return invalid("entry \"" + name + "\" has an unsupported type");
         }
-        if (!policy.allow_setid && type != AE_IFDIR && (mode & (S_ISUID | S_ISGID)) != 0) {
-            return invalid(
-                "entry \"" + name + "\" is setuid/setgid (not allowed in zone-dataset images)");
+        // A hard link's type is its target's (already checked); its mode bits still count.
+        mode_t const checked_mode
+            = static_cast<mode_t>((hardlink != nullptr ? AE_IFREG : type) | mode);
+        if (auto refused = mode_violation(name, checked_mode, policy)) {
+            return invalid(*refused);
+        }
+        archive_entry_xattr_reset(entry);
+        char const* xattr_name = nullptr;
+        void const* xattr_value = nullptr;
+        size_t xattr_size = 0;
+        while (
+            archive_entry_xattr_next(entry, &xattr_name, &xattr_value, &xattr_size) == ARCHIVE_OK) {
+            if (auto refused = xattr_violation(name, xattr_name, policy)) {
+                return invalid(*refused);
+            }
         }
         std::string through = symlink_parent(dest, *parts);
         if (!through.empty()) {

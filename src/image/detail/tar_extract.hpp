@@ -2,6 +2,7 @@
 // Private to image_store.cpp: safe extraction of an image's root filesystem tar (libarchive).
 #pragma once
 
+#include "image/detail/tree_policy.hpp"
 #include "image/errors.hpp"
 
 #include <string>
@@ -9,12 +10,9 @@
 
 namespace lumos::image::detail {
 
-struct TarPolicy {
-    // lx-dataset roots (Debian) have absolute symlinks; zone-dataset roots are joined with host
-    // directories, so theirs are refused.
-    bool allow_absolute_symlinks { false };
-    // setuid/setgid files (lx-dataset: yes; zone-dataset: no).
-    bool allow_setid { false };
+// The rules of what a root may hold (TreePolicy, shared with btrfs send streams), and how to
+// extract.
+struct TarPolicy : TreePolicy {
     // Entries may replace existing files (an incremental tar over a clone of its origin).
     bool overwrite { false };
     // Keep the archive's numeric owners (only possible as root).
@@ -28,7 +26,8 @@ struct TarPolicy {
 // Refused with InvalidImageFile (and a message naming the entry): absolute names or names with
 // ".." components, hard links whose target is such a name, entries below a symlink, symlinks
 // whose relative target climbs above the root, absolute symlinks unless allowed, device nodes,
-// fifos and sockets, setuid/setgid files unless allowed, a corrupt archive. Write errors
+// fifos and sockets, setuid/setgid files and file capabilities unless allowed, security.* and
+// trusted.* extended attributes (tree_policy.hpp), a corrupt archive. Write errors
 // (ENOSPC, EDQUOT, ...) are FileSystem errors. On error, what was written is left for the caller
 // to remove with the dataset.
 ImgResult<void> extract_root_tar(int fd, std::string const& dataset_dir, TarPolicy const& policy);
