@@ -431,6 +431,35 @@ TEST_F(ImgapiServerTest, RequestBodiesAreNotRead)
     EXPECT_TRUE(client.closed_by_server());
 }
 
+// A head past 64 KiB is refused (httplib bounded each line, not their number).
+TEST_F(ImgapiServerTest, OversizedHeadIs431)
+{
+    test::ImgapiServer server(m_images.path());
+    Client client(server.port());
+    std::string head = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    while (head.size() < 70 * 1024) {
+        head += "X-Filler: " + std::string(1000, 'f') + "\r\n";
+    }
+    client.send(head);
+    std::string answer = client.receive_all();
+    EXPECT_EQ(answer.rfind("HTTP/1.1 431 ", 0), 0U) << answer;
+    EXPECT_TRUE(client.closed_by_server());
+}
+
+// HEAD of a file: its length, no body, no range.
+TEST_F(ImgapiServerTest, HeadOfAFile)
+{
+    test::ImgapiServer server(m_images.path());
+    Client client(server.port());
+    ASSERT_TRUE(client.send("HEAD " + FILE_PATH
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-9\r\nConnection: close\r\n\r\n"));
+    Response head = parse_response(client.receive_all());
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(head.headers["content-length"], "300000");
+    EXPECT_EQ(head.headers["accept-ranges"], "bytes");
+    EXPECT_EQ(head.body, "");
+}
+
 // Keep-alive and pipelining still work: two requests sent at once on one connection.
 TEST_F(ImgapiServerTest, PipelinedRequestsOnOneConnection)
 {
