@@ -122,8 +122,10 @@ std::vector<BodySegment> multipart_body(std::vector<ByteRange> const& ranges, ui
     std::vector<BodySegment> body;
     for (size_t i = 0; i < ranges.size(); ++i) {
         BodySegment header;
-        header.text = (i == 0 ? "--" : "\r\n--") + boundary + "\r\nContent-Type: " + content_type
-            + "\r\nContent-Range: " + content_range(ranges[i], size) + "\r\n\r\n";
+        header.text = i == 0 ? "--" : "\r\n--";
+        header.text.append(boundary).append("\r\nContent-Type: ").append(content_type);
+        header.text.append("\r\nContent-Range: ").append(content_range(ranges[i], size));
+        header.text.append("\r\n\r\n");
         body.push_back(std::move(header));
         body.push_back(BodySegment { {}, ranges[i].first, ranges[i].length() });
     }

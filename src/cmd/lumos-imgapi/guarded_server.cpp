@@ -36,7 +36,7 @@ void address_of(int fd, bool peer, std::string& ip, int& port)
             NI_NUMERICHOST | NI_NUMERICSERV);
     }
     ip = host;
-    port = std::atoi(service);
+    port = static_cast<int>(std::strtol(service, nullptr, 10));
 }
 
 // The stream httplib parses one request from and writes its answer to: first the request head
@@ -283,7 +283,7 @@ void GuardedServer::serve_connection(ConnectionTable::Id id, int fd)
             transport->write_all(TOO_LARGE.data(), TOO_LARGE.size(), Clock::now());
             return;
         }
-        RequestHead head = inspect_head(pending.substr(0, end));
+        RequestHead head = inspect_head(std::string_view(pending).substr(0, end));
         RequestStream stream(
             *transport, head.bytes + pending.substr(end), deadline, m_limits.idle_timeout);
         // A request body is never read (only GET and HEAD are served), so a connection that

@@ -48,6 +48,8 @@ public:
     GuardedServer(ConnectionLimits limits, std::unique_ptr<TlsContext> tls);
     GuardedServer(GuardedServer const&) = delete;
     GuardedServer& operator=(GuardedServer const&) = delete;
+    GuardedServer(GuardedServer&&) = delete;
+    GuardedServer& operator=(GuardedServer&&) = delete;
     ~GuardedServer() override;
 
     using httplib::Server::bind_to_any_port;

@@ -38,7 +38,7 @@ size_t find_head_end(std::string_view buffer)
     return lf == std::string_view::npos ? lf : lf + 2;
 }
 
-RequestHead inspect_head(std::string head)
+RequestHead inspect_head(std::string_view head)
 {
     RequestHead result;
     result.bytes.reserve(head.size());

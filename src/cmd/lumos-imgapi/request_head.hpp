@@ -11,7 +11,7 @@
 namespace lumos::imgapi {
 
 // The most bytes a request head may take (httplib bounds each line to 8 KiB, not their number).
-constexpr size_t MAX_HEAD_BYTES = 64 * 1024;
+constexpr size_t MAX_HEAD_BYTES = size_t { 64 } * 1024;
 
 // Where the head at the start of `buffer` ends (just past its blank line: CRLF CRLF, or LF LF
 // from a client that sends bare LFs), or npos when the blank line has not arrived.
@@ -26,6 +26,6 @@ struct RequestHead {
 // Takes the Range field out of a head (httplib 0.11 answers 416 to any Range it cannot parse,
 // where RFC 9110 asks for it to be ignored; the range logic is ours) and notes whether a body
 // follows (the server reads none, so the connection cannot carry another request after it).
-RequestHead inspect_head(std::string head);
+RequestHead inspect_head(std::string_view head);
 
 } // namespace lumos::imgapi

@@ -29,6 +29,8 @@ public:
         std::string const& cert_path, std::string const& key_path);
     TlsContext(TlsContext const&) = delete;
     TlsContext& operator=(TlsContext const&) = delete;
+    TlsContext(TlsContext&&) = delete;
+    TlsContext& operator=(TlsContext&&) = delete;
     ~TlsContext();
 
     ssl_ctx_st* get() const { return m_ctx; }
