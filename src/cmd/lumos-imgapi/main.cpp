@@ -4,6 +4,7 @@
 //
 //   lumos-imgapi --dir DIR [--host 127.0.0.1] [--port 8080|0] [--port-file F]
 //                [--channels default,other,...] [--tls-cert PEM --tls-key PEM]
+//                [--header-timeout SEC] [--idle-timeout SEC] [--max-connections N]
 //
 // Port 0 picks a free port; the chosen port is written to --port-file and announced on stdout
 // as "lumos-imgapi listening on http://HOST:PORT". SIGTERM/SIGINT stop it cleanly.
@@ -16,8 +17,16 @@
 // Endpoints (read side of sdc-imgapi): GET /ping, GET /images (state [active]|...|all,
 // name/version exact or ~substring, os, owner, type (!type excludes), public, limit 1..1000
 // [1000], marker = uuid (that image included, as IMGAPI) or a published_at date; sorted by
-// published_at then uuid), GET /images/:uuid, GET /images/:uuid/file (streamed from disk).
-// Errors are JSON {code, message}: ResourceNotFound 404, InvalidParameter/ValidationFailed 422.
+// published_at then uuid), GET /images/:uuid, GET /images/:uuid/file (streamed from disk, with
+// byte ranges as RFC 9110 has them: see byte_ranges.hpp). Other methods are 405.
+// Errors are JSON {code, message}: ResourceNotFound 404, InvalidParameter/ValidationFailed 422,
+// RequestedRangeNotSatisfiable 416, MethodNotAllowed 405.
+//
+// Slow and idle clients cannot starve it (guarded_server.hpp): a request's line and headers
+// must arrive within --header-timeout seconds of its first byte [10], a connection waits at
+// most --idle-timeout seconds for a request or for a write to progress [5], and at most
+// --max-connections are served at once [256] (the longest-waiting idle or slow connection is
+// cut to make room; 503 when all are answering).
 //
 // Channels: without --channels every image is served and ?channel= is ignored. With
 // --channels a,b,... an image belongs to the channels in its "channels" array, or to the first
@@ -28,6 +37,9 @@
 // (PEM files) serve https.
 #include "base/file.hpp"
 #include "base/json.hpp"
+#include "cmd/lumos-imgapi/byte_ranges.hpp"
+#include "cmd/lumos-imgapi/file_body.hpp"
+#include "cmd/lumos-imgapi/guarded_server.hpp"
 #include "cmd/lumos-imgapi/image_dir.hpp"
 
 #include <httplib.h>
@@ -43,6 +55,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lumos::imgapi {
@@ -50,7 +64,8 @@ namespace {
 
 constexpr char const* VERSION = "0.1.0";
 constexpr size_t MAX_LIMIT = 1000;
-constexpr size_t CHUNK = size_t { 1 } << 20;
+constexpr double MAX_TIMEOUT_SECONDS = 24 * 3600;
+constexpr long MAX_CONNECTIONS = 100000;
 
 struct Options {
     std::string dir;
@@ -60,12 +75,41 @@ struct Options {
     std::vector<std::string> channels;
     std::string tls_cert;
     std::string tls_key;
+    ConnectionLimits limits;
 };
 
 void usage(std::ostream& out)
 {
     out << "usage: lumos-imgapi --dir DIR [--host HOST] [--port PORT|0] [--port-file FILE]\n"
-           "                    [--channels NAME,...] [--tls-cert PEM --tls-key PEM]\n";
+           "                    [--channels NAME,...] [--tls-cert PEM --tls-key PEM]\n"
+           "                    [--header-timeout SEC] [--idle-timeout SEC]\n"
+           "                    [--max-connections N]\n"
+           "\n"
+           "  --header-timeout SEC   a request's line and headers must arrive within SEC\n"
+           "                         seconds of its first byte, or it gets 408 [10]\n"
+           "  --idle-timeout SEC     close a connection that sends no request, or takes no\n"
+           "                         bytes of an answer, for SEC seconds [5]\n"
+           "  --max-connections N    serve at most N connections at once; past that the\n"
+           "                         longest-waiting idle or slow one is closed, or the new\n"
+           "                         one refused (503) when all are answering [256]\n";
+}
+
+// A multipart/byteranges boundary: random, so no image's bytes can be made to contain it.
+std::string make_boundary()
+{
+    unsigned char bytes[12] = {};
+    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+        // Never short for 12 bytes once the pool is ready; the clock still varies per call.
+        auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+        std::memcpy(bytes, &now, std::min(sizeof now, sizeof bytes));
+    }
+    static char const* const hex = "0123456789abcdef";
+    std::string boundary = "lumos-";
+    for (unsigned char byte : bytes) {
+        boundary += hex[byte >> 4];
+        boundary += hex[byte & 0xf];
+    }
+    return boundary;
 }
 
 std::vector<std::string> split(std::string const& text, char separator)
@@ -115,8 +159,18 @@ public:
     {
     }
 
-    void route(httplib::Server& server)
+    void route(GuardedServer& server)
     {
+        // Only GET and HEAD are served; answering anything else before routing means a request
+        // body is never read (httplib would read one of any size into memory).
+        server.set_pre_routing_handler([](auto const& request, auto& response) {
+            if (request.method == "GET" || request.method == "HEAD") {
+                return httplib::Server::HandlerResponse::Unhandled;
+            }
+            response.set_header("Allow", "GET, HEAD");
+            send_error(response, 405, "MethodNotAllowed", request.method + " is not allowed");
+            return httplib::Server::HandlerResponse::Handled;
+        });
         server.Get(
             "/ping", [this](auto const& request, auto& response) { ping(request, response); });
         server.Get(
@@ -311,34 +365,61 @@ private:
             send_error(response, 404, "ResourceNotFound", "image " + uuid + " has no file");
             return;
         }
-        int fd = ::open(image->file_path.c_str(), O_RDONLY | O_CLOEXEC);
+        UniqueFd fd(::open(image->file_path.c_str(), O_RDONLY | O_CLOEXEC));
         struct stat st { };
-        if (fd < 0 || ::fstat(fd, &st) != 0) {
-            if (fd >= 0) {
-                ::close(fd);
-            }
+        if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
             send_error(response, 404, "ResourceNotFound", "image " + uuid + " file cannot be read");
             return;
         }
-        ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        auto buffer = std::make_shared<std::vector<char>>(CHUNK);
-        response.status = 200;
-        response.set_content_provider(
-            static_cast<size_t>(st.st_size), "application/octet-stream",
-            [fd, buffer](size_t offset, size_t length, httplib::DataSink& sink) {
-                size_t want = std::min(length, buffer->size());
-                ssize_t got = ::pread(fd, buffer->data(), want, static_cast<off_t>(offset));
-                if (got <= 0) {
-                    return false; // the file shrank or failed: httplib drops the connection
-                }
-                return sink.write(buffer->data(), static_cast<size_t>(got));
-            },
-            [fd](bool) { ::close(fd); });
+        // Ranges are defined for GET only, and an If-Range can never match: no validator
+        // (ETag, Last-Modified) is sent, so a Range with it is ignored (RFC 9110 §13.1.5).
+        std::string range = request.get_header_value(RANGE_FIELD);
+        bool ranged = request.method == "GET" && request.has_header(RANGE_FIELD)
+            && !request.has_header("If-Range");
+        auto size = static_cast<uint64_t>(st.st_size);
+        RangeAnswer answer = answer_range(
+            ranged ? &range : nullptr, size, "application/octet-stream", make_boundary());
+        response.set_header("Accept-Ranges", "bytes");
+        if (!answer.content_range.empty()) {
+            response.set_header("Content-Range", answer.content_range);
+        }
+        if (answer.status == 416) {
+            send_error(response, 416, "RequestedRangeNotSatisfiable",
+                "range not satisfiable: \"" + range + "\" (image " + uuid + " file has "
+                    + std::to_string(size) + " bytes)");
+            return;
+        }
+        response.status = answer.status;
+        uint64_t length = answer.length();
+        if (length == 0) {
+            response.set_content(std::string(), answer.content_type);
+            return;
+        }
+        auto body = std::make_shared<FileBody>(std::move(fd), std::move(answer.body));
+        response.set_content_provider(static_cast<size_t>(length), answer.content_type,
+            [body](size_t offset, size_t count, httplib::DataSink& sink) {
+                return body->write_to(offset, count, sink);
+            });
     }
 
     Options m_options;
     ImageDir m_images;
 };
+
+// "2", "0.5": seconds, more than 0 and at most a day, to the millisecond.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string const& text)
+{
+    char* end = nullptr;
+    double seconds = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(seconds > 0) || seconds > MAX_TIMEOUT_SECONDS) {
+        return std::nullopt;
+    }
+    auto milliseconds = static_cast<long long>(seconds * 1000);
+    if (milliseconds < 1) {
+        return std::nullopt;
+    }
+    return std::chrono::milliseconds(milliseconds);
+}
 
 std::optional<Options> parse_args(int argc, char** argv)
 {
@@ -397,6 +478,31 @@ std::optional<Options> parse_args(int argc, char** argv)
                 return std::nullopt;
             }
             options.tls_key = *v;
+        } else if (arg == "--header-timeout" || arg == "--idle-timeout") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            auto timeout = parse_seconds(*v);
+            if (!timeout) {
+                std::cerr << "lumos-imgapi: invalid " << arg.substr(2) << ": \"" << *v
+                          << "\" (must be seconds, more than 0)\n";
+                return std::nullopt;
+            }
+            (arg == "--header-timeout" ? options.limits.header_timeout
+                                       : options.limits.idle_timeout)
+                = *timeout;
+        } else if (arg == "--max-connections") {
+            if (!(v = value())) {
+                return std::nullopt;
+            }
+            char* end = nullptr;
+            long count = std::strtol(v->c_str(), &end, 10);
+            if (v->empty() || *end != '\0' || count < 1 || count > MAX_CONNECTIONS) {
+                std::cerr << "lumos-imgapi: invalid max-connections: \"" << *v
+                          << "\" (must be an integer from 1 to " << MAX_CONNECTIONS << ")\n";
+                return std::nullopt;
+            }
+            options.limits.max_connections = static_cast<size_t>(count);
         } else {
             std::cerr << "lumos-imgapi: unknown option: \"" << arg << "\"\n";
             return std::nullopt;
@@ -429,19 +535,17 @@ int serve(Options const& options)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
-    std::unique_ptr<httplib::Server> server;
+    std::unique_ptr<TlsContext> tls_context;
     bool tls = !options.tls_cert.empty();
     if (tls) {
-        auto ssl = std::make_unique<httplib::SSLServer>(
-            options.tls_cert.c_str(), options.tls_key.c_str());
-        if (!ssl->is_valid()) {
-            std::cerr << "lumos-imgapi: cannot load the TLS certificate or key\n";
+        auto loaded = TlsContext::load(options.tls_cert, options.tls_key);
+        if (!loaded) {
+            std::cerr << "lumos-imgapi: " << loaded.error().message() << "\n";
             return 1;
         }
-        server = std::move(ssl);
-    } else {
-        server = std::make_unique<httplib::Server>();
+        tls_context = std::move(*loaded);
     }
+    auto server = std::make_unique<GuardedServer>(options.limits, std::move(tls_context));
 
     // httplib's default is SO_REUSEPORT, which lets a second server share a busy port; only
     // SO_REUSEADDR (restart while old connections linger) is wanted.
@@ -475,26 +579,15 @@ int serve(Options const& options)
     std::cout << "lumos-imgapi listening on " << (tls ? "https" : "http") << "://" << host << ":"
               << port << std::endl;
 
-    std::atomic<bool> done { false };
     std::thread stopper([&] {
         int signal_number = 0;
         sigwait(&signals, &signal_number);
-        if (signal_number == 0) {
-            return;
-        }
-        // stop() only works once listening has begun.
-        while (!done && !server->is_running()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
         server->stop();
     });
-    bool ok = server->listen_after_bind();
-    done = true;
-    // Wake the stopper if listening ended for another reason.
-    if (stopper.joinable()) {
-        pthread_kill(stopper.native_handle(), SIGTERM);
-        stopper.join();
-    }
+    bool ok = server->serve();
+    // Wake the stopper if serving ended for another reason.
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
     return ok ? 0 : 1;
 }
 
