@@ -41,6 +41,8 @@ namespace lumos::storage {
 //                                      list/info/exists read only this file (list does not walk
 //                                      datasets; used_bytes is a tree walk in info() on dir, the
 //                                      qgroup's referenced bytes on btrfs with quotas on).
+//   <mountpoint>/.lumos/datasets.spare the journal's copy when datasets.json cannot be replaced
+//                                      for lack of space (storage/detail/journal_file.hpp)
 //   <mountpoint>/.lumos/lock           flock serializing all mutations of the pool
 //   <mountpoint>/.lumos/tmp/           scratch (btrfs receive), emptied by the next mutation
 //   <mountpoint>/.lumos/notices.log    "quota recorded, not enforced" notices

@@ -11,7 +11,10 @@
 #include <fstream>
 #include <optional>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace lumos::test {
@@ -354,6 +357,123 @@ TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
     EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
     EXPECT_EQ(pool_datasets(), before);
     EXPECT_FALSE(std::filesystem::exists(zonepath));
+}
+
+// A `vmadm create` killed between its datasets and its record (the record is written last)
+// leaves datasets no VM owns; the next create of that uuid removes them and succeeds.
+TEST_F(Storage, DatasetsOfAKilledCreateDoNotBlockTheUuid)
+{
+    const std::string uuid = "3b6f3a7e-0d55-4f0a-9c2a-6f6d1b2a1c07";
+    auto p = os_payload();
+    p["uuid"] = uuid;
+    p["delegate_dataset"] = true;
+    create_ok(p);
+    auto const datasets_with_vm = pool_datasets();
+    // What the killed create left: every dataset, no record.
+    std::filesystem::remove(config_path(uuid));
+    ASSERT_TRUE(list_uuids().empty());
+    ASSERT_TRUE(has_dataset("zones/" + uuid));
+
+    auto again = create(p);
+    EXPECT_TRUE(succeeded_with_message(again, "Successfully created VM " + uuid))
+        << again.describe();
+    EXPECT_EQ(pool_datasets(), datasets_with_vm);
+    EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
+    EXPECT_TRUE(zones_as_set_up());
+}
+
+// Fills a directory's filesystem to 100%: data (one file until ENOSPC), then metadata (empty
+// files with xattrs until ENOSPC), as a tenant without a quota can.
+void fill_to_the_brim(const std::string& dir)
+{
+    {
+        std::FILE* file = std::fopen((dir + "/fill").c_str(), "w");
+        ASSERT_NE(file, nullptr);
+        std::string const block(1 << 20, 'x');
+        while (std::fwrite(block.data(), 1, block.size(), file) == block.size()) {
+        }
+        std::fclose(file);
+    }
+    std::string const value(3000, 'v');
+    std::string const long_name(200, 'n');
+    for (int i = 0; i < 200000; ++i) {
+        auto path = dir + "/m" + std::to_string(i) + long_name;
+        int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            break;
+        }
+        bool const set = ::fsetxattr(fd, "user.fill", value.data(), value.size(), 0) == 0;
+        ::close(fd);
+        if (!set) {
+            break;
+        }
+    }
+    ::sync();
+}
+
+uint64_t available_bytes(const std::string& path)
+{
+    struct statvfs st { };
+    if (::statvfs(path.c_str(), &st) != 0) {
+        return 0;
+    }
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+TEST_F(Storage, FullBtrfsPoolStillDeletesAndRefusesCreatesCleanly)
+{
+    if (::access("/sbin/mkfs.btrfs", X_OK) != 0 && ::access("/usr/sbin/mkfs.btrfs", X_OK) != 0
+        && ::access("/usr/bin/mkfs.btrfs", X_OK) != 0) {
+        GTEST_SKIP() << "mkfs.btrfs is not installed";
+    }
+    std::filesystem::remove_all(root().path() / "zones");
+    std::filesystem::remove_all(root().path() / "var/imgadm/images");
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    options.timeout = std::chrono::milliseconds(60000);
+    const std::string image_file = (root().path() / "pool.img").string();
+    auto made = run({ LUMOS_LUMOSADM_BIN, "pool", "create", "zones", "--backend", "btrfs", "--file",
+                        image_file, "--size", "256M" },
+        options);
+    ASSERT_EQ(made.exit_code, 0) << made.describe();
+    struct PoolGuard {
+        const RunOptions& options;
+        ~PoolGuard() { (void)run({ LUMOS_LUMOSADM_BIN, "pool", "destroy", "zones" }, options); }
+    } guard { options };
+    install_image(IMAGE_UUID, "zone-dataset");
+    const std::string mountpoint = pool()->mountpoint();
+    auto const free_before = available_bytes(mountpoint);
+    auto const datasets_before = pool_datasets();
+
+    auto p = os_payload();
+    p["quota"] = 0; // no quota: the tenant can fill the pool
+    auto const full_vm = create_ok(p);
+    auto const other_vm = create_ok(os_payload());
+    auto const datasets_with_vms = pool_datasets();
+    auto const uuids_with_vms = list_uuids();
+    fill_to_the_brim(std::string(get(full_vm)["zonepath"]) + "/root");
+    ASSERT_LT(available_bytes(mountpoint), uint64_t { 16 } << 20);
+
+    // A create fails with a clear error and leaves nothing.
+    auto refused = create(os_payload());
+    EXPECT_EQ(refused.exit_code, 1) << refused.describe();
+    EXPECT_NE(refused.err.find("out of space"), std::string::npos) << refused.describe();
+    EXPECT_EQ(pool_datasets(), datasets_with_vms);
+    EXPECT_EQ(list_uuids(), uuids_with_vms);
+
+    // Both deletes work on the full pool, and the space comes back.
+    EXPECT_TRUE(succeeded_with_message(remove_vm(other_vm), "Successfully deleted VM " + other_vm));
+    EXPECT_TRUE(succeeded_with_message(remove_vm(full_vm), "Successfully deleted VM " + full_vm));
+    EXPECT_EQ(pool_datasets(), datasets_before);
+    EXPECT_TRUE(list_uuids().empty());
+    auto synced = run({ "btrfs", "subvolume", "sync", mountpoint }, options);
+    ASSERT_EQ(synced.exit_code, 0) << synced.describe();
+    EXPECT_GT(available_bytes(mountpoint), free_before / 2);
+
+    // The pool works as before.
+    auto const again = create_ok(os_payload());
+    EXPECT_TRUE(succeeded_with_message(remove_vm(again), "Successfully deleted VM " + again));
+    EXPECT_EQ(pool_datasets(), datasets_before);
 }
 
 } // namespace
