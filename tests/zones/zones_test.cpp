@@ -488,6 +488,59 @@ TEST_F(Zones, LinksInTheZonesEtcCannotRedirectTheHostsWrites)
     EXPECT_EQ(read_file(victim / "resolv.conf"), "original\n");
 }
 
+// A tenant who fills the zone's quota must not stop it from booting again: the host's
+// resolv.conf is bound over the zone's, not written into the zone's full dataset.
+TEST_F(Zones, AZoneWithResolversWhoseQuotaIsFullStartsAgain)
+{
+    if (::access("/usr/sbin/mkfs.btrfs", X_OK) != 0 && ::access("/sbin/mkfs.btrfs", X_OK) != 0
+        && ::access("/usr/bin/mkfs.btrfs", X_OK) != 0) {
+        GTEST_SKIP() << "mkfs.btrfs is not installed";
+    }
+    // A btrfs pool with quotas enforced replaces the implicit dir pool.
+    fs::remove_all(root().path() / "zones");
+    fs::remove_all(root().path() / "var/imgadm/images");
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    options.timeout = 60s;
+    auto made = run({ LUMOS_LUMOSADM_BIN, "pool", "create", "zones", "--backend", "btrfs", "--file",
+                        (root().path() / "pool.img").string(), "--size", "512M" },
+        options);
+    ASSERT_EQ(made.exit_code, 0) << made.describe();
+    struct PoolGuard {
+        Zones const& test;
+        RunOptions const& options;
+        ~PoolGuard()
+        {
+            // Zones still running (a failed assertion) keep the pool busy: halt them first.
+            for (auto const& vm : test.list_uuids()) {
+                (void)test.vmadm({ "stop", "-F", vm });
+            }
+            (void)run({ LUMOS_LUMOSADM_BIN, "pool", "destroy", "zones" }, options);
+        }
+    } guard { *this, options };
+    auto installed
+        = imgadm({ "install", "-m", (ImageDir::get().path() / "busybox.imgmanifest").string(), "-f",
+            (ImageDir::get().path() / "busybox.tar.gz").string() });
+    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+
+    std::string const uuid = create_ok(lx({ { "resolvers", json::array({ "192.0.2.53" }) } }));
+    std::string const zonepath = get(uuid)["zonepath"];
+    // A small limit on the zone root's qgroup stands for a quota the tenant has filled.
+    auto limited = run({ "btrfs", "qgroup", "limit", "32M", zonepath }, options);
+    ASSERT_EQ(limited.exit_code, 0) << limited.describe();
+    auto r = zlogin({ uuid,
+        "dd if=/dev/zero of=/fill bs=1M count=64 2>/dev/null; sync; "
+        "dd if=/dev/zero of=/fill2 bs=4k count=1 2>/dev/null && echo wrote; echo full" });
+    EXPECT_EQ(r.out, "full\n") << r.describe();
+    EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    r = vmadm({ "start", uuid });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    r = zlogin({ uuid, "cat /etc/resolv.conf" });
+    EXPECT_EQ(r.out, "nameserver 192.0.2.53\n") << r.describe();
+    EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
+}
+
 TEST_F(Zones, AForkBombStopsAtMaxLwpsAndTheHostStaysResponsive)
 {
     std::string const uuid = create_ok(lx({ { "max_lwps", 50 } }));
