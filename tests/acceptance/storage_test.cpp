@@ -445,17 +445,18 @@ TEST_F(Storage, FullBtrfsPoolStillDeletesAndRefusesCreatesCleanly)
     auto const free_before = available_bytes(mountpoint);
     auto const datasets_before = pool_datasets();
 
+    // No quota (the default one is larger than this pool): the tenant can fill the pool.
     auto p = os_payload();
-    p["quota"] = 0; // no quota: the tenant can fill the pool
+    p["quota"] = 0;
     auto const full_vm = create_ok(p);
-    auto const other_vm = create_ok(os_payload());
+    auto const other_vm = create_ok(p);
     auto const datasets_with_vms = pool_datasets();
     auto const uuids_with_vms = list_uuids();
     fill_to_the_brim(std::string(get(full_vm)["zonepath"]) + "/root");
     ASSERT_LT(available_bytes(mountpoint), uint64_t { 16 } << 20);
 
     // A create fails with a clear error and leaves nothing.
-    auto refused = create(os_payload());
+    auto refused = create(p);
     EXPECT_EQ(refused.exit_code, 1) << refused.describe();
     EXPECT_NE(refused.err.find("out of space"), std::string::npos) << refused.describe();
     EXPECT_EQ(pool_datasets(), datasets_with_vms);
@@ -471,7 +472,7 @@ TEST_F(Storage, FullBtrfsPoolStillDeletesAndRefusesCreatesCleanly)
     EXPECT_GT(available_bytes(mountpoint), free_before / 2);
 
     // The pool works as before.
-    auto const again = create_ok(os_payload());
+    auto const again = create_ok(p);
     EXPECT_TRUE(succeeded_with_message(remove_vm(again), "Successfully deleted VM " + again));
     EXPECT_EQ(pool_datasets(), datasets_before);
 }
