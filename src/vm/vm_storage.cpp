@@ -106,6 +106,11 @@ void drop_empty_cores_parent(storage::Pool& pool)
 
 } // namespace
 
+void drop_empty_cores(storage::Pool& pool)
+{
+    drop_empty_cores_parent(pool);
+}
+
 std::string VmStorage::root_dataset(Json const& vm)
 {
     std::string pool = string_of(vm, "zpool");

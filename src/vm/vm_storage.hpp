@@ -65,6 +65,9 @@ private:
     storage::PoolRegistry const& m_pools;
 };
 
+// Destroys "<pool>/cores" when no cores dataset is left in it (as a delete leaves the pool).
+void drop_empty_cores(storage::Pool& pool);
+
 // Directories below an existing directory, made one component at a time with mkdirat/openat
 // (O_NOFOLLOW): a symbolic link anywhere on the way is an error, never followed. The last
 // component gets `mode` (also when it existed); components made on the way get 0755.
