@@ -148,6 +148,10 @@ public:
         return make_error(ErrorCode::Unsupported, "rollback is not supported here: " + snapshot_name);
     }
 
+    // Finishes or undoes what a killed process left (every mutation does that first): for
+    // lumosadm pool check, which otherwise only reads.
+    virtual Result<void> recover() { return {}; }
+
     virtual Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) = 0;
     virtual Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value)

@@ -540,11 +540,10 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
     for (auto const& point : { zones / (image + "-partial"), zones / (image + "-partial/root/etc/f1") }) {
         ASSERT_TRUE(kill_when({ LUMOS_IMGADM_BIN, "install", "-m", manifest_path, "-f", file }, point))
             << "the install ended before " << point;
+        // Killed as its partial dataset was being made, or with it whole: either way it goes.
         auto checked = lumosadm({ "pool", "check" });
         EXPECT_EQ(checked.exit_code, 0) << checked.describe();
-        EXPECT_NE(checked.out.find("Removed partial dataset zones/" + image + "-partial"), std::string::npos)
-            << checked.describe();
-        EXPECT_TRUE(zones_as_set_up());
+        EXPECT_TRUE(zones_as_set_up()) << checked.describe();
         EXPECT_FALSE(std::filesystem::exists(cache));
     }
     auto installed = imgadm({ "install", "-m", manifest_path, "-f", file });

@@ -45,7 +45,19 @@ int run_pool_check(
         err << "lumosadm: error: " << lock.error().message() << "\n";
         return 1;
     }
-    auto vm_orphans = vm::find_vm_orphans(store, pools, pool);
+    // What a killed command left half-made in a pool's journal goes first.
+    for (auto const& name : pools.names()) {
+        if (pool && *pool != name) {
+            continue;
+        }
+        if (auto opened = pools.open(name)) {
+            if (auto recovered = (*opened)->recover(); !recovered) {
+                err << "lumosadm: error: pool " << name << ": " << recovered.error().message() << "\n";
+                return 1;
+            }
+        }
+    }
+        auto vm_orphans = vm::find_vm_orphans(store, pools, pool);
     if (!vm_orphans) {
         err << "lumosadm: error: " << vm_orphans.error().message() << "\n";
         return 1;

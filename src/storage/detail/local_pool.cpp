@@ -1012,6 +1012,11 @@ Result<void> LocalPool::finish_rollback(Entries const& entries, std::string cons
     return {};
 }
 
+Result<void> LocalPool::recover()
+{
+    return mutate([](Entries&) -> Result<void> { return {}; });
+}
+
 Result<void> LocalPool::set_quota(std::string const& name, std::optional<uint64_t> bytes)
 {
     TRY_ASSIGN(rel, relative(name));

@@ -63,6 +63,7 @@ public:
     Result<void> rename(std::string const& from, std::string const& to) override;
     Result<void> destroy(std::string const& name, Recursive recursive) override;
     Result<void> rollback(std::string const& snapshot_name) override;
+    Result<void> recover() override;
     Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) override;
     Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value) override;
