@@ -537,7 +537,7 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
         return process.wait().term_signal == SIGKILL;
     };
 
-    for (auto const& point : { zones / (image + "-partial"), zones / (image + "-partial/root/etc/f1") }) {
+    for (auto const& point : { zones / (image + "-partial"), zones / (image + "-partial/root/etc") }) {
         ASSERT_TRUE(kill_when({ LUMOS_IMGADM_BIN, "install", "-m", manifest_path, "-f", file }, point))
             << "the install ended before " << point;
         // Killed as its partial dataset was being made, or with it whole: either way it goes.
@@ -556,7 +556,7 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
     p["uuid"] = vm;
     p["image_uuid"] = image;
     const std::string payload = write_payload(p);
-    for (auto const& point : { zones / vm, zones / vm / "root/etc/f1" }) {
+    for (auto const& point : { zones / vm, zones / vm / "root/etc" }) {
         ASSERT_TRUE(kill_when({ LUMOS_VMADM_BIN, "create", "-f", payload }, point))
             << "the create ended before " << point;
         EXPECT_TRUE(list_uuids().empty());
@@ -568,7 +568,7 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
         EXPECT_EQ(zones_entries(), files_with_image);
     }
     // Killed once more, `lumosadm pool check` cleans up as well.
-    ASSERT_TRUE(kill_when({ LUMOS_VMADM_BIN, "create", "-f", payload }, zones / vm / "root/etc/f1"));
+    ASSERT_TRUE(kill_when({ LUMOS_VMADM_BIN, "create", "-f", payload }, zones / vm / "root/etc"));
     auto checked = lumosadm({ "pool", "check" });
     EXPECT_EQ(checked.exit_code, 0) << checked.describe();
     EXPECT_EQ(pool_datasets(), with_image);
