@@ -660,7 +660,7 @@ TEST_F(Storage, FullBtrfsPoolStillDeletesAndRefusesCreatesCleanly)
     EXPECT_TRUE(succeeded_with_message(remove_vm(full_vm), "Successfully deleted VM " + full_vm));
     EXPECT_EQ(pool_datasets(), datasets_before);
     EXPECT_TRUE(list_uuids().empty());
-    auto synced = run({ "btrfs", "subvolume", "sync", mountpoint }, options);
+    auto synced = run({ "/usr/bin/btrfs", "subvolume", "sync", mountpoint }, options);
     ASSERT_EQ(synced.exit_code, 0) << synced.describe();
     EXPECT_GT(available_bytes(mountpoint), free_before / 2);
 

@@ -526,7 +526,7 @@ TEST_F(Zones, AZoneWithResolversWhoseQuotaIsFullStartsAgain)
     std::string const uuid = create_ok(lx({ { "resolvers", json::array({ "192.0.2.53" }) } }));
     std::string const zonepath = get(uuid)["zonepath"];
     // A small limit on the zone root's qgroup stands for a quota the tenant has filled.
-    auto limited = run({ "btrfs", "qgroup", "limit", "32M", zonepath }, options);
+    auto limited = run({ "/usr/bin/btrfs", "qgroup", "limit", "32M", zonepath }, options);
     ASSERT_EQ(limited.exit_code, 0) << limited.describe();
     auto r = zlogin({ uuid,
         "dd if=/dev/zero of=/fill bs=1M count=64 2>/dev/null; sync; "
