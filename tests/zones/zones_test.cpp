@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <fcntl.h>
@@ -506,18 +507,21 @@ TEST_F(Zones, AZoneWithResolversWhoseQuotaIsFullStartsAgain)
                         (root().path() / "pool.img").string(), "--size", "512M" },
         options);
     ASSERT_EQ(made.exit_code, 0) << made.describe();
+    // Zones still running (a failed assertion) keep the pool busy: halt them first.
+    auto halt_all = [this] {
+        for (auto const& vm : list_uuids()) {
+            (void)vmadm({ "stop", "-F", vm });
+        }
+    };
     struct PoolGuard {
-        Zones const& test;
+        std::function<void()> halt;
         RunOptions const& options;
         ~PoolGuard()
         {
-            // Zones still running (a failed assertion) keep the pool busy: halt them first.
-            for (auto const& vm : test.list_uuids()) {
-                (void)test.vmadm({ "stop", "-F", vm });
-            }
+            halt();
             (void)run({ LUMOS_LUMOSADM_BIN, "pool", "destroy", "zones" }, options);
         }
-    } guard { *this, options };
+    } guard { halt_all, options };
     auto installed
         = imgadm({ "install", "-m", (ImageDir::get().path() / "busybox.imgmanifest").string(), "-f",
             (ImageDir::get().path() / "busybox.tar.gz").string() });
