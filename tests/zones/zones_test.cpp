@@ -457,17 +457,22 @@ TEST_F(Zones, JoyentRootCannotWriteTheHostsUsr)
     EXPECT_FALSE(fs::exists("/usr/lumos-escape"));
 }
 
-// The host writes the zone's /etc/resolv.conf at every boot; links the zone's root planted
-// there must not carry that write onto the host.
+// The host readies the zone's /etc/resolv.conf at every boot (a file to bind its copy over);
+// links the zone's root planted there must not carry anything onto the host.
 TEST_F(Zones, LinksInTheZonesEtcCannotRedirectTheHostsWrites)
 {
     fs::path const victim = root().path() / "victim";
     fs::create_directories(victim);
     std::ofstream(victim / "resolv.conf") << "original\n";
     std::string const uuid = create_ok(lx({ { "resolvers", json::array({ "192.0.2.53" }) } }));
+    // Bound read-only over the zone's file: the running zone cannot replace it...
     auto r = zlogin({ uuid, "ln -sf " + (victim / "resolv.conf").string() + " /etc/resolv.conf && echo linked" });
-    EXPECT_EQ(r.out, "linked\n") << r.describe();
+    EXPECT_NE(r.out, "linked\n") << r.describe();
     EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
+    // ...but its root (an image, say) can hold a link there when it boots.
+    fs::path const etc = fs::path(std::string(get(uuid)["zonepath"])) / "root/etc";
+    fs::remove(etc / "resolv.conf");
+    fs::create_symlink(victim / "resolv.conf", etc / "resolv.conf");
     ASSERT_EQ(vmadm({ "start", uuid }).exit_code, 0);
     EXPECT_EQ(read_file(victim / "resolv.conf"), "original\n");
     r = zlogin({ uuid, "cat /etc/resolv.conf" });
@@ -523,8 +528,8 @@ TEST_F(Zones, AZoneWithResolversWhoseQuotaIsFullStartsAgain)
         }
     } guard { halt_all, options };
     auto installed
-        = imgadm({ "install", "-m", (ImageDir::get().path() / "busybox.imgmanifest").string(), "-f",
-            (ImageDir::get().path() / "busybox.tar.gz").string() });
+        = imgadm({ "install", "-m", (ImageDir::get().path() / "busybox-1.0.0.imgmanifest").string(), "-f",
+            (ImageDir::get().path() / "busybox-1.0.0.tar.gz").string() });
     ASSERT_EQ(installed.exit_code, 0) << installed.describe();
 
     std::string const uuid = create_ok(lx({ { "resolvers", json::array({ "192.0.2.53" }) } }));
