@@ -55,10 +55,13 @@ HostLayout probe_host_layout(std::string const& cgroup_parent)
     return host;
 }
 
-// The zone's root belongs to the zone: its /etc or /etc/resolv.conf may be a symbolic link that
-// would point the host's write anywhere on the host. Every step here is relative to a
-// descriptor and refuses to follow links; the replacement replaces a link rather than its target.
-static Result<void> write_resolv_conf(std::string const& root, std::string const& content)
+// The zone's /etc/resolv.conf is the host's copy bound over it, so the zone's root only needs a
+// file there to mount on. The root belongs to the zone: its /etc may be a symbolic link that
+// would point the host's write anywhere on the host, so every step is relative to a descriptor
+// and refuses to follow links. A link at /etc/resolv.conf (to /run/..., which the zone's init
+// may mount over) is replaced by an empty file, as the file itself replaced it before; an
+// existing file is left alone, so a zone whose quota is full still boots.
+static Result<void> make_resolv_conf_target(std::string const& root)
 {
     UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!root_fd.valid()) {
@@ -77,9 +80,21 @@ static Result<void> write_resolv_conf(std::string const& root, std::string const
         }
         return tl::unexpected(Error::from_errno("open " + root + "/etc", error));
     }
-    // Regenerated at every boot: no need to wait for the disk.
-    return replace_file_at(
-        etc.get(), root + "/etc", "resolv.conf", content, 0644, Durability::Unsynced);
+    struct stat st { };
+    if (::fstatat(etc.get(), "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!S_ISLNK(st.st_mode)) {
+            return {};
+        }
+        if (::unlinkat(etc.get(), "resolv.conf", 0) != 0 && errno != ENOENT) {
+            return tl::unexpected(Error::from_errno("unlink " + root + "/etc/resolv.conf", errno));
+        }
+    }
+    UniqueFd file(::openat(
+        etc.get(), "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!file.valid() && errno != EEXIST) {
+        return tl::unexpected(Error::from_errno("create " + root + "/etc/resolv.conf", errno));
+    }
+    return {};
 }
 
 Result<void> prepare_root(ZoneSpec const& spec)
@@ -100,8 +115,10 @@ Result<void> prepare_root(ZoneSpec const& spec)
             return tl::unexpected(Error::from_errno("symlink " + at, errno));
         }
     }
-    if (!spec.resolv_conf.empty()) {
-        TRY(write_resolv_conf(spec.root, spec.resolv_conf));
+    if (!spec.resolv_conf.empty() && !spec.resolv_conf_source.empty()) {
+        // Regenerated at every boot: no need to wait for the disk.
+        TRY(write_file_replace(spec.resolv_conf_source, spec.resolv_conf, 0644));
+        TRY(make_resolv_conf_target(spec.root));
     }
     return {};
 }

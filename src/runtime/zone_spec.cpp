@@ -231,6 +231,12 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
             }
         }
     }
+    if (!spec.resolv_conf.empty() && !paths.resolv_conf.empty()) {
+        // As Docker does: the host's file, read-only, so the zone's free space does not matter.
+        spec.resolv_conf_source = paths.resolv_conf;
+        spec.mounts.push_back({ "/etc/resolv.conf", "bind", paths.resolv_conf,
+            { "bind", "ro", "nosuid", "nodev", "noexec" } });
+    }
 
     if (memory_mib && *memory_mib > 0) {
         spec.memory_limit = static_cast<uint64_t>(*memory_mib) * MIB;

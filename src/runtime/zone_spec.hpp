@@ -63,7 +63,10 @@ struct ZoneSpec;
 HostLayout probe_host_layout(std::string const& cgroup_parent = "/lumos");
 
 // Readies <zonepath>/root for the runtime: the host's symlinks (where the root has nothing or
-// an empty directory of that name) and /etc/resolv.conf when the zone has resolvers.
+// an empty directory of that name) and, when the zone has resolvers, the host's copy of
+// resolv.conf (ZoneHostPaths::resolv_conf, outside the zone's dataset and quota: a tenant who
+// fills the zone cannot stop it from booting) plus an /etc/resolv.conf in the root to bind it
+// over when the image has none.
 Result<void> prepare_root(ZoneSpec const& spec);
 
 // Where things are for one zone on this host.
@@ -72,6 +75,9 @@ struct ZoneHostPaths {
     std::string zinit; // the host's zinit binary (joyent brands)
     std::string delegated_dataset; // host path of <pool>/<uuid>/data, "" when none
     std::string netns; // path of the zone's network namespace, "" for a new empty one
+    // Host file bind-mounted read-only over the zone's /etc/resolv.conf when it has resolvers
+    // (run/lumos/zones/<uuid>/resolv.conf); "" writes nothing and mounts nothing.
+    std::string resolv_conf;
     std::string cgroup_parent { "/lumos" };
 };
 
@@ -93,7 +99,8 @@ struct ZoneSpec {
     std::vector<std::string> env;
     std::vector<Mount> mounts; // after the runtime's own /proc, /dev, /sys
     std::vector<std::pair<std::string, std::string>> symlinks; // to make in root first
-    std::string resolv_conf; // to write as <root>/etc/resolv.conf, "" when no resolvers
+    std::string resolv_conf; // the zone's /etc/resolv.conf, "" when no resolvers
+    std::string resolv_conf_source; // host file prepare_root writes it to (bound over the zone's)
     std::string netns;
     std::string cgroups_path;
     std::optional<uint64_t> memory_limit; // bytes

@@ -6,10 +6,12 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,11 +57,18 @@ Result<CommandOutput> SystemCommandRunner::run(std::vector<std::string> const& a
     }
     args.push_back(nullptr);
 
+    pid_t const parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
         return tl::unexpected(Error::from_errno("fork", errno));
     }
     if (pid == 0) {
+        // A helper (cp, btrfs, tar) dies with the command that runs it: a killed create must
+        // not leave a cp writing into the dataset the next command removes.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
         int in = io.stdin_fd >= 0 ? io.stdin_fd : ::open("/dev/null", O_RDONLY);
         int out = io.stdout_fd >= 0 ? io.stdout_fd : out_write.get();
         ::dup2(in, 0);

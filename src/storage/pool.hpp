@@ -41,6 +41,8 @@ namespace lumos::storage {
 //                                      list/info/exists read only this file (list does not walk
 //                                      datasets; used_bytes is a tree walk in info() on dir, the
 //                                      qgroup's referenced bytes on btrfs with quotas on).
+//   <mountpoint>/.lumos/datasets.spare the journal's copy when datasets.json cannot be replaced
+//                                      for lack of space (storage/detail/journal_file.hpp)
 //   <mountpoint>/.lumos/lock           flock serializing all mutations of the pool
 //   <mountpoint>/.lumos/tmp/           scratch (btrfs receive), emptied by the next mutation
 //   <mountpoint>/.lumos/notices.log    "quota recorded, not enforced" notices
@@ -145,6 +147,10 @@ public:
     {
         return make_error(ErrorCode::Unsupported, "rollback is not supported here: " + snapshot_name);
     }
+
+    // Finishes or undoes what a killed process left (every mutation does that first): for
+    // lumosadm pool check, which otherwise only reads.
+    virtual Result<void> recover() { return {}; }
 
     virtual Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) = 0;
     virtual Result<void> set_user_property(

@@ -233,6 +233,9 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
         TRY(m_runtime.can_boot(vm.value("brand", "")));
     }
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
+    // A create of this uuid killed before its record was written left datasets no VM owns; with
+    // the create lock held none is in progress, so they go and the uuid can be used again.
+    TRY(m_storage.remove_leftovers(uuid));
     // Datasets first (provision undoes its own partial work), the record last: the VM exists
     // once it is whole.
     TRY(m_storage.provision(vm));

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include <fcntl.h>
@@ -104,6 +105,11 @@ void drop_empty_cores_parent(storage::Pool& pool)
 }
 
 } // namespace
+
+void drop_empty_cores(storage::Pool& pool)
+{
+    drop_empty_cores_parent(pool);
+}
 
 std::string VmStorage::root_dataset(Json const& vm)
 {
@@ -363,6 +369,54 @@ Result<void> VmStorage::destroy(Json const& vm) const
         return destroyed;
     }
     drop_empty_cores_parent(*pool);
+    return {};
+}
+
+Result<std::vector<std::string>> VmStorage::leftovers(std::string const& uuid) const
+{
+    std::vector<std::string> found;
+    for (auto const& name : m_pools.names()) {
+        // A pool that cannot be read (not mounted) holds nothing this create could clash with.
+        auto pool = m_pools.open(name);
+        auto datasets = pool ? (*pool)->list() : Result<std::vector<storage::DatasetInfo>>(std::vector<storage::DatasetInfo> {});
+        if (!datasets) {
+            continue;
+        }
+        std::set<std::string> names;
+        for (auto const& info : *datasets) {
+            names.insert(info.name);
+        }
+        if (names.contains(name + "/" + uuid + "@final")) {
+            continue; // an installed image, not a VM
+        }
+        for (auto const& dataset : names) {
+            bool const root = dataset == name + "/" + uuid;
+            bool const cores = dataset == name + "/cores/" + uuid;
+            bool const disk = dataset.starts_with(name + "/" + uuid + "-disk")
+                && dataset.find_first_of("/@", name.size() + 1) == std::string::npos;
+            if (root || cores || disk) {
+                found.push_back(dataset);
+            }
+        }
+    }
+    return found;
+}
+
+Result<void> VmStorage::remove_leftovers(std::string const& uuid) const
+{
+    TRY_ASSIGN(found, leftovers(uuid));
+    for (auto const& dataset : found) {
+        TRY_ASSIGN(pool, open_pool_of(dataset));
+        if (auto destroyed = pool->destroy(dataset, storage::Recursive::Yes);
+            !destroyed && !is_not_found(destroyed.error())) {
+            return tl::unexpected(
+                std::move(destroyed.error())
+                    .with_context("cannot remove what a killed create of " + uuid + " left"));
+        }
+        if (dataset.find("/cores/") != std::string::npos) {
+            drop_empty_cores_parent(*pool);
+        }
+    }
     return {};
 }
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lumos::vm {
 
@@ -37,6 +38,14 @@ public:
     // Datasets already gone are fine, so a delete that was killed half-way can be run again.
     Result<void> destroy(Json const& vm) const;
 
+    // Datasets that a killed `vmadm create` of uuid left without a record: <pool>/<uuid> (not an
+    // installed image, which has @final), <pool>/<uuid>-disk<N>, <pool>/cores/<uuid>, on every
+    // pool. Only meaningful while the caller holds the create lock and uuid has no record: no
+    // create of it can be running then.
+    Result<std::vector<std::string>> leftovers(std::string const& uuid) const;
+    // Destroys them (recursively), so that the uuid can be used again.
+    Result<void> remove_leftovers(std::string const& uuid) const;
+
     // quota in GiB; 0: none. Applied live to the zone root.
     Result<void> set_quota(Json const& vm, int64_t quota_gib) const;
 
@@ -55,6 +64,9 @@ private:
 
     storage::PoolRegistry const& m_pools;
 };
+
+// Destroys "<pool>/cores" when no cores dataset is left in it (as a delete leaves the pool).
+void drop_empty_cores(storage::Pool& pool);
 
 // Directories below an existing directory, made one component at a time with mkdirat/openat
 // (O_NOFOLLOW): a symbolic link anywhere on the way is an error, never followed. The last

@@ -139,13 +139,15 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(Json const& vm, runtime::Hel
             paths.delegated_dataset = pool->path_of(name);
         }
     }
+    auto const zone = monitor(uuid);
+    TRY(make_directories(zone.dir(), 0700));
+    // Outside the zone's dataset: host writes for a boot never depend on the tenant's space.
+    paths.resolv_conf = zone.dir() + "/resolv.conf";
     TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::probe_host_layout(m_cgroup_parent)));
     spec.terminal = true;
     // The directory the metadata socket will be in (bind-mounted into the zone).
     TRY(make_directory_below(paths.zonepath, ".zonecontrol", 0755));
     TRY(runtime::prepare_root(spec));
-    auto const zone = monitor(uuid);
-    TRY(make_directories(zone.dir(), 0700));
     // Regenerated at every boot: no need to wait for the disk.
     TRY(write_file_replace(zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
     return spec;

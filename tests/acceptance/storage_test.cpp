@@ -8,10 +8,16 @@
 #include "storage/pool.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <optional>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace lumos::test {
@@ -354,6 +360,314 @@ TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
     EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
     EXPECT_EQ(pool_datasets(), before);
     EXPECT_FALSE(std::filesystem::exists(zonepath));
+}
+
+// A `vmadm create` killed between its datasets and its record (the record is written last)
+// leaves datasets no VM owns; the next create of that uuid removes them and succeeds.
+TEST_F(Storage, DatasetsOfAKilledCreateDoNotBlockTheUuid)
+{
+    const std::string uuid = "3b6f3a7e-0d55-4f0a-9c2a-6f6d1b2a1c07";
+    auto p = os_payload();
+    p["uuid"] = uuid;
+    p["delegate_dataset"] = true;
+    create_ok(p);
+    auto const datasets_with_vm = pool_datasets();
+    // What the killed create left: every dataset, no record.
+    std::filesystem::remove(config_path(uuid));
+    ASSERT_TRUE(list_uuids().empty());
+    ASSERT_TRUE(has_dataset("zones/" + uuid));
+
+    auto again = create(p);
+    EXPECT_TRUE(succeeded_with_message(again, "Successfully created VM " + uuid))
+        << again.describe();
+    EXPECT_EQ(pool_datasets(), datasets_with_vm);
+    EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
+    EXPECT_TRUE(zones_as_set_up());
+}
+
+// What a killed `imgadm install` leaves (a whole <uuid>-partial dataset and the cached manifest
+// of an image that is not installed) and a killed `vmadm create` (datasets without a record):
+// `lumosadm pool check -n` lists them, `lumosadm pool check` removes them, `imgadm vacuum`
+// removes the install's; an install holding its import lock is never touched.
+class Leftovers : public Storage {
+protected:
+    RunResult lumosadm(const std::vector<std::string>& args) const
+    {
+        std::vector<std::string> argv { LUMOS_LUMOSADM_BIN };
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return run(argv, options);
+    }
+    RunResult imgadm(const std::vector<std::string>& args) const
+    {
+        std::vector<std::string> argv { LUMOS_IMGADM_BIN };
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return run(argv, options);
+    }
+    // The state a killed install of uuid leaves.
+    std::string leave_killed_install(const std::string& uuid) const
+    {
+        auto made = pool()->create_filesystem("zones/" + uuid + "-partial", {});
+        if (!made) {
+            throw std::runtime_error(made.error().message());
+        }
+        auto const cache = (root().path() / "var/imgadm/images" / ("zones-" + uuid + ".json")).string();
+        std::ofstream(cache) << R"({"manifest":{"uuid":")" << uuid << R"("},"zpool":"zones"})" << "\n";
+        return cache;
+    }
+};
+
+TEST_F(Leftovers, PoolCheckListsAndRemovesWhatKilledCommandsLeft)
+{
+    const std::string image = "0b5e2a0c-7f3d-4a8e-9c1b-5d6e7f8a9b01";
+    const std::string vm = "3b6f3a7e-0d55-4f0a-9c2a-6f6d1b2a1c08";
+    auto const cache = leave_killed_install(image);
+    auto p = os_payload();
+    p["uuid"] = vm;
+    create_ok(p);
+    std::filesystem::remove(config_path(vm)); // a create killed before its record
+
+    auto listed = lumosadm({ "pool", "check", "-n" });
+    EXPECT_EQ(listed.exit_code, 0) << listed.describe();
+    EXPECT_EQ(listed.out,
+        "Would remove dataset zones/" + vm + " (no VM " + vm + ")\n"
+        "Would remove dataset zones/cores/" + vm + " (no VM " + vm + ")\n"
+        "Would remove partial dataset zones/" + image + "-partial (image " + image + " is not installed)\n"
+        "Would remove cached manifest " + cache + " (image " + image + " is not installed)\n");
+    EXPECT_TRUE(has_dataset("zones/" + vm));
+    EXPECT_TRUE(std::filesystem::exists(cache));
+
+    auto removed = lumosadm({ "pool", "check", "zones" });
+    EXPECT_EQ(removed.exit_code, 0) << removed.describe();
+    EXPECT_NE(removed.out.find("Removed dataset zones/" + vm + " "), std::string::npos) << removed.describe();
+    EXPECT_TRUE(zones_as_set_up());
+    EXPECT_FALSE(std::filesystem::exists(cache));
+    auto again = lumosadm({ "pool", "check" });
+    EXPECT_EQ(again.out, "No orphans found\n") << again.describe();
+    EXPECT_EQ(lumosadm({ "pool", "check", "nosuchpool" }).exit_code, 1);
+    EXPECT_EQ(lumosadm({ "pool", "check", "-x" }).exit_code, 2);
+}
+
+TEST_F(Leftovers, VacuumRemovesAKilledInstallsLeftoversButNotARunningInstalls)
+{
+    const std::string image = "0b5e2a0c-7f3d-4a8e-9c1b-5d6e7f8a9b02";
+    auto const cache = leave_killed_install(image);
+    {
+        // An install in progress holds the image's import lock: its partial dataset stays.
+        auto const lock_path = (root().path() / "run/lumos" / ("img." + image + ".import.lock")).string();
+        std::filesystem::create_directories(root().path() / "run/lumos");
+        int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+        auto busy = imgadm({ "vacuum", "-f" });
+        EXPECT_EQ(busy.exit_code, 0) << busy.describe();
+        EXPECT_EQ(lumosadm({ "pool", "check" }).out, "No orphans found\n");
+        ::close(fd);
+        EXPECT_TRUE(has_dataset("zones/" + image + "-partial"));
+        EXPECT_TRUE(std::filesystem::exists(cache));
+    }
+    auto dry = imgadm({ "vacuum", "-n" });
+    EXPECT_EQ(dry.exit_code, 0) << dry.describe();
+    EXPECT_NE(dry.out.find("[dry-run] Removed partial dataset zones/" + image + "-partial\n"), std::string::npos)
+        << dry.describe();
+    EXPECT_TRUE(has_dataset("zones/" + image + "-partial"));
+    auto vacuumed = imgadm({ "vacuum", "-f" });
+    EXPECT_EQ(vacuumed.exit_code, 0) << vacuumed.describe();
+    EXPECT_NE(vacuumed.out.find("Removed partial dataset zones/" + image + "-partial\n"), std::string::npos)
+        << vacuumed.describe();
+    EXPECT_NE(vacuumed.out.find("Removed cached manifest " + cache + "\n"), std::string::npos)
+        << vacuumed.describe();
+    EXPECT_FALSE(has_dataset("zones/" + image + "-partial"));
+    EXPECT_FALSE(std::filesystem::exists(root().path() / "zones" / (image + "-partial")));
+    EXPECT_FALSE(std::filesystem::exists(cache));
+}
+
+// Real kills: `imgadm install` killed while it extracts (as soon as its partial dataset exists,
+// and once files are in it), `vmadm create` killed while it clones the image. The next command
+// leaves the pool as before and the uuids can be used again.
+TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
+{
+    const std::string image = "0b5e2a0c-7f3d-4a8e-9c1b-5d6e7f8a9b03";
+    const auto src = root().path() / "image-src";
+    std::filesystem::create_directories(src / "etc");
+    {
+        // Incompressible, so that extraction and the clone's copy take a while.
+        std::ifstream random("/dev/urandom", std::ios::binary);
+        std::string block(1 << 20, '\0');
+        for (int i = 0; i < 48; ++i) {
+            random.read(block.data(), static_cast<std::streamsize>(block.size()));
+            std::ofstream(src / "etc" / ("f" + std::to_string(i)), std::ios::binary) << block;
+        }
+    }
+    const std::string file = (root().path() / "image.tgz").string();
+    auto tarred = run({ "/bin/tar", "-C", src.string(), "-czf", file, "." });
+    ASSERT_EQ(tarred.exit_code, 0) << tarred.describe();
+    std::filesystem::remove_all(src);
+    auto summed = run({ "/usr/bin/sha1sum", file });
+    ASSERT_EQ(summed.exit_code, 0) << summed.describe();
+    json const manifest = { { "v", 2 }, { "uuid", image }, { "name", "big" }, { "version", "1.0.0" },
+        { "type", "zone-dataset" }, { "os", "smartos" }, { "state", "active" },
+        { "disabled", false }, { "public", true }, { "published_at", "2026-01-01T00:00:00Z" },
+        { "owner", "00000000-0000-0000-0000-000000000000" },
+        { "files",
+            json::array({ { { "compression", "gzip" }, { "sha1", summed.out.substr(0, 40) },
+                { "size", std::filesystem::file_size(file) } } }) } };
+    const std::string manifest_path = write_payload(manifest);
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    auto const zones = root().path() / "zones";
+    auto const cache = root().path() / "var/imgadm/images" / ("zones-" + image + ".json");
+
+    // Starts argv, waits until path exists, SIGKILLs it; false when it ended first.
+    auto kill_when = [&](const std::vector<std::string>& argv, const std::filesystem::path& path) {
+        auto process = Process::spawn(argv, options);
+        std::error_code ec;
+        while (!std::filesystem::exists(path, ec)) {
+            siginfo_t info {};
+            if (::waitid(P_PID, static_cast<id_t>(process.pid()), &info, WEXITED | WNOHANG | WNOWAIT) != 0
+                || info.si_pid != 0) {
+                break; // it ended
+            }
+            ::usleep(500);
+        }
+        process.kill(SIGKILL);
+        return process.wait().term_signal == SIGKILL;
+    };
+
+    for (auto const& point : { zones / (image + "-partial"), zones / (image + "-partial/root/etc") }) {
+        ASSERT_TRUE(kill_when({ LUMOS_IMGADM_BIN, "install", "-m", manifest_path, "-f", file }, point))
+            << "the install ended before " << point;
+        // Killed as its partial dataset was being made, or with it whole: either way it goes.
+        auto checked = lumosadm({ "pool", "check" });
+        EXPECT_EQ(checked.exit_code, 0) << checked.describe();
+        EXPECT_TRUE(zones_as_set_up()) << checked.describe();
+        EXPECT_FALSE(std::filesystem::exists(cache));
+    }
+    auto installed = imgadm({ "install", "-m", manifest_path, "-f", file });
+    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+    auto const with_image = pool_datasets();
+    auto const files_with_image = zones_entries();
+
+    const std::string vm = "3b6f3a7e-0d55-4f0a-9c2a-6f6d1b2a1c09";
+    auto p = os_payload();
+    p["uuid"] = vm;
+    p["image_uuid"] = image;
+    const std::string payload = write_payload(p);
+    for (auto const& point : { zones / vm, zones / vm / "root/etc" }) {
+        ASSERT_TRUE(kill_when({ LUMOS_VMADM_BIN, "create", "-f", payload }, point))
+            << "the create ended before " << point;
+        EXPECT_TRUE(list_uuids().empty());
+        // The next create of the uuid works and its delete leaves the pool as before.
+        auto created = vmadm({ "create", "-f", payload });
+        EXPECT_TRUE(succeeded_with_message(created, "Successfully created VM " + vm)) << created.describe();
+        EXPECT_TRUE(succeeded_with_message(remove_vm(vm), "Successfully deleted VM " + vm));
+        EXPECT_EQ(pool_datasets(), with_image);
+        EXPECT_EQ(zones_entries(), files_with_image);
+    }
+    // Killed once more, `lumosadm pool check` cleans up as well.
+    ASSERT_TRUE(kill_when({ LUMOS_VMADM_BIN, "create", "-f", payload }, zones / vm / "root/etc"));
+    auto checked = lumosadm({ "pool", "check" });
+    EXPECT_EQ(checked.exit_code, 0) << checked.describe();
+    EXPECT_EQ(pool_datasets(), with_image);
+    EXPECT_EQ(zones_entries(), files_with_image);
+}
+
+// Fills a directory's filesystem to 100%: data (one file until ENOSPC), then metadata (empty
+// files with xattrs until ENOSPC), as a tenant without a quota can.
+void fill_to_the_brim(const std::string& dir)
+{
+    {
+        std::FILE* file = std::fopen((dir + "/fill").c_str(), "w");
+        ASSERT_NE(file, nullptr);
+        std::string const block(1 << 20, 'x');
+        while (std::fwrite(block.data(), 1, block.size(), file) == block.size()) {
+        }
+        std::fclose(file);
+    }
+    std::string const value(3000, 'v');
+    std::string const long_name(200, 'n');
+    for (int i = 0; i < 200000; ++i) {
+        auto path = dir + "/m" + std::to_string(i) + long_name;
+        int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            break;
+        }
+        bool const set = ::fsetxattr(fd, "user.fill", value.data(), value.size(), 0) == 0;
+        ::close(fd);
+        if (!set) {
+            break;
+        }
+    }
+    ::sync();
+}
+
+uint64_t available_bytes(const std::string& path)
+{
+    struct statvfs st { };
+    if (::statvfs(path.c_str(), &st) != 0) {
+        return 0;
+    }
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+TEST_F(Storage, FullBtrfsPoolStillDeletesAndRefusesCreatesCleanly)
+{
+    if (::access("/sbin/mkfs.btrfs", X_OK) != 0 && ::access("/usr/sbin/mkfs.btrfs", X_OK) != 0
+        && ::access("/usr/bin/mkfs.btrfs", X_OK) != 0) {
+        GTEST_SKIP() << "mkfs.btrfs is not installed";
+    }
+    std::filesystem::remove_all(root().path() / "zones");
+    std::filesystem::remove_all(root().path() / "var/imgadm/images");
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    options.timeout = std::chrono::milliseconds(60000);
+    const std::string image_file = (root().path() / "pool.img").string();
+    auto made = run({ LUMOS_LUMOSADM_BIN, "pool", "create", "zones", "--backend", "btrfs", "--file",
+                        image_file, "--size", "256M" },
+        options);
+    ASSERT_EQ(made.exit_code, 0) << made.describe();
+    struct PoolGuard {
+        const RunOptions& options;
+        ~PoolGuard() { (void)run({ LUMOS_LUMOSADM_BIN, "pool", "destroy", "zones" }, options); }
+    } guard { options };
+    install_image(IMAGE_UUID, "zone-dataset");
+    const std::string mountpoint = pool()->mountpoint();
+    auto const free_before = available_bytes(mountpoint);
+    auto const datasets_before = pool_datasets();
+
+    // No quota (the default one is larger than this pool): the tenant can fill the pool.
+    auto p = os_payload();
+    p["quota"] = 0;
+    auto const full_vm = create_ok(p);
+    auto const other_vm = create_ok(p);
+    auto const datasets_with_vms = pool_datasets();
+    auto const uuids_with_vms = list_uuids();
+    fill_to_the_brim(std::string(get(full_vm)["zonepath"]) + "/root");
+    ASSERT_LT(available_bytes(mountpoint), uint64_t { 16 } << 20);
+
+    // A create fails with a clear error and leaves nothing.
+    auto refused = create(p);
+    EXPECT_EQ(refused.exit_code, 1) << refused.describe();
+    EXPECT_NE(refused.err.find("out of space"), std::string::npos) << refused.describe();
+    EXPECT_EQ(pool_datasets(), datasets_with_vms);
+    EXPECT_EQ(list_uuids(), uuids_with_vms);
+
+    // Both deletes work on the full pool, and the space comes back.
+    EXPECT_TRUE(succeeded_with_message(remove_vm(other_vm), "Successfully deleted VM " + other_vm));
+    EXPECT_TRUE(succeeded_with_message(remove_vm(full_vm), "Successfully deleted VM " + full_vm));
+    EXPECT_EQ(pool_datasets(), datasets_before);
+    EXPECT_TRUE(list_uuids().empty());
+    auto synced = run({ "/usr/bin/btrfs", "subvolume", "sync", mountpoint }, options);
+    ASSERT_EQ(synced.exit_code, 0) << synced.describe();
+    EXPECT_GT(available_bytes(mountpoint), free_before / 2);
+
+    // The pool works as before.
+    auto const again = create_ok(p);
+    EXPECT_TRUE(succeeded_with_message(remove_vm(again), "Successfully deleted VM " + again));
+    EXPECT_EQ(pool_datasets(), datasets_before);
 }
 
 } // namespace

@@ -35,6 +35,11 @@ struct Context {
 
 using Args = std::vector<std::string>;
 
+// Removes what killed installs left on the pools (partial datasets, manifests of images that are
+// not installed; image/orphans.hpp), at the next install, import or vacuum. report: a line per
+// orphan ("Removed ..." or, with dry_run, "[dry-run] Removed ..."), nullptr: quietly.
+void sweep_image_orphans(Context const& context, std::ostream* report, bool dry_run);
+
 // argv as main() got it. Errors print "imgadm <subcmd>: error (<Code>): <message>" (and with -E
 // a last line that is a Bunyan-style JSON record with err.code), exit with the error's status.
 int run(Args const& argv, Io& io, Context& context);

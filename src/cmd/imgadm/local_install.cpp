@@ -8,6 +8,7 @@
 #include "cmd/imgadm/cli.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
+#include "image/orphans.hpp"
 
 #include <algorithm>
 #include <istream>
@@ -118,6 +119,21 @@ std::string joined(Args const& args)
 
 } // namespace
 
+void sweep_image_orphans(Context const& context, std::ostream* report, bool dry_run)
+{
+    for (auto const& orphan : image::find_image_orphans(context.paths, context.pools)) {
+        if (!dry_run) {
+            auto removed = image::remove_image_orphan(context.paths, context.pools, orphan);
+            if (!removed || !*removed) {
+                continue; // in use again, or it cannot go now: the next command retries
+            }
+        }
+        if (report != nullptr) {
+            *report << (dry_run ? "[dry-run] Removed " : "Removed ") << orphan.describe() << "\n";
+        }
+    }
+}
+
 image::ImgResult<int> cmd_install(Args const& args, Io& io, Context& context)
 {
     IMG_TRY_ASSIGN(parsed, parse_options(args, { "q", "mfP", { { "quiet", 'q' } } }));
@@ -133,6 +149,7 @@ image::ImgResult<int> cmd_install(Args const& args, Io& io, Context& context)
     std::string const manifest_path = parsed.values['m'];
     std::string const file_path = parsed.values['f'];
     std::string const pool = pool_option(parsed);
+    sweep_image_orphans(context, nullptr, false);
     if (!file_exists(manifest_path)) {
         return image::img_error("Usage", "manifest path does not exist: \"" + manifest_path + "\"");
     }
@@ -197,6 +214,7 @@ image::ImgResult<int> cmd_vacuum(Args const& args, Io& io, Context& context)
     }
     bool const dry_run = parsed.flags.count('n') != 0;
     bool const force = parsed.flags.count('f') != 0;
+    sweep_image_orphans(context, &io.out, dry_run);
     IMG_TRY_ASSIGN(images, context.store.list());
     std::vector<image::ImageInfo> unused;
     for (auto& info : images) {

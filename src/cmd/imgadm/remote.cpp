@@ -490,6 +490,7 @@ image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
     }
     std::string const& uuid = parsed.positional[0];
     IMG_TRY(check_uuid(uuid));
+    sweep_image_orphans(context, nullptr, false);
 
     std::vector<Source> sources;
     if (parsed.has('S')) {

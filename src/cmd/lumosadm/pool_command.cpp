@@ -249,13 +249,14 @@ void print_usage(std::ostream& stream)
               "                       [--no-quotas] [--mountpoint DIR]\n"
               "  lumosadm pool list [-j]\n"
               "  lumosadm pool destroy <name>\n"
+              "  lumosadm pool check [-n] [<name>]  remove what killed commands left (-n: list)\n"
               "  lumosadm autoboot        start every VM with autoboot (at host start)\n";
 }
 
 int run_pool(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
 {
     if (args.empty()) {
-        return usage_error(err, "pool needs a subcommand (create, list, destroy)");
+        return usage_error(err, "pool needs a subcommand (create, list, destroy, check)");
     }
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "create") {
@@ -266,6 +267,9 @@ int run_pool(std::vector<std::string> const& args, Paths const& paths, std::ostr
     }
     if (args[0] == "destroy") {
         return pool_destroy(rest, paths, out, err);
+    }
+    if (args[0] == "check") {
+        return run_pool_check(rest, paths, out, err);
     }
     return usage_error(err, "unknown pool subcommand: " + args[0]);
 }

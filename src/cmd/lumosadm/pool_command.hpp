@@ -19,6 +19,10 @@ int run_autoboot(std::vector<std::string> const& args, Paths const& paths, std::
 
 int run_pool(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err);
 
+// lumosadm pool check [-n] [pool] (check_command.cpp).
+int run_pool_check(std::vector<std::string> const& args, Paths const& paths, std::ostream& out,
+    std::ostream& err);
+
 void print_usage(std::ostream& stream);
 
 } // namespace lumos::lumosadm

@@ -4,6 +4,7 @@
 #include "base/json.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
+#include "storage/detail/journal_file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +13,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace lumos::storage::detail {
@@ -240,16 +242,11 @@ std::string LocalPool::path_of(std::string const& dataset) const
 
 Result<Entries> LocalPool::load() const
 {
-    auto text = read_file(metadata_dir() + "/datasets.json");
-    if (!text) {
-        if (text.error().errno_value() == ENOENT) {
-            return Entries {};
-        }
-        return tl::unexpected(std::move(text).error());
-    }
-    TRY_ASSIGN(json, parse_json(*text));
+    TRY_ASSIGN(loaded, JournalFile(metadata_dir()).read());
+    m_generation = loaded.generation;
+    auto const& json = loaded.json;
     Entries entries;
-    if (json.contains("datasets") && json["datasets"].is_object()) {
+    if (json.is_object() && json.contains("datasets") && json["datasets"].is_object()) {
         for (auto const& [key, value] : json["datasets"].items()) {
             if (value.is_object()) {
                 entries.emplace(key, entry_from_json(value));
@@ -259,6 +256,8 @@ Result<Entries> LocalPool::load() const
     return entries;
 }
 
+// Always under the lock, after load(): each save is one generation newer, so a reader can tell
+// the spare's copy (written in place when the pool is full) from an older datasets.json.
 Result<void> LocalPool::save(Entries const& entries) const
 {
     Json datasets = Json::object();
@@ -266,7 +265,9 @@ Result<void> LocalPool::save(Entries const& entries) const
         datasets[key] = entry_to_json(entry);
     }
     Json json = { { "version", 1 }, { "datasets", datasets } };
-    return write_file_atomic(metadata_dir() + "/datasets.json", dump_compact(json) + "\n", 0600);
+    TRY(JournalFile(metadata_dir()).write(std::move(json), m_generation + 1));
+    m_generation += 1;
+    return {};
 }
 
 Result<FileLock> LocalPool::lock() const
@@ -513,12 +514,39 @@ uint64_t LocalPool::tree_usage(std::string const& path) const
     return total;
 }
 
+// A new dataset needs room: a pool with less free than this refuses it, as ZFS keeps its slop
+// space, so that a full pool stays manageable (deletes write the journal into the spare) and a
+// create fails before it makes anything rather than half-way.
+uint64_t LocalPool::free_space_floor(uint64_t pool_bytes)
+{
+    constexpr uint64_t MIN_FREE = uint64_t { 16 } << 20;
+    return std::max(MIN_FREE, pool_bytes / 128);
+}
+
+Result<void> LocalPool::check_room(std::string const& relative_name) const
+{
+    struct statvfs st { };
+    if (::statvfs(m_mountpoint.c_str(), &st) != 0) {
+        return tl::unexpected(Error::from_errno("statvfs " + m_mountpoint, errno));
+    }
+    auto const available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+    auto const size = static_cast<uint64_t>(st.f_blocks) * st.f_frsize;
+    if (available < free_space_floor(size)) {
+        return tl::unexpected(Error(ErrorCode::System,
+            "cannot create '" + full(relative_name) + "': out of space (pool " + m_name + " has "
+                + std::to_string(available >> 20) + " MiB free)",
+            ENOSPC));
+    }
+    return {};
+}
+
 Result<void> LocalPool::check_new_dataset(Entries& entries, std::string const& relative_name)
 {
     auto it = entries.find(relative_name);
     if (it != entries.end()) {
         return make_error(ErrorCode::AlreadyExists, "dataset already exists: " + full(relative_name));
     }
+    TRY(check_room(relative_name));
     auto parent = parent_of(relative_name);
     if (parent) {
         auto pit = entries.find(*parent);
@@ -982,6 +1010,11 @@ Result<void> LocalPool::finish_rollback(Entries const& entries, std::string cons
         }
     }
     return {};
+}
+
+Result<void> LocalPool::recover()
+{
+    return mutate([](Entries&) -> Result<void> { return {}; });
 }
 
 Result<void> LocalPool::set_quota(std::string const& name, std::optional<uint64_t> bytes)

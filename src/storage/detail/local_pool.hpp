@@ -42,6 +42,9 @@ class LocalPool : public Pool {
 public:
     LocalPool(PoolConfig const& config, CommandRunner& runner);
 
+    // Free space below which new datasets are refused (out of space), for a pool of pool_bytes.
+    static uint64_t free_space_floor(uint64_t pool_bytes);
+
     std::string const& name() const override { return m_name; }
     Backend backend() const override { return m_backend; }
     std::string const& mountpoint() const override { return m_mountpoint; }
@@ -60,6 +63,7 @@ public:
     Result<void> rename(std::string const& from, std::string const& to) override;
     Result<void> destroy(std::string const& name, Recursive recursive) override;
     Result<void> rollback(std::string const& snapshot_name) override;
+    Result<void> recover() override;
     Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) override;
     Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value) override;
@@ -125,6 +129,7 @@ private:
     Result<void> remove_data(std::string const& relative_name, Entry const& entry);
     void apply_rename(Entries& entries, std::string const& from, std::string const& to) const;
     Result<void> finish_rollback(Entries const& entries, std::string const& relative_name, Entry& entry);
+    Result<void> check_room(std::string const& relative_name) const;
     Result<void> check_new_dataset(Entries& entries, std::string const& relative_name);
     Result<void> create_locked(Entries& entries, std::string const& relative_name, DatasetType type,
         uint64_t size_bytes, CreateOptions const& options);
@@ -133,6 +138,7 @@ private:
     std::string m_name;
     Backend m_backend;
     std::string m_mountpoint;
+    mutable uint64_t m_generation { 0 }; // the journal's, as the last load() found it
 };
 
 bool is_whole(Entry const& entry);

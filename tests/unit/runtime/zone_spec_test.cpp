@@ -195,6 +195,30 @@ TEST(ZoneSpec, FilesystemsDelegatedDatasetAndResolvers)
     ASSERT_NE(data, nullptr);
     EXPECT_EQ(data->source, paths.delegated_dataset);
     EXPECT_EQ(spec->resolv_conf, "nameserver 10.0.0.53\nnameserver 10.0.0.54\n");
+    // Without a host file for it, nothing is bound over the zone's /etc/resolv.conf.
+    EXPECT_EQ(find_mount(*spec, "/etc/resolv.conf"), nullptr);
+}
+
+// resolv.conf is the host's file bound read-only over the zone's, so that a zone whose quota is
+// full still boots with its resolvers.
+TEST(ZoneSpec, ResolversAreTheHostsFileBoundReadOnly)
+{
+    Json vm = joyent_vm();
+    vm["resolvers"] = { "10.0.0.53" };
+    ZoneHostPaths paths = host_paths();
+    paths.resolv_conf = "/var/run/lumos/zones/" + UUID + "/resolv.conf";
+    auto spec = zone_spec(vm, paths, merged_usr());
+    ASSERT_TRUE(spec.has_value()) << spec.error().message();
+    EXPECT_EQ(spec->resolv_conf_source, paths.resolv_conf);
+    auto const* resolv = find_mount(*spec, "/etc/resolv.conf");
+    ASSERT_NE(resolv, nullptr);
+    EXPECT_EQ(*resolv,
+        (Mount { "/etc/resolv.conf", "bind", paths.resolv_conf,
+            { "bind", "ro", "nosuid", "nodev", "noexec" } }));
+    vm.erase("resolvers");
+    spec = zone_spec(vm, paths, merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(find_mount(*spec, "/etc/resolv.conf"), nullptr);
 }
 
 TEST(ZoneSpec, BadFilesystemsAreRefused)
