@@ -153,11 +153,8 @@ std::vector<std::pair<std::string, std::string>> unverifiable_files(TestImage co
     return {
         { "size -1", file("-1") },
         { "size 2^64", file("18446744073709551616") },
-        { "size 2^53 + 1", file("9007199254740993") },
-        { "size 1.5", file("1.5") },
         { "size as a string", file("\"" + size + "\"") },
         { "sha1 a number", file(size, "1") },
-        { "sha1 upper case", file(size, "\"" + std::string(40, 'A') + "\"") },
         { "no file", "[]" },
         { "no files", "" },
     };
