@@ -6,6 +6,7 @@
 #include "image/detail/decompress.hpp"
 #include "image/detail/tar_extract.hpp"
 #include "image/digest.hpp"
+#include "image/manifest.hpp"
 
 #include <algorithm>
 #include <array>
@@ -448,35 +449,26 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
     if (!is_uuid(uuid)) {
         return img_error("InvalidManifest", "manifest is invalid: no valid uuid");
     }
+    // Before anything is written: an image is installed only with a size and sha1 to check.
+    IMG_TRY_ASSIGN(file, image_file(manifest));
     Json const* file_entry = first_file(manifest);
 
-    if (request.verify_file && file_entry != nullptr) {
-        auto size = file_entry->find("size");
-        auto sha1 = file_entry->find("sha1");
-        bool check_size
-            = size != file_entry->end() && size->is_number_integer() && size->get<int64_t>() >= 0;
-        bool check_sha1 = sha1 != file_entry->end() && sha1->is_string();
-        if (check_size) {
-            struct stat st { };
-            if (::stat(request.file_path.c_str(), &st) != 0) {
-                return img_error(
-                    "FileSystem", "file path does not exist: \"" + request.file_path + "\"");
-            }
-            uint64_t expected = size->get<uint64_t>();
-            if (static_cast<uint64_t>(st.st_size) != expected) {
-                return img_error("InvalidImageFile",
-                    "image file size error: manifest says " + std::to_string(expected) + " bytes, "
-                        + request.file_path + " is " + std::to_string(st.st_size) + " bytes");
-            }
+    if (request.verify_file) {
+        struct stat st { };
+        if (::stat(request.file_path.c_str(), &st) != 0) {
+            return img_error(
+                "FileSystem", "file path does not exist: \"" + request.file_path + "\"");
         }
-        if (check_sha1) {
-            IMG_TRY_ASSIGN(digest, digest_file(request.file_path));
-            std::string expected = sha1->get<std::string>();
-            if (digest.sha1 != expected) {
-                return img_error("InvalidImageFile",
-                    "image file checksum (sha1) error: manifest says \"" + expected + "\", "
-                        + request.file_path + " is \"" + digest.sha1 + "\"");
-            }
+        if (static_cast<uint64_t>(st.st_size) != file.size) {
+            return img_error("DownloadError", // imgadm's code for both checks
+                "image file size error: manifest says " + std::to_string(file.size) + " bytes, "
+                    + request.file_path + " is " + std::to_string(st.st_size) + " bytes");
+        }
+        IMG_TRY_ASSIGN(digest, digest_file(request.file_path));
+        if (digest.sha1 != file.sha1) {
+            return img_error("DownloadError",
+                "image file checksum (sha1) error: manifest says \"" + file.sha1 + "\", "
+                    + request.file_path + " is \"" + digest.sha1 + "\"");
         }
     }
 

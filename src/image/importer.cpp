@@ -37,28 +37,6 @@ std::string name_at_version(Json const& manifest)
     return field(manifest, "name") + "@" + field(manifest, "version");
 }
 
-struct FileInfo {
-    uint64_t size { 0 };
-    std::string sha1;
-};
-
-std::optional<FileInfo> file_info(Json const& manifest)
-{
-    auto files = manifest.find("files");
-    if (files == manifest.end() || !files->is_array() || files->empty()
-        || !(*files)[0].is_object()) {
-        return std::nullopt;
-    }
-    Json const& file = (*files)[0];
-    FileInfo info;
-    if (auto size = file.find("size");
-        size != file.end() && size->is_number() && size->get<double>() >= 0) {
-        info.size = size->get<uint64_t>();
-    }
-    info.sha1 = field(file, "sha1");
-    return info;
-}
-
 bool exists(std::string const& path)
 {
     struct stat st { };
@@ -88,7 +66,7 @@ bool lock_is_busy(std::string const& path)
 // verify_stream has the download's verdict, so a wrong or truncated file leaves nothing behind,
 // as with a downloaded file.
 ImgResult<void> stream_install(ImageStore& store, ImgapiClient const& client,
-    ImageStore::InstallRequest install, std::string const& uuid, FileInfo const& info)
+    ImageStore::InstallRequest install, std::string const& uuid, ImageFile const& info)
 {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -229,11 +207,14 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     }
     std::reverse(chain.begin(), chain.end()); // oldest first
 
+    // Every image of the chain must say what its file is before anything is downloaded: a
+    // size and a sha1 to check the download by (image_file refuses the rest).
+    std::vector<ImageFile> files;
     uint64_t total = 0;
     for (auto const& image : chain) {
-        if (auto info = file_info(image)) {
-            total += info->size;
-        }
+        IMG_TRY_ASSIGN(file, image_file(image));
+        total += file.size;
+        files.push_back(std::move(file));
     }
     say("Must download and install " + std::to_string(chain.size()) + " image(s) ("
         + human_size(total) + ")");
@@ -241,7 +222,9 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     std::string downloads = store.paths().under_root("/var/tmp/.imgadm-downloads");
     IMG_TRY(make_directories(downloads));
 
-    for (auto const& image : chain) {
+    for (size_t i = 0; i < chain.size(); ++i) {
+        Json const& image = chain[i];
+        ImageFile const* info = &files[i];
         std::string image_uuid = field(image, "uuid");
         std::optional<FileLock> ancestor_lock;
         if (image_uuid != uuid) {
@@ -251,18 +234,12 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
                 continue;
             }
         }
-        auto info = file_info(image);
-        if (!info) {
-            return img_error(
-                "InvalidManifest", "manifest is invalid: image " + image_uuid + " has no files");
-        }
         std::string path = downloads + "/" + image_uuid + ".file";
         bool reuse = false;
         if (exists(path)) {
             // A pre-downloaded file is reused only when size and sha1 both match.
             auto digest = digest_file(path);
-            reuse = digest && digest->size == info->size
-                && (info->sha1.empty() || digest->sha1 == info->sha1);
+            reuse = digest && digest->size == info->size && digest->sha1 == info->sha1;
             if (!reuse) {
                 ::unlink(path.c_str());
             }

@@ -640,6 +640,55 @@ Json upgrade_manifest(Json manifest)
     return manifest;
 }
 
+ImgResult<ImageFile> image_file(Json const& manifest)
+{
+    auto refuse = [](std::string const& what) -> ImgResult<ImageFile> {
+        return img_error("ManifestValidation", "invalid manifest: files (" + what + ")");
+    };
+    if (!manifest.is_object() || !manifest.contains("files")) {
+        return refuse("MissingParameter");
+    }
+    Json const& files = manifest.at("files");
+    if (!files.is_array()) {
+        return refuse("invalid image \"files\" (not an array): " + dump_compact(files));
+    }
+    if (files.empty()) {
+        return refuse("invalid image \"files\": image has no file");
+    }
+    if (files.size() > 1) {
+        return refuse("invalid image \"files\": too many files");
+    }
+    Json const empty = Json::object();
+    Json const& file = files[0].is_object() ? files[0] : empty;
+    ImageFile result;
+    Json const size = file.value("size", Json());
+    if (!js_truthy(size)) {
+        return refuse("invalid image \"files\": file missing \"size\" field");
+    }
+    // 2^53 - 1: IMGAPI keeps sizes as JavaScript numbers; above that -1, 2^64 and 2^64 + 1
+    // would all be "the same" size, and a negative or fractional one matches no file.
+    constexpr uint64_t MAX_SAFE_INTEGER = (uint64_t { 1 } << 53) - 1;
+    bool const positive_integer = (size.is_number_unsigned() && size.get<uint64_t>() > 0)
+        || (size.is_number_integer() && size.get<int64_t>() > 0);
+    if (!positive_integer || size.get<uint64_t>() > MAX_SAFE_INTEGER) {
+        return refuse("invalid image \"files\": invalid size \"" + js_string(size)
+            + "\" (must be a positive integer of at most " + std::to_string(MAX_SAFE_INTEGER)
+            + " bytes)");
+    }
+    result.size = size.get<uint64_t>();
+    Json const sha1 = file.value("sha1", Json());
+    if (!js_truthy(sha1)) {
+        return refuse("invalid image \"files\": file missing \"sha1\" field");
+    }
+    if (!sha1.is_string()
+        || !matches_shape(sha1.get_ref<std::string const&>(), std::string(40, 'h'))) {
+        return refuse("invalid image \"files\": invalid sha1 \"" + js_string(sha1)
+            + "\" (must be 40 lower-case hexadecimal digits)");
+    }
+    result.sha1 = sha1.get<std::string>();
+    return result;
+}
+
 ImgResult<void> validate_manifest_minimal(Json const& manifest)
 {
     if (!manifest.is_object()) {

@@ -3,13 +3,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace lumos::runtime {
 
 namespace {
 
 constexpr uint64_t MIB = 1024ULL * 1024ULL;
-
 
 std::optional<int64_t> integer(Json const& vm, char const* key)
 {
@@ -74,9 +74,11 @@ Json string_array(std::vector<std::string> const& items)
     return array;
 }
 
-// What a zone's root may do: the usual container set, without CAP_MKNOD, with CAP_SYS_BOOT:
-// in a pid namespace reboot(2) only ends the zone's own init (how an lx zone's halt and reboot
-// end it), and kexec, the rest of what CAP_SYS_BOOT allows, is refused by the seccomp filter.
+// What a zone's root may do: Docker's default set, without CAP_MKNOD, with CAP_SYS_BOOT: in a
+// pid namespace reboot(2) only ends the zone's own init (how an lx zone's halt and reboot end
+// it), and kexec, the rest of what CAP_SYS_BOOT allows, is refused by the seccomp filter.
+// ARCHITECTURE.md ("What a zone's root may do") gives the reason for each; one without a
+// reason there does not belong here.
 constexpr std::array CAPABILITIES {
     "CAP_AUDIT_WRITE",
     "CAP_CHOWN",
@@ -96,7 +98,7 @@ constexpr std::array CAPABILITIES {
 
 // Refused with EPERM whatever the capabilities: what reaches past the zone into the host's
 // kernel (modules, kexec, keyrings, bpf, perf, clocks, swap, accounting, the new mount API and
-// namespaces of others).
+// io_uring, which runs the same operations from kernel threads, out of seccomp's sight).
 constexpr std::array DENIED_SYSCALLS {
     "acct",
     "add_key",
@@ -112,6 +114,9 @@ constexpr std::array DENIED_SYSCALLS {
     "fspick",
     "get_kernel_syms",
     "init_module",
+    "io_uring_enter",
+    "io_uring_register",
+    "io_uring_setup",
     "ioperm",
     "iopl",
     "kexec_file_load",
@@ -127,7 +132,6 @@ constexpr std::array DENIED_SYSCALLS {
     "perf_event_open",
     "quotactl",
     "request_key",
-    "setns",
     "settimeofday",
     "stime",
     "swapoff",
@@ -140,6 +144,29 @@ constexpr std::array DENIED_SYSCALLS {
     "vm86",
     "vm86old",
 };
+
+constexpr uint64_t CLONE_NEWUSER_FLAG = 0x10000000;
+constexpr int EPERM_ERRNO = 1;
+constexpr int ENOSYS_ERRNO = 38;
+
+// Docker's default profile on user namespaces (what nesting needs): without CAP_SYS_ADMIN a
+// zone can make every other kind of namespace only inside a user namespace of its own, and a
+// user namespace is where most of the kernel's unprivileged attack surface is. clone3 passes
+// its flags in a struct a filter cannot read, so it is ENOSYS and libc falls back to clone,
+// whose flags (argument 0 on x86) the filter checks.
+Json user_namespace_rules()
+{
+    Json const newuser = Json::array({ { { "index", 0 }, { "value", CLONE_NEWUSER_FLAG },
+        { "valueTwo", CLONE_NEWUSER_FLAG }, { "op", "SCMP_CMP_MASKED_EQ" } } });
+    return Json::array({
+        { { "names", { "clone", "unshare" } }, { "action", "SCMP_ACT_ERRNO" },
+            { "errnoRet", EPERM_ERRNO }, { "args", newuser } },
+        { { "names", Json::array({ "setns" }) }, { "action", "SCMP_ACT_ERRNO" },
+            { "errnoRet", EPERM_ERRNO } },
+        { { "names", Json::array({ "clone3" }) }, { "action", "SCMP_ACT_ERRNO" },
+            { "errnoRet", ENOSYS_ERRNO } },
+    });
+}
 
 } // namespace
 
@@ -262,7 +289,8 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     if (auto lwps = integer(vm, "max_lwps"); lwps && *lwps > 0) {
         spec.pids_limit = *lwps;
     }
-    if (auto priority = integer(vm, "zfs_io_priority"); priority && *priority > 0 && !host.io_weight) {
+    if (auto priority = integer(vm, "zfs_io_priority");
+        priority && *priority > 0 && !host.io_weight) {
         spec.unenforced.emplace_back(
             "zfs_io_priority: the host's block IO scheduler has no cgroup weights (no BFQ)");
     } else if (priority && *priority > 0) {
@@ -361,12 +389,17 @@ Json oci_config(ZoneSpec const& spec)
     for (char const* name : DENIED_SYSCALLS) {
         denied.push_back(name);
     }
+    Json syscalls = Json::array(
+        { { { "names", denied }, { "action", "SCMP_ACT_ERRNO" }, { "errnoRet", EPERM_ERRNO } } });
+    if (!spec.allow_nesting) {
+        for (auto& rule : user_namespace_rules()) {
+            syscalls.push_back(std::move(rule));
+        }
+    }
     Json seccomp {
         { "defaultAction", "SCMP_ACT_ALLOW" },
         { "architectures", { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32" } },
-        { "syscalls",
-            Json::array(
-                { { { "names", denied }, { "action", "SCMP_ACT_ERRNO" }, { "errnoRet", 1 } } }) },
+        { "syscalls", syscalls },
     };
 
     Json linux {
@@ -378,7 +411,10 @@ Json oci_config(ZoneSpec const& spec)
                 "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
                 "/sys/firmware" } },
         { "readonlyPaths",
-            { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" } },
+            { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+                // The cgroup mount's "ro" reaches the controllers, but on cgroup v1 runc
+                // mounts them on a tmpfs it leaves writable: remounted read-only here.
+                "/sys/fs/cgroup" } },
         { "seccomp", seccomp },
     };
 

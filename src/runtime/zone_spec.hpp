@@ -15,10 +15,15 @@
 //   namespaces             mount, pid, uts, ipc, cgroup, and net (a given netns path, else new)
 //   /dev, /proc, /sys      a minimal tmpfs /dev with the runtime's default devices, devpts,
 //                          shm, mqueue; /proc and /sys with the paths container runtimes mask
-//   capabilities           the usual container set without CAP_MKNOD (no devices in zones)
+//   capabilities           Docker's default set without CAP_MKNOD (no devices in zones), with
+//                          CAP_SYS_BOOT (ARCHITECTURE.md says why each one is kept)
 //   seccomp                allow by default, EPERM for what a tenant must not do to the host
 //                          (modules, kexec, keyring, bpf, perf, mount API, swap, clock, reboot
-//                          of the host is already a pid-namespace signal)
+//                          of the host is already a pid-namespace signal), io_uring, and, as
+//                          Docker's default profile, user namespaces: clone and unshare with
+//                          CLONE_NEWUSER and setns are EPERM, clone3 is ENOSYS (its flags are
+//                          behind a pointer no filter can read, and libc falls back to clone)
+//   /sys, /sys/fs/cgroup   read-only
 //   resources              max_physical_memory -> memory.limit, max_swap -> memory+swap limit,
 //                          max_locked_memory -> RLIMIT_MEMLOCK (at most HostLayout's
 //                          memlock_ceiling), cpu_cap -> CFS quota (100 = one
@@ -111,6 +116,9 @@ struct ZoneSpec {
     std::optional<uint64_t> cpu_shares;
     std::optional<int64_t> pids_limit;
     std::optional<uint16_t> blkio_weight;
+    // Lets the zone nest containers: user namespaces (clone, clone3 and unshare with
+    // CLONE_NEWUSER) and setns. Off for every zone; not a VM property yet.
+    bool allow_nesting { false };
     // The VM's controls this host cannot enforce, each as "<property>: <why>"; left out of the
     // config, so the zone boots without them.
     std::vector<std::string> unenforced;

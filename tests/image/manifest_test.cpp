@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -252,6 +255,77 @@ TEST(ManifestValidation, Files)
     bad.erase("compression");
     EXPECT_EQ(with("files", Json::array({ bad })),
         "invalid manifest: files (invalid image \"files\": file missing \"compression\" field)");
+}
+
+// What install and import verify a file by (issue 11 point 8): minimal validation lets these
+// through, image_file refuses them.
+std::string file_problem(Json const& manifest)
+{
+    auto result = lumos::image::image_file(manifest);
+    if (result) {
+        return "";
+    }
+    EXPECT_EQ(result.error().code, "ManifestValidation");
+    EXPECT_EQ(result.error().exit_status, 1);
+    return result.error().message;
+}
+
+TEST(ImageFile, SizeAndSha1AreRequiredAndComparable)
+{
+    Json file = { { "sha1", "97f20b32c2016782257176fb58a35e5044f05840" }, { "size", 10 },
+        { "compression", "gzip" } };
+    Json manifest = minimal();
+    manifest["files"] = Json::array({ file });
+    auto found = lumos::image::image_file(manifest);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->size, 10U);
+    EXPECT_EQ(found->sha1, "97f20b32c2016782257176fb58a35e5044f05840");
+    manifest["files"][0]["size"] = (uint64_t { 1 } << 53) - 1;
+    EXPECT_EQ(file_problem(manifest), "");
+
+    EXPECT_EQ(file_problem(minimal()), "invalid manifest: files (MissingParameter)");
+    manifest["files"] = Json::array();
+    EXPECT_EQ(problems(manifest), "");
+    EXPECT_EQ(file_problem(manifest),
+        "invalid manifest: files (invalid image \"files\": image has no file)");
+    manifest["files"] = "x";
+    EXPECT_EQ(file_problem(manifest),
+        "invalid manifest: files (invalid image \"files\" (not an array): \"x\")");
+
+    std::string const size_error = "\" (must be a positive integer of at most "
+                                   "9007199254740991 bytes))";
+    for (auto const& [text, shown] : std::vector<std::pair<char const*, char const*>> {
+             { "-1", "-1" }, { "18446744073709551616", "18446744073709551616" },
+             { "9007199254740992", "9007199254740992" }, { "1.5", "1.5" }, { "\"10\"", "10" },
+             { "true", "true" } }) {
+        Json bad = minimal();
+        bad["files"] = Json::array({ file });
+        bad["files"][0]["size"] = Json::parse(text);
+        if (std::string(text) != "true") {
+            EXPECT_EQ(problems(bad), "") << text; // imgmanifest lets it through
+        }
+        EXPECT_EQ(file_problem(bad),
+            std::string("invalid manifest: files (invalid image \"files\": invalid size \"") + shown
+                + size_error)
+            << text;
+    }
+    Json bad = minimal();
+    bad["files"] = Json::array({ file });
+    bad["files"][0].erase("size");
+    EXPECT_EQ(file_problem(bad),
+        "invalid manifest: files (invalid image \"files\": file missing \"size\" field)");
+    bad["files"][0]["size"] = 10;
+    bad["files"][0]["sha1"] = 1;
+    EXPECT_EQ(file_problem(bad),
+        "invalid manifest: files (invalid image \"files\": invalid sha1 \"1\" (must be 40 "
+        "lower-case hexadecimal digits))");
+    bad["files"][0]["sha1"] = std::string(40, 'A');
+    EXPECT_NE(file_problem(bad), "");
+    bad["files"][0]["sha1"] = std::string(39, 'a');
+    EXPECT_NE(file_problem(bad), "");
+    bad["files"][0].erase("sha1");
+    EXPECT_EQ(file_problem(bad),
+        "invalid manifest: files (invalid image \"files\": file missing \"sha1\" field)");
 }
 
 TEST(ManifestValidation, Requirements)

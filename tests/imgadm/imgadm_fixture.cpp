@@ -139,4 +139,38 @@ bool ImgadmFixture::install(TestImage const& image, std::string const& pool) con
     return result.exit_code == 0;
 }
 
+// Manifests that would install with no size or sha1 check (issue 11 point 8): a size no file
+// can have, or no file at all. Each is refused before anything is written: no dataset, no
+// cached manifest, exit 1.
+std::vector<std::pair<std::string, std::string>> unverifiable_files(TestImage const& image)
+{
+    std::string const sha1 = image.manifest["files"][0]["sha1"];
+    auto file = [&sha1](std::string const& size, std::string const& sha1_json = "") {
+        return "[{\"sha1\": " + (sha1_json.empty() ? "\"" + sha1 + "\"" : sha1_json)
+            + ", \"size\": " + size + ", \"compression\": \"gzip\"}]";
+    };
+    std::string const size = std::to_string(image.manifest["files"][0]["size"].get<uint64_t>());
+    return {
+        { "size -1", file("-1") },
+        { "size 2^64", file("18446744073709551616") },
+        { "size as a string", file("\"" + size + "\"") },
+        { "sha1 a number", file(size, "1") },
+        { "no file", "[]" },
+        { "no files", "" },
+    };
+}
+
+// The manifest text with "files" replaced by files_json (removed when empty).
+std::string with_files(TestImage const& image, std::string const& files_json)
+{
+    nlohmann::json manifest = image.manifest;
+    manifest.erase("files");
+    std::string text = manifest.dump();
+    if (!files_json.empty()) {
+        text.pop_back(); // the closing brace
+        text += ",\"files\":" + files_json + "}";
+    }
+    return text;
+}
+
 } // namespace lumos::test

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lumos::test {
@@ -57,5 +58,13 @@ private:
 
 // A fresh random lower-case uuid.
 std::string random_uuid();
+
+// Variants of the image's "files" entry (as JSON text, "" for no files at all) that would
+// install with no size or sha1 check (issue 11 point 8), each with a name for the trace; the
+// rest of the shapes image_file refuses are unit-tested (tests/image/manifest_test.cpp).
+std::vector<std::pair<std::string, std::string>> unverifiable_files(TestImage const& image);
+
+// The manifest text of the image with "files" replaced by files_json (removed when empty).
+std::string with_files(TestImage const& image, std::string const& files_json);
 
 } // namespace lumos::test

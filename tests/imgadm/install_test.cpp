@@ -115,6 +115,42 @@ TEST_F(InstallTest, ChecksumErrorLeavesNothing)
     EXPECT_EQ(imgadm({ "get", image.uuid() }).exit_code, 3);
 }
 
+TEST_F(InstallTest, ManifestsThatSkipVerificationAreRefused)
+{
+    for (auto const& [what, files] : unverifiable_files(make_image("unverified", "1"))) {
+        SCOPED_TRACE(what);
+        TestImage image = make_image("unverified", "1");
+        std::ofstream(image.manifest_path, std::ios::trunc) << with_files(image, files);
+        RunResult result = imgadm({ "install", "-m", image.manifest_path, "-f", image.file_path });
+        EXPECT_EQ(result.exit_code, 1) << result.describe();
+        EXPECT_NE(result.err.find(
+                      "imgadm install: error (ManifestValidation): invalid manifest: files ("),
+            std::string::npos)
+            << result.err;
+        expect_no_datasets();
+        EXPECT_FALSE(fs::exists(Paths(root()).image_manifest("zones", image.uuid())));
+        EXPECT_EQ(imgadm({ "get", image.uuid() }).exit_code, 3);
+    }
+    // The same images with their real files entry install.
+    ASSERT_TRUE(install(make_image("verified", "1")));
+}
+
+TEST_F(InstallTest, SizeErrorIsADownloadError)
+{
+    TestImage image = make_image("size", "1");
+    uint64_t const real = image.manifest["files"][0]["size"];
+    image.manifest["files"][0]["size"] = real + 1;
+    std::ofstream(image.manifest_path, std::ios::trunc) << image.manifest.dump();
+    RunResult result = imgadm({ "install", "-m", image.manifest_path, "-f", image.file_path });
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("error (DownloadError): image file size error: manifest says "
+                  + std::to_string(real + 1) + " bytes, " + image.file_path + " is "
+                  + std::to_string(real) + " bytes"),
+        std::string::npos)
+        << result.err;
+    expect_no_datasets();
+}
+
 TEST_F(InstallTest, DeleteAndDestroy)
 {
     TestImage image = make_image("del", "1");

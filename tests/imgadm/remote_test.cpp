@@ -272,6 +272,34 @@ TEST_F(RemoteTest, BadSha1LeavesEverythingAsBefore)
     EXPECT_TRUE(!fs::exists(downloads_dir()) || fs::is_empty(downloads_dir()));
 }
 
+TEST_F(RemoteTest, ManifestsThatSkipVerificationAreRefused)
+{
+    std::vector<std::pair<std::string, TestImage>> images;
+    for (auto const& [what, files] : unverifiable_files(make_image("unverified", "1"))) {
+        TestImage image = make_image("unverified", "1");
+        std::ofstream(image.manifest_path, std::ios::trunc) << with_files(image, files);
+        images.emplace_back(what, image);
+    }
+    // An origin that cannot be verified stops the import before anything is downloaded.
+    TestImage child = make_image("child", "1", "", { { "origin", images.back().second.uuid() } });
+    images.emplace_back("origin without files", child);
+    set_sources({ server().url() });
+    for (auto const& [what, image] : images) {
+        SCOPED_TRACE(what);
+        RunResult result = imgadm({ "import", image.uuid() });
+        EXPECT_EQ(result.exit_code, 1) << result.describe();
+        EXPECT_NE(
+            result.err.find("imgadm import: error (ManifestValidation): invalid manifest: files ("),
+            std::string::npos)
+            << result.err;
+        EXPECT_EQ(installed_count(), 0U);
+        EXPECT_FALSE(fs::exists(fs::path(root()) / "zones" / image.uuid()));
+        EXPECT_FALSE(
+            fs::exists(fs::path(root()) / ("var/imgadm/images/zones-" + image.uuid() + ".json")));
+        EXPECT_TRUE(!fs::exists(downloads_dir()) || fs::is_empty(downloads_dir()));
+    }
+}
+
 TEST_F(RemoteTest, PreDownloadedFileIsReusedWhenItMatches)
 {
     TestImage a = make_image("alpha", "1.0.0");
