@@ -215,17 +215,27 @@ std::optional<std::string> Cgroups::io_weight_file(std::string const& parent) co
         names = { "io.bfq.weight", "io.weight" };
     } else {
         d = dir("blkio", parent);
-        if (!exists(d) && !make_directories(d, 0755)) {
-            return std::nullopt;
-        }
         names = { "blkio.bfq.weight", "blkio.weight" };
     }
+    // A probe made only to look is removed again: the runtime makes the parent when a zone boots.
+    bool made = false;
+    if (!exists(d)) {
+        if (m_layout == CgroupLayout::V2 || ::mkdir(d.c_str(), 0755) != 0) {
+            return std::nullopt;
+        }
+        made = true;
+    }
+    std::optional<std::string> found;
     for (char const* name : names) {
         if (exists(d + "/" + name)) {
-            return std::string(name);
+            found = std::string(name);
+            break;
         }
     }
-    return std::nullopt;
+    if (made) {
+        ::rmdir(d.c_str());
+    }
+    return found;
 }
 
 Result<CgroupStats> Cgroups::stats(std::string const& path) const

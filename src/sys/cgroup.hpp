@@ -68,8 +68,8 @@ public:
     // Whether a cgroup under parent can take an IO weight, and in which file: kernels without
     // BFQ (or CFQ, or iocost on v2) have the controller but no weight file, and the OCI runtime
     // fails a container whose config asks for one. The weight files exist only below the root
-    // (the kernel's CFTYPE_NOT_ON_ROOT), so the probe looks in parent, making it on v1 as the
-    // runtime would. nullopt when no weight can be applied.
+    // (the kernel's CFTYPE_NOT_ON_ROOT), so the probe looks in parent (on v1 a parent that is
+    // not there yet is made for the look and removed). nullopt when no weight can be applied.
     std::optional<std::string> io_weight_file(std::string const& parent) const;
 
 private:
