@@ -415,7 +415,8 @@ Result<std::vector<Json>> Engine::find(ListQuery const& query) const
     std::vector<Json> matching;
     for (auto& vm : vms) {
         spec::add_fake_fields(vm);
-        if (spec::matches(vm, query.filters)) {
+        TRY_ASSIGN(matched, spec::matches(vm, query.filters));
+        if (matched) {
             matching.push_back(std::move(vm));
         }
     }
