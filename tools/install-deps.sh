@@ -9,7 +9,7 @@ PACKAGES=(
     nlohmann-json3-dev libexpected-dev libfmt-dev libspdlog-dev libcli11-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     hyperfine python3 jq
-    libcurl4-openssl-dev libssl-dev libcpp-httplib-dev libarchive-dev libzstd-dev
+    libcurl4-openssl-dev libssl-dev libcpp-httplib-dev libarchive-dev libzstd-dev libpcre2-dev
     btrfs-progs xfsprogs util-linux mount curl zstd xz-utils bzip2 gzip
     busybox-static debootstrap runc
 )

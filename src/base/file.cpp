@@ -66,6 +66,34 @@ Result<std::string> read_file(std::string const& path)
     return content;
 }
 
+Result<std::string> read_file_bounded(std::string const& path, size_t max_bytes)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        return tl::unexpected(Error::from_errno("open " + path, errno));
+    }
+    std::string content;
+    char buffer[65536];
+    while (true) {
+        ssize_t const n = ::read(fd.get(), buffer, sizeof(buffer));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return tl::unexpected(Error::from_errno("read " + path, errno));
+        }
+        if (n == 0) {
+            break;
+        }
+        if (static_cast<size_t>(n) > max_bytes - content.size()) {
+            return make_error(
+                ErrorCode::InvalidArgument, "larger than " + std::to_string(max_bytes) + " bytes");
+        }
+        content.append(buffer, static_cast<size_t>(n));
+    }
+    return content;
+}
+
 bool write_fully(int fd, char const* data, size_t size)
 {
     while (size > 0) {

@@ -34,6 +34,10 @@ private:
 
 Result<std::string> read_file(std::string const& path);
 
+// read_file that stops after max_bytes: a longer file (or /dev/zero) is an error with
+// ErrorCode::InvalidArgument, "larger than <max_bytes> bytes", instead of memory exhaustion.
+Result<std::string> read_file_bounded(std::string const& path, size_t max_bytes);
+
 // Writes all of data to fd, through short writes and EINTR; false (errno set) on an error or
 // a descriptor that takes nothing.
 bool write_fully(int fd, char const* data, size_t size);

@@ -5,8 +5,50 @@
 
 namespace lumos {
 
+namespace {
+
+Error unexpected_token(std::string_view text, size_t position)
+{
+    if (position >= text.size()) {
+        return Error(ErrorCode::InvalidArgument, "Unexpected end of JSON input");
+    }
+    char const c = text[position];
+    std::string token;
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) {
+        token = "token";
+    } else {
+        token = std::string("token ") + c;
+    }
+    return Error(ErrorCode::InvalidArgument,
+        "Unexpected " + token + " in JSON at position " + std::to_string(position));
+}
+
+Result<Json> parse_json_text(std::string_view text);
+
+} // namespace
 
 Result<Json> parse_json(std::string_view text)
+{
+    // node's JSON.parse refuses a byte order mark (U+FEFF is not JSON whitespace), which
+    // nlohmann would skip.
+    if (text.starts_with("\xEF\xBB\xBF")) {
+        return tl::unexpected(unexpected_token(text, 0));
+    }
+    // nlohmann stops at a NUL as if the input ended there, so "{}\0junk" would parse; for node
+    // a raw NUL is a token like any other control character, refused wherever it stands.
+    if (size_t const nul = text.find('\0'); nul != std::string_view::npos) {
+        auto const prefix = parse_json_text(text.substr(0, nul));
+        if (!prefix && prefix.error().message() != "Unexpected end of JSON input") {
+            return prefix;
+        }
+        return tl::unexpected(unexpected_token(text, nul));
+    }
+    return parse_json_text(text);
+}
+
+namespace {
+
+Result<Json> parse_json_text(std::string_view text)
 {
     // Bounded nesting: nlohmann's parser is recursive, and a hostile payload of a million '['
     // would overflow the stack before any of our checks ran.
@@ -44,20 +86,11 @@ Result<Json> parse_json(std::string_view text)
         return make_error(ErrorCode::InvalidArgument, "Number out of range in JSON");
     } catch (nlohmann::json::parse_error const& error) {
         size_t const position = error.byte > 0 ? error.byte - 1 : 0;
-        if (position >= text.size()) {
-            return make_error(ErrorCode::InvalidArgument, "Unexpected end of JSON input");
-        }
-        char const c = text[position];
-        std::string token;
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) {
-            token = "token";
-        } else {
-            token = std::string("token ") + c;
-        }
-        return make_error(ErrorCode::InvalidArgument,
-            "Unexpected " + token + " in JSON at position " + std::to_string(position));
+        return tl::unexpected(unexpected_token(text, position));
     }
 }
+
+} // namespace
 
 Result<Json> parse_trusted_json_object(std::string_view text, std::set<std::string> const* keys)
 {

@@ -3,6 +3,7 @@
 
 #include "base/strings.hpp"
 #include "spec/brand.hpp"
+#include "spec/detail/js_regex.hpp"
 #include "spec/property_table.hpp"
 
 #include <algorithm>
@@ -12,7 +13,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
-#include <regex>
 #include <utility>
 
 namespace lumos::spec {
@@ -607,25 +607,6 @@ bool is_wildcard_column_key(std::string_view key)
     });
 }
 
-std::optional<std::regex> compile_js_regex(std::string const& source)
-{
-    try {
-        return std::regex(source, std::regex::ECMAScript | std::regex::icase);
-    } catch (std::regex_error const&) {
-        return std::nullopt;
-    }
-}
-
-bool regex_finds(std::string const& text, std::regex const& pattern)
-{
-    try {
-        return std::regex_search(text, pattern);
-    } catch (std::regex_error const&) {
-        // A pattern too complex for std::regex on this input counts as no match.
-        return false;
-    }
-}
-
 bool is_regex_filter(Filter const& filter)
 {
     return !filter.value.empty() && filter.value[0] == '~';
@@ -742,25 +723,22 @@ Result<std::vector<Filter>> parse_filters(
     for (auto const& filter : filters) {
         // vmadm dies on the uncaught SyntaxError from new RegExp(); refusing up front keeps the
         // failure (exit 1) without the stack trace.
-        if (is_regex_filter(filter) && !compile_js_regex(filter.value.substr(1))) {
-            return make_error(ErrorCode::InvalidArgument,
-                "Invalid regular expression: /" + filter.value.substr(1) + "/");
+        if (is_regex_filter(filter)) {
+            TRY(detail::JsRegex::compile(filter.value.substr(1)));
         }
     }
     return filters;
 }
 
-bool matches(Json const& vm, std::vector<Filter> const& filters)
+Result<bool> matches(Json const& vm, std::vector<Filter> const& filters)
 {
     for (auto const& filter : filters) {
-        std::optional<std::regex> pattern;
-        bool const is_regex = is_regex_filter(filter);
-        if (is_regex) {
-            pattern = compile_js_regex(filter.value.substr(1));
-            if (!pattern) {
-                return false;
-            }
+        std::optional<detail::JsRegex> pattern;
+        if (is_regex_filter(filter)) {
+            TRY_ASSIGN(compiled, detail::JsRegex::compile(filter.value.substr(1)));
+            pattern = std::move(compiled);
         }
+        std::optional<Error> failed;
         auto const matches_key = [&](std::string const& key) {
             Json const* value = flatten_ref(vm, key);
             // Undefined never matches; vmadm would throw on null, which we treat the same way.
@@ -769,7 +747,13 @@ bool matches(Json const& vm, std::vector<Filter> const& filters)
             }
             std::string const text = to_js_string(*value);
             if (pattern) {
-                return regex_finds(text, *pattern);
+                auto found = pattern->search(text);
+                if (!found) {
+                    failed = std::move(found.error())
+                                 .with_context("filter " + filter.key + "=" + filter.value);
+                    return false;
+                }
+                return *found;
             }
             return text == (is_nic_mac_key(key) ? fix_mac(filter.value) : filter.value);
         };
@@ -789,6 +773,9 @@ bool matches(Json const& vm, std::vector<Filter> const& filters)
             }
         } else {
             found = matches_key(filter.key);
+        }
+        if (failed) {
+            return tl::unexpected(std::move(*failed));
         }
         if (!found) {
             return false;
@@ -862,6 +849,17 @@ Result<void> check_list_options(ListOptions const& options)
     }
     if (options.sort_keys.empty()) {
         return make_error(ErrorCode::InvalidArgument, "no sort fields provided");
+    }
+    // vmadm has no bound, but a 10,000-column -o builds rows until memory runs out.
+    if (options.columns.size() > MAX_LIST_FIELDS) {
+        return make_error(ErrorCode::InvalidArgument,
+            "too many order fields: " + std::to_string(options.columns.size()) + " (at most "
+                + std::to_string(MAX_LIST_FIELDS) + ")");
+    }
+    if (options.sort_keys.size() > MAX_LIST_FIELDS) {
+        return make_error(ErrorCode::InvalidArgument,
+            "too many sort fields: " + std::to_string(options.sort_keys.size()) + " (at most "
+                + std::to_string(MAX_LIST_FIELDS) + ")");
     }
     // vmadm's order: the ".*." check on -o then -s, then the column check on -s then -o. The
     // ".*." check sees a sort key with its sign, so "-nics.*.ip" gets through it.

@@ -30,11 +30,14 @@ struct Filter {
 
 // Parses k=v arguments. Errors (ErrorCode::InvalidArgument), exact text:
 //   kind "filter": Invalid filter key: "<k>"      kind "lookup": Invalid lookup key: "<k>"
+//   a regex that does not compile: Invalid regular expression: /<source>/: <reason>
 Result<std::vector<Filter>> parse_filters(std::vector<std::string> const& args,
     std::string_view kind);
 
 // All filters match (AND); nics.*.x / disks.*.x match if any element does; MACs normalized.
-bool matches(Json const& vm, std::vector<Filter> const& filters);
+// Regex filters run on PCRE2 with match limits: a value that makes a pattern exceed them is an
+// error (ErrorCode::InvalidArgument), as is a pattern that does not compile.
+Result<bool> matches(Json const& vm, std::vector<Filter> const& filters);
 
 // addFakeFields: "type" from the brand (OS, LX, KVM, BHYV) and, for non-HVM, ram =
 // max_physical_memory.
@@ -52,7 +55,11 @@ struct ListOptions {
     bool header = true;                                   // -H clears
 };
 
+// The most -o columns or -s keys a listing takes.
+constexpr size_t MAX_LIST_FIELDS = 256;
+
 // Validates columns and sort keys even when no VM matches. Errors, exact text:
+//   too many order fields: <n> (at most 256) / too many sort fields: <n> (at most 256)
 //   Invalid order key: "<k>" / Invalid sort key: "<k>" (".*." given)
 //   invalid order field: <f> / invalid sort field: <f> (unknown column)
 Result<void> check_list_options(ListOptions const& options);

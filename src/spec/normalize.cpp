@@ -4,6 +4,7 @@
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
+#include "spec/datasets.hpp"
 #include "spec/detail/js_number.hpp"
 #include "spec/memory.hpp"
 #include "spec/nics.hpp"
@@ -72,6 +73,11 @@ Result<void> coerce(Json& payload)
                 undefined.push_back(name);
                 continue;
             }
+            if (value.is_boolean()) {
+                // Number(true) would be 1; VM.validate refuses a boolean integer, and vmadm
+                // validate and create must agree, so it stays for validation to refuse.
+                continue;
+            }
             double const number = detail::js_to_number(value);
             if (std::isnan(number)) {
                 return tl::unexpected(invalid("Invalid value for " + name + ": null:number"));
@@ -90,6 +96,33 @@ Result<void> coerce(Json& payload)
     // "undefined" stays in the payload as null: on update it means "remove the setting".
     for (auto const& name : undefined) {
         payload[name] = name == "quota" ? Json(0) : Json(nullptr);
+    }
+    return {};
+}
+
+// Integers above their maximum (the size bounds), and booleans, are refused before the memory
+// fix-ups, which would otherwise lower an oversized tmpfs or max_locked_memory to
+// max_physical_memory, or copy a boolean into derived keys, and let create accept (or report
+// differently) what validate refuses.
+Result<void> check_maximums(Json const& payload)
+{
+    std::vector<std::string> bad;
+    for (auto const& [name, value] : payload.items()) {
+        Property const* property = find_property(name);
+        if (property == nullptr || property->type != PropType::Integer) {
+            continue;
+        }
+        if (value.is_boolean()) {
+            bad.push_back(name);
+            continue;
+        }
+        if (auto const max = property->maximum();
+            max && value.is_number() && detail::js_to_number(value) > static_cast<double>(*max)) {
+            bad.push_back(name);
+        }
+    }
+    if (!bad.empty()) {
+        return tl::unexpected(invalid("Invalid value(s) for: " + join(bad, ",")));
     }
     return {};
 }
@@ -489,6 +522,7 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
     }
     Json payload = input;
     TRY(coerce(payload));
+    TRY(check_maximums(payload));
     if (!payload.contains("brand")) {
         payload["brand"] = "joyent";
     }
@@ -563,6 +597,7 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
     }
     vm["nics"] = Json::array();
     TRY(apply_object_arrays(vm, payload, brand));
+    TRY(check_dataset_nesting(vm, context.host.other_vms));
     vm[ATTR_ZONE_STATE] = "installed";
     if (vm.value("autoboot", true)) {
         vm[ATTR_PROVISIONING] = true;
@@ -580,6 +615,7 @@ Result<Json> prepare_update(Json const& vm, Json const& input, HostFacts const& 
     TRY_ASSIGN(brand, brand_of(vm));
     Json payload = input;
     TRY(coerce(payload));
+    TRY(check_maximums(payload));
     fix_payload_memory(payload, vm, brand);
     docker_adjustments(payload, vm, brand, vm.value("uuid", ""), true);
     TRY(check_both_forms(payload));

@@ -52,6 +52,18 @@ constexpr std::array<uint8_t, BRAND_COUNT> allow(std::string_view joyent,
         actions(kvm), actions(bhyve) };
 }
 
+// Size bounds: a size times its unit must fit in an int64 of bytes (what zfs, btrfs and the
+// cgroup files take), so that no later multiplication can wrap to a small limit. SmartOS's table
+// has no maximum; zfs and zonecfg refuse values beyond 64 bits where lumos would wrap. ram leaves
+// room for the HVM memory overhead that create adds to it.
+constexpr int64_t MAX_MIB = INT64_MAX >> 20U;
+constexpr int64_t MAX_GIB = INT64_MAX >> 30U;
+constexpr int64_t MAX_RAM_MIB = MAX_MIB - 2048;
+// Free text stored as a zone attribute: zonecfg's attribute value is 2 * BUFSIZ bytes with its
+// NUL; alias is stored base64-encoded, so 3/4 of that.
+constexpr int64_t MAX_ATTR = 2047;
+constexpr int64_t MAX_BASE64_ATTR = 1535;
+
 constexpr uint8_t req(Brand brand)
 {
     return static_cast<uint8_t>(1U << static_cast<unsigned>(brand));
@@ -63,13 +75,13 @@ constexpr Property PROPERTIES[] = {
     { "add_filesystems", T::ObjectArray, allow("U", "U", "U", "U", "U", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "validated as filesystems.*" },
     { "add_nics", T::ObjectArray, allow("U", "U", "U", "U", "U", "U"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "validated as nics.*" },
     { "add_pci_devices", T::ObjectArray, allow("", "", "", "", "", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "validated as pci_devices.*" },
-    { "alias", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "ALIAS", 10, "xml:attr.alias" },
+    { "alias", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MAX, 0, MAX_BASE64_ATTR, V::None, "ALIAS", 10, "at most 1535 bytes; xml:attr.alias" },
     { "allowed_address", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "ignored on load; xml:network.allowed-address" },
     { "app_svc_dependent", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.app-svc-dependent" },
     { "archive_on_delete", T::Boolean, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "table default false; xml:attr.archive-on-delete" },
     { "autoboot", T::Boolean, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "AUTOBOOT", 8, "xml:autoboot" },
     { "bhyve_extra_opts", T::String, allow("", "", "", "", "", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.bhyve-extra-opts" },
-    { "billing_id", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "BILLING_ID", 36, "xml:attr.billing-id" },
+    { "billing_id", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MAX, 0, MAX_ATTR, V::None, "BILLING_ID", 36, "at most 2047 bytes; xml:attr.billing-id" },
     { "boot", T::String, allow("", "", "", "", "CRU", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.boot" },
     { "boot_timestamp", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "BOOT_TIMESTAMP", 24, "kstat:boot_time" },
     { "bootrom", T::String, allow("", "", "", "", "", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.bootrom" },
@@ -96,7 +108,7 @@ constexpr Property PROPERTIES[] = {
     { "disks.*.dangerous_allow_shrink", T::Boolean, allow("", "", "", "", "", "U"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "" },
     { "disks.*.guest_block_size", T::String, allow("", "", "", "", "", "UA"), 0, FLAG_UPDATABLE, 0, 0, V::BhyveSectSize, "", 0, "validBhyveSectSize; copied by update_*; xml:device.net-attr.guest-block-size" },
     { "disks.*.image_name", T::String, allow("", "", "", "", "UA", ""), 0, FLAG_DEPRECATED, 0, 0, V::None, "", 0, "deprecated; ignored on load; xml:device.net-attr.image-name" },
-    { "disks.*.image_size", T::Integer, allow("", "", "", "", "A", "A"), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0; xml:device.net-attr.image-size" },
+    { "disks.*.image_size", T::Integer, allow("", "", "", "", "A", "A"), 0, FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "", 0, "min 0; max: bytes fit an int64; xml:device.net-attr.image-size" },
     { "disks.*.image_uuid", T::Uuid, allow("", "", "", "", "A", "A"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:device.net-attr.image-uuid" },
     { "disks.*.media", T::String, allow("", "", "", "", "UA", "UA"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:device.net-attr.media" },
     { "disks.*.model", T::String, allow("", "", "", "", "UA", "UA"), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:device.net-attr.model" },
@@ -104,13 +116,13 @@ constexpr Property PROPERTIES[] = {
     { "disks.*.notrim", T::Boolean, allow("", "", "", "", "", "UA"), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:device.net-attr.notrim" },
     { "disks.*.path", T::String, allow("", "", "", "", "UA", "UA"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:device.match" },
     { "disks.*.pci_slot", T::String, allow("", "", "", "", "", "UA"), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:device.net-attr.pci-slot" },
-    { "disks.*.refreservation", T::Integer, allow("", "", "", "", "UA", "UA"), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0; zfs:refreservation" },
-    { "disks.*.size", T::Integer, allow("", "", "", "", "A", "UA"), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0; zfs:volsize" },
+    { "disks.*.refreservation", T::Integer, allow("", "", "", "", "UA", "UA"), 0, FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "", 0, "min 0; max: bytes fit an int64; zfs:refreservation" },
+    { "disks.*.size", T::Integer, allow("", "", "", "", "A", "UA"), 0, FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "", 0, "min 0; max: bytes fit an int64; zfs:volsize" },
     { "disks.*.uuid", T::Uuid, allow("", "", "", "", "", "UA"), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:device.net-attr.uuid" },
     { "disks.*.zfs_filesystem", T::String, allow("", "", "", "", "R", "R"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "zfs:name" },
     { "disks.*.zonexml_size", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "ignored on load; xml:device.net-attr.size" },
     { "disks.*.zpool", T::String, allow("", "", "", "", "A", "A"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "zfs:name" },
-    { "dns_domain", T::String, allow("CRU", "CRU", "CRU", "CRU", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "DOMAIN", 32, "xml:attr.dns-domain" },
+    { "dns_domain", T::String, allow("CRU", "CRU", "CRU", "CRU", "", ""), 0, FLAG_LISTABLE | FLAG_HAS_MAX, 0, MAX_ATTR, V::None, "DOMAIN", 32, "at most 2047 bytes; xml:attr.dns-domain" },
     { "do_not_inventory", T::Boolean, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "DNI", 5, "table default false; xml:attr.do-not-inventory" },
     { "docker", T::Boolean, allow("", "CRU", "", "CRU", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "DOCKER", 6, "table default false; xml:attr.docker" },
     { "exit_status", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "EXIT", 4, "" },
@@ -123,11 +135,11 @@ constexpr Property PROPERTIES[] = {
     { "filesystems.*.target", T::String, allow("UA", "UA", "UA", "UA", "", ""), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:filesystem.directory" },
     { "filesystems.*.type", T::String, allow("UA", "UA", "UA", "UA", "", ""), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:filesystem.type" },
     { "firewall_enabled", T::Boolean, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "FIREWALL_ENABLED", 16, "table default false; xml:attr.firewall-enabled" },
-    { "flexible_disk_size", T::Integer, allow("", "", "", "", "", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN, 0, 0, V::None, "FLEX_DISK_SIZE", 14, "min 0; xml:attr.flexible-disk-size" },
+    { "flexible_disk_size", T::Integer, allow("", "", "", "", "", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "FLEX_DISK_SIZE", 14, "min 0; max: bytes fit an int64; xml:attr.flexible-disk-size" },
     { "free_space", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "FREE_SPACE", 14, "zfs:volsize/usedbysnapshots" },
     { "fs_allowed", T::List, allow("CRU", "CRU", "CRU", "CRU", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:fs-allowed" },
     { "headnode_id", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "sysinfo:\"Headnode ID\"" },
-    { "hostname", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "HOSTNAME", 32, "xml:attr.hostname" },
+    { "hostname", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MAX, 0, MAX_ATTR, V::None, "HOSTNAME", 32, "at most 2047 bytes; xml:attr.hostname" },
     { "image_uuid", T::Uuid, allow("CR", "CR", "CR", "CR", "CR", "CR"), req(Brand::Joyent) | req(Brand::JoyentMinimal) | req(Brand::Builder) | req(Brand::Lx), FLAG_LISTABLE, 0, 0, V::None, "IMAGE_UUID", 36, "REQUIRED on create for joyent/joyent-minimal/builder/lx; xml:attr.dataset-uuid" },
     { "indestructible_delegated", T::Boolean, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "INDESTR_DATA", 12, "table default false; zfs:userrefs" },
     { "indestructible_zoneroot", T::Boolean, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "INDESTR_ROOT", 12, "table default false; zfs:userrefs" },
@@ -140,14 +152,14 @@ constexpr Property PROPERTIES[] = {
     { "last_modified", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "" },
     { "limit_priv", T::List, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:limitpriv" },
     { "maintain_resolvers", T::Boolean, allow("CRU", "CRU", "CRU", "CRU", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "table default false; xml:attr.maintain-resolvers" },
-    { "max_locked_memory", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN, 0, 0, V::None, "MAX_LOCKED", 10, "min 0; xml:rctl.zone.max-locked-memory.privileged.deny" },
+    { "max_locked_memory", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "MAX_LOCKED", 10, "min 0; max: bytes fit an int64; xml:rctl.zone.max-locked-memory.privileged.deny" },
     { "max_lwps", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN, 0, 0, V::None, "MAX_LWP", 7, "min 0; xml:rctl.zone.max-lwps.privileged.deny" },
     { "max_msg_ids", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0; xml:rctl.zone.max-msg-ids.privileged.deny" },
-    { "max_physical_memory", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN, 0, 0, V::None, "MAX_PHYS", 8, "min 0; xml:rctl.zone.max-physical-memory.privileged.deny" },
+    { "max_physical_memory", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "MAX_PHYS", 8, "min 0; max: bytes fit an int64; xml:rctl.zone.max-physical-memory.privileged.deny" },
     { "max_sem_ids", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0; xml:rctl.zone.max-sem-ids.privileged.deny" },
     { "max_shm_ids", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0; xml:rctl.zone.max-shm-ids.privileged.deny" },
-    { "max_shm_memory", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0; xml:rctl.zone.max-shm-memory.privileged.deny" },
-    { "max_swap", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN, 256, 0, V::None, "MAX_SWAP", 8, "min 256; xml:rctl.zone.max-swap.privileged.deny" },
+    { "max_shm_memory", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "", 0, "min 0; max: bytes fit an int64; xml:rctl.zone.max-shm-memory.privileged.deny" },
+    { "max_swap", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN | FLAG_HAS_MAX, 256, MAX_MIB, V::None, "MAX_SWAP", 8, "min 256; max: bytes fit an int64; xml:rctl.zone.max-swap.privileged.deny" },
     { "mdata_exec_timeout", T::Integer, allow("C", "C", "C", "C", "", ""), 0, FLAG_HAS_MIN, 0, 0, V::None, "", 0, "min 0" },
     { "missing", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "zfs:name" },
     { "nic_driver", T::String, allow("", "", "", "", "CRU", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.nic-driver" },
@@ -177,9 +189,9 @@ constexpr Property PROPERTIES[] = {
     { "nics.*.vrrp_primary_ip", T::String, allow("UA", "UA", "UA", "UA", "UA", "UA"), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:network.net-attr.vrrp_primary_ip" },
     { "nics.*.vrrp_vrid", T::Integer, allow("UA", "UA", "UA", "UA", "UA", "UA"), 0, FLAG_UPDATABLE | FLAG_HAS_MIN | FLAG_HAS_MAX, 0, 255, V::None, "", 0, "min 0; max 255; copied by update_*; xml:network.net-attr.vrrp_vrid" },
     { "nowait", T::Boolean, allow("CR", "CR", "CR", "CR", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "" },
-    { "owner_uuid", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE, 0, 0, V::None, "OWNER_UUID", 36, "xml:attr.owner-uuid" },
-    { "package_name", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", ""), 0, FLAG_LISTABLE | FLAG_DEPRECATED, 0, 0, V::None, "PACKAGE_NAME", 32, "deprecated; xml:attr.package-name" },
-    { "package_version", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", ""), 0, FLAG_LISTABLE | FLAG_DEPRECATED, 0, 0, V::None, "PACKAGE_VER", 11, "deprecated; xml:attr.package-version" },
+    { "owner_uuid", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MAX, 0, MAX_ATTR, V::None, "OWNER_UUID", 36, "at most 2047 bytes; xml:attr.owner-uuid" },
+    { "package_name", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", ""), 0, FLAG_LISTABLE | FLAG_DEPRECATED | FLAG_HAS_MAX, 0, MAX_ATTR, V::None, "PACKAGE_NAME", 32, "at most 2047 bytes; deprecated; xml:attr.package-name" },
+    { "package_version", T::String, allow("CRU", "CRU", "CRU", "CRU", "CRU", ""), 0, FLAG_LISTABLE | FLAG_DEPRECATED | FLAG_HAS_MAX, 0, MAX_ATTR, V::None, "PACKAGE_VER", 11, "at most 2047 bytes; deprecated; xml:attr.package-version" },
     { "pci_devices", T::ObjectArray, allow("", "", "", "", "", "CRU"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:device" },
     { "pci_devices.*.path", T::String, allow("", "", "", "", "", "UA"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:device.match" },
     { "pci_devices.*.pci_slot", T::String, allow("", "", "", "", "", "UA"), 0, FLAG_UPDATABLE, 0, 0, V::None, "", 0, "copied by update_*; xml:device.net-attr.pci-slot" },
@@ -188,8 +200,8 @@ constexpr Property PROPERTIES[] = {
     { "provisioning", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.provisioning" },
     { "qemu_extra_opts", T::String, allow("", "", "", "", "CRU", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "QEMU_EXTRA_OPTS", 15, "xml:attr.qemu-extra-opts" },
     { "qemu_opts", T::String, allow("", "", "", "", "CRU", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.qemu-opts" },
-    { "quota", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN, 0, 0, V::None, "QUOTA", 5, "min 0; zfs:refquota/quota" },
-    { "ram", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN, 0, 0, V::None, "RAM", 7, "min 0; xml:attr.ram" },
+    { "quota", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_GIB, V::None, "QUOTA", 5, "min 0; max: bytes fit an int64; zfs:refquota/quota" },
+    { "ram", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "CRU", "CRU"), 0, FLAG_LISTABLE | FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_RAM_MIB, V::None, "RAM", 7, "min 0; max: bytes fit an int64; xml:attr.ram" },
     { "remove_customer_metadata", T::List, allow("U", "U", "U", "U", "U", "U"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "" },
     { "remove_disks", T::List, allow("", "", "", "", "U", "U"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "" },
     { "remove_filesystems", T::List, allow("U", "U", "U", "U", "U", "U"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "" },
@@ -212,7 +224,7 @@ constexpr Property PROPERTIES[] = {
     { "spice_port", T::Integer, allow("", "", "", "", "CRU", ""), 0, FLAG_HAS_MIN, -1, 0, V::None, "", 0, "min -1; xml:attr.spice-port" },
     { "state", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "STATE", 16, "computed (needs failed,provisioning,transition,zone_state)" },
     { "tags", T::FlatObject, allow("CR", "CR", "CR", "CR", "CR", "CR"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "json:tags" },
-    { "tmpfs", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "", ""), 0, FLAG_LISTABLE | FLAG_KEEP_ZERO | FLAG_HAS_MIN, 0, 0, V::None, "TMPFS", 5, "min 0; 0 kept (not unset); xml:attr.tmpfs" },
+    { "tmpfs", T::Integer, allow("CRU", "CRU", "CRU", "CRU", "", ""), 0, FLAG_LISTABLE | FLAG_KEEP_ZERO | FLAG_HAS_MIN | FLAG_HAS_MAX, 0, MAX_MIB, V::None, "TMPFS", 5, "min 0; max: bytes fit an int64; 0 kept (not unset); xml:attr.tmpfs" },
     { "transition", T::FlatObject, allow("R", "R", "R", "R", "R", "R"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.transition" },
     { "transition_expire", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "derived from transition; computed (needs transition)" },
     { "transition_to", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "derived from transition; computed (needs transition)" },
@@ -243,7 +255,7 @@ constexpr Property PROPERTIES[] = {
     { "zlog_mode", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.zlog-mode" },
     { "zlog_name", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_NONE, 0, 0, V::None, "", 0, "xml:attr.zlog-name" },
     { "zone_dataset_uuid", T::Uuid, allow("", "", "", "", "CR", "CR"), 0, FLAG_NONE, 0, 0, V::None, "", 0, "" },
-    { "zonename", T::String, allow("CR", "CR", "CR", "CR", "CR", "CR"), 0, FLAG_LISTABLE, 0, 0, V::None, "ZONENAME", 12, "xml:name" },
+    { "zonename", T::String, allow("CR", "CR", "CR", "CR", "CR", "CR"), 0, FLAG_LISTABLE, 0, 0, V::Zonename, "ZONENAME", 12, "validZonename (illumos); xml:name" },
     { "zonepath", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "ZONEPATH", 40, "ignored on load; xml:zonepath" },
     { "zpool", T::Zpool, allow("CR", "CR", "CR", "CR", "CR", "CR"), 0, FLAG_LISTABLE, 0, 0, V::None, "ZPOOL", 12, "zfs:name" },
     { "zone_state", T::ReadOnly, allow("", "", "", "", "", ""), 0, FLAG_LISTABLE, 0, 0, V::None, "ZONE_STATE", 10, "runtime, list column" },
@@ -352,9 +364,26 @@ bool valid_bhyve_sect_size(std::string_view text)
     return power_of_two(text.substr(0, slash)) && power_of_two(text.substr(slash + 1));
 }
 
+bool valid_zonename(std::string_view text)
+{
+    // illumos zonecfg_validate_zonename: [A-Za-z0-9][-_.A-Za-z0-9]*, shorter than ZONENAME_MAX
+    // (64 with its NUL), and not "global".
+    constexpr size_t ZONENAME_MAX = 64;
+    auto const alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    };
+    if (text.empty() || text.size() >= ZONENAME_MAX || text == "global" || !alnum(text[0])) {
+        return false;
+    }
+    return std::all_of(text.begin() + 1, text.end(),
+        [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
 bool run_validator(Validator validator, std::string_view text)
 {
     switch (validator) {
+    case Validator::Zonename:
+        return valid_zonename(text);
     case Validator::None:
         return true;
     case Validator::Mac:

@@ -35,7 +35,7 @@ enum Action : uint8_t {
     ACTION_ADD = 1U << 3U,
 };
 
-enum class Validator : uint8_t { None, Mac, Resolver, AttrValue, Cid, BhyveSectSize };
+enum class Validator : uint8_t { None, Mac, Resolver, AttrValue, Cid, BhyveSectSize, Zonename };
 
 enum PropFlag : uint16_t {
     FLAG_NONE = 0,
@@ -57,7 +57,7 @@ struct Property {
     uint8_t required_on_create;               // bit per brand (1 << Brand)
     uint16_t flags;
     int64_t min;
-    int64_t max;
+    int64_t max; // for strings (FLAG_HAS_MAX): the longest value in bytes
     Validator validator;
     std::string_view list_header; // "" when not a list column
     int list_width;
@@ -93,6 +93,7 @@ bool valid_resolver(std::string_view text);
 bool valid_attr_value(std::string_view text);
 bool valid_cid(std::string_view text);
 bool valid_bhyve_sect_size(std::string_view text);
+bool valid_zonename(std::string_view text);
 bool run_validator(Validator validator, std::string_view text);
 
 } // namespace lumos::spec

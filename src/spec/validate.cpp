@@ -165,6 +165,10 @@ static void validate_property(Brand brand, std::string const& name, Json const& 
         if (!run_validator(property->validator, value.get_ref<std::string const&>())) {
             push_unique(errors.bad_values, name);
         }
+        if (auto const max = property->maximum();
+            max && value.get_ref<std::string const&>().size() > static_cast<size_t>(*max)) {
+            push_unique(errors.bad_values, name);
+        }
         break;
     case PropType::Integer:
         validate_integer(*property, value, name, errors);

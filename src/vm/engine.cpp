@@ -151,7 +151,9 @@ spec::HostFacts Engine::host_facts(bool with_other_vms, std::string const& exclu
     };
     if (with_other_vms) {
         store::LoadOptions options;
-        options.keys = std::set<std::string> { "uuid", "nics", "vnc_port", "state", "brand" };
+        // zonename, zpool, datasets and disks: the datasets a new VM must not nest with.
+        options.keys = std::set<std::string> { "uuid", "nics", "vnc_port", "state", "brand",
+            "zonename", "zpool", "datasets", "disks" };
         if (auto vms = m_store.load_all(options)) {
             for (auto& vm : *vms) {
                 if (vm.value("uuid", "") != exclude_uuid) {
@@ -170,13 +172,15 @@ Result<CreateResult> Engine::create(Json const& payload)
     }
     std::string uuid;
     bool autoboot = false;
+    std::vector<std::string> warnings;
     {
         TRY_ASSIGN(created, create_record(payload));
         uuid = created.uuid;
         autoboot = created.autoboot;
+        warnings = std::move(created.warnings);
     }
     if (!autoboot) {
-        return CreateResult { uuid };
+        return CreateResult { uuid, warnings };
     }
     // Boot, then wait for the handshake without holding any lock (reference 3.3).
     TRY_ASSIGN(vm, m_store.load(uuid));
@@ -187,12 +191,12 @@ Result<CreateResult> Engine::create(Json const& payload)
         return tl::unexpected(started.error());
     }
     if (js_truthy(payload.value("nowait", Json(false)))) {
-        return CreateResult { uuid };
+        return CreateResult { uuid, warnings };
     }
     TRY_ASSIGN(outcome, m_runtime.wait_provisioning(vm));
     if (outcome == "success") {
         TRY(finish_provisioning(uuid, true));
-        return CreateResult { uuid };
+        return CreateResult { uuid, warnings };
     }
     (void)finish_provisioning(uuid, false);
     (void)m_runtime.stop(vm, true, 0);
@@ -212,9 +216,9 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
                 ErrorCode::AlreadyExists, "VM with UUID " + requested + " already exists");
         }
     }
-    bool const wants_conflict_checks = payload.contains("nics") || payload.contains("vnc_port");
+    // Every create needs the other VMs: their datasets (no nesting) as well as their NICs.
     spec::CreateContext context;
-    context.host = host_facts(wants_conflict_checks);
+    context.host = host_facts(true);
     context.now_ms = now_ms();
     context.new_uuid = generate_uuid();
     TRY_ASSIGN(vm, spec::prepare_create(payload, context));
@@ -232,6 +236,17 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
     if (autoboot) {
         TRY(m_runtime.can_boot(vm.value("brand", "")));
     }
+    // A quota larger than the whole pool promises space that is not there (a tenant filling the
+    // zone fills the pool): refused when asked for, a warning when it is the brand's default.
+    std::vector<std::string> warnings;
+    if (auto fits = m_storage.quota_fits(vm, vm.value("quota", int64_t { 0 })); !fits) {
+        if (payload.contains("quota")) {
+            return tl::unexpected(std::move(fits.error()));
+        }
+        // "Invalid value for quota: ..." -> "Warning: default quota: ..."
+        std::string const message = fits.error().message();
+        warnings.push_back("Warning: default " + message.substr(message.find("quota")));
+    }
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     // A create of this uuid killed before its record was written left datasets no VM owns; with
     // the create lock held none is in progress, so they go and the uuid can be used again.
@@ -247,7 +262,7 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
         (void)m_storage.destroy(vm);
         return tl::unexpected(saved.error());
     }
-    return CreatedRecord { uuid, autoboot };
+    return CreatedRecord { uuid, autoboot, std::move(warnings) };
 }
 
 void Engine::derive_indestructible(Json& vm) const
@@ -373,6 +388,7 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
             : 0;
     };
     if (number(updated, "quota") != number(view, "quota")) {
+        TRY(m_storage.quota_fits(updated, number(updated, "quota")));
         TRY(m_storage.set_quota(updated, number(updated, "quota")));
     }
     for (bool const delegated : { false, true }) {
@@ -418,7 +434,8 @@ Result<std::vector<Json>> Engine::find(ListQuery const& query) const
     std::vector<Json> matching;
     for (auto& vm : vms) {
         spec::add_fake_fields(vm);
-        if (spec::matches(vm, query.filters)) {
+        TRY_ASSIGN(matched, spec::matches(vm, query.filters));
+        if (matched) {
             matching.push_back(std::move(vm));
         }
     }

@@ -17,6 +17,8 @@ namespace lumos::vm {
 
 struct CreateResult {
     std::string uuid;
+    // Said to the operator before success: e.g. a default quota larger than the pool.
+    std::vector<std::string> warnings;
 };
 
 struct ListQuery {
@@ -68,6 +70,7 @@ private:
     struct CreatedRecord {
         std::string uuid;
         bool autoboot { false };
+        std::vector<std::string> warnings;
     };
     // create's locked part: checks, datasets, the record.
     Result<CreatedRecord> create_record(Json const& payload);

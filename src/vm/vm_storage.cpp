@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "vm/vm_storage.hpp"
 
+#include "base/checked.hpp"
 #include "base/file.hpp"
 #include "base/strings.hpp"
 #include "spec/brand.hpp"
@@ -14,14 +15,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace lumos::vm {
 
 namespace {
 
-constexpr uint64_t GIB = uint64_t { 1 } << 30;
-constexpr uint64_t MIB = uint64_t { 1 } << 20;
 constexpr char const* HOLD_TAG = "do_not_destroy";
 
 int64_t integer_of(Json const& object, char const* key, int64_t fallback = 0)
@@ -84,11 +84,16 @@ std::map<std::string, std::string> dataset_properties(Json const& vm, bool deleg
 }
 
 // Cores quota (libhooks.ksh): 100 GiB; kvm with more than 80 GiB of ram: ram + 20 GiB.
-uint64_t cores_quota(Json const& vm, spec::Brand brand)
+Result<uint64_t> cores_quota(Json const& vm, spec::Brand brand)
 {
     int64_t const ram_mib = integer_of(vm, "ram");
     if (brand == spec::Brand::Kvm && ram_mib > 80 * 1024) {
-        return static_cast<uint64_t>(ram_mib + 20 * 1024) * MIB;
+        return size_in_bytes(ram_mib, MIB, "ram").and_then([](uint64_t ram) -> Result<uint64_t> {
+            if (auto const sum = checked_add(ram, 20 * GIB)) {
+                return *sum;
+            }
+            return make_error(ErrorCode::InvalidArgument, "Invalid value for ram: too large");
+        });
     }
     return 100 * GIB;
 }
@@ -233,7 +238,11 @@ Result<void> VmStorage::provision(Json const& vm) const
     // Zone root: a clone of the image (OS brands, kvm with image_uuid), else a new filesystem.
     storage::CreateOptions root_options;
     if (int64_t const quota = integer_of(vm, "quota"); quota > 0) {
-        root_options.quota_bytes = static_cast<uint64_t>(quota) * GIB;
+        auto bytes = size_in_bytes(quota, GIB, "quota");
+        if (!bytes) {
+            return undo(std::move(bytes.error()));
+        }
+        root_options.quota_bytes = *bytes;
     }
     root_options.properties = dataset_properties(vm, false);
     std::string const image_uuid = string_of(vm, "image_uuid");
@@ -270,7 +279,11 @@ Result<void> VmStorage::provision(Json const& vm) const
         auto parent_exists = pool->exists(pool_name + "/cores");
         made_cores_parent = parent_exists && !*parent_exists;
         storage::CreateOptions cores_options;
-        cores_options.quota_bytes = cores_quota(vm, *brand);
+        auto core_bytes = cores_quota(vm, *brand);
+        if (!core_bytes) {
+            return undo(std::move(core_bytes.error()));
+        }
+        cores_options.quota_bytes = *core_bytes;
         std::string const cores = pool_name + "/cores/" + uuid;
         STEP(pool->create_filesystem(cores, cores_options));
         made.emplace_back(pool, cores);
@@ -319,7 +332,11 @@ Result<void> VmStorage::provision(Json const& vm) const
                 if (size_mib <= 0) {
                     return undo(Error(ErrorCode::InvalidArgument, "disk " + dataset + " has no size"));
                 }
-                STEP((*disk_pool)->create_volume(dataset, static_cast<uint64_t>(size_mib) * MIB, options));
+                auto bytes = size_in_bytes(size_mib, MIB, "disks.*.size");
+                if (!bytes) {
+                    return undo(std::move(bytes.error()));
+                }
+                STEP((*disk_pool)->create_volume(dataset, *bytes, options));
             }
             made.emplace_back(*disk_pool, dataset);
         }
@@ -420,6 +437,29 @@ Result<void> VmStorage::remove_leftovers(std::string const& uuid) const
     return {};
 }
 
+Result<void> VmStorage::quota_fits(Json const& vm, int64_t quota_gib) const
+{
+    if (quota_gib <= 0) {
+        return {};
+    }
+    TRY_ASSIGN(quota_bytes, size_in_bytes(quota_gib, GIB, "quota"));
+    TRY_ASSIGN(pool, open_pool_of(root_dataset(vm)));
+    if (!pool->enforces_quotas()) {
+        return {};
+    }
+    struct statvfs st { };
+    if (::statvfs(pool->mountpoint().c_str(), &st) != 0) {
+        return {}; // size unknown: zfs or btrfs still enforce the quota itself
+    }
+    auto const pool_bytes = checked_mul(st.f_blocks, st.f_frsize);
+    if (!pool_bytes || quota_bytes <= *pool_bytes) {
+        return {};
+    }
+    return make_error(ErrorCode::InvalidArgument,
+        "Invalid value for quota: " + std::to_string(quota_gib) + " GiB is larger than pool "
+            + pool->name() + " (" + std::to_string(*pool_bytes) + " bytes)");
+}
+
 Result<void> VmStorage::set_quota(Json const& vm, int64_t quota_gib) const
 {
     std::string const root = root_dataset(vm);
@@ -430,7 +470,8 @@ Result<void> VmStorage::set_quota(Json const& vm, int64_t quota_gib) const
     }
     std::optional<uint64_t> bytes;
     if (quota_gib > 0) {
-        bytes = static_cast<uint64_t>(quota_gib) * GIB;
+        TRY_ASSIGN(quota_bytes, size_in_bytes(quota_gib, GIB, "quota"));
+        bytes = quota_bytes;
     }
     return pool->set_quota(root, bytes);
 }

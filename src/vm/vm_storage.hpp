@@ -49,6 +49,11 @@ public:
     // quota in GiB; 0: none. Applied live to the zone root.
     Result<void> set_quota(Json const& vm, int64_t quota_gib) const;
 
+    // Whether the VM's quota fits its pool: an error (InvalidArgument) naming both sizes when
+    // the pool enforces quotas and the quota is larger than the whole pool, as zfs refuses a
+    // reservation larger than the pool. A pool that does not enforce quotas (dir) fits any.
+    Result<void> quota_fits(Json const& vm, int64_t quota_gib) const;
+
     // indestructible_zoneroot (delegated = false) or indestructible_delegated (true): snapshot
     // "<ds>@indestructible" + hold "do_not_destroy", or release + destroy that snapshot.
     Result<void> set_indestructible(Json const& vm, bool delegated, bool on) const;

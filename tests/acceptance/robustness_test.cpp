@@ -184,27 +184,19 @@ TEST_F(Robustness, KvmRamNearInt64MaxDoesNotOverflow)
 
 TEST_F(Robustness, TwentyMegabytePayloadOnStdin)
 {
+    // Over the 8 MiB payload bound (issue 11 point 9): refused once the bound is read.
     auto p = os_payload();
     p["customer_metadata"] = { { "big", std::string(20 << 20, 'y') } };
-    auto start = std::chrono::steady_clock::now();
     auto r = create(p);
-    auto elapsed = std::chrono::steady_clock::now() - start;
-    EXPECT_TRUE(r.exited()) << r.describe();
     EXPECT_FALSE(r.timed_out);
-    EXPECT_THAT(r.exit_code, AnyOf(0, 1)) << r.describe();
-    EXPECT_LT(elapsed, std::chrono::seconds(15));
-    m_expect_only_survivor = r.exit_code != 0;
-    if (r.exit_code == 0) {
-        auto uuids = list_uuids();
-        EXPECT_EQ(uuids.size(), 2U);
-    }
+    EXPECT_TRUE(failed_with(r, "Invalid JSON payload: payload is larger than 8388608 bytes"));
 }
 
 TEST_F(Robustness, TwentyMegabyteInvalidJsonFromFile)
 {
     auto path = write_payload(std::string(20 << 20, '['));
     auto r = vmadm({ "create", "-f", path });
-    EXPECT_TRUE(failed_with_prefix(r, "Invalid JSON payload: "));
+    EXPECT_TRUE(failed_with(r, "Invalid JSON payload: payload is larger than 8388608 bytes"));
 }
 
 TEST_F(Robustness, NonUtf8AliasFromJsonNeverBreaksGet)

@@ -2,10 +2,9 @@
 // vmadm on real storage (reference 7.1-7.4): the datasets create makes from an image, what delete
 // leaves, live quota, indestructible holds, delegated datasets, HVM disks, and failed creates
 // that leave nothing behind. The default pool here is the implicit dir pool $LUMOS_ROOT/zones.
-#include "support/vmadm_fixture.hpp"
-
 #include "base/paths.hpp"
 #include "storage/pool.hpp"
+#include "support/vmadm_fixture.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -327,7 +326,7 @@ TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
     options.timeout = std::chrono::milliseconds(60000);
     const std::string image_file = (root().path() / "pool.img").string();
     auto made = run({ LUMOS_LUMOSADM_BIN, "pool", "create", "zones", "--backend", "btrfs", "--file",
-                        image_file, "--size", "512M" },
+                        image_file, "--size", "3G" },
         options);
     ASSERT_EQ(made.exit_code, 0) << made.describe();
     struct PoolGuard {
@@ -356,6 +355,34 @@ TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
     EXPECT_EQ(st.st_ino, 256U);
     update_ok(uuid, { { "quota", 2 } });
     EXPECT_EQ(info("zones/" + uuid).quota_bytes, std::optional<uint64_t>(2 * GIB));
+
+    // A quota larger than the whole pool (3 GiB) is refused by create and update (issue 11
+    // point 2: a tenant filling such a zone fills the pool); the brand's default quota (10 GiB)
+    // is created with a warning.
+    auto const pool_bytes = [&] {
+        struct statvfs sv { };
+        EXPECT_EQ(::statvfs((root().path() / "zones").c_str(), &sv), 0);
+        return std::to_string(static_cast<uint64_t>(sv.f_blocks) * sv.f_frsize);
+    }();
+    auto too_big = os_payload();
+    too_big["quota"] = 4;
+    EXPECT_TRUE(failed_with(create(too_big),
+        "Invalid value for quota: 4 GiB is larger than pool zones (" + pool_bytes + " bytes)"));
+    auto const grown = update(uuid, { { "quota", 4 } });
+    EXPECT_TRUE(failed_with(grown,
+        "Invalid value for quota: 4 GiB is larger than pool zones (" + pool_bytes + " bytes)"));
+    EXPECT_EQ(info("zones/" + uuid).quota_bytes, std::optional<uint64_t>(2 * GIB));
+    EXPECT_EQ(get(uuid)["quota"], 2);
+    auto const defaulted = create(os_payload());
+    ASSERT_EQ(defaulted.exit_code, 0) << defaulted.describe();
+    EXPECT_EQ(defaulted.err.substr(0, defaulted.err.find('\n')),
+        "Warning: default quota: 10 GiB is larger than pool zones (" + pool_bytes + " bytes)");
+    std::string const created_line = "Successfully created VM ";
+    std::string defaulted_uuid
+        = defaulted.err.substr(defaulted.err.find(created_line) + created_line.size());
+    defaulted_uuid.erase(defaulted_uuid.find_last_not_of('\n') + 1);
+    EXPECT_TRUE(succeeded_with_message(
+        remove_vm(defaulted_uuid), "Successfully deleted VM " + defaulted_uuid));
 
     EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
     EXPECT_EQ(pool_datasets(), before);

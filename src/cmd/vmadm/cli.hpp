@@ -67,7 +67,11 @@ Outcome cmd_lifecycle(Context& context, Args const& args);
 
 // Shared helpers.
 std::string uuid_argument(Args& args); // throws UsageError like vmadm's getUUID
-// Reads a JSON payload from -f <file> or stdin ("-").
+// The largest payload vmadm reads (create -f /dev/zero must not read until memory runs out).
+// SmartOS bounds what a payload carries through zonecfg's attribute sizes and the metadata
+// service; 8 MiB leaves room for large customer_metadata (user-scripts) beyond those.
+constexpr size_t MAX_PAYLOAD_BYTES = size_t { 8 } << 20U;
+// Reads a JSON payload from -f <file> or stdin ("-"), refusing one over MAX_PAYLOAD_BYTES.
 Result<Json> read_payload(Context& context, std::string const& filename);
 Outcome failure(std::string message);
 Outcome success(std::string message = {});

@@ -27,7 +27,11 @@ Outcome cmd_create(Context& context, Args const& args)
     if (!created) {
         return failure(created.error().message());
     }
-    return success("Successfully created VM " + created->uuid);
+    std::string message;
+    for (auto const& warning : created->warnings) {
+        message += warning + "\n";
+    }
+    return success(message + "Successfully created VM " + created->uuid);
 }
 
 Outcome cmd_update(Context& context, Args const& original)

@@ -180,15 +180,29 @@ std::string uuid_argument(Args& args)
 Result<Json> read_payload(Context& context, std::string const& filename)
 {
     std::string text;
+    auto const too_large = [] {
+        return make_error(ErrorCode::InvalidArgument,
+            "Invalid JSON payload: payload is larger than " + std::to_string(MAX_PAYLOAD_BYTES)
+                + " bytes");
+    };
     if (filename == "-") {
-        std::ostringstream buffer;
-        buffer << context.io.in.rdbuf();
-        text = std::move(buffer).str();
+        char buffer[65536];
+        while (context.io.in.read(buffer, sizeof(buffer)) || context.io.in.gcount() > 0) {
+            auto const count = static_cast<size_t>(context.io.in.gcount());
+            if (count > MAX_PAYLOAD_BYTES - text.size()) {
+                return too_large();
+            }
+            text.append(buffer, count);
+        }
     } else {
-        auto content = read_file(filename);
+        auto content = read_file_bounded(filename, MAX_PAYLOAD_BYTES);
         if (!content) {
             if (content.error().code() == ErrorCode::NotFound) {
                 return make_error(ErrorCode::NotFound, "File: " + filename + " does not exist.");
+            }
+            if (content.error().code() == ErrorCode::InvalidArgument
+                && content.error().message().starts_with("larger than")) {
+                return too_large();
             }
             return make_error(content.error().code(),
                 "Error reading: " + filename + " " + content.error().message());

@@ -81,3 +81,18 @@ TEST_F(FileTest, WriteFullyReportsAClosedReader)
 }
 
 } // namespace
+
+TEST_F(FileTest, BoundedReadStopsAtItsLimit)
+{
+    auto const path = (m_dir / "payload").string();
+    ASSERT_TRUE(write_file_atomic(path, std::string(100, 'x')));
+    EXPECT_EQ(read_file_bounded(path, 100)->size(), 100U);
+    auto const over = read_file_bounded(path, 99);
+    ASSERT_FALSE(over.has_value());
+    EXPECT_EQ(over.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(over.error().message(), "larger than 99 bytes");
+    // An endless file is refused after the limit, not read until memory runs out.
+    auto const zero = read_file_bounded("/dev/zero", 1 << 20);
+    ASSERT_FALSE(zero.has_value());
+    EXPECT_EQ(zero.error().message(), "larger than 1048576 bytes");
+}

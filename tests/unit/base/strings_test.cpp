@@ -25,9 +25,28 @@ TEST(Time, IsoTimestampLikeJavaScript)
 
 TEST(Json, ParseErrorsReadLikeNode)
 {
-    EXPECT_EQ(parse_json("{\"a\": }").error().message(), "Unexpected token } in JSON at position 6");
+    EXPECT_EQ(
+        parse_json("{\"a\": }").error().message(), "Unexpected token } in JSON at position 6");
     EXPECT_EQ(parse_json("{\"a\": 1").error().message(), "Unexpected end of JSON input");
     EXPECT_FALSE(parse_json(std::string(100000, '[')));
+}
+
+TEST(Json, NulAndByteOrderMarkAreRefusedLikeNode)
+{
+    using namespace std::string_literals;
+    // nlohmann stopped at the NUL and ignored the rest; node refuses the NUL itself.
+    EXPECT_EQ(parse_json("{\"a\": 1}\0{junk"s).error().message(),
+        "Unexpected token in JSON at position 8");
+    EXPECT_EQ(parse_json("\0"s).error().message(), "Unexpected token in JSON at position 0");
+    EXPECT_EQ(parse_json("{\"a\": \"x\0y\"}"s).error().message(),
+        "Unexpected token in JSON at position 8");
+    // An error before the NUL is reported where it stands.
+    EXPECT_EQ(
+        parse_json("{\"a\": }\0"s).error().message(), "Unexpected token } in JSON at position 6");
+    // U+FEFF is not JSON whitespace for node's JSON.parse.
+    EXPECT_EQ(
+        parse_json("\xEF\xBB\xBF{}").error().message(), "Unexpected token in JSON at position 0");
+    EXPECT_TRUE(parse_json(" {} ").has_value());
 }
 
 TEST(Json, JavaScriptStringAndTruthiness)

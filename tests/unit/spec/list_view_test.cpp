@@ -78,6 +78,14 @@ std::vector<Filter> filters(std::vector<std::string> const& args)
     return parsed ? *parsed : std::vector<Filter> {};
 }
 
+// matches() for filters that must not fail: the error shows in the test output.
+bool match_ok(Json const& vm, std::vector<Filter> const& list)
+{
+    auto matched = matches(vm, list);
+    EXPECT_TRUE(matched.has_value()) << (matched ? "" : matched.error().message());
+    return matched.value_or(false);
+}
+
 std::string error_of(lumos::Result<void> const& result)
 {
     EXPECT_FALSE(result.has_value());
@@ -219,6 +227,18 @@ TEST(ListFormat, EveryTableColumnHasReferenceHeaderAndWidth)
         listable += property.listable() ? 1 : 0;
     }
     EXPECT_EQ(listable, rows.size());
+}
+
+TEST(ListOptionsCheck, FieldCountIsBounded)
+{
+    // vmadm list -o with 10,000 columns built its rows until bad_alloc.
+    ListOptions options;
+    options.columns.assign(10'000, "alias");
+    EXPECT_EQ(error_of(check_list_options(options)), "too many order fields: 10000 (at most 256)");
+    options.columns.assign(256, "alias");
+    EXPECT_TRUE(check_list_options(options).has_value());
+    options.sort_keys.assign(257, "uuid");
+    EXPECT_EQ(error_of(check_list_options(options)), "too many sort fields: 257 (at most 256)");
 }
 
 TEST(ListOptionsCheck, ErrorMessages)
@@ -363,7 +383,9 @@ TEST(FilterParse, ErrorMessagesAndSplitting)
 
     bad = parse_filters({ "alias=~(" }, "filter");
     ASSERT_FALSE(bad.has_value());
-    EXPECT_EQ(bad.error().message(), "Invalid regular expression: /(/");
+    // node: "Invalid regular expression: /(/: Unterminated group"; the reason is PCRE2's.
+    EXPECT_TRUE(bad.error().message().starts_with("Invalid regular expression: /(/: "))
+        << bad.error().message();
 
     auto const parsed = filters({ "alias=a=b", "state", "alias=c=d" });
     ASSERT_EQ(parsed.size(), 2U);
@@ -404,30 +426,62 @@ TEST(FilterMatch, EqualityIsStringOfValue)
     Json hvm = Json::parse(R"({"uuid": "u", "brand": "kvm", "ram": 1024, "autoboot": true,
         "vcpus": 1.5})");
     add_fake_fields(hvm);
-    EXPECT_TRUE(matches(vm, {}));
-    EXPECT_TRUE(matches(vm, filters({ "ram=256" })));
-    EXPECT_FALSE(matches(vm, filters({ "ram=0256" })));
-    EXPECT_TRUE(matches(vm, filters({ "alias=zone70", "type=OS" })));
-    EXPECT_FALSE(matches(vm, filters({ "alias=zone70", "type=KVM" })));
-    EXPECT_FALSE(matches(vm, filters({ "alias=ZONE70" })));
-    EXPECT_TRUE(matches(hvm, filters({ "autoboot=true", "type=KVM", "ram=1024" })));
-    EXPECT_TRUE(matches(hvm, filters({ "vcpus=1.5" })));
+    EXPECT_TRUE(match_ok(vm, {}));
+    EXPECT_TRUE(match_ok(vm, filters({ "ram=256" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "ram=0256" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "alias=zone70", "type=OS" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "alias=zone70", "type=KVM" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "alias=ZONE70" })));
+    EXPECT_TRUE(match_ok(hvm, filters({ "autoboot=true", "type=KVM", "ram=1024" })));
+    EXPECT_TRUE(match_ok(hvm, filters({ "vcpus=1.5" })));
     // Missing never matches, not even an empty target.
-    EXPECT_FALSE(matches(vm, filters({ "hostname=" })));
-    EXPECT_FALSE(matches(vm, filters({ "hostname=undefined" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "hostname=" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "hostname=undefined" })));
 }
 
 TEST(FilterMatch, RegexIsCaseInsensitiveAndUnanchored)
 {
     Json const vm = zone70();
-    EXPECT_TRUE(matches(vm, filters({ "alias=~ONE" })));
-    EXPECT_TRUE(matches(vm, filters({ "alias=~^z.*70$" })));
-    EXPECT_FALSE(matches(vm, filters({ "alias=~^one" })));
-    EXPECT_TRUE(matches(vm, filters({ "ram=~^25" })));
-    EXPECT_TRUE(matches(vm, filters({ "alias=~" })));
-    EXPECT_FALSE(matches(vm, filters({ "hostname=~" })));
-    // A Filter built by hand with a broken pattern matches nothing.
-    EXPECT_FALSE(matches(vm, { Filter { "alias", "~[" } }));
+    EXPECT_TRUE(match_ok(vm, filters({ "alias=~ONE" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "alias=~^z.*70$" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "alias=~^one" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "ram=~^25" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "alias=~" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "hostname=~" })));
+    // A Filter built by hand with a broken pattern is an error, not "no match".
+    EXPECT_FALSE(matches(vm, { Filter { "alias", "~[" } }).has_value());
+}
+
+TEST(FilterMatch, RegexOnLongValueDoesNotCrash)
+{
+    // std::regex recursed once per character and died (SIGSEGV) on a 50,000-character alias.
+    Json vm = zone70();
+    vm["alias"] = std::string(50'000, 'a') + "z";
+    EXPECT_TRUE(match_ok(vm, filters({ "alias=~.*" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "alias=~^(a|b)*z$" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "alias=~^(a|b)*y$" })));
+}
+
+TEST(FilterMatch, CatastrophicBacktrackingIsAnError)
+{
+    Json vm = zone70();
+    vm["alias"] = std::string(40, 'a') + "!";
+    auto const matched = matches(vm, filters({ "alias=~^(a+)+$" }));
+    ASSERT_FALSE(matched.has_value());
+    EXPECT_EQ(matched.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(matched.error().message().find("Regular expression /^(a+)+$/ is too complex"),
+        std::string::npos)
+        << matched.error().message();
+}
+
+TEST(FilterMatch, BadPatternIsRefusedWhenParsed)
+{
+    for (char const* arg : { "alias=~[", "alias=~a{2,1}", "alias=~(?<", "alias=~*" }) {
+        auto const bad = parse_filters({ arg }, "filter");
+        ASSERT_FALSE(bad.has_value()) << arg;
+        EXPECT_TRUE(bad.error().message().starts_with("Invalid regular expression: /"))
+            << bad.error().message();
+    }
 }
 
 TEST(FilterMatch, StarMatchesAnyElementAndMacsAreNormalized)
@@ -436,38 +490,38 @@ TEST(FilterMatch, StarMatchesAnyElementAndMacsAreNormalized)
         {"mac": "02:08:20:0a:0b:0c", "ip": "10.0.0.5", "vlan_id": 0},
         {"mac": "90:b8:d0:aa:bb:cc", "ip": "192.168.1.9"}],
         "disks": [{"size": 10240}]})");
-    EXPECT_TRUE(matches(vm, filters({ "nics.*.ip=192.168.1.9" })));
-    EXPECT_TRUE(matches(vm, filters({ "nics.1.ip=192.168.1.9" })));
-    EXPECT_FALSE(matches(vm, filters({ "nics.0.ip=192.168.1.9" })));
-    EXPECT_FALSE(matches(vm, filters({ "nics.2.ip=192.168.1.9" })));
-    EXPECT_TRUE(matches(vm, filters({ "nics.*.vlan_id=0" })));
-    EXPECT_TRUE(matches(vm, filters({ "disks.*.size=10240" })));
-    EXPECT_TRUE(matches(vm, filters({ "nics.*.ip=~^192\\." })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.*.ip=192.168.1.9" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.1.ip=192.168.1.9" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "nics.0.ip=192.168.1.9" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "nics.2.ip=192.168.1.9" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.*.vlan_id=0" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "disks.*.size=10240" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.*.ip=~^192\\." })));
 
     // SmartOS's short MAC form and upper case are normalized before comparing.
-    EXPECT_TRUE(matches(vm, filters({ "nics.*.mac=2:8:20:a:b:c" })));
-    EXPECT_TRUE(matches(vm, filters({ "nics.0.mac=02:08:20:0A:0B:0C" })));
-    EXPECT_TRUE(matches(vm, filters({ "nics.*.mac=90:B8:D0:AA:BB:CC" })));
-    EXPECT_FALSE(matches(vm, filters({ "nics.*.mac=90:b8:d0:aa:bb" })));
-    EXPECT_FALSE(matches(vm, filters({ "nics.*.mac=zz:b8:d0:aa:bb:cc" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.*.mac=2:8:20:a:b:c" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.0.mac=02:08:20:0A:0B:0C" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.*.mac=90:B8:D0:AA:BB:CC" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "nics.*.mac=90:b8:d0:aa:bb" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "nics.*.mac=zz:b8:d0:aa:bb:cc" })));
     // Regex MAC filters are not normalized.
-    EXPECT_TRUE(matches(vm, filters({ "nics.*.mac=~^90:B8" })));
-    EXPECT_FALSE(matches(vm, filters({ "nics.*.mac=~^2:8" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "nics.*.mac=~^90:B8" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "nics.*.mac=~^2:8" })));
 
     Json const no_nics = Json::parse(R"({"uuid": "u"})");
-    EXPECT_FALSE(matches(no_nics, filters({ "nics.*.ip=10.0.0.5" })));
+    EXPECT_FALSE(match_ok(no_nics, filters({ "nics.*.ip=10.0.0.5" })));
 }
 
 TEST(FilterMatch, HashKeys)
 {
     Json const vm = Json::parse(R"({"uuid": "u", "tags": {"role": "db", "n": 3, "ok": false},
         "customer_metadata": {"user-script": "#!/bin/sh"}})");
-    EXPECT_TRUE(matches(vm, filters({ "tags.role=db" })));
-    EXPECT_TRUE(matches(vm, filters({ "tags.n=3" })));
-    EXPECT_TRUE(matches(vm, filters({ "tags.ok=false" })));
-    EXPECT_FALSE(matches(vm, filters({ "tags.role=web" })));
-    EXPECT_FALSE(matches(vm, filters({ "tags.missing=" })));
-    EXPECT_TRUE(matches(vm, filters({ "customer_metadata.user-script=~BIN" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "tags.role=db" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "tags.n=3" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "tags.ok=false" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "tags.role=web" })));
+    EXPECT_FALSE(match_ok(vm, filters({ "tags.missing=" })));
+    EXPECT_TRUE(match_ok(vm, filters({ "customer_metadata.user-script=~BIN" })));
 }
 
 TEST(Flatten, Rules)

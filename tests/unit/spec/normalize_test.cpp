@@ -346,3 +346,67 @@ TEST(Update, OsRamUpdatesDerivedMemory)
     EXPECT_EQ((*updated)["max_swap"], 256);
     EXPECT_EQ((*updated)["tmpfs"], 64);
 }
+
+TEST(CreateErrors, CreateAgreesWithValidateOnBooleanIntegers)
+{
+    // validate refused max_physical_memory: true while create read it as Number(true) = 1.
+    for (char const* name : { "max_physical_memory", "quota", "cpu_cap", "tmpfs" }) {
+        Json payload = joyent();
+        payload[name] = true;
+        auto const vm = create(payload);
+        ASSERT_FALSE(vm.has_value()) << name;
+        EXPECT_EQ(vm.error().message(), std::string("Invalid value(s) for: ") + name);
+    }
+}
+
+TEST(CreateErrors, OversizedSizesAreRefused)
+{
+    // quota 17179869185 GiB wrapped to 1 GiB, 17179869184 to 0 (no limit).
+    for (long long const quota : { 17179869184LL, 17179869185LL }) {
+        Json payload = joyent();
+        payload["quota"] = quota;
+        auto const vm = create(payload);
+        ASSERT_FALSE(vm.has_value());
+        EXPECT_EQ(vm.error().message(), "Invalid value(s) for: quota");
+    }
+    Json kvm = { { "brand", "kvm" }, { "autoboot", false },
+        { "disks", Json::array({ { { "size", 17592186044417LL }, { "model", "virtio" } } }) } };
+    auto const vm = create(kvm);
+    ASSERT_FALSE(vm.has_value());
+    EXPECT_EQ(vm.error().message(), "Invalid value(s) for: disks.*.size");
+}
+
+TEST(CreateErrors, DatasetsMustNotNestInAnotherVms)
+{
+    // Another VM P with a delegated dataset; C tries to live inside it or to own it.
+    constexpr char const* OTHER = "8a3f1bd4-9d61-4e5b-a4c6-3b7e27c1f0a2";
+    Json const other = { { "uuid", OTHER }, { "zonename", OTHER }, { "zpool", "zones" },
+        { "datasets", Json::array({ std::string("zones/") + OTHER + "/data" }) } };
+    auto attempt = [&](std::string const& zonename) {
+        CreateContext context;
+        context.host = lumos::testing::host();
+        context.host.other_vms = { other };
+        context.new_uuid = UUID;
+        Json payload = joyent();
+        payload["zonename"] = zonename;
+        return prepare_create(payload, context);
+    };
+    for (std::string const& zonename :
+        { std::string(OTHER) + "/data/inner", std::string(OTHER) + "/data" }) {
+        auto const vm = attempt(zonename);
+        ASSERT_FALSE(vm.has_value()) << zonename;
+        EXPECT_EQ(vm.error().message(), "Invalid value(s) for: zonename");
+    }
+    // The same zonename as the other VM's (and so its root and the parent of its data).
+    auto const same = attempt(OTHER);
+    ASSERT_FALSE(same.has_value());
+    EXPECT_EQ(same.error().message(),
+        std::string("Invalid value for zonename: \"") + OTHER + "\" (dataset zones/" + OTHER
+            + " conflicts with zones/" + OTHER + " of VM " + OTHER + ")");
+    // "cores" would hold every VM's cores dataset, its own included.
+    auto const cores = attempt("cores");
+    ASSERT_FALSE(cores.has_value());
+    EXPECT_NE(cores.error().message().find("conflicts with zones/cores/"), std::string::npos)
+        << cores.error().message();
+    EXPECT_TRUE(attempt("web-1").has_value());
+}

@@ -52,7 +52,8 @@ TEST(Validate, RequiredPropertiesPerBrand)
 {
     EXPECT_EQ(create(Json { { "brand", "joyent" } }).missing_properties,
         std::vector<std::string> { "image_uuid" });
-    auto const lx = create(Json { { "brand", "lx" }, { "image_uuid", lumos::testing::LX_IMAGE_UUID } });
+    auto const lx
+        = create(Json { { "brand", "lx" }, { "image_uuid", lumos::testing::LX_IMAGE_UUID } });
     EXPECT_EQ(lx.missing_properties, std::vector<std::string> { "kernel_version" });
     EXPECT_TRUE(create(Json { { "brand", "kvm" } }).ok());
 }
@@ -60,12 +61,12 @@ TEST(Validate, RequiredPropertiesPerBrand)
 TEST(Validate, PropertyNotAllowedForBrandOrActionIsBadProperty)
 {
     Json payload = base();
-    payload["vcpus"] = 2;          // HVM only
-    payload["zonepath"] = "/x";    // read-only
+    payload["vcpus"] = 2; // HVM only
+    payload["zonepath"] = "/x"; // read-only
     payload["nosuchthing"] = true; // unknown
     auto const errors = create(payload);
-    EXPECT_EQ(errors.bad_properties,
-        (std::vector<std::string> { "nosuchthing", "vcpus", "zonepath" }));
+    EXPECT_EQ(
+        errors.bad_properties, (std::vector<std::string> { "nosuchthing", "vcpus", "zonepath" }));
     EXPECT_TRUE(errors.bad_values.empty());
 
     auto const update = validate("joyent", ACTION_UPDATE, Json { { "brand", "joyent" } }, host());
@@ -81,8 +82,8 @@ TEST(Validate, UuidMustBeLowerCase)
 
 TEST(Validate, Booleans)
 {
-    for (Json const& good : { Json(true), Json(false), Json("true"), Json("false"), Json(1),
-             Json("1") }) {
+    for (Json const& good :
+        { Json(true), Json(false), Json("true"), Json("false"), Json(1), Json("1") }) {
         Json payload = base();
         payload["autoboot"] = good;
         EXPECT_TRUE(create(payload).ok()) << good;
@@ -141,8 +142,8 @@ TEST(Validate, SubPropertyActions)
     payload["nics"] = Json::array({ { { "nic_tag", "admin" }, { "model", "virtio" } } });
     EXPECT_EQ(create(payload).bad_properties, std::vector<std::string> { "nics.*.model" });
 
-    Json update = { { "update_nics", Json::array({ { { "mac", "00:00:00:00:00:01" },
-                                         { "interface", "net1" } } }) } };
+    Json update = { { "update_nics",
+        Json::array({ { { "mac", "00:00:00:00:00:01" }, { "interface", "net1" } } }) } };
     EXPECT_TRUE(validate("joyent", ACTION_UPDATE, update, host()).ok());
     update["update_nics"][0]["allow_unfiltered_promisc"] = true;
     EXPECT_EQ(validate("joyent", ACTION_UPDATE, update, host()).bad_properties,
@@ -182,8 +183,8 @@ TEST(Validate, ListValidators)
     payload["internal_metadata_namespaces"] = "docker,sdc";
     EXPECT_TRUE(create(payload).ok());
     payload["internal_metadata_namespaces"] = Json::array({ "bad space" });
-    EXPECT_EQ(create(payload).bad_values,
-        std::vector<std::string> { "internal_metadata_namespaces" });
+    EXPECT_EQ(
+        create(payload).bad_values, std::vector<std::string> { "internal_metadata_namespaces" });
 }
 
 TEST(Validate, ObjectArrays)
@@ -249,7 +250,9 @@ TEST(Validate, DiskImageMustBeZvol)
 TEST(Validate, BhyvePciDevices)
 {
     Json payload = { { "brand", "bhyve" },
-        { "pci_devices", Json::array({ { { "path", "/dev/foo" }, { "pci_slot", "0:5:0" } }, Json::object() }) } };
+        { "pci_devices",
+            Json::array(
+                { { { "path", "/dev/foo" }, { "pci_slot", "0:5:0" } }, Json::object() }) } };
     auto const errors = create(payload);
     EXPECT_EQ(errors.bad_values, std::vector<std::string> { "pci_devices.0.path" });
     EXPECT_EQ(errors.missing_properties,
@@ -262,4 +265,65 @@ TEST(Validate, ToBoolean)
     EXPECT_EQ(to_boolean(Json(0)), false);
     EXPECT_FALSE(to_boolean(Json("yes")));
     EXPECT_FALSE(to_boolean(Json(2)));
+}
+
+TEST(Validate, ZonenameFollowsIllumosRules)
+{
+    // zonecfg_validate_zonename: [A-Za-z0-9][-_.A-Za-z0-9]*, under 64 bytes, not "global".
+    for (std::string const& good : std::vector<std::string> { "a", "Zone-1", "db_2.example",
+             std::string(63, 'z'), std::string("9") + std::string(62, '.') }) {
+        Json payload = base();
+        payload["zonename"] = good;
+        EXPECT_TRUE(create(payload).ok()) << good;
+    }
+    // A "/" nested one VM's datasets inside another VM's delegated dataset.
+    for (std::string const& bad :
+        std::vector<std::string> { "p/data/inner", "p/data", "/abs", "../up", ".hidden", "-x", "_x",
+            "a b", "global", std::string(64, 'z'), "caf\xC3\xA9", "a\nb" }) {
+        Json payload = base();
+        payload["zonename"] = bad;
+        EXPECT_EQ(create(payload).bad_values, std::vector<std::string> { "zonename" }) << bad;
+    }
+    EXPECT_TRUE(valid_zonename("c3d0d2f8-3cf2-4c2c-9d3e-2f4ad5a3c5e1"));
+    EXPECT_FALSE(valid_zonename(""));
+}
+
+TEST(Validate, SizesAreBoundedSoBytesFitInt64)
+{
+    struct Case {
+        char const* name;
+        Json value;
+        bool ok;
+    };
+    // quota is GiB, the rest MiB: value * unit must not pass 2^63 - 1 bytes.
+    for (auto const& c :
+        std::vector<Case> { { "quota", 8589934591LL, true }, { "quota", 8589934592LL, false },
+            { "quota", 17179869184LL, false }, { "quota", 17179869185LL, false },
+            { "quota", 1e300, false }, { "max_physical_memory", 8796093022207LL, true },
+            { "max_physical_memory", 8796093022208LL, false },
+            { "max_locked_memory", 8796093022208LL, false }, { "max_swap", 8796093022208LL, false },
+            { "max_shm_memory", 8796093022208LL, false }, { "tmpfs", 8796093022208LL, false },
+            { "ram", 8796093022208LL, false }, { "tmpfs", "17592186044417", false } }) {
+        Json payload = base();
+        payload[c.name] = c.value;
+        EXPECT_EQ(create(payload).ok(), c.ok) << c.name << "=" << c.value;
+    }
+    Json kvm = { { "brand", "kvm" },
+        { "disks", Json::array({ { { "size", 17592186044417LL }, { "model", "virtio" } } }) } };
+    EXPECT_EQ(create(kvm).bad_values, std::vector<std::string> { "disks.*.size" });
+    kvm["disks"][0]["size"] = 8796093022207LL;
+    EXPECT_TRUE(create(kvm).ok());
+}
+
+TEST(Validate, FreeTextAttributesAreBounded)
+{
+    // Stored as zone attributes (zonecfg: 2 * BUFSIZ with the NUL); alias base64-encoded.
+    Json payload = base();
+    payload["alias"] = std::string(1535, 'a');
+    EXPECT_TRUE(create(payload).ok());
+    payload["alias"] = std::string(50'000, 'a');
+    EXPECT_EQ(create(payload).bad_values, std::vector<std::string> { "alias" });
+    payload = base();
+    payload["hostname"] = std::string(2048, 'h');
+    EXPECT_EQ(create(payload).bad_values, std::vector<std::string> { "hostname" });
 }
