@@ -224,7 +224,14 @@ protected:
         for (auto const& name : names) {
             state += name + "\n";
         }
-        state += read_all(fs::path(mount()) / ".lumos/datasets.json");
+        // The journal's generation counts every save, including those of a refused install
+        // that made and then removed its -partial dataset: the datasets are what must match.
+        auto journal = nlohmann::json::parse(
+            read_all(fs::path(mount()) / ".lumos/datasets.json"), nullptr, false);
+        if (journal.is_object()) {
+            journal.erase("generation");
+        }
+        state += journal.dump() + "\n";
         state += imgadm({ "list", "-j" }).out;
         return state;
     }
