@@ -5,7 +5,7 @@
 # joyent-minimal and an lx zone from them, run a command in each with zlogin, and show
 # `vmadm list` and `zonestat`.
 #
-# The pool is btrfs on a loop file ($LUMOS_ROOT/var/lib/lumos/zones.img, 4 GiB sparse), or a
+# The pool is btrfs on a loop file ($LUMOS_ROOT/var/lib/lumos/zones.img, 16 GiB sparse), or a
 # plain directory when this machine cannot mount a btrfs loop device. The pool and the VMs stay
 # after the demo, so the host stays usable; the script ends by saying how to remove them. The
 # image server is stopped when the script exits.
@@ -35,7 +35,7 @@ CONFIG
 
 step "storage pool"
 pool_file=$LUMOS_ROOT/var/lib/lumos/zones.img
-if ! show lumosadm pool create zones --backend btrfs --file "$pool_file" --size 4G; then
+if ! show lumosadm pool create zones --backend btrfs --file "$pool_file" --size 16G; then
     echo "demo: cannot make a btrfs pool on a loop device here; using a directory pool instead" \
         "(quotas reported, not enforced; clones are copies)"
     show lumosadm pool create zones --backend dir
