@@ -245,14 +245,25 @@ protected:
             fs::path manifest_file = fs::path(root()) / "stream.imgmanifest";
             std::ofstream(file, std::ios::binary) << bytes;
             std::ofstream(manifest_file) << manifest.dump();
-            return imgadm({ "install", "-m", manifest_file.string(), "-f", file.string() });
+            return imgadm(
+                { "install", "-m", manifest_file.string(), "-f", file.string() }, slow_host());
         }
         write_image(images_dir(), "stream-" + uuid, manifest, bytes);
         if (!m_server) {
             m_server = std::make_unique<ImgapiServer>(images_dir());
             set_sources({ m_server->url() });
         }
-        return imgadm({ "import", uuid });
+        return imgadm({ "import", uuid }, slow_host());
+    }
+
+    // Each attempt receives into and then deletes a subvolume of a loop-backed btrfs pool: under
+    // a loaded host (builds beside the suite) one import once took past the runner's default 30 s
+    // in the middle of its receive, while the same import takes 3 s alone.
+    static RunOptions slow_host()
+    {
+        RunOptions options;
+        options.timeout = std::chrono::milliseconds(120000);
+        return options;
     }
 
     Targets m_targets;
