@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <string_view>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -56,6 +57,21 @@ Result<CommandOutput> SystemCommandRunner::run(std::vector<std::string> const& a
         args.push_back(const_cast<char*>(arg.c_str())); // NOLINT(cppcoreguidelines-pro-type-const-cast)
     }
     args.push_back(nullptr);
+    // The environment with LC_ALL=C, made before fork: the child of a process with other threads
+    // (an import's download and stream relay) may not allocate, since another thread can hold
+    // the allocator's lock at the fork (setenv in the child hung there under ASan).
+    std::vector<std::string> environment { "LC_ALL=C" };
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        if (std::string_view(*entry).rfind("LC_ALL=", 0) != 0) {
+            environment.emplace_back(*entry);
+        }
+    }
+    std::vector<char*> envp;
+    envp.reserve(environment.size() + 1);
+    for (auto const& entry : environment) {
+        envp.push_back(const_cast<char*>(entry.c_str())); // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    }
+    envp.push_back(nullptr);
 
     pid_t const parent = ::getpid();
     pid_t pid = ::fork();
@@ -74,10 +90,12 @@ Result<CommandOutput> SystemCommandRunner::run(std::vector<std::string> const& a
         ::dup2(in, 0);
         ::dup2(out, 1);
         ::dup2(err_write.get(), 2);
-        ::setenv("LC_ALL", "C", 1);
-        ::execvp(args[0], args.data());
-        std::string message = std::string("cannot execute ") + argv[0] + ": " + std::strerror(errno);
-        (void)!::write(2, message.data(), message.size());
+        ::execvpe(args[0], args.data(), envp.data());
+        // No allocation here either: the message goes out in pieces.
+        char const* const why = std::strerror(errno);
+        for (char const* piece : { "cannot execute ", static_cast<char const*>(args[0]), ": ", why }) {
+            (void)!::write(2, piece, std::strlen(piece));
+        }
         ::_exit(127);
     }
     out_write = UniqueFd();
