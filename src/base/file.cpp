@@ -3,7 +3,9 @@
 
 #include "base/uuid.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <fcntl.h>
@@ -40,30 +42,7 @@ int UniqueFd::release()
 
 Result<std::string> read_file(std::string const& path)
 {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-        return tl::unexpected(Error::from_errno("open " + path, errno));
-    }
-    std::string content;
-    struct stat st { };
-    if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {
-        content.reserve(static_cast<size_t>(st.st_size));
-    }
-    char buffer[65536];
-    while (true) {
-        ssize_t const n = ::read(fd.get(), buffer, sizeof(buffer));
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return tl::unexpected(Error::from_errno("read " + path, errno));
-        }
-        if (n == 0) {
-            break;
-        }
-        content.append(buffer, static_cast<size_t>(n));
-    }
-    return content;
+    return read_file_bounded(path, SIZE_MAX);
 }
 
 Result<std::string> read_file_bounded(std::string const& path, size_t max_bytes)
@@ -73,6 +52,10 @@ Result<std::string> read_file_bounded(std::string const& path, size_t max_bytes)
         return tl::unexpected(Error::from_errno("open " + path, errno));
     }
     std::string content;
+    struct stat st { };
+    if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {
+        content.reserve(std::min(static_cast<size_t>(st.st_size), max_bytes));
+    }
     char buffer[65536];
     while (true) {
         ssize_t const n = ::read(fd.get(), buffer, sizeof(buffer));

@@ -68,20 +68,13 @@ bool lock_is_busy(std::string const& path)
 ImgResult<void> stream_install(ImageStore& store, ImgapiClient const& client,
     ImageStore::InstallRequest install, std::string const& uuid, ImageFile const& info)
 {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
-    }
-    UniqueFd read_end(pipe_fds[0]);
-    UniqueFd write_end(pipe_fds[1]);
-    detail::enlarge_pipe(write_end.get());
+    IMG_TRY_ASSIGN(pipe, detail::make_relay_pipe());
+    UniqueFd read_end = std::move(pipe.read_end);
+    UniqueFd write_end = std::move(pipe.write_end);
     std::optional<ImgError> download_error;
     std::thread downloader([&]() {
         // An installer that stops reading must give this thread EPIPE, not the process SIGPIPE.
-        sigset_t pipe_signal;
-        sigemptyset(&pipe_signal);
-        sigaddset(&pipe_signal, SIGPIPE);
-        pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+        detail::block_sigpipe_in_this_thread();
         auto downloaded = client.download_to_fd(uuid, info.size, info.sha1, write_end.get());
         write_end = UniqueFd(); // the installer sees the end of the stream
         if (!downloaded) {

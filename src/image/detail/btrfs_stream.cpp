@@ -737,18 +737,10 @@ ImgResult<CheckedRelay> CheckedRelay::start(std::string_view head, int input, Tr
     State& state = *relay.m_state;
     state.head = std::string(head);
     state.input = input;
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
-    }
-    state.read_end = UniqueFd(pipe_fds[0]);
-    UniqueFd write_end(pipe_fds[1]);
-    enlarge_pipe(write_end.get());
-    state.relay = std::thread([&state, policy, out = std::move(write_end)]() {
-        sigset_t pipe_signal; // a reader that goes away means EPIPE here, not SIGPIPE
-        sigemptyset(&pipe_signal);
-        sigaddset(&pipe_signal, SIGPIPE);
-        pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    state.read_end = std::move(pipe.read_end);
+    state.relay = std::thread([&state, policy, out = std::move(pipe.write_end)]() {
+        block_sigpipe_in_this_thread();
         BtrfsStreamChecker checker(policy);
         auto pass = [&](std::string_view bytes) -> bool {
             auto fed = checker.feed(bytes);

@@ -59,13 +59,9 @@ ImgResult<Decompressed> Decompressed::open_fd(UniqueFd input, std::string const&
         result.m_fd = std::move(input);
         return result;
     }
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
-    }
-    UniqueFd read_end(pipe_fds[0]);
-    UniqueFd write_end(pipe_fds[1]);
-    enlarge_pipe(write_end.get());
+    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    UniqueFd read_end = std::move(pipe.read_end);
+    UniqueFd write_end = std::move(pipe.write_end);
     pid_t pid = ::fork();
     if (pid < 0) {
         return img_error("InternalError", std::string("fork: ") + std::strerror(errno));
@@ -141,9 +137,23 @@ void Decompressed::abandon()
     }
 }
 
-void enlarge_pipe(int fd)
+ImgResult<RelayPipe> make_relay_pipe()
 {
-    (void)::fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
+    }
+    RelayPipe pipe { UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]) };
+    (void)::fcntl(pipe.write_end.get(), F_SETPIPE_SZ, 1024 * 1024);
+    return pipe;
+}
+
+void block_sigpipe_in_this_thread()
+{
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
 }
 
 ImgResult<StreamSource> StreamSource::open(UniqueFd input, std::string const& compression)
@@ -165,20 +175,13 @@ ImgResult<int> StreamSource::relayed_fd()
     if (state.read_end.valid()) {
         return state.read_end.get();
     }
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
-    }
-    state.read_end = UniqueFd(pipe_fds[0]);
-    UniqueFd write_end(pipe_fds[1]);
-    enlarge_pipe(write_end.get());
+    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    state.read_end = std::move(pipe.read_end);
+    UniqueFd write_end = std::move(pipe.write_end);
     // The relay: the head again, then the rest of the decompressed stream, until the end or until
     // the reader goes away (EPIPE).
     state.relay = std::thread([&state, out = std::move(write_end)]() {
-        sigset_t pipe_signal; // a reader that goes away means EPIPE here, not SIGPIPE
-        sigemptyset(&pipe_signal);
-        sigaddset(&pipe_signal, SIGPIPE);
-        pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+        block_sigpipe_in_this_thread();
         if (!write_fully(out.get(), state.head.data(), state.head.size())) {
             return;
         }

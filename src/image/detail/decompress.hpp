@@ -53,9 +53,17 @@ private:
     std::string m_compression;
 };
 
-// A pipe as large as the system allows (up to 1 MiB): fewer wake-ups between the download, the
-// decompressor and the installer. Best effort.
-void enlarge_pipe(int fd);
+// A relay's pipe (close-on-exec), as large as the system allows (up to 1 MiB: fewer wake-ups
+// between the download, the decompressor and the installer; best effort).
+struct RelayPipe {
+    UniqueFd read_end;
+    UniqueFd write_end;
+};
+ImgResult<RelayPipe> make_relay_pipe();
+
+// For a relay thread: a reader that goes away means EPIPE on its writes, not SIGPIPE for the
+// process.
+void block_sigpipe_in_this_thread();
 
 // A decompressed stream read once from a pipe (imgadm import streams the download into the
 // pool): its first bytes (head(), for format detection) are read up front. A reader that can
