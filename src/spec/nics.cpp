@@ -427,10 +427,12 @@ void shape_nic(Json& nic)
             }
         }
     }
-    set_integer(nic, "vlan_id");
-    if (nic.contains("vlan_id") && (nic["vlan_id"] == 0 || nic["vlan_id"].is_null())) {
+    // buildNicZonecfg writes vlan-id unless the value is the string '0', so a number 0 is kept
+    // and read back as 0 (test-update.js "add net0"); "0" as a string is dropped.
+    if (nic.contains("vlan_id") && (nic["vlan_id"].is_null() || nic["vlan_id"] == "0")) {
         nic.erase("vlan_id");
     }
+    set_integer(nic, "vlan_id");
     set_integer(nic, "mtu");
     set_integer(nic, "vrrp_vrid");
     if (nic.contains("primary") && json_bool(nic["primary"]) != true) {
@@ -530,6 +532,10 @@ void assign_disk_paths(Json& disks, size_t first_new, Json const& vm, Brand bran
         }
         if (!disk.contains("refreservation") && disk.contains("size")) {
             disk["refreservation"] = disk["size"];
+        }
+        // vmload reads the zvol's compression as it is, off included (test-update-kvm.js).
+        if (!disk.contains("compression")) {
+            disk["compression"] = "off";
         }
     }
 }

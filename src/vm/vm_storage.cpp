@@ -72,6 +72,11 @@ std::map<std::string, std::string> dataset_properties(Json const& vm, bool deleg
         }
     };
     if (delegated) {
+        // The record leaves out compression "off" (vmload shows only other values), but the
+        // delegated dataset must not inherit the zone root's (test-blocksizes.js).
+        if (!string_of(vm, "zfs_root_compression").empty()) {
+            properties["compression"] = "off";
+        }
         put_string("zfs_data_compression", "compression");
         put_integer("zfs_data_recsize", "recsize");
     } else {
