@@ -5,6 +5,7 @@
 // sources) is in tests/acceptance.
 #include "spec/normalize.hpp"
 #include "spec/state.hpp"
+#include "spec/validate.hpp"
 #include "unit/support.hpp"
 
 #include <gtest/gtest.h>
@@ -333,4 +334,15 @@ TEST(SeedListing1, EmptyResolverEntriesAreDropped)
     EXPECT_EQ(create_error({ { "brand", "kvm" }, { "autoboot", false },
                   { "resolvers", Json::array({ " " }) } }),
         "Invalid value(s) for: resolvers");
+}
+
+TEST(SeedListing1, ValidateAgreesWithCreateOnEmptyResolvers)
+{
+    // vmadm validate create must not refuse what create accepts.
+    auto const errors
+        = validate("kvm", ACTION_CREATE, { { "brand", "kvm" }, { "resolvers", { "" } } }, host());
+    EXPECT_TRUE(errors.bad_values.empty()) << errors.to_json();
+    auto const bad = validate(
+        "kvm", ACTION_CREATE, { { "brand", "kvm" }, { "resolvers", { "", "x" } } }, host());
+    EXPECT_EQ(bad.bad_values, std::vector<std::string> { "resolvers" });
 }
