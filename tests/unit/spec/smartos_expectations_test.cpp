@@ -226,6 +226,8 @@ TEST(TestBhyveDiskResize, DataDiskCanBeGrownWithUpdateDisk)
         { { "update_disks",
             Json::array({ Json { { "path", disk1_path() }, { "size", 3072 } } }) } });
     EXPECT_EQ(grown["disks"][1]["size"], 3072);
+    // The volume reserved its whole size, and still does after the resize.
+    EXPECT_EQ(grown["disks"][1]["refreservation"], 3072);
     EXPECT_EQ(grown["disks"][0]["size"], 5120); // the boot disk is untouched
 }
 
