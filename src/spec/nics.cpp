@@ -427,10 +427,12 @@ void shape_nic(Json& nic)
             }
         }
     }
-    set_integer(nic, "vlan_id");
-    if (nic.contains("vlan_id") && (nic["vlan_id"] == 0 || nic["vlan_id"].is_null())) {
+    // buildNicZonecfg writes vlan-id unless the value is the string '0', so a number 0 is kept
+    // and read back as 0 (test-update.js "add net0"); "0" as a string is dropped.
+    if (nic.contains("vlan_id") && (nic["vlan_id"].is_null() || nic["vlan_id"] == "0")) {
         nic.erase("vlan_id");
     }
+    set_integer(nic, "vlan_id");
     set_integer(nic, "mtu");
     set_integer(nic, "vrrp_vrid");
     if (nic.contains("primary") && json_bool(nic["primary"]) != true) {
@@ -530,6 +532,10 @@ void assign_disk_paths(Json& disks, size_t first_new, Json const& vm, Brand bran
         }
         if (!disk.contains("refreservation") && disk.contains("size")) {
             disk["refreservation"] = disk["size"];
+        }
+        // vmload reads the zvol's compression as it is, off included (test-update-kvm.js).
+        if (!disk.contains("compression")) {
+            disk["compression"] = "off";
         }
     }
 }
@@ -700,11 +706,39 @@ Result<void> apply_nics(Json& vm, Json const& payload, Brand brand)
     return {};
 }
 
+// resizeDisks sets the new volume's refreservation when the old one reserved the whole volume,
+// so a disk whose refreservation was its size keeps it so after a resize.
+Json with_resized_refreservations(Json const& disks, Json const& payload)
+{
+    Json resized = payload;
+    Json* updates = payload.contains("update_disks") && payload["update_disks"].is_array()
+        ? &resized["update_disks"]
+        : nullptr;
+    if (updates == nullptr) {
+        return resized;
+    }
+    for (auto& update : *updates) {
+        if (!update.is_object() || !update.contains("size") || update.contains("refreservation")
+            || !update.contains("path")) {
+            continue;
+        }
+        for (auto const& disk : disks) {
+            if (has(disk, "path") && disk["path"] == update["path"] && has(disk, "size")
+                && has(disk, "refreservation") && disk["refreservation"] == disk["size"]) {
+                update["refreservation"] = update["size"];
+            }
+        }
+    }
+    return resized;
+}
+
 Result<void> apply_disks(Json& vm, Json const& payload, Brand brand)
 {
     TRY_ASSIGN(disks_pointer, ensure_array(vm, "disks"));
     Json& disks = *disks_pointer;
-    TRY_ASSIGN(first_new, merge_array(disks, payload, "disks", "path", disk_updatable));
+    TRY_ASSIGN(first_new,
+        merge_array(
+            disks, with_resized_refreservations(disks, payload), "disks", "path", disk_updatable));
     for (size_t i = first_new; i < disks.size(); ++i) {
         if (!disks[i].contains("media")) {
             disks[i]["media"] = "disk";

@@ -91,6 +91,16 @@ Result<void> coerce(Json& payload)
                 }
             }
             value = std::move(list);
+        } else if (name == "resolvers" && value.is_array()) {
+            // Lenient where SmartOS of 2013 was: "resolvers": [""] (the seed article's Listing 1)
+            // means none. Empty entries go, as they do from a comma-separated list.
+            Json list = Json::array();
+            for (auto& element : value) {
+                if (!(element.is_string() && element.get_ref<std::string const&>().empty())) {
+                    list.push_back(std::move(element));
+                }
+            }
+            value = std::move(list);
         }
     }
     // "undefined" stays in the payload as null: on update it means "remove the setting".
@@ -354,7 +364,11 @@ void store_property(Json& vm, std::string const& name, Json const& value, Brand 
     case PropType::String:
     case PropType::Uuid:
     case PropType::Zpool:
-        if (value.is_null() || (value.is_string() && is_blank(value.get_ref<std::string const&>()))) {
+        // vmload shows zfs_{root,data}_compression only when the dataset's compression is not
+        // off (test-blocksizes.js), so off is not kept.
+        if (value.is_null() || (value.is_string() && is_blank(value.get_ref<std::string const&>()))
+            || ((name == "zfs_root_compression" || name == "zfs_data_compression")
+                && value == "off")) {
             vm.erase(name);
         } else {
             vm[name] = value.is_string() ? value : Json(js_string(value));

@@ -840,6 +840,30 @@ Result<void> check_nic_tags(std::vector<Json const*> const& nics, HostFacts cons
     return {};
 }
 
+// resizeDisks: a disk given a smaller size is refused unless dangerous_allow_shrink is set.
+Result<void> check_disk_resizes(Json const& payload, Json const& vm)
+{
+    for (auto const& update : array_member(payload, "update_disks")) {
+        if (!has(update, "size") || !has(update, "path")) {
+            continue;
+        }
+        bool const allow_shrink
+            = has(update, "dangerous_allow_shrink") && js_truthy(update["dangerous_allow_shrink"]);
+        for (auto const& disk : array_member(vm, "disks")) {
+            if (!has(disk, "path") || disk["path"] != update["path"] || !has(disk, "size")) {
+                continue;
+            }
+            auto const old_size = json_number(disk["size"]);
+            auto const new_size = json_number(update["size"]);
+            if (old_size && new_size && *old_size > *new_size && !allow_shrink) {
+                return invalid("cannot resize disk: new size must be greater than current size. ("
+                    + js_string(disk["size"]) + " > " + js_string(update["size"]) + ")");
+            }
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 Result<void> check_payload_properties(
@@ -887,7 +911,8 @@ Result<void> check_payload_properties(
     }
     TRY(check_zfs_properties(payload));
     TRY(check_conflicts(state, vnc_port, vm, host));
-    return check_nic_tags(state.changed, host);
+    TRY(check_nic_tags(state.changed, host));
+    return creating ? Result<void> {} : check_disk_resizes(payload, vm);
 }
 
 } // namespace lumos::spec

@@ -88,6 +88,9 @@ void validate_list(Property const& property, Json const& value, std::string cons
             break;
         }
         std::string const text = js_string(element);
+        if (text.empty() && name == "resolvers") {
+            continue; // dropped by create (the seed article's "resolvers": [""]): valid too
+        }
         if (!run_validator(property.validator, text)) {
             push_unique(errors.bad_values, name);
             break;
@@ -311,6 +314,33 @@ std::string pool_of(Json const& object)
     return "zones";
 }
 
+bool has_boot_flag(Json const& disk)
+{
+    return disk.contains("boot") && js_truthy(disk["boot"]);
+}
+
+// validateImage's bootrom rules for the boot disk's image (test-bhyve-uefi.js): the image's
+// requirements.bootrom must equal the payload's bootrom and fills it when the payload has none;
+// an image with requirements but no bootrom lets the payload choose, bios or uefi only (a path
+// cannot exist before the zone does). VM.js also copies requirements.bootrom from a data disk's
+// image into a payload without bootrom; only the boot disk decides here.
+bool check_bootrom(Json& payload, Json const& manifest)
+{
+    if (!manifest.contains("requirements") || !manifest["requirements"].is_object()) {
+        return true;
+    }
+    Json const& requirements = manifest["requirements"];
+    if (requirements.contains("bootrom")) {
+        if (!payload.contains("bootrom")) {
+            payload["bootrom"] = requirements["bootrom"];
+            return true;
+        }
+        return payload["bootrom"] == requirements["bootrom"];
+    }
+    return !payload.contains("bootrom") || payload["bootrom"] == "bios"
+        || payload["bootrom"] == "uefi";
+}
+
 // validateImages: installed images of the right type; image_size and cloud-init facts are
 // copied from the manifest into the payload.
 void validate_images(Json& payload, Brand brand, HostFacts const& host, ValidationErrors& errors)
@@ -341,12 +371,6 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
                 }
                 payload["internal_metadata"]["cloudinit_datasource"] = datasource;
             }
-            if (payload.contains("bootrom") && manifest->contains("requirements")
-                && (*manifest)["requirements"].is_object()
-                && (*manifest)["requirements"].contains("bootrom")
-                && (*manifest)["requirements"]["bootrom"] != payload["bootrom"]) {
-                errors.bad_values.push_back("bootrom");
-            }
         }
     }
     for (char const* key : { "disks", "add_disks" }) {
@@ -367,16 +391,21 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
                 errors.bad_values.push_back(prefix + ".image_uuid");
                 continue;
             }
-            if (!manifest->contains("image_size")) {
+            if (manifest->contains("image_size") && disk.contains("image_size")
+                && detail::js_to_number(disk["image_size"])
+                    != detail::js_to_number((*manifest)["image_size"])) {
+                errors.bad_values.push_back(prefix + ".image_size");
+                continue;
+            }
+            if (brand == Brand::Bhyve && has_boot_flag(disk)
+                && !check_bootrom(payload, *manifest)) {
+                errors.bad_values.push_back("bootrom");
+                continue;
+            }
+            if (!manifest->contains("image_size") || disk.contains("image_size")) {
                 continue;
             }
             auto const& image_size = (*manifest)["image_size"];
-            if (disk.contains("image_size")) {
-                if (detail::js_to_number(disk["image_size"]) != detail::js_to_number(image_size)) {
-                    errors.bad_values.push_back(prefix + ".image_size");
-                }
-                continue;
-            }
             disk["image_size"] = image_size;
             auto& missing = errors.missing_properties;
             missing.erase(std::remove(missing.begin(), missing.end(), prefix + ".image_size"),

@@ -153,6 +153,11 @@ public:
     virtual Result<void> recover() { return {}; }
 
     virtual Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) = 0;
+    // Added (issue 12): `zfs set volsize=` — a volume grows or shrinks to bytes (sparse: a grown
+    // volume reads zeros past its old end; a shrunk one loses what was past its new end). The
+    // caller decides whether a shrink is allowed (dangerous_allow_shrink). InvalidArgument for
+    // a filesystem or snapshot, NotFound for a missing volume.
+    virtual Result<void> resize_volume(std::string const& name, uint64_t bytes) = 0;
     virtual Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value)
         = 0;

@@ -193,6 +193,15 @@ public:
         return run_void({ "set", "quota=" + quota_value(bytes), name });
     }
 
+    Result<void> resize_volume(std::string const& name, uint64_t bytes) override
+    {
+        TRY(check_name(name));
+        if (bytes == 0) {
+            return make_error(ErrorCode::InvalidArgument, "invalid volsize 0 for " + name);
+        }
+        return run_void({ "set", "volsize=" + std::to_string(bytes), name });
+    }
+
     Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value) override
     {

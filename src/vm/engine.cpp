@@ -8,6 +8,10 @@
 #include "spec/state.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
 
 namespace lumos::vm {
 
@@ -84,6 +88,32 @@ Result<void> Engine::finish_provisioning(std::string const& uuid, bool succeeded
         record[spec::ATTR_FAILED] = "provisioning";
     }
     return m_store.save(record);
+}
+
+Result<void> check_filesystem_sources(Json const& vm)
+{
+    if (!vm.is_object() || !vm.contains("filesystems") || !vm["filesystems"].is_array()) {
+        return {};
+    }
+    auto text = [](Json const& object, char const* key) {
+        return object.contains(key) && object[key].is_string() ? object[key].get<std::string>()
+                                                               : std::string();
+    };
+    for (auto const& filesystem : vm["filesystems"]) {
+        // zoneadm's verify_fs_special, for the one type whose source is a host path here.
+        if (!filesystem.is_object() || text(filesystem, "type") != "lofs") {
+            continue;
+        }
+        std::string const source = text(filesystem, "source");
+        struct stat st { };
+        if (::stat(source.c_str(), &st) != 0) {
+            int const error = errno;
+            return make_error(ErrorCode::InvalidArgument,
+                "could not verify fs " + text(filesystem, "target") + ": could not access " + source
+                    + ": " + std::strerror(error));
+        }
+    }
+    return {};
 }
 
 std::vector<std::string> nic_tags_from_config(std::string const& config_text)
@@ -236,6 +266,8 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
     if (autoboot) {
         TRY(m_runtime.can_boot(vm.value("brand", "")));
     }
+    // zoneadm install verifies the filesystems before anything of the zone exists on disk.
+    TRY(check_filesystem_sources(vm));
     // A quota larger than the whole pool promises space that is not there (a tenant filling the
     // zone fills the pool): refused when asked for, a warning when it is the brand's default.
     std::vector<std::string> warnings;
@@ -398,11 +430,18 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
             TRY(m_storage.set_indestructible(updated, delegated, wanted));
         }
     }
+    // update_disks sizes change the volumes (spec refused a shrink without
+    // dangerous_allow_shrink, and any size change while the VM is not stopped).
+    TRY(m_storage.resize_disks(view, updated));
     // Resource controls reach a running zone now (its next boot reads the record).
     if (m_runtime.live(uuid)) {
         TRY(m_runtime.apply_limits(updated));
     }
-    return m_store.save(updated);
+    if (auto saved = m_store.save(updated); !saved) {
+        (void)m_storage.resize_disks(updated, view);
+        return saved;
+    }
+    return {};
 }
 
 Result<void> Engine::remove(std::string const& uuid)

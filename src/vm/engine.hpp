@@ -90,6 +90,10 @@ private:
     VmStorage m_storage;
 };
 
+// zoneadm verify's check of a new VM's filesystems: every lofs source must exist on the host,
+// else "could not verify fs <target>: could not access <source>: <reason>" (test-delete.js).
+Result<void> check_filesystem_sources(Json const& vm);
+
 // Nic tags defined by a SmartOS-style host config: "<tag>_nic=<mac>" lines and
 // "etherstub=a,b".
 std::vector<std::string> nic_tags_from_config(std::string const& config_text);

@@ -46,6 +46,12 @@ public:
     // Destroys them (recursively), so that the uuid can be used again.
     Result<void> remove_leftovers(std::string const& uuid) const;
 
+    // update_disks sizes (MiB) reach the volumes: every HVM disk of `after` whose size differs
+    // from the same path's in `before` is resized (grown or shrunk; whether a shrink is allowed
+    // was decided by spec). A volume that does not exist (a VM made before storage was managed)
+    // keeps only its recorded size. On failure the volumes already resized are put back.
+    Result<void> resize_disks(Json const& before, Json const& after) const;
+
     // quota in GiB; 0: none. Applied live to the zone root.
     Result<void> set_quota(Json const& vm, int64_t quota_gib) const;
 

@@ -218,6 +218,45 @@ TEST_F(DirPoolTest, VolumesAndClones)
     EXPECT_EQ(clone->origin, "zones/vm-disk0@final");
 }
 
+TEST_F(DirPoolTest, ResizeVolumeChangesTheFileAndVolsize)
+{
+    // test-bhyve-disk-resize.js: update_disks size changes the volume itself.
+    ASSERT_TRUE(m_pool->create_volume("zones/vm-disk0", 2ULL << 20, {}));
+    std::fstream(mp() + "/vm-disk0", std::ios::in | std::ios::out) << "boot sector"; // in place
+    ASSERT_TRUE(m_pool->snapshot("zones/vm-disk0@before"));
+    auto size_of = [this](std::string const& rel) {
+        struct stat st { };
+        EXPECT_EQ(::stat((mp() + "/" + rel).c_str(), &st), 0) << rel;
+        return static_cast<uint64_t>(st.st_size);
+    };
+    EXPECT_EQ(size_of("vm-disk0"), 2ULL << 20);
+    ASSERT_TRUE(m_pool->resize_volume("zones/vm-disk0", 3ULL << 20));
+    EXPECT_EQ(size_of("vm-disk0"), 3ULL << 20);
+    EXPECT_EQ(m_pool->info("zones/vm-disk0")->volume_size_bytes, 3ULL << 20);
+    std::ifstream in(mp() + "/vm-disk0");
+    std::string head(11, '\0');
+    in.read(head.data(), 11);
+    EXPECT_EQ(head, "boot sector"); // growing keeps the data
+    // The snapshot keeps its size.
+    struct stat snap {};
+    ASSERT_EQ(::stat(m_pool->info("zones/vm-disk0@before")->path.c_str(), &snap), 0);
+    EXPECT_EQ(static_cast<uint64_t>(snap.st_size), 2ULL << 20);
+
+    ASSERT_TRUE(m_pool->resize_volume("zones/vm-disk0", 1ULL << 20));
+    EXPECT_EQ(size_of("vm-disk0"), 1ULL << 20);
+    EXPECT_EQ(m_pool->info("zones/vm-disk0")->volume_size_bytes, 1ULL << 20);
+
+    ASSERT_TRUE(m_pool->create_filesystem("zones/fs", {}));
+    EXPECT_EQ(
+        m_pool->resize_volume("zones/fs", 1ULL << 20).error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(m_pool->resize_volume("zones/vm-disk0@before", 1ULL << 20).error().code(),
+        ErrorCode::InvalidArgument);
+    EXPECT_EQ(m_pool->resize_volume("zones/nope", 1ULL << 20).error().code(), ErrorCode::NotFound);
+    EXPECT_EQ(
+        m_pool->resize_volume("zones/vm-disk0", 0).error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(size_of("vm-disk0"), 1ULL << 20);
+}
+
 TEST_F(DirPoolTest, QuotaAndUserPropertiesAreStored)
 {
     ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));

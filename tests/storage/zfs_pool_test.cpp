@@ -113,6 +113,26 @@ TEST_F(ZfsPoolTest, ErrorsKeepStderrAndMapToCodes)
     EXPECT_EQ(m_pool->create_filesystem("other/a", {}).error().code(), ErrorCode::InvalidArgument);
 }
 
+TEST_F(ZfsPoolTest, ResizeVolumeSetsVolsize)
+{
+    // test-bhyve-disk-resize.js: the zvol's volsize changes; zfs's refusal keeps its words.
+    ASSERT_TRUE(m_pool->resize_volume("zones/u1/disk1", 3ULL << 30));
+    EXPECT_EQ(
+        m_runner.calls.back(), (Argv { "zfs", "set", "volsize=3221225472", "zones/u1/disk1" }));
+    m_runner.reply(
+        1, "", "cannot set property for 'zones/u1/disk1': size is greater than available space\n");
+    auto refused = m_pool->resize_volume("zones/u1/disk1", 1ULL << 40);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(
+        refused.error().message().find("size is greater than available space"), std::string::npos);
+    size_t const calls = m_runner.calls.size();
+    EXPECT_EQ(
+        m_pool->resize_volume("zones/u1/disk1", 0).error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(
+        m_pool->resize_volume("other/u1/disk1", 1).error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(m_runner.calls.size(), calls);
+}
+
 TEST_F(ZfsPoolTest, ExistsAndList)
 {
     m_runner.reply(0, "zones/u1\n");

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 #include <fcntl.h>
@@ -1031,6 +1032,38 @@ Result<void> LocalPool::set_quota(std::string const& name, std::optional<uint64_
         TRY(apply_quota(location(rel, it->second), bytes));
         it->second.quota = bytes;
         return save(entries);
+    });
+}
+
+Result<void> LocalPool::resize_volume(std::string const& name, uint64_t bytes)
+{
+    TRY_ASSIGN(rel, relative(name));
+    return mutate([&](Entries& entries) -> Result<void> {
+        auto it = entries.find(rel);
+        if (it == entries.end() || !is_whole(it->second)) {
+            return make_error(ErrorCode::NotFound, "dataset does not exist: " + name);
+        }
+        if (it->second.type != DatasetType::Volume || !it->second.volsize) {
+            return make_error(
+                ErrorCode::InvalidArgument, "volsize applies to volumes only: " + name);
+        }
+        if (bytes == 0 || bytes > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
+            return make_error(ErrorCode::InvalidArgument,
+                "invalid volsize " + std::to_string(bytes) + " for " + name);
+        }
+        // The file first, then the record: a failed truncate changes nothing, and a failed save
+        // puts the file back to the size the record still has.
+        std::string const path = location(rel, it->second);
+        uint64_t const old_size = *it->second.volsize;
+        if (::truncate(path.c_str(), static_cast<off_t>(bytes)) != 0) {
+            return tl::unexpected(Error::from_errno("cannot resize " + name, errno));
+        }
+        it->second.volsize = bytes;
+        if (auto saved = save(entries); !saved) {
+            (void)::truncate(path.c_str(), static_cast<off_t>(old_size));
+            return saved;
+        }
+        return {};
     });
 }
 

@@ -65,6 +65,7 @@ public:
     Result<void> rollback(std::string const& snapshot_name) override;
     Result<void> recover() override;
     Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) override;
+    Result<void> resize_volume(std::string const& name, uint64_t bytes) override;
     Result<void> set_user_property(
         std::string const& name, std::string const& key, std::string const& value) override;
     Result<void> hold(std::string const& snapshot_name, std::string const& tag) override;

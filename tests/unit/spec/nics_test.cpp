@@ -1292,3 +1292,38 @@ TEST(NicRobustness, OddValueTypesNeverThrow)
         }
     }
 }
+
+// --- SmartOS's own expectations (issue 12) ---------------------------------------------------
+
+TEST(TestUpdate, AddNet0KeepsVlanIdZero)
+{
+    // test-update.js "add net0": every field of the added NIC reads back as given, vlan_id 0
+    // included (buildNicZonecfg compares the number with the string '0' and writes vlan-id).
+    Json vm = one_nic_vm();
+    vm["nics"] = Json::array();
+    Json const net0 { { "ip", "10.254.254.254" }, { "ips", { "10.254.254.254/24" } },
+        { "netmask", "255.255.255.0" }, { "nic_tag", "external" }, { "interface", "net0" },
+        { "vlan_id", 0 }, { "gateway", "10.254.254.1" }, { "gateways", { "10.254.254.1" } },
+        { "mac", "01:02:03:04:05:06" } };
+    auto updated = updated_vm(vm, { { "add_nics", Json::array({ net0 }) } });
+    ASSERT_TRUE(updated) << message(updated);
+    ASSERT_EQ((*updated)["nics"].size(), 1U);
+    Json const& nic = (*updated)["nics"][0];
+    for (auto const& [field, value] : net0.items()) {
+        EXPECT_EQ(nic.value(field, Json()), value) << field;
+    }
+    ASSERT_TRUE(nic.contains("vlan_id"));
+    EXPECT_TRUE(nic["vlan_id"].is_number_integer());
+
+    // Kept by the next update of another property of that NIC, and by an update to 0.
+    auto again = updated_vm(*updated,
+        { { "update_nics",
+            Json::array({ Json { { "mac", "01:02:03:04:05:06" }, { "mtu", 1500 } } }) } });
+    ASSERT_TRUE(again) << message(again);
+    EXPECT_EQ((*again)["nics"][0].value("vlan_id", Json()), 0);
+    auto tagged = updated_vm(*again,
+        { { "update_nics",
+            Json::array({ Json { { "mac", "01:02:03:04:05:06" }, { "vlan_id", 253 } } }) } });
+    ASSERT_TRUE(tagged) << message(tagged);
+    EXPECT_EQ((*tagged)["nics"][0].value("vlan_id", Json()), 253);
+}
