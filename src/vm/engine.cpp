@@ -295,7 +295,11 @@ Result<Json> Engine::get(std::string const& uuid) const
     TRY_ASSIGN(vm, m_store.load(uuid));
     add_dataset_view(vm);
     // A running zone whose monitor died gets a new one (SmartOS's zoneadmd is started on demand
-    // the same way).
+    // the same way). The live view has asked the runtime already: only a VM it found running
+    // (a pid) is asked again.
+    if (!vm.contains("pid")) {
+        return vm;
+    }
     if (auto live = m_runtime.live(uuid); live && !live->monitored) {
         (void)m_runtime.reattach(vm);
     }
