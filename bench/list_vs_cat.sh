@@ -18,7 +18,8 @@
 # a created record with fresh uuids and their datasets made through the pool), RESULTS_DIR
 # (hyperfine JSON exports; default: inside the temporary root, removed at exit), BASELINE_VMADM
 # (another vmadm, e.g. a build from before a change: its get and list are timed in the same runs
-# on the same host and reported in rows of their own, marked "baseline").
+# on the same host and reported in rows of their own, marked "baseline"), KEEP_ROOT (set: the
+# temporary LUMOS_ROOT is left for profiling, and its path printed).
 #
 # Making the snapshots costs what the pool charges for one (a cp or btrfs process and a rewrite
 # of the pool's metadata each): SNAPSHOTS_PER_VM=10 keeps a run within minutes where 100 take
@@ -54,7 +55,11 @@ done
 
 LUMOS_ROOT=$(mktemp -d /tmp/lumos-bench.XXXXXX)
 export LUMOS_ROOT
-trap 'rm -rf "$LUMOS_ROOT"' EXIT
+if [[ -n ${KEEP_ROOT:-} ]]; then
+    trap 'echo "host kept for profiling: LUMOS_ROOT=$LUMOS_ROOT"' EXIT
+else
+    trap 'rm -rf "$LUMOS_ROOT"' EXIT
+fi
 results=${RESULTS_DIR:-$LUMOS_ROOT/results}
 mkdir -p "$results"
 records=$LUMOS_ROOT/etc/lumos/vms
