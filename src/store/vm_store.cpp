@@ -207,11 +207,9 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
         vm["firewall_enabled"] = false;
     }
     if (options.wants("snapshots")) {
-        // Snapshots are kept beside the record, never in it, so listing VMs costs the same
-        // however many snapshots they have.
-        auto text = read_file(m_paths.vm_snapshots(vm.value("uuid", "")));
-        auto parsed = text ? parse_trusted_json_object(*text, nullptr) : Result<Json>(Json());
-        vm["snapshots"] = parsed && parsed->is_array() ? *parsed : Json::array();
+        // Snapshots are the pool's (vm::Engine::get lists them), never in the record, so
+        // listing VMs costs the same however many snapshots they have.
+        vm["snapshots"] = Json::array();
     }
     for (char const* key : { "resolvers", "nics" }) {
         if (!vm.contains(key)) {
@@ -329,6 +327,7 @@ Result<void> VmStore::remove(Json const& vm) const
 {
     std::string const uuid = vm.value("uuid", "");
     TRY(remove_file(m_paths.vm_config(uuid)));
+    // A snapshot list that older versions read beside the record (nothing writes it now).
     TRY(remove_file(m_paths.vm_snapshots(uuid)));
     std::string const path = zonepath(vm);
     for (char const* file : { "/config/metadata.json", "/config/tags.json",

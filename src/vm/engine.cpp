@@ -297,13 +297,19 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
     return CreatedRecord { uuid, autoboot, std::move(warnings) };
 }
 
-void Engine::derive_indestructible(Json& vm) const
+void Engine::add_dataset_view(Json& vm) const
 {
-    // SmartOS derives these flags from the hold on <ds>@indestructible (7.4), so releasing the
-    // hold by hand clears them. A VM whose dataset is absent keeps its record's flag.
+    // One listing of the VM's zone root answers both (reference 7.4): SmartOS derives the
+    // indestructible_* flags from the hold on <ds>@indestructible, so releasing the hold by hand
+    // clears them, and `snapshots` from the zone root's vmsnap-* snapshots. A VM whose pool or
+    // dataset is absent keeps its record's flags and no snapshots.
+    auto view = m_storage.dataset_view(vm);
+    if (!view) {
+        return;
+    }
     for (bool const delegated : { false, true }) {
         char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
-        auto held = m_storage.indestructible(vm, delegated);
+        auto const& held = delegated ? view->delegated_held : view->zoneroot_held;
         if (!held) {
             continue;
         }
@@ -313,14 +319,19 @@ void Engine::derive_indestructible(Json& vm) const
             vm.erase(flag);
         }
     }
+    vm["snapshots"] = std::move(view->snapshots);
 }
 
 Result<Json> Engine::get(std::string const& uuid) const
 {
     TRY_ASSIGN(vm, m_store.load(uuid));
-    derive_indestructible(vm);
+    add_dataset_view(vm);
     // A running zone whose monitor died gets a new one (SmartOS's zoneadmd is started on demand
-    // the same way).
+    // the same way). The live view has asked the runtime already: only a VM it found running
+    // (a pid) is asked again.
+    if (!vm.contains("pid")) {
+        return vm;
+    }
     if (auto live = m_runtime.live(uuid); live && !live->monitored) {
         (void)m_runtime.reattach(vm);
     }
@@ -448,7 +459,7 @@ Result<void> Engine::remove(std::string const& uuid)
 {
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(vm, m_store.load(uuid));
-    derive_indestructible(vm);
+    add_dataset_view(vm);
     if (vm.value("indestructible_zoneroot", false)) {
         return make_error(ErrorCode::PermissionDenied, "indestructible_zoneroot is set, cannot delete");
     }

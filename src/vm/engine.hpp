@@ -74,7 +74,9 @@ private:
     };
     // create's locked part: checks, datasets, the record.
     Result<CreatedRecord> create_record(Json const& payload);
-    void derive_indestructible(Json& vm) const;
+    // What the VM's datasets say (indestructible_* from the holds, `snapshots`), from one
+    // listing of its zone root (VmStorage::dataset_view).
+    void add_dataset_view(Json& vm) const;
     // The store's live view: the runtime's facts over a record (zone_state, pid, ...), and the
     // provisioning outcome its monitor recorded when no vmadm was there to persist it.
     void live_view(Json& record) const;

@@ -4,6 +4,7 @@
 #include "base/checked.hpp"
 #include "base/file.hpp"
 #include "base/strings.hpp"
+#include "base/time.hpp"
 #include "spec/brand.hpp"
 
 #include <algorithm>
@@ -50,6 +51,15 @@ bool bool_of(Json const& object, char const* key)
 std::string pool_part(std::string const& dataset)
 {
     return dataset.substr(0, dataset.find('/'));
+}
+
+// Bytes in MiB as JavaScript prints the quotient: whole numbers without a fraction.
+Json mib_of(uint64_t bytes)
+{
+    if (bytes % MIB == 0) {
+        return Json(bytes / MIB);
+    }
+    return Json(static_cast<double>(bytes) / static_cast<double>(MIB));
 }
 
 bool is_not_found(Error const& error)
@@ -580,23 +590,50 @@ Result<void> VmStorage::set_indestructible(Json const& vm, bool delegated, bool 
     return pool->destroy(snapshot, storage::Recursive::No);
 }
 
-std::optional<bool> VmStorage::indestructible(Json const& vm, bool delegated) const
+Result<VmStorage::DatasetView> VmStorage::dataset_view(Json const& vm) const
 {
     std::string const root = root_dataset(vm);
-    std::string const dataset = delegated ? root + "/data" : root;
-    auto pool = open_pool_of(root);
-    if (!pool) {
-        return std::nullopt;
+    std::string const data = root + "/data";
+    TRY_ASSIGN(pool, open_pool_of(root));
+    TRY_ASSIGN(datasets, pool->list(root));
+    DatasetView view;
+    auto held = [](storage::DatasetInfo const& info) {
+        return std::find(info.holds.begin(), info.holds.end(), HOLD_TAG) != info.holds.end();
+    };
+    std::optional<bool> root_held;
+    std::optional<bool> data_held;
+    std::vector<storage::DatasetInfo const*> snapshots;
+    std::string const vmsnap = root + "@vmsnap-";
+    for (auto const& info : datasets) {
+        if (info.name == root) {
+            view.zoneroot_held = view.zoneroot_held.value_or(false);
+        } else if (info.name == data) {
+            view.delegated_held = view.delegated_held.value_or(false);
+        } else if (info.name == root + "@indestructible") {
+            root_held = held(info);
+        } else if (info.name == data + "@indestructible") {
+            data_held = held(info);
+        } else if (info.type == storage::DatasetType::Snapshot && info.name.starts_with(vmsnap)
+            && info.name.size() > vmsnap.size()) {
+            snapshots.push_back(&info);
+        }
     }
-    auto exists = (*pool)->exists(dataset);
-    if (!exists || !*exists) {
-        return std::nullopt;
+    if (view.zoneroot_held && root_held) {
+        view.zoneroot_held = *root_held;
     }
-    auto info = (*pool)->info(dataset + "@indestructible");
-    if (!info) {
-        return false;
+    if (view.delegated_held && data_held) {
+        view.delegated_held = *data_held;
     }
-    return std::find(info->holds.begin(), info->holds.end(), HOLD_TAG) != info->holds.end();
+    // Newest first, as VM.js sorts by creation (ties: the later name first).
+    std::sort(snapshots.begin(), snapshots.end(), [](auto const* a, auto const* b) {
+        return a->creation != b->creation ? a->creation > b->creation : a->name > b->name;
+    });
+    for (auto const* info : snapshots) {
+        view.snapshots.push_back(Json { { "name", info->name.substr(vmsnap.size()) },
+            { "size", mib_of(info->used_bytes) },
+            { "created_at", iso_timestamp(info->creation * 1000) } });
+    }
+    return view;
 }
 
 } // namespace lumos::vm

@@ -63,9 +63,20 @@ public:
     // indestructible_zoneroot (delegated = false) or indestructible_delegated (true): snapshot
     // "<ds>@indestructible" + hold "do_not_destroy", or release + destroy that snapshot.
     Result<void> set_indestructible(Json const& vm, bool delegated, bool on) const;
-    // The flag as SmartOS derives it: whether that snapshot is held. nullopt when the dataset
-    // does not exist (a VM made before storage was managed): the caller keeps its record's flag.
-    std::optional<bool> indestructible(Json const& vm, bool delegated) const;
+
+    // What `vmadm get` shows of the VM's datasets, from one listing of its zone root (the
+    // dataset, its children and their snapshots; no other dataset of the pool is looked at).
+    struct DatasetView {
+        // indestructible_zoneroot / indestructible_delegated as SmartOS derives them (7.4):
+        // whether "<ds>@indestructible" is held; nullopt when <ds> does not exist (a VM made
+        // before storage was managed), and the caller keeps its record's flag.
+        std::optional<bool> zoneroot_held;
+        std::optional<bool> delegated_held;
+        // SmartOS's `snapshots` (reference 7.4): the zone root's "vmsnap-<name>" snapshots as
+        // {name, size (MiB), created_at (ISO)}, newest first.
+        Json snapshots = Json::array();
+    };
+    Result<DatasetView> dataset_view(Json const& vm) const;
 
     // "<pool>/<zonename>"
     static std::string root_dataset(Json const& vm);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <fstream>
 #include <optional>
 
@@ -174,6 +175,41 @@ TEST_F(Storage, IndestructibleDelegatedByUpdate)
     EXPECT_FALSE(has_dataset(snapshot));
     EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
     EXPECT_TRUE(zones_as_set_up());
+}
+
+TEST_F(Storage, GetShowsTheZonerootsVmsnapSnapshotsFromThePool)
+{
+    // SmartOS's `snapshots` (reference 7.4): the zone root's vmsnap-* snapshots, newest first,
+    // named without the prefix; other snapshots and other VMs' are not the VM's.
+    auto p = os_payload();
+    p["indestructible_zoneroot"] = true;
+    auto uuid = create_ok(p);
+    auto other = create_ok(os_payload());
+    const std::string root = "zones/" + uuid;
+    ASSERT_TRUE(pool()->snapshot(root + "@vmsnap-a"));
+    ASSERT_TRUE(pool()->snapshot(root + "@vmsnap-b"));
+    ASSERT_TRUE(pool()->snapshot(root + "@manual"));
+    ASSERT_TRUE(pool()->snapshot("zones/" + other + "@vmsnap-c"));
+
+    auto vm = get(uuid);
+    ASSERT_TRUE(vm["snapshots"].is_array());
+    ASSERT_EQ(vm["snapshots"].size(), 2U);
+    EXPECT_EQ(vm["snapshots"][0]["name"], "b");
+    EXPECT_EQ(vm["snapshots"][1]["name"], "a");
+    const auto created = info(root + "@vmsnap-a").creation;
+    std::time_t const seconds = created;
+    char expected[32];
+    std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S.000Z", std::gmtime(&seconds));
+    EXPECT_EQ(vm["snapshots"][1]["created_at"], expected);
+    EXPECT_TRUE(vm["snapshots"][1]["size"].is_number());
+    EXPECT_EQ(vm["indestructible_zoneroot"], true);
+    EXPECT_EQ(get(other)["snapshots"].size(), 1U);
+
+    // Not in the record: a save (update) keeps the pool as their only source.
+    update_ok(uuid, { { "alias", "snapped" } });
+    EXPECT_EQ(read_file(config_path(uuid)).find("vmsnap"), std::string::npos);
+    ASSERT_TRUE(pool()->destroy(root + "@vmsnap-b", storage::Recursive::No));
+    EXPECT_EQ(get(uuid)["snapshots"].size(), 1U);
 }
 
 TEST_F(Storage, KvmDisksAreVolumes)
