@@ -10,6 +10,7 @@
 #include "vm/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -25,7 +26,16 @@ namespace lumos::vm {
 
 namespace {
 
-constexpr size_t MAX_HOST_FILE = 1024 * 1024; // /proc/cpuinfo of a large host fits
+constexpr size_t MAX_HOST_FILE = size_t { 1024 } * 1024; // /proc/cpuinfo of a large host fits
+
+// dir/name, built by appending (a loop of a + "/" + b makes a temporary per step).
+std::string child(std::string_view dir, std::string_view name)
+{
+    std::string path;
+    path.reserve(dir.size() + 1 + name.size());
+    path.append(dir).append("/").append(name);
+    return path;
+}
 
 std::string read_text(std::string const& path)
 {
@@ -124,7 +134,7 @@ void add_cpu_info(Sysinfo& info, HostRoots const& roots)
             continue;
         }
         sockets.insert(package);
-        cores.insert(package + "/" + core);
+        cores.insert(child(package, core));
     }
     info.cpu_socket_count = sockets.empty() ? 1 : sockets.size();
     info.cpu_core_count = cores.empty() ? info.cpu_online_count : cores.size();
@@ -169,10 +179,10 @@ void add_disks(Sysinfo& info, HostRoots const& roots)
 {
     std::string const block = roots.sys + "/block";
     for (auto const& name : directory_names(block)) {
-        if (!has_device(block + "/" + name)) {
+        if (!has_device(child(block, name))) {
             continue;
         }
-        uint64_t const sectors = to_unsigned(read_text(block + "/" + name + "/size"));
+        uint64_t const sectors = to_unsigned(read_text(child(child(block, name), "size")));
         info.disks.emplace_back(name, sectors / (1000000000 / 512));
     }
 }
@@ -189,7 +199,7 @@ std::vector<std::string> cmdline_words(std::string_view cmdline)
         if (c == '"') {
             quoted = !quoted;
             in_word = true;
-        } else if (!quoted && std::isspace(static_cast<unsigned char>(c))) {
+        } else if (!quoted && std::isspace(static_cast<unsigned char>(c)) != 0) {
             if (in_word) {
                 words.push_back(std::move(word));
                 word.clear();
@@ -215,7 +225,7 @@ void add_boot_parameters(Sysinfo& info, HostRoots const& roots)
         std::string key = token.substr(0, equals);
         std::string value = equals == std::string::npos ? "" : token.substr(equals + 1);
         for (char& c : key) {
-            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {
+            if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') {
                 c = '_';
             }
         }
@@ -304,13 +314,14 @@ void add_network(Sysinfo& info, Paths const& paths, SysinfoSources const& source
 
     std::string const net = sources.roots.sys + "/class/net";
     for (auto const& name : directory_names(net)) {
-        if (!has_device(net + "/" + name)) {
+        std::string const nic_dir = child(net, name);
+        if (!has_device(nic_dir)) {
             continue;
         }
         SysinfoNic nic;
         nic.name = name;
-        nic.mac = normalize_mac(read_text(net + "/" + name + "/address")).value_or("");
-        nic.link_status = link_status(read_text(net + "/" + name + "/operstate"));
+        nic.mac = normalize_mac(read_text(child(nic_dir, "address"))).value_or("");
+        nic.link_status = link_status(read_text(child(nic_dir, "operstate")));
         if (sources.ipv4_address) {
             nic.ip4addr = sources.ipv4_address(name);
         }
@@ -395,9 +406,9 @@ std::string host_ipv4_address(std::string const& interface)
         }
         sockaddr_in address_in {};
         std::memcpy(&address_in, entry->ifa_addr, sizeof(address_in));
-        char text[INET_ADDRSTRLEN] = {};
-        if (::inet_ntop(AF_INET, &address_in.sin_addr, text, sizeof(text)) != nullptr) {
-            address = text;
+        std::array<char, INET_ADDRSTRLEN> text {};
+        if (::inet_ntop(AF_INET, &address_in.sin_addr, text.data(), text.size()) != nullptr) {
+            address = text.data();
             break;
         }
     }

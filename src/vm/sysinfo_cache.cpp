@@ -13,7 +13,7 @@ namespace lumos::vm {
 
 namespace {
 
-constexpr size_t MAX_CACHE_FILE = 8 * 1024 * 1024;
+constexpr size_t MAX_CACHE_FILE = size_t { 8 } * 1024 * 1024;
 
 std::string file_stamp(std::string const& path)
 {

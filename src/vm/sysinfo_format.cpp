@@ -3,6 +3,7 @@
 #include "base/strings.hpp"
 #include "vm/sysinfo.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace lumos::vm {
@@ -45,7 +46,7 @@ std::string name_part(std::string_view text)
 {
     std::string name(text);
     for (char& c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {
+        if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') {
             c = '_';
         }
     }

@@ -29,7 +29,7 @@ struct Options {
 
 int usage(char const* program)
 {
-    std::printf("Usage: %s: [-f] [-p] [-u]\n", program);
+    (void)std::printf("Usage: %s: [-f] [-p] [-u]\n", program);
     return 2;
 }
 
@@ -61,25 +61,25 @@ int run(int argc, char** argv)
                 options.update_only = true;
             } else {
                 if (flag != 'n' && flag != '?') {
-                    std::fprintf(stderr, "%s: illegal option -- %c\n", program, flag);
+                    (void)std::fprintf(stderr, "%s: illegal option -- %c\n", program, flag);
                 }
                 return usage(program);
             }
         }
     }
     if (::geteuid() != 0) {
-        std::puts("This program can only be run as root.");
+        (void)std::puts("This program can only be run as root.");
         return 1;
     }
 
     auto texts = vm::load_sysinfo(Paths::from_environment(), vm::SysinfoSources {},
         options.force ? vm::SysinfoRefresh::Always : vm::SysinfoRefresh::IfStale);
     if (!texts) {
-        std::fprintf(stderr, "sysinfo: %s\n", texts.error().message().c_str());
+        (void)std::fprintf(stderr, "sysinfo: %s\n", texts.error().message().c_str());
         return 1;
     }
     if (texts->cache_error) {
-        std::fprintf(stderr, "sysinfo: cannot update the cache: %s\n",
+        (void)std::fprintf(stderr, "sysinfo: cannot update the cache: %s\n",
             texts->cache_error->message().c_str());
         if (options.update_only) {
             return 1;
@@ -98,7 +98,7 @@ int main(int argc, char** argv)
     try {
         return run(argc, argv);
     } catch (std::exception const& e) {
-        std::fprintf(stderr, "sysinfo: %s\n", e.what());
+        (void)std::fprintf(stderr, "sysinfo: %s\n", e.what());
         return 1;
     }
 }
