@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "store/vm_store.hpp"
 
+#include "base/host_identity.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
@@ -52,36 +53,10 @@ void add_last_exited(Json& vm, std::string const& zonepath)
 // Keys computed when a VM is loaded; never persisted.
 constexpr char const* DERIVED_KEYS[] = { "state", "zonepath", "zfs_filesystem", "hvm",
     "last_modified", "server_uuid", "platform_buildstamp", "transition_to", "transition_expire",
-    "pid", "boot_timestamp", "zoneid", "zonedid", "init_restarts", "exit_status",
-    "exit_timestamp", "datacenter_name", "headnode_id", "type", "snapshots" };
+    "pid", "boot_timestamp", "zoneid", "zonedid", "init_restarts", "exit_status", "exit_timestamp",
+    "datacenter_name", "headnode_id", "type", "snapshots" };
 
 constexpr char const* MAP_KEYS[] = { "customer_metadata", "internal_metadata", "tags", "routes" };
-
-#ifndef LUMOS_BUILDSTAMP
-#    define LUMOS_BUILDSTAMP "00000000T000000Z"
-#endif
-
-std::string server_uuid()
-{
-    // The host's identity: systemd's machine id shaped as a UUID, like SmartOS's sysinfo UUID.
-    static std::string const cached = [] {
-        auto text = read_file("/etc/machine-id");
-        std::string id;
-        if (text) {
-            for (char const c : *text) {
-                if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
-                    id += c;
-                }
-            }
-        }
-        if (id.size() != 32) {
-            return std::string("00000000-0000-0000-0000-000000000000");
-        }
-        return id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) + "-"
-            + id.substr(16, 4) + "-" + id.substr(20, 12);
-    }();
-    return cached;
-}
 
 int64_t mtime_ms(std::string const& path)
 {
@@ -188,6 +163,17 @@ void VmStore::set_live_view(std::function<void(Json&)> hook)
     m_live_view = std::move(hook);
 }
 
+std::string const& VmStore::server_uuid() const
+{
+    if (m_server_uuid.empty()) {
+        // Without a recorded, SMBIOS or machine id, and no right to record one: the nil uuid,
+        // as before host identities were recorded.
+        m_server_uuid
+            = lumos::server_uuid(m_paths).value_or("00000000-0000-0000-0000-000000000000");
+    }
+    return m_server_uuid;
+}
+
 Json VmStore::vm_object(Json vm, LoadOptions const& options) const
 {
     if (m_live_view) {
@@ -227,7 +213,7 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
         add_last_exited(vm, path);
     }
     vm["server_uuid"] = server_uuid();
-    vm["platform_buildstamp"] = LUMOS_BUILDSTAMP;
+    vm["platform_buildstamp"] = platform_buildstamp();
 
     // The record holds the maps (it is the one commit point); SmartOS's config files are read
     // only for records written before that, which lack them.
@@ -330,8 +316,8 @@ Result<void> VmStore::remove(Json const& vm) const
     // A snapshot list that older versions read beside the record (nothing writes it now).
     TRY(remove_file(m_paths.vm_snapshots(uuid)));
     std::string const path = zonepath(vm);
-    for (char const* file : { "/config/metadata.json", "/config/tags.json",
-             "/config/routes.json", "/lastexited" }) {
+    for (char const* file :
+        { "/config/metadata.json", "/config/tags.json", "/config/routes.json", "/lastexited" }) {
         TRY(remove_file(path + file));
     }
     // Only empty directories go: anything else under the zonepath belongs to storage.

@@ -75,9 +75,12 @@ public:
 private:
     Result<void> ensure_directories() const;
     Result<void> write_config_files(Json const& vm) const;
+    // The host's server uuid (base/host_identity), read once per store: a list loads it per VM.
+    std::string const& server_uuid() const;
 
     Paths m_paths;
     std::function<void(Json&)> m_live_view;
+    mutable std::string m_server_uuid;
 };
 
 // The record a VM object is persisted as: everything except derived keys.
