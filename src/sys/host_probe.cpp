@@ -128,6 +128,8 @@ std::vector<std::string> files_below(
     return found;
 }
 
+} // namespace
+
 CgroupFeatures probe_cgroups(ProbeRoots const& roots)
 {
     CgroupFeatures cgroup;
@@ -208,6 +210,8 @@ CgroupFeatures probe_cgroups(ProbeRoots const& roots)
     }
     return cgroup;
 }
+
+namespace {
 
 bool probe_cap_sys_resource(ProbeRoots const& roots)
 {

@@ -121,6 +121,8 @@ struct HostFeatures {
 
 // Probes now.
 Result<HostFeatures> probe_host(ProbeRoots const& roots);
+// Only the cgroup part of it.
+CgroupFeatures probe_cgroups(ProbeRoots const& roots);
 
 Json host_features_json(HostFeatures const& features);
 Result<HostFeatures> host_features_from_json(Json const& json);
