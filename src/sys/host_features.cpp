@@ -12,13 +12,14 @@ namespace {
 
 Json network_json(NetworkFeature const& feature)
 {
-    return { { "usable", feature.usable }, { "tool", feature.tool }, { "reason", feature.reason } };
+    return { { "usable", feature.usable }, { "kernel", feature.kernel }, { "tool", feature.tool },
+        { "reason", feature.reason } };
 }
 
 NetworkFeature network_from(Json const& json)
 {
-    return { json.at("usable").get<bool>(), json.at("tool").get<std::string>(),
-        json.at("reason").get<std::string>() };
+    return { json.at("usable").get<bool>(), json.at("kernel").get<bool>(),
+        json.at("tool").get<std::string>(), json.at("reason").get<std::string>() };
 }
 
 Json filesystem_json(FilesystemSupport const& support)

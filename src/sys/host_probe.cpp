@@ -323,23 +323,29 @@ KvmSupport probe_kvm(ProbeRoots const& roots)
 
 // ip, tc and nft each prove their facility in a scratch network namespace: one shell in a new
 // namespace runs them all and reports each exit status.
-void probe_network(std::string const& path, HostFeatures& features)
+void probe_network(ProbeRoots const& roots, std::string const& path, HostFeatures& features)
 {
     struct Check {
         NetworkFeature* feature;
         char const* name;
         char const* tool;
         char const* arguments;
+        std::string kernel_evidence;
     };
     std::vector<Check> const checks {
-        { &features.bridge, "bridge", "ip", "link add lumos-pbr0 type bridge" },
-        { &features.veth, "veth", "ip", "link add lumos-pv0 type veth peer name lumos-pv1" },
+        { &features.bridge, "bridge", "ip", "link add lumos-pbr0 type bridge",
+            roots.sys + "/module/bridge" },
+        { &features.veth, "veth", "ip", "link add lumos-pv0 type veth peer name lumos-pv1",
+            roots.sys + "/module/veth" },
         { &features.tc, "tc", "tc",
-            "qdisc add dev lo root tbf rate 1mbit burst 32kbit latency 50ms" },
-        { &features.nftables, "nftables", "nft", "add table inet lumos_probe" },
+            "qdisc add dev lo root tbf rate 1mbit burst 32kbit latency 50ms",
+            roots.proc + "/net/psched" },
+        { &features.nftables, "nftables", "nft", "add table inet lumos_probe",
+            roots.sys + "/module/nf_tables" },
     };
     std::string script;
     for (auto const& check : checks) {
+        check.feature->kernel = exists(check.kernel_evidence);
         check.feature->tool = find_program(check.tool, path);
         if (check.feature->tool.empty()) {
             check.feature->reason = std::string(check.tool) + " is not installed (not in PATH)";
@@ -376,6 +382,7 @@ void probe_network(std::string const& path, HostFeatures& features)
         std::string const status = std::string(check.name) + " 0";
         auto const lines = split(outcome->output, '\n');
         check.feature->usable = std::find(lines.begin(), lines.end(), status) != lines.end();
+        check.feature->kernel = check.feature->kernel || check.feature->usable;
         if (!check.feature->usable) {
             check.feature->reason = "'" + check.feature->tool + " " + check.arguments
                 + "' failed in a scratch network namespace (the kernel lacks it)";
@@ -428,7 +435,7 @@ Result<HostFeatures> probe_host(ProbeRoots const& roots)
     features.btrfs = probe_filesystem(roots, "btrfs", "btrfs", path);
     features.zfs = probe_filesystem(roots, "zfs", "zfs", path);
     features.kvm = probe_kvm(roots);
-    probe_network(path, features);
+    probe_network(roots, path, features);
     return features;
 }
 

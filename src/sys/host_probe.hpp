@@ -94,9 +94,12 @@ struct KvmSupport {
 };
 
 // A networking facility, proved in a scratch network namespace with its tool: a bridge and a
-// veth pair made there by ip, a tbf qdisc on its loopback by tc, a table by nft.
+// veth pair made there by ip, a tbf qdisc on its loopback by tc, a table by nft. kernel: the
+// kernel has it (proved so, or its module is in <sys>/module — built-ins show there only when
+// they have parameters — or, for tc, <proc>/net/psched exists).
 struct NetworkFeature {
     bool usable { false };
+    bool kernel { false };
     std::string tool; // path of ip / tc / nft, "" when not found
     std::string reason; // why not ("" when usable)
 };

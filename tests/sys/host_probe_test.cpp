@@ -190,7 +190,13 @@ TEST_F(HostProbeTest, CrunIsPreferredWhenItWorksAndABrokenRuntimeDoesNot)
 
 TEST_F(HostProbeTest, NoRuntimeNoToolsNoCgroups)
 {
+    put("sys/module/bridge/parameters/x");
+    put("proc/net/psched", "000003e8 00000040 000f4240 3b9aca00\n");
     auto const features = probe();
+    EXPECT_TRUE(features.bridge.kernel);
+    EXPECT_FALSE(features.veth.kernel);
+    EXPECT_TRUE(features.tc.kernel);
+    EXPECT_FALSE(features.nftables.kernel);
     EXPECT_EQ(features.cgroup.layout, "none");
     EXPECT_EQ(features.oci_runtime(), nullptr);
     EXPECT_EQ(features.oci_runtimes[1].reason, "runc is not installed (not in PATH)");
