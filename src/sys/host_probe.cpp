@@ -22,7 +22,7 @@ namespace {
 
 constexpr int KVM_STABLE_API_VERSION = 12;
 constexpr int CAP_SYS_RESOURCE_BIT = 24;
-// Used when the command's environment has no PATH (a test runner's, a service's).
+// Searched after the command's PATH (and alone when it has none).
 constexpr char const* DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 bool exists(std::string const& path)
@@ -51,8 +51,10 @@ std::string search_path(ProbeRoots const& roots)
     if (!roots.path_env.empty()) {
         return roots.path_env;
     }
+    // The system directories after the command's own PATH: runc is in /usr/sbin, which a
+    // user's PATH (or a test runner's) often lacks.
     char const* path = std::getenv("PATH");
-    return path && *path ? std::string(path) : std::string(DEFAULT_PATH);
+    return path && *path ? std::string(path) + ":" + DEFAULT_PATH : std::string(DEFAULT_PATH);
 }
 
 std::string find_program(std::string const& name, std::string const& path)

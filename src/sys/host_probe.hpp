@@ -30,7 +30,9 @@ struct ProbeRoots {
     std::string proc = "/proc";
     std::string sys = "/sys";
     std::string dev = "/dev";
-    std::string path_env; // PATH used to look for crun/runc/btrfs/zfs/nft/tc/ip ("" = getenv)
+    // PATH used to look for crun/runc/btrfs/zfs/nft/tc/ip ("" = getenv's, then the system
+    // directories /usr/local/sbin ... /bin)
+    std::string path_env;
     // The cgroup (within each hierarchy) the zones' cgroups go under: the weight and swap files
     // exist only below a hierarchy's root, so they are looked for here.
     std::string cgroup_parent = "/lumos";
