@@ -197,8 +197,10 @@ Result<HostFeatures> host_features(Paths const& paths, ProbeRoots const& roots, 
     }
     TRY_ASSIGN(features, probe_host(roots));
     // A cache that cannot be written (a read-only root) costs a probe per command, nothing more.
+    // Not synced: it describes this boot only, and a torn file is probed again.
     if (make_directories(paths.run_dir(), 0755)) {
-        (void)write_file_atomic(cache_file(paths), dump_pretty(host_features_json(features)), 0644);
+        (void)write_file_replace(
+            cache_file(paths), dump_pretty(host_features_json(features)), 0644);
     }
     return features;
 }
