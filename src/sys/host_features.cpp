@@ -10,6 +10,8 @@ namespace lumos::sys {
 
 namespace {
 
+constexpr size_t MAX_CACHE_BYTES = size_t { 1024 } * 1024;
+
 Json network_json(NetworkFeature const& feature)
 {
     return { { "usable", feature.usable }, { "kernel", feature.kernel }, { "tool", feature.tool },
@@ -47,7 +49,7 @@ std::string current_boot_id(ProbeRoots const& roots)
 // The cached features when they are this boot's, this build's and for these roots.
 std::optional<HostFeatures> cached(Paths const& paths, ProbeRoots const& roots)
 {
-    auto text = read_file_bounded(cache_file(paths), 1024 * 1024);
+    auto text = read_file_bounded(cache_file(paths), MAX_CACHE_BYTES);
     if (!text) {
         return std::nullopt;
     }
@@ -107,7 +109,7 @@ Json host_features_json(HostFeatures const& features)
             } },
         { "cap_sys_resource", features.cap_sys_resource },
         { "oci_runtimes", runtimes },
-        { "oci_runtime", chosen ? Json(chosen->name) : Json(nullptr) },
+        { "oci_runtime", chosen != nullptr ? Json(chosen->name) : Json(nullptr) },
         { "btrfs", filesystem_json(features.btrfs) },
         { "zfs", filesystem_json(features.zfs) },
         { "kvm",
@@ -170,7 +172,7 @@ Result<HostFeatures> host_features_from_json(Json const& json)
 std::string configured_cgroup_parent(Paths const& paths)
 {
     std::string parent = "/lumos";
-    if (auto config = read_file_bounded(paths.etc_dir() + "/config", 1024 * 1024)) {
+    if (auto config = read_file_bounded(paths.etc_dir() + "/config", MAX_CACHE_BYTES)) {
         for (auto const& line : split(*config, '\n')) {
             std::string_view const trimmed = trim(line);
             if (trimmed.starts_with("cgroup_parent=/") && trimmed.find("..") == std::string::npos) {

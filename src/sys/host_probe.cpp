@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
+#include <system_error>
 
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -21,6 +21,7 @@ namespace lumos::sys {
 namespace {
 
 constexpr int KVM_STABLE_API_VERSION = 12;
+constexpr size_t MAX_KERNEL_FILE = size_t { 4 } * 1024 * 1024;
 constexpr int CAP_SYS_RESOURCE_BIT = 24;
 // Searched after the command's PATH (and alone when it has none).
 constexpr char const* DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -39,7 +40,7 @@ bool is_directory(std::string const& path)
 
 std::optional<std::string> read_text(std::string const& path)
 {
-    auto text = read_file_bounded(path, 4 * 1024 * 1024);
+    auto text = read_file_bounded(path, MAX_KERNEL_FILE);
     if (!text) {
         return std::nullopt;
     }
@@ -53,8 +54,9 @@ std::string search_path(ProbeRoots const& roots)
     }
     // The system directories after the command's own PATH: runc is in /usr/sbin, which a
     // user's PATH (or a test runner's) often lacks.
-    char const* path = std::getenv("PATH");
-    return path && *path ? std::string(path) + ":" + DEFAULT_PATH : std::string(DEFAULT_PATH);
+    char const* path = std::getenv("PATH"); // NOLINT(concurrency-mt-unsafe): nothing sets it
+    return path != nullptr && *path != '\0' ? std::string(path) + ":" + DEFAULT_PATH
+                                            : std::string(DEFAULT_PATH);
 }
 
 std::string find_program(std::string const& name, std::string const& path)
@@ -63,7 +65,9 @@ std::string find_program(std::string const& name, std::string const& path)
         if (dir.empty() || dir.front() != '/') {
             continue; // a relative PATH entry would depend on the command's working directory
         }
-        std::string const candidate = dir + "/" + name;
+        std::string candidate = dir;
+        candidate += "/";
+        candidate += name;
         struct stat st { };
         if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)
             && ::access(candidate.c_str(), X_OK) == 0) {
@@ -295,12 +299,14 @@ KvmSupport probe_kvm(ProbeRoots const& roots)
     std::string const device = roots.dev + "/kvm";
     UniqueFd fd(::open(device.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd.valid()) {
-        kvm.reason = "cannot open " + device + ": " + std::strerror(errno);
+        std::string const why = std::generic_category().message(errno);
+        kvm.reason = "cannot open " + device + ": " + why;
         return kvm;
     }
     int const version = ::ioctl(fd.get(), KVM_GET_API_VERSION, 0);
     if (version < 0) {
-        kvm.reason = "KVM_GET_API_VERSION on " + device + " failed: " + std::strerror(errno);
+        std::string const why = std::generic_category().message(errno);
+        kvm.reason = "KVM_GET_API_VERSION on " + device + " failed: " + why;
         return kvm;
     }
     kvm.api_version = version;
@@ -311,7 +317,8 @@ KvmSupport probe_kvm(ProbeRoots const& roots)
     }
     UniqueFd vm(::ioctl(fd.get(), KVM_CREATE_VM, 0));
     if (!vm.valid()) {
-        kvm.reason = "KVM_CREATE_VM on " + device + " failed: " + std::strerror(errno);
+        std::string const why = std::generic_category().message(errno);
+        kvm.reason = "KVM_CREATE_VM on " + device + " failed: " + why;
         return kvm;
     }
     if (kvm.cpu_flag.empty()) {

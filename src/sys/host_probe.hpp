@@ -45,7 +45,7 @@ struct CgroupController {
     std::string dir; // the hierarchy's root for this controller, e.g. /sys/fs/cgroup/memory
     std::vector<std::string> files;
 
-    bool has(std::string const& file) const;
+    [[nodiscard]] bool has(std::string const& file) const;
 };
 
 struct CgroupFeatures {
@@ -62,7 +62,7 @@ struct CgroupFeatures {
     bool swap_accounting { false }; // a memory + swap limit can be set (v1 memsw, v2 swap.max)
     std::string swap_reason; // why not ("" when it can)
 
-    CgroupController const* controller(std::string const& name) const;
+    [[nodiscard]] CgroupController const* controller(std::string const& name) const;
 };
 
 // An OCI runtime that "works" here: found in PATH, `<runtime> --version` runs and exits 0 (the
@@ -83,7 +83,7 @@ struct OciRuntime {
 struct FilesystemSupport {
     bool kernel { false };
     std::string tool; // path of btrfs / zfs, "" when not found
-    bool available() const { return kernel && !tool.empty(); }
+    [[nodiscard]] bool available() const { return kernel && !tool.empty(); }
 };
 
 // /dev/kvm can run a guest: it opens, KVM_GET_API_VERSION is 12, KVM_CREATE_VM succeeds, and the
@@ -121,7 +121,7 @@ struct HostFeatures {
     NetworkFeature tc;
 
     // The runtime to run zones with: crun when it works, else runc when it works.
-    OciRuntime const* oci_runtime() const;
+    [[nodiscard]] OciRuntime const* oci_runtime() const;
 };
 
 // Probes now.

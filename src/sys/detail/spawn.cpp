@@ -3,6 +3,7 @@
 
 #include "base/file.hpp"
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 
@@ -13,6 +14,10 @@
 
 namespace lumos::sys::detail {
 
+namespace {
+constexpr size_t MAX_OUTPUT = size_t { 64 } * 1024;
+} // namespace
+
 Result<Outcome> run_program(std::vector<std::string> const& argv, Namespace ns)
 {
     if (argv.empty() || argv.front().empty() || argv.front().front() != '/') {
@@ -22,16 +27,17 @@ Result<Outcome> run_program(std::vector<std::string> const& argv, Namespace ns)
     // functions (unshare, dup2, execve).
     std::vector<std::string> args = argv;
     std::vector<char*> arg_pointers;
+    arg_pointers.reserve(args.size() + 1);
     for (auto& arg : args) {
         arg_pointers.push_back(arg.data());
     }
     arg_pointers.push_back(nullptr);
     std::string path_entry = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     std::string locale_entry = "LC_ALL=C";
-    char* env[] = { path_entry.data(), locale_entry.data(), nullptr };
+    std::array<char*, 3> env { path_entry.data(), locale_entry.data(), nullptr };
 
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    std::array<int, 2> pipe_fds {};
+    if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
         return tl::unexpected(Error::from_errno("pipe", errno));
     }
     UniqueFd read_end(pipe_fds[0]);
@@ -51,22 +57,22 @@ Result<Outcome> run_program(std::vector<std::string> const& argv, Namespace ns)
         ::dup2(null.get(), STDIN_FILENO);
         ::dup2(write_end.get(), STDOUT_FILENO);
         ::dup2(null.get(), STDERR_FILENO);
-        ::execve(arg_pointers[0], arg_pointers.data(), env);
+        ::execve(arg_pointers[0], arg_pointers.data(), env.data());
         ::_exit(127);
     }
     write_end = UniqueFd();
     Outcome outcome;
-    char buffer[4096];
+    std::array<char, 4096> buffer {};
     for (;;) {
-        ssize_t const n = ::read(read_end.get(), buffer, sizeof buffer);
+        ssize_t const n = ::read(read_end.get(), buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
             break;
         }
-        if (outcome.output.size() < 64 * 1024) {
-            outcome.output.append(buffer, static_cast<size_t>(n));
+        if (outcome.output.size() < MAX_OUTPUT) {
+            outcome.output.append(buffer.data(), static_cast<size_t>(n));
         }
     }
     int status = 0;
