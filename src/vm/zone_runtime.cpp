@@ -37,10 +37,13 @@ void log_unenforced(runtime::ZoneMonitor const& zone, runtime::ZoneSpec const& s
     if (spec.unenforced.empty()) {
         return;
     }
+    std::string const prefix
+        = iso_timestamp(now_ms()) + " vmadm[" + std::to_string(::getpid()) + "] ";
     std::string lines;
-    std::string const stamp = iso_timestamp(now_ms());
     for (auto const& entry : spec.unenforced) {
-        lines += stamp + " vmadm[" + std::to_string(::getpid()) + "] " + entry + "\n";
+        lines += prefix;
+        lines += entry;
+        lines += '\n';
     }
     // Best effort: the log is for the operator; a zone is not refused for a log it cannot write.
     UniqueFd log(::open((zone.dir() + "/monitor.log").c_str(),
