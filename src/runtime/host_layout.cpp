@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "base/file.hpp"
-#include "sys/cgroup.hpp"
 #include "runtime/zone_spec.hpp"
 
 #include <array>
@@ -16,7 +15,7 @@
 
 namespace lumos::runtime {
 
-HostLayout probe_host_layout(std::string const& cgroup_parent)
+HostLayout host_layout(sys::HostFeatures const& features)
 {
     HostLayout host;
     host.bind_dirs = { "/usr" };
@@ -36,22 +35,16 @@ HostLayout probe_host_layout(std::string const& cgroup_parent)
             host.bind_dirs.emplace_back(path);
         }
     }
-    // CAP_SYS_RESOURCE (bit 24 of CapEff) is what lets runc raise a hard limit.
-    bool can_raise = false;
-    if (auto status = read_file("/proc/self/status")) {
-        auto at = status->find("CapEff:");
-        if (at != std::string::npos) {
-            uint64_t effective = std::strtoull(status->c_str() + at + 7, nullptr, 16);
-            can_raise = (effective >> 24 & 1) != 0;
-        }
-    }
+    // CAP_SYS_RESOURCE is what lets the runtime raise a hard limit.
     rlimit memlock {};
-    if (!can_raise && ::getrlimit(RLIMIT_MEMLOCK, &memlock) == 0
+    if (!features.cap_sys_resource && ::getrlimit(RLIMIT_MEMLOCK, &memlock) == 0
         && memlock.rlim_max != RLIM_INFINITY) {
         host.memlock_ceiling = memlock.rlim_max;
     }
-    auto cgroups = sys::Cgroups::detect();
-    host.io_weight = cgroups && cgroups->io_weight_file(cgroup_parent).has_value();
+    host.io_weight = !features.cgroup.io_weight_file.empty();
+    host.io_weight_reason = features.cgroup.io_weight_reason;
+    host.swap = features.cgroup.swap_accounting;
+    host.swap_reason = features.cgroup.swap_reason;
     return host;
 }
 

@@ -3,7 +3,7 @@
 
 #include "base/file.hpp"
 #include "base/json.hpp"
-#include "sys/cgroup.hpp"
+#include "sys/host_probe.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -65,12 +65,12 @@ uint64_t start_time(int64_t pid)
 }
 
 // Reads one line (without its newline) within the timeout; nullopt timeout: no limit.
-Result<std::string> read_line(int fd, std::optional<std::chrono::milliseconds> timeout,
-    std::string const& what)
+Result<std::string> read_line(
+    int fd, std::optional<std::chrono::milliseconds> timeout, std::string const& what)
 {
     std::string line;
-    auto const deadline = std::chrono::steady_clock::now()
-        + timeout.value_or(std::chrono::milliseconds(0));
+    auto const deadline
+        = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
     for (;;) {
         int wait = -1;
         if (timeout) {
@@ -81,7 +81,9 @@ Result<std::string> read_line(int fd, std::optional<std::chrono::milliseconds> t
             }
             wait = static_cast<int>(left.count());
         }
-        struct pollfd poll_fd { fd, POLLIN, 0 };
+        struct pollfd poll_fd {
+            fd, POLLIN, 0
+        };
         int const ready = ::poll(&poll_fd, 1, wait);
         if (ready < 0 && errno == EINTR) {
             continue;
@@ -109,7 +111,7 @@ Result<std::string> read_line(int fd, std::optional<std::chrono::milliseconds> t
 
 } // namespace
 
-Result<Helpers> find_helpers()
+Result<Helpers> find_helpers(sys::HostFeatures const& features)
 {
     Helpers helpers;
     std::vector<std::string> dirs;
@@ -133,25 +135,19 @@ Result<Helpers> find_helpers()
     if (helpers.zinit.empty() && executable(self + "/../zinit/zinit")) {
         helpers.zinit = self + "/../zinit/zinit";
     }
-    // The OCI runtime: crun where the host is pure cgroup v2 (Debian 12's default; crun 1.8
-    // refuses hybrid hosts), runc otherwise. LUMOS_RUNC names another runc-compatible one.
-    std::vector<std::string> runcs;
-    if (char const* runc = std::getenv("LUMOS_RUNC"); runc && *runc) {
-        runcs.emplace_back(runc);
-    }
-    if (auto cgroups = sys::Cgroups::detect(); cgroups && cgroups->layout() == sys::CgroupLayout::V2) {
-        runcs.insert(runcs.end(), { "/usr/bin/crun", "/usr/sbin/crun" });
-    }
-    runcs.insert(runcs.end(), { "/usr/sbin/runc", "/usr/bin/runc" });
-    for (auto const& runc : runcs) {
-        if (executable(runc)) {
-            helpers.runc = runc;
-            break;
+    // The OCI runtime the host probe proved works here, crun before runc; LUMOS_RUNC names
+    // another runc-compatible one.
+    if (char const* runc = std::getenv("LUMOS_RUNC"); runc && *runc && executable(runc)) {
+        helpers.runc = runc;
+    } else if (auto const* runtime = features.oci_runtime()) {
+        helpers.runc = runtime->path;
+    } else {
+        std::string why;
+        for (auto const& candidate : features.oci_runtimes) {
+            why += (why.empty() ? "" : "; ") + candidate.name + ": " + candidate.reason;
         }
-    }
-    if (helpers.runc.empty()) {
-        return make_error(
-            ErrorCode::Unsupported, "no OCI runtime: neither runc nor crun is installed");
+        return make_error(ErrorCode::Unsupported,
+            "no OCI runtime works on this host (" + (why.empty() ? "none probed" : why) + ")");
     }
     if (helpers.zoned.empty() || helpers.zinit.empty()) {
         return make_error(ErrorCode::Unsupported,
@@ -270,8 +266,9 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
             size_t const end = text->find_last_not_of('\n');
             if (end != std::string::npos) {
                 size_t const begin = text->rfind('\n', end);
-                reason += " (" + text->substr(begin == std::string::npos ? 0 : begin + 1,
-                                      end - (begin == std::string::npos ? 0 : begin + 1) + 1)
+                reason += " ("
+                    + text->substr(begin == std::string::npos ? 0 : begin + 1,
+                        end - (begin == std::string::npos ? 0 : begin + 1) + 1)
                     + ")";
             }
         }
@@ -290,7 +287,7 @@ Result<UniqueFd> ZoneMonitor::connect() const
         return tl::unexpected(Error::from_errno("socket", errno));
     }
     std::string const path = m_dir + "/ctl.sock";
-    struct sockaddr_un address {};
+    struct sockaddr_un address { };
     address.sun_family = AF_UNIX;
     if (path.size() >= sizeof address.sun_path) {
         return make_error(ErrorCode::System, "socket path too long: " + path);
@@ -328,7 +325,7 @@ Result<UniqueFd> ZoneMonitor::console() const
 
 void relay_console(int connection, int in, int out)
 {
-    struct termios saved {};
+    struct termios saved { };
     bool const tty = ::isatty(in) == 1 && ::tcgetattr(in, &saved) == 0;
     if (tty) {
         struct termios raw = saved;

@@ -12,6 +12,7 @@
 
 #include "base/file.hpp"
 #include "base/result.hpp"
+#include "sys/host_probe.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -28,8 +29,9 @@ struct Helpers {
 };
 
 // LUMOS_LIBEXEC_DIR, else <dir of this program>/../lib/lumos (installed), else the build tree's
-// <dir>/../lumos-zoned and ../zinit; runc from /usr/sbin, /usr/bin or LUMOS_RUNC.
-Result<Helpers> find_helpers();
+// <dir>/../lumos-zoned and ../zinit; the OCI runtime is LUMOS_RUNC, else the one the host probe
+// found works (crun before runc), else an error that says why each did not.
+Result<Helpers> find_helpers(sys::HostFeatures const& features);
 
 // What the monitor's status file says, checked against the process table.
 struct ZoneStatus {

@@ -268,7 +268,9 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     if (memory_mib && *memory_mib > 0) {
         spec.memory_limit = static_cast<uint64_t>(*memory_mib) * MIB;
     }
-    if (auto swap = integer(vm, "max_swap"); swap && *swap > 0) {
+    if (auto swap = integer(vm, "max_swap"); swap && *swap > 0 && !host.swap) {
+        spec.unenforced.push_back("max_swap not applied: " + host.swap_reason);
+    } else if (swap && *swap > 0) {
         spec.memory_swap_limit = static_cast<uint64_t>(*swap) * MIB;
         if (spec.memory_limit && *spec.memory_swap_limit < *spec.memory_limit) {
             spec.memory_swap_limit = spec.memory_limit; // the kernel refuses less
@@ -278,6 +280,9 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
         spec.locked_memory = static_cast<uint64_t>(*locked) * MIB;
         if (host.memlock_ceiling && *spec.locked_memory > *host.memlock_ceiling) {
             spec.locked_memory = host.memlock_ceiling; // runc could not raise it further
+            spec.unenforced.push_back("max_locked_memory not applied in full: at most "
+                + std::to_string(*host.memlock_ceiling)
+                + " bytes (lumos lacks CAP_SYS_RESOURCE to raise its hard limit)");
         }
     }
     if (auto cap = integer(vm, "cpu_cap"); cap && *cap > 0) {
@@ -291,8 +296,7 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     }
     if (auto priority = integer(vm, "zfs_io_priority");
         priority && *priority > 0 && !host.io_weight) {
-        spec.unenforced.emplace_back(
-            "zfs_io_priority: the host's block IO scheduler has no cgroup weights (no BFQ)");
+        spec.unenforced.push_back("zfs_io_priority not applied: " + host.io_weight_reason);
     } else if (priority && *priority > 0) {
         spec.blkio_weight = static_cast<uint16_t>(std::clamp<int64_t>(*priority * 5, 10, 1000));
     }

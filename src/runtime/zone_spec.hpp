@@ -39,6 +39,7 @@
 #include "base/json.hpp"
 #include "base/result.hpp"
 #include "sys/cgroup.hpp"
+#include "sys/host_probe.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -47,7 +48,8 @@
 
 namespace lumos::runtime {
 
-// How the host lays out what a sparse root borrows from it (probed by the caller).
+// How the host lays out what a sparse root borrows from it, and which controls it can enforce
+// (from the host probe, sys::HostFeatures).
 struct HostLayout {
     std::vector<std::string> bind_dirs { "/usr" }; // real directories, bound read-only
     // Top-level symlinks to mirror in the zone's root, e.g. {"/bin", "usr/bin"}.
@@ -58,14 +60,18 @@ struct HostLayout {
     // Whether a zone's cgroup can take an IO weight (zfs_io_priority): kernels without BFQ
     // have the blkio/io controller but no weight file, and runc fails a config that asks.
     bool io_weight { true };
+    std::string io_weight_reason; // why not, as the probe says
+    // Whether a memory + swap limit (max_swap) can be set: the kernel accounts swap.
+    bool swap { true };
+    std::string swap_reason;
 };
 
 struct ZoneSpec;
 
 // This host's layout: /usr, and each of /bin /sbin /lib /lib32 /lib64 /libx32 that is a real
-// directory (bound) or a symlink (mirrored); the controls a zone's cgroup under cgroup_parent
-// can take.
-HostLayout probe_host_layout(std::string const& cgroup_parent = "/lumos");
+// directory (bound) or a symlink (mirrored); the controls the probe found a zone's cgroup can
+// take, and the memlock ceiling (the probe's CAP_SYS_RESOURCE and this process's hard limit).
+HostLayout host_layout(sys::HostFeatures const& features);
 
 // Readies <zonepath>/root for the runtime: the host's symlinks (where the root has nothing or
 // an empty directory of that name) and, when the zone has resolvers, the host's copy of
@@ -119,8 +125,8 @@ struct ZoneSpec {
     // Lets the zone nest containers: user namespaces (clone, clone3 and unshare with
     // CLONE_NEWUSER) and setns. Off for every zone; not a VM property yet.
     bool allow_nesting { false };
-    // The VM's controls this host cannot enforce, each as "<property>: <why>"; left out of the
-    // config, so the zone boots without them.
+    // The VM's controls this host cannot enforce, each as "<property> not applied: <why>" (the
+    // line the zone's log gets); left out of the config, so the zone boots without them.
     std::vector<std::string> unenforced;
 };
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "sys/cgroup.hpp"
 
-#include "base/strings.hpp"
-
 #include "base/file.hpp"
+#include "base/strings.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -83,23 +82,27 @@ uint64_t shares_to_weight(uint64_t shares)
 
 } // namespace
 
-Cgroups::Cgroups(std::string mount_root, CgroupLayout layout)
-    : m_root(std::move(mount_root))
+Cgroups::Cgroups(CgroupFeatures features, CgroupLayout layout)
+    : m_features(std::move(features))
     , m_layout(layout)
 {
 }
 
+Result<Cgroups> Cgroups::from_features(CgroupFeatures features)
+{
+    if (features.controller("memory") == nullptr) {
+        return make_error(ErrorCode::Unsupported,
+            "no cgroup hierarchy with the memory controller under " + features.root);
+    }
+    CgroupLayout const layout = features.layout == "v2" ? CgroupLayout::V2 : CgroupLayout::V1;
+    return Cgroups(std::move(features), layout);
+}
+
 Result<Cgroups> Cgroups::detect(std::string mount_root)
 {
-    if (auto controllers = read_file(mount_root + "/cgroup.controllers");
-        controllers && controllers->find("memory") != std::string::npos) {
-        return Cgroups(std::move(mount_root), CgroupLayout::V2);
-    }
-    if (exists(mount_root + "/memory/memory.limit_in_bytes")) {
-        return Cgroups(std::move(mount_root), CgroupLayout::V1);
-    }
-    return make_error(ErrorCode::Unsupported,
-        "no cgroup hierarchy with the memory controller under " + mount_root);
+    ProbeRoots roots;
+    roots.cgroup = std::move(mount_root);
+    return from_features(probe_cgroups(roots));
 }
 
 std::vector<std::string> const& Cgroups::controllers()
@@ -110,7 +113,17 @@ std::vector<std::string> const& Cgroups::controllers()
 
 std::string Cgroups::dir(std::string const& controller, std::string const& path) const
 {
-    return m_layout == CgroupLayout::V2 ? m_root + path : m_root + "/" + controller + path;
+    if (m_layout == CgroupLayout::V2) {
+        return m_features.root + path;
+    }
+    auto const* found = m_features.controller(controller);
+    return (found ? found->dir : m_features.root + "/" + controller) + path;
+}
+
+bool Cgroups::has(std::string const& controller, std::string const& file) const
+{
+    auto const* found = m_features.controller(controller);
+    return found != nullptr && found->has(file);
 }
 
 Result<void> Cgroups::create(std::string const& path) const
@@ -130,10 +143,8 @@ Result<void> Cgroups::create(std::string const& path) const
     if (m_layout == CgroupLayout::V2) {
         return make(dir("", path));
     }
-    for (auto const& controller : controllers()) {
-        if (exists(m_root + "/" + controller)) {
-            TRY(make(dir(controller, path)));
-        }
+    for (auto const& controller : m_features.controllers) {
+        TRY(make(controller.dir + path));
     }
     return {};
 }
@@ -143,7 +154,7 @@ Result<void> Cgroups::apply(std::string const& path, CgroupLimits const& limits)
     if (m_layout == CgroupLayout::V2) {
         std::string const d = dir("", path);
         TRY(write_value(d + "/memory.max", limits.memory ? std::to_string(*limits.memory) : "max"));
-        if (exists(d + "/memory.swap.max")) {
+        if (has("memory", "memory.swap.max")) {
             std::string swap = "max";
             if (limits.memory_swap) {
                 uint64_t memory = limits.memory.value_or(0);
@@ -158,12 +169,10 @@ Result<void> Cgroups::apply(std::string const& path, CgroupLimits const& limits)
         TRY(write_value(
             d + "/cpu.weight", std::to_string(shares_to_weight(limits.cpu_shares.value_or(1024)))));
         TRY(write_value(d + "/pids.max", limits.pids ? std::to_string(*limits.pids) : "max"));
-        if (limits.io_weight) {
-            if (exists(d + "/io.bfq.weight")) {
-                TRY(write_value(d + "/io.bfq.weight", std::to_string(*limits.io_weight)));
-            } else if (exists(d + "/io.weight")) {
-                TRY(write_value(d + "/io.weight", "default " + std::to_string(*limits.io_weight)));
-            }
+        if (limits.io_weight && io_weight_file() == "io.bfq.weight") {
+            TRY(write_value(d + "/io.bfq.weight", std::to_string(*limits.io_weight)));
+        } else if (limits.io_weight && io_weight_file() == "io.weight") {
+            TRY(write_value(d + "/io.weight", "default " + std::to_string(*limits.io_weight)));
         }
         return {};
     }
@@ -171,7 +180,7 @@ Result<void> Cgroups::apply(std::string const& path, CgroupLimits const& limits)
     std::string const memory = dir("memory", path);
     std::string const new_memory = limits.memory ? std::to_string(*limits.memory) : "-1";
     std::string const memsw_file = memory + "/memory.memsw.limit_in_bytes";
-    if (exists(memsw_file)) {
+    if (m_features.memsw) {
         // memory <= memory+swap at every moment: raise memsw first, lower it last.
         std::string const new_memsw
             = limits.memory_swap ? std::to_string(*limits.memory_swap) : "-1";
@@ -194,48 +203,11 @@ Result<void> Cgroups::apply(std::string const& path, CgroupLimits const& limits)
     TRY(write_value(cpu + "/cpu.shares", std::to_string(limits.cpu_shares.value_or(1024))));
     TRY(write_value(
         dir("pids", path) + "/pids.max", limits.pids ? std::to_string(*limits.pids) : "max"));
-    if (limits.io_weight) {
-        std::string const blkio = dir("blkio", path);
-        for (char const* file : { "/blkio.bfq.weight", "/blkio.weight" }) {
-            if (exists(blkio + file)) {
-                TRY(write_value(blkio + file, std::to_string(*limits.io_weight)));
-                break;
-            }
-        }
+    if (limits.io_weight && !io_weight_file().empty()) {
+        TRY(write_value(
+            dir("blkio", path) + "/" + io_weight_file(), std::to_string(*limits.io_weight)));
     }
     return {};
-}
-
-std::optional<std::string> Cgroups::io_weight_file(std::string const& parent) const
-{
-    std::vector<char const*> names;
-    std::string d;
-    if (m_layout == CgroupLayout::V2) {
-        d = dir("", parent);
-        names = { "io.bfq.weight", "io.weight" };
-    } else {
-        d = dir("blkio", parent);
-        names = { "blkio.bfq.weight", "blkio.weight" };
-    }
-    // A probe made only to look is removed again: the runtime makes the parent when a zone boots.
-    bool made = false;
-    if (!exists(d)) {
-        if (m_layout == CgroupLayout::V2 || ::mkdir(d.c_str(), 0755) != 0) {
-            return std::nullopt;
-        }
-        made = true;
-    }
-    std::optional<std::string> found;
-    for (char const* name : names) {
-        if (exists(d + "/" + name)) {
-            found = std::string(name);
-            break;
-        }
-    }
-    if (made) {
-        ::rmdir(d.c_str());
-    }
-    return found;
 }
 
 Result<CgroupStats> Cgroups::stats(std::string const& path) const
@@ -253,10 +225,11 @@ Result<CgroupStats> Cgroups::stats(std::string const& path) const
         stats.cpu_usage_ns = keyed(cpu, "usage_usec") * 1000;
         TRY_ASSIGN(pids, read_value(d + "/pids.current"));
         stats.processes = number(pids);
-        if (auto events = read_value(d + "/memory.events")) {
+        if (auto events = has("memory", "memory.events") ? read_value(d + "/memory.events")
+                                                         : Result<std::string>("")) {
             stats.oom_kills = keyed(*events, "oom_kill");
         }
-        if (auto io = read_value(d + "/io.stat")) {
+        if (auto io = has("io", "io.stat") ? read_value(d + "/io.stat") : Result<std::string>("")) {
             // "<maj>:<min> rbytes=N wbytes=N ...", one line per device.
             for (auto const& line : split(*io, '\n')) {
                 for (auto const& field : split(line, ' ')) {
@@ -277,14 +250,17 @@ Result<CgroupStats> Cgroups::stats(std::string const& path) const
     if (number(limit) < UNLIMITED_V1) {
         stats.memory_limit = number(limit);
     }
-    if (auto oom = read_value(memory + "/memory.oom_control")) {
+    if (auto oom = has("memory", "memory.oom_control") ? read_value(memory + "/memory.oom_control")
+                                                       : Result<std::string>("")) {
         stats.oom_kills = keyed(*oom, "oom_kill");
     }
     TRY_ASSIGN(cpu, read_value(dir("cpuacct", path) + "/cpuacct.usage"));
     stats.cpu_usage_ns = number(cpu);
     TRY_ASSIGN(pids, read_value(dir("pids", path) + "/pids.current"));
     stats.processes = number(pids);
-    if (auto io = read_value(dir("blkio", path) + "/blkio.throttle.io_service_bytes")) {
+    if (auto io = has("blkio", "blkio.throttle.io_service_bytes")
+            ? read_value(dir("blkio", path) + "/blkio.throttle.io_service_bytes")
+            : Result<std::string>("")) {
         // "<maj>:<min> Read N" / "... Write N" per device, and a "Total N" line.
         for (auto const& line : split(*io, '\n')) {
             auto const fields = split(line, ' ');
@@ -317,9 +293,9 @@ Result<void> Cgroups::attach(std::string const& path, int pid) const
     if (m_layout == CgroupLayout::V2) {
         return write_value(dir("", path) + "/cgroup.procs", value);
     }
-    for (auto const& controller : controllers()) {
-        if (exists(dir(controller, path))) {
-            TRY(write_value(dir(controller, path) + "/cgroup.procs", value));
+    for (auto const& controller : m_features.controllers) {
+        if (exists(controller.dir + path)) {
+            TRY(write_value(controller.dir + path + "/cgroup.procs", value));
         }
     }
     return {};
@@ -336,8 +312,8 @@ Result<void> Cgroups::remove(std::string const& path) const
     if (m_layout == CgroupLayout::V2) {
         return remove_dir(dir("", path));
     }
-    for (auto const& controller : controllers()) {
-        TRY(remove_dir(dir(controller, path)));
+    for (auto const& controller : m_features.controllers) {
+        TRY(remove_dir(controller.dir + path));
     }
     return {};
 }

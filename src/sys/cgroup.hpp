@@ -12,9 +12,13 @@
 //   processes        pids/pids.max                        pids.max
 //   IO weight        blkio/blkio.bfq.weight|blkio.weight  io.bfq.weight|io.weight (left out
 //                                                         when the kernel has neither)
+//
+// Which of these files exist is the host probe's (sys/host_probe.hpp): a file the probe did not
+// find is never written (the IO weight, memory + swap) and a figure it did not find reads 0.
 #pragma once
 
 #include "base/result.hpp"
+#include "sys/host_probe.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -47,7 +51,9 @@ struct CgroupStats {
 
 class Cgroups {
 public:
-    // The layout of the hierarchy mounted at mount_root.
+    // The hierarchies the probe found (Unsupported when it found none with the controllers).
+    static Result<Cgroups> from_features(CgroupFeatures features);
+    // Probes the cgroups mounted at mount_root now (the zones' parent /lumos).
     static Result<Cgroups> detect(std::string mount_root = "/sys/fs/cgroup");
 
     CgroupLayout layout() const { return m_layout; }
@@ -65,18 +71,19 @@ public:
     // Removes the (empty) cgroup; absent is fine.
     Result<void> remove(std::string const& path) const;
 
-    // Whether a cgroup under parent can take an IO weight, and in which file: kernels without
-    // BFQ (or CFQ, or iocost on v2) have the controller but no weight file, and the OCI runtime
-    // fails a container whose config asks for one. The weight files exist only below the root
-    // (the kernel's CFTYPE_NOT_ON_ROOT), so the probe looks in parent (on v1 a parent that is
-    // not there yet is made for the look and removed). nullopt when no weight can be applied.
-    std::optional<std::string> io_weight_file(std::string const& parent) const;
+    // The file a zone's IO weight goes to ("" when the kernel has none: without BFQ, or CFQ,
+    // or iocost on v2, the controller has no weight file, and the OCI runtime fails a
+    // container whose config asks for one).
+    std::string const& io_weight_file() const { return m_features.io_weight_file; }
+    CgroupFeatures const& features() const { return m_features; }
 
 private:
-    Cgroups(std::string mount_root, CgroupLayout layout);
+    Cgroups(CgroupFeatures features, CgroupLayout layout);
     std::string dir(std::string const& controller, std::string const& path) const;
+    // Whether the probe found file in controller's cgroups.
+    bool has(std::string const& controller, std::string const& file) const;
 
-    std::string m_root;
+    CgroupFeatures m_features;
     CgroupLayout m_layout;
 };
 

@@ -6,7 +6,7 @@
 #include "base/strings.hpp"
 #include "storage/pool.hpp"
 #include "storage/pool_setup.hpp"
-#include "sys/kvm.hpp"
+#include "sys/host_probe.hpp"
 #include "vm/engine.hpp"
 
 #include <algorithm>
@@ -418,7 +418,7 @@ std::string host_ipv4_address(std::string const& interface)
 
 } // namespace
 
-Result<Sysinfo> gather_sysinfo(Paths const& paths, SysinfoSources const& sources)
+Result<Sysinfo> gather_sysinfo(Paths const& paths, SysinfoSources const& sources, bool refresh_probe)
 {
     HostRoots const& roots = sources.roots;
     Sysinfo info;
@@ -438,13 +438,18 @@ Result<Sysinfo> gather_sysinfo(Paths const& paths, SysinfoSources const& sources
     info.uuid = uuid;
     info.hostname = read_text(roots.proc + "/sys/kernel/hostname");
 
-    // FIXME: VM Capable, HVM API and Bhyve Capable come from the host probe (sys/host_probe)
-    // once it lands; until then from this check of /dev/kvm.
-    sys::KvmSupport const kvm = sys::probe_kvm(roots.dev + "/kvm");
+    // VM Capable, HVM API and Bhyve Capable: the host probe's KVM, which created a VM on it.
+    auto features = sources.host_features ? sources.host_features(paths, refresh_probe)
+                                          : sys::host_features(paths, refresh_probe);
+    if (!features) {
+        return tl::unexpected(std::move(features).error());
+    }
+    sys::KvmSupport const& kvm = features->kvm;
     info.vm_capable = kvm.usable;
     info.hvm_api = kvm.usable;
     info.bhyve_capable = kvm.usable;
-    info.bhyve_max_vcpus = kvm.max_vcpus;
+    info.bhyve_max_vcpus = kvm.usable ? kvm.max_vcpus : 0;
+    info.host_features = sys::host_features_json(*features);
 
     add_cpu_info(info, roots);
     // "MemTotal:       16318580 kB"

@@ -6,6 +6,7 @@
 
 #include "base/paths.hpp"
 #include "base/result.hpp"
+#include "sys/host_probe.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,9 @@ struct SysinfoSources {
     HostRoots roots;
     // The IPv4 address of a host interface, "" when it has none (default: getifaddrs).
     std::function<std::string(std::string const& interface)> ipv4_address;
+    // The host probe's result (default: sys::host_features, cached for this boot; refresh
+    // re-probes, as -f and -u do).
+    std::function<Result<sys::HostFeatures>(Paths const& paths, bool refresh)> host_features;
 };
 
 struct SysinfoPool {
@@ -86,9 +90,12 @@ struct Sysinfo {
     std::vector<std::string> nic_tags; // every tag the host config defines
     KeyValues nic_tag_interfaces; // tag -> the interface carrying it
     std::vector<SysinfoNic> network_interfaces;
+    nlohmann::json host_features; // "Lumos Host Features": the probe's result (sys/host_probe)
 };
 
-Result<Sysinfo> gather_sysinfo(Paths const& paths, SysinfoSources const& sources);
+// refresh_probe: probe the host again instead of this boot's cached probe (-f, -u).
+Result<Sysinfo> gather_sysinfo(
+    Paths const& paths, SysinfoSources const& sources, bool refresh_probe = false);
 
 // The object in SmartOS's key order (nlohmann's ordered_json keeps insertion order).
 nlohmann::ordered_json sysinfo_object(Sysinfo const& info);

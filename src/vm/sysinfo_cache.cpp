@@ -33,7 +33,8 @@ std::string cache_stamp(Paths const& paths, HostRoots const& roots)
     return "boot_id=" + boot_id + "\nlive_image=" + platform_buildstamp()
         + "\npools=" + file_stamp(paths.etc_dir() + "/pools.json")
         + "\nconfig=" + file_stamp(paths.etc_dir() + "/config")
-        + "\nserver_uuid=" + file_stamp(paths.etc_dir() + "/server_uuid") + "\n";
+        + "\nserver_uuid=" + file_stamp(paths.etc_dir() + "/server_uuid")
+        + "\nhost_features=" + file_stamp(paths.run_dir() + "/host-features.json") + "\n";
 }
 
 struct CacheFiles {
@@ -98,7 +99,7 @@ Result<SysinfoTexts> load_sysinfo(
             return std::move(*cached);
         }
     }
-    TRY_ASSIGN(info, gather_sysinfo(paths, sources));
+    TRY_ASSIGN(info, gather_sysinfo(paths, sources, refresh == SysinfoRefresh::Always));
     // Recorded by the gathering on first use: the stamp must name the file as it now is.
     std::string const gathered_stamp = cache_stamp(paths, sources.roots);
     SysinfoTexts texts { format_sysinfo_json(sysinfo_object(info)), format_sysinfo_parsable(info),

@@ -152,7 +152,8 @@ Ordered sysinfo_object(Sysinfo const& info)
     object["Network Interfaces"] = nics;
     // FIXME: lumos makes no VNICs in the host's namespace yet; they go here when it does.
     object["Virtual Network Interfaces"] = Ordered::object();
-    // host features: added when sys/host_probe lands
+    // Not SmartOS's: what this host's kernel and tools offer lumos, and why not where they do not.
+    object["Lumos Host Features"] = Ordered::parse(info.host_features.dump());
     return object;
 }
 

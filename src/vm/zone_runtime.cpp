@@ -12,7 +12,9 @@
 #include <csignal>
 #include <filesystem>
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace lumos::vm {
 
@@ -28,14 +30,52 @@ std::string not_running(Json const& vm)
     return "VM " + text(vm, "uuid") + " is not running";
 }
 
+// The controls the zone runs without, one line each in the zone's log (monitor.log, which its
+// monitor appends to as well), so an operator sees what this host could not enforce.
+void log_unenforced(runtime::ZoneMonitor const& zone, runtime::ZoneSpec const& spec)
+{
+    if (spec.unenforced.empty()) {
+        return;
+    }
+    std::string const prefix
+        = iso_timestamp(now_ms()) + " vmadm[" + std::to_string(::getpid()) + "] ";
+    std::string lines;
+    for (auto const& entry : spec.unenforced) {
+        lines += prefix;
+        lines += entry;
+        lines += '\n';
+    }
+    // Best effort: the log is for the operator; a zone is not refused for a log it cannot write.
+    UniqueFd log(::open((zone.dir() + "/monitor.log").c_str(),
+        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (log.valid()) {
+        (void)write_fully(log.get(), lines.data(), lines.size());
+    }
+}
+
 } // namespace
 
 // Until the QEMU runtime exists, only zones boot.
-std::optional<LiveState> Runtime::live(std::string const&) const { return std::nullopt; }
-std::string Runtime::provision_outcome(std::string const&) const { return {}; }
-Result<void> Runtime::start(Json const& vm, int64_t) { return can_boot(text(vm, "brand")); }
-Result<std::string> Runtime::wait_provisioning(Json const&) { return std::string("success"); }
-Result<void> Runtime::stop(Json const&, bool, int) { return {}; }
+std::optional<LiveState> Runtime::live(std::string const&) const
+{
+    return std::nullopt;
+}
+std::string Runtime::provision_outcome(std::string const&) const
+{
+    return {};
+}
+Result<void> Runtime::start(Json const& vm, int64_t)
+{
+    return can_boot(text(vm, "brand"));
+}
+Result<std::string> Runtime::wait_provisioning(Json const&)
+{
+    return std::string("success");
+}
+Result<void> Runtime::stop(Json const&, bool, int)
+{
+    return {};
+}
 Result<void> Runtime::reboot(Json const& vm, bool)
 {
     return make_error(ErrorCode::Unsupported, not_running(vm));
@@ -44,27 +84,44 @@ Result<void> Runtime::kill(Json const& vm, int)
 {
     return make_error(ErrorCode::Unsupported, not_running(vm));
 }
-Result<void> Runtime::reattach(Json const&) { return {}; }
-Result<void> Runtime::apply_limits(Json const&) { return {}; }
+Result<void> Runtime::reattach(Json const&)
+{
+    return {};
+}
+Result<void> Runtime::apply_limits(Json const&)
+{
+    return {};
+}
 Result<UniqueFd> Runtime::console(Json const& vm)
 {
     return make_error(ErrorCode::Unsupported, not_running(vm));
 }
-void Runtime::forget(std::string const&) { }
+void Runtime::forget(std::string const&)
+{
+}
 
 ZoneRuntime::ZoneRuntime(Paths paths, storage::PoolRegistry const& pools)
     : m_paths(std::move(paths))
     , m_pools(pools)
+    , m_cgroup_parent(sys::configured_cgroup_parent(m_paths))
 {
-    // Host config "cgroup_parent=/name": where zones' cgroups go (default /lumos).
-    if (auto config = read_file(m_paths.etc_dir() + "/config")) {
-        for (auto const& line : split(*config, '\n')) {
-            std::string_view const trimmed = trim(line);
-            if (trimmed.starts_with("cgroup_parent=/") && trimmed.find("..") == std::string::npos) {
-                m_cgroup_parent = std::string(trimmed.substr(14));
-            }
-        }
-    }
+}
+
+Result<sys::HostFeatures> ZoneRuntime::host_features() const
+{
+    return sys::host_features(m_paths);
+}
+
+Result<runtime::Helpers> ZoneRuntime::helpers() const
+{
+    TRY_ASSIGN(features, host_features());
+    return runtime::find_helpers(features);
+}
+
+Result<sys::Cgroups> ZoneRuntime::cgroups() const
+{
+    TRY_ASSIGN(features, host_features());
+    return sys::Cgroups::from_features(std::move(features.cgroup));
 }
 
 std::string ZoneRuntime::runc_root() const
@@ -85,7 +142,7 @@ Result<void> ZoneRuntime::can_boot(std::string const& brand) const
                 + " VMs: this lumos build has no QEMU runtime yet (set \"autoboot\": false to "
                   "create the VM stopped)");
     }
-    TRY(runtime::find_helpers());
+    TRY(helpers());
     return {};
 }
 
@@ -122,7 +179,8 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
     return launch;
 }
 
-Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(Json const& vm, runtime::Helpers const& helpers) const
+Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
+    Json const& vm, runtime::Helpers const& helpers) const
 {
     std::string const uuid = text(vm, "uuid");
     runtime::ZoneHostPaths paths;
@@ -143,13 +201,16 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(Json const& vm, runtime::Hel
     TRY(make_directories(zone.dir(), 0700));
     // Outside the zone's dataset: host writes for a boot never depend on the tenant's space.
     paths.resolv_conf = zone.dir() + "/resolv.conf";
-    TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::probe_host_layout(m_cgroup_parent)));
+    TRY_ASSIGN(features, host_features());
+    TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::host_layout(features)));
     spec.terminal = true;
     // The directory the metadata socket will be in (bind-mounted into the zone).
     TRY(make_directory_below(paths.zonepath, ".zonecontrol", 0755));
     TRY(runtime::prepare_root(spec));
     // Regenerated at every boot: no need to wait for the disk.
-    TRY(write_file_replace(zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
+    TRY(write_file_replace(
+        zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
+    log_unenforced(zone, spec);
     return spec;
 }
 
@@ -157,7 +218,7 @@ Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
 {
     std::string const uuid = text(vm, "uuid");
     TRY(can_boot(text(vm, "brand")));
-    TRY_ASSIGN(helpers, runtime::find_helpers());
+    TRY_ASSIGN(helpers, this->helpers());
     auto const zone = monitor(uuid);
     if (zone.status()) {
         return make_error(ErrorCode::Busy, "VM " + uuid + " is already running");
@@ -191,12 +252,13 @@ Result<void> ZoneRuntime::reattach(Json const& vm)
     if (!status || status->monitored) {
         return {};
     }
-    TRY_ASSIGN(helpers, runtime::find_helpers());
+    TRY_ASSIGN(helpers, this->helpers());
     auto launch = launch_options(vm, std::move(helpers));
     launch.attach = true;
     if (status->provisioning == "waiting") {
         // What is left of the provisioning deadline (the transition's expiry).
-        int64_t const expire = vm.contains("transition_expire") && vm["transition_expire"].is_number()
+        int64_t const expire
+            = vm.contains("transition_expire") && vm["transition_expire"].is_number()
             ? vm["transition_expire"].get<int64_t>()
             : 0;
         int64_t const left = expire - now_ms();
@@ -225,7 +287,8 @@ Result<void> ZoneRuntime::stop(Json const& vm, bool force, int timeout_s)
         return tl::unexpected(reply.error());
     }
     if (*reply != "ok") {
-        return make_error(ErrorCode::System, reply->starts_with("error ") ? reply->substr(6) : *reply);
+        return make_error(
+            ErrorCode::System, reply->starts_with("error ") ? reply->substr(6) : *reply);
     }
     return {};
 }
@@ -265,9 +328,9 @@ Result<void> ZoneRuntime::apply_limits(Json const& vm)
         return {};
     }
     // The bundle first, so that a reboot (which reuses it) keeps the new limits too.
-    TRY_ASSIGN(helpers, runtime::find_helpers());
+    TRY_ASSIGN(helpers, this->helpers());
     TRY_ASSIGN(spec, write_bundle(vm, helpers));
-    TRY_ASSIGN(cgroups, sys::Cgroups::detect());
+    TRY_ASSIGN(cgroups, this->cgroups());
     TRY(cgroups.apply(spec.cgroups_path, runtime::cgroup_limits(spec)));
     // max_locked_memory is a resource limit, not a cgroup's: every process of the zone gets it
     // (new ones inherit it from their parents). Raising a hard limit needs CAP_SYS_RESOURCE,

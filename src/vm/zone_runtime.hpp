@@ -5,6 +5,8 @@
 #include "runtime/monitor.hpp"
 #include "runtime/zone_spec.hpp"
 #include "storage/pool.hpp"
+#include "sys/cgroup.hpp"
+#include "sys/host_probe.hpp"
 #include "vm/runtime.hpp"
 
 namespace lumos::vm {
@@ -35,6 +37,12 @@ public:
     std::string runc_root() const;
     // The cgroup (in every controller) under which each zone gets <uuid>.
     std::string const& cgroup_parent() const { return m_cgroup_parent; }
+    // What this host offers (sys::host_features: probed once per boot, cached under run/lumos).
+    Result<sys::HostFeatures> host_features() const;
+    // The programs a zone needs, with the OCI runtime the probe found works.
+    Result<runtime::Helpers> helpers() const;
+    // The zones' cgroups as the probe found them.
+    Result<sys::Cgroups> cgroups() const;
 
 private:
     runtime::ZoneMonitor monitor(std::string const& uuid) const;
@@ -44,7 +52,7 @@ private:
 
     Paths m_paths;
     storage::PoolRegistry const& m_pools;
-    std::string m_cgroup_parent { "/lumos" };
+    std::string m_cgroup_parent;
 };
 
 } // namespace lumos::vm

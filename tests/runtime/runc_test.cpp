@@ -6,6 +6,7 @@
 // zones get the host's /usr read-only (a sparse root), so host binaries such as unshare run.
 #include "runtime/zone_spec.hpp"
 #include "support/cli_runner.hpp"
+#include "sys/host_probe.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,15 @@
 
 namespace lumos::runtime {
 namespace {
+
+// This host's layout as the probe finds it for the zones' cgroup parent.
+HostLayout probed_layout(std::string const& cgroup_parent = "/lumos")
+{
+    sys::ProbeRoots roots;
+    roots.cgroup_parent = cgroup_parent;
+    auto features = sys::probe_host(roots);
+    return host_layout(features ? *features : sys::HostFeatures {});
+}
 
 namespace fs = std::filesystem;
 
@@ -71,7 +81,7 @@ protected:
         paths.zonepath = m_zonepath.string();
         paths.cgroup_parent = m_cgroup_parent;
         paths.zinit = LUMOS_ZINIT_BIN; // joyent brands bind it (the tests run /bin/sh instead)
-        HostLayout const host = probe_host_layout(m_cgroup_parent);
+        HostLayout const host = probed_layout(m_cgroup_parent);
         auto spec = zone_spec(vm, paths, host);
         EXPECT_TRUE(spec.has_value()) << spec.error().message();
         spec->args = { "/bin/sh", "-c", script };
@@ -124,7 +134,7 @@ TEST_F(RuncTest, EveryResourceControlIsAccepted)
     ASSERT_EQ(result.exit_code, 0) << result.describe();
     // ulimit -l is in KiB; a host without CAP_SYS_RESOURCE caps it at its own hard limit.
     uint64_t locked = 64ULL << 20;
-    if (auto ceiling = probe_host_layout().memlock_ceiling) {
+    if (auto ceiling = probed_layout().memlock_ceiling) {
         locked = std::min(locked, *ceiling);
     }
     EXPECT_EQ(result.out,

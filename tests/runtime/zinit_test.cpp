@@ -4,6 +4,7 @@
 // the services started, and a stop signal ends every process in the zone promptly.
 #include "runtime/zone_spec.hpp"
 #include "support/cli_runner.hpp"
+#include "sys/host_probe.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,15 @@
 
 namespace lumos::runtime {
 namespace {
+
+// This host's layout as the probe finds it for the zones' cgroup parent.
+HostLayout probed_layout(std::string const& cgroup_parent = "/lumos")
+{
+    sys::ProbeRoots roots;
+    roots.cgroup_parent = cgroup_parent;
+    auto features = sys::probe_host(roots);
+    return host_layout(features ? *features : sys::HostFeatures {});
+}
 
 namespace fs = std::filesystem;
 
@@ -68,7 +78,7 @@ protected:
         paths.cgroup_parent = m_cgroup_parent;
         Json vm { { "uuid", UUID }, { "brand", "joyent-minimal" }, { "max_physical_memory", 128 },
             { "max_lwps", 200 } };
-        auto spec = zone_spec(vm, paths, probe_host_layout(m_cgroup_parent));
+        auto spec = zone_spec(vm, paths, probed_layout(m_cgroup_parent));
         ASSERT_TRUE(spec.has_value()) << spec.error().message();
         spec->args.insert(spec->args.end(), command.begin(), command.end());
         spec->env.insert(spec->env.end(), m_env.begin(), m_env.end());
@@ -137,7 +147,8 @@ TEST_F(ZinitTest, StopSignalEndsEveryProcessPromptly)
     auto result = process.wait();
     auto const took = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(result.exit_code, 0) << result.describe();
-    // b ignores SIGTERM and SIGHUP: it is killed after ZINIT_STOP_TIMEOUT (2 s here, 10 s by default).
+    // b ignores SIGTERM and SIGHUP: it is killed after ZINIT_STOP_TIMEOUT (2 s here, 10 s by
+    // default).
     EXPECT_GE(took, std::chrono::seconds(2));
     EXPECT_LT(took, std::chrono::seconds(8));
     EXPECT_NE(result.err.find("zinit: stopping"), std::string::npos) << result.err;

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <sys/wait.h>
@@ -149,6 +150,93 @@ TEST(Cgroups, DetectRefusesAHierarchyWithoutMemory)
     auto detected = Cgroups::detect("/nonexistent-cgroup-root");
     ASSERT_FALSE(detected.has_value());
     EXPECT_EQ(detected.error().code(), ErrorCode::Unsupported);
+}
+
+// Live writes follow the probe: over a fake v1 tree, the IO weight goes to the file the probe
+// found, and nothing is written where it found none (a kernel without BFQ has no such file,
+// and a write there would fail the whole update), nor memory+swap without swap accounting.
+class FakeCgroupTreeTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char dir[] = "/tmp/lumos-cgroups-XXXXXX";
+        ASSERT_NE(::mkdtemp(dir), nullptr);
+        m_dir = dir;
+        for (char const* controller : { "memory", "cpu", "cpuacct", "pids", "blkio" }) {
+            put(std::string(controller) + "/cgroup.procs");
+            put(std::string(controller) + "/lumos/cgroup.procs");
+            put(std::string(controller) + "/lumos/zone/cgroup.procs");
+        }
+        for (char const* file : { "memory/lumos/zone/memory.limit_in_bytes",
+                 "cpu/lumos/zone/cpu.cfs_period_us", "cpu/lumos/zone/cpu.cfs_quota_us",
+                 "cpu/lumos/zone/cpu.shares", "pids/lumos/zone/pids.max" }) {
+            put(file);
+        }
+        put("memory/lumos/memory.limit_in_bytes");
+    }
+    void TearDown() override
+    {
+        std::error_code ignored;
+        fs::remove_all(m_dir, ignored);
+    }
+    void put(std::string const& relative, std::string const& content = "")
+    {
+        fs::path const path = m_dir + "/" + relative;
+        fs::create_directories(path.parent_path());
+        std::ofstream(path) << content;
+    }
+    std::string content(std::string const& relative) const
+    {
+        auto text = read_file(m_dir + "/" + relative);
+        return text ? *text : "(none)";
+    }
+    Cgroups cgroups() const
+    {
+        auto detected = Cgroups::detect(m_dir);
+        EXPECT_TRUE(detected.has_value());
+        return std::move(*detected);
+    }
+    static CgroupLimits limits()
+    {
+        CgroupLimits limits;
+        limits.memory = 256ULL << 20;
+        limits.memory_swap = 512ULL << 20;
+        limits.io_weight = 500;
+        return limits;
+    }
+
+    std::string m_dir;
+};
+
+TEST_F(FakeCgroupTreeTest, NoIoWeightFileNoMemswNothingWrittenThere)
+{
+    // The zone's own cgroup has the files, the probe (which looks in the parent) found none:
+    // only what the probe found is written.
+    put("blkio/lumos/zone/blkio.weight", "unchanged");
+    put("memory/lumos/zone/memory.memsw.limit_in_bytes", "unchanged");
+    auto const cg = cgroups();
+    EXPECT_EQ(cg.io_weight_file(), "");
+    EXPECT_FALSE(cg.features().memsw);
+    auto applied = cg.apply("/lumos/zone", limits());
+    ASSERT_TRUE(applied.has_value()) << applied.error().message();
+    EXPECT_EQ(content("memory/lumos/zone/memory.limit_in_bytes"), std::to_string(256ULL << 20));
+    EXPECT_EQ(content("blkio/lumos/zone/blkio.weight"), "unchanged");
+    EXPECT_EQ(content("memory/lumos/zone/memory.memsw.limit_in_bytes"), "unchanged");
+}
+
+TEST_F(FakeCgroupTreeTest, BfqWeightAndMemswWrittenWhereFound)
+{
+    put("blkio/lumos/blkio.bfq.weight", "100");
+    put("blkio/lumos/zone/blkio.bfq.weight", "100");
+    put("memory/lumos/memory.memsw.limit_in_bytes", "9223372036854771712");
+    put("memory/lumos/zone/memory.memsw.limit_in_bytes", "0"); // regular files: no truncation
+    auto const cg = cgroups();
+    EXPECT_EQ(cg.io_weight_file(), "blkio.bfq.weight");
+    auto applied = cg.apply("/lumos/zone", limits());
+    ASSERT_TRUE(applied.has_value()) << applied.error().message();
+    EXPECT_EQ(content("blkio/lumos/zone/blkio.bfq.weight"), "500");
+    EXPECT_EQ(
+        content("memory/lumos/zone/memory.memsw.limit_in_bytes"), std::to_string(512ULL << 20));
 }
 
 } // namespace

@@ -396,6 +396,61 @@ TEST_F(Zones, UpdateChangesTheLimitsOfARunningZone)
     EXPECT_NE(memlock_of_init().find(std::to_string(1ULL << 20)), std::string::npos) << memlock_of_init();
 }
 
+// zfs_io_priority on this kernel, as the host probe finds it: without an IO weight file (no BFQ:
+// `[none] mq-deadline kyber`) the zone boots without the weight and its log says which control
+// was not applied and why; with one, the weight is in the zone's cgroup. The same for a live
+// update of a running zone.
+TEST_F(Zones, ZfsIoPriorityIsAppliedOrReportedAsTheKernelAllows)
+{
+    std::string const uuid = create_ok(joyent_minimal({ { "zfs_io_priority", 100 } }));
+    EXPECT_EQ(get(uuid)["state"], "running");
+    // vmadm probed the host once and cached it for this boot under the test's root.
+    std::ifstream features_file(root().path() / "run/lumos/host-features.json");
+    json const features = json::parse(features_file, nullptr, false);
+    ASSERT_TRUE(features.is_object());
+    EXPECT_EQ(features["cgroup"]["parent"], cgroup_parent());
+    bool const v2 = features["cgroup"]["layout"] == "v2";
+    fs::path const zone_cgroup
+        = (v2 ? fs::path("/sys/fs/cgroup") : fs::path("/sys/fs/cgroup/blkio"))
+        / cgroup_parent().substr(1) / uuid;
+    ASSERT_TRUE(fs::exists(zone_cgroup)) << zone_cgroup;
+    std::ifstream bundle(root().path() / "run/lumos/zones" / uuid / "config.json");
+    json const config = json::parse(bundle, nullptr, false);
+    auto log = [&] {
+        std::ifstream in(root().path() / "run/lumos/zones" / uuid / "monitor.log");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    std::string const not_applied = "zfs_io_priority not applied: ";
+    if (features["cgroup"]["io_weight_file"].is_null()) {
+        // The kernel really has none for the zone's cgroup.
+        for (char const* file :
+            { "blkio.bfq.weight", "blkio.weight", "io.bfq.weight", "io.weight" }) {
+            EXPECT_FALSE(fs::exists(zone_cgroup / file)) << file;
+        }
+        EXPECT_FALSE(config["linux"]["resources"].contains("blockIO"))
+            << config["linux"]["resources"].dump();
+        std::string const reason = std::string("the kernel has no io weight file (")
+            + (v2 ? "io.bfq.weight, io.weight" : "blkio.bfq.weight, blkio.weight") + ") for "
+            + cgroup_parent();
+        EXPECT_NE(log().find(not_applied + reason), std::string::npos) << log();
+        // A live update of the running zone: applied as far as the host allows, reported again.
+        update_ok(uuid, { { "zfs_io_priority", 50 }, { "max_physical_memory", 512 } });
+        std::string const after = log();
+        size_t const first = after.find(not_applied);
+        EXPECT_NE(after.find(not_applied, first + 1), std::string::npos) << after;
+        EXPECT_EQ(get(uuid)["zfs_io_priority"], 50);
+    } else {
+        std::string const file = features["cgroup"]["io_weight_file"];
+        std::ifstream in(zone_cgroup / file);
+        std::string const weight(std::istreambuf_iterator<char>(in), {}); // "500" or "default 500"
+        EXPECT_EQ(config["linux"]["resources"]["blockIO"]["weight"], 500);
+        EXPECT_NE(weight.find("500"), std::string::npos) << file << ": " << weight;
+        EXPECT_EQ(log().find(not_applied), std::string::npos) << log();
+    }
+    EXPECT_TRUE(
+        succeeded_with_message(vmadm({ "delete", uuid }), "Successfully deleted VM " + uuid));
+}
+
 // A hostile root inside a zone, one attempt per test: the script prints "escaped" only if the
 // attempt worked.
 struct Attempt {

@@ -100,7 +100,7 @@ int main(int argc, char** argv)
             std::cout << "\n[Connection to zone '" << zone << "' console closed]" << std::endl;
             return 0;
         }
-        auto helpers = runtime::find_helpers();
+        auto helpers = runtime.helpers();
         if (!helpers) {
             std::cerr << "zlogin: " << helpers.error().message() << "\n";
             return 1;
@@ -111,8 +111,10 @@ int main(int argc, char** argv)
             if (tty) {
                 args.emplace_back("-t");
             }
-            args.insert(args.end(), { "--env", "TERM=" + std::string(std::getenv("TERM") ? std::getenv("TERM") : "vt100"),
-                                        zone, "/bin/sh", "-l" });
+            args.insert(args.end(),
+                { "--env",
+                    "TERM=" + std::string(std::getenv("TERM") ? std::getenv("TERM") : "vt100"),
+                    zone, "/bin/sh", "-l" });
         } else {
             std::string joined;
             for (auto const& part : command) {

@@ -19,11 +19,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <optional>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,7 +51,7 @@ std::string human(uint64_t bytes)
 // "2024-05-01T10:20:41.000Z" -> epoch ms.
 std::optional<int64_t> parse_iso(std::string const& text)
 {
-    struct tm tm {};
+    struct tm tm { };
     int millis = 0;
     if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
             &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis)
@@ -120,7 +120,7 @@ int main(int argc, char** argv)
         storage::PoolRegistry const pools(paths);
         vm::ZoneRuntime runtime(paths, pools);
         vm::Engine engine(store, runtime, pools);
-        auto cgroups = sys::Cgroups::detect();
+        auto cgroups = runtime.cgroups();
         if (!cgroups) {
             std::cerr << "zonestat: " << cgroups.error().message() << "\n";
             return 1;
@@ -141,8 +141,8 @@ int main(int argc, char** argv)
                 return 1;
             }
             if (!parsable) {
-                std::printf("%-8s %-36s %6s %8s %8s %6s %8s %8s %4s  %s\n", "ZONEID", "UUID", "CPU%",
-                    "MEM", "MEMCAP", "NPROC", "READ", "WRITE", "OOM", "ALIAS");
+                std::printf("%-8s %-36s %6s %8s %8s %6s %8s %8s %4s  %s\n", "ZONEID", "UUID",
+                    "CPU%", "MEM", "MEMCAP", "NPROC", "READ", "WRITE", "OOM", "ALIAS");
             }
             auto const now = std::chrono::steady_clock::now();
             for (auto const& vm : *vms) {
@@ -161,10 +161,12 @@ int main(int argc, char** argv)
                 double cpu = 0;
                 if (auto it = previous.find(uuid); it != previous.end()) {
                     double const elapsed_ns = static_cast<double>(
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second.at).count());
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second.at)
+                            .count());
                     if (elapsed_ns > 0) {
                         cpu = 100.0
-                            * static_cast<double>(stats->cpu_usage_ns - it->second.stats.cpu_usage_ns)
+                            * static_cast<double>(
+                                stats->cpu_usage_ns - it->second.stats.cpu_usage_ns)
                             / elapsed_ns;
                     }
                 } else if (auto booted = parse_iso(live->boot_timestamp)) {

@@ -107,6 +107,10 @@ TEST(ZoneSpec, ResourceControls)
     spec = zone_spec(vm, host_paths(), capped);
     ASSERT_TRUE(spec.has_value());
     EXPECT_EQ(spec->locked_memory, 8ULL << 20);
+    ASSERT_EQ(spec->unenforced.size(), 1U);
+    EXPECT_EQ(spec->unenforced.front(),
+        "max_locked_memory not applied in full: at most 8388608 bytes (lumos lacks "
+        "CAP_SYS_RESOURCE to raise its hard limit)");
 
     vm.erase("cpu_cap");
     vm["max_swap"] = 128; // less than memory: memory+swap cannot be below memory
@@ -119,17 +123,71 @@ TEST(ZoneSpec, ResourceControls)
     EXPECT_TRUE(spec->unenforced.empty());
 }
 
-TEST(ZoneSpec, AnIoWeightTheHostCannotTakeIsLeftOutAndReported)
+// What the host probe found decides: no io weight file (a kernel without BFQ), no swap
+// accounting -> the controls are left out of the OCI config and the live limits, and each is
+// listed with the probe's reason (the line the zone's log gets).
+sys::HostFeatures probed(std::string const& io_weight_file, bool swap)
 {
-    HostLayout no_bfq = merged_usr();
-    no_bfq.io_weight = false;
-    auto spec = zone_spec(joyent_vm(), host_paths(), no_bfq);
+    sys::HostFeatures features;
+    features.cap_sys_resource = true;
+    features.cgroup.layout = "v1";
+    features.cgroup.io_weight_file = io_weight_file;
+    if (io_weight_file.empty()) {
+        features.cgroup.io_weight_reason
+            = "the kernel has no io weight file (blkio.bfq.weight, blkio.weight) for /lumos";
+    }
+    features.cgroup.memsw = swap;
+    features.cgroup.swap_accounting = swap;
+    if (!swap) {
+        features.cgroup.swap_reason = "the kernel does not account swap (no "
+                                      "memory.memsw.limit_in_bytes for /lumos; boot with "
+                                      "swapaccount=1)";
+    }
+    return features;
+}
+
+TEST(ZoneSpec, AnIoWeightTheProbeFoundNoFileForIsLeftOutAndReported)
+{
+    auto spec = zone_spec(joyent_vm(), host_paths(), host_layout(probed("", true)));
     ASSERT_TRUE(spec.has_value());
     EXPECT_FALSE(spec->blkio_weight.has_value());
     EXPECT_FALSE(oci_config(*spec)["linux"]["resources"].contains("blockIO"));
     EXPECT_FALSE(cgroup_limits(*spec).io_weight.has_value());
+    EXPECT_EQ(spec->unenforced,
+        std::vector<std::string> { "zfs_io_priority not applied: the kernel has no io weight file "
+                                   "(blkio.bfq.weight, blkio.weight) for /lumos" });
+}
+
+TEST(ZoneSpec, AnIoWeightTheProbeFoundAFileForIsApplied)
+{
+    auto spec = zone_spec(joyent_vm(), host_paths(), host_layout(probed("blkio.bfq.weight", true)));
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->blkio_weight, 500);
+    EXPECT_EQ(oci_config(*spec)["linux"]["resources"]["blockIO"]["weight"], 500);
+    EXPECT_EQ(cgroup_limits(*spec).io_weight, 500);
+    EXPECT_TRUE(spec->unenforced.empty());
+}
+
+TEST(ZoneSpec, MaxSwapWithoutSwapAccountingIsLeftOutAndReported)
+{
+    Json vm = joyent_vm();
+    vm["max_swap"] = 1024;
+    auto spec = zone_spec(vm, host_paths(), host_layout(probed("blkio.weight", false)));
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_FALSE(spec->memory_swap_limit.has_value());
+    Json const memory = oci_config(*spec)["linux"]["resources"]["memory"];
+    EXPECT_TRUE(memory.contains("limit"));
+    EXPECT_FALSE(memory.contains("swap"));
+    EXPECT_FALSE(cgroup_limits(*spec).memory_swap.has_value());
     ASSERT_EQ(spec->unenforced.size(), 1U);
-    EXPECT_EQ(spec->unenforced.front().rfind("zfs_io_priority: ", 0), 0U);
+    EXPECT_EQ(spec->unenforced.front(),
+        "max_swap not applied: the kernel does not account swap (no memory.memsw.limit_in_bytes "
+        "for /lumos; boot with swapaccount=1)");
+
+    spec = zone_spec(vm, host_paths(), host_layout(probed("blkio.weight", true)));
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->memory_swap_limit, 1024ULL << 20);
+    EXPECT_TRUE(spec->unenforced.empty());
 }
 
 TEST(ZoneSpec, LiveLimitsMatchTheConfigs)

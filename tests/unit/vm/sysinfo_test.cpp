@@ -2,7 +2,7 @@
 // sysinfo assembled from a fake /proc, /sys and /etc and a temporary LUMOS_ROOT: SmartOS's key
 // names, order and JSON types (src/sysinfo's output_json), -p lines, and the cache.
 #include "base/file.hpp"
-#include "sys/kvm.hpp"
+#include "sys/host_probe.hpp"
 #include "vm/sysinfo.hpp"
 
 #include <gtest/gtest.h>
@@ -28,6 +28,13 @@ protected:
         m_sources.roots = { m_dir + "/proc", m_dir + "/sys", m_dir + "/etc", m_dir + "/dev" };
         m_sources.ipv4_address = [](std::string const& interface) {
             return interface == "eth0" ? std::string("10.88.88.5") : std::string();
+        };
+        // The host probe's result (sys/host_probe has its own tests against fake trees): here a
+        // host whose /dev/kvm is missing, unless a test says otherwise.
+        m_features.kvm.reason = "cannot open /dev/kvm: No such file or directory";
+        m_sources.host_features = [this](Paths const&, bool refresh) -> Result<sys::HostFeatures> {
+            m_probe_refreshed = m_probe_refreshed || refresh;
+            return m_features;
         };
         write("proc/cpuinfo",
             "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) CPU E5-2650 v2 @ 2.60GHz\n"
@@ -97,6 +104,8 @@ protected:
 
     std::string m_dir;
     vm::SysinfoSources m_sources;
+    sys::HostFeatures m_features;
+    bool m_probe_refreshed { false };
 };
 
 std::string type_of(Ordered const& value)
@@ -156,6 +165,7 @@ TEST_F(SysinfoTest, KeysInSmartOSOrderWithSmartOSTypes)
         { "Psrinfo", "object" },
         { "Network Interfaces", "object" },
         { "Virtual Network Interfaces", "object" },
+        { "Lumos Host Features", "object" },
     };
     std::vector<std::pair<std::string, std::string>> actual;
     for (auto it = object.begin(); it != object.end(); ++it) {
@@ -386,11 +396,28 @@ TEST_F(SysinfoTest, CacheServesUntilTheHostChanges)
     EXPECT_NE(after_boot->json, "{\"cached\": true}\n");
 }
 
-TEST(KvmProbe, AFileNamedKvmRunsNoGuest)
+TEST_F(SysinfoTest, KvmFactsAndHostFeaturesAreTheProbes)
 {
-    EXPECT_FALSE(sys::probe_kvm("/dev/null").usable);
-    EXPECT_FALSE(sys::probe_kvm("/nonexistent/kvm").usable);
-    EXPECT_EQ(sys::probe_kvm("/dev/null").max_vcpus, 0u);
+    Ordered without = vm::sysinfo_object(gather());
+    EXPECT_EQ(without["VM Capable"], false);
+    EXPECT_EQ(without["HVM API"], false);
+    EXPECT_EQ(without["Bhyve Max Vcpus"], 0);
+    EXPECT_EQ(without["Lumos Host Features"]["kvm"]["reason"],
+        "cannot open /dev/kvm: No such file or directory");
+
+    m_features.kvm = { true, "", 12, "vmx", 288 };
+    Ordered with = vm::sysinfo_object(gather());
+    EXPECT_EQ(with["VM Capable"], true);
+    EXPECT_EQ(with["HVM API"], true);
+    EXPECT_EQ(with["Bhyve Capable"], true);
+    EXPECT_EQ(with["Bhyve Max Vcpus"], 288);
+    EXPECT_EQ(with["Lumos Host Features"]["kvm"]["max_vcpus"], 288);
+    EXPECT_FALSE(m_probe_refreshed);
+
+    // -f and -u probe the host again.
+    auto const forced = vm::load_sysinfo(paths(), m_sources, vm::SysinfoRefresh::Always);
+    ASSERT_TRUE(forced.has_value()) << forced.error().message();
+    EXPECT_TRUE(m_probe_refreshed);
 }
 
 } // namespace
