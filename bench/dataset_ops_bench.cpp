@@ -3,9 +3,11 @@
 // datasets in the pool: the pool's metadata is one row per dataset (storage/detail/dataset_db),
 // so the cost must not grow with the pool. Usage (bench/dataset_ops.sh runs it):
 //   dataset_ops_bench <dir|btrfs> <mountpoint> [SMALL=10] [LARGE=10000] [ROUNDS=25]
-// Fills the pool with plain filesystems through the same API, times ROUNDS rounds of
-// create + snapshot + recursive destroy of a fresh dataset at SMALL and at LARGE existing
-// datasets, prints the medians and their ratio. Exits 1 when LARGE costs 20% more than SMALL.
+// Makes two pools under the mountpoint (small/ and large/, same filesystem), fills them with
+// plain filesystems through the same API to SMALL and LARGE datasets, then times ROUNDS rounds
+// of create + snapshot + recursive destroy of a fresh dataset, alternating between the two
+// pools so that a change in the host's load hits both alike; prints the medians and their
+// ratio. Exits 1 when LARGE costs 20% more than SMALL.
 #include "storage/backends.hpp"
 #include "storage/pool.hpp"
 
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -50,28 +53,29 @@ bool fill(Pool& pool, size_t& count, size_t target)
     return true;
 }
 
-bool measure(Pool& pool, int rounds, Timings& out)
-{
+struct Samples {
     std::vector<double> create;
     std::vector<double> snapshot;
     std::vector<double> destroy;
-    for (int i = 0; i < rounds; ++i) {
-        auto const name = "zones/bench-" + std::to_string(i);
-        auto start = Clock::now();
-        auto made = pool.create_filesystem(name, {});
-        create.push_back(ms_since(start));
-        start = Clock::now();
-        auto snapped = made ? pool.snapshot(name + "@s") : made;
-        snapshot.push_back(ms_since(start));
-        start = Clock::now();
-        auto gone = snapped ? pool.destroy(name, lumos::storage::Recursive::Yes) : snapped;
-        destroy.push_back(ms_since(start));
-        if (!gone) {
-            std::fprintf(stderr, "%s: %s\n", name.c_str(), gone.error().message().c_str());
-            return false;
-        }
+    Timings medians() const { return { median(create), median(snapshot), median(destroy) }; }
+};
+
+bool measure_once(Pool& pool, int round, Samples& samples)
+{
+    auto const name = "zones/bench-" + std::to_string(round);
+    auto start = Clock::now();
+    auto made = pool.create_filesystem(name, {});
+    samples.create.push_back(ms_since(start));
+    start = Clock::now();
+    auto snapped = made ? pool.snapshot(name + "@s") : made;
+    samples.snapshot.push_back(ms_since(start));
+    start = Clock::now();
+    auto gone = snapped ? pool.destroy(name, lumos::storage::Recursive::Yes) : snapped;
+    samples.destroy.push_back(ms_since(start));
+    if (!gone) {
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), gone.error().message().c_str());
+        return false;
     }
-    out = { median(create), median(snapshot), median(destroy) };
     return true;
 }
 
@@ -88,28 +92,36 @@ int main(int argc, char** argv)
     size_t const small = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 10;
     size_t const large = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 10000;
     int const rounds = argc > 5 ? std::atoi(argv[5]) : 25;
-    lumos::storage::PoolConfig config;
-    config.name = "zones";
-    config.mountpoint = argv[2];
-    config.quotas = false;
-    config.backend
-        = backend == "btrfs" ? lumos::storage::Backend::Btrfs : lumos::storage::Backend::Dir;
-    auto pool = backend == "btrfs" ? lumos::storage::make_btrfs_pool(config)
-                                   : lumos::storage::make_dir_pool(config);
-    size_t count = 0;
-    Timings at_small;
-    Timings at_large;
+    auto open = [&](std::string const& where) {
+        lumos::storage::PoolConfig config;
+        config.name = "zones";
+        config.mountpoint = std::string(argv[2]) + "/" + where;
+        config.quotas = false;
+        config.backend
+            = backend == "btrfs" ? lumos::storage::Backend::Btrfs : lumos::storage::Backend::Dir;
+        std::filesystem::create_directories(config.mountpoint);
+        return backend == "btrfs" ? lumos::storage::make_btrfs_pool(config)
+                                  : lumos::storage::make_dir_pool(config);
+    };
+    auto small_pool = open("small");
+    auto large_pool = open("large");
+    size_t small_count = 0;
+    size_t large_count = 0;
     auto const fill_start = Clock::now();
-    if (!fill(*pool, count, small) || !measure(*pool, rounds, at_small)) {
-        return 2;
-    }
-    if (!fill(*pool, count, large)) {
+    if (!fill(*small_pool, small_count, small) || !fill(*large_pool, large_count, large)) {
         return 2;
     }
     auto const fill_s = ms_since(fill_start) / 1000;
-    if (!measure(*pool, rounds, at_large)) {
-        return 2;
+    Samples small_samples;
+    Samples large_samples;
+    for (int round = 0; round < rounds; ++round) {
+        if (!measure_once(*small_pool, round, small_samples)
+            || !measure_once(*large_pool, round, large_samples)) {
+            return 2;
+        }
     }
+    auto const at_small = small_samples.medians();
+    auto const at_large = large_samples.medians();
     auto row = [&](char const* what, double a, double b) {
         std::printf("  %-28s %8.2f ms %8.2f ms   x%.2f\n", what, a, b, a > 0 ? b / a : 0.0);
     };
