@@ -19,7 +19,10 @@
 // exist, the rollback journal is kept (journal_mode=PERSIST) and preallocated with zeros
 // (`datasets.db-journal`, a zeroed header is not "hot"), and the database keeps free pages
 // (its freelist, topped up while there is room), so a transaction that does not grow the pool's
-// metadata overwrites blocks it already owns, as the pre-database spare file did.
+// metadata overwrites blocks it already owns, as the pre-database spare file did. Tried on a
+// 256 MiB loop-backed btrfs filled to 100% (data, then metadata with xattr-laden files): a
+// plain database (copy-on-write, journal_mode=DELETE) could not commit an UPDATE (its journal
+// could not be created), this one could (acceptance Storage.FullBtrfsPoolStillDeletes...).
 //
 // Writers hold the pool's flock and a BEGIN IMMEDIATE transaction; readers open without it and
 // see the last committed state. Readers open read-write (with query_only) so that a hot journal
@@ -93,8 +96,8 @@ public:
     // receive.
     Result<bool> storage_under(std::string const& dir) const;
 
-    // For tests and `lumosadm pool check`: the query plans of the per-dataset statements (each
-    // must be a SEARCH, never a SCAN of the table).
+    // For tests: the query plans of the per-dataset statements (each must use the key or an
+    // index, never scan the table).
     Result<std::vector<std::string>> query_plans() const;
 
 private:
