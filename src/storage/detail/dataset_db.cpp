@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <filesystem>
 #include <string_view>
 #include <utility>
 
@@ -112,6 +113,16 @@ void set_nocow(int fd)
     if (::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_NOCOW_FL) == 0) {
         flags |= FS_NOCOW_FL;
         (void)::ioctl(fd, FS_IOC_SETFLAGS, &flags);
+    }
+}
+
+// NOCOW on a directory before its files exist (btrfs takes the flag only on empty files; new
+// files inherit it from their directory). Elsewhere the ioctl fails and nothing changes.
+void set_directory_nocow(std::string const& directory)
+{
+    UniqueFd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.valid()) {
+        set_nocow(dir.get());
     }
 }
 
@@ -247,12 +258,7 @@ Result<DatasetDb> DatasetDb::open(std::string const& directory, Access access, b
         return none;
     }
     if (access == Access::Write && !file_exists(path)) {
-        // NOCOW before the files exist (btrfs takes the flag only on empty files; new files
-        // inherit it from their directory). Elsewhere the ioctl fails and nothing changes.
-        UniqueFd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (dir.valid()) {
-            set_nocow(dir.get());
-        }
+        set_directory_nocow(directory);
     }
     int const flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         | (access == Access::Write ? SQLITE_OPEN_CREATE : 0);
@@ -275,6 +281,8 @@ Result<DatasetDb> DatasetDb::create_at(std::string const& path)
 {
     ::unlink(path.c_str());
     ::unlink((path + "-journal").c_str());
+    // A converted pool's `.lumos` predates the database: NOCOW from now on (the new files).
+    set_directory_nocow(std::filesystem::path(path).parent_path().string());
     sqlite3* raw = nullptr;
     int const code = sqlite3_open_v2(path.c_str(), &raw,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
