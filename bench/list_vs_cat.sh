@@ -21,11 +21,9 @@
 # on the same host and reported in rows of their own, marked "baseline"), KEEP_ROOT (set: the
 # temporary LUMOS_ROOT is left for profiling, and its path printed).
 #
-# Making the snapshots costs what the pool charges for one: a cp (dir) or btrfs process, and
-# while the pool keeps one datasets.json, a rewrite of the whole file, so the setup is quadratic
-# (2026-12-07, loaded 2-CPU host: 3,000 snapshots over 1,000 VMs took 25 min, 0.5 s each at
-# the end). Until per-row metadata lands, SNAPSHOTS_PER_VM=3 is what fits in a session; the
-# rows measure vmadm, not that setup.
+# Making the snapshots costs what the pool charges for one: a cp (dir) or btrfs process and a
+# few rows of the pool's datasets.db (before the database, a rewrite of one whole datasets.json
+# per snapshot made the setup quadratic: 3,000 snapshots took 25 min).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -42,6 +42,9 @@ status=0
     echo
     echo "== zones: vmadm create/stop/start against bare runc run -d; monitor memory =="
     bench/zone_bench.sh || images_status=1
+    echo
+    echo "== pool metadata: create/snapshot/destroy of one dataset at 10 and 10,000 datasets =="
+    bench/dataset_ops.sh || images_status=1
     exit "$images_status"
 } 2>&1 | tee "$out" || status=$?
 echo "results written to $out"

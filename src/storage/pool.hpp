@@ -34,29 +34,37 @@ namespace lumos::storage {
 //                                      directories; btrfs: read-only snapshot subvolume; volumes:
 //                                      a reflinked read-only file). The name is fixed at creation
 //                                      and kept across renames; metadata maps names to it.
-//   <mountpoint>/.lumos/datasets.json  every dataset and snapshot of the pool, one JSON object
-//                                      {"version":1,"datasets":{"<rel>":{type, creation, origin,
-//                                      quota, volsize, properties, holds, storage, subvolume_id,
-//                                      state}}}, replaced atomically (temp + fsync + rename).
-//                                      list/info/exists read only this file (list does not walk
-//                                      datasets; used_bytes is a tree walk in info() on dir, the
-//                                      qgroup's referenced bytes on btrfs with quotas on).
-//   <mountpoint>/.lumos/datasets.spare the journal's copy when datasets.json cannot be replaced
-//                                      for lack of space (storage/detail/journal_file.hpp)
+//   <mountpoint>/.lumos/datasets.db    every dataset and snapshot of the pool, one row each in an
+//                                      SQLite database keyed by the relative name ("<uuid>",
+//                                      "<uuid>@final"): columns origin, state, sequence for what
+//                                      is looked up, the rest (type, creation, quota, volsize,
+//                                      properties, holds, storage, subvolume_id, ...) as JSON
+//                                      (storage/detail/dataset_db.hpp). list/info/exists read only
+//                                      the rows they need (list does not walk datasets; used_bytes
+//                                      is a tree walk in info() on dir, the qgroup's referenced
+//                                      bytes on btrfs with quotas on). `.lumos` is NOCOW on btrfs.
+//   <mountpoint>/.lumos/datasets.db-journal  its rollback journal, kept and preallocated
+//                                      (journal_mode=PERSIST) so that a full pool still commits
+//   <mountpoint>/.lumos/datasets.json, datasets.spare  a pool from before the database: converted
+//                                      once into datasets.db, then removed
+//                                      (storage/detail/legacy_journal.hpp)
 //   <mountpoint>/.lumos/lock           flock serializing all mutations of the pool
 //   <mountpoint>/.lumos/tmp/           scratch (btrfs receive), emptied by the next mutation
 //   <mountpoint>/.lumos/notices.log    "quota recorded, not enforced" notices
 //
-// Crash safety: datasets.json is the commit point and doubles as a journal. Create writes the
-// entry with state "creating", makes the data, then clears the state; destroy sets
-// "destroying", removes the data (snapshots, then deepest datasets), then drops the entry;
-// rename sets "renaming" (rename_root/rename_to) on the dataset, its children and snapshots, does
-// one rename(2), then rekeys the entries (and clones' origins). Readers ignore entries with a
-// state. Every mutation first (under the lock) finishes or undoes what a killed process left:
-// "creating"/"destroying" entries lose their data and go, a rename is completed when the new
-// path exists and the old one does not, else rolled back. Nothing outside the journal is ever
-// deleted: create over an existing non-empty path fails (AlreadyExists); an empty directory is
-// taken over.
+// Crash safety: the database's transactions are the commit point (BEGIN IMMEDIATE under the
+// pool's flock, synchronous=FULL); each row's state is the journal for the data outside it.
+// Create commits the row with state "creating", makes the data, then commits the state cleared;
+// destroy commits "destroying", removes the data (snapshots, then deepest datasets), then
+// deletes the rows; rename commits "renaming" (rename_root/rename_to) on the dataset, its
+// children and snapshots, does one rename(2), then rekeys the rows (and clones' origins) in one
+// transaction. Readers ignore rows with a state. Every mutation first (under the lock) finishes
+// or undoes what a killed process left, found through an index of the rows with a state (so
+// that costs what is pending, not the pool's size): "creating"/"destroying" rows lose their
+// data and go, a rename is completed when the new path exists and the old one does not, else
+// rolled back. A process killed inside a transaction leaves SQLite's hot journal, which the next
+// reader or writer rolls back. Nothing outside the journal is ever deleted: create over an
+// existing non-empty path fails (AlreadyExists); an empty directory is taken over.
 //
 // Quotas on btrfs (pools made with quotas on) limit the referenced bytes of the dataset's own
 // subvolume (its level-0 qgroup), so unlike a ZFS quota they count neither child datasets

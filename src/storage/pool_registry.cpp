@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
 // PoolRegistry: $LUMOS_ROOT/etc/lumos/pools.json, pool setup (mkfs, loop files, mounts) and
 // re-attaching loop-backed pools after a reboot.
-#include "storage/pool_setup.hpp"
-
 #include "base/file.hpp"
 #include "base/json.hpp"
 #include "base/strings.hpp"
 #include "storage/backends.hpp"
+#include "storage/pool_setup.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -30,7 +29,10 @@ namespace fs = std::filesystem;
 
 constexpr long BTRFS_MAGIC = 0x9123683e;
 
-std::string pools_file(Paths const& paths) { return paths.etc_dir() + "/pools.json"; }
+std::string pools_file(Paths const& paths)
+{
+    return paths.etc_dir() + "/pools.json";
+}
 
 PoolConfig implicit_pool(Paths const& paths)
 {
@@ -73,7 +75,8 @@ Result<std::vector<PoolConfig>> read_configs(Paths const& paths, bool& implicit)
     }
     for (auto const& item : json["pools"]) {
         if (!item.is_object() || !item.contains("name") || !item["name"].is_string()) {
-            return make_error(ErrorCode::InvalidArgument, pools_file(paths) + ": a pool without a name");
+            return make_error(
+                ErrorCode::InvalidArgument, pools_file(paths) + ": a pool without a name");
         }
         PoolConfig config;
         config.name = item["name"].get<std::string>();
@@ -198,7 +201,7 @@ Result<void> ensure_pool_mounted(CommandRunner& runner, PoolConfig const& config
 
 Result<PoolUsage> pool_usage(std::string const& mountpoint)
 {
-    struct statvfs st {};
+    struct statvfs st { };
     if (::statvfs(mountpoint.c_str(), &st) != 0) {
         return tl::unexpected(Error::from_errno("statvfs " + mountpoint, errno));
     }
@@ -235,8 +238,8 @@ std::vector<std::string> PoolRegistry::names() const
 Result<std::unique_ptr<Pool>> PoolRegistry::open(std::string const& name) const
 {
     TRY_ASSIGN(configs, this->configs());
-    auto it = std::find_if(
-        configs.begin(), configs.end(), [&](PoolConfig const& config) { return config.name == name; });
+    auto it = std::find_if(configs.begin(), configs.end(),
+        [&](PoolConfig const& config) { return config.name == name; });
     if (it == configs.end()) {
         return make_error(ErrorCode::NotFound, "pool \"" + name + "\" does not exist");
     }
@@ -246,8 +249,9 @@ Result<std::unique_ptr<Pool>> PoolRegistry::open(std::string const& name) const
         TRY(make_directories(it->mountpoint));
         return make_dir_pool(*it, runner);
     case Backend::Btrfs:
-        TRY(ensure_pool_mounted(runner, *it).map_error(
-            [&](Error error) { return std::move(error).with_context("mounting pool " + name); }));
+        TRY(ensure_pool_mounted(runner, *it).map_error([&](Error error) {
+            return std::move(error).with_context("mounting pool " + name);
+        }));
         return make_btrfs_pool(*it, runner);
     case Backend::Zfs:
         return make_zfs_pool(*it, runner);
@@ -279,7 +283,8 @@ Result<PoolConfig> create_pool(
     TRY_ASSIGN(configs, read_configs(paths, implicit));
     for (auto const& existing : configs) {
         if (existing.name == request.name && !implicit) {
-            return make_error(ErrorCode::AlreadyExists, "pool \"" + request.name + "\" already exists");
+            return make_error(
+                ErrorCode::AlreadyExists, "pool \"" + request.name + "\" already exists");
         }
     }
     if (implicit) {
@@ -292,7 +297,8 @@ Result<PoolConfig> create_pool(
     PoolConfig config;
     config.name = request.name;
     config.backend = request.backend;
-    config.mountpoint = request.mountpoint.empty() ? paths.pool_mountpoint(request.name) : request.mountpoint;
+    config.mountpoint
+        = request.mountpoint.empty() ? paths.pool_mountpoint(request.name) : request.mountpoint;
     config.quotas = request.quotas;
     if (!request.file.empty() && !request.device.empty()) {
         return make_error(ErrorCode::InvalidArgument, "give either a device or a file, not both");
@@ -315,7 +321,8 @@ Result<PoolConfig> create_pool(
                 }));
         if (request.mountpoint.empty()) {
             TRY_ASSIGN(output,
-                run_checked(runner, { "zfs", "get", "-H", "-o", "value", "mountpoint", request.name }));
+                run_checked(
+                    runner, { "zfs", "get", "-H", "-o", "value", "mountpoint", request.name }));
             config.mountpoint = std::string(trim(output.out));
         }
         config.quotas = true;
@@ -348,7 +355,8 @@ Result<PoolConfig> create_pool(
                     return make_error(ErrorCode::InvalidArgument, "a pool file needs a size");
                 }
                 TRY(make_directories(fs::path(request.file).parent_path().string()));
-                UniqueFd fd(::open(request.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+                UniqueFd fd(
+                    ::open(request.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
                 if (!fd.valid()) {
                     return tl::unexpected(Error::from_errno("create " + request.file, errno));
                 }
@@ -356,16 +364,18 @@ Result<PoolConfig> create_pool(
                 if (::ftruncate(fd.get(), static_cast<off_t>(request.size_bytes)) != 0) {
                     return tl::unexpected(Error::from_errno("truncate " + request.file, errno));
                 }
-                TRY_ASSIGN(output, run_checked(runner, { "losetup", "-f", "--show", request.file }));
+                TRY_ASSIGN(
+                    output, run_checked(runner, { "losetup", "-f", "--show", request.file }));
                 loop_device = std::string(trim(output.out));
                 device = loop_device;
             }
             if (!device.empty()) {
                 TRY(run_checked(runner, { "mkfs.btrfs", "-q", device }));
                 if (is_mountpoint(config.mountpoint)) {
-                    return make_error(ErrorCode::Busy, config.mountpoint + " is already a mountpoint");
+                    return make_error(
+                        ErrorCode::Busy, config.mountpoint + " is already a mountpoint");
                 }
-                struct stat st {};
+                struct stat st { };
                 if (::stat(config.mountpoint.c_str(), &st) != 0) {
                     TRY(make_directories(config.mountpoint));
                     made_mountpoint = true;
@@ -373,7 +383,8 @@ Result<PoolConfig> create_pool(
                     std::error_code ec;
                     if (!fs::is_empty(config.mountpoint, ec)) {
                         return make_error(ErrorCode::AlreadyExists,
-                            config.mountpoint + " is not empty: mounting the pool there would hide its files");
+                            config.mountpoint
+                                + " is not empty: mounting the pool there would hide its files");
                     }
                 }
                 TRY(run_checked(runner, { "mount", "-t", "btrfs", device, config.mountpoint }));
@@ -381,7 +392,7 @@ Result<PoolConfig> create_pool(
             } else {
                 // No device: the mountpoint must already be on btrfs.
                 TRY(make_directories(config.mountpoint));
-                struct statfs sfs {};
+                struct statfs sfs { };
                 if (::statfs(config.mountpoint.c_str(), &sfs) != 0) {
                     return tl::unexpected(Error::from_errno("statfs " + config.mountpoint, errno));
                 }
@@ -389,10 +400,13 @@ Result<PoolConfig> create_pool(
                     return make_error(ErrorCode::InvalidArgument,
                         config.mountpoint + " is not on btrfs: give --device or --file");
                 }
-                struct stat st {};
-                if (::stat((config.mountpoint + "/.lumos/datasets.json").c_str(), &st) == 0) {
+                struct stat st { };
+                if (::stat((config.mountpoint + "/.lumos/datasets.db").c_str(), &st) == 0
+                    || ::stat((config.mountpoint + "/.lumos/datasets.json").c_str(), &st) == 0) {
                     return make_error(ErrorCode::AlreadyExists,
-                        config.mountpoint + " holds a dir pool's datasets; a dir pool cannot be turned into a btrfs pool");
+                        config.mountpoint
+                            + " holds a dir pool's datasets; a dir pool cannot be turned into a "
+                              "btrfs pool");
                 }
             }
             if (request.quotas) {
@@ -423,8 +437,8 @@ Result<void> destroy_pool(Paths const& paths, std::string const& name, CommandRu
     TRY_ASSIGN(held, FileLock::acquire(paths.etc_dir() + "/pools.lock"));
     bool implicit = false;
     TRY_ASSIGN(configs, read_configs(paths, implicit));
-    auto it = std::find_if(
-        configs.begin(), configs.end(), [&](PoolConfig const& config) { return config.name == name; });
+    auto it = std::find_if(configs.begin(), configs.end(),
+        [&](PoolConfig const& config) { return config.name == name; });
     if (it == configs.end() || implicit) {
         return make_error(ErrorCode::NotFound, "pool \"" + name + "\" does not exist");
     }

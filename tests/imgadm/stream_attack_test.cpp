@@ -6,6 +6,7 @@
 // the manifest cache exactly as before. A real `btrfs send` stream must still install.
 #include "imgadm/imgadm_fixture.hpp"
 #include "imgadm/imgapi_server.hpp"
+#include "storage/detail/dataset_db.hpp"
 #include "support/btrfs_stream_builder.hpp"
 
 #include <gtest/gtest.h>
@@ -224,14 +225,17 @@ protected:
         for (auto const& name : names) {
             state += name + "\n";
         }
-        // The journal's generation counts every save, including those of a refused install
-        // that made and then removed its -partial dataset: the datasets are what must match.
-        auto journal = nlohmann::json::parse(
-            read_all(fs::path(mount()) / ".lumos/datasets.json"), nullptr, false);
-        if (journal.is_object()) {
-            journal.erase("generation");
+        // The pool's datasets (their rows in the pool's database) are what must match.
+        auto db = storage::detail::DatasetDb::open(
+            (fs::path(mount()) / ".lumos").string(), storage::detail::DatasetDb::Access::Read);
+        if (auto rows
+            = db ? db->range({}) : Result<storage::detail::Rows>(tl::unexpected(db.error()))) {
+            for (auto const& [key, entry] : *rows) {
+                state += key + " " + storage::detail::entry_to_json(entry).dump() + "\n";
+            }
+        } else {
+            state += "pool metadata: " + rows.error().message() + "\n";
         }
-        state += journal.dump() + "\n";
         state += imgadm({ "list", "-j" }).out;
         return state;
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // The btrfs backend on a loop device each test makes (root only), and lumosadm pool
 // create/list/destroy as a user runs it. Every image, loop device and mount is removed again.
+#include "base/file.hpp"
 #include "storage/backends.hpp"
 #include "storage/pool.hpp"
 #include "storage/pool_setup.hpp"
@@ -16,6 +17,8 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -64,7 +67,7 @@ std::pair<int, uint64_t> fill(std::string const& path, uint64_t bytes)
 
 uint64_t fs_used(std::string const& path)
 {
-    struct statvfs st {};
+    struct statvfs st { };
     ::statvfs(path.c_str(), &st);
     return static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
 }
@@ -129,8 +132,41 @@ protected:
 
 bool is_subvolume(std::string const& path)
 {
-    struct stat st {};
+    struct stat st { };
     return ::stat(path.c_str(), &st) == 0 && st.st_ino == 256;
+}
+
+bool is_nocow(std::string const& path)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    int flags = 0;
+    return fd.valid() && ::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) == 0
+        && (flags & FS_NOCOW_FL) != 0;
+}
+
+TEST_F(BtrfsNoQuotaPoolTest, MetadataFilesAreNocowAlsoAfterConversion)
+{
+    // In-place overwrites of NOCOW files need no new space: what lets a full pool commit.
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
+    EXPECT_TRUE(is_nocow(mp() + "/.lumos"));
+    EXPECT_TRUE(is_nocow(mp() + "/.lumos/datasets.db"));
+    EXPECT_TRUE(is_nocow(mp() + "/.lumos/datasets.db-journal"));
+    // A pool from before the database: its .lumos was made copy-on-write.
+    auto const legacy = mp() + "/legacy";
+    fs::create_directories(legacy + "/.lumos");
+    ASSERT_FALSE(is_nocow(legacy + "/.lumos"));
+    std::ofstream(legacy + "/.lumos/datasets.json")
+        << R"({"version":1,"generation":1,"datasets":{"x":{"type":"filesystem","creation":1}}})";
+    fs::create_directories(legacy + "/x");
+    PoolConfig config = m_config;
+    config.mountpoint = legacy;
+    config.quotas = false;
+    auto pool = make_btrfs_pool(config);
+    ASSERT_TRUE(pool->create_filesystem("zones/y", {}));
+    EXPECT_TRUE(*pool->exists("zones/x"));
+    EXPECT_FALSE(fs::exists(legacy + "/.lumos/datasets.json"));
+    EXPECT_TRUE(is_nocow(legacy + "/.lumos/datasets.db"));
+    EXPECT_TRUE(is_nocow(legacy + "/.lumos/datasets.db-journal"));
 }
 
 TEST_F(BtrfsPoolTest, SnapshotAndCloneAreSubvolumesAndCloneIsConstantTime)
@@ -152,7 +188,8 @@ TEST_F(BtrfsPoolTest, SnapshotAndCloneAreSubvolumesAndCloneIsConstantTime)
     ::sync();
     auto before = fs_used(mp());
     auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(m_pool->clone("zones/img@final", "zones/vm1", { .quota_bytes = 256 * MIB, .properties = {} }));
+    ASSERT_TRUE(m_pool->clone(
+        "zones/img@final", "zones/vm1", { .quota_bytes = 256 * MIB, .properties = {} }));
     auto elapsed = std::chrono::steady_clock::now() - start;
     ::sync();
     EXPECT_LT(fs_used(mp()), before + 8 * MIB) << "a clone must share the snapshot's extents";
@@ -169,9 +206,11 @@ TEST_F(BtrfsPoolTest, SnapshotAndCloneAreSubvolumesAndCloneIsConstantTime)
 TEST_F(BtrfsPoolTest, CompressionPropertyMapsToBtrfs)
 {
     ASSERT_TRUE(m_pool->create_filesystem("zones/a/", {}).has_value() == false);
-    ASSERT_TRUE(m_pool->create_filesystem(
-        "zones/a", { .quota_bytes = std::nullopt, .properties = { { "compression", "gzip-6" }, { "recsize", "128k" } } }));
-    auto shown = system_command_runner().run({ "btrfs", "property", "get", mp() + "/a", "compression" }, {});
+    ASSERT_TRUE(m_pool->create_filesystem("zones/a",
+        { .quota_bytes = std::nullopt,
+            .properties = { { "compression", "gzip-6" }, { "recsize", "128k" } } }));
+    auto shown = system_command_runner().run(
+        { "btrfs", "property", "get", mp() + "/a", "compression" }, {});
     ASSERT_TRUE(shown);
     EXPECT_NE(shown->out.find("zlib"), std::string::npos) << shown->out;
 }
@@ -221,7 +260,8 @@ TEST_F(BtrfsPoolTest, RenameKeepsSnapshots)
 
 TEST_F(BtrfsPoolTest, QuotaIsEnforcedAndCanBeChangedLive)
 {
-    ASSERT_TRUE(m_pool->create_filesystem("zones/q", { .quota_bytes = 20 * MIB, .properties = {} }));
+    ASSERT_TRUE(
+        m_pool->create_filesystem("zones/q", { .quota_bytes = 20 * MIB, .properties = {} }));
     auto [error, written] = fill(mp() + "/q/blob", 64 * MIB);
     EXPECT_EQ(error, EDQUOT);
     EXPECT_LT(written, 32 * MIB);
@@ -244,7 +284,8 @@ TEST_F(BtrfsPoolTest, QuotaIsEnforcedAndCanBeChangedLive)
 TEST_F(BtrfsNoQuotaPoolTest, QuotaIsReportedNotEnforced)
 {
     EXPECT_FALSE(m_pool->enforces_quotas());
-    ASSERT_TRUE(m_pool->create_filesystem("zones/q", { .quota_bytes = 10 * MIB, .properties = {} }));
+    ASSERT_TRUE(
+        m_pool->create_filesystem("zones/q", { .quota_bytes = 10 * MIB, .properties = {} }));
     EXPECT_EQ(fill(mp() + "/q/blob", 30 * MIB).first, 0);
     auto info = m_pool->info("zones/q");
     ASSERT_TRUE(info);
@@ -287,8 +328,8 @@ TEST_F(BtrfsPoolTest, SendReceiveRoundTrip)
 }
 
 // Sends snapshot (incremental from `from` when given) of `source` into `target` on `destination`.
-Result<void> pipe_through(Pool& source, std::string const& snapshot, std::optional<std::string> const& from,
-    Pool& destination, std::string const& target)
+Result<void> pipe_through(Pool& source, std::string const& snapshot,
+    std::optional<std::string> const& from, Pool& destination, std::string const& target)
 {
     std::array<int, 2> pipe_fds {};
     if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
@@ -335,7 +376,8 @@ TEST_F(BtrfsPoolTest, FullAndIncrementalStreamsToAnotherPool)
     EXPECT_EQ(test::read_file(made->mountpoint + "/base/f"), "v1");
     EXPECT_TRUE(*other->exists("other/base@s1"));
 
-    auto incremental = pipe_through(*m_pool, "zones/src@s2", std::string("zones/src@s1"), *other, "other/next");
+    auto incremental
+        = pipe_through(*m_pool, "zones/src@s2", std::string("zones/src@s1"), *other, "other/next");
     ASSERT_TRUE(incremental) << incremental.error().message();
     EXPECT_EQ(test::read_file(made->mountpoint + "/next/f"), "v2");
     EXPECT_EQ(test::read_file(made->mountpoint + "/next/g"), "new");
@@ -378,15 +420,22 @@ TEST_F(BtrfsPoolTest, DestroyRemovesSubvolumesUsersMadeInside)
 {
     ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
     fs::create_directories(mp() + "/a/var/lib");
-    ASSERT_EQ(system_command_runner().run({ "btrfs", "subvolume", "create", mp() + "/a/var/lib/inner" }, {})->status, 0);
-    ASSERT_EQ(system_command_runner().run({ "btrfs", "subvolume", "create", mp() + "/a/var/lib/inner/deeper" }, {})->status, 0);
+    ASSERT_EQ(system_command_runner()
+                  .run({ "btrfs", "subvolume", "create", mp() + "/a/var/lib/inner" }, {})
+                  ->status,
+        0);
+    ASSERT_EQ(system_command_runner()
+                  .run({ "btrfs", "subvolume", "create", mp() + "/a/var/lib/inner/deeper" }, {})
+                  ->status,
+        0);
     ASSERT_TRUE(m_pool->destroy("zones/a", Recursive::No));
     EXPECT_FALSE(fs::exists(mp() + "/a"));
 }
 
 TEST_F(BtrfsPoolTest, RollbackSwapsInANewSubvolumeWithTheQuota)
 {
-    ASSERT_TRUE(m_pool->create_filesystem("zones/a", { .quota_bytes = 20 * MIB, .properties = {} }));
+    ASSERT_TRUE(
+        m_pool->create_filesystem("zones/a", { .quota_bytes = 20 * MIB, .properties = {} }));
     ASSERT_TRUE(m_pool->create_filesystem("zones/a/data", {}));
     std::ofstream(mp() + "/a/f") << "one";
     std::ofstream(mp() + "/a/data/d") << "kept";
@@ -430,8 +479,8 @@ TEST(LumosadmTest, PoolCreateListDestroyWithFile)
     std::string bin = LUMOS_LUMOSADM_BIN;
     auto image = dir + "/pool.img";
 
-    auto created = test::run({ bin, "pool", "create", "zones", "--backend", "btrfs", "--file", image,
-                                 "--size", "300M" },
+    auto created = test::run(
+        { bin, "pool", "create", "zones", "--backend", "btrfs", "--file", image, "--size", "300M" },
         options);
     EXPECT_EQ(created.exit_code, 0) << created.describe();
     EXPECT_TRUE(is_mountpoint(dir + "/zones"));
@@ -443,15 +492,17 @@ TEST(LumosadmTest, PoolCreateListDestroyWithFile)
     auto json = test::run({ bin, "pool", "list", "-j" }, options);
     EXPECT_NE(json.out.find("\"file\": \"" + image + "\""), std::string::npos) << json.out;
 
-    auto again = test::run({ bin, "pool", "create", "zones", "--file", dir + "/other.img", "--size", "300M" }, options);
+    auto again = test::run(
+        { bin, "pool", "create", "zones", "--file", dir + "/other.img", "--size", "300M" },
+        options);
     EXPECT_EQ(again.exit_code, 1);
     EXPECT_TRUE(again.err.starts_with("lumosadm: error: ")) << again.err;
     EXPECT_FALSE(fs::exists(dir + "/other.img"));
 
     fs::create_directories(dir + "/full");
     std::ofstream(dir + "/full/f") << "x";
-    auto hiding = test::run({ bin, "pool", "create", "full", "--file", dir + "/full.img", "--size", "300M",
-                                "--mountpoint", dir + "/full" },
+    auto hiding = test::run({ bin, "pool", "create", "full", "--file", dir + "/full.img", "--size",
+                                "300M", "--mountpoint", dir + "/full" },
         options);
     EXPECT_EQ(hiding.exit_code, 1) << hiding.describe();
     EXPECT_NE(hiding.err.find("not empty"), std::string::npos) << hiding.err;
@@ -485,7 +536,9 @@ TEST(LumosadmTest, PoolOnADeviceIsUnmountedButTheDeviceKept)
     auto dir = make_test_dir();
     ASSERT_FALSE(dir.empty());
     auto image = dir + "/disk.img";
-    { std::ofstream(image).flush(); }
+    {
+        std::ofstream(image).flush();
+    }
     fs::resize_file(image, 300 * MIB);
     auto attached = system_command_runner().run({ "losetup", "-f", "--show", image }, {});
     ASSERT_TRUE(attached && attached->status == 0);
@@ -494,7 +547,8 @@ TEST(LumosadmTest, PoolOnADeviceIsUnmountedButTheDeviceKept)
     test::RunOptions options;
     options.env = { { "LUMOS_ROOT", dir } };
     std::string bin = LUMOS_LUMOSADM_BIN;
-    auto created = test::run({ bin, "pool", "create", "tank", "--device", device, "--no-quotas" }, options);
+    auto created
+        = test::run({ bin, "pool", "create", "tank", "--device", device, "--no-quotas" }, options);
     EXPECT_EQ(created.exit_code, 0) << created.describe();
     EXPECT_TRUE(is_mountpoint(dir + "/tank"));
     auto listed = test::run({ bin, "pool", "list" }, options);
@@ -526,7 +580,7 @@ TEST(BtrfsSetupTest, WithoutDeviceTheMountpointMustBeOnBtrfs)
     request.name = "zones";
     request.backend = Backend::Btrfs;
     request.mountpoint = root.str() + "/zones";
-    struct statvfs st {};
+    struct statvfs st { };
     ASSERT_EQ(::statvfs(root.str().c_str(), &st), 0);
     auto made = create_pool(paths, request, system_command_runner());
     // /tmp is not btrfs on our hosts; where it is, the pool is made in place.

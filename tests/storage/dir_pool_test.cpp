@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // The dir backend and the registry's implicit pool, in a temp directory (no root needed).
 #include "storage/backends.hpp"
+#include "storage/detail/dataset_db.hpp"
 #include "storage/pool.hpp"
 #include "support/cli_runner.hpp"
 
@@ -8,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <sys/stat.h>
@@ -37,13 +39,25 @@ protected:
         std::ofstream(path) << content;
     }
 
+    // Rewrites one row of the pool's database as a killed process would have left it.
+    void edit_row(std::string const& name, std::function<void(detail::Entry&)> const& change)
+    {
+        auto db = detail::DatasetDb::open(mp() + "/.lumos", detail::DatasetDb::Access::Write);
+        ASSERT_TRUE(db) << db.error().message();
+        auto entry = db->get(name);
+        ASSERT_TRUE(entry && *entry) << name;
+        change(**entry);
+        ASSERT_TRUE(db->put(name, **entry));
+    }
+
     test::TempRoot m_root;
     std::unique_ptr<Pool> m_pool;
 };
 
 TEST_F(DirPoolTest, CreateListInfoDestroy)
 {
-    ASSERT_TRUE(m_pool->create_filesystem("zones/a", { .quota_bytes = 10ULL << 30, .properties = {} }));
+    ASSERT_TRUE(
+        m_pool->create_filesystem("zones/a", { .quota_bytes = 10ULL << 30, .properties = {} }));
     EXPECT_TRUE(fs::is_directory(mp() + "/a"));
     EXPECT_EQ(m_pool->path_of("zones/a"), mp() + "/a");
     EXPECT_TRUE(*m_pool->exists("zones/a"));
@@ -114,7 +128,8 @@ TEST_F(DirPoolTest, SnapshotCloneOriginAndDependencies)
     EXPECT_EQ(test::read_file(snap->path + "/hello"), "world");
     EXPECT_EQ(m_pool->path_of("zones/img@final"), snap->path);
 
-    ASSERT_TRUE(m_pool->clone("zones/img@final", "zones/vm1", { .quota_bytes = 1ULL << 30, .properties = {} }));
+    ASSERT_TRUE(m_pool->clone(
+        "zones/img@final", "zones/vm1", { .quota_bytes = 1ULL << 30, .properties = {} }));
     EXPECT_EQ(test::read_file(mp() + "/vm1/hello"), "world");
     auto clone = m_pool->info("zones/vm1");
     ASSERT_TRUE(clone);
@@ -156,11 +171,13 @@ TEST_F(DirPoolTest, HoldsRefuseDestroy)
     auto info = m_pool->info("zones/a@indestructible");
     ASSERT_TRUE(info);
     EXPECT_EQ(info->holds, std::vector<std::string> { "do_not_destroy" });
-    EXPECT_EQ(m_pool->destroy("zones/a@indestructible", Recursive::No).error().code(), ErrorCode::Busy);
+    EXPECT_EQ(
+        m_pool->destroy("zones/a@indestructible", Recursive::No).error().code(), ErrorCode::Busy);
     EXPECT_EQ(m_pool->destroy("zones/a", Recursive::Yes).error().code(), ErrorCode::Busy);
     EXPECT_TRUE(*m_pool->exists("zones/a@indestructible"));
     ASSERT_TRUE(m_pool->release("zones/a@indestructible", "do_not_destroy"));
-    EXPECT_EQ(m_pool->release("zones/a@indestructible", "do_not_destroy").error().code(), ErrorCode::NotFound);
+    EXPECT_EQ(m_pool->release("zones/a@indestructible", "do_not_destroy").error().code(),
+        ErrorCode::NotFound);
     ASSERT_TRUE(m_pool->destroy("zones/a@indestructible", Recursive::No));
 }
 
@@ -200,7 +217,7 @@ TEST_F(DirPoolTest, RenameCarriesSnapshotsChildrenAndOrigins)
 TEST_F(DirPoolTest, VolumesAndClones)
 {
     ASSERT_TRUE(m_pool->create_volume("zones/vm-disk0", 1ULL << 30, {}));
-    struct stat st {};
+    struct stat st { };
     ASSERT_EQ(::stat((mp() + "/vm-disk0").c_str(), &st), 0);
     EXPECT_TRUE(S_ISREG(st.st_mode));
     EXPECT_EQ(static_cast<uint64_t>(st.st_size), 1ULL << 30);
@@ -293,15 +310,8 @@ TEST_F(DirPoolTest, InterruptedOperationsAreCleanedUp)
     // half there. Readers do not see them, and the next mutation removes them.
     ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
     ASSERT_TRUE(m_pool->create_filesystem("zones/b", {}));
-    auto text = test::read_file(mp() + "/.lumos/datasets.json");
-    auto replace = [&](std::string const& from, std::string const& to) {
-        auto at = text.find(from);
-        ASSERT_NE(at, std::string::npos);
-        text.replace(at, from.size(), to);
-    };
-    replace("\"a\":{", "\"a\":{\"state\":\"creating\",");
-    replace("\"b\":{", "\"b\":{\"state\":\"destroying\",");
-    write(mp() + "/.lumos/datasets.json", text);
+    edit_row("a", [](detail::Entry& entry) { entry.state = "creating"; });
+    edit_row("b", [](detail::Entry& entry) { entry.state = "destroying"; });
     EXPECT_FALSE(*m_pool->exists("zones/a"));
     EXPECT_FALSE(*m_pool->exists("zones/b"));
     EXPECT_TRUE(m_pool->list()->empty());
@@ -315,15 +325,14 @@ TEST_F(DirPoolTest, InterruptedRenameFinishesOrRollsBack)
 {
     ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
     ASSERT_TRUE(m_pool->snapshot("zones/a@s"));
-    auto text = test::read_file(mp() + "/.lumos/datasets.json");
     // Killed after the rename(2): the new name wins.
-    std::string marked = text;
-    for (std::string key : { "\"a\":{", "\"a@s\":{" }) {
-        auto at = marked.find(key);
-        ASSERT_NE(at, std::string::npos);
-        marked.insert(at + key.size(), "\"state\":\"renaming\",\"rename_root\":\"a\",\"rename_to\":\"z\",");
+    for (std::string key : { "a", "a@s" }) {
+        edit_row(key, [](detail::Entry& entry) {
+            entry.state = "renaming";
+            entry.rename_root = "a";
+            entry.rename_to = "z";
+        });
     }
-    write(mp() + "/.lumos/datasets.json", marked);
     fs::rename(mp() + "/a", mp() + "/z");
     ASSERT_TRUE(m_pool->create_filesystem("zones/other", {}));
     EXPECT_TRUE(*m_pool->exists("zones/z"));
@@ -333,7 +342,8 @@ TEST_F(DirPoolTest, InterruptedRenameFinishesOrRollsBack)
 
 TEST_F(DirPoolTest, RollbackRestoresContentKeepsChildrenAndDropsLaterSnapshots)
 {
-    ASSERT_TRUE(m_pool->create_filesystem("zones/a", { .quota_bytes = 1ULL << 30, .properties = {} }));
+    ASSERT_TRUE(
+        m_pool->create_filesystem("zones/a", { .quota_bytes = 1ULL << 30, .properties = {} }));
     ASSERT_TRUE(m_pool->create_filesystem("zones/a/data", {}));
     write(mp() + "/a/f", "one");
     write(mp() + "/a/data/d", "kept");
@@ -399,11 +409,10 @@ TEST_F(DirPoolTest, InterruptedRollbackIsFinished)
     fs::create_directories(mp() + "/.lumos/tmp/rollback-0011-new");
     write(mp() + "/.lumos/tmp/rollback-0011-new/f", "restored");
     fs::rename(mp() + "/a", mp() + "/.lumos/tmp/rollback-0011-old");
-    auto text = test::read_file(mp() + "/.lumos/datasets.json");
-    auto at = text.find("\"a\":{");
-    ASSERT_NE(at, std::string::npos);
-    text.insert(at + 5, "\"state\":\"rollingback\",\"rollback_id\":\"0011\",");
-    write(mp() + "/.lumos/datasets.json", text);
+    edit_row("a", [](detail::Entry& entry) {
+        entry.state = "rollingback";
+        entry.rollback_id = "0011";
+    });
     EXPECT_TRUE(*m_pool->exists("zones/a"));
     ASSERT_TRUE(m_pool->create_filesystem("zones/b", {}));
     EXPECT_EQ(test::read_file(mp() + "/a/f"), "restored");

@@ -4,7 +4,7 @@
 #include "base/json.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
-#include "storage/detail/journal_file.hpp"
+#include "storage/detail/legacy_journal.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -35,8 +35,8 @@ bool valid_component(std::string const& part)
         return false;
     }
     return std::all_of(part.begin(), part.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
-            || c == '-' || c == '.' || c == ':';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || c == '_' || c == '-' || c == '.' || c == ':';
     });
 }
 
@@ -70,92 +70,9 @@ std::optional<std::string> parent_of(std::string const& relative_name)
     return relative_name.substr(0, slash);
 }
 
-Json entry_to_json(Entry const& entry)
-{
-    Json json = Json::object();
-    json["type"] = dataset_type_name(entry.type);
-    json["creation"] = entry.creation;
-    if (entry.origin) {
-        json["origin"] = *entry.origin;
-    }
-    if (entry.quota) {
-        json["quota"] = *entry.quota;
-    }
-    if (entry.volsize) {
-        json["volsize"] = *entry.volsize;
-    }
-    if (!entry.properties.empty()) {
-        json["properties"] = entry.properties;
-    }
-    if (!entry.holds.empty()) {
-        json["holds"] = entry.holds;
-    }
-    if (!entry.storage.empty()) {
-        json["storage"] = entry.storage;
-    }
-    if (entry.subvolume_id != 0) {
-        json["subvolume_id"] = entry.subvolume_id;
-    }
-    if (entry.sequence != 0) {
-        json["sequence"] = entry.sequence;
-    }
-    if (!entry.state.empty()) {
-        json["state"] = entry.state;
-    }
-    if (!entry.rollback_id.empty()) {
-        json["rollback_id"] = entry.rollback_id;
-    }
-    if (!entry.rename_root.empty()) {
-        json["rename_root"] = entry.rename_root;
-        json["rename_to"] = entry.rename_to;
-    }
-    return json;
-}
-
-Entry entry_from_json(Json const& json)
-{
-    Entry entry;
-    auto type = json.value("type", std::string("filesystem"));
-    entry.type = type == "volume" ? DatasetType::Volume
-        : type == "snapshot"      ? DatasetType::Snapshot
-                                  : DatasetType::Filesystem;
-    entry.creation = json.value("creation", int64_t { 0 });
-    if (json.contains("origin") && json["origin"].is_string()) {
-        entry.origin = json["origin"].get<std::string>();
-    }
-    if (json.contains("quota") && json["quota"].is_number_unsigned()) {
-        entry.quota = json["quota"].get<uint64_t>();
-    }
-    if (json.contains("volsize") && json["volsize"].is_number_unsigned()) {
-        entry.volsize = json["volsize"].get<uint64_t>();
-    }
-    if (json.contains("properties") && json["properties"].is_object()) {
-        for (auto const& [key, value] : json["properties"].items()) {
-            if (value.is_string()) {
-                entry.properties[key] = value.get<std::string>();
-            }
-        }
-    }
-    if (json.contains("holds") && json["holds"].is_array()) {
-        for (auto const& tag : json["holds"]) {
-            if (tag.is_string()) {
-                entry.holds.push_back(tag.get<std::string>());
-            }
-        }
-    }
-    entry.storage = json.value("storage", std::string());
-    entry.subvolume_id = json.value("subvolume_id", uint64_t { 0 });
-    entry.sequence = json.value("sequence", uint64_t { 0 });
-    entry.state = json.value("state", std::string());
-    entry.rollback_id = json.value("rollback_id", std::string());
-    entry.rename_root = json.value("rename_root", std::string());
-    entry.rename_to = json.value("rename_to", std::string());
-    return entry;
-}
-
 bool path_exists(std::string const& path)
 {
-    struct stat st {};
+    struct stat st { };
     return ::lstat(path.c_str(), &st) == 0;
 }
 
@@ -205,7 +122,8 @@ Result<std::string> LocalPool::relative(std::string const& name) const
     size_t start = 0;
     while (true) {
         auto slash = dataset.find('/', start);
-        auto part = dataset.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        auto part
+            = dataset.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
         if (!valid_component(part)) {
             return make_error(ErrorCode::InvalidArgument, "invalid dataset name \"" + name + "\"");
         }
@@ -227,13 +145,12 @@ std::string LocalPool::location(std::string const& relative_name, Entry const& e
 
 std::string LocalPool::path_of(std::string const& dataset) const
 {
-    auto rel = dataset.size() > m_name.size() + 1 ? dataset.substr(m_name.size() + 1) : std::string();
+    auto rel
+        = dataset.size() > m_name.size() + 1 ? dataset.substr(m_name.size() + 1) : std::string();
     if (is_snapshot_name(rel)) {
-        auto entries = load();
-        if (entries) {
-            auto it = entries->find(rel);
-            if (it != entries->end()) {
-                return location(rel, it->second);
+        if (auto db = open_read()) {
+            if (auto entry = db->get(rel); entry && *entry) {
+                return location(rel, **entry);
             }
         }
         return snapshots_dir() + "/" + rel;
@@ -241,39 +158,20 @@ std::string LocalPool::path_of(std::string const& dataset) const
     return m_mountpoint + "/" + rel;
 }
 
-Result<Entries> LocalPool::load() const
+Result<DatasetDb> LocalPool::open_read() const
 {
-    TRY_ASSIGN(loaded, JournalFile(metadata_dir()).read());
-    m_generation = loaded.generation;
-    auto const& json = loaded.json;
-    Entries entries;
-    if (json.is_object() && json.contains("datasets") && json["datasets"].is_object()) {
-        for (auto const& [key, value] : json["datasets"].items()) {
-            if (value.is_object()) {
-                entries.emplace(key, entry_from_json(value));
-            }
-        }
+    struct stat st { };
+    if (::lstat(DatasetDb::path_in(metadata_dir()).c_str(), &st) != 0
+        && has_legacy_journal(metadata_dir())) {
+        TRY_ASSIGN(held, lock());
+        TRY(migrate_legacy_journal(metadata_dir()));
     }
-    return entries;
-}
-
-// Always under the lock, after load(): each save is one generation newer, so a reader can tell
-// the spare's copy (written in place when the pool is full) from an older datasets.json.
-Result<void> LocalPool::save(Entries const& entries) const
-{
-    Json datasets = Json::object();
-    for (auto const& [key, entry] : entries) {
-        datasets[key] = entry_to_json(entry);
-    }
-    Json json = { { "version", 1 }, { "datasets", datasets } };
-    TRY(JournalFile(metadata_dir()).write(std::move(json), m_generation + 1));
-    m_generation += 1;
-    return {};
+    return DatasetDb::open(metadata_dir(), DatasetDb::Access::Read);
 }
 
 Result<FileLock> LocalPool::lock() const
 {
-    struct stat st {};
+    struct stat st { };
     if (::stat(m_mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
         return make_error(ErrorCode::NotFound,
             "pool \"" + m_name + "\": mountpoint " + m_mountpoint + " does not exist");
@@ -283,103 +181,120 @@ Result<FileLock> LocalPool::lock() const
 }
 
 template <typename Body>
-auto LocalPool::mutate(Body&& body) -> decltype(body(std::declval<Entries&>()))
+Result<void> LocalPool::mutate(Body&& body)
 {
     TRY_ASSIGN(held, lock());
-    TRY_ASSIGN(entries, load());
-    bool journal = std::any_of(
-        entries.begin(), entries.end(), [](auto const& item) { return !item.second.state.empty(); });
-    std::error_code ec;
-    if (journal || fs::exists(scratch_root(), ec)) {
-        recover(entries);
-        TRY(save(entries));
+    if (has_legacy_journal(metadata_dir())) {
+        TRY(migrate_legacy_journal(metadata_dir()));
     }
-    return body(entries);
+    TRY_ASSIGN(db, DatasetDb::open(metadata_dir(), DatasetDb::Access::Write, has_room()));
+    TRY(db.begin());
+    TRY_ASSIGN(pending, db.pending());
+    std::error_code ec;
+    if (!pending.empty() || fs::exists(scratch_root(), ec)) {
+        TRY(recover(db));
+        TRY(db.checkpoint());
+    }
+    Result<void> result = body(db);
+    if (!result) {
+        db.rollback();
+        return result;
+    }
+    return db.commit();
 }
 
-void LocalPool::recover(Entries& entries)
+Result<void> LocalPool::recover(DatasetDb& db)
 {
     // Rollbacks go forward: the new content exists complete in scratch before the journal says so.
-    for (auto& [key, entry] : entries) {
-        if (entry.state == STATE_ROLLINGBACK && finish_rollback(entries, key, entry)) {
+    TRY_ASSIGN(pending, db.pending());
+    for (auto& [key, entry] : pending) {
+        if (entry.state == STATE_ROLLINGBACK && finish_rollback(db, key, entry)) {
             entry.state.clear();
             entry.rollback_id.clear();
+            TRY(db.put(key, entry));
         }
     }
     // Renames: the rename(2) of the root decides whether the whole rename happened.
     std::set<std::pair<std::string, std::string>> renames;
-    for (auto const& [key, entry] : entries) {
+    for (auto const& [key, entry] : pending) {
         if (entry.state == STATE_RENAMING) {
             renames.emplace(entry.rename_root, entry.rename_to);
         }
     }
     for (auto const& [from, to] : renames) {
         if (!path_exists(m_mountpoint + "/" + from) && path_exists(m_mountpoint + "/" + to)) {
-            apply_rename(entries, from, to);
+            TRY(apply_rename(db, from, to));
         } else {
-            for (auto& [key, entry] : entries) {
+            for (auto& [key, entry] : pending) {
                 if (entry.state == STATE_RENAMING && entry.rename_root == from) {
                     entry.state.clear();
                     entry.rename_root.clear();
                     entry.rename_to.clear();
+                    TRY(db.put(key, entry));
                 }
             }
         }
     }
     // Half-made and half-destroyed datasets: their data goes, then their entry. Snapshots and
     // deeper datasets first.
-    std::vector<std::string> doomed;
-    for (auto const& [key, entry] : entries) {
-        if (entry.state == STATE_CREATING || entry.state == STATE_DESTROYING) {
-            doomed.push_back(key);
+    TRY_ASSIGN(left, db.pending());
+    Rows doomed;
+    for (auto& row : left) {
+        if (row.second.state == STATE_CREATING || row.second.state == STATE_DESTROYING) {
+            doomed.push_back(std::move(row));
         }
     }
-    std::sort(doomed.begin(), doomed.end(), [](std::string const& a, std::string const& b) {
-        bool snap_a = is_snapshot_name(a);
-        bool snap_b = is_snapshot_name(b);
+    std::stable_sort(doomed.begin(), doomed.end(), [](Row const& a, Row const& b) {
+        bool snap_a = is_snapshot_name(a.first);
+        bool snap_b = is_snapshot_name(b.first);
         if (snap_a != snap_b) {
             return snap_a;
         }
-        return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+        return std::count(a.first.begin(), a.first.end(), '/')
+            > std::count(b.first.begin(), b.first.end(), '/');
     });
-    for (auto const& key : doomed) {
-        if (remove_data(key, entries[key])) {
-            entries.erase(key);
+    for (auto const& [key, entry] : doomed) {
+        if (remove_data(key, entry)) {
+            TRY(db.erase(key));
         }
     }
+    return recover_scratch(db);
+}
+
+// Scratch: rollback contents and the markers of receives. A receive's directory under
+// .snapshots goes unless a snapshot's storage is in it (killed after its commit).
+Result<void> LocalPool::recover_scratch(DatasetDb const& db)
+{
     std::error_code ec;
-    std::set<std::string> receive_dirs;
-    for (auto const& [key, entry] : entries) {
-        auto slash = entry.storage.find('/');
-        if (slash != std::string::npos) {
-            receive_dirs.insert(entry.storage.substr(0, slash));
-        }
+    if (!fs::exists(scratch_root(), ec)) {
+        return {};
     }
-    for (auto const& item : fs::directory_iterator(snapshots_dir(), ec)) {
-        auto name = item.path().filename().string();
-        if (name.starts_with(RECEIVE_PREFIX) && !receive_dirs.contains(name)) {
-            for (auto const& inner : fs::directory_iterator(item.path(), ec)) {
-                (void)remove_tree(inner.path().string(), 0);
+    for (auto const& item : fs::directory_iterator(scratch_root(), ec)) {
+        auto const name = item.path().filename().string();
+        if (name.starts_with(RECEIVE_PREFIX)) {
+            TRY_ASSIGN(used, db.storage_under(name));
+            auto const received = snapshots_dir() + "/" + name;
+            if (!used && fs::exists(received, ec)) {
+                for (auto const& inner : fs::directory_iterator(received, ec)) {
+                    (void)remove_tree(inner.path().string(), 0);
+                }
+                fs::remove(received, ec);
             }
-            fs::remove(item.path(), ec);
         }
-    }
-    if (fs::exists(scratch_root(), ec)) {
-        for (auto const& item : fs::directory_iterator(scratch_root(), ec)) {
-            auto path = item.path().string();
-            for (auto const& inner : fs::directory_iterator(path, ec)) {
-                (void)remove_tree(inner.path().string(), 0);
-            }
-            (void)remove_tree(path, 0);
+        auto path = item.path().string();
+        for (auto const& inner : fs::directory_iterator(path, ec)) {
+            (void)remove_tree(inner.path().string(), 0);
         }
-        fs::remove(scratch_root(), ec);
+        (void)remove_tree(path, 0);
     }
+    fs::remove(scratch_root(), ec);
+    return {};
 }
 
 Result<void> LocalPool::remove_data(std::string const& relative_name, Entry const& entry)
 {
     auto path = location(relative_name, entry);
-    struct stat st {};
+    struct stat st { };
     if (::lstat(path.c_str(), &st) != 0) {
         return {};
     }
@@ -396,27 +311,34 @@ Result<void> LocalPool::remove_data(std::string const& relative_name, Entry cons
     return {};
 }
 
-void LocalPool::apply_rename(Entries& entries, std::string const& from, std::string const& to) const
+// Rekeys from's rows (itself, descendants, snapshots) to `to`, then the origins of their clones.
+Result<void> LocalPool::apply_rename(
+    DatasetDb& db, std::string const& from, std::string const& to) const
 {
-    Entries renamed;
-    for (auto it = entries.begin(); it != entries.end();) {
-        if (under(it->first, from)) {
-            Entry entry = it->second;
-            entry.state.clear();
-            entry.rename_root.clear();
-            entry.rename_to.clear();
-            renamed.emplace(to + it->first.substr(from.size()), std::move(entry));
-            it = entries.erase(it);
-        } else {
-            ++it;
+    TRY_ASSIGN(rows, db.range(from));
+    for (auto const& [key, entry] : rows) {
+        TRY(db.erase(key));
+    }
+    for (auto& [key, entry] : rows) {
+        entry.state.clear();
+        entry.rename_root.clear();
+        entry.rename_to.clear();
+        TRY(db.put(to + key.substr(from.size()), entry));
+    }
+    for (auto const& [key, entry] : rows) {
+        if (!is_snapshot_name(key)) {
+            continue;
+        }
+        TRY_ASSIGN(clones, db.clones_of(key));
+        for (auto const& clone : clones) {
+            TRY_ASSIGN(found, db.get(clone));
+            if (found) {
+                found->origin = to + key.substr(from.size());
+                TRY(db.put(clone, *found));
+            }
         }
     }
-    entries.merge(renamed);
-    for (auto& [key, entry] : entries) {
-        if (entry.origin && under(*entry.origin, from)) {
-            entry.origin = to + entry.origin->substr(from.size());
-        }
-    }
+    return {};
 }
 
 DatasetInfo LocalPool::to_info(std::string const& relative_name, Entry const& entry) const
@@ -441,36 +363,37 @@ DatasetInfo LocalPool::to_info(std::string const& relative_name, Entry const& en
 Result<bool> LocalPool::exists(std::string const& name) const
 {
     TRY_ASSIGN(rel, relative(name));
-    TRY_ASSIGN(entries, load());
-    auto it = entries.find(rel);
-    return it != entries.end() && is_whole(it->second);
+    TRY_ASSIGN(db, open_read());
+    TRY_ASSIGN(entry, db.get(rel));
+    return entry && is_whole(*entry);
 }
 
 Result<DatasetInfo> LocalPool::info(std::string const& name) const
 {
     TRY_ASSIGN(rel, relative(name));
-    TRY_ASSIGN(entries, load());
-    auto it = entries.find(rel);
-    if (it == entries.end() || !is_whole(it->second)) {
+    TRY_ASSIGN(db, open_read());
+    TRY_ASSIGN(entry, db.get(rel));
+    if (!entry || !is_whole(*entry)) {
         return make_error(ErrorCode::NotFound, "dataset does not exist: " + name);
     }
-    std::vector<DatasetInfo> infos { to_info(rel, it->second) };
-    fill_usage(infos, { &it->second }, Detail::Full);
+    std::vector<DatasetInfo> infos { to_info(rel, *entry) };
+    fill_usage(infos, { &*entry }, Detail::Full);
     return infos.front();
 }
 
 Result<std::vector<DatasetInfo>> LocalPool::list(std::string const& prefix) const
 {
-    std::optional<std::string> base;
+    std::string base;
     if (!prefix.empty() && prefix != m_name) {
         TRY_ASSIGN(rel, relative(prefix));
         base = rel;
     }
-    TRY_ASSIGN(entries, load());
+    TRY_ASSIGN(db, open_read());
+    TRY_ASSIGN(rows, db.range(base));
     std::vector<DatasetInfo> infos;
     std::vector<Entry const*> selected;
-    for (auto const& [key, entry] : entries) {
-        if (!is_whole(entry) || (base && !under(key, *base))) {
+    for (auto const& [key, entry] : rows) {
+        if (!is_whole(entry)) {
             continue;
         }
         infos.push_back(to_info(key, entry));
@@ -488,7 +411,7 @@ void LocalPool::fill_usage(
         bool file = entry.type == DatasetType::Volume
             || (entry.type == DatasetType::Snapshot && entry.volsize.has_value());
         if (file) {
-            struct stat st {};
+            struct stat st { };
             if (::stat(infos[i].path.c_str(), &st) == 0) {
                 infos[i].used_bytes = static_cast<uint64_t>(st.st_blocks) * 512;
             }
@@ -502,7 +425,7 @@ uint64_t LocalPool::tree_usage(std::string const& path) const
 {
     uint64_t total = 0;
     std::error_code ec;
-    struct stat st {};
+    struct stat st { };
     if (::lstat(path.c_str(), &st) == 0) {
         total += static_cast<uint64_t>(st.st_blocks) * 512;
     }
@@ -541,46 +464,58 @@ Result<void> LocalPool::check_room(std::string const& relative_name) const
     return {};
 }
 
-Result<void> LocalPool::check_new_dataset(Entries& entries, std::string const& relative_name)
+bool LocalPool::has_room() const
 {
-    auto it = entries.find(relative_name);
-    if (it != entries.end()) {
-        return make_error(ErrorCode::AlreadyExists, "dataset already exists: " + full(relative_name));
+    struct statvfs st { };
+    if (::statvfs(m_mountpoint.c_str(), &st) != 0) {
+        return false;
+    }
+    auto const available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+    return available >= free_space_floor(static_cast<uint64_t>(st.f_blocks) * st.f_frsize);
+}
+
+Result<void> LocalPool::check_new_dataset(DatasetDb& db, std::string const& relative_name)
+{
+    TRY_ASSIGN(taken, db.contains(relative_name));
+    if (taken) {
+        return make_error(
+            ErrorCode::AlreadyExists, "dataset already exists: " + full(relative_name));
     }
     TRY(check_room(relative_name));
     auto parent = parent_of(relative_name);
     if (parent) {
-        auto pit = entries.find(*parent);
-        if (pit == entries.end() && *parent == "cores") {
-            TRY(create_locked(entries, *parent, DatasetType::Filesystem, 0, {}));
-            pit = entries.find(*parent);
+        TRY_ASSIGN(found, db.get(*parent));
+        if (!found && *parent == "cores") {
+            TRY(create_locked(db, *parent, DatasetType::Filesystem, 0, {}));
+            TRY_ASSIGN(made, db.get(*parent));
+            found = std::move(made);
         }
-        if (pit == entries.end() || !is_whole(pit->second)) {
+        if (!found || !is_whole(*found)) {
             return make_error(
                 ErrorCode::NotFound, "parent dataset does not exist: " + full(*parent));
         }
-        if (pit->second.type != DatasetType::Filesystem) {
-            return make_error(ErrorCode::InvalidArgument,
-                "parent is not a filesystem: " + full(*parent));
+        if (found->type != DatasetType::Filesystem) {
+            return make_error(
+                ErrorCode::InvalidArgument, "parent is not a filesystem: " + full(*parent));
         }
     }
     auto path = m_mountpoint + "/" + relative_name;
-    struct stat st {};
+    struct stat st { };
     if (::lstat(path.c_str(), &st) == 0) {
         // An empty directory (a mountpoint made by hand, say) is taken over; anything else is
         // somebody's data that this pool does not own.
         if (!S_ISDIR(st.st_mode) || ::rmdir(path.c_str()) != 0) {
-            return make_error(ErrorCode::AlreadyExists,
-                path + " exists but is not a dataset of pool " + m_name);
+            return make_error(
+                ErrorCode::AlreadyExists, path + " exists but is not a dataset of pool " + m_name);
         }
     }
     return {};
 }
 
-Result<void> LocalPool::create_locked(Entries& entries, std::string const& relative_name,
+Result<void> LocalPool::create_locked(DatasetDb& db, std::string const& relative_name,
     DatasetType type, uint64_t size_bytes, CreateOptions const& options)
 {
-    TRY(check_new_dataset(entries, relative_name));
+    TRY(check_new_dataset(db, relative_name));
     auto path = m_mountpoint + "/" + relative_name;
     Entry entry;
     entry.type = type;
@@ -589,8 +524,8 @@ Result<void> LocalPool::create_locked(Entries& entries, std::string const& relat
     if (type == DatasetType::Volume) {
         entry.volsize = size_bytes;
     }
-    entries[relative_name] = entry;
-    TRY(save(entries));
+    TRY(db.put(relative_name, entry));
+    TRY(db.checkpoint());
 
     auto made = [&]() -> Result<void> {
         if (type == DatasetType::Volume) {
@@ -612,17 +547,18 @@ Result<void> LocalPool::create_locked(Entries& entries, std::string const& relat
     }();
     if (!made) {
         (void)remove_data(relative_name, entry);
-        entries.erase(relative_name);
-        (void)save(entries);
+        if (db.erase(relative_name)) {
+            (void)db.checkpoint();
+        }
         return tl::unexpected(std::move(made).error());
     }
-    auto& stored = entries[relative_name];
-    stored.state.clear();
-    stored.quota = options.quota_bytes;
+    entry.state.clear();
+    entry.quota = options.quota_bytes;
     if (type == DatasetType::Filesystem) {
-        stored.subvolume_id = subvolume_id(path);
+        entry.subvolume_id = subvolume_id(path);
     }
-    return save(entries);
+    TRY(db.put(relative_name, entry));
+    return db.checkpoint();
 }
 
 Result<void> LocalPool::create_filesystem(std::string const& name, CreateOptions const& options)
@@ -631,8 +567,8 @@ Result<void> LocalPool::create_filesystem(std::string const& name, CreateOptions
     if (is_snapshot_name(rel)) {
         return make_error(ErrorCode::InvalidArgument, "not a dataset name: " + name);
     }
-    return mutate([&](Entries& entries) -> Result<void> {
-        return create_locked(entries, rel, DatasetType::Filesystem, 0, options);
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        return create_locked(db, rel, DatasetType::Filesystem, 0, options);
     });
 }
 
@@ -643,8 +579,8 @@ Result<void> LocalPool::create_volume(
     if (is_snapshot_name(rel)) {
         return make_error(ErrorCode::InvalidArgument, "not a dataset name: " + name);
     }
-    return mutate([&](Entries& entries) -> Result<void> {
-        return create_locked(entries, rel, DatasetType::Volume, size_bytes, options);
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        return create_locked(db, rel, DatasetType::Volume, size_bytes, options);
     });
 }
 
@@ -656,13 +592,15 @@ Result<void> LocalPool::snapshot(std::string const& snapshot_name)
     }
     auto source_rel = dataset_part(rel);
     auto snap = rel.substr(source_rel.size() + 1);
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto source = entries.find(source_rel);
-        if (source == entries.end() || !is_whole(source->second)) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(source, db.get(source_rel));
+        if (!source || !is_whole(*source)) {
             return make_error(ErrorCode::NotFound, "dataset does not exist: " + full(source_rel));
         }
-        if (entries.contains(rel)) {
-            return make_error(ErrorCode::AlreadyExists, "snapshot already exists: " + snapshot_name);
+        TRY_ASSIGN(taken, db.contains(rel));
+        if (taken) {
+            return make_error(
+                ErrorCode::AlreadyExists, "snapshot already exists: " + snapshot_name);
         }
         TRY(make_directories(snapshots_dir(), 0700));
         Entry entry;
@@ -670,23 +608,21 @@ Result<void> LocalPool::snapshot(std::string const& snapshot_name)
         entry.creation = now_ms() / 1000;
         entry.storage = random_hex(8) + "-" + snap;
         entry.state = STATE_CREATING;
-        for (auto const& [key, other] : entries) {
-            entry.sequence = std::max(entry.sequence, other.sequence);
-        }
-        entry.sequence += 1;
-        if (source->second.type == DatasetType::Volume) {
-            entry.volsize = source->second.volsize;
+        TRY_ASSIGN(sequence, db.max_sequence());
+        entry.sequence = sequence + 1;
+        if (source->type == DatasetType::Volume) {
+            entry.volsize = source->volsize;
         }
         std::vector<std::string> children;
-        for (auto const& [key, child] : entries) {
-            if (key.size() > source_rel.size() && key.compare(0, source_rel.size(), source_rel) == 0
-                && key[source_rel.size()] == '/' && !is_snapshot_name(key)) {
+        TRY_ASSIGN(below, db.range(source_rel, DatasetDb::Range::Children));
+        for (auto const& [key, child] : below) {
+            if (!is_snapshot_name(key)) {
                 children.push_back(key.substr(source_rel.size() + 1));
             }
         }
-        bool volume = source->second.type == DatasetType::Volume;
-        entries[rel] = entry;
-        TRY(save(entries));
+        bool volume = source->type == DatasetType::Volume;
+        TRY(db.put(rel, entry));
+        TRY(db.checkpoint());
         auto source_path = m_mountpoint + "/" + source_rel;
         auto target_path = location(rel, entry);
         auto made = volume ? copy_file(source_path, target_path)
@@ -696,15 +632,17 @@ Result<void> LocalPool::snapshot(std::string const& snapshot_name)
         }
         if (!made) {
             (void)remove_data(rel, entry);
-            entries.erase(rel);
-            (void)save(entries);
+            if (db.erase(rel)) {
+                (void)db.checkpoint();
+            }
             return tl::unexpected(std::move(made).error());
         }
-        entries[rel].state.clear();
+        entry.state.clear();
         if (!volume) {
-            entries[rel].subvolume_id = subvolume_id(target_path);
+            entry.subvolume_id = subvolume_id(target_path);
         }
-        return save(entries);
+        TRY(db.put(rel, entry));
+        return db.checkpoint();
     });
 }
 
@@ -719,13 +657,13 @@ Result<void> LocalPool::clone(
     if (is_snapshot_name(rel)) {
         return make_error(ErrorCode::InvalidArgument, "not a dataset name: " + target);
     }
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto snap = entries.find(snap_rel);
-        if (snap == entries.end() || !is_whole(snap->second)) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(snap, db.get(snap_rel));
+        if (!snap || !is_whole(*snap)) {
             return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
         }
-        Entry const source = snap->second;
-        TRY(check_new_dataset(entries, rel));
+        Entry const source = *snap;
+        TRY(check_new_dataset(db, rel));
         bool volume = source.volsize.has_value();
         Entry entry;
         entry.type = volume ? DatasetType::Volume : DatasetType::Filesystem;
@@ -733,8 +671,8 @@ Result<void> LocalPool::clone(
         entry.origin = snap_rel;
         entry.volsize = source.volsize;
         entry.state = STATE_CREATING;
-        entries[rel] = entry;
-        TRY(save(entries));
+        TRY(db.put(rel, entry));
+        TRY(db.checkpoint());
         auto path = m_mountpoint + "/" + rel;
         auto snap_path = location(snap_rel, source);
         auto made = [&]() -> Result<void> {
@@ -754,17 +692,18 @@ Result<void> LocalPool::clone(
         }();
         if (!made) {
             (void)remove_data(rel, entry);
-            entries.erase(rel);
-            (void)save(entries);
+            if (db.erase(rel)) {
+                (void)db.checkpoint();
+            }
             return tl::unexpected(std::move(made).error());
         }
-        auto& stored = entries[rel];
-        stored.state.clear();
-        stored.quota = options.quota_bytes;
+        entry.state.clear();
+        entry.quota = options.quota_bytes;
         if (!volume) {
-            stored.subvolume_id = subvolume_id(path);
+            entry.subvolume_id = subvolume_id(path);
         }
-        return save(entries);
+        TRY(db.put(rel, entry));
+        return db.checkpoint();
     });
 }
 
@@ -772,12 +711,13 @@ Result<void> LocalPool::rename(std::string const& from, std::string const& to)
 {
     TRY_ASSIGN(from_rel, relative(from));
     TRY_ASSIGN(to_rel, relative(to));
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto it = entries.find(from_rel);
-        if (it == entries.end() || !is_whole(it->second)) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(found, db.get(from_rel));
+        if (!found || !is_whole(*found)) {
             return make_error(ErrorCode::NotFound, "dataset does not exist: " + from);
         }
-        if (entries.contains(to_rel)) {
+        TRY_ASSIGN(taken, db.contains(to_rel));
+        if (taken) {
             return make_error(ErrorCode::AlreadyExists, "dataset already exists: " + to);
         }
         if (is_snapshot_name(from_rel) || is_snapshot_name(to_rel)) {
@@ -787,8 +727,8 @@ Result<void> LocalPool::rename(std::string const& from, std::string const& to)
                     "snapshots can only be renamed within their dataset: " + from + " -> " + to);
             }
             // Metadata only: the snapshot's data lives under a name of its own.
-            apply_rename(entries, from_rel, to_rel);
-            return save(entries);
+            TRY(apply_rename(db, from_rel, to_rel));
+            return db.checkpoint();
         }
         if (under(to_rel, from_rel)) {
             return make_error(ErrorCode::InvalidArgument,
@@ -796,96 +736,108 @@ Result<void> LocalPool::rename(std::string const& from, std::string const& to)
         }
         auto parent = parent_of(to_rel);
         if (parent) {
-            auto pit = entries.find(*parent);
-            if (pit == entries.end() || !is_whole(pit->second)) {
-                return make_error(ErrorCode::NotFound, "parent dataset does not exist: " + full(*parent));
+            TRY_ASSIGN(parent_entry, db.get(*parent));
+            if (!parent_entry || !is_whole(*parent_entry)) {
+                return make_error(
+                    ErrorCode::NotFound, "parent dataset does not exist: " + full(*parent));
             }
         }
         auto from_path = m_mountpoint + "/" + from_rel;
         auto to_path = m_mountpoint + "/" + to_rel;
         if (path_exists(to_path)) {
-            return make_error(ErrorCode::AlreadyExists, to_path + " exists but is not a dataset of pool " + m_name);
+            return make_error(ErrorCode::AlreadyExists,
+                to_path + " exists but is not a dataset of pool " + m_name);
         }
-        for (auto& [key, entry] : entries) {
-            if (under(key, from_rel)) {
-                if (!is_whole(entry)) {
-                    return make_error(ErrorCode::Busy, "dataset is busy: " + full(key));
-                }
+        TRY_ASSIGN(rows, db.range(from_rel));
+        for (auto const& [key, entry] : rows) {
+            if (!is_whole(entry)) {
+                return make_error(ErrorCode::Busy, "dataset is busy: " + full(key));
             }
         }
-        for (auto& [key, entry] : entries) {
-            if (under(key, from_rel)) {
-                entry.state = STATE_RENAMING;
-                entry.rename_root = from_rel;
-                entry.rename_to = to_rel;
-            }
+        for (auto& [key, entry] : rows) {
+            entry.state = STATE_RENAMING;
+            entry.rename_root = from_rel;
+            entry.rename_to = to_rel;
+            TRY(db.put(key, entry));
         }
-        TRY(save(entries));
+        TRY(db.checkpoint());
         if (::rename(from_path.c_str(), to_path.c_str()) != 0) {
             int saved = errno;
-            for (auto& [key, entry] : entries) {
-                if (entry.state == STATE_RENAMING && entry.rename_root == from_rel) {
-                    entry.state.clear();
-                    entry.rename_root.clear();
-                    entry.rename_to.clear();
-                }
+            for (auto& [key, entry] : rows) {
+                entry.state.clear();
+                entry.rename_root.clear();
+                entry.rename_to.clear();
+                TRY(db.put(key, entry));
             }
-            (void)save(entries);
-            return tl::unexpected(Error::from_errno("rename " + from_path + " to " + to_path, saved));
+            (void)db.checkpoint();
+            return tl::unexpected(
+                Error::from_errno("rename " + from_path + " to " + to_path, saved));
         }
-        apply_rename(entries, from_rel, to_rel);
-        return save(entries);
+        TRY(apply_rename(db, from_rel, to_rel));
+        return db.checkpoint();
     });
 }
 
 Result<void> LocalPool::destroy(std::string const& name, Recursive recursive)
 {
     TRY_ASSIGN(rel, relative(name));
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto it = entries.find(rel);
-        if (it == entries.end() || !is_whole(it->second)) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(found, db.get(rel));
+        if (!found || !is_whole(*found)) {
             return make_error(ErrorCode::NotFound, "dataset does not exist: " + name);
         }
-        std::vector<std::string> doomed { rel };
+        Rows doomed { { rel, *found } };
         if (!is_snapshot_name(rel)) {
-            for (auto const& [key, entry] : entries) {
-                if (key != rel && under(key, rel)) {
-                    if (recursive == Recursive::No) {
-                        return make_error(ErrorCode::Busy,
-                            "cannot destroy " + name + ": it has children or snapshots (" + full(key)
-                                + "); use recursive destroy");
-                    }
-                    doomed.push_back(key);
+            TRY_ASSIGN(below, db.range(rel));
+            for (auto& row : below) {
+                if (row.first == rel) {
+                    continue;
                 }
+                if (recursive == Recursive::No) {
+                    return make_error(ErrorCode::Busy,
+                        "cannot destroy " + name + ": it has children or snapshots ("
+                            + full(row.first) + "); use recursive destroy");
+                }
+                doomed.push_back(std::move(row));
             }
         }
-        std::set<std::string> doomed_set(doomed.begin(), doomed.end());
-        for (auto const& key : doomed) {
-            auto const& entry = entries[key];
+        std::set<std::string> doomed_set;
+        for (auto const& [key, entry] : doomed) {
+            doomed_set.insert(key);
             if (!is_whole(entry)) {
                 return make_error(ErrorCode::Busy, "dataset is busy: " + full(key));
             }
             if (!entry.holds.empty()) {
                 return make_error(ErrorCode::Busy,
-                    "cannot destroy snapshot " + full(key) + ": it has holds (" + entry.holds.front() + ")");
+                    "cannot destroy snapshot " + full(key) + ": it has holds ("
+                        + entry.holds.front() + ")");
             }
         }
-        for (auto const& [key, entry] : entries) {
-            if (entry.origin && doomed_set.contains(*entry.origin) && !doomed_set.contains(key)) {
-                return make_error(ErrorCode::Busy,
-                    "cannot destroy " + full(*entry.origin) + ": it has dependent clones (" + full(key) + ")");
+        for (auto const& [key, entry] : doomed) {
+            if (!is_snapshot_name(key)) {
+                continue;
+            }
+            TRY_ASSIGN(clones, db.clones_of(key));
+            for (auto const& clone : clones) {
+                if (!doomed_set.contains(clone)) {
+                    return make_error(ErrorCode::Busy,
+                        "cannot destroy " + full(key) + ": it has dependent clones (" + full(clone)
+                            + ")");
+                }
             }
         }
-        for (auto const& key : doomed) {
-            entries[key].state = STATE_DESTROYING;
+        for (auto& [key, entry] : doomed) {
+            entry.state = STATE_DESTROYING;
+            TRY(db.put(key, entry));
         }
-        TRY(save(entries));
+        TRY(db.checkpoint());
         // The entries are gone for readers now; recover() removes the data (snapshots first,
         // deeper datasets before their parents) and forgets each entry once its data is gone.
-        recover(entries);
-        TRY(save(entries));
-        for (auto const& key : doomed) {
-            if (entries.contains(key)) {
+        TRY(recover(db));
+        TRY(db.checkpoint());
+        for (auto const& [key, entry] : doomed) {
+            TRY_ASSIGN(left, db.contains(key));
+            if (left) {
                 return make_error(ErrorCode::System,
                     "could not remove the data of " + full(key) + "; the next operation on pool "
                         + m_name + " retries");
@@ -902,63 +854,65 @@ Result<void> LocalPool::rollback(std::string const& snapshot_name)
         return make_error(ErrorCode::InvalidArgument, "not a snapshot name: " + snapshot_name);
     }
     auto dataset_rel = dataset_part(rel);
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto snap = entries.find(rel);
-        auto dataset = entries.find(dataset_rel);
-        if (snap == entries.end() || dataset == entries.end()) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(snap, db.get(rel));
+        TRY_ASSIGN(dataset, db.get(dataset_rel));
+        if (!snap || !dataset) {
             return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
         }
         // Later snapshots of the dataset go, as with zfs rollback -r.
-        std::vector<std::string> later;
-        for (auto const& [key, entry] : entries) {
-            if (entry.type == DatasetType::Snapshot && dataset_part(key) == dataset_rel
-                && entry.sequence > snap->second.sequence) {
-                later.push_back(key);
+        TRY_ASSIGN(snapshots, db.range(dataset_rel, DatasetDb::Range::Snapshots));
+        Rows later;
+        for (auto& row : snapshots) {
+            if (row.second.type == DatasetType::Snapshot && row.second.sequence > snap->sequence) {
+                later.push_back(std::move(row));
             }
         }
-        for (auto const& key : later) {
-            if (!entries[key].holds.empty()) {
+        for (auto const& [key, entry] : later) {
+            if (!entry.holds.empty()) {
                 return make_error(ErrorCode::Busy,
                     "cannot destroy later snapshot " + full(key) + ": it has holds");
             }
-            for (auto const& [other, entry] : entries) {
-                if (entry.origin == key) {
-                    return make_error(ErrorCode::Busy,
-                        "cannot destroy later snapshot " + full(key) + ": it has dependent clones ("
-                            + full(other) + ")");
-                }
+            TRY_ASSIGN(clones, db.clones_of(key));
+            if (!clones.empty()) {
+                return make_error(ErrorCode::Busy,
+                    "cannot destroy later snapshot " + full(key) + ": it has dependent clones ("
+                        + full(clones.front()) + ")");
             }
         }
         // The new content is made complete in scratch before the journal names it.
         auto id = random_hex(8);
         auto fresh = scratch_root() + "/rollback-" + id + "-new";
         TRY(make_directories(scratch_root(), 0700));
-        bool volume = dataset->second.type == DatasetType::Volume;
-        auto snap_path = location(rel, snap->second);
+        bool volume = dataset->type == DatasetType::Volume;
+        auto snap_path = location(rel, *snap);
         auto made = volume ? copy_file(snap_path, fresh) : make_clone_at(snap_path, fresh);
         if (made && volume && ::chmod(fresh.c_str(), 0600) != 0) {
             made = tl::unexpected(Error::from_errno("chmod " + fresh, errno));
         }
         if (!made) {
-            recover(entries);
+            (void)recover_scratch(db);
             return tl::unexpected(std::move(made).error());
         }
-        dataset->second.state = STATE_ROLLINGBACK;
-        dataset->second.rollback_id = id;
-        for (auto const& key : later) {
-            entries[key].state = STATE_DESTROYING;
+        dataset->state = STATE_ROLLINGBACK;
+        dataset->rollback_id = id;
+        TRY(db.put(dataset_rel, *dataset));
+        for (auto& [key, entry] : later) {
+            entry.state = STATE_DESTROYING;
+            TRY(db.put(key, entry));
         }
-        TRY(save(entries));
-        TRY(finish_rollback(entries, dataset_rel, dataset->second));
-        dataset->second.state.clear();
-        dataset->second.rollback_id.clear();
-        recover(entries); // removes the later snapshots and the scratch directory
-        TRY(save(entries));
-        return {};
+        TRY(db.checkpoint());
+        TRY(finish_rollback(db, dataset_rel, *dataset));
+        dataset->state.clear();
+        dataset->rollback_id.clear();
+        TRY(db.put(dataset_rel, *dataset));
+        TRY(recover(db)); // removes the later snapshots and the scratch directory
+        return db.checkpoint();
     });
 }
 
-Result<void> LocalPool::finish_rollback(Entries const& entries, std::string const& relative_name, Entry& entry)
+Result<void> LocalPool::finish_rollback(
+    DatasetDb const& db, std::string const& relative_name, Entry& entry)
 {
     auto path = m_mountpoint + "/" + relative_name;
     auto fresh = scratch_root() + "/rollback-" + entry.rollback_id + "-new";
@@ -975,7 +929,8 @@ Result<void> LocalPool::finish_rollback(Entries const& entries, std::string cons
                     if (child.empty() || child[0] == '.') {
                         continue;
                     }
-                    if (!entries.contains(relative_name + "/" + child)) {
+                    TRY_ASSIGN(is_child, db.contains(relative_name + "/" + child));
+                    if (!is_child) {
                         continue; // only child datasets move
                     }
                     std::error_code ignored;
@@ -983,7 +938,8 @@ Result<void> LocalPool::finish_rollback(Entries const& entries, std::string cons
                         ::rmdir(target.c_str());
                     }
                     if (::rename(item.path().c_str(), target.c_str()) != 0) {
-                        return tl::unexpected(Error::from_errno("rename " + item.path().string(), errno));
+                        return tl::unexpected(
+                            Error::from_errno("rename " + item.path().string(), errno));
                     }
                 }
             }
@@ -1003,7 +959,7 @@ Result<void> LocalPool::finish_rollback(Entries const& entries, std::string cons
         }
     }
     if (path_exists(old)) {
-        struct stat st {};
+        struct stat st { };
         if (::lstat(old.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
             ::unlink(old.c_str());
         } else {
@@ -1015,35 +971,36 @@ Result<void> LocalPool::finish_rollback(Entries const& entries, std::string cons
 
 Result<void> LocalPool::recover()
 {
-    return mutate([](Entries&) -> Result<void> { return {}; });
+    return mutate([](DatasetDb&) -> Result<void> { return {}; });
 }
 
 Result<void> LocalPool::set_quota(std::string const& name, std::optional<uint64_t> bytes)
 {
     TRY_ASSIGN(rel, relative(name));
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto it = entries.find(rel);
-        if (it == entries.end() || !is_whole(it->second)) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(entry, db.get(rel));
+        if (!entry || !is_whole(*entry)) {
             return make_error(ErrorCode::NotFound, "dataset does not exist: " + name);
         }
-        if (it->second.type != DatasetType::Filesystem) {
-            return make_error(ErrorCode::InvalidArgument, "quota applies to filesystems only: " + name);
+        if (entry->type != DatasetType::Filesystem) {
+            return make_error(
+                ErrorCode::InvalidArgument, "quota applies to filesystems only: " + name);
         }
-        TRY(apply_quota(location(rel, it->second), bytes));
-        it->second.quota = bytes;
-        return save(entries);
+        TRY(apply_quota(location(rel, *entry), bytes));
+        entry->quota = bytes;
+        return db.put(rel, *entry);
     });
 }
 
 Result<void> LocalPool::resize_volume(std::string const& name, uint64_t bytes)
 {
     TRY_ASSIGN(rel, relative(name));
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto it = entries.find(rel);
-        if (it == entries.end() || !is_whole(it->second)) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(entry, db.get(rel));
+        if (!entry || !is_whole(*entry)) {
             return make_error(ErrorCode::NotFound, "dataset does not exist: " + name);
         }
-        if (it->second.type != DatasetType::Volume || !it->second.volsize) {
+        if (entry->type != DatasetType::Volume || !entry->volsize) {
             return make_error(
                 ErrorCode::InvalidArgument, "volsize applies to volumes only: " + name);
         }
@@ -1051,19 +1008,19 @@ Result<void> LocalPool::resize_volume(std::string const& name, uint64_t bytes)
             return make_error(ErrorCode::InvalidArgument,
                 "invalid volsize " + std::to_string(bytes) + " for " + name);
         }
-        // The file first, then the record: a failed truncate changes nothing, and a failed save
-        // puts the file back to the size the record still has.
-        std::string const path = location(rel, it->second);
-        uint64_t const old_size = *it->second.volsize;
+        // The file first, then the record: a failed truncate changes nothing, and a failed
+        // commit puts the file back to the size the record still has.
+        std::string const path = location(rel, *entry);
+        uint64_t const old_size = *entry->volsize;
         if (::truncate(path.c_str(), static_cast<off_t>(bytes)) != 0) {
             return tl::unexpected(Error::from_errno("cannot resize " + name, errno));
         }
-        it->second.volsize = bytes;
-        if (auto saved = save(entries); !saved) {
+        entry->volsize = bytes;
+        auto saved = db.put(rel, *entry).and_then([&] { return db.checkpoint(); });
+        if (!saved) {
             (void)::truncate(path.c_str(), static_cast<off_t>(old_size));
-            return saved;
         }
-        return {};
+        return saved;
     });
 }
 
@@ -1071,49 +1028,50 @@ Result<void> LocalPool::set_user_property(
     std::string const& name, std::string const& key, std::string const& value)
 {
     TRY_ASSIGN(rel, relative(name));
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto it = entries.find(rel);
-        if (it == entries.end() || !is_whole(it->second)) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(entry, db.get(rel));
+        if (!entry || !is_whole(*entry)) {
             return make_error(ErrorCode::NotFound, "dataset does not exist: " + name);
         }
-        it->second.properties[key] = value;
-        return save(entries);
+        entry->properties[key] = value;
+        return db.put(rel, *entry);
     });
 }
 
 Result<void> LocalPool::hold(std::string const& snapshot_name, std::string const& tag)
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto it = entries.find(rel);
-        if (it == entries.end() || !is_whole(it->second) || it->second.type != DatasetType::Snapshot) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(entry, db.get(rel));
+        if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
             return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
         }
-        auto& holds = it->second.holds;
+        auto& holds = entry->holds;
         if (std::find(holds.begin(), holds.end(), tag) != holds.end()) {
             return make_error(ErrorCode::AlreadyExists,
                 "tag already exists on this dataset: " + tag + " on " + snapshot_name);
         }
         holds.push_back(tag);
-        return save(entries);
+        return db.put(rel, *entry);
     });
 }
 
 Result<void> LocalPool::release(std::string const& snapshot_name, std::string const& tag)
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
-    return mutate([&](Entries& entries) -> Result<void> {
-        auto it = entries.find(rel);
-        if (it == entries.end() || !is_whole(it->second) || it->second.type != DatasetType::Snapshot) {
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY_ASSIGN(entry, db.get(rel));
+        if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
             return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
         }
-        auto& holds = it->second.holds;
+        auto& holds = entry->holds;
         auto found = std::find(holds.begin(), holds.end(), tag);
         if (found == holds.end()) {
-            return make_error(ErrorCode::NotFound, "no such tag on this dataset: " + tag + " on " + snapshot_name);
+            return make_error(ErrorCode::NotFound,
+                "no such tag on this dataset: " + tag + " on " + snapshot_name);
         }
         holds.erase(found);
-        return save(entries);
+        return db.put(rel, *entry);
     });
 }
 
@@ -1121,34 +1079,36 @@ Result<void> LocalPool::send(
     std::string const& snapshot_name, std::optional<std::string> const& from_snapshot, int fd) const
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
-    TRY_ASSIGN(entries, load());
-    auto it = entries.find(rel);
-    if (it == entries.end() || !is_whole(it->second) || it->second.type != DatasetType::Snapshot) {
+    TRY_ASSIGN(db, open_read());
+    TRY_ASSIGN(entry, db.get(rel));
+    if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
         return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
     }
     std::optional<std::string> parent_path;
     if (from_snapshot) {
         TRY_ASSIGN(from_rel, relative(*from_snapshot));
-        auto from_it = entries.find(from_rel);
-        if (from_it == entries.end() || !is_whole(from_it->second)
-            || from_it->second.type != DatasetType::Snapshot) {
+        TRY_ASSIGN(from_entry, db.get(from_rel));
+        if (!from_entry || !is_whole(*from_entry) || from_entry->type != DatasetType::Snapshot) {
             return make_error(ErrorCode::NotFound, "snapshot does not exist: " + *from_snapshot);
         }
-        parent_path = location(from_rel, from_it->second);
+        parent_path = location(from_rel, *from_entry);
     }
-    return send_stream(location(rel, it->second), parent_path, fd);
+    return send_stream(location(rel, *entry), parent_path, fd);
 }
 
-Result<void> LocalPool::send_stream(std::string const&, std::optional<std::string> const&, int) const
+Result<void> LocalPool::send_stream(
+    std::string const&, std::optional<std::string> const&, int) const
 {
     return make_error(ErrorCode::Unsupported,
-        std::string("pool ") + m_name + " (" + backend_name(m_backend) + ") has no send stream format");
+        std::string("pool ") + m_name + " (" + backend_name(m_backend)
+            + ") has no send stream format");
 }
 
 Result<std::string> LocalPool::receive_into(std::string const&, int)
 {
     return make_error(ErrorCode::Unsupported,
-        std::string("pool ") + m_name + " (" + backend_name(m_backend) + ") cannot receive streams");
+        std::string("pool ") + m_name + " (" + backend_name(m_backend)
+            + ") cannot receive streams");
 }
 
 Result<void> LocalPool::receive(std::string const& target, int fd)
@@ -1157,8 +1117,8 @@ Result<void> LocalPool::receive(std::string const& target, int fd)
     if (is_snapshot_name(rel)) {
         return make_error(ErrorCode::InvalidArgument, "not a dataset name: " + target);
     }
-    return mutate([&](Entries& entries) -> Result<void> {
-        TRY(check_new_dataset(entries, rel));
+    return mutate([&](DatasetDb& db) -> Result<void> {
+        TRY(check_new_dataset(db, rel));
         // Received subvolumes stay read-only where btrfs receive made them (a read-only
         // subvolume cannot move to another directory), so each receive gets a directory of its
         // own under .snapshots and the snapshot's storage is "<dir>/<name>".
@@ -1170,13 +1130,14 @@ Result<void> LocalPool::receive(std::string const& target, int fd)
         TRY(make_directories(scratch, 0700));
         auto received = receive_into(scratch, fd);
         if (!received) {
-            recover(entries);
+            (void)recover_scratch(db);
             return tl::unexpected(std::move(received).error());
         }
         // The received tree is named as the sender's snapshot storage ("<hex>-<snap>").
         auto base = fs::path(*received).filename().string();
         auto dash = base.find('-');
-        auto snap = dash != std::string::npos && dash + 1 < base.size() ? base.substr(dash + 1) : base;
+        auto snap
+            = dash != std::string::npos && dash + 1 < base.size() ? base.substr(dash + 1) : base;
         if (!valid_component(snap)) {
             snap = "received";
         }
@@ -1190,22 +1151,25 @@ Result<void> LocalPool::receive(std::string const& target, int fd)
         snapshot.creation = dataset.creation;
         snapshot.storage = scratch_name + "/" + base;
         snapshot.state = STATE_CREATING;
-        entries[rel] = dataset;
-        entries[snap_rel] = snapshot;
-        TRY(save(entries));
+        TRY(db.put(rel, dataset));
+        TRY(db.put(snap_rel, snapshot));
+        TRY(db.checkpoint());
         auto snap_path = location(snap_rel, snapshot);
         auto path = m_mountpoint + "/" + rel;
         auto made = make_clone_at(snap_path, path);
         if (!made) {
-            recover(entries);
-            (void)save(entries);
+            if (recover(db)) {
+                (void)db.checkpoint();
+            }
             return tl::unexpected(std::move(made).error());
         }
-        entries[rel].state.clear();
-        entries[rel].subvolume_id = subvolume_id(path);
-        entries[snap_rel].state.clear();
-        entries[snap_rel].subvolume_id = subvolume_id(snap_path);
-        TRY(save(entries));
+        dataset.state.clear();
+        dataset.subvolume_id = subvolume_id(path);
+        snapshot.state.clear();
+        snapshot.subvolume_id = subvolume_id(snap_path);
+        TRY(db.put(rel, dataset));
+        TRY(db.put(snap_rel, snapshot));
+        TRY(db.checkpoint());
         std::error_code ec;
         fs::remove(marker, ec);
         fs::remove(scratch_root(), ec);

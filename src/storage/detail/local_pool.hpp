@@ -6,6 +6,8 @@
 
 #include "base/file.hpp"
 #include "storage/command_runner.hpp"
+#include "storage/detail/dataset_db.hpp"
+#include "storage/detail/entry.hpp"
 #include "storage/pool.hpp"
 
 #include <cstdint>
@@ -15,26 +17,6 @@
 #include <vector>
 
 namespace lumos::storage::detail {
-
-struct Entry {
-    DatasetType type { DatasetType::Filesystem };
-    int64_t creation { 0 };
-    std::optional<std::string> origin; // relative snapshot name ("<image>@final")
-    std::optional<uint64_t> quota;
-    std::optional<uint64_t> volsize; // volumes, and snapshots of volumes
-    std::map<std::string, std::string> properties;
-    std::vector<std::string> holds;
-    std::string storage; // snapshots: directory/file name under .snapshots/
-    uint64_t subvolume_id { 0 }; // btrfs: the subvolume (and level-0 qgroup) id
-    uint64_t sequence { 0 }; // snapshots: order of creation within the pool (for rollback)
-    // Journal: "" (whole), "creating", "destroying", "renaming" (with rename_root/rename_to).
-    std::string state;
-    std::string rename_root;
-    std::string rename_to;
-    std::string rollback_id; // "rollingback": scratch names of the new and the old content
-};
-
-using Entries = std::map<std::string, Entry>; // relative name ("<uuid>", "<uuid>@final") -> entry
 
 enum class Detail { List, Full };
 
@@ -82,7 +64,8 @@ protected:
     virtual Result<void> make_snapshot_at(std::string const& source, std::string const& target,
         std::vector<std::string> const& child_paths)
         = 0;
-    virtual Result<void> make_clone_at(std::string const& snapshot_path, std::string const& target) = 0;
+    virtual Result<void> make_clone_at(std::string const& snapshot_path, std::string const& target)
+        = 0;
     // Removes a filesystem or snapshot tree (not a volume file).
     virtual Result<void> remove_tree(std::string const& path, uint64_t subvolume_id) = 0;
     virtual Result<void> apply_quota(std::string const& path, std::optional<uint64_t> bytes) = 0;
@@ -96,8 +79,8 @@ protected:
     virtual uint64_t subvolume_id(std::string const& /*path*/) const { return 0; }
     // Fills used_bytes. The default: volumes by their allocated blocks, filesystems by a walk of
     // the tree only with Detail::Full (list stays cheap).
-    virtual void fill_usage(std::vector<DatasetInfo>& infos, std::vector<Entry const*> const& entries,
-        Detail detail) const;
+    virtual void fill_usage(std::vector<DatasetInfo>& infos,
+        std::vector<Entry const*> const& entries, Detail detail) const;
     // receive's data part: the stream into a scratch directory; returns the received
     // read-only tree's path inside it.
     virtual Result<std::string> receive_into(std::string const& scratch_dir, int fd);
@@ -118,28 +101,38 @@ protected:
 
 private:
     Result<std::string> relative(std::string const& name) const;
-    std::string full(std::string const& relative_name) const { return m_name + "/" + relative_name; }
+    std::string full(std::string const& relative_name) const
+    {
+        return m_name + "/" + relative_name;
+    }
     std::string location(std::string const& relative_name, Entry const& entry) const;
 
-    Result<Entries> load() const;
-    Result<void> save(Entries const& entries) const;
+    // The database for readers (converting a pre-database pool's datasets.json first, under
+    // the lock, when it has one).
+    Result<DatasetDb> open_read() const;
     Result<FileLock> lock() const;
-    // Takes the lock, loads, finishes or undoes what a killed process left, then runs body.
-    template <typename Body> auto mutate(Body&& body) -> decltype(body(std::declval<Entries&>()));
-    void recover(Entries& entries);
+    // Whether the pool has room above the free-space floor.
+    bool has_room() const;
+    // Takes the lock, opens the database in a transaction, finishes or undoes what a killed
+    // process left, then runs body; commits what body wrote when it succeeds, rolls back what it
+    // wrote after its last checkpoint when it fails.
+    template <typename Body>
+    Result<void> mutate(Body&& body);
+    Result<void> recover(DatasetDb& db);
+    Result<void> recover_scratch(DatasetDb const& db);
     Result<void> remove_data(std::string const& relative_name, Entry const& entry);
-    void apply_rename(Entries& entries, std::string const& from, std::string const& to) const;
-    Result<void> finish_rollback(Entries const& entries, std::string const& relative_name, Entry& entry);
+    Result<void> apply_rename(DatasetDb& db, std::string const& from, std::string const& to) const;
+    Result<void> finish_rollback(
+        DatasetDb const& db, std::string const& relative_name, Entry& entry);
     Result<void> check_room(std::string const& relative_name) const;
-    Result<void> check_new_dataset(Entries& entries, std::string const& relative_name);
-    Result<void> create_locked(Entries& entries, std::string const& relative_name, DatasetType type,
+    Result<void> check_new_dataset(DatasetDb& db, std::string const& relative_name);
+    Result<void> create_locked(DatasetDb& db, std::string const& relative_name, DatasetType type,
         uint64_t size_bytes, CreateOptions const& options);
     DatasetInfo to_info(std::string const& relative_name, Entry const& entry) const;
 
     std::string m_name;
     Backend m_backend;
     std::string m_mountpoint;
-    mutable uint64_t m_generation { 0 }; // the journal's, as the last load() found it
 };
 
 bool is_whole(Entry const& entry);
