@@ -109,12 +109,6 @@ void add_cpu_info(Sysinfo& info, HostRoots const& roots)
     if (info.cpu_type.empty()) {
         info.cpu_type = "Unknown";
     }
-    std::string const flags = " " + field_of(cpuinfo, "flags") + " ";
-    if (flags.find(" vmx ") != std::string::npos) {
-        info.cpu_virtualization = "vmx";
-    } else if (flags.find(" svm ") != std::string::npos) {
-        info.cpu_virtualization = "svm";
-    }
 
     std::string const cpu_dir = roots.sys + "/devices/system/cpu";
     std::string const online = read_text(cpu_dir + "/online");
@@ -449,6 +443,9 @@ Result<Sysinfo> gather_sysinfo(Paths const& paths, SysinfoSources const& sources
     info.hvm_api = kvm.usable;
     info.bhyve_capable = kvm.usable;
     info.bhyve_max_vcpus = kvm.usable ? kvm.max_vcpus : 0;
+    if (!kvm.cpu_flag.empty()) {
+        info.cpu_virtualization = kvm.cpu_flag; // the probe read the CPU's vmx/svm flag
+    }
     info.host_features = sys::host_features_json(*features);
 
     add_cpu_info(info, roots);

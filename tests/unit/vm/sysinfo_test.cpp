@@ -32,6 +32,7 @@ protected:
         // The host probe's result (sys/host_probe has its own tests against fake trees): here a
         // host whose /dev/kvm is missing, unless a test says otherwise.
         m_features.kvm.reason = "cannot open /dev/kvm: No such file or directory";
+        m_features.kvm.cpu_flag = "vmx"; // as the fake cpuinfo's flags
         m_sources.host_features = [this](Paths const&, bool refresh) -> Result<sys::HostFeatures> {
             m_probe_refreshed = m_probe_refreshed || refresh;
             return m_features;
