@@ -412,7 +412,8 @@ std::string host_ipv4_address(std::string const& interface)
 
 } // namespace
 
-Result<Sysinfo> gather_sysinfo(Paths const& paths, SysinfoSources const& sources, bool refresh_probe)
+Result<Sysinfo> gather_sysinfo(
+    Paths const& paths, SysinfoSources const& sources, bool refresh_probe)
 {
     HostRoots const& roots = sources.roots;
     Sysinfo info;
