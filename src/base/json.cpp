@@ -175,4 +175,48 @@ std::string js_string(Json const& value)
     }
 }
 
+Json const* json_member(Json const& object, std::string_view key)
+{
+    if (!object.is_object()) {
+        return nullptr;
+    }
+    auto found = object.find(key);
+    return found == object.end() ? nullptr : &*found;
+}
+
+std::string string_or(Json const& object, std::string_view key, std::string fallback)
+{
+    auto const* value = json_member(object, key);
+    return value && value->is_string() ? value->get<std::string>() : fallback;
+}
+
+int64_t int_or(Json const& object, std::string_view key, int64_t fallback)
+{
+    auto const* value = json_member(object, key);
+    if (!value) {
+        return fallback;
+    }
+    if (value->is_number_integer()) {
+        if (value->is_number_unsigned() && value->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+            return fallback;
+        }
+        return value->get<int64_t>();
+    }
+    if (value->is_number_float()) {
+        double const number = value->get<double>();
+        // 2^63 is exactly representable; anything at or above it does not fit.
+        if (number >= -9223372036854775808.0 && number < 9223372036854775808.0
+            && number == static_cast<double>(static_cast<int64_t>(number))) {
+            return static_cast<int64_t>(number);
+        }
+    }
+    return fallback;
+}
+
+bool bool_or(Json const& object, std::string_view key, bool fallback)
+{
+    auto const* value = json_member(object, key);
+    return value && value->is_boolean() ? value->get<bool>() : fallback;
+}
+
 } // namespace lumos

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -32,5 +34,16 @@ bool js_truthy(Json const& value);
 // String(value) as JavaScript prints it: numbers without trailing ".0", arrays comma-joined,
 // objects "[object Object]", null "null".
 std::string js_string(Json const& value);
+
+// Reading members of JSON that may have any shape (records, manifests, payloads). None of these
+// throws: a missing member, a member of another type, or a value that is not an object reads as
+// the fallback. They replace Json::value(key, default), which throws type_error on a member of
+// another type.
+Json const* json_member(Json const& object, std::string_view key);
+std::string string_or(Json const& object, std::string_view key, std::string fallback = {});
+// Whole numbers only (an integer, or a float with no fraction that fits int64_t).
+int64_t int_or(Json const& object, std::string_view key, int64_t fallback);
+// JSON booleans only; "true" and 1 are not booleans here (property coercion lives in props/).
+bool bool_or(Json const& object, std::string_view key, bool fallback);
 
 } // namespace lumos
