@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # One dataset's create + snapshot + recursive destroy through the Pool API at 10 and at 10,000
 # existing datasets, on a btrfs pool without quotas on a loop file and on a dir pool: a pool's
-# metadata is one SQLite row per dataset (src/storage/detail/dataset_db.hpp), so the figures
+# metadata is one SQLite row per dataset (src/pools/detail/dataset_db.hpp), so the figures
 # must agree within 20% (target). Prints both medians and their ratio per pool; exits 1 when a
 # ratio misses the target, 2 when the setup cannot run, 77 without root.
 #

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // One dataset's create, snapshot and destroy through the Pool API with few and with many
-// datasets in the pool: the pool's metadata is one row per dataset (storage/detail/dataset_db),
+// datasets in the pool: the pool's metadata is one row per dataset (pools/detail/dataset_db),
 // so the cost must not grow with the pool. Usage (bench/dataset_ops.sh runs it):
 //   dataset_ops_bench <dir|btrfs> <mountpoint> [SMALL=10] [LARGE=10000] [ROUNDS=25]
 // Makes two pools under the mountpoint (small/ and large/, same filesystem), fills them with
@@ -8,8 +8,8 @@
 // of create + snapshot + recursive destroy of a fresh dataset, alternating between the two
 // pools so that a change in the host's load hits both alike; prints the medians and their
 // ratio. Exits 1 when LARGE costs 20% more than SMALL.
-#include "storage/backends.hpp"
-#include "storage/pool.hpp"
+#include "pools/backends.hpp"
+#include "pools/pool.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -21,7 +21,7 @@
 
 namespace {
 
-using lumos::storage::Pool;
+using lumos::pools::Pool;
 using Clock = std::chrono::steady_clock;
 
 struct Timings {
@@ -70,7 +70,7 @@ bool measure_once(Pool& pool, int round, Samples& samples)
     auto snapped = made ? pool.snapshot(name + "@s") : made;
     samples.snapshot.push_back(ms_since(start));
     start = Clock::now();
-    auto gone = snapped ? pool.destroy(name, lumos::storage::Recursive::Yes) : snapped;
+    auto gone = snapped ? pool.destroy(name, lumos::pools::Recursive::Yes) : snapped;
     samples.destroy.push_back(ms_since(start));
     if (!gone) {
         std::fprintf(stderr, "%s: %s\n", name.c_str(), gone.error().message().c_str());
@@ -93,15 +93,15 @@ int main(int argc, char** argv)
     size_t const large = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 10000;
     int const rounds = argc > 5 ? std::atoi(argv[5]) : 25;
     auto open = [&](std::string const& where) {
-        lumos::storage::PoolConfig config;
+        lumos::pools::PoolConfig config;
         config.name = "zones";
         config.mountpoint = std::string(argv[2]) + "/" + where;
         config.quotas = false;
         config.backend
-            = backend == "btrfs" ? lumos::storage::Backend::Btrfs : lumos::storage::Backend::Dir;
+            = backend == "btrfs" ? lumos::pools::Backend::Btrfs : lumos::pools::Backend::Dir;
         std::filesystem::create_directories(config.mountpoint);
-        return backend == "btrfs" ? lumos::storage::make_btrfs_pool(config)
-                                  : lumos::storage::make_dir_pool(config);
+        return backend == "btrfs" ? lumos::pools::make_btrfs_pool(config)
+                                  : lumos::pools::make_dir_pool(config);
     };
     auto small_pool = open("small");
     auto large_pool = open("large");

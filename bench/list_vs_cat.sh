@@ -8,7 +8,7 @@
 #   (b) the same after 100 snapshots per VM                      list not slower than in (a)
 #   (c) vmadm get <uuid>        vs cat of that record            target <= 3x
 #   (d) the same with 100 snapshots per VM                       target <= 3x
-# The snapshots are real: made through storage::Pool::snapshot (bench/pool_datasets) on every
+# The snapshots are real: made through pools::Pool::snapshot (bench/pool_datasets) on every
 # VM's zone root as "vmsnap-snap<N>", so they are in the pool's metadata that get consults, and
 # get shows them. Exits 1 when a row fails, 2 when the setup cannot run.
 #

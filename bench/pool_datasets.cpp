@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// Makes datasets and snapshots on $LUMOS_ROOT's pools through storage::Pool, the way vmadm
+// Makes datasets and snapshots on $LUMOS_ROOT's pools through pools::Pool, the way vmadm
 // does, for benchmarks that need a pool as full as a busy host's (bench/list_vs_cat.sh):
 //
 //   pool_datasets filesystems <dataset>...        create_filesystem of each (no quota)
@@ -9,7 +9,7 @@
 // One process for all of them, so that the cost measured is the pool's, not process start-up.
 // Exits 1 at the first failure, with the pool's message.
 #include "base/paths.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <charconv>
 #include <iostream>
@@ -21,7 +21,7 @@
 namespace {
 
 using lumos::Result;
-using lumos::storage::Pool;
+using lumos::pools::Pool;
 
 class Pools {
 public:
@@ -43,7 +43,7 @@ public:
     }
 
 private:
-    lumos::storage::PoolRegistry m_registry;
+    lumos::pools::PoolRegistry m_registry;
     std::map<std::string, std::unique_ptr<Pool>> m_open;
 };
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
-// Cost of checking a typical joyent create payload: spec::validate alone, and the whole pure
+// Cost of checking a typical joyent create payload: props::validate alone, and the whole pure
 // create pipeline (prepare_create: coercion, defaults, validation, object arrays). The target
 // from the issue is validate under 50 µs; vmadm runs it once per command, so anything near a
 // millisecond would show up next to process start.
 #include "base/json.hpp"
-#include "spec/host_facts.hpp"
-#include "spec/normalize.hpp"
-#include "spec/property_table.hpp"
-#include "spec/validate.hpp"
+#include "props/host_facts.hpp"
+#include "props/normalize.hpp"
+#include "props/property_table.hpp"
+#include "props/validate.hpp"
 
 #include <cstdlib>
 #include <optional>
@@ -19,7 +19,7 @@
 namespace {
 
 using lumos::Json;
-using namespace lumos::spec;
+using namespace lumos::props;
 
 constexpr char const* IMAGE_UUID = "8a3b0b4e-0c0f-4bd4-9e35-4d8e6a4b1c01";
 

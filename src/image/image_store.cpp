@@ -119,12 +119,12 @@ void load_cache(
 
 // The images of one pool, from one listing of it.
 std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_name,
-    std::vector<storage::DatasetInfo> const& datasets, std::string const& only_uuid = {})
+    std::vector<pools::DatasetInfo> const& datasets, std::string const& only_uuid = {})
 {
     std::set<std::string> snapshots;
     std::map<std::string, std::vector<std::string>> clones; // image dataset -> clone names
     for (auto const& dataset : datasets) {
-        if (dataset.type == storage::DatasetType::Snapshot) {
+        if (dataset.type == pools::DatasetType::Snapshot) {
             snapshots.insert(dataset.name);
         }
         if (dataset.origin) {
@@ -137,7 +137,7 @@ std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_nam
     std::vector<ImageInfo> images;
     std::string const prefix = pool_name + "/";
     for (auto const& dataset : datasets) {
-        if (dataset.type == storage::DatasetType::Snapshot || dataset.name.rfind(prefix, 0) != 0) {
+        if (dataset.type == pools::DatasetType::Snapshot || dataset.name.rfind(prefix, 0) != 0) {
             continue;
         }
         std::string const uuid = dataset.name.substr(prefix.size());
@@ -325,7 +325,7 @@ Json ImageInfo::to_json(bool with_clones) const
     return out;
 }
 
-ImageStore::ImageStore(Paths paths, storage::PoolRegistry const& pools)
+ImageStore::ImageStore(Paths paths, pools::PoolRegistry const& pools)
     : m_paths(std::move(paths))
     , m_pools(pools)
 {
@@ -380,7 +380,7 @@ bool ImageStore::is_installed(std::string const& pool, std::string const& uuid) 
         return false;
     }
     auto info = (*opened)->info(pool + "/" + uuid);
-    if (!info || info->type == storage::DatasetType::Snapshot) {
+    if (!info || info->type == pools::DatasetType::Snapshot) {
         return false;
     }
     auto ignore = info->user_properties.find("imgadm:ignore");
@@ -476,7 +476,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
     if (!opened) {
         return tl::unexpected(to_img_error(opened.error()));
     }
-    storage::Pool& pool = **opened;
+    pools::Pool& pool = **opened;
 
     std::optional<FileLock> lock;
     if (!held_by_this_process(lock_path(m_paths, uuid))) {
@@ -496,7 +496,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
     }
     IMG_TRY_ASSIGN(orphan, pool.exists(partial));
     if (orphan) {
-        IMG_TRY(pool.destroy(partial, storage::Recursive::Yes)); // left by a killed install
+        IMG_TRY(pool.destroy(partial, pools::Recursive::Yes)); // left by a killed install
     }
 
     std::string const cache = m_paths.image_manifest(request.pool, uuid);
@@ -564,15 +564,15 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 format = detected;
             }
         }
-        if (format == FileFormat::BtrfsStream && pool.backend() != storage::Backend::Btrfs) {
+        if (format == FileFormat::BtrfsStream && pool.backend() != pools::Backend::Btrfs) {
             return img_error("NotSupported",
                 "image " + uuid + " is a btrfs send stream, which pool \"" + request.pool + "\" ("
-                    + storage::backend_name(pool.backend()) + ") cannot receive");
+                    + pools::backend_name(pool.backend()) + ") cannot receive");
         }
-        if (format == FileFormat::ZfsStream && pool.backend() != storage::Backend::Zfs) {
+        if (format == FileFormat::ZfsStream && pool.backend() != pools::Backend::Zfs) {
             return img_error("NotSupported",
                 "image " + uuid + " is a zfs send stream, which pool \"" + request.pool + "\" ("
-                    + storage::backend_name(pool.backend()) + ") cannot receive");
+                    + pools::backend_name(pool.backend()) + ") cannot receive");
         }
 
         if (format == FileFormat::Tar) {
@@ -647,7 +647,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             IMG_TRY_ASSIGN(all, pool.list(partial));
             std::vector<std::string> snapshots;
             for (auto const& item : all) {
-                if (item.type == storage::DatasetType::Snapshot
+                if (item.type == pools::DatasetType::Snapshot
                     && item.name.rfind(partial + "@", 0) == 0) {
                     snapshots.push_back(item.name.substr(partial.size() + 1));
                 }
@@ -663,7 +663,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             }
             if (snapshots.front() != FINAL) {
                 IMG_TRY(pool.snapshot(partial + "@" + FINAL));
-                IMG_TRY(pool.destroy(partial + "@" + snapshots.front(), storage::Recursive::No));
+                IMG_TRY(pool.destroy(partial + "@" + snapshots.front(), pools::Recursive::No));
             }
         }
         IMG_TRY(pool.rename(partial, dataset));
@@ -674,11 +674,11 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
     if (!done) {
         auto left = pool.info(partial);
         if (left) {
-            if (left->type == storage::DatasetType::Filesystem) {
+            if (left->type == pools::DatasetType::Filesystem) {
                 // A full pool needs room for the destroy's journal: free the data first.
                 empty_directory(left->path);
             }
-            (void)pool.destroy(partial, storage::Recursive::Yes);
+            (void)pool.destroy(partial, pools::Recursive::Yes);
         }
         ::unlink(cache.c_str());
         return done;
@@ -701,7 +701,7 @@ ImgResult<void> ImageStore::remove(std::string const& pool_name, std::string con
     if (!opened) {
         return tl::unexpected(to_img_error(opened.error()));
     }
-    IMG_TRY((*opened)->destroy(pool_name + "/" + uuid, storage::Recursive::Yes));
+    IMG_TRY((*opened)->destroy(pool_name + "/" + uuid, pools::Recursive::Yes));
     std::string const cache = m_paths.image_manifest(pool_name, uuid);
     if (::unlink(cache.c_str()) != 0 && errno != ENOENT) {
         return img_error("FileSystem", "cannot remove " + cache + ": " + std::strerror(errno));

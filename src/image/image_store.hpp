@@ -5,7 +5,7 @@
 #include "base/json.hpp"
 #include "base/paths.hpp"
 #include "image/errors.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <functional>
 #include <optional>
@@ -34,10 +34,10 @@ struct ImageInfo {
 // $LUMOS_ROOT/var/imgadm/images/<pool>-<uuid>.json.
 class ImageStore {
 public:
-    ImageStore(Paths paths, storage::PoolRegistry const& pools);
+    ImageStore(Paths paths, pools::PoolRegistry const& pools);
 
     Paths const& paths() const { return m_paths; }
-    storage::PoolRegistry const& pools() const { return m_pools; }
+    pools::PoolRegistry const& pools() const { return m_pools; }
 
     // Every installed image on every pool (or on one pool).
     ImgResult<std::vector<ImageInfo>> list(std::optional<std::string> const& pool = {}) const;
@@ -81,7 +81,7 @@ public:
 
 private:
     Paths m_paths;
-    storage::PoolRegistry const& m_pools;
+    pools::PoolRegistry const& m_pools;
 };
 
 } // namespace lumos::image

@@ -53,7 +53,7 @@ bool lock_is_free(Paths const& paths, std::string const& uuid)
     return true;
 }
 
-bool has_final(storage::Pool const& pool, std::string const& uuid)
+bool has_final(pools::Pool const& pool, std::string const& uuid)
 {
     auto exists = pool.exists(pool.name() + "/" + uuid + "@final");
     return exists && *exists;
@@ -67,7 +67,7 @@ std::string ImageOrphan::describe() const
 }
 
 std::vector<ImageOrphan> find_image_orphans(
-    Paths const& paths, storage::PoolRegistry const& pools, std::optional<std::string> const& pool)
+    Paths const& paths, pools::PoolRegistry const& pools, std::optional<std::string> const& pool)
 {
     std::vector<ImageOrphan> found;
     for (auto const& name : pools.names()) {
@@ -84,7 +84,7 @@ std::vector<ImageOrphan> find_image_orphans(
         }
         for (auto const& info : *datasets) {
             auto const rest = info.name.substr(name.size() + 1);
-            if (info.type == storage::DatasetType::Snapshot || !rest.ends_with(PARTIAL_SUFFIX)
+            if (info.type == pools::DatasetType::Snapshot || !rest.ends_with(PARTIAL_SUFFIX)
                 || rest.size() != UUID_LENGTH + PARTIAL_SUFFIX.size()) {
                 continue;
             }
@@ -112,7 +112,7 @@ std::vector<ImageOrphan> find_image_orphans(
 }
 
 Result<bool> remove_image_orphan(
-    Paths const& paths, storage::PoolRegistry const& pools, ImageOrphan const& orphan)
+    Paths const& paths, pools::PoolRegistry const& pools, ImageOrphan const& orphan)
 {
     auto lock = try_import_lock(paths, orphan.uuid);
     if (!lock) {
@@ -120,7 +120,7 @@ Result<bool> remove_image_orphan(
     }
     TRY_ASSIGN(pool, pools.open(orphan.pool));
     if (orphan.kind == ImageOrphan::Kind::PartialDataset) {
-        auto destroyed = pool->destroy(orphan.name, storage::Recursive::Yes);
+        auto destroyed = pool->destroy(orphan.name, pools::Recursive::Yes);
         if (!destroyed && destroyed.error().code() != ErrorCode::NotFound) {
             return tl::unexpected(std::move(destroyed).error());
         }

@@ -9,7 +9,7 @@
 
 #include "base/paths.hpp"
 #include "base/result.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <optional>
 #include <string>
@@ -29,11 +29,11 @@ struct ImageOrphan {
 };
 
 // Every orphan (on one pool when given); pools that cannot be opened are skipped.
-std::vector<ImageOrphan> find_image_orphans(Paths const& paths, storage::PoolRegistry const& pools,
+std::vector<ImageOrphan> find_image_orphans(Paths const& paths, pools::PoolRegistry const& pools,
     std::optional<std::string> const& pool = {});
 
 // Removes one; false (and nothing removed) when an install of its uuid holds the lock now.
 Result<bool> remove_image_orphan(
-    Paths const& paths, storage::PoolRegistry const& pools, ImageOrphan const& orphan);
+    Paths const& paths, pools::PoolRegistry const& pools, ImageOrphan const& orphan);
 
 } // namespace lumos::image

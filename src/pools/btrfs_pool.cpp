@@ -3,8 +3,8 @@
 // snapshot subvolumes, clones writable snapshots of those (O(1)), quotas qgroup limits on the
 // subvolume's level-0 qgroup (referenced bytes), streams btrfs send/receive. Volumes are files
 // (snapshots and clones by reflink, also O(1) here).
-#include "storage/backends.hpp"
-#include "storage/detail/local_pool.hpp"
+#include "pools/backends.hpp"
+#include "pools/detail/journaled_pool.hpp"
 
 #include "base/strings.hpp"
 
@@ -16,7 +16,7 @@
 
 #include <sys/stat.h>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 namespace {
 
@@ -49,10 +49,10 @@ std::vector<std::string> nested_subvolumes(std::string const& path)
     return found;
 }
 
-class BtrfsPool final : public detail::LocalPool {
+class BtrfsPool final : public detail::JournaledPool {
 public:
     BtrfsPool(PoolConfig const& config, CommandRunner& runner)
-        : LocalPool(config, runner)
+        : JournaledPool(config, runner)
         , m_quotas(config.quotas)
     {
     }
@@ -167,7 +167,7 @@ protected:
         detail::Detail detail) const override
     {
         if (!m_quotas || infos.empty()) {
-            LocalPool::fill_usage(infos, entries, detail);
+            JournaledPool::fill_usage(infos, entries, detail);
             return;
         }
         auto output = m_runner.run({ "btrfs", "qgroup", "show", "--raw", "-r", mountpoint() }, {});
@@ -190,7 +190,7 @@ protected:
                 }
             }
         }
-        LocalPool::fill_usage(infos, entries, detail::Detail::List);
+        JournaledPool::fill_usage(infos, entries, detail::Detail::List);
         for (size_t i = 0; i < infos.size(); ++i) {
             auto found = referenced.find(entries[i]->subvolume_id);
             if (entries[i]->subvolume_id != 0 && found != referenced.end()) {
@@ -246,4 +246,4 @@ std::unique_ptr<Pool> make_btrfs_pool(PoolConfig const& config, CommandRunner& r
     return std::make_unique<BtrfsPool>(config, runner);
 }
 
-} // namespace lumos::storage
+} // namespace lumos::pools

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "storage/command_runner.hpp"
+#include "pools/command_runner.hpp"
 
 #include "base/file.hpp"
 #include "base/strings.hpp"
@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 namespace {
 
@@ -162,4 +162,4 @@ Result<CommandOutput> run_checked(
     return output;
 }
 
-} // namespace lumos::storage
+} // namespace lumos::pools

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 struct CommandOutput {
     int status { 0 }; // exit status; 128 + signal when killed
@@ -42,4 +42,4 @@ Result<CommandOutput> run_checked(
 
 std::string describe_argv(std::vector<std::string> const& argv);
 
-} // namespace lumos::storage
+} // namespace lumos::pools

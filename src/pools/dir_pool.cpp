@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: MPL-2.0
 // The dir backend: plain directories on any filesystem. Snapshots and clones are copies (reflinked
 // where the filesystem can, e.g. btrfs or xfs), quotas are recorded and reported but not enforced.
-#include "storage/backends.hpp"
-#include "storage/detail/local_pool.hpp"
+#include "pools/backends.hpp"
+#include "pools/detail/journaled_pool.hpp"
 
 #include <cerrno>
 #include <filesystem>
 
 #include <sys/stat.h>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 namespace {
 
 namespace fs = std::filesystem;
 
-class DirPool final : public detail::LocalPool {
+class DirPool final : public detail::JournaledPool {
 public:
-    using LocalPool::LocalPool;
+    using JournaledPool::JournaledPool;
 
     bool enforces_quotas() const override { return false; }
 
@@ -83,4 +83,4 @@ std::unique_ptr<Pool> make_dir_pool(PoolConfig const& config, CommandRunner& run
     return std::make_unique<DirPool>(config, runner);
 }
 
-} // namespace lumos::storage
+} // namespace lumos::pools

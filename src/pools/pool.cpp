@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 char const* backend_name(Backend backend)
 {
@@ -44,4 +44,4 @@ char const* dataset_type_name(DatasetType type)
     return "unknown";
 }
 
-} // namespace lumos::storage
+} // namespace lumos::pools

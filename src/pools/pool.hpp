@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 // A storage pool holds datasets named as ZFS names them ("zones/<uuid>", "zones/<uuid>/data",
 // "zones/cores/<uuid>", volumes "zones/<uuid>-disk0") and snapshots ("zones/<image>@final").
@@ -25,7 +25,7 @@ namespace lumos::storage {
 // orphan that the next operation on that name cleans up, never a dataset that looks whole but is
 // not). Operations on one pool from several processes are safe (the backend locks).
 //
-// On-disk layout of the dir and btrfs backends (storage/detail/local_pool.*):
+// On-disk layout of the dir and btrfs backends (pools/detail/journaled_pool.*):
 //
 //   <mountpoint>/<rel>                 dataset "<pool>/<rel>": directory (btrfs: subvolume) or,
 //                                      for a volume, a sparse raw file
@@ -39,7 +39,7 @@ namespace lumos::storage {
 //                                      "<uuid>@final"): columns origin, state, sequence for what
 //                                      is looked up, the rest (type, creation, quota, volsize,
 //                                      properties, holds, storage, subvolume_id, ...) as JSON
-//                                      (storage/detail/dataset_db.hpp). list/info/exists read only
+//                                      (pools/detail/dataset_db.hpp). list/info/exists read only
 //                                      the rows they need (list does not walk datasets; used_bytes
 //                                      is a tree walk in info() on dir, the qgroup's referenced
 //                                      bytes on btrfs with quotas on). `.lumos` is NOCOW on btrfs.
@@ -47,7 +47,7 @@ namespace lumos::storage {
 //                                      (journal_mode=PERSIST) so that a full pool still commits
 //   <mountpoint>/.lumos/datasets.json, datasets.spare  a pool from before the database: converted
 //                                      once into datasets.db, then removed
-//                                      (storage/detail/legacy_journal.hpp)
+//                                      (pools/detail/legacy_journal.hpp)
 //   <mountpoint>/.lumos/lock           flock serializing all mutations of the pool
 //   <mountpoint>/.lumos/tmp/           scratch (btrfs receive), emptied by the next mutation
 //   <mountpoint>/.lumos/notices.log    "quota recorded, not enforced" notices
@@ -76,7 +76,7 @@ namespace lumos::storage {
 // The zfs backend (zfs_pool.cpp) runs zfs(8) for everything (snapshots at
 // <mountpoint>/<rel>/.zfs/snapshot/<snap>). Pools: $LUMOS_ROOT/etc/lumos/pools.json
 // {"pools":[{"name","backend","mountpoint","quotas","device"?,"file"?}]}.
-// Backend factories and setup helpers: storage/backends.hpp, storage/pool_setup.hpp.
+// Backend factories and setup helpers: pools/backends.hpp, pools/pool_setup.hpp.
 
 enum class Backend { Btrfs, Dir, Zfs };
 char const* backend_name(Backend backend);
@@ -221,4 +221,4 @@ private:
     Paths m_paths;
 };
 
-} // namespace lumos::storage
+} // namespace lumos::pools

@@ -4,8 +4,8 @@
 #include "base/file.hpp"
 #include "base/json.hpp"
 #include "base/strings.hpp"
-#include "storage/backends.hpp"
-#include "storage/pool_setup.hpp"
+#include "pools/backends.hpp"
+#include "pools/pool_setup.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -21,7 +21,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 namespace {
 
@@ -461,4 +461,4 @@ Result<void> destroy_pool(Paths const& paths, std::string const& name, CommandRu
     return write_configs(paths, configs);
 }
 
-} // namespace lumos::storage
+} // namespace lumos::pools

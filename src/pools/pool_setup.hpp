@@ -2,14 +2,14 @@
 // Pool setup below PoolRegistry, with the command runner injectable (tests, lumosadm).
 #pragma once
 
-#include "storage/command_runner.hpp"
-#include "storage/pool.hpp"
+#include "pools/command_runner.hpp"
+#include "pools/pool.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 Result<PoolConfig> create_pool(
     Paths const& paths, PoolRegistry::CreateRequest const& request, CommandRunner& runner);
@@ -29,4 +29,4 @@ struct PoolUsage {
 // The filesystem under the mountpoint (statvfs).
 Result<PoolUsage> pool_usage(std::string const& mountpoint);
 
-} // namespace lumos::storage
+} // namespace lumos::pools

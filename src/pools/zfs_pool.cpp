@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 // The zfs backend: SmartOS's own model, every operation one zfs(8) command through the
 // CommandRunner (tested with a fake runner; our machines have no zfs).
-#include "storage/backends.hpp"
+#include "pools/backends.hpp"
 
 #include "base/strings.hpp"
 
 #include <algorithm>
 
-namespace lumos::storage {
+namespace lumos::pools {
 
 namespace {
 
@@ -352,4 +352,4 @@ std::unique_ptr<Pool> make_zfs_pool(PoolConfig const& config, CommandRunner& run
     return std::make_unique<ZfsPool>(config, runner);
 }
 
-} // namespace lumos::storage
+} // namespace lumos::pools

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/brand.hpp"
+#include "props/brand.hpp"
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -45,4 +45,4 @@ std::string_view brand_name(Brand brand)
     return features(brand).name;
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 enum class Brand : uint8_t { Joyent, JoyentMinimal, Builder, Lx, Kvm, Bhyve };
 inline constexpr size_t BRAND_COUNT = 6;
@@ -38,4 +38,4 @@ inline bool is_hvm(Brand brand)
     return brand == Brand::Kvm || brand == Brand::Bhyve;
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/datasets.hpp"
+#include "props/datasets.hpp"
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -103,4 +103,4 @@ Result<void> check_dataset_nesting(Json const& vm, std::vector<Json> const& othe
     return {};
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

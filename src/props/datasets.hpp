@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 // <pool>/<zonename>, <pool>/<uuid> (parent of delegated datasets and bhyve disks),
 // <pool>/cores/<uuid>, every "datasets" entry and every disk's zfs_filesystem.
@@ -20,4 +20,4 @@ std::vector<std::string> owned_datasets(Json const& vm);
 // would contain its own cores dataset: zonename "cores").
 Result<void> check_dataset_nesting(Json const& vm, std::vector<Json> const& other_vms);
 
-} // namespace lumos::spec
+} // namespace lumos::props

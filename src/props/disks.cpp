@@ -2,8 +2,8 @@
 // SmartOS normalizeDisks (VM.js): media and model defaults, and for bhyve the disk uuids and
 // the static PCI slot assignment of assignBhyvePCIslots.
 #include "base/uuid.hpp"
-#include "spec/detail/object_arrays.hpp"
-#include "spec/nics.hpp"
+#include "props/detail/json_access.hpp"
+#include "props/nics.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -250,4 +250,4 @@ Result<void> normalize_disks(Json& payload, Json const& vm, Brand brand)
     return {};
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

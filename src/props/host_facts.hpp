@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 // What validation needs to know about the host, gathered by the caller (vm/) so that spec/ stays
 // pure: no I/O happens below this struct.
@@ -24,4 +24,4 @@ struct HostFacts {
     std::function<std::optional<Json>(std::string_view, std::string_view)> image_manifest;
 };
 
-} // namespace lumos::spec
+} // namespace lumos::props

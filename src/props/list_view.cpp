@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/list_view.hpp"
+#include "props/list_view.hpp"
 
 #include "base/strings.hpp"
-#include "spec/brand.hpp"
-#include "spec/detail/js_regex.hpp"
-#include "spec/property_table.hpp"
+#include "props/brand.hpp"
+#include "props/detail/js_regex.hpp"
+#include "props/property_table.hpp"
 
 #include <algorithm>
 #include <array>
@@ -15,7 +15,7 @@
 #include <limits>
 #include <utility>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -950,4 +950,4 @@ Result<std::string> format_list(std::vector<Json> vms, ListOptions const& option
     return out;
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 // SmartOS exports.flatten: "nics.0.ip", "tags.role", "resolvers.0", or a plain key. nullopt when
 // the VM has no such value.
@@ -68,4 +68,4 @@ Result<void> check_list_options(ListOptions const& options);
 // '\n'. vms already carry fake fields.
 Result<std::string> format_list(std::vector<Json> vms, ListOptions const& options);
 
-} // namespace lumos::spec
+} // namespace lumos::props

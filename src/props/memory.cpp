@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/memory.hpp"
+#include "props/memory.hpp"
 
-#include "spec/detail/js_number.hpp"
+#include "props/detail/js_number.hpp"
 
 #include <cmath>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -131,4 +131,4 @@ void fix_payload_memory(Json& payload, Json const& vm, Brand brand)
     }
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/nics.hpp"
+#include "props/nics.hpp"
 
 #include "base/uuid.hpp"
-#include "spec/detail/ip.hpp"
-#include "spec/detail/object_arrays.hpp"
-#include "spec/property_table.hpp"
+#include "props/detail/ip.hpp"
+#include "props/detail/json_access.hpp"
+#include "props/property_table.hpp"
 
 #include <algorithm>
 #include <array>
@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -816,7 +816,7 @@ Result<void> normalize_nics(Json& payload, Json const& vm, Brand brand)
     return {};
 }
 
-Result<void> apply_object_arrays(Json& vm, Json const& payload, Brand brand)
+Result<void> apply_json_access(Json& vm, Json const& payload, Brand brand)
 {
     if (!vm.is_object()) {
         return invalid("Invalid VM object");
@@ -839,4 +839,4 @@ Result<void> apply_object_arrays(Json& vm, Json const& payload, Brand brand)
     return {};
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -6,10 +6,10 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
-#include "spec/brand.hpp"
-#include "spec/host_facts.hpp"
+#include "props/brand.hpp"
+#include "props/host_facts.hpp"
 
-namespace lumos::spec {
+namespace lumos::props {
 
 // SmartOS normalizeNics (nic.js): runs on payload["add_nics"] and payload["update_nics"] (create
 // has already renamed "nics" to "add_nics"). Generates missing MACs (first octet x2, or the VRRP
@@ -37,6 +37,6 @@ Result<void> check_payload_properties(Json const& payload, Json const& vm, Brand
 // primary re-election when the primary NIC goes; representative ip/netmask/gateway derived from
 // ips/gateways; "physical" presented as "interface"; arrays sorted as section 2.7 says. Removes
 // the add_*/update_*/remove_* keys from nothing: the payload is const.
-Result<void> apply_object_arrays(Json& vm, Json const& payload, Brand brand);
+Result<void> apply_json_access(Json& vm, Json const& payload, Brand brand);
 
-} // namespace lumos::spec
+} // namespace lumos::props

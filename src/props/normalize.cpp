@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/normalize.hpp"
+#include "props/normalize.hpp"
 
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
-#include "spec/datasets.hpp"
-#include "spec/detail/js_number.hpp"
-#include "spec/memory.hpp"
-#include "spec/nics.hpp"
-#include "spec/property_table.hpp"
-#include "spec/state.hpp"
-#include "spec/validate.hpp"
+#include "props/datasets.hpp"
+#include "props/detail/js_number.hpp"
+#include "props/memory.hpp"
+#include "props/nics.hpp"
+#include "props/property_table.hpp"
+#include "props/state.hpp"
+#include "props/validate.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -610,7 +610,7 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
         vm["disks"] = Json::array();
     }
     vm["nics"] = Json::array();
-    TRY(apply_object_arrays(vm, payload, brand));
+    TRY(apply_json_access(vm, payload, brand));
     TRY(check_dataset_nesting(vm, context.host.other_vms));
     vm[ATTR_ZONE_STATE] = "installed";
     if (vm.value("autoboot", true)) {
@@ -649,7 +649,7 @@ Result<Json> prepare_update(Json const& vm, Json const& input, HostFacts const& 
         }
         store_property(updated, name, value, brand);
     }
-    TRY(apply_object_arrays(updated, payload, brand));
+    TRY(apply_json_access(updated, payload, brand));
     return updated;
 }
 
@@ -667,4 +667,4 @@ Json payload_from_key_values(std::vector<std::string> const& args)
     return payload;
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -7,12 +7,12 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
-#include "spec/host_facts.hpp"
+#include "props/host_facts.hpp"
 
 #include <cstdint>
 #include <string>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 struct CreateContext {
     HostFacts host;
@@ -34,4 +34,4 @@ Result<Json> prepare_update(Json const& vm, Json const& payload, HostFacts const
 // coerced by prepare_update).
 Json payload_from_key_values(std::vector<std::string> const& args);
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -2,9 +2,9 @@
 // SmartOS checkPayloadProperties (VM.js): the fatal cross-field checks run on a normalized
 // payload, in VM.js's order, so that a payload breaking several rules reports the same one.
 #include "base/strings.hpp"
-#include "spec/detail/ip.hpp"
-#include "spec/detail/object_arrays.hpp"
-#include "spec/nics.hpp"
+#include "props/detail/ip.hpp"
+#include "props/detail/json_access.hpp"
+#include "props/nics.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -915,4 +915,4 @@ Result<void> check_payload_properties(
     return creating ? Result<void> {} : check_disk_resizes(payload, vm);
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -3,7 +3,7 @@
 // actions per brand (joyent, joyent-minimal, builder, lx, kvm, bhyve; C=create R=receive
 // U=update A=add), brands that require it on create, flags, min, max, value validator, vmadm list
 // header and width, description.
-#include "spec/property_table.hpp"
+#include "props/property_table.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@
 
 #include <arpa/inet.h>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -400,4 +400,4 @@ bool run_validator(Validator validator, std::string_view text)
     return true;
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
 #pragma once
 
-#include "spec/brand.hpp"
+#include "props/brand.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 // The payload type of a property (proptable.js pr_type); ReadOnly rows appear in VM objects but
 // can never be supplied.
@@ -96,4 +96,4 @@ bool valid_bhyve_sect_size(std::string_view text);
 bool valid_zonename(std::string_view text);
 bool run_validator(Validator validator, std::string_view text);
 
-} // namespace lumos::spec
+} // namespace lumos::props

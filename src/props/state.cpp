@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/state.hpp"
+#include "props/state.hpp"
 
 #include "base/strings.hpp"
-#include "spec/brand.hpp"
-#include "spec/detail/js_number.hpp"
+#include "props/brand.hpp"
+#include "props/detail/js_number.hpp"
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 constexpr int64_t PROVISION_TIMEOUT_MS = 300 * 1000;
@@ -68,4 +68,4 @@ void derive_state(Json& vm)
     vm.erase(ATTR_FAILED);
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

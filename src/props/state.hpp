@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 // Internal attributes kept in the stored VM object and never shown as such (reference 3.1).
 inline constexpr char const* ATTR_ZONE_STATE = "zone_state";
@@ -25,4 +25,4 @@ std::string make_transition(std::string const& state, std::string const& target,
 // failed attributes from the object.
 void derive_state(Json& vm);
 
-} // namespace lumos::spec
+} // namespace lumos::props

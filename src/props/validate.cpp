@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/validate.hpp"
+#include "props/validate.hpp"
 
 #include "base/strings.hpp"
 #include "base/uuid.hpp"
-#include "spec/detail/js_number.hpp"
+#include "props/detail/js_number.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 namespace {
 
@@ -516,4 +516,4 @@ Json ValidationErrors::to_json() const
     return out;
 }
 
-} // namespace lumos::spec
+} // namespace lumos::props

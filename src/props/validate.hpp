@@ -4,15 +4,15 @@
 // VM.validate: the property table applied to a payload (reference 2.3, 1.8).
 
 #include "base/json.hpp"
-#include "spec/brand.hpp"
-#include "spec/host_facts.hpp"
-#include "spec/property_table.hpp"
+#include "props/brand.hpp"
+#include "props/host_facts.hpp"
+#include "props/property_table.hpp"
 
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace lumos::spec {
+namespace lumos::props {
 
 // SmartOS's validation error object. Either bad_brand is set, or the three lists are.
 struct ValidationErrors {
@@ -45,4 +45,4 @@ ValidationErrors validate_and_fill(std::string_view brand, uint8_t action, Json&
 // fixBoolean: true/false, "true"/"false", 1/"1", 0/"0"; nullopt for anything else.
 std::optional<bool> to_boolean(Json const& value);
 
-} // namespace lumos::spec
+} // namespace lumos::props

@@ -5,8 +5,8 @@
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
-#include "spec/brand.hpp"
-#include "spec/state.hpp"
+#include "props/brand.hpp"
+#include "props/state.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -179,12 +179,12 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
     if (m_live_view) {
         m_live_view(vm);
     }
-    spec::derive_state(vm);
+    props::derive_state(vm);
     std::string const pool = vm.value("zpool", "zones");
     std::string const zonename = vm.value("zonename", vm.value("uuid", ""));
     std::string const path = zonepath(vm);
-    auto const brand = spec::parse_brand(vm.value("brand", ""));
-    bool const hvm = brand && spec::is_hvm(*brand);
+    auto const brand = props::parse_brand(vm.value("brand", ""));
+    bool const hvm = brand && props::is_hvm(*brand);
 
     vm["zonepath"] = path;
     vm["zfs_filesystem"] = pool + "/" + zonename;

@@ -4,8 +4,8 @@
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
-#include "spec/normalize.hpp"
-#include "spec/state.hpp"
+#include "props/normalize.hpp"
+#include "props/state.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -23,11 +23,11 @@ Result<void> NoRuntime::can_boot(std::string const& brand) const
               "create the VM stopped)");
 }
 
-Engine::Engine(store::VmStore& store, Runtime& runtime, storage::PoolRegistry const& pools)
+Engine::Engine(store::VmStore& store, Runtime& runtime, pools::PoolRegistry const& pools)
     : m_store(store)
     , m_runtime(runtime)
     , m_pools(pools)
-    , m_storage(pools)
+    , m_datasets(pools)
 {
     m_store.set_live_view([this](Json& record) { live_view(record); });
 }
@@ -37,15 +37,15 @@ void Engine::live_view(Json& record) const
     std::string const uuid = record.value("uuid", "");
     auto const live = m_runtime.live(uuid);
     if (live) {
-        record[spec::ATTR_ZONE_STATE] = "running";
+        record[props::ATTR_ZONE_STATE] = "running";
         record["pid"] = live->pid;
         record["zoneid"] = live->pid;
         record["boot_timestamp"] = live->boot_timestamp;
     }
-    if (!record.contains(spec::ATTR_TRANSITION) || !record[spec::ATTR_TRANSITION].is_string()) {
+    if (!record.contains(props::ATTR_TRANSITION) || !record[props::ATTR_TRANSITION].is_string()) {
         return;
     }
-    auto const parts = split(record[spec::ATTR_TRANSITION].get<std::string>(), ':');
+    auto const parts = split(record[props::ATTR_TRANSITION].get<std::string>(), ':');
     if (parts.size() != 3 || parts[0] != "provisioning") {
         return;
     }
@@ -53,11 +53,11 @@ void Engine::live_view(Json& record) const
     std::string const outcome = live ? live->provisioning : m_runtime.provision_outcome(uuid);
     auto const expire = parse_integer(parts[2]);
     if (outcome == "success") {
-        record.erase(spec::ATTR_TRANSITION);
-        record.erase(spec::ATTR_PROVISIONING);
+        record.erase(props::ATTR_TRANSITION);
+        record.erase(props::ATTR_PROVISIONING);
     } else if (outcome == "failed" || (!live && expire && *expire < now_ms())) {
-        record.erase(spec::ATTR_TRANSITION);
-        record[spec::ATTR_FAILED] = "provisioning";
+        record.erase(props::ATTR_TRANSITION);
+        record[props::ATTR_FAILED] = "provisioning";
     }
 }
 
@@ -82,10 +82,10 @@ Result<void> Engine::finish_provisioning(std::string const& uuid, bool succeeded
 {
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(record, m_store.load_record(uuid));
-    record.erase(spec::ATTR_TRANSITION);
-    record.erase(spec::ATTR_PROVISIONING);
+    record.erase(props::ATTR_TRANSITION);
+    record.erase(props::ATTR_PROVISIONING);
     if (!succeeded) {
-        record[spec::ATTR_FAILED] = "provisioning";
+        record[props::ATTR_FAILED] = "provisioning";
     }
     return m_store.save(record);
 }
@@ -146,15 +146,15 @@ std::vector<std::string> nic_tags_from_config(std::string const& config_text)
     return tags;
 }
 
-spec::HostFacts Engine::host_facts(bool with_other_vms, std::string const& exclude_uuid) const
+props::HostFacts Engine::host_facts(bool with_other_vms, std::string const& exclude_uuid) const
 {
-    spec::HostFacts facts;
+    props::HostFacts facts;
     facts.zpools = m_pools.names();
     if (auto config = read_file(m_store.paths().etc_dir() + "/config")) {
         facts.nic_tags = nic_tags_from_config(*config);
     }
     Paths const paths = m_store.paths();
-    storage::PoolRegistry const* pools = &m_pools;
+    pools::PoolRegistry const* pools = &m_pools;
     facts.image_manifest = [paths, pools](std::string_view pool,
                                std::string_view image_uuid) -> std::optional<Json> {
         // Installed = the image's dataset with its @final snapshot (what ImageStore lists); a
@@ -247,17 +247,17 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
         }
     }
     // Every create needs the other VMs: their datasets (no nesting) as well as their NICs.
-    spec::CreateContext context;
+    props::CreateContext context;
     context.host = host_facts(true);
     context.now_ms = now_ms();
     context.new_uuid = generate_uuid();
-    TRY_ASSIGN(vm, spec::prepare_create(payload, context));
+    TRY_ASSIGN(vm, props::prepare_create(payload, context));
     std::string const uuid = vm.value("uuid", "");
     bool const autoboot = vm.value("autoboot", true);
     if (autoboot) {
         if (auto const timeout = provision_timeout_override()) {
-            vm[spec::ATTR_TRANSITION]
-                = spec::make_transition("provisioning", "running", context.now_ms + *timeout);
+            vm[props::ATTR_TRANSITION]
+                = props::make_transition("provisioning", "running", context.now_ms + *timeout);
         }
     }
     if (m_store.exists(uuid)) {
@@ -271,7 +271,7 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
     // A quota larger than the whole pool promises space that is not there (a tenant filling the
     // zone fills the pool): refused when asked for, a warning when it is the brand's default.
     std::vector<std::string> warnings;
-    if (auto fits = m_storage.quota_fits(vm, vm.value("quota", int64_t { 0 })); !fits) {
+    if (auto fits = m_datasets.quota_fits(vm, vm.value("quota", int64_t { 0 })); !fits) {
         if (payload.contains("quota")) {
             return tl::unexpected(std::move(fits.error()));
         }
@@ -282,16 +282,16 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     // A create of this uuid killed before its record was written left datasets no VM owns; with
     // the create lock held none is in progress, so they go and the uuid can be used again.
-    TRY(m_storage.remove_leftovers(uuid));
+    TRY(m_datasets.remove_leftovers(uuid));
     // Datasets first (provision undoes its own partial work), the record last: the VM exists
     // once it is whole.
-    TRY(m_storage.provision(vm));
+    TRY(m_datasets.provision(vm));
     if (auto saved = m_store.save(vm); !saved) {
         // Nothing half-made stays behind: remove whatever part of the VM got written.
         (void)m_store.remove(vm);
-        (void)m_storage.set_indestructible(vm, false, false);
-        (void)m_storage.set_indestructible(vm, true, false);
-        (void)m_storage.destroy(vm);
+        (void)m_datasets.set_indestructible(vm, false, false);
+        (void)m_datasets.set_indestructible(vm, true, false);
+        (void)m_datasets.destroy(vm);
         return tl::unexpected(saved.error());
     }
     return CreatedRecord { uuid, autoboot, std::move(warnings) };
@@ -303,7 +303,7 @@ void Engine::add_dataset_view(Json& vm) const
     // indestructible_* flags from the hold on <ds>@indestructible, so releasing the hold by hand
     // clears them, and `snapshots` from the zone root's vmsnap-* snapshots. A VM whose pool or
     // dataset is absent keeps its record's flags and no snapshots.
-    auto view = m_storage.dataset_view(vm);
+    auto view = m_datasets.dataset_view(vm);
     if (!view) {
         return;
     }
@@ -405,10 +405,10 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     TRY_ASSIGN(record, m_store.load_record(uuid));
     Json const view = m_store.vm_object(record);
     TRY_ASSIGN(updated,
-        spec::prepare_update(view, payload, host_facts(wants_conflict_checks, uuid)));
+        props::prepare_update(view, payload, host_facts(wants_conflict_checks, uuid)));
     // The internal attributes are the engine's, never the payload's.
     for (char const* key :
-        { spec::ATTR_TRANSITION, spec::ATTR_PROVISIONING, spec::ATTR_FAILED, spec::ATTR_ZONE_STATE }) {
+        { props::ATTR_TRANSITION, props::ATTR_PROVISIONING, props::ATTR_FAILED, props::ATTR_ZONE_STATE }) {
         updated.erase(key);
         if (record.contains(key)) {
             updated[key] = record[key];
@@ -417,7 +417,7 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     // An update that changes nothing (every key dropped, or values already set) writes
     // nothing, so last_modified keeps meaning "last change".
     Json updated_view = updated;
-    for (char const* key : { spec::ATTR_TRANSITION, spec::ATTR_PROVISIONING, spec::ATTR_FAILED }) {
+    for (char const* key : { props::ATTR_TRANSITION, props::ATTR_PROVISIONING, props::ATTR_FAILED }) {
         updated_view.erase(key);
     }
     bool const unchanged = updated_view == view;
@@ -431,25 +431,25 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
             : 0;
     };
     if (number(updated, "quota") != number(view, "quota")) {
-        TRY(m_storage.quota_fits(updated, number(updated, "quota")));
-        TRY(m_storage.set_quota(updated, number(updated, "quota")));
+        TRY(m_datasets.quota_fits(updated, number(updated, "quota")));
+        TRY(m_datasets.set_quota(updated, number(updated, "quota")));
     }
     for (bool const delegated : { false, true }) {
         char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
         bool const wanted = updated.value(flag, false);
         if (wanted != view.value(flag, false)) {
-            TRY(m_storage.set_indestructible(updated, delegated, wanted));
+            TRY(m_datasets.set_indestructible(updated, delegated, wanted));
         }
     }
     // update_disks sizes change the volumes (spec refused a shrink without
     // dangerous_allow_shrink, and any size change while the VM is not stopped).
-    TRY(m_storage.resize_disks(view, updated));
+    TRY(m_datasets.resize_disks(view, updated));
     // Resource controls reach a running zone now (its next boot reads the record).
     if (m_runtime.live(uuid)) {
         TRY(m_runtime.apply_limits(updated));
     }
     if (auto saved = m_store.save(updated); !saved) {
-        (void)m_storage.resize_disks(updated, view);
+        (void)m_datasets.resize_disks(updated, view);
         return saved;
     }
     return {};
@@ -470,7 +470,7 @@ Result<void> Engine::remove(std::string const& uuid)
     if (m_runtime.live(uuid)) {
         TRY(m_runtime.stop(vm, true, 0));
     }
-    TRY(m_storage.destroy(vm));
+    TRY(m_datasets.destroy(vm));
     TRY(m_store.remove(vm));
     m_runtime.forget(uuid);
     return {};
@@ -483,8 +483,8 @@ Result<std::vector<Json>> Engine::find(ListQuery const& query) const
     TRY_ASSIGN(vms, m_store.load_all(options));
     std::vector<Json> matching;
     for (auto& vm : vms) {
-        spec::add_fake_fields(vm);
-        TRY_ASSIGN(matched, spec::matches(vm, query.filters));
+        props::add_fake_fields(vm);
+        TRY_ASSIGN(matched, props::matches(vm, query.filters));
         if (matched) {
             matching.push_back(std::move(vm));
         }

@@ -3,12 +3,12 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
-#include "spec/host_facts.hpp"
-#include "spec/list_view.hpp"
-#include "storage/pool.hpp"
+#include "props/host_facts.hpp"
+#include "props/list_view.hpp"
+#include "pools/pool.hpp"
 #include "store/vm_store.hpp"
 #include "vm/runtime.hpp"
-#include "vm/vm_storage.hpp"
+#include "vm/vm_datasets.hpp"
 
 #include <string>
 #include <vector>
@@ -22,14 +22,14 @@ struct CreateResult {
 };
 
 struct ListQuery {
-    std::vector<spec::Filter> filters;
+    std::vector<props::Filter> filters;
     // Top-level keys needed (nullopt: whole objects, as lookup -j prints).
     std::optional<std::set<std::string>> keys;
 };
 
 // The VM engine: the one API that vmadm (and later lumosd) adapt. Each command takes the store's
 // locks, gathers host facts, runs the pure spec pipeline, makes or changes the VM's datasets on
-// the host's pools (vm_storage.hpp), and persists the result.
+// the host's pools (vm_datasets.hpp), and persists the result.
 //
 // Storage and record order: create makes every dataset first and writes the record last (a
 // failure destroys what it made; a killed create can leave datasets no VM owns, never a VM
@@ -38,7 +38,7 @@ struct ListQuery {
 // second delete finishes (missing datasets are fine), never an invisible VM holding space.
 class Engine {
 public:
-    Engine(store::VmStore& store, Runtime& runtime, storage::PoolRegistry const& pools);
+    Engine(store::VmStore& store, Runtime& runtime, pools::PoolRegistry const& pools);
 
     // With autoboot (the default) the VM is booted and, unless the payload says nowait, create
     // waits for the provisioning handshake (reference 3.3): success clears the transition, a
@@ -64,7 +64,7 @@ public:
     // ($LUMOS_ROOT/etc/lumos/config), installed image manifests (an image is installed when
     // <pool>/<uuid>@final exists; its manifest comes from imgadm's cache, as ImageStore keeps
     // it), and (when wanted) the other VMs for conflict checks.
-    spec::HostFacts host_facts(bool with_other_vms, std::string const& exclude_uuid = {}) const;
+    props::HostFacts host_facts(bool with_other_vms, std::string const& exclude_uuid = {}) const;
 
 private:
     struct CreatedRecord {
@@ -75,7 +75,7 @@ private:
     // create's locked part: checks, datasets, the record.
     Result<CreatedRecord> create_record(Json const& payload);
     // What the VM's datasets say (indestructible_* from the holds, `snapshots`), from one
-    // listing of its zone root (VmStorage::dataset_view).
+    // listing of its zone root (VmDatasets::dataset_view).
     void add_dataset_view(Json& vm) const;
     // The store's live view: the runtime's facts over a record (zone_state, pid, ...), and the
     // provisioning outcome its monitor recorded when no vmadm was there to persist it.
@@ -88,8 +88,8 @@ private:
 
     store::VmStore& m_store;
     Runtime& m_runtime;
-    storage::PoolRegistry const& m_pools;
-    VmStorage m_storage;
+    pools::PoolRegistry const& m_pools;
+    VmDatasets m_datasets;
 };
 
 // zoneadm verify's check of a new VM's filesystems: every lofs source must exist on the host,

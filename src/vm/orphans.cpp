@@ -2,7 +2,7 @@
 #include "vm/orphans.hpp"
 
 #include "base/uuid.hpp"
-#include "vm/vm_storage.hpp"
+#include "vm/vm_datasets.hpp"
 
 #include <set>
 
@@ -35,7 +35,7 @@ std::optional<std::string> vm_uuid_of(std::string const& relative)
 } // namespace
 
 Result<std::vector<VmOrphan>> find_vm_orphans(store::VmStore const& store,
-    storage::PoolRegistry const& pools, std::optional<std::string> const& pool)
+    pools::PoolRegistry const& pools, std::optional<std::string> const& pool)
 {
     store::LoadOptions options;
     options.keys = std::set<std::string> { "uuid", "zonename", "zpool" };
@@ -44,7 +44,7 @@ Result<std::vector<VmOrphan>> find_vm_orphans(store::VmStore const& store,
     std::set<std::string> roots;
     for (auto const& vm : vms) {
         owners.insert(vm.value("uuid", ""));
-        roots.insert(VmStorage::root_dataset(vm));
+        roots.insert(VmDatasets::root_dataset(vm));
     }
     std::vector<VmOrphan> found;
     for (auto const& name : pools.names()) {
@@ -54,7 +54,7 @@ Result<std::vector<VmOrphan>> find_vm_orphans(store::VmStore const& store,
         auto opened = pools.open(name);
         auto datasets = opened
             ? (*opened)->list()
-            : Result<std::vector<storage::DatasetInfo>>(std::vector<storage::DatasetInfo> {});
+            : Result<std::vector<pools::DatasetInfo>>(std::vector<pools::DatasetInfo> {});
         if (!datasets) {
             continue;
         }
@@ -76,10 +76,10 @@ Result<std::vector<VmOrphan>> find_vm_orphans(store::VmStore const& store,
     return found;
 }
 
-Result<void> remove_vm_orphan(storage::PoolRegistry const& pools, VmOrphan const& orphan)
+Result<void> remove_vm_orphan(pools::PoolRegistry const& pools, VmOrphan const& orphan)
 {
     TRY_ASSIGN(pool, pools.open(orphan.dataset.substr(0, orphan.dataset.find('/'))));
-    auto destroyed = pool->destroy(orphan.dataset, storage::Recursive::Yes);
+    auto destroyed = pool->destroy(orphan.dataset, pools::Recursive::Yes);
     if (!destroyed && destroyed.error().code() != ErrorCode::NotFound) {
         return destroyed;
     }

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "base/result.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 #include "store/vm_store.hpp"
 
 #include <optional>
@@ -24,8 +24,8 @@ struct VmOrphan {
 // The caller holds the create lock (VmStore::lock_create): no create is in progress then, so a
 // dataset without a record is not one being made. Pools that cannot be opened are skipped.
 Result<std::vector<VmOrphan>> find_vm_orphans(store::VmStore const& store,
-    storage::PoolRegistry const& pools, std::optional<std::string> const& pool = {});
+    pools::PoolRegistry const& pools, std::optional<std::string> const& pool = {});
 
-Result<void> remove_vm_orphan(storage::PoolRegistry const& pools, VmOrphan const& orphan);
+Result<void> remove_vm_orphan(pools::PoolRegistry const& pools, VmOrphan const& orphan);
 
 } // namespace lumos::vm

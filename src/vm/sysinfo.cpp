@@ -4,8 +4,8 @@
 #include "base/file.hpp"
 #include "base/host_identity.hpp"
 #include "base/strings.hpp"
-#include "storage/pool.hpp"
-#include "storage/pool_setup.hpp"
+#include "pools/pool.hpp"
+#include "pools/pool_setup.hpp"
 #include "sys/host_probe.hpp"
 #include "vm/engine.hpp"
 
@@ -356,18 +356,18 @@ int64_t creation_time(std::string const& path)
 // The system pool: "zones" when there is one (SmartOS's default), else the first configured.
 Result<void> add_zpool(Sysinfo& info, Paths const& paths)
 {
-    storage::PoolRegistry const registry(paths);
+    pools::PoolRegistry const registry(paths);
     TRY_ASSIGN(configs, registry.configs());
     if (configs.empty()) {
         return {};
     }
     auto chosen = std::find_if(configs.begin(), configs.end(),
-        [](storage::PoolConfig const& config) { return config.name == "zones"; });
-    storage::PoolConfig const& config = chosen != configs.end() ? *chosen : configs.front();
+        [](pools::PoolConfig const& config) { return config.name == "zones"; });
+    pools::PoolConfig const& config = chosen != configs.end() ? *chosen : configs.front();
     std::error_code ec;
-    bool const present = config.backend == storage::Backend::Dir
+    bool const present = config.backend == pools::Backend::Dir
         ? std::filesystem::is_directory(config.mountpoint, ec)
-        : storage::is_mountpoint(config.mountpoint);
+        : pools::is_mountpoint(config.mountpoint);
     if (!present) {
         // As SmartOS (OS-8558): a configured pool that is not there is left out.
         return {};
@@ -378,7 +378,7 @@ Result<void> add_zpool(Sysinfo& info, Paths const& paths)
         pool.disks = std::filesystem::path(config.device).filename().string();
     }
     pool.creation = creation_time(config.mountpoint);
-    if (auto usage = storage::pool_usage(config.mountpoint)) {
+    if (auto usage = pools::pool_usage(config.mountpoint)) {
         pool.size_gib = (usage->used_bytes + usage->available_bytes) >> 30;
     }
     info.zpool = std::move(pool);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "vm/vm_storage.hpp"
+#include "vm/vm_datasets.hpp"
 
 #include "base/checked.hpp"
 #include "base/file.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
-#include "spec/brand.hpp"
+#include "props/brand.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -100,10 +100,10 @@ std::map<std::string, std::string> dataset_properties(Json const& vm, bool deleg
 }
 
 // Cores quota (libhooks.ksh): 100 GiB; kvm with more than 80 GiB of ram: ram + 20 GiB.
-Result<uint64_t> cores_quota(Json const& vm, spec::Brand brand)
+Result<uint64_t> cores_quota(Json const& vm, props::Brand brand)
 {
     int64_t const ram_mib = integer_of(vm, "ram");
-    if (brand == spec::Brand::Kvm && ram_mib > 80 * 1024) {
+    if (brand == props::Brand::Kvm && ram_mib > 80 * 1024) {
         return size_in_bytes(ram_mib, MIB, "ram").and_then([](uint64_t ram) -> Result<uint64_t> {
             if (auto const sum = checked_add(ram, 20 * GIB)) {
                 return *sum;
@@ -116,23 +116,23 @@ Result<uint64_t> cores_quota(Json const& vm, spec::Brand brand)
 
 // Destroys "<pool>/cores" when the last cores dataset is gone, so that a VM's delete leaves the
 // pool as its create found it. A cores dataset made meanwhile keeps it (destroy refuses, Busy).
-void drop_empty_cores_parent(storage::Pool& pool)
+void drop_empty_cores_parent(pools::Pool& pool)
 {
     std::string const parent = pool.name() + "/cores";
     auto listed = pool.list(parent);
     if (listed && listed->size() == 1) {
-        (void)pool.destroy(parent, storage::Recursive::No);
+        (void)pool.destroy(parent, pools::Recursive::No);
     }
 }
 
 } // namespace
 
-void drop_empty_cores(storage::Pool& pool)
+void drop_empty_cores(pools::Pool& pool)
 {
     drop_empty_cores_parent(pool);
 }
 
-std::string VmStorage::root_dataset(Json const& vm)
+std::string VmDatasets::root_dataset(Json const& vm)
 {
     std::string pool = string_of(vm, "zpool");
     std::string zonename = string_of(vm, "zonename");
@@ -142,7 +142,7 @@ std::string VmStorage::root_dataset(Json const& vm)
     return (pool.empty() ? std::string("zones") : pool) + "/" + zonename;
 }
 
-Result<std::unique_ptr<storage::Pool>> VmStorage::open_pool_of(std::string const& dataset) const
+Result<std::unique_ptr<pools::Pool>> VmDatasets::open_pool_of(std::string const& dataset) const
 {
     return m_pools.open(pool_part(dataset));
 }
@@ -205,19 +205,19 @@ Result<void> make_directory_below(std::string const& base, std::string const& re
     return {};
 }
 
-Result<void> VmStorage::provision(Json const& vm) const
+Result<void> VmDatasets::provision(Json const& vm) const
 {
-    auto const brand = spec::parse_brand(string_of(vm, "brand"));
+    auto const brand = props::parse_brand(string_of(vm, "brand"));
     if (!brand) {
         return make_error(ErrorCode::InvalidArgument, "unknown brand " + string_of(vm, "brand"));
     }
-    bool const hvm = spec::is_hvm(*brand);
+    bool const hvm = props::is_hvm(*brand);
     std::string const uuid = string_of(vm, "uuid");
     std::string const root = root_dataset(vm);
     std::string const pool_name = pool_part(root);
 
-    std::map<std::string, std::unique_ptr<storage::Pool>> pools;
-    auto pool_for = [&](std::string const& dataset) -> Result<storage::Pool*> {
+    std::map<std::string, std::unique_ptr<pools::Pool>> pools;
+    auto pool_for = [&](std::string const& dataset) -> Result<pools::Pool*> {
         std::string const name = pool_part(dataset);
         auto it = pools.find(name);
         if (it == pools.end()) {
@@ -229,15 +229,15 @@ Result<void> VmStorage::provision(Json const& vm) const
     TRY_ASSIGN(pool, pool_for(root));
 
     // What this call made, in order; undone in reverse when a later step fails.
-    std::vector<std::pair<storage::Pool*, std::string>> made;
-    std::vector<std::pair<storage::Pool*, std::string>> held;
+    std::vector<std::pair<pools::Pool*, std::string>> made;
+    std::vector<std::pair<pools::Pool*, std::string>> held;
     bool made_cores_parent = false;
     auto undo = [&](Error error) -> Result<void> {
         for (auto it = held.rbegin(); it != held.rend(); ++it) {
             (void)it->first->release(it->second, HOLD_TAG);
         }
         for (auto it = made.rbegin(); it != made.rend(); ++it) {
-            (void)it->first->destroy(it->second, storage::Recursive::Yes);
+            (void)it->first->destroy(it->second, pools::Recursive::Yes);
         }
         if (made_cores_parent) {
             drop_empty_cores_parent(*pool);
@@ -252,7 +252,7 @@ Result<void> VmStorage::provision(Json const& vm) const
     } while (false)
 
     // Zone root: a clone of the image (OS brands, kvm with image_uuid), else a new filesystem.
-    storage::CreateOptions root_options;
+    pools::CreateOptions root_options;
     if (int64_t const quota = integer_of(vm, "quota"); quota > 0) {
         auto bytes = size_in_bytes(quota, GIB, "quota");
         if (!bytes) {
@@ -262,7 +262,7 @@ Result<void> VmStorage::provision(Json const& vm) const
     }
     root_options.properties = dataset_properties(vm, false);
     std::string const image_uuid = string_of(vm, "image_uuid");
-    bool const from_image = !image_uuid.empty() && (!hvm || *brand == spec::Brand::Kvm);
+    bool const from_image = !image_uuid.empty() && (!hvm || *brand == props::Brand::Kvm);
     if (from_image) {
         std::string const origin = pool_name + "/" + image_uuid + "@final";
         auto exists = pool->exists(origin);
@@ -294,7 +294,7 @@ Result<void> VmStorage::provision(Json const& vm) const
     {
         auto parent_exists = pool->exists(pool_name + "/cores");
         made_cores_parent = parent_exists && !*parent_exists;
-        storage::CreateOptions cores_options;
+        pools::CreateOptions cores_options;
         auto core_bytes = cores_quota(vm, *brand);
         if (!core_bytes) {
             return undo(std::move(core_bytes.error()));
@@ -316,7 +316,7 @@ Result<void> VmStorage::provision(Json const& vm) const
         }
     }
     if (wants_data) {
-        storage::CreateOptions data_options;
+        pools::CreateOptions data_options;
         data_options.properties = dataset_properties(vm, true);
         STEP(pool->create_filesystem(root + "/data", data_options));
         made.emplace_back(pool, root + "/data");
@@ -334,7 +334,7 @@ Result<void> VmStorage::provision(Json const& vm) const
             if (!disk_pool) {
                 return undo(std::move(disk_pool.error()));
             }
-            storage::CreateOptions options;
+            pools::CreateOptions options;
             if (auto compression = string_of(disk, "compression"); !compression.empty()) {
                 options.properties["compression"] = compression;
             }
@@ -380,7 +380,7 @@ Result<void> VmStorage::provision(Json const& vm) const
     return {};
 }
 
-Result<void> VmStorage::destroy(Json const& vm) const
+Result<void> VmDatasets::destroy(Json const& vm) const
 {
     std::string const root = root_dataset(vm);
     auto opened = open_pool_of(root);
@@ -390,7 +390,7 @@ Result<void> VmStorage::destroy(Json const& vm) const
     TRY_ASSIGN(pool, std::move(opened));
     // The zone root first, with its children (data, bhyve disks) and snapshots: it is refused
     // as a whole while a snapshot is held, before anything is gone.
-    if (auto destroyed = pool->destroy(root, storage::Recursive::Yes);
+    if (auto destroyed = pool->destroy(root, pools::Recursive::Yes);
         !destroyed && !is_not_found(destroyed.error())) {
         return destroyed;
     }
@@ -401,14 +401,14 @@ Result<void> VmStorage::destroy(Json const& vm) const
                 continue;
             }
             TRY_ASSIGN(disk_pool, open_pool_of(dataset));
-            if (auto destroyed = disk_pool->destroy(dataset, storage::Recursive::Yes);
+            if (auto destroyed = disk_pool->destroy(dataset, pools::Recursive::Yes);
                 !destroyed && !is_not_found(destroyed.error())) {
                 return destroyed;
             }
         }
     }
     std::string const cores = pool->name() + "/cores/" + string_of(vm, "uuid");
-    if (auto destroyed = pool->destroy(cores, storage::Recursive::Yes);
+    if (auto destroyed = pool->destroy(cores, pools::Recursive::Yes);
         !destroyed && !is_not_found(destroyed.error())) {
         return destroyed;
     }
@@ -416,13 +416,13 @@ Result<void> VmStorage::destroy(Json const& vm) const
     return {};
 }
 
-Result<std::vector<std::string>> VmStorage::leftovers(std::string const& uuid) const
+Result<std::vector<std::string>> VmDatasets::leftovers(std::string const& uuid) const
 {
     std::vector<std::string> found;
     for (auto const& name : m_pools.names()) {
         // A pool that cannot be read (not mounted) holds nothing this create could clash with.
         auto pool = m_pools.open(name);
-        auto datasets = pool ? (*pool)->list() : Result<std::vector<storage::DatasetInfo>>(std::vector<storage::DatasetInfo> {});
+        auto datasets = pool ? (*pool)->list() : Result<std::vector<pools::DatasetInfo>>(std::vector<pools::DatasetInfo> {});
         if (!datasets) {
             continue;
         }
@@ -446,12 +446,12 @@ Result<std::vector<std::string>> VmStorage::leftovers(std::string const& uuid) c
     return found;
 }
 
-Result<void> VmStorage::remove_leftovers(std::string const& uuid) const
+Result<void> VmDatasets::remove_leftovers(std::string const& uuid) const
 {
     TRY_ASSIGN(found, leftovers(uuid));
     for (auto const& dataset : found) {
         TRY_ASSIGN(pool, open_pool_of(dataset));
-        if (auto destroyed = pool->destroy(dataset, storage::Recursive::Yes);
+        if (auto destroyed = pool->destroy(dataset, pools::Recursive::Yes);
             !destroyed && !is_not_found(destroyed.error())) {
             return tl::unexpected(
                 std::move(destroyed.error())
@@ -464,7 +464,7 @@ Result<void> VmStorage::remove_leftovers(std::string const& uuid) const
     return {};
 }
 
-Result<void> VmStorage::resize_disks(Json const& before, Json const& after) const
+Result<void> VmDatasets::resize_disks(Json const& before, Json const& after) const
 {
     auto disks_of = [](Json const& vm) -> Json const& {
         static Json const none = Json::array();
@@ -515,7 +515,7 @@ Result<void> VmStorage::resize_disks(Json const& before, Json const& after) cons
     return {};
 }
 
-Result<void> VmStorage::quota_fits(Json const& vm, int64_t quota_gib) const
+Result<void> VmDatasets::quota_fits(Json const& vm, int64_t quota_gib) const
 {
     if (quota_gib <= 0) {
         return {};
@@ -538,7 +538,7 @@ Result<void> VmStorage::quota_fits(Json const& vm, int64_t quota_gib) const
             + pool->name() + " (" + std::to_string(*pool_bytes) + " bytes)");
 }
 
-Result<void> VmStorage::set_quota(Json const& vm, int64_t quota_gib) const
+Result<void> VmDatasets::set_quota(Json const& vm, int64_t quota_gib) const
 {
     std::string const root = root_dataset(vm);
     TRY_ASSIGN(pool, open_pool_of(root));
@@ -554,7 +554,7 @@ Result<void> VmStorage::set_quota(Json const& vm, int64_t quota_gib) const
     return pool->set_quota(root, bytes);
 }
 
-Result<void> VmStorage::set_indestructible(Json const& vm, bool delegated, bool on) const
+Result<void> VmDatasets::set_indestructible(Json const& vm, bool delegated, bool on) const
 {
     std::string const root = root_dataset(vm);
     std::string const dataset = delegated ? root + "/data" : root;
@@ -573,7 +573,7 @@ Result<void> VmStorage::set_indestructible(Json const& vm, bool delegated, bool 
         if (std::find(info.holds.begin(), info.holds.end(), HOLD_TAG) == info.holds.end()) {
             if (auto held = pool->hold(snapshot, HOLD_TAG); !held) {
                 if (!snapshot_exists) {
-                    (void)pool->destroy(snapshot, storage::Recursive::No);
+                    (void)pool->destroy(snapshot, pools::Recursive::No);
                 }
                 return held;
             }
@@ -587,22 +587,22 @@ Result<void> VmStorage::set_indestructible(Json const& vm, bool delegated, bool 
     if (std::find(info.holds.begin(), info.holds.end(), HOLD_TAG) != info.holds.end()) {
         TRY(pool->release(snapshot, HOLD_TAG));
     }
-    return pool->destroy(snapshot, storage::Recursive::No);
+    return pool->destroy(snapshot, pools::Recursive::No);
 }
 
-Result<VmStorage::DatasetView> VmStorage::dataset_view(Json const& vm) const
+Result<VmDatasets::DatasetView> VmDatasets::dataset_view(Json const& vm) const
 {
     std::string const root = root_dataset(vm);
     std::string const data = root + "/data";
     TRY_ASSIGN(pool, open_pool_of(root));
     TRY_ASSIGN(datasets, pool->list(root));
     DatasetView view;
-    auto held = [](storage::DatasetInfo const& info) {
+    auto held = [](pools::DatasetInfo const& info) {
         return std::find(info.holds.begin(), info.holds.end(), HOLD_TAG) != info.holds.end();
     };
     std::optional<bool> root_held;
     std::optional<bool> data_held;
-    std::vector<storage::DatasetInfo const*> snapshots;
+    std::vector<pools::DatasetInfo const*> snapshots;
     std::string const vmsnap = root + "@vmsnap-";
     for (auto const& info : datasets) {
         if (info.name == root) {
@@ -613,7 +613,7 @@ Result<VmStorage::DatasetView> VmStorage::dataset_view(Json const& vm) const
             root_held = held(info);
         } else if (info.name == data + "@indestructible") {
             data_held = held(info);
-        } else if (info.type == storage::DatasetType::Snapshot && info.name.starts_with(vmsnap)
+        } else if (info.type == pools::DatasetType::Snapshot && info.name.starts_with(vmsnap)
             && info.name.size() > vmsnap.size()) {
             snapshots.push_back(&info);
         }

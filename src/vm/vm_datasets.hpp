@@ -3,7 +3,7 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <optional>
 #include <string>
@@ -22,9 +22,9 @@ namespace lumos::vm {
 //
 // Every operation here either completes or leaves the pools as they were: provision() destroys,
 // in reverse order, whatever it made before a failure.
-class VmStorage {
+class VmDatasets {
 public:
-    explicit VmStorage(storage::PoolRegistry const& pools)
+    explicit VmDatasets(pools::PoolRegistry const& pools)
         : m_pools(pools)
     {
     }
@@ -82,13 +82,13 @@ public:
     static std::string root_dataset(Json const& vm);
 
 private:
-    Result<std::unique_ptr<storage::Pool>> open_pool_of(std::string const& dataset) const;
+    Result<std::unique_ptr<pools::Pool>> open_pool_of(std::string const& dataset) const;
 
-    storage::PoolRegistry const& m_pools;
+    pools::PoolRegistry const& m_pools;
 };
 
 // Destroys "<pool>/cores" when no cores dataset is left in it (as a delete leaves the pool).
-void drop_empty_cores(storage::Pool& pool);
+void drop_empty_cores(pools::Pool& pool);
 
 // Directories below an existing directory, made one component at a time with mkdirat/openat
 // (O_NOFOLLOW): a symbolic link anywhere on the way is an error, never followed. The last

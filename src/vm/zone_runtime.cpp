@@ -5,7 +5,7 @@
 #include "base/time.hpp"
 #include "runtime/zone_spec.hpp"
 #include "sys/cgroup.hpp"
-#include "vm/vm_storage.hpp"
+#include "vm/vm_datasets.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -100,7 +100,7 @@ void Runtime::forget(std::string const&)
 {
 }
 
-ZoneRuntime::ZoneRuntime(Paths paths, storage::PoolRegistry const& pools)
+ZoneRuntime::ZoneRuntime(Paths paths, pools::PoolRegistry const& pools)
     : m_paths(std::move(paths))
     , m_pools(pools)
     , m_cgroup_parent(sys::configured_cgroup_parent(m_paths))

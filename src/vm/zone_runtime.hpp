@@ -4,7 +4,7 @@
 #include "base/paths.hpp"
 #include "runtime/monitor.hpp"
 #include "runtime/zone_spec.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 #include "sys/cgroup.hpp"
 #include "sys/host_probe.hpp"
 #include "vm/runtime.hpp"
@@ -18,7 +18,7 @@ namespace lumos::vm {
 // cgroup_parent=/other moves them).
 class ZoneRuntime final : public Runtime {
 public:
-    ZoneRuntime(Paths paths, storage::PoolRegistry const& pools);
+    ZoneRuntime(Paths paths, pools::PoolRegistry const& pools);
 
     Result<void> can_boot(std::string const& brand) const override;
     std::optional<LiveState> live(std::string const& uuid) const override;
@@ -51,7 +51,7 @@ private:
     runtime::ZoneMonitor::Launch launch_options(Json const& vm, runtime::Helpers helpers) const;
 
     Paths m_paths;
-    storage::PoolRegistry const& m_pools;
+    pools::PoolRegistry const& m_pools;
     std::string m_cgroup_parent;
 };
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 // SmartOS's own expectations (issue 12) through the real vmadm: each suite is named after the
 // smartos-live src/vm/tests file it restates (TestDelete = test-delete.js, ...) and each test
-// after the upstream test. The spec-only parts are in tests/unit/spec/smartos_expectations_test.
+// after the upstream test. The spec-only parts are in tests/unit/props/smartos_expectations_test.
 #include "base/paths.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 #include "support/vmadm_fixture.hpp"
 
 #include <fstream>
@@ -17,9 +17,9 @@ constexpr uint64_t MIB = uint64_t { 1 } << 20;
 
 class Expectations : public VmadmTest {
 protected:
-    std::unique_ptr<storage::Pool> pool() const
+    std::unique_ptr<pools::Pool> pool() const
     {
-        storage::PoolRegistry const pools { Paths(root().str()) };
+        pools::PoolRegistry const pools { Paths(root().str()) };
         auto opened = pools.open("zones");
         if (!opened) {
             throw std::runtime_error("open pool zones: " + opened.error().message());

@@ -3,7 +3,7 @@
 // leaves, live quota, indestructible holds, delegated datasets, HVM disks, and failed creates
 // that leave nothing behind. The default pool here is the implicit dir pool $LUMOS_ROOT/zones.
 #include "base/paths.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 #include "support/vmadm_fixture.hpp"
 
 #include <algorithm>
@@ -27,9 +27,9 @@ constexpr uint64_t GIB = uint64_t { 1 } << 30;
 
 class Storage : public VmadmTest {
 protected:
-    std::unique_ptr<storage::Pool> pool() const
+    std::unique_ptr<pools::Pool> pool() const
     {
-        storage::PoolRegistry const pools { Paths(root().str()) };
+        pools::PoolRegistry const pools { Paths(root().str()) };
         auto opened = pools.open("zones");
         if (!opened) {
             throw std::runtime_error("open pool zones: " + opened.error().message());
@@ -37,7 +37,7 @@ protected:
         return std::move(*opened);
     }
 
-    storage::DatasetInfo info(const std::string& name) const
+    pools::DatasetInfo info(const std::string& name) const
     {
         auto found = pool()->info(name);
         if (!found) {
@@ -208,7 +208,7 @@ TEST_F(Storage, GetShowsTheZonerootsVmsnapSnapshotsFromThePool)
     // Not in the record: a save (update) keeps the pool as their only source.
     update_ok(uuid, { { "alias", "snapped" } });
     EXPECT_EQ(read_file(config_path(uuid)).find("vmsnap"), std::string::npos);
-    ASSERT_TRUE(pool()->destroy(root + "@vmsnap-b", storage::Recursive::No));
+    ASSERT_TRUE(pool()->destroy(root + "@vmsnap-b", pools::Recursive::No));
     EXPECT_EQ(get(uuid)["snapshots"].size(), 1U);
 }
 
@@ -225,11 +225,11 @@ TEST_F(Storage, KvmDisksAreVolumes)
     EXPECT_EQ(vm["disks"][0]["zfs_filesystem"], "zones/" + uuid + "-disk0");
     EXPECT_EQ(vm["disks"][0]["path"], "/dev/zvol/rdsk/zones/" + uuid + "-disk0");
     auto disk0 = info("zones/" + uuid + "-disk0");
-    EXPECT_EQ(disk0.type, storage::DatasetType::Volume);
+    EXPECT_EQ(disk0.type, pools::DatasetType::Volume);
     EXPECT_EQ(disk0.origin,
         std::optional<std::string>("zones/8d1f4ae2-3d4c-11e8-bd9e-6f9f9a3b7c51@final"));
     auto disk1 = info("zones/" + uuid + "-disk1");
-    EXPECT_EQ(disk1.type, storage::DatasetType::Volume);
+    EXPECT_EQ(disk1.type, pools::DatasetType::Volume);
     EXPECT_EQ(disk1.volume_size_bytes, std::optional<uint64_t>(16U << 20));
     EXPECT_TRUE(has_dataset("zones/" + uuid));
     EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
@@ -244,7 +244,7 @@ TEST_F(Storage, BhyveDisksAreChildrenOfTheZoneroot)
     p["disks"] = { { { "model", "virtio" }, { "size", 8 } } };
     auto uuid = create_ok(p);
     EXPECT_EQ(get(uuid)["disks"][0]["zfs_filesystem"], "zones/" + uuid + "/disk0");
-    EXPECT_EQ(info("zones/" + uuid + "/disk0").type, storage::DatasetType::Volume);
+    EXPECT_EQ(info("zones/" + uuid + "/disk0").type, pools::DatasetType::Volume);
     EXPECT_TRUE(succeeded_with_message(remove_vm(uuid), "Successfully deleted VM " + uuid));
     EXPECT_TRUE(zones_as_set_up());
 }
@@ -276,7 +276,7 @@ TEST_F(Storage, ImageSymlinksAreNotFollowed)
     const std::string image = "3e0f9b7a-5c2d-4e1f-8a9b-0c1d2e3f4a5b";
     install_image(image, "zone-dataset");
     auto pool_handle = pool();
-    ASSERT_TRUE(pool_handle->destroy("zones/" + image + "@final", storage::Recursive::No));
+    ASSERT_TRUE(pool_handle->destroy("zones/" + image + "@final", pools::Recursive::No));
     const auto outside = root().path() / "outside";
     std::filesystem::create_directories(outside);
     const auto image_root = std::filesystem::path(pool_handle->path_of("zones/" + image)) / "root";
@@ -371,7 +371,7 @@ TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
     } guard { options };
 
     install_image(IMAGE_UUID, "zone-dataset");
-    ASSERT_EQ(pool()->backend(), storage::Backend::Btrfs);
+    ASSERT_EQ(pool()->backend(), pools::Backend::Btrfs);
     auto const before = pool_datasets();
     auto p = os_payload();
     p["quota"] = 1;

@@ -4,12 +4,12 @@
 // validate for every brand and action, prepare_create, and prepare_update of the created VM with
 // the same payload. Nothing here may throw, crash or leak, whatever the types and shapes.
 #include "base/json.hpp"
-#include "spec/brand.hpp"
-#include "spec/host_facts.hpp"
-#include "spec/normalize.hpp"
-#include "spec/property_table.hpp"
-#include "spec/state.hpp"
-#include "spec/validate.hpp"
+#include "props/brand.hpp"
+#include "props/host_facts.hpp"
+#include "props/normalize.hpp"
+#include "props/property_table.hpp"
+#include "props/state.hpp"
+#include "props/validate.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +20,7 @@
 namespace {
 
 using lumos::Json;
-using namespace lumos::spec;
+using namespace lumos::props;
 
 // The images the seed corpus refers to, one per kind of zoneroot.
 constexpr char const* ZONE_IMAGE = "01b2c898-945f-11e1-a523-af1afbe22822";

@@ -150,7 +150,7 @@ TEST_F(ImageStoreTest, RawDiskIntoVolume)
     std::string uuid = manifest.at("uuid").get<std::string>();
     auto info = pool()->info("zones/" + uuid);
     ASSERT_TRUE(info.has_value());
-    EXPECT_EQ(info->type, storage::DatasetType::Volume);
+    EXPECT_EQ(info->type, pools::DatasetType::Volume);
     std::string content = read_file(info->path);
     EXPECT_EQ(content.size(), 4U * 1024 * 1024);
     EXPECT_EQ(content.substr(0, 6), "BOOTME");
@@ -259,8 +259,8 @@ TEST_F(ImageStoreTest, ClonesBlockRemove)
     EXPECT_EQ(removed.error().message,
         "image \"" + uuid + "\" has dependent clones: " + std::min(first, second)
             + " and 1 others...");
-    ASSERT_TRUE(p->destroy(first, storage::Recursive::Yes));
-    ASSERT_TRUE(p->destroy(second, storage::Recursive::Yes));
+    ASSERT_TRUE(p->destroy(first, pools::Recursive::Yes));
+    ASSERT_TRUE(p->destroy(second, pools::Recursive::Yes));
     ASSERT_TRUE(store().remove("zones", uuid).has_value());
     EXPECT_FALSE(store().is_installed("zones", uuid));
     expect_pool_untouched();
@@ -382,16 +382,16 @@ TEST_F(ImageStoreTest, BtrfsStreamOnABtrfsPool)
     if (::geteuid() != 0) {
         GTEST_SKIP() << "a btrfs pool on a loop device needs root";
     }
-    storage::PoolRegistry registry(paths());
-    storage::PoolRegistry::CreateRequest request;
+    pools::PoolRegistry registry(paths());
+    pools::PoolRegistry::CreateRequest request;
     request.name = "bt";
-    request.backend = storage::Backend::Btrfs;
+    request.backend = pools::Backend::Btrfs;
     request.file = root() + "/bt.img";
     request.size_bytes = 512ULL * 1024 * 1024;
     auto made = registry.create(request);
     ASSERT_TRUE(made.has_value()) << made.error().message();
     struct Cleanup {
-        storage::PoolRegistry& registry;
+        pools::PoolRegistry& registry;
         ~Cleanup() { (void)registry.destroy("bt"); }
     } cleanup { registry };
     image::ImageStore store(paths(), registry);

@@ -9,7 +9,7 @@
 #include "base/uuid.hpp"
 #include "image/digest.hpp"
 #include "image/image_store.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 #include "support/cli_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -146,7 +146,7 @@ protected:
     std::string root() const { return m_root.str(); }
     Paths const& paths() const { return m_paths; }
     image::ImageStore& store() { return m_store; }
-    std::unique_ptr<storage::Pool> pool()
+    std::unique_ptr<pools::Pool> pool()
     {
         auto opened = m_pools.open("zones");
         EXPECT_TRUE(opened.has_value());
@@ -219,7 +219,7 @@ protected:
 private:
     TempRoot m_root;
     Paths m_paths;
-    storage::PoolRegistry m_pools;
+    pools::PoolRegistry m_pools;
     image::ImageStore m_store;
 };
 

@@ -3,7 +3,7 @@
 #include "base/paths.hpp"
 #include "imgadm/imgapi_server.hpp"
 #include "imgadm_fixture.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -20,9 +20,9 @@ protected:
         return image.uuid() + " (" + image.manifest["name"].get<std::string>() + "@"
             + image.manifest["version"].get<std::string>() + ")";
     }
-    std::unique_ptr<storage::Pool> pool() const
+    std::unique_ptr<pools::Pool> pool() const
     {
-        storage::PoolRegistry registry { Paths(root()) };
+        pools::PoolRegistry registry { Paths(root()) };
         auto opened = registry.open("zones");
         EXPECT_TRUE(opened.has_value());
         return std::move(*opened);
@@ -163,7 +163,7 @@ TEST_F(InstallTest, DeleteAndDestroy)
                   + image.uuid() + "\" has dependent clones: " + clone),
         std::string::npos)
         << result.err;
-    ASSERT_TRUE(pool()->destroy(clone, storage::Recursive::Yes));
+    ASSERT_TRUE(pool()->destroy(clone, pools::Recursive::Yes));
 
     result = imgadm({ "destroy", "-P", "zones", image.uuid() });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
@@ -217,7 +217,7 @@ TEST_F(InstallTest, Vacuum)
     EXPECT_EQ(imgadm({ "get", unused.uuid() }).exit_code, 3);
     EXPECT_EQ(imgadm({ "get", used.uuid() }).exit_code, 0);
 
-    ASSERT_TRUE(pool()->destroy(clone, storage::Recursive::Yes));
+    ASSERT_TRUE(pool()->destroy(clone, pools::Recursive::Yes));
     result = imgadm({ "vacuum", "-f" });
     ASSERT_EQ(result.exit_code, 0) << result.describe();
     EXPECT_EQ(result.out, "Deleted image " + described(used) + "\n");

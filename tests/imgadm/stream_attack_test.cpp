@@ -6,7 +6,7 @@
 // the manifest cache exactly as before. A real `btrfs send` stream must still install.
 #include "imgadm/imgadm_fixture.hpp"
 #include "imgadm/imgapi_server.hpp"
-#include "storage/detail/dataset_db.hpp"
+#include "pools/detail/dataset_db.hpp"
 #include "support/btrfs_stream_builder.hpp"
 
 #include <gtest/gtest.h>
@@ -226,12 +226,12 @@ protected:
             state += name + "\n";
         }
         // The pool's datasets (their rows in the pool's database) are what must match.
-        auto db = storage::detail::DatasetDb::open(
-            (fs::path(mount()) / ".lumos").string(), storage::detail::DatasetDb::Access::Read);
+        auto db = pools::detail::DatasetDb::open(
+            (fs::path(mount()) / ".lumos").string(), pools::detail::DatasetDb::Access::Read);
         if (auto rows
-            = db ? db->range({}) : Result<storage::detail::Rows>(tl::unexpected(db.error()))) {
+            = db ? db->range({}) : Result<pools::detail::Rows>(tl::unexpected(db.error()))) {
             for (auto const& [key, entry] : *rows) {
-                state += key + " " + storage::detail::entry_to_json(entry).dump() + "\n";
+                state += key + " " + pools::detail::entry_to_json(entry).dump() + "\n";
             }
         } else {
             state += "pool metadata: " + rows.error().message() + "\n";

@@ -2,9 +2,9 @@
 // The btrfs backend on a loop device each test makes (root only), and lumosadm pool
 // create/list/destroy as a user runs it. Every image, loop device and mount is removed again.
 #include "base/file.hpp"
-#include "storage/backends.hpp"
-#include "storage/pool.hpp"
-#include "storage/pool_setup.hpp"
+#include "pools/backends.hpp"
+#include "pools/pool.hpp"
+#include "pools/pool_setup.hpp"
 #include "support/cli_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -23,7 +23,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-namespace lumos::storage {
+namespace lumos::pools {
 namespace {
 
 namespace fs = std::filesystem;
@@ -595,4 +595,4 @@ TEST(BtrfsSetupTest, WithoutDeviceTheMountpointMustBeOnBtrfs)
 }
 
 } // namespace
-} // namespace lumos::storage
+} // namespace lumos::pools

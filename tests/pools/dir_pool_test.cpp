@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // The dir backend and the registry's implicit pool, in a temp directory (no root needed).
-#include "storage/backends.hpp"
-#include "storage/detail/dataset_db.hpp"
-#include "storage/pool.hpp"
+#include "pools/backends.hpp"
+#include "pools/detail/dataset_db.hpp"
+#include "pools/pool.hpp"
 #include "support/cli_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@
 
 #include <sys/stat.h>
 
-namespace lumos::storage {
+namespace lumos::pools {
 namespace {
 
 namespace fs = std::filesystem;
@@ -483,4 +483,4 @@ TEST(PoolRegistryTest, DirPoolCreateAndDestroy)
 }
 
 } // namespace
-} // namespace lumos::storage
+} // namespace lumos::pools

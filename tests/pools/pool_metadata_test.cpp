@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-// The dir and btrfs pools' metadata database (storage/detail/dataset_db.hpp), on a dir pool in a
+// The dir and btrfs pools' metadata database (pools/detail/dataset_db.hpp), on a dir pool in a
 // temp directory: conversion of a pre-database datasets.json (and spare), prefix listing, a
 // writer killed inside a transaction, corrupt files, and the query plans that keep one
 // dataset's cost independent of the pool's size.
-#include "storage/backends.hpp"
-#include "storage/detail/dataset_db.hpp"
-#include "storage/pool.hpp"
+#include "pools/backends.hpp"
+#include "pools/detail/dataset_db.hpp"
+#include "pools/pool.hpp"
 #include "support/cli_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace lumos::storage {
+namespace lumos::pools {
 namespace {
 
 namespace fs = std::filesystem;
@@ -359,4 +359,4 @@ TEST_F(PoolMetadataTest, FreshPoolPreallocatesItsJournalAndFreePages)
 }
 
 } // namespace
-} // namespace lumos::storage
+} // namespace lumos::pools

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MPL-2.0
 // The zfs backend through a fake command runner: the zfs(8) command lines it generates, and
 // how it reads zfs's output and errors.
-#include "storage/backends.hpp"
-#include "storage/pool_setup.hpp"
+#include "pools/backends.hpp"
+#include "pools/pool_setup.hpp"
 #include "support/cli_runner.hpp"
 
 #include <gtest/gtest.h>
 
 #include <deque>
 
-namespace lumos::storage {
+namespace lumos::pools {
 namespace {
 
 class FakeRunner final : public CommandRunner {
@@ -220,4 +220,4 @@ TEST(ZfsRegistryTest, CreateChecksThatThePoolExists)
 }
 
 } // namespace
-} // namespace lumos::storage
+} // namespace lumos::pools

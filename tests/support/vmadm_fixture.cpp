@@ -2,7 +2,7 @@
 #include "support/vmadm_fixture.hpp"
 
 #include "base/paths.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -260,9 +260,9 @@ std::vector<std::string> VmadmTest::list_uuids() const
 
 namespace {
 
-std::unique_ptr<storage::Pool> open_pool(const TempRoot& root, const std::string& name)
+std::unique_ptr<pools::Pool> open_pool(const TempRoot& root, const std::string& name)
 {
-    storage::PoolRegistry const pools { Paths(root.str()) };
+    pools::PoolRegistry const pools { Paths(root.str()) };
     auto pool = pools.open(name);
     if (!pool) {
         throw std::runtime_error("cannot open pool " + name + ": " + pool.error().message());

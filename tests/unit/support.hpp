@@ -2,7 +2,7 @@
 #pragma once
 
 #include "base/json.hpp"
-#include "spec/host_facts.hpp"
+#include "props/host_facts.hpp"
 
 #include <string>
 
@@ -14,9 +14,9 @@ inline constexpr char const* ZVOL_IMAGE_UUID = "71101322-43a5-11e1-8f01-cf2a3031
 
 // Host facts as a small SmartOS host has them: pool "zones", nic tags admin and external, a
 // zone-dataset, an lx-dataset and a zvol image installed.
-inline spec::HostFacts host()
+inline props::HostFacts host()
 {
-    spec::HostFacts facts;
+    props::HostFacts facts;
     facts.nic_tags = { "admin", "external" };
     facts.image_manifest = [](std::string_view pool, std::string_view uuid) -> std::optional<Json> {
         if (pool != "zones") {

@@ -10,7 +10,7 @@
 #include "image/errors.hpp"
 #include "image/image_store.hpp"
 #include "image/sources.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <iosfwd>
 #include <string>
@@ -27,7 +27,7 @@ struct Io {
 
 struct Context {
     Paths paths;
-    storage::PoolRegistry& pools;
+    pools::PoolRegistry& pools;
     image::ImageStore& store;
     image::SourceConfig& sources;
     bool verbose { false };

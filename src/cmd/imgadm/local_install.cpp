@@ -322,13 +322,13 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
         IMG_TRY_ASSIGN(datasets, (*opened)->list());
         std::set<std::string> finals;
         for (auto const& dataset : datasets) {
-            if (dataset.type == storage::DatasetType::Snapshot) {
+            if (dataset.type == pools::DatasetType::Snapshot) {
                 finals.insert(dataset.name);
             }
         }
         std::string const prefix = pool_name + "/";
         for (auto const& dataset : datasets) {
-            if (dataset.type == storage::DatasetType::Snapshot
+            if (dataset.type == pools::DatasetType::Snapshot
                 || dataset.name.rfind(prefix, 0) != 0) {
                 continue;
             }

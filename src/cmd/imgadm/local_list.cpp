@@ -231,7 +231,7 @@ image::ImgResult<int> cmd_get(Args const& args, Io& io, Context& context)
         if (pool) {
             IMG_TRY_ASSIGN(datasets, (*pool)->list(dataset));
             for (auto const& entry : datasets) {
-                if (entry.type == storage::DatasetType::Snapshot
+                if (entry.type == pools::DatasetType::Snapshot
                     && entry.name.rfind(dataset + "@", 0) == 0) {
                     snapshots.push_back(entry.name);
                 }

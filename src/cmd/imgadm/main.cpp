@@ -5,7 +5,7 @@
 #include "cmd/imgadm/cli.hpp"
 #include "image/image_store.hpp"
 #include "image/sources.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <csignal>
 #include <exception>
@@ -26,7 +26,7 @@ int main(int argc, char** argv)
         }
         lumos::imgadm::Args args(argv, argv + argc);
         lumos::Paths paths = lumos::Paths::from_environment();
-        lumos::storage::PoolRegistry pools(paths);
+        lumos::pools::PoolRegistry pools(paths);
         lumos::image::ImageStore store(paths, pools);
         lumos::image::SourceConfig sources(paths);
         lumos::imgadm::Context context { paths, pools, store, sources };

@@ -21,7 +21,7 @@ int run_autoboot(std::vector<std::string> const& args, Paths const& paths, std::
         return EXIT_USAGE;
     }
     store::VmStore store(paths);
-    storage::PoolRegistry const pools(paths);
+    pools::PoolRegistry const pools(paths);
     vm::ZoneRuntime runtime(paths, pools);
     vm::Engine engine(store, runtime, pools);
     vm::ListQuery query;

@@ -31,7 +31,7 @@ int run_pool_check(
             pool = arg;
         }
     }
-    storage::PoolRegistry const pools(paths);
+    pools::PoolRegistry const pools(paths);
     if (pool) {
         auto names = pools.names();
         if (std::find(names.begin(), names.end(), *pool) == names.end()) {

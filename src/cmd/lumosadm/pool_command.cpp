@@ -3,8 +3,8 @@
 
 #include "base/json.hpp"
 #include "base/strings.hpp"
-#include "storage/pool.hpp"
-#include "storage/pool_setup.hpp"
+#include "pools/pool.hpp"
+#include "pools/pool_setup.hpp"
 
 #include <iomanip>
 #include <optional>
@@ -74,7 +74,7 @@ std::string human(uint64_t bytes)
 
 int pool_create(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
 {
-    storage::PoolRegistry::CreateRequest request;
+    pools::PoolRegistry::CreateRequest request;
     std::optional<std::string> name;
     std::optional<std::string> size;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -91,7 +91,7 @@ int pool_create(std::vector<std::string> const& args, Paths const& paths, std::o
             if (!value(text)) {
                 return usage_error(err, "--backend needs a value");
             }
-            auto backend = storage::backend_from_name(text);
+            auto backend = pools::backend_from_name(text);
             if (!backend) {
                 return usage_error(err, backend.error().message());
             }
@@ -142,18 +142,18 @@ int pool_create(std::vector<std::string> const& args, Paths const& paths, std::o
     } else if (size) {
         return usage_error(err, "--size is only for --file");
     }
-    if (request.backend != storage::Backend::Btrfs && (!request.file.empty() || !request.device.empty())) {
+    if (request.backend != pools::Backend::Btrfs && (!request.file.empty() || !request.device.empty())) {
         return usage_error(err, "--device and --file are for the btrfs backend");
     }
     if (!request.mountpoint.empty() && request.mountpoint.front() != '/') {
         return usage_error(err, "--mountpoint must be an absolute path");
     }
-    storage::PoolRegistry registry(paths);
+    pools::PoolRegistry registry(paths);
     auto made = registry.create(request);
     if (!made) {
         return failure(err, made.error());
     }
-    out << "Created pool " << made->name << " (" << storage::backend_name(made->backend) << ") at "
+    out << "Created pool " << made->name << " (" << pools::backend_name(made->backend) << ") at "
         << made->mountpoint << (made->device.empty() ? "" : " on " + made->device) << "\n";
     return 0;
 }
@@ -168,27 +168,27 @@ int pool_list(std::vector<std::string> const& args, Paths const& paths, std::ost
             return usage_error(err, "unexpected argument: " + arg);
         }
     }
-    storage::PoolRegistry registry(paths);
+    pools::PoolRegistry registry(paths);
     auto configs = registry.configs();
     if (!configs) {
         return failure(err, configs.error());
     }
     Json rows = Json::array();
     for (auto const& config : *configs) {
-        bool needs_mount = config.backend == storage::Backend::Btrfs
+        bool needs_mount = config.backend == pools::Backend::Btrfs
             && (!config.file.empty() || !config.device.empty());
-        std::optional<storage::PoolUsage> usage;
-        if (!needs_mount || storage::is_mountpoint(config.mountpoint)) {
-            auto measured = storage::pool_usage(config.mountpoint);
+        std::optional<pools::PoolUsage> usage;
+        if (!needs_mount || pools::is_mountpoint(config.mountpoint)) {
+            auto measured = pools::pool_usage(config.mountpoint);
             if (measured) {
                 usage = *measured;
             }
         }
-        Json row = { { "name", config.name }, { "backend", storage::backend_name(config.backend) },
+        Json row = { { "name", config.name }, { "backend", pools::backend_name(config.backend) },
             { "mountpoint", config.mountpoint }, { "quotas", config.quotas } };
         if (!config.file.empty()) {
             // The loop device can change across reboots; show the one attached now.
-            auto attached = storage::loop_devices_of(storage::system_command_runner(), config.file);
+            auto attached = pools::loop_devices_of(pools::system_command_runner(), config.file);
             if (!attached.empty()) {
                 row["device"] = attached.front();
             }
@@ -230,7 +230,7 @@ int pool_destroy(std::vector<std::string> const& args, Paths const& paths, std::
     if (args.size() != 1 || args[0].starts_with("-")) {
         return usage_error(err, "pool destroy needs exactly one pool name");
     }
-    storage::PoolRegistry registry(paths);
+    pools::PoolRegistry registry(paths);
     auto done = registry.destroy(args[0]);
     if (!done) {
         return failure(err, done.error());

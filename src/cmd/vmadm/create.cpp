@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "cmd/vmadm/cli.hpp"
 
-#include "spec/normalize.hpp"
-#include "spec/validate.hpp"
+#include "props/normalize.hpp"
+#include "props/validate.hpp"
 
 namespace lumos::vmadm {
 
@@ -40,7 +40,7 @@ Outcome cmd_update(Context& context, Args const& original)
     std::string const uuid = uuid_argument(args);
     Json payload;
     if (!args.remain.empty()) {
-        payload = spec::payload_from_key_values(args.remain);
+        payload = props::payload_from_key_values(args.remain);
     } else {
         std::string const filename = payload_file(args);
         if (filename == "-" && context.io.stdin_is_tty) {
@@ -85,16 +85,16 @@ Outcome cmd_validate(Context& context, Args const& args)
     } else {
         brand_known = false;
     }
-    uint8_t const action_bits = action == "create" ? spec::ACTION_CREATE
-        : action == "update"                       ? spec::ACTION_UPDATE
-        : action == "receive"                      ? spec::ACTION_RECEIVE
-                                                   : spec::ACTION_NONE;
-    spec::ValidationErrors errors;
+    uint8_t const action_bits = action == "create" ? props::ACTION_CREATE
+        : action == "update"                       ? props::ACTION_UPDATE
+        : action == "receive"                      ? props::ACTION_RECEIVE
+                                                   : props::ACTION_NONE;
+    props::ValidationErrors errors;
     if (!brand_known) {
         errors.bad_brand = "undefined";
     } else {
-        errors = spec::validate(brand, action_bits, *payload, context.engine.host_facts(false));
-        if (action_bits == spec::ACTION_NONE && errors.ok()) {
+        errors = props::validate(brand, action_bits, *payload, context.engine.host_facts(false));
+        if (action_bits == props::ACTION_NONE && errors.ok()) {
             // An unknown action allows nothing: every key is a bad property.
             for (auto const& [key, value] : payload->items()) {
                 errors.bad_properties.push_back(key);

@@ -44,15 +44,15 @@ static std::vector<std::string> comma_list(std::string const& text)
 
 // The store adds what every VM object needs (uuid, brand, state attributes) itself.
 static std::set<std::string> keys_for(std::vector<std::string> const& columns,
-    std::vector<std::string> const& sort_keys, std::vector<spec::Filter> const& filters)
+    std::vector<std::string> const& sort_keys, std::vector<props::Filter> const& filters)
 {
-    auto const needed = spec::needed_keys(columns, sort_keys, filters);
+    auto const needed = props::needed_keys(columns, sort_keys, filters);
     return { needed.begin(), needed.end() };
 }
 
 Outcome cmd_list(Context& context, Args const& args)
 {
-    spec::ListOptions options;
+    props::ListOptions options;
     if (args.has("order")) {
         options.columns = comma_list(args.get("order"));
     }
@@ -64,11 +64,11 @@ Outcome cmd_list(Context& context, Args const& args)
     if (options.parsable && !(args.has("header") && args.get("header") == "true")) {
         options.header = false;
     }
-    auto filters = spec::parse_filters(args.remain, "filter");
+    auto filters = props::parse_filters(args.remain, "filter");
     if (!filters) {
         return failure(filters.error().message());
     }
-    if (auto checked = spec::check_list_options(options); !checked) {
+    if (auto checked = props::check_list_options(options); !checked) {
         return failure(checked.error().message());
     }
     vm::ListQuery query;
@@ -78,7 +78,7 @@ Outcome cmd_list(Context& context, Args const& args)
     if (!vms) {
         return failure(vms.error().message());
     }
-    auto table = spec::format_list(std::move(*vms), options);
+    auto table = props::format_list(std::move(*vms), options);
     if (!table) {
         return failure(table.error().message());
     }
@@ -93,7 +93,7 @@ Outcome cmd_lookup(Context& context, Args const& args)
     if (!json && args.has("output")) {
         return failure("Cannot specify -o without -j");
     }
-    auto filters = spec::parse_filters(args.remain, "lookup");
+    auto filters = props::parse_filters(args.remain, "lookup");
     if (!filters) {
         return failure(filters.error().message());
     }

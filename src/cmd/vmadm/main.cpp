@@ -22,7 +22,7 @@ int main(int argc, char** argv)
         }
         lumos::Paths const paths = lumos::Paths::from_environment();
         lumos::store::VmStore store(paths);
-        lumos::storage::PoolRegistry const pools(paths);
+        lumos::pools::PoolRegistry const pools(paths);
         lumos::vm::ZoneRuntime runtime(paths, pools);
         lumos::vm::Engine engine(store, runtime, pools);
         lumos::vmadm::Io io { std::cin, std::cout, std::cerr, ::isatty(0) == 1 };

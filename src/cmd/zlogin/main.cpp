@@ -8,7 +8,7 @@
 // seccomp filter exactly as its init has them.
 #include "base/paths.hpp"
 #include "runtime/monitor.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 #include "store/vm_store.hpp"
 #include "vm/engine.hpp"
 #include "vm/zone_runtime.hpp"
@@ -75,7 +75,7 @@ int main(int argc, char** argv)
     try {
         Paths const paths = Paths::from_environment();
         store::VmStore store(paths);
-        storage::PoolRegistry const pools(paths);
+        pools::PoolRegistry const pools(paths);
         vm::ZoneRuntime runtime(paths, pools);
         vm::Engine engine(store, runtime, pools);
         auto vm = engine.get(zone);

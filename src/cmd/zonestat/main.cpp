@@ -11,7 +11,7 @@
 #include "base/paths.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 #include "store/vm_store.hpp"
 #include "sys/cgroup.hpp"
 #include "vm/engine.hpp"
@@ -117,7 +117,7 @@ int main(int argc, char** argv)
     try {
         Paths const paths = Paths::from_environment();
         store::VmStore store(paths);
-        storage::PoolRegistry const pools(paths);
+        pools::PoolRegistry const pools(paths);
         vm::ZoneRuntime runtime(paths, pools);
         vm::Engine engine(store, runtime, pools);
         auto cgroups = runtime.cgroups();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "storage/detail/dataset_db.hpp"
+#include "pools/detail/dataset_db.hpp"
 
 #include "base/file.hpp"
 #include "base/json.hpp"
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 namespace {
 
@@ -563,4 +563,4 @@ Result<std::vector<std::string>> DatasetDb::query_plans() const
     return plans;
 }
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

@@ -34,7 +34,7 @@
 #pragma once
 
 #include "base/result.hpp"
-#include "storage/detail/entry.hpp"
+#include "pools/detail/entry.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -43,7 +43,7 @@
 
 struct sqlite3;
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 class DatasetDb {
 public:
@@ -116,4 +116,4 @@ private:
     bool m_empty { false }; // Read of a pool without a database
 };
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

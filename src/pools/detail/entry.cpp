@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "storage/detail/entry.hpp"
+#include "pools/detail/entry.hpp"
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 Json entry_to_json(Entry const& entry)
 {
@@ -109,4 +109,4 @@ Entry entry_from_json(Json const& json)
     return entry;
 }
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 // One dataset's or snapshot's metadata in a dir or btrfs pool, and its JSON form (a row's `data`
-// in the pool's database, storage/detail/dataset_db.hpp; an entry of a pre-database
+// in the pool's database, pools/detail/dataset_db.hpp; an entry of a pre-database
 // datasets.json).
 #pragma once
 
 #include "base/json.hpp"
 #include "base/result.hpp"
-#include "storage/pool.hpp"
+#include "pools/pool.hpp"
 
 #include <cstdint>
 #include <map>
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 struct Entry {
     DatasetType type { DatasetType::Filesystem };
@@ -42,4 +42,4 @@ using Rows = std::vector<Row>;
 Json entry_to_json(Entry const& entry);
 Entry entry_from_json(Json const& json);
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

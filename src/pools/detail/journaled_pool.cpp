@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "storage/detail/local_pool.hpp"
+#include "pools/detail/journaled_pool.hpp"
 
 #include "base/json.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
-#include "storage/detail/legacy_journal.hpp"
+#include "pools/detail/legacy_journal.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 namespace fs = std::filesystem;
 
@@ -98,7 +98,7 @@ std::string random_hex(size_t bytes)
     return out;
 }
 
-LocalPool::LocalPool(PoolConfig const& config, CommandRunner& runner)
+JournaledPool::JournaledPool(PoolConfig const& config, CommandRunner& runner)
     : m_runner(runner)
     , m_name(config.name)
     , m_backend(config.backend)
@@ -106,7 +106,7 @@ LocalPool::LocalPool(PoolConfig const& config, CommandRunner& runner)
 {
 }
 
-Result<std::string> LocalPool::relative(std::string const& name) const
+Result<std::string> JournaledPool::relative(std::string const& name) const
 {
     if (name.size() <= m_name.size() + 1 || name.compare(0, m_name.size(), m_name) != 0
         || name[m_name.size()] != '/') {
@@ -135,7 +135,7 @@ Result<std::string> LocalPool::relative(std::string const& name) const
     return rel;
 }
 
-std::string LocalPool::location(std::string const& relative_name, Entry const& entry) const
+std::string JournaledPool::location(std::string const& relative_name, Entry const& entry) const
 {
     if (entry.type == DatasetType::Snapshot) {
         return snapshots_dir() + "/" + entry.storage;
@@ -143,7 +143,7 @@ std::string LocalPool::location(std::string const& relative_name, Entry const& e
     return m_mountpoint + "/" + relative_name;
 }
 
-std::string LocalPool::path_of(std::string const& dataset) const
+std::string JournaledPool::path_of(std::string const& dataset) const
 {
     auto rel
         = dataset.size() > m_name.size() + 1 ? dataset.substr(m_name.size() + 1) : std::string();
@@ -158,7 +158,7 @@ std::string LocalPool::path_of(std::string const& dataset) const
     return m_mountpoint + "/" + rel;
 }
 
-Result<DatasetDb> LocalPool::open_read() const
+Result<DatasetDb> JournaledPool::open_read() const
 {
     struct stat st { };
     if (::lstat(DatasetDb::path_in(metadata_dir()).c_str(), &st) != 0
@@ -169,7 +169,7 @@ Result<DatasetDb> LocalPool::open_read() const
     return DatasetDb::open(metadata_dir(), DatasetDb::Access::Read);
 }
 
-Result<FileLock> LocalPool::lock() const
+Result<FileLock> JournaledPool::lock() const
 {
     struct stat st { };
     if (::stat(m_mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -181,7 +181,7 @@ Result<FileLock> LocalPool::lock() const
 }
 
 template <typename Body>
-Result<void> LocalPool::mutate(Body&& body)
+Result<void> JournaledPool::mutate(Body&& body)
 {
     TRY_ASSIGN(held, lock());
     if (has_legacy_journal(metadata_dir())) {
@@ -203,7 +203,7 @@ Result<void> LocalPool::mutate(Body&& body)
     return db.commit();
 }
 
-Result<void> LocalPool::recover(DatasetDb& db)
+Result<void> JournaledPool::recover(DatasetDb& db)
 {
     // Rollbacks go forward: the new content exists complete in scratch before the journal says so.
     TRY_ASSIGN(pending, db.pending());
@@ -263,7 +263,7 @@ Result<void> LocalPool::recover(DatasetDb& db)
 
 // Scratch: rollback contents and the markers of receives. A receive's directory under
 // .snapshots goes unless a snapshot's storage is in it (killed after its commit).
-Result<void> LocalPool::recover_scratch(DatasetDb const& db)
+Result<void> JournaledPool::recover_scratch(DatasetDb const& db)
 {
     std::error_code ec;
     if (!fs::exists(scratch_root(), ec)) {
@@ -291,7 +291,7 @@ Result<void> LocalPool::recover_scratch(DatasetDb const& db)
     return {};
 }
 
-Result<void> LocalPool::remove_data(std::string const& relative_name, Entry const& entry)
+Result<void> JournaledPool::remove_data(std::string const& relative_name, Entry const& entry)
 {
     auto path = location(relative_name, entry);
     struct stat st { };
@@ -312,7 +312,7 @@ Result<void> LocalPool::remove_data(std::string const& relative_name, Entry cons
 }
 
 // Rekeys from's rows (itself, descendants, snapshots) to `to`, then the origins of their clones.
-Result<void> LocalPool::apply_rename(
+Result<void> JournaledPool::apply_rename(
     DatasetDb& db, std::string const& from, std::string const& to) const
 {
     TRY_ASSIGN(rows, db.range(from));
@@ -341,7 +341,7 @@ Result<void> LocalPool::apply_rename(
     return {};
 }
 
-DatasetInfo LocalPool::to_info(std::string const& relative_name, Entry const& entry) const
+DatasetInfo JournaledPool::to_info(std::string const& relative_name, Entry const& entry) const
 {
     DatasetInfo info;
     info.name = full(relative_name);
@@ -360,7 +360,7 @@ DatasetInfo LocalPool::to_info(std::string const& relative_name, Entry const& en
     return info;
 }
 
-Result<bool> LocalPool::exists(std::string const& name) const
+Result<bool> JournaledPool::exists(std::string const& name) const
 {
     TRY_ASSIGN(rel, relative(name));
     TRY_ASSIGN(db, open_read());
@@ -368,7 +368,7 @@ Result<bool> LocalPool::exists(std::string const& name) const
     return entry && is_whole(*entry);
 }
 
-Result<DatasetInfo> LocalPool::info(std::string const& name) const
+Result<DatasetInfo> JournaledPool::info(std::string const& name) const
 {
     TRY_ASSIGN(rel, relative(name));
     TRY_ASSIGN(db, open_read());
@@ -381,7 +381,7 @@ Result<DatasetInfo> LocalPool::info(std::string const& name) const
     return infos.front();
 }
 
-Result<std::vector<DatasetInfo>> LocalPool::list(std::string const& prefix) const
+Result<std::vector<DatasetInfo>> JournaledPool::list(std::string const& prefix) const
 {
     std::string base;
     if (!prefix.empty() && prefix != m_name) {
@@ -403,7 +403,7 @@ Result<std::vector<DatasetInfo>> LocalPool::list(std::string const& prefix) cons
     return infos;
 }
 
-void LocalPool::fill_usage(
+void JournaledPool::fill_usage(
     std::vector<DatasetInfo>& infos, std::vector<Entry const*> const& entries, Detail detail) const
 {
     for (size_t i = 0; i < infos.size(); ++i) {
@@ -421,7 +421,7 @@ void LocalPool::fill_usage(
     }
 }
 
-uint64_t LocalPool::tree_usage(std::string const& path) const
+uint64_t JournaledPool::tree_usage(std::string const& path) const
 {
     uint64_t total = 0;
     std::error_code ec;
@@ -441,13 +441,13 @@ uint64_t LocalPool::tree_usage(std::string const& path) const
 // A new dataset needs room: a pool with less free than this refuses it, as ZFS keeps its slop
 // space, so that a full pool stays manageable (deletes write the journal into the spare) and a
 // create fails before it makes anything rather than half-way.
-uint64_t LocalPool::free_space_floor(uint64_t pool_bytes)
+uint64_t JournaledPool::free_space_floor(uint64_t pool_bytes)
 {
     constexpr uint64_t MIN_FREE = uint64_t { 16 } << 20;
     return std::max(MIN_FREE, pool_bytes / 128);
 }
 
-Result<void> LocalPool::check_room(std::string const& relative_name) const
+Result<void> JournaledPool::check_room(std::string const& relative_name) const
 {
     struct statvfs st { };
     if (::statvfs(m_mountpoint.c_str(), &st) != 0) {
@@ -464,7 +464,7 @@ Result<void> LocalPool::check_room(std::string const& relative_name) const
     return {};
 }
 
-bool LocalPool::has_room() const
+bool JournaledPool::has_room() const
 {
     struct statvfs st { };
     if (::statvfs(m_mountpoint.c_str(), &st) != 0) {
@@ -474,7 +474,7 @@ bool LocalPool::has_room() const
     return available >= free_space_floor(static_cast<uint64_t>(st.f_blocks) * st.f_frsize);
 }
 
-Result<void> LocalPool::check_new_dataset(DatasetDb& db, std::string const& relative_name)
+Result<void> JournaledPool::check_new_dataset(DatasetDb& db, std::string const& relative_name)
 {
     TRY_ASSIGN(taken, db.contains(relative_name));
     if (taken) {
@@ -512,7 +512,7 @@ Result<void> LocalPool::check_new_dataset(DatasetDb& db, std::string const& rela
     return {};
 }
 
-Result<void> LocalPool::create_locked(DatasetDb& db, std::string const& relative_name,
+Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& relative_name,
     DatasetType type, uint64_t size_bytes, CreateOptions const& options)
 {
     TRY(check_new_dataset(db, relative_name));
@@ -561,7 +561,7 @@ Result<void> LocalPool::create_locked(DatasetDb& db, std::string const& relative
     return db.checkpoint();
 }
 
-Result<void> LocalPool::create_filesystem(std::string const& name, CreateOptions const& options)
+Result<void> JournaledPool::create_filesystem(std::string const& name, CreateOptions const& options)
 {
     TRY_ASSIGN(rel, relative(name));
     if (is_snapshot_name(rel)) {
@@ -572,7 +572,7 @@ Result<void> LocalPool::create_filesystem(std::string const& name, CreateOptions
     });
 }
 
-Result<void> LocalPool::create_volume(
+Result<void> JournaledPool::create_volume(
     std::string const& name, uint64_t size_bytes, CreateOptions const& options)
 {
     TRY_ASSIGN(rel, relative(name));
@@ -584,7 +584,7 @@ Result<void> LocalPool::create_volume(
     });
 }
 
-Result<void> LocalPool::snapshot(std::string const& snapshot_name)
+Result<void> JournaledPool::snapshot(std::string const& snapshot_name)
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
     if (!is_snapshot_name(rel)) {
@@ -646,7 +646,7 @@ Result<void> LocalPool::snapshot(std::string const& snapshot_name)
     });
 }
 
-Result<void> LocalPool::clone(
+Result<void> JournaledPool::clone(
     std::string const& snapshot_name, std::string const& target, CreateOptions const& options)
 {
     TRY_ASSIGN(snap_rel, relative(snapshot_name));
@@ -707,7 +707,7 @@ Result<void> LocalPool::clone(
     });
 }
 
-Result<void> LocalPool::rename(std::string const& from, std::string const& to)
+Result<void> JournaledPool::rename(std::string const& from, std::string const& to)
 {
     TRY_ASSIGN(from_rel, relative(from));
     TRY_ASSIGN(to_rel, relative(to));
@@ -778,7 +778,7 @@ Result<void> LocalPool::rename(std::string const& from, std::string const& to)
     });
 }
 
-Result<void> LocalPool::destroy(std::string const& name, Recursive recursive)
+Result<void> JournaledPool::destroy(std::string const& name, Recursive recursive)
 {
     TRY_ASSIGN(rel, relative(name));
     return mutate([&](DatasetDb& db) -> Result<void> {
@@ -847,7 +847,7 @@ Result<void> LocalPool::destroy(std::string const& name, Recursive recursive)
     });
 }
 
-Result<void> LocalPool::rollback(std::string const& snapshot_name)
+Result<void> JournaledPool::rollback(std::string const& snapshot_name)
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
     if (!is_snapshot_name(rel)) {
@@ -911,7 +911,7 @@ Result<void> LocalPool::rollback(std::string const& snapshot_name)
     });
 }
 
-Result<void> LocalPool::finish_rollback(
+Result<void> JournaledPool::finish_rollback(
     DatasetDb const& db, std::string const& relative_name, Entry& entry)
 {
     auto path = m_mountpoint + "/" + relative_name;
@@ -969,12 +969,12 @@ Result<void> LocalPool::finish_rollback(
     return {};
 }
 
-Result<void> LocalPool::recover()
+Result<void> JournaledPool::recover()
 {
     return mutate([](DatasetDb&) -> Result<void> { return {}; });
 }
 
-Result<void> LocalPool::set_quota(std::string const& name, std::optional<uint64_t> bytes)
+Result<void> JournaledPool::set_quota(std::string const& name, std::optional<uint64_t> bytes)
 {
     TRY_ASSIGN(rel, relative(name));
     return mutate([&](DatasetDb& db) -> Result<void> {
@@ -992,7 +992,7 @@ Result<void> LocalPool::set_quota(std::string const& name, std::optional<uint64_
     });
 }
 
-Result<void> LocalPool::resize_volume(std::string const& name, uint64_t bytes)
+Result<void> JournaledPool::resize_volume(std::string const& name, uint64_t bytes)
 {
     TRY_ASSIGN(rel, relative(name));
     return mutate([&](DatasetDb& db) -> Result<void> {
@@ -1024,7 +1024,7 @@ Result<void> LocalPool::resize_volume(std::string const& name, uint64_t bytes)
     });
 }
 
-Result<void> LocalPool::set_user_property(
+Result<void> JournaledPool::set_user_property(
     std::string const& name, std::string const& key, std::string const& value)
 {
     TRY_ASSIGN(rel, relative(name));
@@ -1038,7 +1038,7 @@ Result<void> LocalPool::set_user_property(
     });
 }
 
-Result<void> LocalPool::hold(std::string const& snapshot_name, std::string const& tag)
+Result<void> JournaledPool::hold(std::string const& snapshot_name, std::string const& tag)
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
     return mutate([&](DatasetDb& db) -> Result<void> {
@@ -1056,7 +1056,7 @@ Result<void> LocalPool::hold(std::string const& snapshot_name, std::string const
     });
 }
 
-Result<void> LocalPool::release(std::string const& snapshot_name, std::string const& tag)
+Result<void> JournaledPool::release(std::string const& snapshot_name, std::string const& tag)
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
     return mutate([&](DatasetDb& db) -> Result<void> {
@@ -1075,7 +1075,7 @@ Result<void> LocalPool::release(std::string const& snapshot_name, std::string co
     });
 }
 
-Result<void> LocalPool::send(
+Result<void> JournaledPool::send(
     std::string const& snapshot_name, std::optional<std::string> const& from_snapshot, int fd) const
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
@@ -1096,7 +1096,7 @@ Result<void> LocalPool::send(
     return send_stream(location(rel, *entry), parent_path, fd);
 }
 
-Result<void> LocalPool::send_stream(
+Result<void> JournaledPool::send_stream(
     std::string const&, std::optional<std::string> const&, int) const
 {
     return make_error(ErrorCode::Unsupported,
@@ -1104,14 +1104,14 @@ Result<void> LocalPool::send_stream(
             + ") has no send stream format");
 }
 
-Result<std::string> LocalPool::receive_into(std::string const&, int)
+Result<std::string> JournaledPool::receive_into(std::string const&, int)
 {
     return make_error(ErrorCode::Unsupported,
         std::string("pool ") + m_name + " (" + backend_name(m_backend)
             + ") cannot receive streams");
 }
 
-Result<void> LocalPool::receive(std::string const& target, int fd)
+Result<void> JournaledPool::receive(std::string const& target, int fd)
 {
     TRY_ASSIGN(rel, relative(target));
     if (is_snapshot_name(rel)) {
@@ -1177,19 +1177,19 @@ Result<void> LocalPool::receive(std::string const& target, int fd)
     });
 }
 
-Result<void> LocalPool::copy_tree(std::string const& source, std::string const& target) const
+Result<void> JournaledPool::copy_tree(std::string const& source, std::string const& target) const
 {
     TRY(run_checked(m_runner, { "cp", "-a", "--reflink=auto", "--", source, target }));
     return {};
 }
 
-Result<void> LocalPool::copy_file(std::string const& source, std::string const& target) const
+Result<void> JournaledPool::copy_file(std::string const& source, std::string const& target) const
 {
     TRY(run_checked(m_runner, { "cp", "--reflink=auto", "--", source, target }));
     return {};
 }
 
-void LocalPool::notice(std::string const& message) const
+void JournaledPool::notice(std::string const& message) const
 {
     auto path = metadata_dir() + "/notices.log";
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
@@ -1200,4 +1200,4 @@ void LocalPool::notice(std::string const& message) const
     (void)!::write(fd.get(), line.data(), line.size());
 }
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

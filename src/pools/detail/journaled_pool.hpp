@@ -5,10 +5,10 @@
 #pragma once
 
 #include "base/file.hpp"
-#include "storage/command_runner.hpp"
-#include "storage/detail/dataset_db.hpp"
-#include "storage/detail/entry.hpp"
-#include "storage/pool.hpp"
+#include "pools/command_runner.hpp"
+#include "pools/detail/dataset_db.hpp"
+#include "pools/detail/entry.hpp"
+#include "pools/pool.hpp"
 
 #include <cstdint>
 #include <map>
@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 enum class Detail { List, Full };
 
-class LocalPool : public Pool {
+class JournaledPool : public Pool {
 public:
-    LocalPool(PoolConfig const& config, CommandRunner& runner);
+    JournaledPool(PoolConfig const& config, CommandRunner& runner);
 
     // Free space below which new datasets are refused (out of space), for a pool of pool_bytes.
     static uint64_t free_space_floor(uint64_t pool_bytes);
@@ -138,4 +138,4 @@ private:
 bool is_whole(Entry const& entry);
 std::string random_hex(size_t bytes);
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

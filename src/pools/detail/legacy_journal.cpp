@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "storage/detail/legacy_journal.hpp"
+#include "pools/detail/legacy_journal.hpp"
 
 #include "base/file.hpp"
-#include "storage/detail/dataset_db.hpp"
+#include "pools/detail/dataset_db.hpp"
 
 #include <array>
 #include <cerrno>
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 namespace {
 
@@ -205,4 +205,4 @@ Result<void> migrate_legacy_journal(std::string const& directory)
     return sync_directory(directory);
 }
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

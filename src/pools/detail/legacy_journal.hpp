@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// The metadata of pools made before the database (storage/detail/dataset_db.hpp): every dataset
+// The metadata of pools made before the database (pools/detail/dataset_db.hpp): every dataset
 // in one JSON file, `.lumos/datasets.json` ({"version":1,"generation":N,"datasets":{...}}),
 // replaced whole by each change, and `.lumos/datasets.spare`, a preallocated file of two
 // checksummed slots (magic, generation, length, FNV-1a; then the JSON) that took the journal in
@@ -8,11 +8,11 @@
 #pragma once
 
 #include "base/result.hpp"
-#include "storage/detail/entry.hpp"
+#include "pools/detail/entry.hpp"
 
 #include <string>
 
-namespace lumos::storage::detail {
+namespace lumos::pools::detail {
 
 std::string legacy_journal_path(std::string const& directory);
 std::string legacy_spare_path(std::string const& directory);
@@ -30,4 +30,4 @@ Result<Rows> read_legacy_journal(std::string const& directory);
 // database is the pool's and the old files are leftovers that the next call removes.
 Result<void> migrate_legacy_journal(std::string const& directory);
 
-} // namespace lumos::storage::detail
+} // namespace lumos::pools::detail

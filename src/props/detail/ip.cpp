@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/detail/ip.hpp"
+#include "props/detail/ip.hpp"
 
 #include "base/strings.hpp"
 
@@ -14,7 +14,7 @@
 
 #include <arpa/inet.h>
 
-namespace lumos::spec::detail {
+namespace lumos::props::detail {
 
 namespace {
 
@@ -309,4 +309,4 @@ std::string vrrp_mac(long long vrid)
     return std::string("00:00:5e:00:01:") + buffer.data();
 }
 
-} // namespace lumos::spec::detail
+} // namespace lumos::props::detail

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace lumos::spec::detail {
+namespace lumos::props::detail {
 
 // net.isIPv4: four decimal octets 0-255, no leading zeros, nothing else.
 bool is_ipv4(std::string_view text);
@@ -56,4 +56,4 @@ std::string vrrp_mac(long long vrid);
 // JavaScript's parseInt(text, 10): optional blanks and sign, then leading digits.
 std::optional<long long> js_parse_int(std::string_view text);
 
-} // namespace lumos::spec::detail
+} // namespace lumos::props::detail

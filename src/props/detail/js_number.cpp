@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/detail/js_number.hpp"
+#include "props/detail/js_number.hpp"
 
 #include "base/strings.hpp"
 
@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 
-namespace lumos::spec::detail {
+namespace lumos::props::detail {
 
 static double string_to_number(std::string_view raw)
 {
@@ -122,4 +122,4 @@ double js_to_number(Json const& value)
     }
 }
 
-} // namespace lumos::spec::detail
+} // namespace lumos::props::detail

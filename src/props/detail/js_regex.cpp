@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/detail/js_regex.hpp"
+#include "props/detail/js_regex.hpp"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-namespace lumos::spec::detail {
+namespace lumos::props::detail {
 
 namespace {
 
@@ -106,4 +106,4 @@ Result<bool> JsRegex::search(std::string_view text) const
         "Regular expression /" + m_source + "/ is too complex for a value (" + reason + ")");
 }
 
-} // namespace lumos::spec::detail
+} // namespace lumos::props::detail

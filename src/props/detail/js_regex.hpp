@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace lumos::spec::detail {
+namespace lumos::props::detail {
 
 class JsRegex {
 public:
@@ -34,4 +34,4 @@ private:
     std::string m_source;
 };
 
-} // namespace lumos::spec::detail
+} // namespace lumos::props::detail

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/detail/object_arrays.hpp"
+#include "props/detail/json_access.hpp"
 
 #include "base/strings.hpp"
 
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace lumos::spec::detail {
+namespace lumos::props::detail {
 
 bool is_create(Json const& vm)
 {
@@ -163,4 +163,4 @@ bool valid_record_size(double value)
     return (integer & (integer - 1)) == 0;
 }
 
-} // namespace lumos::spec::detail
+} // namespace lumos::props::detail

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lumos::spec::detail {
+namespace lumos::props::detail {
 
 inline constexpr std::array<std::string_view, 15> COMPRESSION_TYPES { "on", "off", "gzip", "gzip-1",
     "gzip-2", "gzip-3", "gzip-4", "gzip-5", "gzip-6", "gzip-7", "gzip-8", "gzip-9", "lz4", "lzjb",
@@ -58,4 +58,4 @@ bool valid_compression(Json const& value);
 // VM.js validRecordSize: 512-131072 and a power of two.
 bool valid_record_size(double value);
 
-} // namespace lumos::spec::detail
+} // namespace lumos::props::detail

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "spec/list_view.hpp"
-#include "spec/property_table.hpp"
+#include "props/list_view.hpp"
+#include "props/property_table.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,17 +11,17 @@ namespace {
 
 using lumos::ErrorCode;
 using lumos::Json;
-using lumos::spec::add_fake_fields;
-using lumos::spec::check_list_options;
-using lumos::spec::Filter;
-using lumos::spec::flatten_value;
-using lumos::spec::format_list;
-using lumos::spec::ListOptions;
-using lumos::spec::matches;
-using lumos::spec::needed_keys;
-using lumos::spec::parse_filters;
-using lumos::spec::valid_filter_key;
-using lumos::spec::valid_list_field;
+using lumos::props::add_fake_fields;
+using lumos::props::check_list_options;
+using lumos::props::Filter;
+using lumos::props::flatten_value;
+using lumos::props::format_list;
+using lumos::props::ListOptions;
+using lumos::props::matches;
+using lumos::props::needed_keys;
+using lumos::props::parse_filters;
+using lumos::props::valid_filter_key;
+using lumos::props::valid_list_field;
 
 constexpr char const* ZONE70_UUID = "54f1cc77-68f1-42ab-acac-5c4f64f5d6e0";
 
@@ -223,7 +223,7 @@ TEST(ListFormat, EveryTableColumnHasReferenceHeaderAndWidth)
         EXPECT_TRUE(valid_filter_key(row.field)) << row.field;
     }
     size_t listable = 0;
-    for (auto const& property : lumos::spec::property_table()) {
+    for (auto const& property : lumos::props::property_table()) {
         listable += property.listable() ? 1 : 0;
     }
     EXPECT_EQ(listable, rows.size());

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 // Reference 2.6: memory derivation on create and on update (test-update.js "update ram",
 // test-update-kvm.js, test-create-kvm-mem-override.js).
-#include "spec/memory.hpp"
+#include "props/memory.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace lumos;
-using namespace lumos::spec;
+using namespace lumos::props;
 
 namespace {
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
 // Reference 2.5 (create defaults per brand), 2.4 (normalization order and errors) and 1.7
 // (update semantics), with cases from test-defaults.js, test-update.js and test-create.js.
-#include "spec/normalize.hpp"
-#include "spec/state.hpp"
+#include "props/normalize.hpp"
+#include "props/state.hpp"
 #include "unit/support.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace lumos;
-using namespace lumos::spec;
+using namespace lumos::props;
 using lumos::testing::IMAGE_UUID;
 
 namespace {

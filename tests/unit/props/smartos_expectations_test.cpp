@@ -3,15 +3,15 @@
 // named after the upstream file (TestBlocksizes = test-blocksizes.js, ...) and each test after
 // the upstream test it restates. The spec side only; what needs the host (volumes, filesystems
 // sources) is in tests/acceptance.
-#include "spec/normalize.hpp"
-#include "spec/state.hpp"
-#include "spec/validate.hpp"
+#include "props/normalize.hpp"
+#include "props/state.hpp"
+#include "props/validate.hpp"
 #include "unit/support.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace lumos;
-using namespace lumos::spec;
+using namespace lumos::props;
 
 namespace {
 

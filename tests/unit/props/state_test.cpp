@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
 // Reference 3.1-3.3: state vs zone_state, transitions, provisioning and failure.
-#include "spec/state.hpp"
+#include "props/state.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace lumos;
-using namespace lumos::spec;
+using namespace lumos::props;
 
 namespace {
 Json derived(Json vm)

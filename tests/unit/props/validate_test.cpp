@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 // Reference 2.3 (per-type rules) and 1.8 (the error object), with cases from SmartOS's
 // test-validate-payload.js.
-#include "spec/validate.hpp"
+#include "props/validate.hpp"
 #include "unit/support.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace lumos;
-using namespace lumos::spec;
+using namespace lumos::props;
 using lumos::testing::host;
 using lumos::testing::IMAGE_UUID;
 
