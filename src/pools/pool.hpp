@@ -148,7 +148,7 @@ public:
     // still refuses when any of them is held or has clones).
     virtual Result<void> destroy(std::string const& name, Recursive recursive) = 0;
 
-    // Added (issue 4, storage): `zfs rollback -r` — the dataset's content becomes the snapshot's
+    // `zfs rollback -r` — the dataset's content becomes the snapshot's
     // again and snapshots taken after it are destroyed (Busy when one of them is held or has
     // clones). Child datasets ("<ds>/data") are untouched, as on ZFS.
     virtual Result<void> rollback(std::string const& snapshot_name)
@@ -161,7 +161,7 @@ public:
     virtual Result<void> recover() { return {}; }
 
     virtual Result<void> set_quota(std::string const& name, std::optional<uint64_t> bytes) = 0;
-    // Added (issue 12): `zfs set volsize=` — a volume grows or shrinks to bytes (sparse: a grown
+    // `zfs set volsize=` — a volume grows or shrinks to bytes (sparse: a grown
     // volume reads zeros past its old end; a shrunk one loses what was past its new end). The
     // caller decides whether a shrink is allowed (dangerous_allow_shrink). InvalidArgument for
     // a filesystem or snapshot, NotFound for a missing volume.

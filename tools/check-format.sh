@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MPL-2.0
+# Fails when a C++ file differs from .clang-format: clang-format --dry-run -Werror over every
+# tracked .cpp/.hpp. Usage: tools/check-format.sh [repository root, default: this one]
+# CLANG_FORMAT picks the binary (default: Debian 12's clang-format-14, else clang-format), so
+# that every machine formats with the version the tree was formatted with.
+set -euo pipefail
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$root"
+tool=${CLANG_FORMAT:-$(command -v clang-format-14 || command -v clang-format || true)}
+[[ -n $tool ]] || { echo "check-format: clang-format is not installed (tools/install-deps.sh)" >&2; exit 2; }
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    mapfile -t files < <(git ls-files -- '*.cpp' '*.hpp' '*.h')
+else
+    mapfile -t files < <(find src tests bench -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
+fi
+bad=()
+for file in "${files[@]}"; do
+    [[ -f $file ]] || continue
+    "$tool" --style=file --dry-run -Werror "$file" >/dev/null 2>&1 || bad+=("$file")
+done
+if ((${#bad[@]} > 0)); then
+    printf 'check-format: not formatted: %s\n' "${bad[@]}" >&2
+    echo "check-format: ${#bad[@]} file(s) differ from .clang-format; fix with: $tool -i <file>" >&2
+    exit 1
+fi
+echo "check-format: ${#files[@]} files follow .clang-format"
