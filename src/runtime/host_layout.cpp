@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
+#include "runtime/host_layout.hpp"
+
 #include "base/file.hpp"
 #include "runtime/zone_spec.hpp"
 

@@ -2,7 +2,8 @@
 #include "runtime/monitor.hpp"
 
 #include "base/file.hpp"
-#include "base/json.hpp"
+#include "base/posix_util.hpp"
+#include "runtime/monitor_protocol.hpp"
 #include "sys/host_probe.hpp"
 
 #include <cerrno>
@@ -39,30 +40,7 @@ std::string self_dir()
     return path.substr(0, path.rfind('/'));
 }
 
-// Field 22 of /proc/<pid>/stat, as the monitor records it.
-uint64_t start_time(int64_t pid)
-{
-    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) {
-        return 0;
-    }
-    size_t pos = stat->rfind(')');
-    if (pos == std::string::npos) {
-        return 0;
-    }
-    pos += 2;
-    if (pos < stat->size() && (*stat)[pos] == 'Z') {
-        return 0; // exited, not yet reaped: not running
-    }
-    for (int field = 3; field < 22; ++field) {
-        pos = stat->find(' ', pos);
-        if (pos == std::string::npos) {
-            return 0;
-        }
-        ++pos;
-    }
-    return std::strtoull(stat->c_str() + pos, nullptr, 10);
-}
+namespace protocol = monitor_protocol;
 
 // Reads one line (without its newline) within the timeout; nullopt timeout: no limit.
 Result<std::string> read_line(
@@ -138,9 +116,9 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     // The OCI runtime the host probe proved works here, crun before runc; LUMOS_RUNC names
     // another runc-compatible one.
     if (char const* runc = std::getenv("LUMOS_RUNC"); runc && *runc && executable(runc)) {
-        helpers.runc = runc;
+        helpers.oci_runtime = runc;
     } else if (auto const* runtime = features.oci_runtime()) {
-        helpers.runc = runtime->path;
+        helpers.oci_runtime = runtime->path;
     } else {
         std::string why;
         for (auto const& candidate : features.oci_runtimes) {
@@ -164,30 +142,28 @@ ZoneMonitor::ZoneMonitor(std::string run_dir, std::string uuid)
 
 std::optional<ZoneStatus> ZoneMonitor::status() const
 {
-    auto text = read_file(m_dir + "/status");
+    auto text = read_file(m_dir + "/" + protocol::STATUS_FILE);
     if (!text) {
         return std::nullopt;
     }
-    auto parsed = parse_json(*text);
-    if (!parsed || !parsed->is_object()) {
-        return std::nullopt;
-    }
-    ZoneStatus status;
-    status.pid = parsed->value("pid", int64_t { 0 });
-    if (status.pid <= 0 || start_time(status.pid) != parsed->value("pid_start", uint64_t { 0 })) {
+    auto const parsed = protocol::parse_status(*text);
+    // A zombie init has exited: the zone is ending (its monitor reaps it), not running.
+    if (!parsed || posix::running_proc_start_time(parsed->pid) != parsed->pid_start) {
         return std::nullopt; // init is gone (a monitor that died did not clean up)
     }
-    status.boot_timestamp = parsed->value("boot_timestamp", "");
-    status.provisioning = parsed->value("provisioning", "none");
+    ZoneStatus status;
+    status.pid = parsed->pid;
+    status.boot_timestamp = parsed->boot_timestamp;
+    status.provisioning = parsed->provisioning;
     // The monitor holds its lock exclusively while it lives.
-    UniqueFd lock(::open((m_dir + "/monitor.lock").c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd lock(::open((m_dir + "/" + protocol::LOCK_FILE).c_str(), O_RDONLY | O_CLOEXEC));
     status.monitored = lock.valid() && ::flock(lock.get(), LOCK_SH | LOCK_NB) != 0;
     return status;
 }
 
 std::string ZoneMonitor::provision_outcome() const
 {
-    auto text = read_file(m_dir + "/provision");
+    auto text = read_file(m_dir + "/" + protocol::PROVISION_FILE);
     if (!text) {
         return {};
     }
@@ -198,32 +174,44 @@ std::string ZoneMonitor::provision_outcome() const
     return outcome;
 }
 
+std::optional<std::string> ZoneMonitor::oci_runtime() const
+{
+    auto text = read_file(m_dir + "/" + protocol::OCI_RUNTIME_FILE);
+    if (!text) {
+        return std::nullopt;
+    }
+    std::string path = text->substr(0, text->find('\n'));
+    if (path.empty()) {
+        return std::nullopt;
+    }
+    return path;
+}
+
 Result<void> ZoneMonitor::launch(Launch const& launch) const
 {
     TRY(make_directories(m_dir, 0700));
-    std::vector<std::string> args { launch.helpers.zoned, "--id", m_uuid, "--dir", m_dir, "--runc",
-        launch.helpers.runc, "--runc-root", launch.runc_root, "--zonepath", launch.zonepath,
-        "--ready-fd", "3", "--stop-signal", std::to_string(launch.stop_signal) };
-    if (launch.attach) {
-        args.emplace_back("--attach");
-    }
-    if (launch.restart_init) {
-        args.emplace_back("--restart-init");
-    }
-    if (!launch.stop_command.empty()) {
-        args.emplace_back("--stop-command");
-        args.push_back(launch.stop_command);
-    }
-    if (launch.provision_timeout_ms > 0) {
-        args.emplace_back("--provision-timeout-ms");
-        args.push_back(std::to_string(launch.provision_timeout_ms));
+    protocol::LaunchFlags flags;
+    flags.id = m_uuid;
+    flags.dir = m_dir;
+    flags.oci_runtime = launch.helpers.oci_runtime;
+    flags.oci_runtime_root = launch.oci_runtime_root;
+    flags.zonepath = launch.zonepath;
+    flags.attach = launch.attach;
+    flags.restart_init = launch.restart_init;
+    flags.provision_timeout_ms = launch.provision_timeout_ms;
+    flags.ready_fd = 3;
+    flags.stop_signal = launch.stop_signal;
+    flags.stop_command = launch.stop_command;
+    std::vector<std::string> args { launch.helpers.zoned };
+    for (auto& arg : protocol::format_flags(flags)) {
+        args.push_back(std::move(arg));
     }
     std::vector<char*> argv;
     for (auto& arg : args) {
         argv.push_back(arg.data());
     }
     argv.push_back(nullptr);
-    std::string const log = m_dir + "/monitor.log";
+    std::string const log = m_dir + "/" + protocol::MONITOR_LOG;
 
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -274,10 +262,11 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
         }
         return make_error(ErrorCode::System, reason);
     }
-    if (line->starts_with("ok")) {
+    auto const reply = protocol::parse_reply(*line);
+    if (reply.ok) {
         return {};
     }
-    return make_error(ErrorCode::System, line->starts_with("error ") ? line->substr(6) : *line);
+    return make_error(ErrorCode::System, reply.text);
 }
 
 Result<UniqueFd> ZoneMonitor::connect() const
@@ -286,7 +275,7 @@ Result<UniqueFd> ZoneMonitor::connect() const
     if (!fd.valid()) {
         return tl::unexpected(Error::from_errno("socket", errno));
     }
-    std::string const path = m_dir + "/ctl.sock";
+    std::string const path = m_dir + "/" + protocol::CONTROL_SOCKET;
     struct sockaddr_un address { };
     address.sun_family = AF_UNIX;
     if (path.size() >= sizeof address.sun_path) {
@@ -300,10 +289,10 @@ Result<UniqueFd> ZoneMonitor::connect() const
 }
 
 Result<std::string> ZoneMonitor::request(
-    std::string const& line, std::optional<std::chrono::milliseconds> timeout) const
+    protocol::Request const& request, std::optional<std::chrono::milliseconds> timeout) const
 {
     TRY_ASSIGN(fd, connect());
-    std::string const text = line + "\n";
+    std::string const text = protocol::format_request(request) + "\n";
     if (!write_fully(fd.get(), text.data(), text.size())) {
         return tl::unexpected(Error::from_errno("cannot reach the zone's monitor", errno));
     }
@@ -313,12 +302,13 @@ Result<std::string> ZoneMonitor::request(
 Result<UniqueFd> ZoneMonitor::console() const
 {
     TRY_ASSIGN(fd, connect());
-    if (!write_fully(fd.get(), "console\n", 8)) {
+    std::string const text = protocol::format_request({ .verb = protocol::Verb::Console }) + "\n";
+    if (!write_fully(fd.get(), text.data(), text.size())) {
         return tl::unexpected(Error::from_errno("cannot reach the zone's monitor", errno));
     }
-    TRY_ASSIGN(reply, read_line(fd.get(), std::chrono::seconds(10), "the zone's monitor"));
-    if (reply != "ok") {
-        return make_error(ErrorCode::Busy, reply.starts_with("error ") ? reply.substr(6) : reply);
+    TRY_ASSIGN(line, read_line(fd.get(), std::chrono::seconds(10), "the zone's monitor"));
+    if (line != protocol::REPLY_OK) {
+        return make_error(ErrorCode::Busy, protocol::parse_reply(line).text);
     }
     return fd;
 }

@@ -3,15 +3,19 @@
 // monitor is started (detached, reporting on a pipe whether the zone booted), what it says about
 // its zone, and the requests vmadm sends it on its control socket.
 //
+// The contract itself (files, flags, requests, replies, the status file) is
+// runtime/monitor_protocol.hpp, shared with the monitor.
+//
 // Per zone, $LUMOS_ROOT/run/lumos/zones/<uuid>/ holds config.json (the OCI bundle, rewritten at
 // every start), monitor.lock (flock held by the live monitor), ctl.sock, status (while running),
-// provision ("success" | "failed", the last provisioning outcome), console.log, runc.log,
-// monitor.log. runc's own state is under $LUMOS_ROOT/run/lumos/runc, the container id is the
-// VM's uuid.
+// provision ("success" | "failed", the last provisioning outcome), oci-runtime (the OCI runtime
+// the zone was booted with), console.log, runc.log, monitor.log. The OCI runtime's own state is
+// under $LUMOS_ROOT/run/lumos/runc (whichever runtime it is), the container id is the VM's uuid.
 #pragma once
 
 #include "base/file.hpp"
 #include "base/result.hpp"
+#include "runtime/monitor_protocol.hpp"
 #include "sys/host_probe.hpp"
 
 #include <chrono>
@@ -21,9 +25,9 @@
 
 namespace lumos::runtime {
 
-// The programs a zone needs: runc (Debian's), our monitor and zinit.
+// The programs a zone needs: an OCI runtime (crun or runc), our monitor and zinit.
 struct Helpers {
-    std::string runc;
+    std::string oci_runtime;
     std::string zoned;
     std::string zinit;
 };
@@ -37,7 +41,7 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features);
 struct ZoneStatus {
     int64_t pid { 0 };
     std::string boot_timestamp;
-    std::string provisioning; // none, waiting, success, failed
+    monitor_protocol::Provisioning provisioning { monitor_protocol::Provisioning::None };
     bool monitored { false }; // a monitor holds the lock
 };
 
@@ -52,10 +56,13 @@ public:
     std::optional<ZoneStatus> status() const;
     // The last provisioning outcome the monitor recorded ("" when none).
     std::string provision_outcome() const;
+    // The OCI runtime the zone was booted with, as its monitor recorded it (nullopt: none
+    // recorded, e.g. a zone booted by an older lumos).
+    std::optional<std::string> oci_runtime() const;
 
     struct Launch {
         Helpers helpers;
-        std::string runc_root;
+        std::string oci_runtime_root;
         std::string zonepath;
         bool attach { false };
         bool restart_init { true };
@@ -67,8 +74,8 @@ public:
     // followed). The error carries the monitor's reason (e.g. runc's last line).
     Result<void> launch(Launch const& launch) const;
 
-    // One request line, one reply line; nullopt timeout waits as long as the monitor takes.
-    Result<std::string> request(std::string const& line,
+    // One request, one reply line; nullopt timeout waits as long as the monitor takes.
+    Result<std::string> request(monitor_protocol::Request const& request,
         std::optional<std::chrono::milliseconds> timeout = std::chrono::seconds(10)) const;
     // A connection on which the console flows (after the monitor said "ok").
     Result<UniqueFd> console() const;

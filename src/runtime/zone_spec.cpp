@@ -23,12 +23,6 @@ std::optional<int64_t> integer(Json const& vm, char const* key)
     return it->get<int64_t>();
 }
 
-std::string text(Json const& vm, char const* key)
-{
-    auto it = vm.find(key);
-    return it != vm.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // SmartOS's lofs options, as mount(2) options.
 Result<std::vector<std::string>> mount_options(Json const& filesystem, std::string const& target)
 {
@@ -178,14 +172,14 @@ bool is_os_brand(std::string const& brand)
 Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayout const& host)
 {
     ZoneSpec spec;
-    spec.brand = text(vm, "brand");
+    spec.brand = string_or(vm, "brand");
     if (!is_os_brand(spec.brand)) {
         return make_error(
             ErrorCode::InvalidArgument, "brand \"" + spec.brand + "\" is not an OS zone brand");
     }
-    spec.uuid = text(vm, "uuid");
+    spec.uuid = string_or(vm, "uuid");
     spec.root = paths.zonepath + "/root";
-    spec.hostname = text(vm, "hostname").empty() ? spec.uuid : text(vm, "hostname");
+    spec.hostname = string_or(vm, "hostname").empty() ? spec.uuid : string_or(vm, "hostname");
     spec.netns = paths.netns;
     spec.cgroups_path = paths.cgroup_parent + "/" + spec.uuid;
     bool const lx = spec.brand == "lx";
@@ -193,7 +187,7 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     spec.env
         = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "container=zone" };
     if (lx) {
-        std::string init = text(vm, "init_name");
+        std::string init = string_or(vm, "init_name");
         spec.args = { init.empty() ? "/sbin/init" : init };
     } else {
         spec.args = { "/.lumos/zinit" };
@@ -221,9 +215,9 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
 
     if (auto it = vm.find("filesystems"); it != vm.end() && it->is_array()) {
         for (auto const& filesystem : *it) {
-            std::string const type = text(filesystem, "type");
-            std::string const target = text(filesystem, "target");
-            std::string const source = text(filesystem, "source");
+            std::string const type = string_or(filesystem, "type");
+            std::string const target = string_or(filesystem, "target");
+            std::string const source = string_or(filesystem, "source");
             if (target.empty() || target.front() != '/') {
                 return make_error(ErrorCode::InvalidArgument,
                     "filesystem target \"" + target + "\" is not an absolute path");

@@ -2,7 +2,7 @@
 // What an OS zone (brands joyent, joyent-minimal, builder, lx) is made of when it runs, derived
 // from its VM object, and the OCI runtime config (config.json, runtime-spec 1.0.2 as runc 1.1
 // and crun 1.8 read it) that runs it. Pure: probing the host and writing the bundle are the
-// caller's.
+// caller's (runtime/host_layout.hpp).
 //
 // The mapping (DESIGN.md, "SmartOS concept -> lumos on Linux"):
 //   sparse root (joyent*)  the zone's own root (<zonepath>/root) with the host's /usr and, where
@@ -38,8 +38,8 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
+#include "runtime/host_layout.hpp"
 #include "sys/cgroup.hpp"
-#include "sys/host_probe.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -47,38 +47,6 @@
 #include <vector>
 
 namespace lumos::runtime {
-
-// How the host lays out what a sparse root borrows from it, and which controls it can enforce
-// (from the host probe, sys::HostFeatures).
-struct HostLayout {
-    std::vector<std::string> bind_dirs { "/usr" }; // real directories, bound read-only
-    // Top-level symlinks to mirror in the zone's root, e.g. {"/bin", "usr/bin"}.
-    std::vector<std::pair<std::string, std::string>> symlinks;
-    // The highest RLIMIT_MEMLOCK the runtime can give a zone: its own hard limit when it lacks
-    // CAP_SYS_RESOURCE (as in a host that is itself a container), none otherwise.
-    std::optional<uint64_t> memlock_ceiling;
-    // Whether a zone's cgroup can take an IO weight (zfs_io_priority): kernels without BFQ
-    // have the blkio/io controller but no weight file, and runc fails a config that asks.
-    bool io_weight { true };
-    std::string io_weight_reason; // why not, as the probe says
-    // Whether a memory + swap limit (max_swap) can be set: the kernel accounts swap.
-    bool swap { true };
-    std::string swap_reason;
-};
-
-struct ZoneSpec;
-
-// This host's layout: /usr, and each of /bin /sbin /lib /lib32 /lib64 /libx32 that is a real
-// directory (bound) or a symlink (mirrored); the controls the probe found a zone's cgroup can
-// take, and the memlock ceiling (the probe's CAP_SYS_RESOURCE and this process's hard limit).
-HostLayout host_layout(sys::HostFeatures const& features);
-
-// Readies <zonepath>/root for the runtime: the host's symlinks (where the root has nothing or
-// an empty directory of that name) and, when the zone has resolvers, the host's copy of
-// resolv.conf (ZoneHostPaths::resolv_conf, outside the zone's dataset and quota: a tenant who
-// fills the zone cannot stop it from booting) plus an /etc/resolv.conf in the root to bind it
-// over when the image has none.
-Result<void> prepare_root(ZoneSpec const& spec);
 
 // Where things are for one zone on this host.
 struct ZoneHostPaths {
@@ -92,12 +60,13 @@ struct ZoneHostPaths {
     std::string cgroup_parent { "/lumos" };
 };
 
-struct Mount {
+// One mount of the zone's config.json (plain data: the OCI runtime mounts it).
+struct MountSpec {
     std::string destination;
     std::string type;
     std::string source;
     std::vector<std::string> options;
-    bool operator==(Mount const&) const = default;
+    bool operator==(MountSpec const&) const = default;
 };
 
 struct ZoneSpec {
@@ -108,7 +77,7 @@ struct ZoneSpec {
     std::vector<std::string> args; // PID 1 and its arguments
     bool terminal { false }; // PID 1 on a pty (the console), handed over on runc's console socket
     std::vector<std::string> env;
-    std::vector<Mount> mounts; // after the runtime's own /proc, /dev, /sys
+    std::vector<MountSpec> mounts; // after the runtime's own /proc, /dev, /sys
     std::vector<std::pair<std::string, std::string>> symlinks; // to make in root first
     std::string resolv_conf; // the zone's /etc/resolv.conf, "" when no resolvers
     std::string resolv_conf_source; // host file prepare_root writes it to (bound over the zone's)

@@ -3,6 +3,7 @@
 
 #include "base/strings.hpp"
 #include "base/time.hpp"
+#include "runtime/monitor_protocol.hpp"
 #include "runtime/zone_spec.hpp"
 #include "sys/cgroup.hpp"
 #include "vm/vm_datasets.hpp"
@@ -19,6 +20,8 @@
 namespace lumos::vm {
 
 namespace {
+
+namespace protocol = runtime::monitor_protocol;
 
 std::string text(Json const& vm, char const* key)
 {
@@ -124,6 +127,15 @@ Result<sys::Cgroups> ZoneRuntime::cgroups() const
     return sys::Cgroups::from_features(std::move(features.cgroup));
 }
 
+Result<std::string> ZoneRuntime::oci_runtime(std::string const& uuid) const
+{
+    if (auto recorded = monitor(uuid).oci_runtime()) {
+        return std::move(*recorded);
+    }
+    TRY_ASSIGN(helpers, this->helpers());
+    return std::move(helpers.oci_runtime);
+}
+
 std::string ZoneRuntime::runc_root() const
 {
     return m_paths.run_dir() + "/runc";
@@ -152,8 +164,8 @@ std::optional<LiveState> ZoneRuntime::live(std::string const& uuid) const
     if (!status) {
         return std::nullopt;
     }
-    return LiveState { status->pid, status->boot_timestamp, status->provisioning,
-        status->monitored };
+    return LiveState { status->pid, status->boot_timestamp,
+        std::string(protocol::to_string(status->provisioning)), status->monitored };
 }
 
 std::string ZoneRuntime::provision_outcome(std::string const& uuid) const
@@ -166,9 +178,9 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
 {
     runtime::ZoneMonitor::Launch launch;
     launch.helpers = std::move(helpers);
-    launch.runc_root = runc_root();
+    launch.oci_runtime_root = runc_root();
     launch.zonepath = text(vm, "zonepath");
-    launch.restart_init = vm.value("restart_init", true);
+    launch.restart_init = bool_or(vm, "restart_init", true);
     // zinit stops on SIGTERM; an lx zone's init (sysvinit, busybox, systemd...) each want their
     // own signal, but all of them halt through the distro's /sbin/halt, as SmartOS's lx brand
     // halts its zones from inside. With no such command, SIGTERM.
@@ -235,7 +247,7 @@ Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
 Result<std::string> ZoneRuntime::wait_provisioning(Json const& vm)
 {
     auto const zone = monitor(text(vm, "uuid"));
-    auto reply = zone.request("wait-provision", std::nullopt);
+    auto reply = zone.request({ .verb = protocol::Verb::WaitProvision }, std::nullopt);
     if (reply && (*reply == "success" || *reply == "failed")) {
         return *reply;
     }
@@ -253,9 +265,13 @@ Result<void> ZoneRuntime::reattach(Json const& vm)
         return {};
     }
     TRY_ASSIGN(helpers, this->helpers());
+    // The runtime the zone was booted with, whatever the probe prefers now.
+    if (auto recorded = zone.oci_runtime()) {
+        helpers.oci_runtime = std::move(*recorded);
+    }
     auto launch = launch_options(vm, std::move(helpers));
     launch.attach = true;
-    if (status->provisioning == "waiting") {
+    if (status->provisioning == protocol::Provisioning::Waiting) {
         // What is left of the provisioning deadline (the transition's expiry).
         int64_t const expire
             = vm.contains("transition_expire") && vm["transition_expire"].is_number()
@@ -278,7 +294,8 @@ Result<void> ZoneRuntime::stop(Json const& vm, bool force, int timeout_s)
         return {};
     }
     TRY(reattach(vm));
-    std::string const request = force ? "halt" : "stop " + std::to_string(timeout_s);
+    protocol::Request const request { .verb = force ? protocol::Verb::Halt : protocol::Verb::Stop,
+        .timeout_s = timeout_s };
     auto reply = zone.request(request, std::chrono::seconds(timeout_s + 60));
     if (!reply) {
         if (!zone.status()) {
@@ -286,9 +303,8 @@ Result<void> ZoneRuntime::stop(Json const& vm, bool force, int timeout_s)
         }
         return tl::unexpected(reply.error());
     }
-    if (*reply != "ok") {
-        return make_error(
-            ErrorCode::System, reply->starts_with("error ") ? reply->substr(6) : *reply);
+    if (*reply != protocol::REPLY_OK) {
+        return make_error(ErrorCode::System, protocol::parse_reply(*reply).text);
     }
     return {};
 }
@@ -300,9 +316,11 @@ Result<void> ZoneRuntime::reboot(Json const& vm, bool force)
         return make_error(ErrorCode::Unsupported, not_running(vm));
     }
     TRY(reattach(vm));
-    TRY_ASSIGN(reply, zone.request(force ? "reboot force" : "reboot", std::chrono::seconds(180)));
-    if (reply != "ok") {
-        return make_error(ErrorCode::System, reply.starts_with("error ") ? reply.substr(6) : reply);
+    TRY_ASSIGN(reply,
+        zone.request(
+            { .verb = protocol::Verb::Reboot, .force = force }, std::chrono::seconds(180)));
+    if (reply != protocol::REPLY_OK) {
+        return make_error(ErrorCode::System, protocol::parse_reply(reply).text);
     }
     return {};
 }
@@ -314,9 +332,9 @@ Result<void> ZoneRuntime::kill(Json const& vm, int signal)
         return make_error(ErrorCode::NotFound, not_running(vm));
     }
     TRY(reattach(vm));
-    TRY_ASSIGN(reply, zone.request("kill " + std::to_string(signal)));
-    if (reply != "ok") {
-        return make_error(ErrorCode::System, reply.starts_with("error ") ? reply.substr(6) : reply);
+    TRY_ASSIGN(reply, zone.request({ .verb = protocol::Verb::Kill, .signal = signal }));
+    if (reply != protocol::REPLY_OK) {
+        return make_error(ErrorCode::System, protocol::parse_reply(reply).text);
     }
     return {};
 }

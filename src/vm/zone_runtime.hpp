@@ -2,9 +2,9 @@
 #pragma once
 
 #include "base/paths.hpp"
+#include "pools/pool.hpp"
 #include "runtime/monitor.hpp"
 #include "runtime/zone_spec.hpp"
-#include "pools/pool.hpp"
 #include "sys/cgroup.hpp"
 #include "sys/host_probe.hpp"
 #include "vm/runtime.hpp"
@@ -33,8 +33,11 @@ public:
     Result<UniqueFd> console(Json const& vm) override;
     void forget(std::string const& uuid) override;
 
-    // Where runc keeps its state for this host.
+    // Where the OCI runtime (runc or crun) keeps its state for this host.
     std::string runc_root() const;
+    // The OCI runtime that drives a zone: the one it was booted with (recorded in its run dir),
+    // else the one this host's probe finds works.
+    Result<std::string> oci_runtime(std::string const& uuid) const;
     // The cgroup (in every controller) under which each zone gets <uuid>.
     std::string const& cgroup_parent() const { return m_cgroup_parent; }
     // What this host offers (sys::host_features: probed once per boot, cached under run/lumos).

@@ -4,9 +4,7 @@
 // cgroup, cannot load modules or mount, make user namespaces or use io_uring, write its cgroup
 // filesystem or use a capability beyond its set, and leaves no cgroup behind. Joyent-brand
 // zones get the host's /usr read-only (a sparse root), so host binaries such as unshare run.
-#include "runtime/zone_spec.hpp"
-#include "support/cli_runner.hpp"
-#include "sys/host_probe.hpp"
+#include "runtime/zone_bundle_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,32 +20,27 @@
 namespace lumos::runtime {
 namespace {
 
-// This host's layout as the probe finds it for the zones' cgroup parent.
-HostLayout probed_layout(std::string const& cgroup_parent = "/lumos")
-{
-    sys::ProbeRoots roots;
-    roots.cgroup_parent = cgroup_parent;
-    auto features = sys::probe_host(roots);
-    return host_layout(features ? *features : sys::HostFeatures {});
-}
-
 namespace fs = std::filesystem;
 
 std::string const UUID = "3b0c6a52-9f1e-4c1a-8d0e-5a7b9c2d4e6f";
 
-class RuncTest : public ::testing::Test {
+class RuncTest : public ZoneBundleTest {
 protected:
+    RuncTest()
+        : ZoneBundleTest(UUID, "lumos-test-" + UUID)
+    {
+    }
+
     void SetUp() override
     {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "running a zone needs root";
+        ZoneBundleTest::SetUp();
+        if (IsSkipped()) {
+            return;
         }
-        m_zonepath = m_dir.path() / UUID;
         fs::path root = m_zonepath / "root";
         for (char const* dir : { "bin", "proc", "dev", "sys", "tmp", "etc" }) {
             fs::create_directories(root / dir);
         }
-        fs::create_directories(m_zonepath / ".zonecontrol");
         fs::copy_file("/bin/busybox", root / "bin/busybox");
         fs::create_directories(root / ".probe");
         fs::copy_file(LUMOS_ZONE_SYSCALLS_BIN, root / ".probe/zone-syscalls");
@@ -55,48 +48,21 @@ protected:
             { "sh", "cat", "hostname", "echo", "mount", "mknod", "head", "grep", "mkdir" }) {
             fs::create_symlink("busybox", root / "bin" / applet);
         }
-        m_bundle = m_dir.path() / "bundle";
-        fs::create_directories(m_bundle);
-        m_cgroup_parent = "/lumos-test-" + std::to_string(::getpid());
-    }
-    void TearDown() override
-    {
-        if (::geteuid() != 0) {
-            return;
-        }
-        // A zone a failed test left running: its processes and its runc state go first.
-        (void)test::run({ "/usr/sbin/runc", "--root", (m_dir.path() / "runc").string(), "delete",
-            "--force", "lumos-test-" + UUID });
-        // runc run removes the zone's own cgroups; the parent is this test's to remove.
-        for (auto const& controller : fs::directory_iterator("/sys/fs/cgroup")) {
-            std::error_code ignored;
-            fs::remove(controller.path() / m_cgroup_parent.substr(1), ignored);
-        }
     }
 
     // runc run of a zone whose PID 1 is `/bin/sh -c script`.
     test::RunResult run_zone(Json vm, std::string const& script, bool nesting = false)
     {
-        ZoneHostPaths paths;
-        paths.zonepath = m_zonepath.string();
-        paths.cgroup_parent = m_cgroup_parent;
-        paths.zinit = LUMOS_ZINIT_BIN; // joyent brands bind it (the tests run /bin/sh instead)
-        HostLayout const host = probed_layout(m_cgroup_parent);
-        auto spec = zone_spec(vm, paths, host);
+        // joyent brands bind zinit (the tests run /bin/sh instead)
+        auto spec = zone_spec(vm, host_paths(), probed_layout(m_cgroup_parent));
         EXPECT_TRUE(spec.has_value()) << spec.error().message();
         spec->args = { "/bin/sh", "-c", script };
         spec->allow_nesting = nesting;
         if (spec->brand != "lx") {
             fs::remove_all(m_zonepath / "root/bin"); // a sparse root's /bin is the host's
         }
-        auto prepared = prepare_root(*spec); // a sparse root's /lib* links to the host's /usr
-        EXPECT_TRUE(prepared.has_value()) << prepared.error().message();
-        std::ofstream(m_bundle / "config.json") << oci_config(*spec).dump(2);
-        test::RunOptions options;
-        options.timeout = std::chrono::milliseconds(30000);
-        return test::run({ "/usr/sbin/runc", "--root", (m_dir.path() / "runc").string(), "run",
-                             "--bundle", m_bundle.string(), "lumos-test-" + UUID },
-            options);
+        EXPECT_TRUE(write_bundle(*spec));
+        return run_bundle();
     }
 
     Json vm() const
@@ -104,11 +70,6 @@ protected:
         return Json { { "uuid", UUID }, { "brand", "lx" }, { "hostname", "zone01" },
             { "max_physical_memory", 128 }, { "max_lwps", 100 }, { "tmpfs", 16 } };
     }
-
-    test::TempRoot m_dir;
-    fs::path m_zonepath;
-    fs::path m_bundle;
-    std::string m_cgroup_parent;
 };
 
 TEST_F(RuncTest, ZoneRunsWithItsHostnamePidNamespaceAndLimits)

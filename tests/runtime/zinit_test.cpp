@@ -2,9 +2,7 @@
 // zinit as PID 1 of a joyent-minimal zone (sparse root: the host's /usr and its symlinks), run
 // by runc as root: the command's status comes back, the provisioning handshake happens after
 // the services started, and a stop signal ends every process in the zone promptly.
-#include "runtime/zone_spec.hpp"
-#include "support/cli_runner.hpp"
-#include "sys/host_probe.hpp"
+#include "runtime/zone_bundle_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,88 +16,46 @@
 namespace lumos::runtime {
 namespace {
 
-// This host's layout as the probe finds it for the zones' cgroup parent.
-HostLayout probed_layout(std::string const& cgroup_parent = "/lumos")
-{
-    sys::ProbeRoots roots;
-    roots.cgroup_parent = cgroup_parent;
-    auto features = sys::probe_host(roots);
-    return host_layout(features ? *features : sys::HostFeatures {});
-}
-
 namespace fs = std::filesystem;
 
 std::string const UUID = "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
 
-class ZinitTest : public ::testing::Test {
+class ZinitTest : public ZoneBundleTest {
 protected:
-    void SetUp() override
+    ZinitTest()
+        : ZoneBundleTest(UUID, "lumos-zinit-" + std::to_string(::getpid()))
     {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "running a zone needs root";
-        }
-        m_zonepath = m_dir.path() / UUID;
-        for (char const* dir :
-            { "root/etc/zinit/services", "root/var/svc", "root/tmp", ".zonecontrol" }) {
-            fs::create_directories(m_zonepath / dir);
-        }
-        m_bundle = m_dir.path() / "bundle";
-        fs::create_directories(m_bundle);
-        m_cgroup_parent = "/lumos-test-" + std::to_string(::getpid());
-        m_id = "lumos-zinit-" + std::to_string(::getpid());
-    }
-    void TearDown() override
-    {
-        if (::geteuid() != 0) {
-            return;
-        }
-        // A zone a failed test left running: its processes and its runc state go first.
-        (void)test::run(runc({ "delete", "--force", m_id }));
-        for (auto const& controller : fs::directory_iterator("/sys/fs/cgroup")) {
-            std::error_code ignored;
-            fs::remove(controller.path() / m_cgroup_parent.substr(1), ignored);
-        }
     }
 
-    std::vector<std::string> runc(std::vector<std::string> args) const
+    void SetUp() override
     {
-        std::vector<std::string> argv { "/usr/sbin/runc", "--root",
-            (m_dir.path() / "runc").string() };
-        argv.insert(argv.end(), args.begin(), args.end());
-        return argv;
+        ZoneBundleTest::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        for (char const* dir : { "root/etc/zinit/services", "root/var/svc", "root/tmp" }) {
+            fs::create_directories(m_zonepath / dir);
+        }
     }
 
     // Writes the bundle of a joyent-minimal zone whose zinit gets `command` as arguments.
-    void write_bundle(std::vector<std::string> const& command)
+    void write_zone_bundle(std::vector<std::string> const& command)
     {
-        ZoneHostPaths paths;
-        paths.zonepath = m_zonepath.string();
-        paths.zinit = LUMOS_ZINIT_BIN;
-        paths.cgroup_parent = m_cgroup_parent;
         Json vm { { "uuid", UUID }, { "brand", "joyent-minimal" }, { "max_physical_memory", 128 },
             { "max_lwps", 200 } };
-        auto spec = zone_spec(vm, paths, probed_layout(m_cgroup_parent));
+        auto spec = zone_spec(vm, host_paths(), probed_layout(m_cgroup_parent));
         ASSERT_TRUE(spec.has_value()) << spec.error().message();
         spec->args.insert(spec->args.end(), command.begin(), command.end());
         spec->env.insert(spec->env.end(), m_env.begin(), m_env.end());
-        auto prepared = prepare_root(*spec);
-        ASSERT_TRUE(prepared.has_value()) << prepared.error().message();
-        std::ofstream(m_bundle / "config.json") << oci_config(*spec).dump(2);
+        ASSERT_TRUE(write_bundle(*spec));
     }
 
     test::RunResult run_zone(std::vector<std::string> const& command)
     {
-        write_bundle(command);
-        test::RunOptions options;
-        options.timeout = std::chrono::milliseconds(30000);
-        return test::run(runc({ "run", "--bundle", m_bundle.string(), m_id }), options);
+        write_zone_bundle(command);
+        return run_bundle();
     }
 
-    test::TempRoot m_dir;
-    fs::path m_zonepath;
-    fs::path m_bundle;
-    std::string m_cgroup_parent;
-    std::string m_id;
     std::vector<std::string> m_env;
 };
 
@@ -123,24 +79,29 @@ TEST_F(ZinitTest, ProvisioningHandshakeAfterTheServicesStarted)
 
 TEST_F(ZinitTest, StopSignalEndsEveryProcessPromptly)
 {
-    std::ofstream(m_zonepath / "root/etc/zinit/services/a") << "exec sleep 1000\n";
+    // Each service says when it runs as the test needs it (b: with its traps set), outside the
+    // zone's /tmp (a tmpfs the host does not see).
+    fs::path const started_dir = m_zonepath / "root/var/started";
+    fs::create_directories(started_dir);
+    std::ofstream(m_zonepath / "root/etc/zinit/services/a")
+        << "touch /var/started/a; exec sleep 1000\n";
     std::ofstream(m_zonepath / "root/etc/zinit/services/b")
-        << "trap '' TERM HUP; while :; do sleep 1; done\n";
+        << "trap '' TERM HUP; touch /var/started/b; while :; do sleep 1; done\n";
     m_env.push_back("ZINIT_STOP_TIMEOUT=2");
-    write_bundle({});
+    write_zone_bundle({});
     test::RunOptions options;
     options.timeout = std::chrono::milliseconds(30000);
     auto process
         = test::Process::spawn(runc({ "run", "--bundle", m_bundle.string(), m_id }), options);
-    // Wait until the zone runs, then ask it to stop as vmadm stop does (SIGTERM to PID 1).
-    for (int i = 0; i < 100; ++i) {
-        auto state = test::run(runc({ "state", m_id }));
-        if (state.exit_code == 0 && state.out.find("\"running\"") != std::string::npos) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Wait until both services run, then ask the zone to stop as vmadm stop does (SIGTERM to
+    // PID 1).
+    auto const started
+        = [&] { return fs::exists(started_dir / "a") && fs::exists(started_dir / "b"); };
+    auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!started() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // the services started
+    ASSERT_TRUE(started()) << "the services did not start";
     auto const start = std::chrono::steady_clock::now();
     auto killed = test::run(runc({ "kill", m_id, "TERM" }));
     EXPECT_EQ(killed.exit_code, 0) << killed.describe();

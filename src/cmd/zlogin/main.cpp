@@ -7,8 +7,8 @@
 // Commands run through `runc exec`, so they join the zone's namespaces, cgroup, capabilities and
 // seccomp filter exactly as its init has them.
 #include "base/paths.hpp"
-#include "runtime/monitor.hpp"
 #include "pools/pool.hpp"
+#include "runtime/monitor.hpp"
 #include "store/vm_store.hpp"
 #include "vm/engine.hpp"
 #include "vm/zone_runtime.hpp"
@@ -100,12 +100,12 @@ int main(int argc, char** argv)
             std::cout << "\n[Connection to zone '" << zone << "' console closed]" << std::endl;
             return 0;
         }
-        auto helpers = runtime.helpers();
-        if (!helpers) {
-            std::cerr << "zlogin: " << helpers.error().message() << "\n";
+        auto oci_runtime = runtime.oci_runtime(zone);
+        if (!oci_runtime) {
+            std::cerr << "zlogin: " << oci_runtime.error().message() << "\n";
             return 1;
         }
-        std::vector<std::string> args { helpers->runc, "--root", runtime.runc_root(), "exec" };
+        std::vector<std::string> args { *oci_runtime, "--root", runtime.runc_root(), "exec" };
         bool const tty = ::isatty(STDIN_FILENO) == 1;
         if (command.empty()) {
             if (tty) {

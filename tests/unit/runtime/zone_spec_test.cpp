@@ -36,10 +36,10 @@ HostLayout merged_usr()
     return host;
 }
 
-Mount const* find_mount(ZoneSpec const& spec, std::string const& destination)
+MountSpec const* find_mount(ZoneSpec const& spec, std::string const& destination)
 {
     auto it = std::find_if(spec.mounts.begin(), spec.mounts.end(),
-        [&](Mount const& m) { return m.destination == destination; });
+        [&](MountSpec const& m) { return m.destination == destination; });
     return it == spec.mounts.end() ? nullptr : &*it;
 }
 
@@ -247,7 +247,7 @@ TEST(ZoneSpec, FilesystemsDelegatedDatasetAndResolvers)
     ASSERT_TRUE(spec.has_value()) << spec.error().message();
     auto const* www = find_mount(*spec, "/www");
     ASSERT_NE(www, nullptr);
-    EXPECT_EQ(*www, (Mount { "/www", "bind", "/srv/www", { "rbind", "ro", "nodev" } }));
+    EXPECT_EQ(*www, (MountSpec { "/www", "bind", "/srv/www", { "rbind", "ro", "nodev" } }));
     auto const* scratch = find_mount(*spec, "/scratch");
     ASSERT_NE(scratch, nullptr);
     EXPECT_EQ(scratch->type, "tmpfs");
@@ -273,7 +273,7 @@ TEST(ZoneSpec, ResolversAreTheHostsFileBoundReadOnly)
     auto const* resolv = find_mount(*spec, "/etc/resolv.conf");
     ASSERT_NE(resolv, nullptr);
     EXPECT_EQ(*resolv,
-        (Mount { "/etc/resolv.conf", "bind", paths.resolv_conf,
+        (MountSpec { "/etc/resolv.conf", "bind", paths.resolv_conf,
             { "bind", "ro", "nosuid", "nodev", "noexec" } }));
     vm.erase("resolvers");
     spec = zone_spec(vm, paths, merged_usr());

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MPL-2.0
+// lumos-zoned's state and the parts that act on it. One Monitor per process, made in main()
+// and passed by reference; each file owns one concern:
+//   main.cpp       flags, setup, the poll loop
+//   monitor.cpp    clocks, logging, the run dir's files, replies, child processes
+//   boot.cpp       booting the zone with the OCI runtime (run -d, the console socket) or
+//                  attaching to a running one
+//   console.cpp    the pty: console.log and the attached client
+//   control.cpp    ctl.sock requests, stop/halt/reboot/kill
+//   zone_exit.cpp  init's exit (lastexited, OCI runtime delete, restart_init, reboot), reaping,
+//                  the provisioning and stop deadlines
+// Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp and
+// base/posix_util.hpp.
+#pragma once
+
+#include "runtime/monitor_protocol.hpp"
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+namespace lumos_zoned {
+
+namespace protocol = lumos::runtime::monitor_protocol;
+
+inline constexpr long long CONSOLE_LOG_MAX = 1 << 20;
+inline constexpr int MAX_QUICK_RESTARTS = 10;
+
+// What the monitor knows of its zone.
+struct ZoneState {
+    int init_pid { -1 };
+    unsigned long long init_start { 0 };
+    int pidfd { -1 }; // attach mode: how the zone's end is seen
+    int pty { -1 };
+    int console_client { -1 };
+    int console_log { -1 };
+    long long console_log_size { 0 };
+    long long pty_quiet_until { 0 }; // monotonic ms: no holder of the console's other end
+    std::string boot_timestamp;
+    long long boot_monotonic { 0 };
+    protocol::Provisioning provisioning { protocol::Provisioning::None };
+    long long provision_deadline { 0 }; // monotonic ms
+    bool stop_requested { false };
+    bool reboot_requested { false };
+    long long kill_deadline { 0 }; // monotonic ms, 0: none
+    int signal_sent { 0 }; // SIGKILL once this monitor sent it to init
+    int quick_restarts { 0 };
+    int stop_exec_pid { -1 }; // OCI runtime exec of the stop command
+    std::vector<int> stop_waiters;
+    std::vector<int> reboot_waiters;
+    std::vector<int> provision_waiters;
+};
+
+struct Monitor {
+    protocol::LaunchFlags flags;
+    ZoneState zone;
+    sigset_t blocked {}; // the signals the loop takes from its signalfd; children unblock them
+};
+
+// monitor.cpp
+void log(std::string const& message);
+long long now_ms();
+long long monotonic_ms();
+std::string iso(long long ms);
+std::string path(Monitor const& monitor, char const* name);
+bool write_file_atomic(std::string const& target, std::string const& content);
+void reply(int fd, std::string const& line);
+void reply_all(std::vector<int>& waiters, std::string const& line);
+void write_status(Monitor const& monitor);
+int listen_unix(std::string const& socket_path);
+// Starts argv with stdin from /dev/null and stdout+stderr to output (appended, or truncated);
+// the child's pid, or -1.
+enum class Output { Append, Truncate };
+int spawn(Monitor const& monitor, std::vector<std::string> const& argv, std::string const& output,
+    Output mode);
+// spawn, then wait: the wait status, or -1 when it could not run.
+int run_and_wait(
+    Monitor const& monitor, std::vector<std::string> const& argv, std::string const& output);
+// `<oci runtime> --root <root> <args...>`
+std::vector<std::string> oci_runtime_argv(Monitor const& monitor, std::vector<std::string> args);
+
+// boot.cpp
+bool boot(Monitor& monitor, std::string& error);
+bool attach(Monitor& monitor, std::string& error);
+
+// console.cpp
+void console_output(Monitor& monitor);
+void console_input(Monitor& monitor);
+void close_console(Monitor& monitor);
+
+// control.cpp
+void control(Monitor& monitor, int listener);
+void signal_init(Monitor& monitor, int signal);
+
+// zone_exit.cpp
+void reap(Monitor& monitor);
+void zone_exited(Monitor& monitor, int wait_status, bool known);
+void check_timers(Monitor& monitor);
+[[noreturn]] void finish(Monitor& monitor, int code);
+
+} // namespace lumos_zoned

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MPL-2.0
+// How the zone ends: init's exit recorded in <zonepath>/lastexited (reference 7.1), the OCI
+// runtime's state deleted, then a reboot, a restart of init (restart_init, at most 10 quick
+// ones in a row), or the monitor's end. Also the deadlines that end a zone: provisioning and a
+// stop's grace period.
+#include "cmd/lumos-zoned/monitor.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace lumos_zoned {
+
+namespace {
+
+void record_provision(Monitor& monitor, protocol::Provisioning outcome)
+{
+    std::string const text(protocol::to_string(outcome));
+    monitor.zone.provisioning = outcome;
+    (void)write_file_atomic(path(monitor, protocol::PROVISION_FILE), text + "\n");
+    write_status(monitor);
+    reply_all(monitor.zone.provision_waiters, text);
+}
+
+} // namespace
+
+[[noreturn]] void finish(Monitor& monitor, int code)
+{
+    auto& zone = monitor.zone;
+    ::unlink(path(monitor, protocol::STATUS_FILE).c_str());
+    ::unlink(path(monitor, protocol::CONTROL_SOCKET).c_str());
+    reply_all(zone.stop_waiters, protocol::REPLY_OK);
+    reply_all(zone.reboot_waiters, protocol::error_reply("the zone stopped"));
+    reply_all(zone.provision_waiters, std::string(protocol::to_string(zone.provisioning)));
+    log("monitor exits");
+    ::_exit(code);
+}
+
+// Init has exited (wait status known or not).
+void zone_exited(Monitor& monitor, int wait_status, bool known)
+{
+    auto& zone = monitor.zone;
+    if (!known && zone.signal_sent != 0) {
+        wait_status = zone.signal_sent;
+        known = true;
+    }
+    if (known) {
+        struct timespec ts { };
+        ::clock_gettime(CLOCK_REALTIME, &ts);
+        char line[64];
+        std::snprintf(line, sizeof line, "%lld.%09ld %d\n", static_cast<long long>(ts.tv_sec),
+            ts.tv_nsec, wait_status);
+        if (!write_file_atomic(monitor.flags.zonepath + "/lastexited", line)) {
+            log("cannot write lastexited: " + std::string(std::strerror(errno)));
+        }
+    }
+    log("zone init exited, wait status " + (known ? std::to_string(wait_status) : "unknown"));
+    close_console(monitor);
+    if (zone.pidfd >= 0) {
+        ::close(zone.pidfd);
+        zone.pidfd = -1;
+    }
+    zone.init_pid = -1;
+    (void)run_and_wait(monitor,
+        oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }),
+        path(monitor, "runc.log"));
+    bool restart = false;
+    if (zone.reboot_requested) {
+        restart = true;
+    } else if (monitor.flags.restart_init && !zone.stop_requested
+        && zone.provisioning != protocol::Provisioning::Failed) {
+        bool const quick = monotonic_ms() - zone.boot_monotonic < 10000;
+        zone.quick_restarts = quick ? zone.quick_restarts + 1 : 0;
+        restart = zone.quick_restarts < MAX_QUICK_RESTARTS;
+        if (!restart) {
+            log("init keeps exiting; the zone stays down");
+        }
+    }
+    if (restart) {
+        std::string error;
+        if (boot(monitor, error)) {
+            reply_all(zone.reboot_waiters, protocol::REPLY_OK);
+            return;
+        }
+        log("reboot failed: " + error);
+        reply_all(zone.reboot_waiters, protocol::error_reply(error));
+    }
+    finish(monitor, 0);
+}
+
+void reap(Monitor& monitor)
+{
+    auto& zone = monitor.zone;
+    for (;;) {
+        int status = 0;
+        pid_t const pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) {
+            return;
+        }
+        if (pid == zone.stop_exec_pid) {
+            zone.stop_exec_pid = -1;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                log("the zone's halt command failed; sending init the stop signal");
+                signal_init(monitor, monitor.flags.stop_signal);
+            }
+        }
+        if (pid == zone.init_pid && zone.pidfd < 0) {
+            zone_exited(monitor, status, true);
+        }
+    }
+}
+
+void check_timers(Monitor& monitor)
+{
+    auto& zone = monitor.zone;
+    long long const now = monotonic_ms();
+    if (zone.provisioning == protocol::Provisioning::Waiting) {
+        struct stat st { };
+        std::string const marker = monitor.flags.zonepath + "/root/var/svc/provisioning";
+        if (::lstat(marker.c_str(), &st) != 0 && errno == ENOENT) {
+            log("provisioning complete");
+            record_provision(monitor, protocol::Provisioning::Success);
+        } else if (now >= zone.provision_deadline) {
+            log("timed out waiting for /var/svc/provisioning to move");
+            record_provision(monitor, protocol::Provisioning::Failed);
+            zone.stop_requested = true;
+            signal_init(monitor, SIGKILL);
+        }
+    }
+    if (zone.kill_deadline != 0 && now >= zone.kill_deadline) {
+        zone.kill_deadline = 0;
+        log("stop timed out, killing init");
+        signal_init(monitor, SIGKILL);
+    }
+}
+
+} // namespace lumos_zoned
