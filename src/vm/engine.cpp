@@ -60,13 +60,13 @@ void Engine::live_view(Json& record) const
     }
 }
 
-Result<void> Engine::finish_provisioning(std::string const& uuid, bool succeeded)
+Result<void> Engine::finish_provisioning(std::string const& uuid, Provisioned outcome)
 {
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(record, m_store.load_record(uuid));
     record.erase(props::ATTR_TRANSITION);
     record.erase(props::ATTR_PROVISIONING);
-    if (!succeeded) {
+    if (outcome == Provisioned::Failed) {
         record[props::ATTR_FAILED] = "provisioning";
     }
     return m_store.save(record);
@@ -94,7 +94,7 @@ Result<void> check_filesystem_sources(Json const& vm)
     return {};
 }
 
-props::HostFacts Engine::host_facts(bool with_other_vms, std::string const& exclude_uuid) const
+props::HostFacts Engine::host_facts(OtherVms other_vms, std::string const& exclude_uuid) const
 {
     props::HostFacts facts;
     facts.zpools = m_pools.names();
@@ -125,7 +125,7 @@ props::HostFacts Engine::host_facts(bool with_other_vms, std::string const& excl
         }
         return (*info)["manifest"];
     };
-    if (with_other_vms) {
+    if (other_vms == OtherVms::Include) {
         store::LoadOptions options;
         // zonename, zpool, datasets and disks: the datasets a new VM must not nest with.
         options.keys = std::set<std::string> { "uuid", "nics", "vnc_port", "state", "brand",
@@ -164,7 +164,7 @@ Result<CreateResult> Engine::create(Json const& payload)
     int64_t const timeout = std::max<int64_t>(expire - now_ms(), 1000);
     Runtime& runtime = m_runtimes.for_vm(vm);
     if (auto started = runtime.start(vm, timeout); !started) {
-        (void)finish_provisioning(uuid, false);
+        (void)finish_provisioning(uuid, Provisioned::Failed);
         return tl::unexpected(started.error());
     }
     if (Json const* nowait = json_member(payload, "nowait"); nowait && js_truthy(*nowait)) {
@@ -172,10 +172,10 @@ Result<CreateResult> Engine::create(Json const& payload)
     }
     TRY_ASSIGN(outcome, runtime.wait_provisioning(vm));
     if (outcome == "success") {
-        TRY(finish_provisioning(uuid, true));
+        TRY(finish_provisioning(uuid, Provisioned::Succeeded));
         return CreateResult { uuid, warnings };
     }
-    (void)finish_provisioning(uuid, false);
+    (void)finish_provisioning(uuid, Provisioned::Failed);
     (void)runtime.stop(vm, StopMode::Force, 0);
     return make_error(
         ErrorCode::Timeout, "timed out waiting for /var/svc/provisioning to move for " + uuid);
@@ -195,7 +195,7 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
     }
     // Every create needs the other VMs: their datasets (no nesting) as well as their NICs.
     props::CreateContext context;
-    context.host = host_facts(true);
+    context.host = host_facts(OtherVms::Include);
     context.now_ms = now_ms();
     context.new_uuid = generate_uuid();
     TRY_ASSIGN(vm, props::prepare_create(payload, context));
@@ -292,8 +292,9 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(record, m_store.load_record(uuid));
     Json const view = m_store.vm_object(record);
-    TRY_ASSIGN(
-        updated, props::prepare_update(view, payload, host_facts(wants_conflict_checks, uuid)));
+    TRY_ASSIGN(updated,
+        props::prepare_update(view, payload,
+            host_facts(wants_conflict_checks ? OtherVms::Include : OtherVms::Skip, uuid)));
     // The internal attributes are the engine's, never the payload's.
     for (char const* key : { props::ATTR_TRANSITION, props::ATTR_PROVISIONING, props::ATTR_FAILED,
              props::ATTR_ZONE_STATE }) {

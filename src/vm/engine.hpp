@@ -23,6 +23,9 @@ struct CreateResult {
     std::vector<std::string> warnings;
 };
 
+// Whether host_facts lists the other VMs (create's and some updates' conflict checks).
+enum class OtherVms { Skip, Include };
+
 struct ListQuery {
     std::vector<props::Filter> filters;
     // Top-level keys needed (nullopt: whole objects, as lookup -j prints).
@@ -90,7 +93,7 @@ public:
     // installed image manifests (an image is installed when <pool>/<uuid>@final exists; its
     // manifest comes from imgadm's cache, as ImageStore keeps it), and (when wanted) the other
     // VMs for conflict checks.
-    props::HostFacts host_facts(bool with_other_vms, std::string const& exclude_uuid = {}) const;
+    props::HostFacts host_facts(OtherVms other_vms, std::string const& exclude_uuid = {}) const;
 
 private:
     struct CreatedRecord {
@@ -107,7 +110,8 @@ private:
     // provisioning outcome its monitor recorded when no vmadm was there to persist it.
     void live_view(Json& record) const;
     // After the handshake: clears the transition, or marks the VM failed.
-    Result<void> finish_provisioning(std::string const& uuid, bool succeeded);
+    enum class Provisioned { Succeeded, Failed };
+    Result<void> finish_provisioning(std::string const& uuid, Provisioned outcome);
     // The VM's lock, and the VM loaded under it (monitored again if need be).
     struct LockedVm {
         FileLock lock;

@@ -25,6 +25,9 @@ struct LiveState {
 // How a guest goes down: asked to shut down (forced after the deadline), or at once.
 enum class StopMode { Graceful, Force };
 
+// Whether a command in the guest gets a terminal (zlogin on a tty).
+enum class Terminal { None, Allocate };
+
 // The figures zonestat shows for a running guest, as its runtime measures them.
 struct GuestStats {
     uint64_t memory_bytes { 0 };
@@ -68,9 +71,9 @@ public:
     // The guest's console: a connection to relay (cmd/common/console_relay.hpp).
     virtual Result<UniqueFd> console(Json const& vm) = 0;
     // The command line that runs `command` inside the running guest (zlogin execs it); an empty
-    // command is an interactive login shell (with a terminal when tty).
+    // command is an interactive login shell (with a terminal when asked).
     virtual Result<std::vector<std::string>> exec_argv(
-        Json const& vm, std::vector<std::string> const& command, bool tty) const = 0;
+        Json const& vm, std::vector<std::string> const& command, Terminal terminal) const = 0;
     // What the running guest uses now.
     virtual Result<GuestStats> stats(std::string const& uuid) const = 0;
     // Forgets a deleted VM's runtime files.
@@ -96,7 +99,7 @@ public:
     Result<void> apply_limits(Json const& vm) override;
     Result<UniqueFd> console(Json const& vm) override;
     Result<std::vector<std::string>> exec_argv(
-        Json const& vm, std::vector<std::string> const& command, bool tty) const override;
+        Json const& vm, std::vector<std::string> const& command, Terminal terminal) const override;
     Result<GuestStats> stats(std::string const& uuid) const override;
     void forget(std::string const& uuid) override;
 

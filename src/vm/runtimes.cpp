@@ -73,7 +73,7 @@ Result<UniqueFd> RefusingRuntime::console(Json const& vm)
 }
 
 Result<std::vector<std::string>> RefusingRuntime::exec_argv(
-    Json const& vm, std::vector<std::string> const&, bool) const
+    Json const& vm, std::vector<std::string> const&, Terminal) const
 {
     return tl::unexpected(not_running(vm));
 }

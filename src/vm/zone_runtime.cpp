@@ -309,13 +309,13 @@ Result<UniqueFd> ZoneRuntime::console(Json const& vm)
 }
 
 Result<std::vector<std::string>> ZoneRuntime::exec_argv(
-    Json const& vm, std::vector<std::string> const& command, bool tty) const
+    Json const& vm, std::vector<std::string> const& command, Terminal terminal) const
 {
     TRY_ASSIGN(helpers, this->helpers());
     std::string const uuid = string_or(vm, "uuid");
     std::vector<std::string> argv { helpers.runc, "--root", runc_root(), "exec" };
     if (command.empty()) {
-        if (tty) {
+        if (terminal == Terminal::Allocate) {
             argv.emplace_back("-t");
         }
         char const* term = std::getenv("TERM");

@@ -31,10 +31,10 @@ public:
     Result<void> reattach(Json const& vm) override;
     Result<void> apply_limits(Json const& vm) override;
     Result<UniqueFd> console(Json const& vm) override;
-    // runc exec in the zone: a login shell (`/bin/sh -l`, TERM passed on, a terminal when tty)
+    // runc exec in the zone: a login shell (`/bin/sh -l`, TERM passed on, a terminal when asked)
     // or `/bin/sh -c <command joined by spaces>`.
     Result<std::vector<std::string>> exec_argv(
-        Json const& vm, std::vector<std::string> const& command, bool tty) const override;
+        Json const& vm, std::vector<std::string> const& command, Terminal terminal) const override;
     // The zone's cgroup figures (<cgroup_parent>/<uuid> in every controller).
     Result<GuestStats> stats(std::string const& uuid) const override;
     void forget(std::string const& uuid) override;

@@ -40,7 +40,8 @@ Outcome cmd_validate(Context& context, Args const& args)
     if (!brand_known) {
         errors.bad_brand = "undefined";
     } else {
-        errors = props::validate(brand, action_bits, *payload, context.engine.host_facts(false));
+        errors = props::validate(
+            brand, action_bits, *payload, context.engine.host_facts(vm::OtherVms::Skip));
         if (action_bits == props::ACTION_NONE && errors.ok()) {
             // An unknown action allows nothing: every key is a bad property.
             for (auto const& [key, value] : payload->items()) {

@@ -100,7 +100,8 @@ int main(int argc, char** argv)
             return 0;
         }
         // runc exec joins the zone's namespaces, cgroup, capabilities and seccomp filter.
-        auto args = engine.runtime_for(*vm).exec_argv(*vm, command, ::isatty(STDIN_FILENO) == 1);
+        auto args = engine.runtime_for(*vm).exec_argv(*vm, command,
+            ::isatty(STDIN_FILENO) == 1 ? vm::Terminal::Allocate : vm::Terminal::None);
         if (!args) {
             std::cerr << "zlogin: " << args.error().message() << "\n";
             return 1;

@@ -79,7 +79,7 @@ public:
         return UniqueFd();
     }
     Result<std::vector<std::string>> exec_argv(
-        Json const&, std::vector<std::string> const&, bool) const override
+        Json const&, std::vector<std::string> const&, vm::Terminal) const override
     {
         return std::vector<std::string> {};
     }
