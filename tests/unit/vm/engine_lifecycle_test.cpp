@@ -2,6 +2,7 @@
 // The engine's lifecycle rules (which states allow start, stop, reboot, kill and console, the
 // stop deadline) and autoboot's outcomes, over a temp LUMOS_ROOT and a fake runtime.
 #include "vm/engine.hpp"
+#include "vm/host.hpp"
 
 #include <gtest/gtest.h>
 
@@ -348,4 +349,23 @@ TEST_F(EngineLifecycleTest, AutobootReportsAFailedReattach)
     EXPECT_EQ(outcomes->front().action, vm::AutobootAction::Reattach);
     ASSERT_TRUE(outcomes->front().failure);
     EXPECT_EQ(outcomes->front().failure->message(), "no monitor");
+}
+
+TEST_F(EngineLifecycleTest, HostSendsOsBrandsToZonesAndRefusesTheRestAsBefore)
+{
+    auto host = vm::Host::open(*m_paths);
+    ASSERT_TRUE(host);
+    vm::Engine& engine = (*host)->engine();
+    for (char const* brand : { "kvm", "bhyve" }) {
+        auto refused = engine.can_boot(brand);
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code(), ErrorCode::Unsupported);
+        EXPECT_EQ(refused.error().message(),
+            std::string("Cannot boot ") + brand
+                + " VMs: this lumos build has no QEMU runtime yet (set \"autoboot\": false to "
+                  "create the VM stopped)");
+    }
+    Json const zone { { "brand", "lx" } };
+    EXPECT_EQ(&engine.runtime_for(zone), &engine.runtime_for(Json { { "brand", "joyent" } }));
+    EXPECT_NE(&engine.runtime_for(zone), &engine.runtime_for(Json { { "brand", "kvm" } }));
 }
