@@ -5,10 +5,32 @@
 #include "props/brand.hpp"
 #include "props/detail/js_number.hpp"
 
+#include <utility>
+
 namespace lumos::props {
 
 namespace {
 constexpr int64_t PROVISION_TIMEOUT_MS = 300 * 1000;
+}
+
+VmState parse_vm_state(std::string_view state)
+{
+    static constexpr std::pair<std::string_view, VmState> STATES[]
+        = { { "configured", VmState::Configured }, { "incomplete", VmState::Incomplete },
+              { "provisioning", VmState::Provisioning }, { "stopped", VmState::Stopped },
+              { "running", VmState::Running }, { "stopping", VmState::Stopping },
+              { "failed", VmState::Failed } };
+    for (auto const& [name, value] : STATES) {
+        if (name == state) {
+            return value;
+        }
+    }
+    return VmState::Other;
+}
+
+VmState vm_state(Json const& vm)
+{
+    return parse_vm_state(string_or(vm, "state"));
 }
 
 int64_t provision_timeout_ms(Json const& vm)
@@ -29,8 +51,7 @@ int64_t provision_timeout_ms(Json const& vm)
     return timeout;
 }
 
-std::string make_transition(std::string const& state, std::string const& target,
-    int64_t expire_ms)
+std::string make_transition(std::string const& state, std::string const& target, int64_t expire_ms)
 {
     return state + ":" + target + ":" + std::to_string(expire_ms);
 }

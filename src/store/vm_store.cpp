@@ -155,7 +155,8 @@ Result<Json> VmStore::load_record(std::string const& uuid, LoadOptions const& op
 
 std::string VmStore::zonepath(Json const& vm) const
 {
-    return m_paths.zonepath(vm.value("zpool", "zones"), vm.value("zonename", vm.value("uuid", "")));
+    return m_paths.zonepath(
+        string_or(vm, "zpool", "zones"), string_or(vm, "zonename", string_or(vm, "uuid")));
 }
 
 void VmStore::set_live_view(std::function<void(Json&)> hook)
@@ -180,10 +181,10 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
         m_live_view(vm);
     }
     props::derive_state(vm);
-    std::string const pool = vm.value("zpool", "zones");
-    std::string const zonename = vm.value("zonename", vm.value("uuid", ""));
+    std::string const pool = string_or(vm, "zpool", "zones");
+    std::string const zonename = string_or(vm, "zonename", string_or(vm, "uuid"));
     std::string const path = zonepath(vm);
-    auto const brand = props::parse_brand(vm.value("brand", ""));
+    auto const brand = props::parse_brand(string_or(vm, "brand"));
     bool const hvm = brand && props::is_hvm(*brand);
 
     vm["zonepath"] = path;
@@ -240,7 +241,7 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
         }
     }
     if (options.wants("last_modified")) {
-        int64_t newest = mtime_ms(m_paths.vm_config(vm.value("uuid", "")));
+        int64_t newest = mtime_ms(m_paths.vm_config(string_or(vm, "uuid")));
         for (char const* file : { "/config/metadata.json", "/config/routes.json",
                  "/config/tags.json", "/lastexited" }) {
             newest = std::max(newest, mtime_ms(path + file));
@@ -283,7 +284,7 @@ Json record_from_vm(Json const& vm)
 Result<void> VmStore::save(Json const& vm) const
 {
     TRY(ensure_directories());
-    std::string const uuid = vm.value("uuid", "");
+    std::string const uuid = string_or(vm, "uuid");
     if (!is_uuid(uuid)) {
         return make_error(ErrorCode::Internal, "refusing to save a VM without a valid uuid");
     }
@@ -311,7 +312,7 @@ Result<void> VmStore::write_config_files(Json const& vm) const
 
 Result<void> VmStore::remove(Json const& vm) const
 {
-    std::string const uuid = vm.value("uuid", "");
+    std::string const uuid = string_or(vm, "uuid");
     TRY(remove_file(m_paths.vm_config(uuid)));
     // A snapshot list that older versions read beside the record (nothing writes it now).
     TRY(remove_file(m_paths.vm_snapshots(uuid)));

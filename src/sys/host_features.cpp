@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // HostFeatures as JSON (sysinfo's "Lumos Host Features" and the per-boot cache) and the cache.
 #include "base/file.hpp"
+#include "base/host_config.hpp"
 #include "base/strings.hpp"
 #include "sys/host_probe.hpp"
 
@@ -173,16 +174,7 @@ Result<HostFeatures> host_features_from_json(Json const& json)
 
 std::string configured_cgroup_parent(Paths const& paths)
 {
-    std::string parent = "/lumos";
-    if (auto config = read_file_bounded(paths.etc_dir() + "/config", MAX_CACHE_BYTES)) {
-        for (auto const& line : split(*config, '\n')) {
-            std::string_view const trimmed = trim(line);
-            if (trimmed.starts_with("cgroup_parent=/") && trimmed.find("..") == std::string::npos) {
-                parent = std::string(trimmed.substr(14));
-            }
-        }
-    }
-    return parent;
+    return HostConfig::load(paths).cgroup_parent;
 }
 
 Result<HostFeatures> host_features(Paths const& paths, bool refresh)

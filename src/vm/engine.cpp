@@ -15,27 +15,26 @@
 
 namespace lumos::vm {
 
-Result<void> NoRuntime::can_boot(std::string const& brand) const
-{
-    return make_error(ErrorCode::Unsupported,
-        "Cannot boot " + brand
-            + " VMs: no zone runtime is installed on this host yet (set \"autoboot\": false to "
-              "create the VM stopped)");
-}
-
-Engine::Engine(store::VmStore& store, Runtime& runtime, pools::PoolRegistry const& pools)
+Engine::Engine(store::VmStore& store, Runtimes runtimes, pools::PoolRegistry const& pools)
     : m_store(store)
-    , m_runtime(runtime)
+    , m_runtimes(std::move(runtimes))
     , m_pools(pools)
     , m_datasets(pools)
+    , m_config(HostConfig::load(store.paths()))
 {
     m_store.set_live_view([this](Json& record) { live_view(record); });
 }
 
+Engine::Engine(store::VmStore& store, Runtime& runtime, pools::PoolRegistry const& pools)
+    : Engine(store, Runtimes(runtime), pools)
+{
+}
+
 void Engine::live_view(Json& record) const
 {
-    std::string const uuid = record.value("uuid", "");
-    auto const live = m_runtime.live(uuid);
+    std::string const uuid = string_or(record, "uuid");
+    Runtime const& runtime = m_runtimes.for_vm(record);
+    auto const live = runtime.live(uuid);
     if (live) {
         record[props::ATTR_ZONE_STATE] = "running";
         record["pid"] = live->pid;
@@ -50,7 +49,7 @@ void Engine::live_view(Json& record) const
         return;
     }
     // A create that was killed while it waited: the monitor's outcome stands in for it.
-    std::string const outcome = live ? live->provisioning : m_runtime.provision_outcome(uuid);
+    std::string const outcome = live ? live->provisioning : runtime.provision_outcome(uuid);
     auto const expire = parse_integer(parts[2]);
     if (outcome == "success") {
         record.erase(props::ATTR_TRANSITION);
@@ -61,30 +60,13 @@ void Engine::live_view(Json& record) const
     }
 }
 
-std::optional<int64_t> Engine::provision_timeout_override() const
-{
-    auto config = read_file(m_store.paths().etc_dir() + "/config");
-    if (!config) {
-        return std::nullopt;
-    }
-    for (auto const& line : split(*config, '\n')) {
-        std::string_view const trimmed = trim(line);
-        if (trimmed.starts_with("provision_timeout=")) {
-            if (auto seconds = parse_integer(trim(trimmed.substr(18))); seconds && *seconds > 0) {
-                return *seconds * 1000;
-            }
-        }
-    }
-    return std::nullopt;
-}
-
-Result<void> Engine::finish_provisioning(std::string const& uuid, bool succeeded)
+Result<void> Engine::finish_provisioning(std::string const& uuid, Provisioned outcome)
 {
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(record, m_store.load_record(uuid));
     record.erase(props::ATTR_TRANSITION);
     record.erase(props::ATTR_PROVISIONING);
-    if (!succeeded) {
+    if (outcome == Provisioned::Failed) {
         record[props::ATTR_FAILED] = "provisioning";
     }
     return m_store.save(record);
@@ -95,64 +77,28 @@ Result<void> check_filesystem_sources(Json const& vm)
     if (!vm.is_object() || !vm.contains("filesystems") || !vm["filesystems"].is_array()) {
         return {};
     }
-    auto text = [](Json const& object, char const* key) {
-        return object.contains(key) && object[key].is_string() ? object[key].get<std::string>()
-                                                               : std::string();
-    };
     for (auto const& filesystem : vm["filesystems"]) {
         // zoneadm's verify_fs_special, for the one type whose source is a host path here.
-        if (!filesystem.is_object() || text(filesystem, "type") != "lofs") {
+        if (!filesystem.is_object() || string_or(filesystem, "type") != "lofs") {
             continue;
         }
-        std::string const source = text(filesystem, "source");
+        std::string const source = string_or(filesystem, "source");
         struct stat st { };
         if (::stat(source.c_str(), &st) != 0) {
             int const error = errno;
             return make_error(ErrorCode::InvalidArgument,
-                "could not verify fs " + text(filesystem, "target") + ": could not access " + source
-                    + ": " + std::strerror(error));
+                "could not verify fs " + string_or(filesystem, "target") + ": could not access "
+                    + source + ": " + std::strerror(error));
         }
     }
     return {};
 }
 
-std::vector<std::string> nic_tags_from_config(std::string const& config_text)
-{
-    std::vector<std::string> tags;
-    for (auto const& raw_line : split(config_text, '\n')) {
-        std::string_view const line = trim(raw_line);
-        if (line.empty() || line.front() == '#') {
-            continue;
-        }
-        size_t const equals = line.find('=');
-        if (equals == std::string_view::npos) {
-            continue;
-        }
-        std::string_view const key = trim(line.substr(0, equals));
-        std::string_view value = trim(line.substr(equals + 1));
-        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) {
-            value = value.substr(1, value.size() - 2);
-        }
-        if (key.size() > 4 && key.ends_with("_nic")) {
-            tags.emplace_back(key.substr(0, key.size() - 4));
-        } else if (key == "etherstub") {
-            for (auto& stub : split(value, ',')) {
-                if (!trim(stub).empty()) {
-                    tags.emplace_back(trim(stub));
-                }
-            }
-        }
-    }
-    return tags;
-}
-
-props::HostFacts Engine::host_facts(bool with_other_vms, std::string const& exclude_uuid) const
+props::HostFacts Engine::host_facts(OtherVms other_vms, std::string const& exclude_uuid) const
 {
     props::HostFacts facts;
     facts.zpools = m_pools.names();
-    if (auto config = read_file(m_store.paths().etc_dir() + "/config")) {
-        facts.nic_tags = nic_tags_from_config(*config);
-    }
+    facts.nic_tags = m_config.nic_tags;
     Paths const paths = m_store.paths();
     pools::PoolRegistry const* pools = &m_pools;
     facts.image_manifest = [paths, pools](std::string_view pool,
@@ -179,14 +125,14 @@ props::HostFacts Engine::host_facts(bool with_other_vms, std::string const& excl
         }
         return (*info)["manifest"];
     };
-    if (with_other_vms) {
+    if (other_vms == OtherVms::Include) {
         store::LoadOptions options;
         // zonename, zpool, datasets and disks: the datasets a new VM must not nest with.
         options.keys = std::set<std::string> { "uuid", "nics", "vnc_port", "state", "brand",
             "zonename", "zpool", "datasets", "disks" };
         if (auto vms = m_store.load_all(options)) {
             for (auto& vm : *vms) {
-                if (vm.value("uuid", "") != exclude_uuid) {
+                if (string_or(vm, "uuid") != exclude_uuid) {
                     facts.other_vms.push_back(std::move(vm));
                 }
             }
@@ -214,22 +160,23 @@ Result<CreateResult> Engine::create(Json const& payload)
     }
     // Boot, then wait for the handshake without holding any lock (reference 3.3).
     TRY_ASSIGN(vm, m_store.load(uuid));
-    int64_t const expire = vm.value("transition_expire", int64_t { 0 });
+    int64_t const expire = int_or(vm, "transition_expire", 0);
     int64_t const timeout = std::max<int64_t>(expire - now_ms(), 1000);
-    if (auto started = m_runtime.start(vm, timeout); !started) {
-        (void)finish_provisioning(uuid, false);
+    Runtime& runtime = m_runtimes.for_vm(vm);
+    if (auto started = runtime.start(vm, timeout); !started) {
+        (void)finish_provisioning(uuid, Provisioned::Failed);
         return tl::unexpected(started.error());
     }
-    if (js_truthy(payload.value("nowait", Json(false)))) {
+    if (Json const* nowait = json_member(payload, "nowait"); nowait && js_truthy(*nowait)) {
         return CreateResult { uuid, warnings };
     }
-    TRY_ASSIGN(outcome, m_runtime.wait_provisioning(vm));
+    TRY_ASSIGN(outcome, runtime.wait_provisioning(vm));
     if (outcome == "success") {
-        TRY(finish_provisioning(uuid, true));
+        TRY(finish_provisioning(uuid, Provisioned::Succeeded));
         return CreateResult { uuid, warnings };
     }
-    (void)finish_provisioning(uuid, false);
-    (void)m_runtime.stop(vm, true, 0);
+    (void)finish_provisioning(uuid, Provisioned::Failed);
+    (void)runtime.stop(vm, StopMode::Force, 0);
     return make_error(
         ErrorCode::Timeout, "timed out waiting for /var/svc/provisioning to move for " + uuid);
 }
@@ -248,30 +195,29 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
     }
     // Every create needs the other VMs: their datasets (no nesting) as well as their NICs.
     props::CreateContext context;
-    context.host = host_facts(true);
+    context.host = host_facts(OtherVms::Include);
     context.now_ms = now_ms();
     context.new_uuid = generate_uuid();
     TRY_ASSIGN(vm, props::prepare_create(payload, context));
-    std::string const uuid = vm.value("uuid", "");
-    bool const autoboot = vm.value("autoboot", true);
-    if (autoboot) {
-        if (auto const timeout = provision_timeout_override()) {
-            vm[props::ATTR_TRANSITION]
-                = props::make_transition("provisioning", "running", context.now_ms + *timeout);
-        }
+    std::string const uuid = string_or(vm, "uuid");
+    bool const autoboot = bool_or(vm, "autoboot", true);
+    if (autoboot && m_config.provision_timeout_s) {
+        // The operator's override of SmartOS's 300 s.
+        vm[props::ATTR_TRANSITION] = props::make_transition(
+            "provisioning", "running", context.now_ms + *m_config.provision_timeout_s * 1000);
     }
     if (m_store.exists(uuid)) {
         return make_error(ErrorCode::AlreadyExists, "VM with UUID " + uuid + " already exists");
     }
     if (autoboot) {
-        TRY(m_runtime.can_boot(vm.value("brand", "")));
+        TRY(can_boot(string_or(vm, "brand")));
     }
     // zoneadm install verifies the filesystems before anything of the zone exists on disk.
     TRY(check_filesystem_sources(vm));
     // A quota larger than the whole pool promises space that is not there (a tenant filling the
     // zone fills the pool): refused when asked for, a warning when it is the brand's default.
     std::vector<std::string> warnings;
-    if (auto fits = m_datasets.quota_fits(vm, vm.value("quota", int64_t { 0 })); !fits) {
+    if (auto fits = m_datasets.quota_fits(vm, int_or(vm, "quota", 0)); !fits) {
         if (payload.contains("quota")) {
             return tl::unexpected(std::move(fits.error()));
         }
@@ -326,65 +272,7 @@ Result<Json> Engine::get(std::string const& uuid) const
 {
     TRY_ASSIGN(vm, m_store.load(uuid));
     add_dataset_view(vm);
-    // A running zone whose monitor died gets a new one (SmartOS's zoneadmd is started on demand
-    // the same way). The live view has asked the runtime already: only a VM it found running
-    // (a pid) is asked again.
-    if (!vm.contains("pid")) {
-        return vm;
-    }
-    if (auto live = m_runtime.live(uuid); live && !live->monitored) {
-        (void)m_runtime.reattach(vm);
-    }
     return vm;
-}
-
-Result<void> Engine::start(std::string const& uuid)
-{
-    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
-    TRY_ASSIGN(vm, m_store.load(uuid));
-    int64_t timeout = 0;
-    if (vm.value("state", "") == "provisioning" && vm.contains("transition_expire")) {
-        timeout = std::max<int64_t>(vm.value("transition_expire", int64_t { 0 }) - now_ms(), 1000);
-    }
-    TRY(m_runtime.start(vm, timeout));
-    TRY_ASSIGN(record, m_store.load_record(uuid));
-    if (record.value("autoboot", false) != true) {
-        record["autoboot"] = true;
-        TRY(m_store.save(record));
-    }
-    return {};
-}
-
-Result<void> Engine::stop(std::string const& uuid, bool force, int timeout_s)
-{
-    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
-    TRY_ASSIGN(vm, m_store.load(uuid));
-    TRY(m_runtime.stop(vm, force, timeout_s));
-    TRY_ASSIGN(record, m_store.load_record(uuid));
-    if (record.value("autoboot", true) != false) {
-        record["autoboot"] = false;
-        TRY(m_store.save(record));
-    }
-    return {};
-}
-
-Result<void> Engine::reboot(std::string const& uuid, bool force)
-{
-    TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
-    TRY_ASSIGN(vm, m_store.load(uuid));
-    return m_runtime.reboot(vm, force);
-}
-
-Result<void> Engine::kill(std::string const& uuid, int signal)
-{
-    TRY_ASSIGN(vm, m_store.load(uuid));
-    return m_runtime.kill(vm, signal);
-}
-
-Result<UniqueFd> Engine::console(std::string const& uuid)
-{
-    TRY_ASSIGN(vm, m_store.load(uuid));
-    return m_runtime.console(vm);
 }
 
 Result<void> Engine::update(std::string const& uuid, Json const& payload)
@@ -405,10 +293,11 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     TRY_ASSIGN(record, m_store.load_record(uuid));
     Json const view = m_store.vm_object(record);
     TRY_ASSIGN(updated,
-        props::prepare_update(view, payload, host_facts(wants_conflict_checks, uuid)));
+        props::prepare_update(view, payload,
+            host_facts(wants_conflict_checks ? OtherVms::Include : OtherVms::Skip, uuid)));
     // The internal attributes are the engine's, never the payload's.
-    for (char const* key :
-        { props::ATTR_TRANSITION, props::ATTR_PROVISIONING, props::ATTR_FAILED, props::ATTR_ZONE_STATE }) {
+    for (char const* key : { props::ATTR_TRANSITION, props::ATTR_PROVISIONING, props::ATTR_FAILED,
+             props::ATTR_ZONE_STATE }) {
         updated.erase(key);
         if (record.contains(key)) {
             updated[key] = record[key];
@@ -417,7 +306,8 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     // An update that changes nothing (every key dropped, or values already set) writes
     // nothing, so last_modified keeps meaning "last change".
     Json updated_view = updated;
-    for (char const* key : { props::ATTR_TRANSITION, props::ATTR_PROVISIONING, props::ATTR_FAILED }) {
+    for (char const* key :
+        { props::ATTR_TRANSITION, props::ATTR_PROVISIONING, props::ATTR_FAILED }) {
         updated_view.erase(key);
     }
     bool const unchanged = updated_view == view;
@@ -436,8 +326,8 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     }
     for (bool const delegated : { false, true }) {
         char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
-        bool const wanted = updated.value(flag, false);
-        if (wanted != view.value(flag, false)) {
+        bool const wanted = bool_or(updated, flag, false);
+        if (wanted != bool_or(view, flag, false)) {
             TRY(m_datasets.set_indestructible(updated, delegated, wanted));
         }
     }
@@ -445,8 +335,8 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     // dangerous_allow_shrink, and any size change while the VM is not stopped).
     TRY(m_datasets.resize_disks(view, updated));
     // Resource controls reach a running zone now (its next boot reads the record).
-    if (m_runtime.live(uuid)) {
-        TRY(m_runtime.apply_limits(updated));
+    if (Runtime& runtime = m_runtimes.for_vm(updated); runtime.live(uuid)) {
+        TRY(runtime.apply_limits(updated));
     }
     if (auto saved = m_store.save(updated); !saved) {
         (void)m_datasets.resize_disks(updated, view);
@@ -460,19 +350,21 @@ Result<void> Engine::remove(std::string const& uuid)
     TRY_ASSIGN(vm_lock, m_store.lock_vm(uuid));
     TRY_ASSIGN(vm, m_store.load(uuid));
     add_dataset_view(vm);
-    if (vm.value("indestructible_zoneroot", false)) {
-        return make_error(ErrorCode::PermissionDenied, "indestructible_zoneroot is set, cannot delete");
+    if (bool_or(vm, "indestructible_zoneroot", false)) {
+        return make_error(
+            ErrorCode::PermissionDenied, "indestructible_zoneroot is set, cannot delete");
     }
-    if (vm.value("indestructible_delegated", false)) {
+    if (bool_or(vm, "indestructible_delegated", false)) {
         return make_error(
             ErrorCode::PermissionDenied, "indestructible_delegated is set, cannot delete");
     }
-    if (m_runtime.live(uuid)) {
-        TRY(m_runtime.stop(vm, true, 0));
+    Runtime& runtime = m_runtimes.for_vm(vm);
+    if (runtime.live(uuid)) {
+        TRY(runtime.stop(vm, StopMode::Force, 0));
     }
     TRY(m_datasets.destroy(vm));
     TRY(m_store.remove(vm));
-    m_runtime.forget(uuid);
+    runtime.forget(uuid);
     return {};
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
 #pragma once
 
+#include "base/host_config.hpp"
 #include "base/json.hpp"
 #include "base/result.hpp"
+#include "pools/pool.hpp"
 #include "props/host_facts.hpp"
 #include "props/list_view.hpp"
-#include "pools/pool.hpp"
 #include "store/vm_store.hpp"
+#include "vm/lifecycle.hpp"
 #include "vm/runtime.hpp"
 #include "vm/vm_datasets.hpp"
 
@@ -20,6 +22,9 @@ struct CreateResult {
     // Said to the operator before success: e.g. a default quota larger than the pool.
     std::vector<std::string> warnings;
 };
+
+// Whether host_facts lists the other VMs (create's and some updates' conflict checks).
+enum class OtherVms { Skip, Include };
 
 struct ListQuery {
     std::vector<props::Filter> filters;
@@ -38,33 +43,57 @@ struct ListQuery {
 // second delete finishes (missing datasets are fine), never an invisible VM holding space.
 class Engine {
 public:
+    // Runtimes: which runtime boots which brand.
+    Engine(store::VmStore& store, Runtimes runtimes, pools::PoolRegistry const& pools);
+    // One runtime for every brand (tests).
     Engine(store::VmStore& store, Runtime& runtime, pools::PoolRegistry const& pools);
+    Engine(Engine const&) = delete;
+    Engine& operator=(Engine const&) = delete;
 
     // With autoboot (the default) the VM is booted and, unless the payload says nowait, create
     // waits for the provisioning handshake (reference 3.3): success clears the transition, a
     // timeout marks the VM failed and halts it. The locks are not held while it waits.
     Result<CreateResult> create(Json const& payload);
+    // The VM object as vmadm get shows it. Reads only: see ensure_monitored.
     Result<Json> get(std::string const& uuid) const;
+    // A running zone whose monitor died gets a new one (SmartOS's zoneadmd is started on
+    // demand the same way). Best effort; vmadm, zlogin and zonestat call it after get, and the
+    // lifecycle commands below do it themselves. Only a VM the live view found running (a pid)
+    // is asked about.
+    void ensure_monitored(Json const& vm);
     Result<void> update(std::string const& uuid, Json const& payload);
     Result<void> remove(std::string const& uuid);
-    // Lifecycle (reference 1.2, 3.4), each under the VM's lock. start sets autoboot, stop
-    // clears it; remove halts a running VM first.
-    Result<void> start(std::string const& uuid);
-    Result<void> stop(std::string const& uuid, bool force, int timeout_s);
-    Result<void> reboot(std::string const& uuid, bool force);
-    Result<void> kill(std::string const& uuid, int signal);
-    Result<UniqueFd> console(std::string const& uuid);
-    // Whether this host's runtime can boot VMs of the brand; the error says why not.
-    Result<void> can_boot(std::string const& brand) const { return m_runtime.can_boot(brand); }
+
+    // Lifecycle (reference 1.2, 3.4), each under the VM's lock, with the state rules of
+    // vmadm's (lifecycle.hpp says which refusal means what). start sets autoboot, stop clears
+    // it; remove halts a running VM first.
+    LifecycleResult<Transition> start(std::string const& uuid);
+    LifecycleResult<Transition> stop(std::string const& uuid, StopRequest const& request);
+    LifecycleResult<void> reboot(std::string const& uuid, StopMode mode);
+    // signal: a number, a name (HUP) or a SIG name (SIGHUP), as vmadm kill takes it.
+    LifecycleResult<void> kill(std::string const& uuid, std::string const& signal);
+    LifecycleResult<UniqueFd> console(std::string const& uuid);
+    // What SmartOS's zones service does at host start: every VM whose guest still runs without
+    // a monitor gets one again; every stopped VM with autoboot true is started. One outcome per
+    // VM acted on; safe to run again at any time.
+    Result<std::vector<AutobootOutcome>> autoboot();
+
+    // Whether this host can boot VMs of the brand; the error says why not.
+    Result<void> can_boot(std::string const& brand) const
+    {
+        return m_runtimes.for_brand(brand).can_boot(brand);
+    }
+    // The runtime that runs VMs of the VM object's brand (zlogin's exec, zonestat's figures).
+    Runtime& runtime_for(Json const& vm) const { return m_runtimes.for_vm(vm); }
 
     // VMs matching all filters, with list's fake fields (type, ram) added.
     Result<std::vector<Json>> find(ListQuery const& query) const;
 
-    // Host facts for validation: pools (PoolRegistry::names()), nic tags
-    // ($LUMOS_ROOT/etc/lumos/config), installed image manifests (an image is installed when
-    // <pool>/<uuid>@final exists; its manifest comes from imgadm's cache, as ImageStore keeps
-    // it), and (when wanted) the other VMs for conflict checks.
-    props::HostFacts host_facts(bool with_other_vms, std::string const& exclude_uuid = {}) const;
+    // Host facts for validation: pools (PoolRegistry::names()), nic tags (the host config),
+    // installed image manifests (an image is installed when <pool>/<uuid>@final exists; its
+    // manifest comes from imgadm's cache, as ImageStore keeps it), and (when wanted) the other
+    // VMs for conflict checks.
+    props::HostFacts host_facts(OtherVms other_vms, std::string const& exclude_uuid = {}) const;
 
 private:
     struct CreatedRecord {
@@ -81,23 +110,25 @@ private:
     // provisioning outcome its monitor recorded when no vmadm was there to persist it.
     void live_view(Json& record) const;
     // After the handshake: clears the transition, or marks the VM failed.
-    Result<void> finish_provisioning(std::string const& uuid, bool succeeded);
-    // Host config (etc/lumos/config) "provision_timeout=<seconds>": the operator's override of
-    // SmartOS's 300 s.
-    std::optional<int64_t> provision_timeout_override() const;
+    enum class Provisioned { Succeeded, Failed };
+    Result<void> finish_provisioning(std::string const& uuid, Provisioned outcome);
+    // The VM's lock, and the VM loaded under it (monitored again if need be).
+    struct LockedVm {
+        FileLock lock;
+        Json vm;
+    };
+    LifecycleResult<LockedVm> lock_and_load(std::string const& uuid);
 
     store::VmStore& m_store;
-    Runtime& m_runtime;
+    Runtimes m_runtimes;
     pools::PoolRegistry const& m_pools;
     VmDatasets m_datasets;
+    // etc/lumos/config, read once: nic tags and the provision_timeout override.
+    HostConfig m_config;
 };
 
 // zoneadm verify's check of a new VM's filesystems: every lofs source must exist on the host,
 // else "could not verify fs <target>: could not access <source>: <reason>" (test-delete.js).
 Result<void> check_filesystem_sources(Json const& vm);
-
-// Nic tags defined by a SmartOS-style host config: "<tag>_nic=<mac>" lines and
-// "etherstub=a,b".
-std::vector<std::string> nic_tags_from_config(std::string const& config_text);
 
 } // namespace lumos::vm

@@ -2,12 +2,12 @@
 #include "vm/sysinfo.hpp"
 
 #include "base/file.hpp"
+#include "base/host_config.hpp"
 #include "base/host_identity.hpp"
 #include "base/strings.hpp"
 #include "pools/pool.hpp"
 #include "pools/pool_setup.hpp"
 #include "sys/host_probe.hpp"
-#include "vm/engine.hpp"
 
 #include <algorithm>
 #include <array>
@@ -300,7 +300,7 @@ void add_network(Sysinfo& info, Paths const& paths, SysinfoSources const& source
 {
     std::string const config_text = read_file(paths.etc_dir() + "/config").value_or("");
     KeyValues const config = config_values(config_text);
-    info.nic_tags = nic_tags_from_config(config_text);
+    info.nic_tags = HostConfig::parse(config_text).nic_tags;
     info.datacenter_name = config_value(config, "datacenter_name");
     if (std::string tag = config_value(config, "admin_tag"); !tag.empty()) {
         info.admin_nic_tag = tag;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fcntl.h>
@@ -23,14 +24,9 @@ namespace {
 
 namespace protocol = runtime::monitor_protocol;
 
-std::string text(Json const& vm, char const* key)
-{
-    return vm.contains(key) && vm[key].is_string() ? vm[key].get<std::string>() : std::string();
-}
-
 std::string not_running(Json const& vm)
 {
-    return "VM " + text(vm, "uuid") + " is not running";
+    return "VM " + string_or(vm, "uuid") + " is not running";
 }
 
 // The controls the zone runs without, one line each in the zone's log (monitor.log, which its
@@ -57,51 +53,6 @@ void log_unenforced(runtime::ZoneMonitor const& zone, runtime::ZoneSpec const& s
 }
 
 } // namespace
-
-// Until the QEMU runtime exists, only zones boot.
-std::optional<LiveState> Runtime::live(std::string const&) const
-{
-    return std::nullopt;
-}
-std::string Runtime::provision_outcome(std::string const&) const
-{
-    return {};
-}
-Result<void> Runtime::start(Json const& vm, int64_t)
-{
-    return can_boot(text(vm, "brand"));
-}
-Result<std::string> Runtime::wait_provisioning(Json const&)
-{
-    return std::string("success");
-}
-Result<void> Runtime::stop(Json const&, bool, int)
-{
-    return {};
-}
-Result<void> Runtime::reboot(Json const& vm, bool)
-{
-    return make_error(ErrorCode::Unsupported, not_running(vm));
-}
-Result<void> Runtime::kill(Json const& vm, int)
-{
-    return make_error(ErrorCode::Unsupported, not_running(vm));
-}
-Result<void> Runtime::reattach(Json const&)
-{
-    return {};
-}
-Result<void> Runtime::apply_limits(Json const&)
-{
-    return {};
-}
-Result<UniqueFd> Runtime::console(Json const& vm)
-{
-    return make_error(ErrorCode::Unsupported, not_running(vm));
-}
-void Runtime::forget(std::string const&)
-{
-}
 
 ZoneRuntime::ZoneRuntime(Paths paths, pools::PoolRegistry const& pools)
     : m_paths(std::move(paths))
@@ -179,13 +130,13 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
     runtime::ZoneMonitor::Launch launch;
     launch.helpers = std::move(helpers);
     launch.oci_runtime_root = runc_root();
-    launch.zonepath = text(vm, "zonepath");
+    launch.zonepath = string_or(vm, "zonepath");
     launch.restart_init = bool_or(vm, "restart_init", true);
     // zinit stops on SIGTERM; an lx zone's init (sysvinit, busybox, systemd...) each want their
     // own signal, but all of them halt through the distro's /sbin/halt, as SmartOS's lx brand
     // halts its zones from inside. With no such command, SIGTERM.
     launch.stop_signal = SIGTERM;
-    if (text(vm, "brand") == "lx") {
+    if (string_or(vm, "brand") == "lx") {
         launch.stop_command = "/sbin/halt";
     }
     return launch;
@@ -194,9 +145,9 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
 Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
     Json const& vm, runtime::Helpers const& helpers) const
 {
-    std::string const uuid = text(vm, "uuid");
+    std::string const uuid = string_or(vm, "uuid");
     runtime::ZoneHostPaths paths;
-    paths.zonepath = text(vm, "zonepath");
+    paths.zonepath = string_or(vm, "zonepath");
     paths.zinit = helpers.zinit;
     paths.cgroup_parent = m_cgroup_parent;
     if (vm.contains("datasets") && vm["datasets"].is_array()) {
@@ -228,8 +179,8 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
 
 Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
 {
-    std::string const uuid = text(vm, "uuid");
-    TRY(can_boot(text(vm, "brand")));
+    std::string const uuid = string_or(vm, "uuid");
+    TRY(can_boot(string_or(vm, "brand")));
     TRY_ASSIGN(helpers, this->helpers());
     auto const zone = monitor(uuid);
     if (zone.status()) {
@@ -246,7 +197,7 @@ Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
 
 Result<std::string> ZoneRuntime::wait_provisioning(Json const& vm)
 {
-    auto const zone = monitor(text(vm, "uuid"));
+    auto const zone = monitor(string_or(vm, "uuid"));
     auto reply = zone.request({ .verb = protocol::Verb::WaitProvision }, std::nullopt);
     if (reply && (*reply == "success" || *reply == "failed")) {
         return *reply;
@@ -258,7 +209,7 @@ Result<std::string> ZoneRuntime::wait_provisioning(Json const& vm)
 
 Result<void> ZoneRuntime::reattach(Json const& vm)
 {
-    std::string const uuid = text(vm, "uuid");
+    std::string const uuid = string_or(vm, "uuid");
     auto const zone = monitor(uuid);
     auto status = zone.status();
     if (!status || status->monitored) {
@@ -273,11 +224,7 @@ Result<void> ZoneRuntime::reattach(Json const& vm)
     launch.attach = true;
     if (status->provisioning == protocol::Provisioning::Waiting) {
         // What is left of the provisioning deadline (the transition's expiry).
-        int64_t const expire
-            = vm.contains("transition_expire") && vm["transition_expire"].is_number()
-            ? vm["transition_expire"].get<int64_t>()
-            : 0;
-        int64_t const left = expire - now_ms();
+        int64_t const left = int_or(vm, "transition_expire", 0) - now_ms();
         launch.provision_timeout_ms = std::max<int64_t>(left, 1000);
     }
     auto launched = zone.launch(launch);
@@ -287,14 +234,14 @@ Result<void> ZoneRuntime::reattach(Json const& vm)
     return launched;
 }
 
-Result<void> ZoneRuntime::stop(Json const& vm, bool force, int timeout_s)
+Result<void> ZoneRuntime::stop(Json const& vm, StopMode mode, int timeout_s)
 {
-    auto const zone = monitor(text(vm, "uuid"));
+    auto const zone = monitor(string_or(vm, "uuid"));
     if (!zone.status()) {
         return {};
     }
     TRY(reattach(vm));
-    protocol::Request const request { .verb = force ? protocol::Verb::Halt : protocol::Verb::Stop,
+    protocol::Request const request { .verb = mode == StopMode::Force ? protocol::Verb::Halt : protocol::Verb::Stop,
         .timeout_s = timeout_s };
     auto reply = zone.request(request, std::chrono::seconds(timeout_s + 60));
     if (!reply) {
@@ -309,16 +256,16 @@ Result<void> ZoneRuntime::stop(Json const& vm, bool force, int timeout_s)
     return {};
 }
 
-Result<void> ZoneRuntime::reboot(Json const& vm, bool force)
+Result<void> ZoneRuntime::reboot(Json const& vm, StopMode mode)
 {
-    auto const zone = monitor(text(vm, "uuid"));
+    auto const zone = monitor(string_or(vm, "uuid"));
     if (!zone.status()) {
         return make_error(ErrorCode::Unsupported, not_running(vm));
     }
     TRY(reattach(vm));
     TRY_ASSIGN(reply,
         zone.request(
-            { .verb = protocol::Verb::Reboot, .force = force }, std::chrono::seconds(180)));
+            { .verb = protocol::Verb::Reboot, .force = mode == StopMode::Force }, std::chrono::seconds(180)));
     if (reply != protocol::REPLY_OK) {
         return make_error(ErrorCode::System, protocol::parse_reply(reply).text);
     }
@@ -327,7 +274,7 @@ Result<void> ZoneRuntime::reboot(Json const& vm, bool force)
 
 Result<void> ZoneRuntime::kill(Json const& vm, int signal)
 {
-    auto const zone = monitor(text(vm, "uuid"));
+    auto const zone = monitor(string_or(vm, "uuid"));
     if (!zone.status()) {
         return make_error(ErrorCode::NotFound, not_running(vm));
     }
@@ -341,7 +288,7 @@ Result<void> ZoneRuntime::kill(Json const& vm, int signal)
 
 Result<void> ZoneRuntime::apply_limits(Json const& vm)
 {
-    std::string const uuid = text(vm, "uuid");
+    std::string const uuid = string_or(vm, "uuid");
     if (!monitor(uuid).status()) {
         return {};
     }
@@ -368,12 +315,45 @@ Result<void> ZoneRuntime::apply_limits(Json const& vm)
 
 Result<UniqueFd> ZoneRuntime::console(Json const& vm)
 {
-    auto const zone = monitor(text(vm, "uuid"));
+    auto const zone = monitor(string_or(vm, "uuid"));
     if (!zone.status()) {
         return make_error(ErrorCode::NotFound, not_running(vm));
     }
     TRY(reattach(vm));
     return zone.console();
+}
+
+Result<std::vector<std::string>> ZoneRuntime::exec_argv(
+    Json const& vm, std::vector<std::string> const& command, Terminal terminal) const
+{
+    std::string const uuid = string_or(vm, "uuid");
+    // The runtime the zone was booted with, whatever the probe prefers now.
+    TRY_ASSIGN(oci_runtime, this->oci_runtime(uuid));
+    std::vector<std::string> argv { std::move(oci_runtime), "--root", runc_root(), "exec" };
+    if (command.empty()) {
+        if (terminal == Terminal::Allocate) {
+            argv.emplace_back("-t");
+        }
+        char const* term = std::getenv("TERM");
+        argv.insert(argv.end(),
+            { "--env", "TERM=" + std::string(term != nullptr ? term : "vt100"), uuid, "/bin/sh",
+                "-l" });
+        return argv;
+    }
+    std::string joined;
+    for (auto const& part : command) {
+        joined += (joined.empty() ? "" : " ") + part;
+    }
+    argv.insert(argv.end(), { uuid, "/bin/sh", "-c", joined });
+    return argv;
+}
+
+Result<GuestStats> ZoneRuntime::stats(std::string const& uuid) const
+{
+    TRY_ASSIGN(cgroups, this->cgroups());
+    TRY_ASSIGN(figures, cgroups.stats(m_cgroup_parent + "/" + uuid));
+    return GuestStats { figures.memory_bytes, figures.memory_limit, figures.cpu_usage_ns,
+        figures.processes, figures.oom_kills, figures.io_read_bytes, figures.io_write_bytes };
 }
 
 void ZoneRuntime::forget(std::string const& uuid)

@@ -25,12 +25,18 @@ public:
     std::string provision_outcome(std::string const& uuid) const override;
     Result<void> start(Json const& vm, int64_t provision_timeout_ms) override;
     Result<std::string> wait_provisioning(Json const& vm) override;
-    Result<void> stop(Json const& vm, bool force, int timeout_s) override;
-    Result<void> reboot(Json const& vm, bool force) override;
+    Result<void> stop(Json const& vm, StopMode mode, int timeout_s) override;
+    Result<void> reboot(Json const& vm, StopMode mode) override;
     Result<void> kill(Json const& vm, int signal) override;
     Result<void> reattach(Json const& vm) override;
     Result<void> apply_limits(Json const& vm) override;
     Result<UniqueFd> console(Json const& vm) override;
+    // runc exec in the zone: a login shell (`/bin/sh -l`, TERM passed on, a terminal when asked)
+    // or `/bin/sh -c <command joined by spaces>`.
+    Result<std::vector<std::string>> exec_argv(
+        Json const& vm, std::vector<std::string> const& command, Terminal terminal) const override;
+    // The zone's cgroup figures (<cgroup_parent>/<uuid> in every controller).
+    Result<GuestStats> stats(std::string const& uuid) const override;
     void forget(std::string const& uuid) override;
 
     // Where the OCI runtime (runc or crun) keeps its state for this host.

@@ -1,23 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
+// vmadm create [-f <filename>]
 #include "cmd/vmadm/cli.hpp"
 
-#include "props/normalize.hpp"
-#include "props/validate.hpp"
-
 namespace lumos::vmadm {
-
-static std::string payload_file(Args const& args)
-{
-    return args.has("file") && args.get("file") != "-" && !args.get("file").empty()
-        ? args.get("file")
-        : "-";
-}
 
 Outcome cmd_create(Context& context, Args const& args)
 {
     std::string const filename = payload_file(args);
     if (filename == "-" && context.io.stdin_is_tty) {
-        throw UsageError { "Will not create from stdin when stdin is a tty." };
+        return usage_error("Will not create from stdin when stdin is a tty.");
     }
     auto payload = read_payload(context, filename);
     if (!payload) {
@@ -32,88 +23,6 @@ Outcome cmd_create(Context& context, Args const& args)
         message += warning + "\n";
     }
     return success(message + "Successfully created VM " + created->uuid);
-}
-
-Outcome cmd_update(Context& context, Args const& original)
-{
-    Args args = original;
-    std::string const uuid = uuid_argument(args);
-    Json payload;
-    if (!args.remain.empty()) {
-        payload = props::payload_from_key_values(args.remain);
-    } else {
-        std::string const filename = payload_file(args);
-        if (filename == "-" && context.io.stdin_is_tty) {
-            throw UsageError { "Will not update from stdin when stdin is a tty." };
-        }
-        auto read = read_payload(context, filename);
-        if (!read) {
-            return failure(read.error().message());
-        }
-        payload = std::move(*read);
-    }
-    auto updated = context.engine.update(uuid, payload);
-    if (!updated) {
-        return failure(updated.error().message());
-    }
-    return success("Successfully updated VM " + uuid);
-}
-
-Outcome cmd_validate(Context& context, Args const& args)
-{
-    std::string const filename = payload_file(args);
-    if (filename == "-" && context.io.stdin_is_tty) {
-        throw UsageError { "Will not validate from stdin when stdin is a tty." };
-    }
-    if (args.remain.empty()) {
-        throw UsageError { "Will not validate without a valid action." };
-    }
-    std::string const action = args.remain[0];
-    if (action == "update" && args.remain.size() != 2) {
-        throw UsageError { "Will not validate without a valid action and brand." };
-    }
-    auto payload = read_payload(context, filename);
-    if (!payload) {
-        return failure(payload.error().message());
-    }
-    std::string brand;
-    bool brand_known = true;
-    if (action == "update") {
-        brand = args.remain[1];
-    } else if (payload->is_object() && payload->contains("brand")) {
-        brand = js_string((*payload)["brand"]);
-    } else {
-        brand_known = false;
-    }
-    uint8_t const action_bits = action == "create" ? props::ACTION_CREATE
-        : action == "update"                       ? props::ACTION_UPDATE
-        : action == "receive"                      ? props::ACTION_RECEIVE
-                                                   : props::ACTION_NONE;
-    props::ValidationErrors errors;
-    if (!brand_known) {
-        errors.bad_brand = "undefined";
-    } else {
-        errors = props::validate(brand, action_bits, *payload, context.engine.host_facts(false));
-        if (action_bits == props::ACTION_NONE && errors.ok()) {
-            // An unknown action allows nothing: every key is a bad property.
-            for (auto const& [key, value] : payload->items()) {
-                errors.bad_properties.push_back(key);
-            }
-        }
-    }
-    if (!errors.ok()) {
-        // SmartOS prints the lists in the order VM.validate creates them.
-        nlohmann::ordered_json printed;
-        if (errors.bad_brand) {
-            printed["bad_brand"] = *errors.bad_brand;
-        } else {
-            printed["bad_values"] = errors.bad_values;
-            printed["bad_properties"] = errors.bad_properties;
-            printed["missing_properties"] = errors.missing_properties;
-        }
-        return failure(printed.dump(2, ' ', false, Json::error_handler_t::replace));
-    }
-    return success("VALID '" + action + "' payload for " + brand + " brand VMs.");
 }
 
 } // namespace lumos::vmadm

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
-// Commands that act on running guests: start/boot, stop/halt, reboot, kill, console, and the
-// ones not supported yet.
-#include "cmd/vmadm/cli.hpp"
-
+// vmadm start/boot, stop/halt, reboot, kill and console: the engine decides (its state rules,
+// under the VM's lock); this file parses vmadm's arguments and words the engine's answers as
+// SmartOS's vmadm does.
 #include "base/strings.hpp"
 #include "base/uuid.hpp"
-#include "runtime/monitor.hpp"
+#include "cmd/common/console_relay.hpp"
+#include "cmd/vmadm/cli.hpp"
 
-#include <csignal>
 #include <optional>
+#include <ostream>
 
 #include <unistd.h>
 
@@ -16,13 +16,10 @@ namespace lumos::vmadm {
 
 namespace {
 
-std::string state_of(Json const& vm)
-{
-    return vm.value("state", "unknown");
-}
+using vm::LifecycleReason;
 
 // parseStartArgs: order=..., disk=path,model, cdrom=path,model; anything else is a usage error.
-void check_start_arguments(std::vector<std::string> const& arguments)
+Result<void> check_start_arguments(std::vector<std::string> const& arguments)
 {
     bool saw_order = false;
     for (auto const& argument : arguments) {
@@ -31,7 +28,8 @@ void check_start_arguments(std::vector<std::string> const& arguments)
         std::string const value = equals == std::string::npos ? "" : argument.substr(equals + 1);
         if (key == "order") {
             if (saw_order) {
-                throw UsageError { "You can only specify 'order' once when starting a VM" };
+                return make_error(
+                    ErrorCode::Usage, "You can only specify 'order' once when starting a VM");
             }
             saw_order = true;
         } else if (key == "disk" || key == "cdrom") {
@@ -41,51 +39,33 @@ void check_start_arguments(std::vector<std::string> const& arguments)
                 ? std::string()
                 : value.substr(comma + 1, value.find(',', comma + 1) - comma - 1);
             if (path.empty() || model.empty()) {
-                throw UsageError { "Parameter to " + key + " must be: path,model" };
+                return make_error(ErrorCode::Usage, "Parameter to " + key + " must be: path,model");
             }
         } else {
-            throw UsageError { "Invalid argument to start: " + key };
+            return make_error(ErrorCode::Usage, "Invalid argument to start: " + key);
         }
     }
+    return {};
 }
 
-// A signal as vmadm's nodeSig takes it: a number, a name (HUP) or a SIG name (SIGHUP).
-std::optional<int> parse_signal(std::string const& name)
-{
-    static constexpr std::pair<char const*, int> SIGNALS[] = { { "HUP", SIGHUP }, { "INT", SIGINT },
-        { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-        { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
-        { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },
-        { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
-        { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
-        { "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
-        { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO }, { "POLL", SIGPOLL },
-        { "PWR", SIGPWR }, { "SYS", SIGSYS } };
-    if (auto number = parse_integer(name); number && *number > 0 && *number < NSIG) {
-        return static_cast<int>(*number);
-    }
-    std::string const bare = name.starts_with("SIG") ? name.substr(3) : name;
-    for (auto const& [signal_name, number] : SIGNALS) {
-        if (bare == signal_name) {
-            return number;
-        }
-    }
-    return std::nullopt;
-}
-
-// vmadm kill [-s SIG | -SIG] <uuid>, with vmadm's own argument rules; signal_name gets the
-// -SIG form's name (SIGTERM when none is given).
-std::string kill_uuid(Args& args, std::string& signal_name)
-{
-    signal_name = "SIGTERM";
-    if (args.has("signal")) {
-        return uuid_argument(args);
-    }
+struct KillTarget {
     std::string uuid;
+    std::string signal_name; // the -SIG form's name (SIGTERM when none is given)
+};
+
+// vmadm kill [-s SIG | -SIG] <uuid>, with vmadm's own argument rules.
+Result<KillTarget> kill_target(Args& args)
+{
+    KillTarget target { {}, "SIGTERM" };
+    if (args.has("signal")) {
+        TRY_ASSIGN(uuid, uuid_argument(args));
+        target.uuid = std::move(uuid);
+        return target;
+    }
     if (args.remain.size() == 1 && is_uuid(args.remain[0])) {
-        uuid = args.remain[0];
+        target.uuid = args.remain[0];
         args.remain.clear();
-        return uuid;
+        return target;
     }
     std::vector<std::string> unexpected;
     std::vector<std::string> rest;
@@ -94,135 +74,150 @@ std::string kill_uuid(Args& args, std::string& signal_name)
         if (argument.size() > 1 && argument[0] == '-') {
             std::string const name = argument.substr(1);
             bool const next_is_uuid = i + 1 < args.remain.size() && is_uuid(args.remain[i + 1]);
-            if (!uuid.empty() || !next_is_uuid) {
+            if (!target.uuid.empty() || !next_is_uuid) {
                 unexpected.push_back(dump_compact(Json(name)));
                 continue;
             }
-            uuid = args.remain[++i];
-            signal_name = name;
+            target.uuid = args.remain[++i];
+            target.signal_name = name;
             continue;
         }
         rest.push_back(argument);
     }
     if (!unexpected.empty()) {
-        throw UsageError { "Unexpected args: [" + join(unexpected, ",") + "]" };
+        return make_error(ErrorCode::Usage, "Unexpected args: [" + join(unexpected, ",") + "]");
     }
     if (!rest.empty()) {
-        throw UsageError { "Too many arguments." };
+        return make_error(ErrorCode::Usage, "Too many arguments.");
     }
-    if (!is_uuid(uuid)) {
-        throw UsageError { "Invalid or missing argument UUID" };
+    if (!is_uuid(target.uuid)) {
+        return make_error(ErrorCode::Usage, "Invalid or missing argument UUID");
     }
     args.remain.clear();
-    return uuid;
+    return target;
 }
 
 } // namespace
 
-Outcome cmd_lifecycle(Context& context, Args const& original)
+Outcome cmd_start(Context& context, Args const& original)
 {
     Args args = original;
-    std::string const& command = args.command;
-    if (command == "events" || command == "receive" || command == "recv") {
-        return failure("vmadm " + command + " is not supported by this lumos build yet");
+    auto const uuid = uuid_argument(args);
+    if (!uuid) {
+        return usage_error(uuid.error().message());
     }
-    std::string signal_name;
-    std::string const uuid
-        = command == "kill" ? kill_uuid(args, signal_name) : uuid_argument(args);
-    if ((command == "create-snapshot" || command == "delete-snapshot"
-            || command == "rollback-snapshot")
-        && args.remain.size() != 1) {
-        throw UsageError { "Wrong number of parameters to \"" + command + "\"" };
+    if (auto checked = check_start_arguments(args.remain); !checked) {
+        return usage_error(checked.error().message());
     }
-    if (command == "sysrq" && args.remain.size() != 1) {
-        throw UsageError { "Wrong number of parameters to \"sysrq\"" };
-    }
-    if (command == "sysrq" && args.remain[0] != "nmi" && args.remain[0] != "screenshot") {
-        throw UsageError { "Invalid sysrq type: " + args.remain[0] };
-    }
-    if (command == "start" || command == "boot") {
-        check_start_arguments(args.remain);
-    }
-    auto vm = context.engine.get(uuid);
-    if (!vm) {
-        return failure(vm.error().message());
-    }
-    std::string const state = state_of(*vm);
-    if (command == "start" || command == "boot") {
-        if (state == "running") {
-            return success("VM " + uuid + " is already 'running'");
+    auto started = context.engine.start(*uuid);
+    if (!started) {
+        auto const& refusal = started.error();
+        switch (refusal.reason) {
+        case LifecycleReason::Lookup:
+            return failure(refusal.cause.message());
+        case LifecycleReason::WrongState:
+            return failure("Unable to start VM " + *uuid + ": Cannot start vm from state \""
+                + refusal.state + "\", must be \"stopped\".");
+        default:
+            return failure("Unable to start VM " + *uuid + ": " + refusal.cause.message());
         }
-        bool const startable = state == "stopped"
-            || (state == "provisioning" && vm->value("zone_state", "") == "installed");
-        if (!startable) {
-            return failure("Unable to start VM " + uuid + ": Cannot start vm from state \"" + state
-                + "\", must be \"stopped\".");
-        }
-        if (auto const bootable = context.engine.can_boot(vm->value("brand", "")); !bootable) {
-            return failure("Unable to start VM " + uuid + ": " + bootable.error().message());
-        }
-        if (auto started = context.engine.start(uuid); !started) {
-            return failure("Unable to start VM " + uuid + ": " + started.error().message());
-        }
-        return success("Successfully started VM " + uuid);
     }
-    if (command == "stop" || command == "halt") {
-        auto const brand = vm->value("brand", "");
-        if (args.has("timeout") && brand != "kvm" && brand != "bhyve"
-            && !vm->value("docker", false)) {
-            return failure("Timeout option is only supported for bhyve, KVM and docker containers.");
-        }
-        if (state != "running") {
-            return success("VM " + uuid + " is already not 'running' (currently: " + state + ")");
-        }
-        // OS VMs: a graceful shutdown, forced after 60 s (reference 1.2).
-        if (auto stopped = context.engine.stop(uuid, args.has("force"), 60); !stopped) {
-            return failure(stopped.error().message());
-        }
-        return success("Successfully completed stop for VM " + uuid);
+    if (started->change == vm::Change::AlreadyThere) {
+        return success("VM " + *uuid + " is already 'running'");
     }
-    if (command == "reboot") {
-        if (state != "running") {
+    return success("Successfully started VM " + *uuid);
+}
+
+Outcome cmd_stop(Context& context, Args const& original)
+{
+    Args args = original;
+    auto const uuid = uuid_argument(args);
+    if (!uuid) {
+        return usage_error(uuid.error().message());
+    }
+    vm::StopRequest request;
+    request.mode = args.has("force") ? vm::StopMode::Force : vm::StopMode::Graceful;
+    if (args.has("timeout")) {
+        auto const seconds = parse_integer(args.get("timeout"));
+        request.timeout_s = seconds && *seconds > 0 && *seconds < 86400 ? static_cast<int>(*seconds)
+                                                                        : vm::STOP_DEADLINE_S;
+    }
+    auto stopped = context.engine.stop(*uuid, request);
+    if (!stopped) {
+        auto const& refusal = stopped.error();
+        if (refusal.reason == LifecycleReason::TimeoutUnsupported) {
             return failure(
-                "Cannot reboot vm from state \"" + state + "\", must be \"running\"");
+                "Timeout option is only supported for bhyve, KVM and docker containers.");
         }
-        if (auto rebooted = context.engine.reboot(uuid, args.has("force")); !rebooted) {
-            return failure(rebooted.error().message());
-        }
-        return success("Successfully completed reboot for VM " + uuid);
+        return failure(refusal.cause.message());
     }
-    if (command == "kill") {
-        std::string const name = args.has("signal") ? args.get("signal") : signal_name;
-        if (state != "running" || !vm->contains("pid")) {
+    if (stopped->change == vm::Change::AlreadyThere) {
+        return success(
+            "VM " + *uuid + " is already not 'running' (currently: " + stopped->state + ")");
+    }
+    return success("Successfully completed stop for VM " + *uuid);
+}
+
+Outcome cmd_reboot(Context& context, Args const& original)
+{
+    Args args = original;
+    auto const uuid = uuid_argument(args);
+    if (!uuid) {
+        return usage_error(uuid.error().message());
+    }
+    auto const mode = args.has("force") ? vm::StopMode::Force : vm::StopMode::Graceful;
+    if (auto rebooted = context.engine.reboot(*uuid, mode); !rebooted) {
+        auto const& refusal = rebooted.error();
+        if (refusal.reason == LifecycleReason::WrongState) {
+            return failure(
+                "Cannot reboot vm from state \"" + refusal.state + "\", must be \"running\"");
+        }
+        return failure(refusal.cause.message());
+    }
+    return success("Successfully completed reboot for VM " + *uuid);
+}
+
+Outcome cmd_kill(Context& context, Args const& original)
+{
+    Args args = original;
+    auto target = kill_target(args);
+    if (!target) {
+        return usage_error(target.error().message());
+    }
+    std::string const& uuid = target->uuid;
+    std::string const name = args.has("signal") ? args.get("signal") : target->signal_name;
+    if (auto killed = context.engine.kill(uuid, name); !killed) {
+        auto const& refusal = killed.error();
+        switch (refusal.reason) {
+        case LifecycleReason::NoInitPid:
             return failure("Cannot find running init PID for VM " + uuid);
-        }
-        auto const signal = parse_signal(name);
-        if (!signal) {
+        case LifecycleReason::UnknownSignal:
             return failure("Unknown signal \"" + name + "\"");
+        default:
+            return failure(refusal.cause.message());
         }
-        if (auto killed = context.engine.kill(uuid, *signal); !killed) {
-            return failure(killed.error().message());
-        }
-        return success("Sent signal \"" + name + "\" to init process for VM " + uuid);
     }
-    if (command == "info") {
-        return failure("Unable to get VM info for VM " + uuid
-            + ": Unable to get info for vm from state \"" + state
-            + "\", must be \"running\" or \"stopping\".");
+    return success("Sent signal \"" + name + "\" to init process for VM " + uuid);
+}
+
+Outcome cmd_console(Context& context, Args const& original)
+{
+    Args args = original;
+    auto const uuid = uuid_argument(args);
+    if (!uuid) {
+        return usage_error(uuid.error().message());
     }
-    if (command == "console") {
-        if (state != "running") {
-            return failure("cannot connect to console when state is " + state);
+    auto connection = context.engine.console(*uuid);
+    if (!connection) {
+        auto const& refusal = connection.error();
+        if (refusal.reason == LifecycleReason::WrongState) {
+            return failure("cannot connect to console when state is " + refusal.state);
         }
-        auto connection = context.engine.console(uuid);
-        if (!connection) {
-            return failure(connection.error().message());
-        }
-        context.io.out.flush();
-        runtime::relay_console(connection->get(), STDIN_FILENO, STDOUT_FILENO);
-        return success();
+        return failure(refusal.cause.message());
     }
-    return failure("vmadm " + command + " is not supported by this lumos build yet");
+    context.io.out.flush();
+    cmd::relay_console(connection->get(), STDIN_FILENO, STDOUT_FILENO);
+    return success();
 }
 
 } // namespace lumos::vmadm

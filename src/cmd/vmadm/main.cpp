@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "cmd/vmadm/cli.hpp"
-#include "vm/zone_runtime.hpp"
+#include "vm/host.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -20,14 +20,14 @@ int main(int argc, char** argv)
             std::cerr << "FATAL: cannot run because: must be run as root\n";
             return 2;
         }
-        lumos::Paths const paths = lumos::Paths::from_environment();
-        lumos::store::VmStore store(paths);
-        lumos::pools::PoolRegistry const pools(paths);
-        lumos::vm::ZoneRuntime runtime(paths, pools);
-        lumos::vm::Engine engine(store, runtime, pools);
+        auto host = lumos::vm::Host::open(lumos::Paths::from_environment());
+        if (!host) {
+            std::cerr << "vmadm: " << host.error().message() << "\n";
+            return 1;
+        }
         lumos::vmadm::Io io { std::cin, std::cout, std::cerr, ::isatty(0) == 1 };
         std::vector<std::string> const args(argv, argv + argc);
-        int const status = lumos::vmadm::run(args, io, engine, store);
+        int const status = lumos::vmadm::run(args, io, (*host)->engine());
         std::cout.flush();
         if (std::cout.fail() && errno == EPIPE) {
             return 0;

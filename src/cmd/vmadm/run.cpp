@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "cmd/vmadm/cli.hpp"
-
 #include "base/strings.hpp"
 #include "base/uuid.hpp"
+#include "cmd/vmadm/cli.hpp"
 
 #include <algorithm>
 #include <istream>
@@ -15,10 +14,10 @@ namespace lumos::vmadm {
 
 namespace {
 
-constexpr std::string_view COMMANDS[] = { "boot", "console", "create", "create-snapshot",
-    "delete", "delete-snapshot", "destroy", "events", "get", "halt", "help", "info", "install",
-    "json", "kill", "list", "lookup", "reboot", "receive", "recv", "reprovision",
-    "rollback-snapshot", "send", "start", "stop", "sysrq", "update", "validate" };
+constexpr std::string_view COMMANDS[] = { "boot", "console", "create", "create-snapshot", "delete",
+    "delete-snapshot", "destroy", "events", "get", "halt", "help", "info", "install", "json",
+    "kill", "list", "lookup", "reboot", "receive", "recv", "reprovision", "rollback-snapshot",
+    "send", "start", "stop", "sysrq", "update", "validate" };
 
 struct OptionSpec {
     char short_name;
@@ -79,8 +78,8 @@ Args parse_arguments(std::vector<std::string> const& argv)
     for (size_t i = 2; i < argv.size(); ++i) {
         std::string const& arg = argv[i];
         if (arg == "--") {
-            args.remain.insert(args.remain.end(), argv.begin() + static_cast<long>(i) + 1,
-                argv.end());
+            args.remain.insert(
+                args.remain.end(), argv.begin() + static_cast<long>(i) + 1, argv.end());
             break;
         }
         if (arg.starts_with("--") && arg.size() > 2) {
@@ -131,6 +130,25 @@ Args parse_arguments(std::vector<std::string> const& argv)
     return args;
 }
 
+using Handler = Outcome (*)(Context&, Args const&);
+
+// Every command of COMMANDS but help; the rest are not supported yet.
+Handler handler_for(std::string const& command)
+{
+    static constexpr std::pair<std::string_view, Handler> HANDLERS[]
+        = { { "create", cmd_create }, { "get", cmd_get }, { "json", cmd_get }, { "list", cmd_list },
+              { "lookup", cmd_lookup }, { "update", cmd_update }, { "delete", cmd_delete },
+              { "destroy", cmd_delete }, { "validate", cmd_validate }, { "start", cmd_start },
+              { "boot", cmd_start }, { "stop", cmd_stop }, { "halt", cmd_stop },
+              { "reboot", cmd_reboot }, { "kill", cmd_kill }, { "console", cmd_console } };
+    for (auto const& [name, handler] : HANDLERS) {
+        if (name == command) {
+            return handler;
+        }
+    }
+    return cmd_unsupported;
+}
+
 } // namespace
 
 void print_usage(std::ostream& stream)
@@ -165,7 +183,7 @@ void print_usage(std::ostream& stream)
               "For more detailed information on the use of this command,type 'man vmadm'.\n";
 }
 
-std::string uuid_argument(Args& args)
+Result<std::string> uuid_argument(Args& args)
 {
     if (!args.remain.empty()) {
         std::string uuid = args.remain.front();
@@ -174,7 +192,7 @@ std::string uuid_argument(Args& args)
             return uuid;
         }
     }
-    throw UsageError { "Invalid or missing UUID for " + args.command };
+    return make_error(ErrorCode::Usage, "Invalid or missing UUID for " + args.command);
 }
 
 Result<Json> read_payload(Context& context, std::string const& filename)
@@ -211,10 +229,17 @@ Result<Json> read_payload(Context& context, std::string const& filename)
     }
     auto payload = parse_json(text);
     if (!payload) {
-        return make_error(ErrorCode::InvalidArgument,
-            "Invalid JSON payload: " + payload.error().message());
+        return make_error(
+            ErrorCode::InvalidArgument, "Invalid JSON payload: " + payload.error().message());
     }
     return payload;
+}
+
+std::string payload_file(Args const& args)
+{
+    return args.has("file") && args.get("file") != "-" && !args.get("file").empty()
+        ? args.get("file")
+        : "-";
 }
 
 Outcome failure(std::string message)
@@ -227,7 +252,12 @@ Outcome success(std::string message)
     return Outcome { 0, std::move(message) };
 }
 
-int run(std::vector<std::string> const& argv, Io& io, vm::Engine& engine, store::VmStore& store)
+Outcome usage_error(std::string message)
+{
+    return Outcome { 2, std::move(message), Report::MessageAndUsage };
+}
+
+int run(std::vector<std::string> const& argv, Io& io, vm::Engine& engine)
 {
     if (argv.size() < 2) {
         print_usage(io.err);
@@ -243,40 +273,18 @@ int run(std::vector<std::string> const& argv, Io& io, vm::Engine& engine, store:
         print_usage(io.err);
         return 2;
     }
-    Args args = parse_arguments(argv);
-    Context context { io, engine, store };
-    Outcome outcome;
-    try {
-        if (command == "help") {
-            print_usage(io.out);
-            return 0;
-        }
-        if (command == "create") {
-            outcome = cmd_create(context, args);
-        } else if (command == "get" || command == "json") {
-            outcome = cmd_get(context, args);
-        } else if (command == "list") {
-            outcome = cmd_list(context, args);
-        } else if (command == "lookup") {
-            outcome = cmd_lookup(context, args);
-        } else if (command == "update") {
-            outcome = cmd_update(context, args);
-        } else if (command == "delete" || command == "destroy") {
-            outcome = cmd_delete(context, args);
-        } else if (command == "validate") {
-            outcome = cmd_validate(context, args);
-        } else {
-            outcome = cmd_lifecycle(context, args);
-        }
-    } catch (UsageError const& usage) {
-        if (!usage.message.empty()) {
-            io.err << usage.message << "\n";
-        }
-        print_usage(io.err);
-        return 2;
+    if (command == "help") {
+        print_usage(io.out);
+        return 0;
     }
+    Args const args = parse_arguments(argv);
+    Context context { io, engine };
+    Outcome const outcome = handler_for(command)(context, args);
     if (!outcome.message.empty()) {
         io.err << outcome.message << "\n";
+    }
+    if (outcome.report == Report::MessageAndUsage) {
+        print_usage(io.err);
     }
     return outcome.status;
 }

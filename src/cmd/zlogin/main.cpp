@@ -7,11 +7,8 @@
 // Commands run through `runc exec`, so they join the zone's namespaces, cgroup, capabilities and
 // seccomp filter exactly as its init has them.
 #include "base/paths.hpp"
-#include "pools/pool.hpp"
-#include "runtime/monitor.hpp"
-#include "store/vm_store.hpp"
-#include "vm/engine.hpp"
-#include "vm/zone_runtime.hpp"
+#include "cmd/common/console_relay.hpp"
+#include "vm/host.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -73,57 +70,44 @@ int main(int argc, char** argv)
         return usage();
     }
     try {
-        Paths const paths = Paths::from_environment();
-        store::VmStore store(paths);
-        pools::PoolRegistry const pools(paths);
-        vm::ZoneRuntime runtime(paths, pools);
-        vm::Engine engine(store, runtime, pools);
+        auto host = vm::Host::open(Paths::from_environment());
+        if (!host) {
+            std::cerr << "zlogin: " << host.error().message() << "\n";
+            return 1;
+        }
+        vm::Engine& engine = (*host)->engine();
         auto vm = engine.get(zone);
         if (!vm) {
             std::cerr << "zlogin: " << zone << ": No such zone configured\n";
             return 1;
         }
-        std::string const state = vm->value("state", "");
+        engine.ensure_monitored(*vm);
+        std::string const state = string_or(*vm, "state");
         if (state != "running") {
             std::cerr << "zlogin: login allowed only to running zones (" << zone << " is '"
-                      << vm->value("zone_state", state) << "').\n";
+                      << string_or(*vm, "zone_state", state) << "').\n";
             return 1;
         }
         if (console) {
             auto connection = engine.console(zone);
             if (!connection) {
-                std::cerr << "zlogin: " << connection.error().message() << "\n";
+                std::cerr << "zlogin: " << connection.error().cause.message() << "\n";
                 return 1;
             }
             std::cout << "[Connected to zone '" << zone << "' console]" << std::endl;
-            runtime::relay_console(connection->get(), STDIN_FILENO, STDOUT_FILENO);
+            cmd::relay_console(connection->get(), STDIN_FILENO, STDOUT_FILENO);
             std::cout << "\n[Connection to zone '" << zone << "' console closed]" << std::endl;
             return 0;
         }
-        auto oci_runtime = runtime.oci_runtime(zone);
-        if (!oci_runtime) {
-            std::cerr << "zlogin: " << oci_runtime.error().message() << "\n";
+        // runc exec joins the zone's namespaces, cgroup, capabilities and seccomp filter.
+        auto args = engine.runtime_for(*vm).exec_argv(*vm, command,
+            ::isatty(STDIN_FILENO) == 1 ? vm::Terminal::Allocate : vm::Terminal::None);
+        if (!args) {
+            std::cerr << "zlogin: " << args.error().message() << "\n";
             return 1;
         }
-        std::vector<std::string> args { *oci_runtime, "--root", runtime.runc_root(), "exec" };
-        bool const tty = ::isatty(STDIN_FILENO) == 1;
-        if (command.empty()) {
-            if (tty) {
-                args.emplace_back("-t");
-            }
-            args.insert(args.end(),
-                { "--env",
-                    "TERM=" + std::string(std::getenv("TERM") ? std::getenv("TERM") : "vt100"),
-                    zone, "/bin/sh", "-l" });
-        } else {
-            std::string joined;
-            for (auto const& part : command) {
-                joined += (joined.empty() ? "" : " ") + part;
-            }
-            args.insert(args.end(), { zone, "/bin/sh", "-c", joined });
-        }
         std::vector<char*> exec_args;
-        for (auto& arg : args) {
+        for (auto& arg : *args) {
             exec_args.push_back(arg.data());
         }
         exec_args.push_back(nullptr);

@@ -11,11 +11,7 @@
 #include "base/paths.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
-#include "pools/pool.hpp"
-#include "store/vm_store.hpp"
-#include "sys/cgroup.hpp"
-#include "vm/engine.hpp"
-#include "vm/zone_runtime.hpp"
+#include "vm/host.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -70,7 +66,7 @@ int usage()
 }
 
 struct Sample {
-    sys::CgroupStats stats;
+    vm::GuestStats stats;
     std::chrono::steady_clock::time_point at;
 };
 
@@ -115,21 +111,23 @@ int main(int argc, char** argv)
         return usage();
     }
     try {
-        Paths const paths = Paths::from_environment();
-        store::VmStore store(paths);
-        pools::PoolRegistry const pools(paths);
-        vm::ZoneRuntime runtime(paths, pools);
-        vm::Engine engine(store, runtime, pools);
-        auto cgroups = runtime.cgroups();
-        if (!cgroups) {
-            std::cerr << "zonestat: " << cgroups.error().message() << "\n";
+        auto host = vm::Host::open(Paths::from_environment());
+        if (!host) {
+            std::cerr << "zonestat: " << host.error().message() << "\n";
+            return 1;
+        }
+        vm::Engine& engine = (*host)->engine();
+        if (auto measurable = (*host)->zones().cgroups(); !measurable) {
+            std::cerr << "zonestat: " << measurable.error().message() << "\n";
             return 1;
         }
         for (auto const& uuid : only) {
-            if (!engine.get(uuid)) {
+            auto vm = engine.get(uuid);
+            if (!vm) {
                 std::cerr << "zonestat: " << uuid << ": No such zone configured\n";
                 return 1;
             }
+            engine.ensure_monitored(*vm);
         }
         std::map<std::string, Sample> previous;
         for (long long round = 0; !count || round < *count; ++round) {
@@ -146,15 +144,16 @@ int main(int argc, char** argv)
             }
             auto const now = std::chrono::steady_clock::now();
             for (auto const& vm : *vms) {
-                std::string const uuid = vm.value("uuid", "");
+                std::string const uuid = string_or(vm, "uuid");
                 if (!only.empty() && std::find(only.begin(), only.end(), uuid) == only.end()) {
                     continue;
                 }
+                vm::Runtime const& runtime = engine.runtime_for(vm);
                 auto live = runtime.live(uuid);
                 if (!live) {
                     continue;
                 }
-                auto stats = cgroups->stats(runtime.cgroup_parent() + "/" + uuid);
+                auto stats = runtime.stats(uuid);
                 if (!stats) {
                     continue;
                 }
@@ -193,7 +192,7 @@ int main(int argc, char** argv)
                         static_cast<unsigned long long>(stats->processes),
                         human(stats->io_read_bytes).c_str(), human(stats->io_write_bytes).c_str(),
                         static_cast<unsigned long long>(stats->oom_kills),
-                        vm.value("alias", "-").c_str());
+                        string_or(vm, "alias", "-").c_str());
                 }
             }
             std::fflush(stdout);

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MPL-2.0
+#pragma once
+
+#include "base/paths.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lumos {
+
+// The host config ($LUMOS_ROOT/etc/lumos/config): SmartOS's /usbkey/config style of
+// "key=value" lines, parsed once. Unknown keys are ignored; a missing or unreadable file is an
+// empty config (every default).
+struct HostConfig {
+    // Nic tags: "<tag>_nic=<mac>" lines and "etherstub=a,b" (values may be quoted; '#'
+    // starts a comment line).
+    std::vector<std::string> nic_tags;
+    // "provision_timeout=<seconds>": the operator's override of SmartOS's 300 s provisioning
+    // deadline; the first positive value counts.
+    std::optional<int64_t> provision_timeout_s;
+    // "cgroup_parent=/<path>": the cgroup under which each zone gets <uuid> (no ".."; the last
+    // such line counts). Default /lumos.
+    std::string cgroup_parent { "/lumos" };
+
+    static HostConfig parse(std::string_view text);
+    static HostConfig load(Paths const& paths);
+};
+
+} // namespace lumos

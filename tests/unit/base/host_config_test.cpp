@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MPL-2.0
+// The host config parser: each key's rule, as the three parsers it replaced had them.
+#include "base/host_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace lumos;
+
+TEST(HostConfigTest, EmptyTextIsEveryDefault)
+{
+    HostConfig const config = HostConfig::parse("");
+    EXPECT_TRUE(config.nic_tags.empty());
+    EXPECT_FALSE(config.provision_timeout_s);
+    EXPECT_EQ(config.cgroup_parent, "/lumos");
+}
+
+TEST(HostConfigTest, NicTagsFromNicLinesAndEtherstubs)
+{
+    HostConfig const config = HostConfig::parse("# comment\n"
+                                                "admin_nic=00:11:22:33:44:55\n"
+                                                "  external_nic = \"00:11:22:33:44:66\"\n"
+                                                "_nic=ignored\n"
+                                                "#storage_nic=00:11:22:33:44:77\n"
+                                                "etherstub=\"stub0, stub1,,\"\n"
+                                                "no equals sign\n");
+    EXPECT_EQ(
+        config.nic_tags, (std::vector<std::string> { "admin", "external", "stub0", "stub1" }));
+}
+
+TEST(HostConfigTest, ProvisionTimeoutFirstPositiveValueCounts)
+{
+    EXPECT_EQ(HostConfig::parse("provision_timeout=0\nprovision_timeout= 20 \n"
+                                "provision_timeout=30\n")
+                  .provision_timeout_s,
+        20);
+    EXPECT_FALSE(HostConfig::parse("provision_timeout=-5\n").provision_timeout_s);
+    EXPECT_FALSE(HostConfig::parse("provision_timeout=abc\n").provision_timeout_s);
+    // The key is written by lumos without spaces around '='.
+    EXPECT_FALSE(HostConfig::parse("provision_timeout =20\n").provision_timeout_s);
+}
+
+TEST(HostConfigTest, CgroupParentLastAbsolutePathWithoutDotDot)
+{
+    EXPECT_EQ(HostConfig::parse("cgroup_parent=/a\ncgroup_parent=/b/c\n").cgroup_parent, "/b/c");
+    EXPECT_EQ(HostConfig::parse("cgroup_parent=relative\n").cgroup_parent, "/lumos");
+    EXPECT_EQ(HostConfig::parse("cgroup_parent=/a/../etc\n").cgroup_parent, "/lumos");
+    EXPECT_EQ(HostConfig::parse("cgroup_parent= /a\n").cgroup_parent, "/lumos");
+    EXPECT_EQ(HostConfig::parse("  cgroup_parent=/other  \n").cgroup_parent, "/other");
+}
+
+TEST(HostConfigTest, LoadReadsEtcLumosConfigAndToleratesItsAbsence)
+{
+    char pattern[] = "/tmp/lumos-test-hostconfig.XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    std::string const root = pattern;
+    Paths const paths(root);
+    EXPECT_EQ(HostConfig::load(paths).cgroup_parent, "/lumos");
+    std::filesystem::create_directories(paths.etc_dir());
+    std::ofstream(paths.etc_dir() + "/config") << "admin_nic=aa\nprovision_timeout=7\n";
+    HostConfig const config = HostConfig::load(paths);
+    EXPECT_EQ(config.nic_tags, std::vector<std::string> { "admin" });
+    EXPECT_EQ(config.provision_timeout_s, 7);
+    std::filesystem::remove_all(root);
+}
