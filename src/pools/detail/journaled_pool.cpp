@@ -23,10 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-char const* const STATE_CREATING = "creating";
-char const* const STATE_DESTROYING = "destroying";
-char const* const STATE_RENAMING = "renaming";
-char const* const STATE_ROLLINGBACK = "rollingback";
 std::string const RECEIVE_PREFIX = ".recv-";
 
 bool valid_component(std::string const& part)
@@ -82,7 +78,8 @@ bool path_exists(std::string const& path)
 // and half-destroyed ones not at all. (Inside a mutation, after recover(), every entry is whole.)
 bool is_whole(Entry const& entry)
 {
-    return entry.state.empty() || entry.state == STATE_RENAMING || entry.state == STATE_ROLLINGBACK;
+    return entry.state == EntryState::Whole || entry.state == EntryState::Renaming
+        || entry.state == EntryState::RollingBack;
 }
 
 std::string random_hex(size_t bytes)
@@ -208,8 +205,8 @@ Result<void> JournaledPool::recover(DatasetDb& db)
     // Rollbacks go forward: the new content exists complete in scratch before the journal says so.
     TRY_ASSIGN(pending, db.pending());
     for (auto& [key, entry] : pending) {
-        if (entry.state == STATE_ROLLINGBACK && finish_rollback(db, key, entry)) {
-            entry.state.clear();
+        if (entry.state == EntryState::RollingBack && finish_rollback(db, key, entry)) {
+            entry.state = EntryState::Whole;
             entry.rollback_id.clear();
             TRY(db.put(key, entry));
         }
@@ -217,7 +214,7 @@ Result<void> JournaledPool::recover(DatasetDb& db)
     // Renames: the rename(2) of the root decides whether the whole rename happened.
     std::set<std::pair<std::string, std::string>> renames;
     for (auto const& [key, entry] : pending) {
-        if (entry.state == STATE_RENAMING) {
+        if (entry.state == EntryState::Renaming) {
             renames.emplace(entry.rename_root, entry.rename_to);
         }
     }
@@ -226,8 +223,8 @@ Result<void> JournaledPool::recover(DatasetDb& db)
             TRY(apply_rename(db, from, to));
         } else {
             for (auto& [key, entry] : pending) {
-                if (entry.state == STATE_RENAMING && entry.rename_root == from) {
-                    entry.state.clear();
+                if (entry.state == EntryState::Renaming && entry.rename_root == from) {
+                    entry.state = EntryState::Whole;
                     entry.rename_root.clear();
                     entry.rename_to.clear();
                     TRY(db.put(key, entry));
@@ -240,7 +237,8 @@ Result<void> JournaledPool::recover(DatasetDb& db)
     TRY_ASSIGN(left, db.pending());
     Rows doomed;
     for (auto& row : left) {
-        if (row.second.state == STATE_CREATING || row.second.state == STATE_DESTROYING) {
+        if (row.second.state == EntryState::Creating
+            || row.second.state == EntryState::Destroying) {
             doomed.push_back(std::move(row));
         }
     }
@@ -320,7 +318,7 @@ Result<void> JournaledPool::apply_rename(
         TRY(db.erase(key));
     }
     for (auto& [key, entry] : rows) {
-        entry.state.clear();
+        entry.state = EntryState::Whole;
         entry.rename_root.clear();
         entry.rename_to.clear();
         TRY(db.put(to + key.substr(from.size()), entry));
@@ -520,7 +518,7 @@ Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& rela
     Entry entry;
     entry.type = type;
     entry.creation = now_ms() / 1000;
-    entry.state = STATE_CREATING;
+    entry.state = EntryState::Creating;
     if (type == DatasetType::Volume) {
         entry.volsize = size_bytes;
     }
@@ -552,7 +550,7 @@ Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& rela
         }
         return tl::unexpected(std::move(made).error());
     }
-    entry.state.clear();
+    entry.state = EntryState::Whole;
     entry.quota = options.quota_bytes;
     if (type == DatasetType::Filesystem) {
         entry.subvolume_id = subvolume_id(path);
@@ -607,7 +605,7 @@ Result<void> JournaledPool::snapshot(std::string const& snapshot_name)
         entry.type = DatasetType::Snapshot;
         entry.creation = now_ms() / 1000;
         entry.storage = random_hex(8) + "-" + snap;
-        entry.state = STATE_CREATING;
+        entry.state = EntryState::Creating;
         TRY_ASSIGN(sequence, db.max_sequence());
         entry.sequence = sequence + 1;
         if (source->type == DatasetType::Volume) {
@@ -637,7 +635,7 @@ Result<void> JournaledPool::snapshot(std::string const& snapshot_name)
             }
             return tl::unexpected(std::move(made).error());
         }
-        entry.state.clear();
+        entry.state = EntryState::Whole;
         if (!volume) {
             entry.subvolume_id = subvolume_id(target_path);
         }
@@ -670,7 +668,7 @@ Result<void> JournaledPool::clone(
         entry.creation = now_ms() / 1000;
         entry.origin = snap_rel;
         entry.volsize = source.volsize;
-        entry.state = STATE_CREATING;
+        entry.state = EntryState::Creating;
         TRY(db.put(rel, entry));
         TRY(db.checkpoint());
         auto path = m_mountpoint + "/" + rel;
@@ -697,7 +695,7 @@ Result<void> JournaledPool::clone(
             }
             return tl::unexpected(std::move(made).error());
         }
-        entry.state.clear();
+        entry.state = EntryState::Whole;
         entry.quota = options.quota_bytes;
         if (!volume) {
             entry.subvolume_id = subvolume_id(path);
@@ -755,7 +753,7 @@ Result<void> JournaledPool::rename(std::string const& from, std::string const& t
             }
         }
         for (auto& [key, entry] : rows) {
-            entry.state = STATE_RENAMING;
+            entry.state = EntryState::Renaming;
             entry.rename_root = from_rel;
             entry.rename_to = to_rel;
             TRY(db.put(key, entry));
@@ -764,7 +762,7 @@ Result<void> JournaledPool::rename(std::string const& from, std::string const& t
         if (::rename(from_path.c_str(), to_path.c_str()) != 0) {
             int saved = errno;
             for (auto& [key, entry] : rows) {
-                entry.state.clear();
+                entry.state = EntryState::Whole;
                 entry.rename_root.clear();
                 entry.rename_to.clear();
                 TRY(db.put(key, entry));
@@ -827,7 +825,7 @@ Result<void> JournaledPool::destroy(std::string const& name, Recursive recursive
             }
         }
         for (auto& [key, entry] : doomed) {
-            entry.state = STATE_DESTROYING;
+            entry.state = EntryState::Destroying;
             TRY(db.put(key, entry));
         }
         TRY(db.checkpoint());
@@ -894,16 +892,16 @@ Result<void> JournaledPool::rollback(std::string const& snapshot_name)
             (void)recover_scratch(db);
             return tl::unexpected(std::move(made).error());
         }
-        dataset->state = STATE_ROLLINGBACK;
+        dataset->state = EntryState::RollingBack;
         dataset->rollback_id = id;
         TRY(db.put(dataset_rel, *dataset));
         for (auto& [key, entry] : later) {
-            entry.state = STATE_DESTROYING;
+            entry.state = EntryState::Destroying;
             TRY(db.put(key, entry));
         }
         TRY(db.checkpoint());
         TRY(finish_rollback(db, dataset_rel, *dataset));
-        dataset->state.clear();
+        dataset->state = EntryState::Whole;
         dataset->rollback_id.clear();
         TRY(db.put(dataset_rel, *dataset));
         TRY(recover(db)); // removes the later snapshots and the scratch directory
@@ -1145,12 +1143,12 @@ Result<void> JournaledPool::receive(std::string const& target, int fd)
         Entry dataset;
         dataset.type = DatasetType::Filesystem;
         dataset.creation = now_ms() / 1000;
-        dataset.state = STATE_CREATING;
+        dataset.state = EntryState::Creating;
         Entry snapshot;
         snapshot.type = DatasetType::Snapshot;
         snapshot.creation = dataset.creation;
         snapshot.storage = scratch_name + "/" + base;
-        snapshot.state = STATE_CREATING;
+        snapshot.state = EntryState::Creating;
         TRY(db.put(rel, dataset));
         TRY(db.put(snap_rel, snapshot));
         TRY(db.checkpoint());
@@ -1163,9 +1161,9 @@ Result<void> JournaledPool::receive(std::string const& target, int fd)
             }
             return tl::unexpected(std::move(made).error());
         }
-        dataset.state.clear();
+        dataset.state = EntryState::Whole;
         dataset.subvolume_id = subvolume_id(path);
-        snapshot.state.clear();
+        snapshot.state = EntryState::Whole;
         snapshot.subvolume_id = subvolume_id(snap_path);
         TRY(db.put(rel, dataset));
         TRY(db.put(snap_rel, snapshot));
