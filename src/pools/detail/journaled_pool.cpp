@@ -4,6 +4,7 @@
 #include "base/json.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
+#include "pools/detail/dataset_name.hpp"
 #include "pools/detail/legacy_journal.hpp"
 
 #include <algorithm>
@@ -24,47 +25,6 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string const RECEIVE_PREFIX = ".recv-";
-
-bool valid_component(std::string const& part)
-{
-    if (part.empty() || part[0] == '.' || part.size() > 200) {
-        return false;
-    }
-    return std::all_of(part.begin(), part.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || c == '_' || c == '-' || c == '.' || c == ':';
-    });
-}
-
-std::string dataset_part(std::string const& relative_name)
-{
-    auto at = relative_name.find('@');
-    return at == std::string::npos ? relative_name : relative_name.substr(0, at);
-}
-
-bool is_snapshot_name(std::string const& relative_name)
-{
-    return relative_name.find('@') != std::string::npos;
-}
-
-// Whether key is `base` itself, a descendant ("base/...") or a snapshot of either.
-bool under(std::string const& key, std::string const& base)
-{
-    if (key == base) {
-        return true;
-    }
-    return key.size() > base.size() && key.compare(0, base.size(), base) == 0
-        && (key[base.size()] == '/' || key[base.size()] == '@');
-}
-
-std::optional<std::string> parent_of(std::string const& relative_name)
-{
-    auto slash = relative_name.rfind('/');
-    if (slash == std::string::npos) {
-        return std::nullopt;
-    }
-    return relative_name.substr(0, slash);
-}
 
 bool path_exists(std::string const& path)
 {
@@ -105,31 +65,7 @@ JournaledPool::JournaledPool(PoolConfig const& config, CommandRunner& runner)
 
 Result<std::string> JournaledPool::relative(std::string const& name) const
 {
-    if (name.size() <= m_name.size() + 1 || name.compare(0, m_name.size(), m_name) != 0
-        || name[m_name.size()] != '/') {
-        return make_error(ErrorCode::InvalidArgument,
-            "dataset name \"" + name + "\" is not in pool \"" + m_name + "\"");
-    }
-    std::string rel = name.substr(m_name.size() + 1);
-    auto at = rel.find('@');
-    std::string dataset = at == std::string::npos ? rel : rel.substr(0, at);
-    if (at != std::string::npos && !valid_component(rel.substr(at + 1))) {
-        return make_error(ErrorCode::InvalidArgument, "invalid snapshot name \"" + name + "\"");
-    }
-    size_t start = 0;
-    while (true) {
-        auto slash = dataset.find('/', start);
-        auto part
-            = dataset.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-        if (!valid_component(part)) {
-            return make_error(ErrorCode::InvalidArgument, "invalid dataset name \"" + name + "\"");
-        }
-        if (slash == std::string::npos) {
-            break;
-        }
-        start = slash + 1;
-    }
-    return rel;
+    return relative_dataset_name(m_name, name);
 }
 
 std::string JournaledPool::location(std::string const& relative_name, Entry const& entry) const
@@ -543,6 +479,12 @@ Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& rela
         }
         return {};
     }();
+    return commit_new_dataset(db, relative_name, entry, std::move(made), options.quota_bytes);
+}
+
+Result<void> JournaledPool::commit_new_dataset(DatasetDb& db, std::string const& relative_name,
+    Entry& entry, Result<void> made, std::optional<uint64_t> quota)
+{
     if (!made) {
         (void)remove_data(relative_name, entry);
         if (db.erase(relative_name)) {
@@ -551,9 +493,9 @@ Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& rela
         return tl::unexpected(std::move(made).error());
     }
     entry.state = EntryState::Whole;
-    entry.quota = options.quota_bytes;
-    if (type == DatasetType::Filesystem) {
-        entry.subvolume_id = subvolume_id(path);
+    entry.quota = quota;
+    if (entry.type == DatasetType::Filesystem) {
+        entry.subvolume_id = subvolume_id(m_mountpoint + "/" + relative_name);
     }
     TRY(db.put(relative_name, entry));
     return db.checkpoint();
@@ -688,20 +630,7 @@ Result<void> JournaledPool::clone(
             }
             return {};
         }();
-        if (!made) {
-            (void)remove_data(rel, entry);
-            if (db.erase(rel)) {
-                (void)db.checkpoint();
-            }
-            return tl::unexpected(std::move(made).error());
-        }
-        entry.state = EntryState::Whole;
-        entry.quota = options.quota_bytes;
-        if (!volume) {
-            entry.subvolume_id = subvolume_id(path);
-        }
-        TRY(db.put(rel, entry));
-        return db.checkpoint();
+        return commit_new_dataset(db, rel, entry, std::move(made), options.quota_bytes);
     });
 }
 
