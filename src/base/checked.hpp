@@ -5,6 +5,7 @@
 // fit is an error, never a wrapped (and much smaller) limit.
 
 #include "base/result.hpp"
+#include "base/sizes.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -12,10 +13,6 @@
 #include <string_view>
 
 namespace lumos {
-
-constexpr uint64_t KIB = uint64_t { 1 } << 10U;
-constexpr uint64_t MIB = uint64_t { 1 } << 20U;
-constexpr uint64_t GIB = uint64_t { 1 } << 30U;
 
 // a * b, or nullopt when the product does not fit in 64 bits.
 constexpr std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b)

@@ -9,36 +9,10 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace lumos {
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept
-{
-    if (this != &other) {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-        m_fd = other.release();
-    }
-    return *this;
-}
-
-UniqueFd::~UniqueFd()
-{
-    if (m_fd >= 0) {
-        ::close(m_fd);
-    }
-}
-
-int UniqueFd::release()
-{
-    int const fd = m_fd;
-    m_fd = -1;
-    return fd;
-}
 
 Result<std::string> read_file(std::string const& path)
 {
@@ -202,32 +176,6 @@ Result<void> remove_file(std::string const& path)
         return tl::unexpected(Error::from_errno("unlink " + path, errno));
     }
     return {};
-}
-
-static Result<FileLock> acquire_lock(std::string const& path, int operation);
-
-Result<FileLock> FileLock::acquire(std::string const& path)
-{
-    return acquire_lock(path, LOCK_EX);
-}
-
-Result<FileLock> FileLock::acquire_shared(std::string const& path)
-{
-    return acquire_lock(path, LOCK_SH);
-}
-
-static Result<FileLock> acquire_lock(std::string const& path, int operation)
-{
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd.valid()) {
-        return tl::unexpected(Error::from_errno("open lock " + path, errno));
-    }
-    while (::flock(fd.get(), operation) != 0) {
-        if (errno != EINTR) {
-            return tl::unexpected(Error::from_errno("flock " + path, errno));
-        }
-    }
-    return FileLock::adopt(std::move(fd));
 }
 
 } // namespace lumos

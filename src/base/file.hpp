@@ -2,35 +2,13 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "base/unique_fd.hpp"
+// Not used here: kept until the files that reach FileLock through this header include it.
+#include "base/file_lock.hpp" // IWYU pragma: keep
 
 #include <string>
 
 namespace lumos {
-
-// Owns one file descriptor; closes it on destruction. Move-only.
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd)
-        : m_fd(fd)
-    {
-    }
-    UniqueFd(UniqueFd&& other) noexcept
-        : m_fd(other.release())
-    {
-    }
-    UniqueFd& operator=(UniqueFd&& other) noexcept;
-    UniqueFd(UniqueFd const&) = delete;
-    UniqueFd& operator=(UniqueFd const&) = delete;
-    ~UniqueFd();
-
-    int get() const { return m_fd; }
-    bool valid() const { return m_fd >= 0; }
-    int release();
-
-private:
-    int m_fd { -1 };
-};
 
 Result<std::string> read_file(std::string const& path);
 
@@ -67,21 +45,5 @@ Result<void> write_file_if_changed(
 Result<void> make_directories(std::string const& path, int mode = 0755);
 
 Result<void> remove_file(std::string const& path);
-
-// An exclusive advisory lock (flock) on a lock file, held until destruction. Locks are released
-// by the kernel when the holder dies, so a killed command never leaves a stale lock.
-class FileLock {
-public:
-    static Result<FileLock> acquire(std::string const& path);
-    static Result<FileLock> acquire_shared(std::string const& path);
-    static FileLock adopt(UniqueFd fd) { return FileLock(std::move(fd)); }
-
-private:
-    explicit FileLock(UniqueFd fd)
-        : m_fd(std::move(fd))
-    {
-    }
-    UniqueFd m_fd;
-};
 
 } // namespace lumos

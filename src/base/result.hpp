@@ -51,8 +51,20 @@ private:
 char const* error_code_name(ErrorCode code);
 int error_code_http_status(ErrorCode code);
 
+// tl::expected (1.0, as Debian ships it) is not [[nodiscard]]; a Result is: dropping one is a
+// compile error, and a deliberate discard says so with (void).
 template <typename T = void>
-using Result = tl::expected<T, Error>;
+class [[nodiscard]] Result : public tl::expected<T, Error> {
+public:
+    using Base = tl::expected<T, Error>;
+    using Base::Base;
+    Result() = default;
+    // NOLINTNEXTLINE(google-explicit-constructor): a tl::expected is a Result by another name
+    Result(Base other)
+        : Base(std::move(other))
+    {
+    }
+};
 
 inline tl::unexpected<Error> make_error(ErrorCode code, std::string message)
 {
@@ -60,6 +72,10 @@ inline tl::unexpected<Error> make_error(ErrorCode code, std::string message)
 }
 
 } // namespace lumos
+
+// and_then and or_else take a function that returns "an expected": a Result is one.
+template <typename T>
+struct tl::detail::is_expected_impl<lumos::Result<T>> : std::true_type { };
 
 // Two-statement forms (not GNU statement expressions): clang-tidy 14's analyzer misreads the
 // latter on move-only types.

@@ -1,19 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "pools/command_runner.hpp"
 
-#include "base/file.hpp"
+#include "base/child_process.hpp"
 #include "base/strings.hpp"
 
 #include <array>
 #include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <string_view>
 
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace lumos::pools {
@@ -33,76 +28,33 @@ void append_available(int fd, std::string& target, bool& open)
 
 } // namespace
 
-Result<CommandOutput> SystemCommandRunner::run(std::vector<std::string> const& argv, CommandIo const& io)
+Result<CommandOutput> SystemCommandRunner::run(
+    std::vector<std::string> const& argv, CommandIo const& io)
 {
     if (argv.empty()) {
         return make_error(ErrorCode::Internal, "empty command");
     }
-    std::array<int, 2> out_pipe { -1, -1 };
-    std::array<int, 2> err_pipe { -1, -1 };
-    if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0) {
-        return tl::unexpected(Error::from_errno("pipe", errno));
-    }
-    UniqueFd out_read(out_pipe[0]);
-    UniqueFd out_write(out_pipe[1]);
-    if (::pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
-        return tl::unexpected(Error::from_errno("pipe", errno));
-    }
-    UniqueFd err_read(err_pipe[0]);
-    UniqueFd err_write(err_pipe[1]);
-
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (auto const& arg : argv) {
-        args.push_back(const_cast<char*>(arg.c_str())); // NOLINT(cppcoreguidelines-pro-type-const-cast)
-    }
-    args.push_back(nullptr);
-    // The environment with LC_ALL=C, made before fork: the child of a process with other threads
-    // (an import's download and stream relay) may not allocate, since another thread can hold
-    // the allocator's lock at the fork (setenv in the child hung there under ASan).
+    SpawnOptions options(argv);
+    // The environment with LC_ALL=C: the tools' messages and numbers in the form we parse.
     std::vector<std::string> environment { "LC_ALL=C" };
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
         if (std::string_view(*entry).rfind("LC_ALL=", 0) != 0) {
             environment.emplace_back(*entry);
         }
     }
-    std::vector<char*> envp;
-    envp.reserve(environment.size() + 1);
-    for (auto const& entry : environment) {
-        envp.push_back(const_cast<char*>(entry.c_str())); // NOLINT(cppcoreguidelines-pro-type-const-cast)
-    }
-    envp.push_back(nullptr);
-
-    pid_t const parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        return tl::unexpected(Error::from_errno("fork", errno));
-    }
-    if (pid == 0) {
-        // A helper (cp, btrfs, tar) dies with the command that runs it: a killed create must
-        // not leave a cp writing into the dataset the next command removes.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        int in = io.stdin_fd >= 0 ? io.stdin_fd : ::open("/dev/null", O_RDONLY);
-        int out = io.stdout_fd >= 0 ? io.stdout_fd : out_write.get();
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(err_write.get(), 2);
-        ::execvpe(args[0], args.data(), envp.data());
-        // No allocation here either: the message goes out in pieces.
-        char const* const why = std::strerror(errno);
-        for (char const* piece : { "cannot execute ", static_cast<char const*>(args[0]), ": ", why }) {
-            (void)!::write(2, piece, std::strlen(piece));
-        }
-        ::_exit(127);
-    }
-    out_write = UniqueFd();
-    err_write = UniqueFd();
+    options.env = std::move(environment);
+    options.stdio[0] = io.stdin_fd >= 0 ? Stdio::fd(io.stdin_fd) : Stdio::null();
+    options.stdio[1] = io.stdout_fd >= 0 ? Stdio::fd(io.stdout_fd) : Stdio::pipe_from_child();
+    options.stdio[2] = Stdio::pipe_from_child();
+    // A helper (cp, btrfs, tar) dies with the command that runs it: a killed create must not
+    // leave a cp writing into the dataset the next command removes.
+    options.die_with_parent = true;
+    TRY_ASSIGN(child, ChildProcess::spawn(options));
+    UniqueFd out_read = child.take_pipe(1);
+    UniqueFd err_read = child.take_pipe(2);
 
     CommandOutput output;
-    bool out_open = true;
+    bool out_open = out_read.valid();
     bool err_open = true;
     while (out_open || err_open) {
         std::array<pollfd, 2> fds {};
@@ -121,20 +73,8 @@ Result<CommandOutput> SystemCommandRunner::run(std::vector<std::string> const& a
             append_available(err_read.get(), output.err, err_open);
         }
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return tl::unexpected(Error::from_errno("waitpid", errno));
-        }
-    }
-    if (WIFEXITED(status)) {
-        output.status = WEXITSTATUS(status);
-    } else {
-        output.status = 128 + WTERMSIG(status);
-    }
-    if (output.status == 127 && output.err.starts_with("cannot execute")) {
-        return make_error(ErrorCode::Unsupported, std::string(trim(output.err)));
-    }
+    TRY_ASSIGN(status, child.wait());
+    output.status = exit_code_of(status);
     return output;
 }
 
@@ -144,7 +84,10 @@ CommandRunner& system_command_runner()
     return runner;
 }
 
-std::string describe_argv(std::vector<std::string> const& argv) { return join(argv, " "); }
+std::string describe_argv(std::vector<std::string> const& argv)
+{
+    return join(argv, " ");
+}
 
 Result<CommandOutput> run_checked(
     CommandRunner& runner, std::vector<std::string> const& argv, CommandIo const& io)

@@ -3,6 +3,7 @@
 // re-attaching loop-backed pools after a reboot.
 #include "base/file.hpp"
 #include "base/json.hpp"
+#include "base/rollback.hpp"
 #include "base/strings.hpp"
 #include "pools/backends.hpp"
 #include "pools/pool_setup.hpp"
@@ -184,18 +185,22 @@ Result<void> ensure_pool_mounted(CommandRunner& runner, PoolConfig const& config
     if (is_mountpoint(config.mountpoint)) {
         return {};
     }
+    Rollback rollback;
     std::string device = config.device;
     if (!config.file.empty()) {
         auto attached = loop_devices_of(runner, config.file);
         if (attached.empty()) {
             TRY_ASSIGN(output, run_checked(runner, { "losetup", "-f", "--show", config.file }));
             device = std::string(trim(output.out));
+            // A mount that fails leaves no loop device attached.
+            rollback.push([&runner, device] { (void)runner.run({ "losetup", "-d", device }, {}); });
         } else {
             device = attached.front();
         }
     }
     TRY(make_directories(config.mountpoint));
     TRY(run_checked(runner, { "mount", "-t", "btrfs", device, config.mountpoint }));
+    rollback.disarm();
     return {};
 }
 
@@ -269,6 +274,101 @@ Result<void> PoolRegistry::destroy(std::string const& name)
     return destroy_pool(m_paths, name, system_command_runner());
 }
 
+namespace {
+
+// A new pool file of request.size_bytes, attached to a loop device: the device.
+Result<std::string> attach_new_pool_file(
+    PoolRegistry::CreateRequest const& request, CommandRunner& runner, Rollback& rollback)
+{
+    if (request.size_bytes == 0) {
+        return make_error(ErrorCode::InvalidArgument, "a pool file needs a size");
+    }
+    TRY(make_directories(fs::path(request.file).parent_path().string()));
+    UniqueFd fd(::open(request.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd.valid()) {
+        return tl::unexpected(Error::from_errno("create " + request.file, errno));
+    }
+    rollback.push([file = request.file] { ::unlink(file.c_str()); });
+    if (::ftruncate(fd.get(), static_cast<off_t>(request.size_bytes)) != 0) {
+        return tl::unexpected(Error::from_errno("truncate " + request.file, errno));
+    }
+    TRY_ASSIGN(output, run_checked(runner, { "losetup", "-f", "--show", request.file }));
+    std::string device(trim(output.out));
+    rollback.push([&runner, device] { (void)runner.run({ "losetup", "-d", device }, {}); });
+    return device;
+}
+
+// mkfs.btrfs on device, mounted on the (new or empty) mountpoint.
+Result<void> make_and_mount(std::string const& device, std::string const& mountpoint,
+    CommandRunner& runner, Rollback& rollback)
+{
+    TRY(run_checked(runner, { "mkfs.btrfs", "-q", device }));
+    if (is_mountpoint(mountpoint)) {
+        return make_error(ErrorCode::Busy, mountpoint + " is already a mountpoint");
+    }
+    struct stat st { };
+    if (::stat(mountpoint.c_str(), &st) != 0) {
+        TRY(make_directories(mountpoint));
+        rollback.push([mountpoint] { ::rmdir(mountpoint.c_str()); });
+    } else {
+        std::error_code ec;
+        if (!fs::is_empty(mountpoint, ec)) {
+            return make_error(ErrorCode::AlreadyExists,
+                mountpoint + " is not empty: mounting the pool there would hide its files");
+        }
+    }
+    TRY(run_checked(runner, { "mount", "-t", "btrfs", device, mountpoint }));
+    rollback.push([&runner, mountpoint] { (void)runner.run({ "umount", mountpoint }, {}); });
+    return {};
+}
+
+// No device: the mountpoint must already be on btrfs, and not hold a dir pool.
+Result<void> check_btrfs_mountpoint(std::string const& mountpoint)
+{
+    TRY(make_directories(mountpoint));
+    struct statfs sfs { };
+    if (::statfs(mountpoint.c_str(), &sfs) != 0) {
+        return tl::unexpected(Error::from_errno("statfs " + mountpoint, errno));
+    }
+    if (sfs.f_type != BTRFS_MAGIC) {
+        return make_error(
+            ErrorCode::InvalidArgument, mountpoint + " is not on btrfs: give --device or --file");
+    }
+    struct stat st { };
+    if (::stat((mountpoint + "/.lumos/datasets.db").c_str(), &st) == 0
+        || ::stat((mountpoint + "/.lumos/datasets.json").c_str(), &st) == 0) {
+        return make_error(ErrorCode::AlreadyExists,
+            mountpoint
+                + " holds a dir pool's datasets; a dir pool cannot be turned into a btrfs pool");
+    }
+    return {};
+}
+
+Result<void> set_up_btrfs(PoolRegistry::CreateRequest const& request, PoolConfig& config,
+    CommandRunner& runner, Rollback& rollback)
+{
+    std::string device = request.device;
+    if (!request.file.empty()) {
+        TRY_ASSIGN(loop_device, attach_new_pool_file(request, runner, rollback));
+        device = loop_device;
+    }
+    if (!device.empty()) {
+        TRY(make_and_mount(device, config.mountpoint, runner, rollback));
+    } else {
+        TRY(check_btrfs_mountpoint(config.mountpoint));
+    }
+    if (request.quotas) {
+        TRY(run_checked(runner, { "btrfs", "quota", "enable", config.mountpoint }));
+    }
+    config.device = device;
+    if (!request.file.empty()) {
+        config.file = canonical(request.file);
+    }
+    return {};
+}
+
+} // namespace
+
 Result<PoolConfig> create_pool(
     Paths const& paths, PoolRegistry::CreateRequest const& request, CommandRunner& runner)
 {
@@ -308,6 +408,9 @@ Result<PoolConfig> create_pool(
             std::string("a ") + backend_name(request.backend) + " pool takes no device or file");
     }
 
+    // Undoes the file, loop device, mountpoint and mount made below when a later step fails, up to
+    // and including the write of the new configuration.
+    Rollback rollback;
     switch (request.backend) {
     case Backend::Dir:
         config.quotas = false;
@@ -328,106 +431,13 @@ Result<PoolConfig> create_pool(
         config.quotas = true;
         break;
     }
-    case Backend::Btrfs: {
-        // Undo what was done when a later step fails.
-        bool made_file = false;
-        std::string loop_device;
-        bool mounted = false;
-        bool made_mountpoint = false;
-        auto undo = [&]() {
-            if (mounted) {
-                (void)runner.run({ "umount", config.mountpoint }, {});
-            }
-            if (made_mountpoint) {
-                ::rmdir(config.mountpoint.c_str());
-            }
-            if (!loop_device.empty()) {
-                (void)runner.run({ "losetup", "-d", loop_device }, {});
-            }
-            if (made_file) {
-                ::unlink(request.file.c_str());
-            }
-        };
-        auto steps = [&]() -> Result<void> {
-            std::string device = request.device;
-            if (!request.file.empty()) {
-                if (request.size_bytes == 0) {
-                    return make_error(ErrorCode::InvalidArgument, "a pool file needs a size");
-                }
-                TRY(make_directories(fs::path(request.file).parent_path().string()));
-                UniqueFd fd(
-                    ::open(request.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-                if (!fd.valid()) {
-                    return tl::unexpected(Error::from_errno("create " + request.file, errno));
-                }
-                made_file = true;
-                if (::ftruncate(fd.get(), static_cast<off_t>(request.size_bytes)) != 0) {
-                    return tl::unexpected(Error::from_errno("truncate " + request.file, errno));
-                }
-                TRY_ASSIGN(
-                    output, run_checked(runner, { "losetup", "-f", "--show", request.file }));
-                loop_device = std::string(trim(output.out));
-                device = loop_device;
-            }
-            if (!device.empty()) {
-                TRY(run_checked(runner, { "mkfs.btrfs", "-q", device }));
-                if (is_mountpoint(config.mountpoint)) {
-                    return make_error(
-                        ErrorCode::Busy, config.mountpoint + " is already a mountpoint");
-                }
-                struct stat st { };
-                if (::stat(config.mountpoint.c_str(), &st) != 0) {
-                    TRY(make_directories(config.mountpoint));
-                    made_mountpoint = true;
-                } else {
-                    std::error_code ec;
-                    if (!fs::is_empty(config.mountpoint, ec)) {
-                        return make_error(ErrorCode::AlreadyExists,
-                            config.mountpoint
-                                + " is not empty: mounting the pool there would hide its files");
-                    }
-                }
-                TRY(run_checked(runner, { "mount", "-t", "btrfs", device, config.mountpoint }));
-                mounted = true;
-            } else {
-                // No device: the mountpoint must already be on btrfs.
-                TRY(make_directories(config.mountpoint));
-                struct statfs sfs { };
-                if (::statfs(config.mountpoint.c_str(), &sfs) != 0) {
-                    return tl::unexpected(Error::from_errno("statfs " + config.mountpoint, errno));
-                }
-                if (sfs.f_type != BTRFS_MAGIC) {
-                    return make_error(ErrorCode::InvalidArgument,
-                        config.mountpoint + " is not on btrfs: give --device or --file");
-                }
-                struct stat st { };
-                if (::stat((config.mountpoint + "/.lumos/datasets.db").c_str(), &st) == 0
-                    || ::stat((config.mountpoint + "/.lumos/datasets.json").c_str(), &st) == 0) {
-                    return make_error(ErrorCode::AlreadyExists,
-                        config.mountpoint
-                            + " holds a dir pool's datasets; a dir pool cannot be turned into a "
-                              "btrfs pool");
-                }
-            }
-            if (request.quotas) {
-                TRY(run_checked(runner, { "btrfs", "quota", "enable", config.mountpoint }));
-            }
-            return {};
-        };
-        auto done = steps();
-        if (!done) {
-            undo();
-            return tl::unexpected(std::move(done).error());
-        }
-        config.device = loop_device.empty() ? request.device : loop_device;
-        if (!request.file.empty()) {
-            config.file = canonical(request.file);
-        }
+    case Backend::Btrfs:
+        TRY(set_up_btrfs(request, config, runner, rollback));
         break;
-    }
     }
     configs.push_back(config);
     TRY(write_configs(paths, configs));
+    rollback.disarm();
     return config;
 }
 

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MPL-2.0
 // The zfs backend: SmartOS's own model, every operation one zfs(8) command through the
 // CommandRunner (tested with a fake runner; our machines have no zfs).
-#include "pools/backends.hpp"
-
+#include "base/sizes.hpp"
 #include "base/strings.hpp"
+#include "pools/backends.hpp"
 
 #include <algorithm>
 
 namespace lumos::pools {
 
 namespace {
-
-constexpr uint64_t GIB = uint64_t { 1 } << 30;
 
 std::string quota_value(std::optional<uint64_t> bytes)
 {
@@ -54,7 +52,8 @@ public:
 
     std::string path_of(std::string const& dataset) const override
     {
-        auto rel = dataset.size() > m_name.size() + 1 ? dataset.substr(m_name.size() + 1) : std::string();
+        auto rel = dataset.size() > m_name.size() + 1 ? dataset.substr(m_name.size() + 1)
+                                                      : std::string();
         auto at = rel.find('@');
         if (at != std::string::npos) {
             return m_mountpoint + "/" + rel.substr(0, at) + "/.zfs/snapshot/" + rel.substr(at + 1);
@@ -65,7 +64,8 @@ public:
     Result<bool> exists(std::string const& name) const override
     {
         TRY(check_name(name));
-        TRY_ASSIGN(output, m_runner.run({ "zfs", "list", "-H", "-o", "name", "-t", "all", name }, {}));
+        TRY_ASSIGN(
+            output, m_runner.run({ "zfs", "list", "-H", "-o", "name", "-t", "all", name }, {}));
         if (output.status == 0) {
             return true;
         }
@@ -78,7 +78,8 @@ public:
     Result<DatasetInfo> info(std::string const& name) const override
     {
         TRY(check_name(name));
-        TRY_ASSIGN(infos, query({ "zfs", "list", "-H", "-p", "-t", "all", "-o", LIST_COLUMNS, name }));
+        TRY_ASSIGN(
+            infos, query({ "zfs", "list", "-H", "-p", "-t", "all", "-o", LIST_COLUMNS, name }));
         if (infos.empty()) {
             return make_error(ErrorCode::NotFound, "dataset does not exist: " + name);
         }
@@ -94,7 +95,9 @@ public:
                 }
             }
         }
-        TRY_ASSIGN(props, zfs({ "get", "-H", "-p", "-o", "property,value", "-s", "local,received", "all", name }));
+        TRY_ASSIGN(props,
+            zfs({ "get", "-H", "-p", "-o", "property,value", "-s", "local,received", "all",
+                name }));
         for (auto const& line : split(props.out, '\n')) {
             auto fields = split(line, '\t');
             if (fields.size() >= 2 && fields[0].find(':') != std::string::npos) {
@@ -111,7 +114,8 @@ public:
         if (at != std::string::npos) {
             return query({ "zfs", "list", "-H", "-p", "-t", "all", "-o", LIST_COLUMNS, root });
         }
-        auto listed = query({ "zfs", "list", "-H", "-p", "-t", "all", "-r", "-o", LIST_COLUMNS, root });
+        auto listed
+            = query({ "zfs", "list", "-H", "-p", "-t", "all", "-r", "-o", LIST_COLUMNS, root });
         if (!listed && listed.error().code() == ErrorCode::NotFound) {
             return std::vector<DatasetInfo> {};
         }
@@ -332,7 +336,8 @@ private:
             for (uint64_t i = 0; i < userrefs; ++i) {
                 info.holds.emplace_back("?"); // counted here, named by info()
             }
-            info.path = info.type == DatasetType::Filesystem && fields[8] != "-" && fields[8] != "legacy"
+            info.path
+                = info.type == DatasetType::Filesystem && fields[8] != "-" && fields[8] != "legacy"
                 ? fields[8]
                 : path_of(info.name);
             infos.push_back(std::move(info));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "runtime/host_layout.hpp"
 
+#include "base/directory_below.hpp"
 #include "base/file.hpp"
 #include "runtime/zone_spec.hpp"
 
@@ -62,19 +63,9 @@ static Result<void> make_resolv_conf_target(std::string const& root)
     if (!root_fd.valid()) {
         return tl::unexpected(Error::from_errno("open " + root, errno));
     }
-    if (::mkdirat(root_fd.get(), "etc", 0755) != 0 && errno != EEXIST) {
-        return tl::unexpected(Error::from_errno("mkdir " + root + "/etc", errno));
-    }
-    UniqueFd etc(::openat(root_fd.get(), "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!etc.valid()) {
-        int const error = errno;
-        if (error == ELOOP || error == ENOTDIR) {
-            return make_error(ErrorCode::PermissionDenied,
-                "refusing to write " + root + "/etc/resolv.conf: " + root
-                    + "/etc is a symbolic link or not a directory");
-        }
-        return tl::unexpected(Error::from_errno("open " + root + "/etc", error));
-    }
+    TRY_ASSIGN(etc,
+        open_directory_below(
+            root_fd.get(), root, "etc", Create::Yes, "write " + root + "/etc/resolv.conf"));
     struct stat st { };
     if (::fstatat(etc.get(), "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (!S_ISLNK(st.st_mode)) {

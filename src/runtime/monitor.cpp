@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "runtime/monitor.hpp"
 
+#include "base/child_process.hpp"
 #include "base/file.hpp"
 #include "base/posix_util.hpp"
 #include "runtime/monitor_protocol.hpp"
@@ -206,46 +207,29 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     for (auto& arg : protocol::format_flags(flags)) {
         args.push_back(std::move(arg));
     }
-    std::vector<char*> argv;
-    for (auto& arg : args) {
-        argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
     std::string const log = m_dir + "/" + protocol::MONITOR_LOG;
-
+    UniqueFd out(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
         return tl::unexpected(Error::from_errno("pipe", errno));
     }
     UniqueFd read_end(pipe_fds[0]);
     UniqueFd write_end(pipe_fds[1]);
-    pid_t const child = ::fork();
-    if (child < 0) {
-        return tl::unexpected(Error::from_errno("fork", errno));
-    }
-    if (child == 0) {
-        // Detached: a session of its own, re-parented away from vmadm at once, holding none of
-        // vmadm's descriptors (its locks above all).
-        ::setsid();
-        if (::fork() != 0) {
-            ::_exit(0);
-        }
-        int const null = ::open("/dev/null", O_RDWR);
-        int const out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        ::dup2(null, STDIN_FILENO);
-        ::dup2(out, STDOUT_FILENO);
-        ::dup2(out, STDERR_FILENO);
-        ::dup2(write_end.get(), 3);
-        ::close_range(4, ~0U, 0);
-        sigset_t none;
-        ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
+    // Detached: a session of its own, re-parented away from vmadm at once, holding none of
+    // vmadm's descriptors (its locks above all); fd 3 says "booted" or why not.
+    SpawnOptions options(std::move(args));
+    options.stdio[STDIN_FILENO] = Stdio::null();
+    options.stdio[STDOUT_FILENO] = out.valid() ? Stdio::fd(out.get()) : Stdio::null();
+    options.stdio[STDERR_FILENO] = out.valid() ? Stdio::fd(out.get()) : Stdio::null();
+    options.stdio[3] = Stdio::fd(write_end.get());
+    options.close_other_fds = true;
+    options.reset_signals = true;
+    auto started = ChildProcess::spawn_detached(options);
     write_end = UniqueFd();
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    out = UniqueFd();
+    // A monitor that cannot be executed says nothing on fd 3: reported below, with its log.
+    if (!started && started.error().code() != ErrorCode::Unsupported) {
+        return tl::unexpected(started.error());
     }
     auto line = read_line(read_end.get(), std::chrono::seconds(90), "the zone's monitor");
     if (!line) {

@@ -3,6 +3,7 @@
 
 #include "base/file.hpp"
 #include "base/strings.hpp"
+#include "sys/detail/cgroup_file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -28,17 +29,7 @@ bool exists(std::string const& path)
 
 Result<void> write_value(std::string const& file, std::string const& value)
 {
-    int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return tl::unexpected(Error::from_errno("open " + file, errno));
-    }
-    ssize_t n = ::write(fd, value.data(), value.size());
-    int saved = errno;
-    ::close(fd);
-    if (n != static_cast<ssize_t>(value.size())) {
-        return tl::unexpected(Error::from_errno("write " + value + " to " + file, saved));
-    }
-    return {};
+    return detail::write_cgroup_value(file, value);
 }
 
 Result<std::string> read_value(std::string const& file)

@@ -2,7 +2,9 @@
 #include "vm/vm_datasets.hpp"
 
 #include "base/checked.hpp"
+#include "base/directory_below.hpp"
 #include "base/file.hpp"
+#include "base/rollback.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "props/brand.hpp"
@@ -168,39 +170,9 @@ Result<void> make_directory_below(std::string const& base, std::string const& re
     if (!dir.valid()) {
         return tl::unexpected(Error::from_errno("open " + base, errno));
     }
-    std::string path = base;
-    auto const components = split(relative, '/');
-    for (size_t i = 0; i < components.size(); ++i) {
-        std::string const component(components[i]);
-        if (component.empty() || component == "." || component == "..") {
-            return make_error(ErrorCode::InvalidArgument, "bad directory name: " + relative);
-        }
-        path += "/" + component;
-        bool const last = i + 1 == components.size();
-        bool made = true;
-        if (::mkdirat(dir.get(), component.c_str(), 0700) != 0) {
-            if (errno != EEXIST) {
-                return tl::unexpected(Error::from_errno("mkdir " + path, errno));
-            }
-            made = false;
-        }
-        UniqueFd next(::openat(dir.get(), component.c_str(),
-            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!next.valid()) {
-            int const error = errno;
-            if (error == ELOOP || error == ENOTDIR) {
-                return make_error(ErrorCode::PermissionDenied,
-                    "refusing to create " + base + "/" + relative + ": " + path
-                        + " is a symbolic link or not a directory");
-            }
-            return tl::unexpected(Error::from_errno("open " + path, error));
-        }
-        if (last || made) {
-            if (::fchmod(next.get(), static_cast<mode_t>(last ? mode : 0755)) != 0) {
-                return tl::unexpected(Error::from_errno("chmod " + path, errno));
-            }
-        }
-        dir = std::move(next);
+    TRY_ASSIGN(last, open_directory_below(dir.get(), base, relative, Create::Yes));
+    if (::fchmod(last.get(), static_cast<mode_t>(mode)) != 0) {
+        return tl::unexpected(Error::from_errno("chmod " + base + "/" + relative, errno));
     }
     return {};
 }
@@ -228,26 +200,19 @@ Result<void> VmDatasets::provision(Json const& vm) const
     };
     TRY_ASSIGN(pool, pool_for(root));
 
-    // What this call made, in order; undone in reverse when a later step fails.
-    std::vector<std::pair<pools::Pool*, std::string>> made;
-    std::vector<std::pair<pools::Pool*, std::string>> held;
-    bool made_cores_parent = false;
-    auto undo = [&](Error error) -> Result<void> {
-        for (auto it = held.rbegin(); it != held.rend(); ++it) {
-            (void)it->first->release(it->second, HOLD_TAG);
-        }
-        for (auto it = made.rbegin(); it != made.rend(); ++it) {
-            (void)it->first->destroy(it->second, pools::Recursive::Yes);
-        }
-        if (made_cores_parent) {
-            drop_empty_cores_parent(*pool);
-        }
+    // What this call made, undone newest first unless every step succeeds. Declared after the
+    // pools its steps use, so that it runs before they close.
+    Rollback rollback;
+    auto fail = [](Error error) {
         return tl::unexpected(std::move(error).with_context("cannot create the VM's storage"));
+    };
+    auto made = [&rollback](pools::Pool* in, std::string const& dataset) {
+        rollback.push([in, dataset] { (void)in->destroy(dataset, pools::Recursive::Yes); });
     };
 #define STEP(expression)                                                                           \
     do {                                                                                           \
         if (auto step_result = (expression); !step_result) {                                       \
-            return undo(std::move(step_result.error()));                                           \
+            return fail(std::move(step_result.error()));                                           \
         }                                                                                          \
     } while (false)
 
@@ -256,7 +221,7 @@ Result<void> VmDatasets::provision(Json const& vm) const
     if (int64_t const quota = integer_of(vm, "quota"); quota > 0) {
         auto bytes = size_in_bytes(quota, GIB, "quota");
         if (!bytes) {
-            return undo(std::move(bytes.error()));
+            return fail(std::move(bytes.error()));
         }
         root_options.quota_bytes = *bytes;
     }
@@ -271,12 +236,14 @@ Result<void> VmDatasets::provision(Json const& vm) const
                 "cannot create the VM's storage: image snapshot " + origin + " does not exist");
         }
         if (auto cloned = pool->clone(origin, root, root_options); !cloned) {
-            return tl::unexpected(std::move(cloned.error()).with_context("cannot create the VM's storage"));
+            return tl::unexpected(
+                std::move(cloned.error()).with_context("cannot create the VM's storage"));
         }
     } else if (auto created = pool->create_filesystem(root, root_options); !created) {
-        return tl::unexpected(std::move(created.error()).with_context("cannot create the VM's storage"));
+        return tl::unexpected(
+            std::move(created.error()).with_context("cannot create the VM's storage"));
     }
-    made.emplace_back(pool, root);
+    made(pool, root);
 
     std::string const zonepath = pool->path_of(root);
     STEP(make_directory_below(zonepath, "config", 0755));
@@ -293,16 +260,19 @@ Result<void> VmDatasets::provision(Json const& vm) const
     // Cores.
     {
         auto parent_exists = pool->exists(pool_name + "/cores");
-        made_cores_parent = parent_exists && !*parent_exists;
+        if (parent_exists && !*parent_exists) {
+            // Made with the VM's: dropped after it when it is undone.
+            rollback.push([pool] { drop_empty_cores_parent(*pool); });
+        }
         pools::CreateOptions cores_options;
         auto core_bytes = cores_quota(vm, *brand);
         if (!core_bytes) {
-            return undo(std::move(core_bytes.error()));
+            return fail(std::move(core_bytes.error()));
         }
         cores_options.quota_bytes = *core_bytes;
         std::string const cores = pool_name + "/cores/" + uuid;
         STEP(pool->create_filesystem(cores, cores_options));
-        made.emplace_back(pool, cores);
+        made(pool, cores);
     }
 
     // delegate_dataset: the spec code lists "<pool>/<uuid>/data" in datasets, as SmartOS does.
@@ -319,7 +289,7 @@ Result<void> VmDatasets::provision(Json const& vm) const
         pools::CreateOptions data_options;
         data_options.properties = dataset_properties(vm, true);
         STEP(pool->create_filesystem(root + "/data", data_options));
-        made.emplace_back(pool, root + "/data");
+        made(pool, root + "/data");
     }
 
     // HVM disks: kvm volumes <pool>/<uuid>-disk<N>, bhyve <pool>/<uuid>/disk<N> (the spec code
@@ -327,12 +297,13 @@ Result<void> VmDatasets::provision(Json const& vm) const
     if (hvm && vm.contains("disks") && vm["disks"].is_array()) {
         for (auto const& disk : vm["disks"]) {
             std::string const dataset = string_of(disk, "zfs_filesystem");
-            if (dataset.empty() || bool_of(disk, "nocreate") || string_of(disk, "media") == "cdrom") {
+            if (dataset.empty() || bool_of(disk, "nocreate")
+                || string_of(disk, "media") == "cdrom") {
                 continue;
             }
             auto disk_pool = pool_for(dataset);
             if (!disk_pool) {
-                return undo(std::move(disk_pool.error()));
+                return fail(std::move(disk_pool.error()));
             }
             pools::CreateOptions options;
             if (auto compression = string_of(disk, "compression"); !compression.empty()) {
@@ -342,15 +313,17 @@ Result<void> VmDatasets::provision(Json const& vm) const
                 options.properties["volblocksize"] = std::to_string(integer_of(disk, "block_size"));
             }
             if (auto disk_image = string_of(disk, "image_uuid"); !disk_image.empty()) {
-                STEP((*disk_pool)->clone(pool_part(dataset) + "/" + disk_image + "@final", dataset, options));
-                made.emplace_back(*disk_pool, dataset);
+                STEP((*disk_pool)
+                         ->clone(
+                             pool_part(dataset) + "/" + disk_image + "@final", dataset, options));
+                made(*disk_pool, dataset);
                 // A size above the image's grows the clone (test-bhyve-disk-resize.js "boot disk
                 // is grown when size > image_size"); below it spec refused the payload.
                 if (int64_t const size_mib = integer_of(disk, "size");
                     size_mib > integer_of(disk, "image_size")) {
                     auto bytes = size_in_bytes(size_mib, MIB, "disks.*.size");
                     if (!bytes) {
-                        return undo(std::move(bytes.error()));
+                        return fail(std::move(bytes.error()));
                     }
                     STEP((*disk_pool)->resize_volume(dataset, *bytes));
                 }
@@ -358,14 +331,14 @@ Result<void> VmDatasets::provision(Json const& vm) const
             }
             int64_t const size_mib = integer_of(disk, "size");
             if (size_mib <= 0) {
-                return undo(Error(ErrorCode::InvalidArgument, "disk " + dataset + " has no size"));
+                return fail(Error(ErrorCode::InvalidArgument, "disk " + dataset + " has no size"));
             }
             auto bytes = size_in_bytes(size_mib, MIB, "disks.*.size");
             if (!bytes) {
-                return undo(std::move(bytes.error()));
+                return fail(std::move(bytes.error()));
             }
             STEP((*disk_pool)->create_volume(dataset, *bytes, options));
-            made.emplace_back(*disk_pool, dataset);
+            made(*disk_pool, dataset);
         }
     }
 
@@ -373,10 +346,14 @@ Result<void> VmDatasets::provision(Json const& vm) const
         char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
         if (bool_of(vm, flag)) {
             STEP(set_indestructible(vm, delegated, true));
-            held.emplace_back(pool, (delegated ? root + "/data" : root) + "@indestructible");
+            rollback.push(
+                [pool, snapshot = (delegated ? root + "/data" : root) + "@indestructible"] {
+                    (void)pool->release(snapshot, HOLD_TAG);
+                });
         }
     }
 #undef STEP
+    rollback.disarm();
     return {};
 }
 
@@ -422,7 +399,9 @@ Result<std::vector<std::string>> VmDatasets::leftovers(std::string const& uuid) 
     for (auto const& name : m_pools.names()) {
         // A pool that cannot be read (not mounted) holds nothing this create could clash with.
         auto pool = m_pools.open(name);
-        auto datasets = pool ? (*pool)->list() : Result<std::vector<pools::DatasetInfo>>(std::vector<pools::DatasetInfo> {});
+        auto datasets = pool
+            ? (*pool)->list()
+            : Result<std::vector<pools::DatasetInfo>>(std::vector<pools::DatasetInfo> {});
         if (!datasets) {
             continue;
         }

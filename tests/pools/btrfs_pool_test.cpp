@@ -2,6 +2,7 @@
 // The btrfs backend on a loop device each test makes (root only), and lumosadm pool
 // create/list/destroy as a user runs it. Every image, loop device and mount is removed again.
 #include "base/file.hpp"
+#include "base/sizes.hpp"
 #include "pools/backends.hpp"
 #include "pools/pool.hpp"
 #include "pools/pool_setup.hpp"
@@ -27,8 +28,6 @@ namespace lumos::pools {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr uint64_t MIB = 1ULL << 20;
 
 std::string make_test_dir()
 {

@@ -255,7 +255,7 @@ TEST_F(DirPoolTest, ResizeVolumeChangesTheFileAndVolsize)
     in.read(head.data(), 11);
     EXPECT_EQ(head, "boot sector"); // growing keeps the data
     // The snapshot keeps its size.
-    struct stat snap {};
+    struct stat snap { };
     ASSERT_EQ(::stat(m_pool->info("zones/vm-disk0@before")->path.c_str(), &snap), 0);
     EXPECT_EQ(static_cast<uint64_t>(snap.st_size), 2ULL << 20);
 
@@ -310,8 +310,8 @@ TEST_F(DirPoolTest, InterruptedOperationsAreCleanedUp)
     // half there. Readers do not see them, and the next mutation removes them.
     ASSERT_TRUE(m_pool->create_filesystem("zones/a", {}));
     ASSERT_TRUE(m_pool->create_filesystem("zones/b", {}));
-    edit_row("a", [](detail::Entry& entry) { entry.state = "creating"; });
-    edit_row("b", [](detail::Entry& entry) { entry.state = "destroying"; });
+    edit_row("a", [](detail::Entry& entry) { entry.state = detail::EntryState::Creating; });
+    edit_row("b", [](detail::Entry& entry) { entry.state = detail::EntryState::Destroying; });
     EXPECT_FALSE(*m_pool->exists("zones/a"));
     EXPECT_FALSE(*m_pool->exists("zones/b"));
     EXPECT_TRUE(m_pool->list()->empty());
@@ -328,7 +328,7 @@ TEST_F(DirPoolTest, InterruptedRenameFinishesOrRollsBack)
     // Killed after the rename(2): the new name wins.
     for (std::string key : { "a", "a@s" }) {
         edit_row(key, [](detail::Entry& entry) {
-            entry.state = "renaming";
+            entry.state = detail::EntryState::Renaming;
             entry.rename_root = "a";
             entry.rename_to = "z";
         });
@@ -410,7 +410,7 @@ TEST_F(DirPoolTest, InterruptedRollbackIsFinished)
     write(mp() + "/.lumos/tmp/rollback-0011-new/f", "restored");
     fs::rename(mp() + "/a", mp() + "/.lumos/tmp/rollback-0011-old");
     edit_row("a", [](detail::Entry& entry) {
-        entry.state = "rollingback";
+        entry.state = detail::EntryState::RollingBack;
         entry.rollback_id = "0011";
     });
     EXPECT_TRUE(*m_pool->exists("zones/a"));

@@ -186,7 +186,7 @@ TEST_F(PoolMetadataTest, RenameKilledBeforeItsRenameSyscallRollsBack)
         ASSERT_TRUE(db) << db.error().message();
         for (std::string key : { "a", "a@s" }) {
             auto entry = *db->get(key);
-            entry->state = "renaming";
+            entry->state = detail::EntryState::Renaming;
             entry->rename_root = "a";
             entry->rename_to = "z";
             ASSERT_TRUE(db->put(key, *entry));

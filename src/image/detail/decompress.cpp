@@ -10,7 +10,6 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace lumos::image::detail {
@@ -60,25 +59,19 @@ ImgResult<Decompressed> Decompressed::open_fd(UniqueFd input, std::string const&
         return result;
     }
     IMG_TRY_ASSIGN(pipe, make_relay_pipe());
-    UniqueFd read_end = std::move(pipe.read_end);
-    UniqueFd write_end = std::move(pipe.write_end);
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        return img_error("InternalError", std::string("fork: ") + std::strerror(errno));
+    SpawnOptions options({ compression, "-cdfq" });
+    options.stdio[0] = Stdio::fd(input.get());
+    options.stdio[1] = Stdio::fd(pipe.write_end.get());
+    options.stdio[2] = Stdio::null();
+    options.reset_signals = true;
+    auto child = ChildProcess::spawn(options);
+    if (!child) {
+        // As the tool's own "cannot run" exit would read.
+        return img_error("UncompressionError",
+            compression + " uncompression error while importing: exit code 127");
     }
-    if (pid == 0) {
-        ::dup2(input.get(), 0);
-        ::dup2(write_end.get(), 1);
-        int devnull = ::open("/dev/null", O_WRONLY);
-        if (devnull >= 0) {
-            ::dup2(devnull, 2);
-        }
-        ::signal(SIGPIPE, SIG_DFL);
-        ::execlp(compression.c_str(), compression.c_str(), "-cdfq", static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    result.m_pid = pid;
-    result.m_fd = std::move(read_end);
+    result.m_child.emplace(std::move(*child));
+    result.m_fd = std::move(pipe.read_end);
     return result;
 }
 
@@ -108,15 +101,13 @@ ImgResult<size_t> Decompressed::read_full(char* buffer, size_t size)
 
 ImgResult<void> Decompressed::finish()
 {
-    if (m_pid < 0) {
+    if (!m_child) {
         return {};
     }
     m_fd = UniqueFd();
-    int status = 0;
-    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    m_pid = -1;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    auto status = m_child->wait();
+    m_child.reset();
+    int const code = status ? exit_code_of(*status) : 127;
     if (code != 0) {
         return img_error("UncompressionError",
             m_compression + " uncompression error while importing: exit code "
@@ -128,13 +119,7 @@ ImgResult<void> Decompressed::finish()
 void Decompressed::abandon()
 {
     m_fd = UniqueFd();
-    if (m_pid > 0) {
-        ::kill(m_pid, SIGKILL);
-        int status = 0;
-        while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        m_pid = -1;
-    }
+    m_child.reset(); // killed and reaped
 }
 
 ImgResult<RelayPipe> make_relay_pipe()

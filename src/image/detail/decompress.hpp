@@ -4,6 +4,7 @@
 // compression "none".
 #pragma once
 
+#include "base/child_process.hpp"
 #include "base/file.hpp"
 #include "image/errors.hpp"
 
@@ -11,8 +12,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <sys/types.h>
 
 namespace lumos::image::detail {
 
@@ -26,13 +25,7 @@ public:
     static ImgResult<Decompressed> open(std::string const& file, std::string const& compression);
     // The same over an already open input (a pipe from a download).
     static ImgResult<Decompressed> open_fd(UniqueFd input, std::string const& compression);
-    Decompressed(Decompressed&& other) noexcept
-        : m_fd(std::move(other.m_fd))
-        , m_pid(other.m_pid)
-        , m_compression(std::move(other.m_compression))
-    {
-        other.m_pid = -1;
-    }
+    Decompressed(Decompressed&& other) noexcept = default;
     Decompressed& operator=(Decompressed&&) = delete;
     Decompressed(Decompressed const&) = delete;
     ~Decompressed(); // kills and reaps a decompressor still running
@@ -49,7 +42,7 @@ public:
 private:
     Decompressed() = default;
     UniqueFd m_fd;
-    pid_t m_pid { -1 };
+    std::optional<ChildProcess> m_child; // none for "none"
     std::string m_compression;
 };
 

@@ -443,10 +443,10 @@ Result<void> DatasetDb::put(std::string const& name, Entry const& entry)
     } else {
         statement.bind_null(2);
     }
-    if (entry.state.empty()) {
+    if (entry.state == EntryState::Whole) {
         statement.bind_null(3);
     } else {
-        statement.bind(3, entry.state);
+        statement.bind(3, std::string(entry_state_name(entry.state)));
     }
     statement.bind(4, static_cast<int64_t>(entry.sequence));
     statement.bind(5, dump_compact(entry_to_json(entry)));

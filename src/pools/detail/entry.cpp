@@ -32,8 +32,8 @@ Json entry_to_json(Entry const& entry)
     if (entry.sequence != 0) {
         json["sequence"] = entry.sequence;
     }
-    if (!entry.state.empty()) {
-        json["state"] = entry.state;
+    if (entry.state != EntryState::Whole) {
+        json["state"] = entry_state_name(entry.state);
     }
     if (!entry.rollback_id.empty()) {
         json["rollback_id"] = entry.rollback_id;
@@ -64,6 +64,43 @@ T member(Json const& json, char const* key, T fallback)
 }
 
 } // namespace
+
+namespace {
+
+struct StateName {
+    EntryState state;
+    char const* name;
+};
+
+constexpr StateName STATE_NAMES[] = {
+    { EntryState::Whole, "" },
+    { EntryState::Creating, "creating" },
+    { EntryState::Destroying, "destroying" },
+    { EntryState::Renaming, "renaming" },
+    { EntryState::RollingBack, "rollingback" },
+};
+
+} // namespace
+
+char const* entry_state_name(EntryState state)
+{
+    for (auto const& [known, name] : STATE_NAMES) {
+        if (known == state) {
+            return name;
+        }
+    }
+    return "unknown";
+}
+
+EntryState entry_state_from_name(std::string_view name)
+{
+    for (auto const& [state, known] : STATE_NAMES) {
+        if (name == known) {
+            return state;
+        }
+    }
+    return EntryState::Unknown;
+}
 
 Entry entry_from_json(Json const& json)
 {
@@ -102,7 +139,7 @@ Entry entry_from_json(Json const& json)
     entry.storage = member(json, "storage", std::string());
     entry.subvolume_id = member(json, "subvolume_id", uint64_t { 0 });
     entry.sequence = member(json, "sequence", uint64_t { 0 });
-    entry.state = member(json, "state", std::string());
+    entry.state = entry_state_from_name(member(json, "state", std::string()));
     entry.rollback_id = member(json, "rollback_id", std::string());
     entry.rename_root = member(json, "rename_root", std::string());
     entry.rename_to = member(json, "rename_to", std::string());

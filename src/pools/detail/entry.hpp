@@ -12,10 +12,21 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace lumos::pools::detail {
+
+// Where an entry's journal stands: Whole unless an operation on it is under way, or was cut off
+// (then the pool's recovery finishes or undoes it). The names are the database's text (the
+// `state` column and the "state" member of `data`, "" for Whole): existing pools hold them, so
+// they never change. Unknown is a name this lumos does not know; it is neither shown nor
+// recovered.
+enum class EntryState { Whole, Creating, Destroying, Renaming, RollingBack, Unknown };
+
+char const* entry_state_name(EntryState state);
+EntryState entry_state_from_name(std::string_view name);
 
 struct Entry {
     DatasetType type { DatasetType::Filesystem };
@@ -28,8 +39,8 @@ struct Entry {
     std::string storage; // snapshots: directory/file name under .snapshots/
     uint64_t subvolume_id { 0 }; // btrfs: the subvolume (and level-0 qgroup) id
     uint64_t sequence { 0 }; // snapshots: order of creation within the pool (for rollback)
-    // Journal: "" (whole), "creating", "destroying", "renaming" (with rename_root/rename_to).
-    std::string state;
+    EntryState state { EntryState::Whole }; // Renaming: with rename_root and rename_to
+
     std::string rename_root;
     std::string rename_to;
     std::string rollback_id; // "rollingback": scratch names of the new and the old content

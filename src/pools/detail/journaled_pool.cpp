@@ -4,7 +4,8 @@
 #include "base/json.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
-#include "pools/detail/legacy_journal.hpp"
+#include "pools/detail/dataset_name.hpp"
+#include "pools/detail/journaled_pool_mutate.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -23,53 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-char const* const STATE_CREATING = "creating";
-char const* const STATE_DESTROYING = "destroying";
-char const* const STATE_RENAMING = "renaming";
-char const* const STATE_ROLLINGBACK = "rollingback";
-std::string const RECEIVE_PREFIX = ".recv-";
-
-bool valid_component(std::string const& part)
-{
-    if (part.empty() || part[0] == '.' || part.size() > 200) {
-        return false;
-    }
-    return std::all_of(part.begin(), part.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || c == '_' || c == '-' || c == '.' || c == ':';
-    });
-}
-
-std::string dataset_part(std::string const& relative_name)
-{
-    auto at = relative_name.find('@');
-    return at == std::string::npos ? relative_name : relative_name.substr(0, at);
-}
-
-bool is_snapshot_name(std::string const& relative_name)
-{
-    return relative_name.find('@') != std::string::npos;
-}
-
-// Whether key is `base` itself, a descendant ("base/...") or a snapshot of either.
-bool under(std::string const& key, std::string const& base)
-{
-    if (key == base) {
-        return true;
-    }
-    return key.size() > base.size() && key.compare(0, base.size(), base) == 0
-        && (key[base.size()] == '/' || key[base.size()] == '@');
-}
-
-std::optional<std::string> parent_of(std::string const& relative_name)
-{
-    auto slash = relative_name.rfind('/');
-    if (slash == std::string::npos) {
-        return std::nullopt;
-    }
-    return relative_name.substr(0, slash);
-}
-
 bool path_exists(std::string const& path)
 {
     struct stat st { };
@@ -82,7 +36,8 @@ bool path_exists(std::string const& path)
 // and half-destroyed ones not at all. (Inside a mutation, after recover(), every entry is whole.)
 bool is_whole(Entry const& entry)
 {
-    return entry.state.empty() || entry.state == STATE_RENAMING || entry.state == STATE_ROLLINGBACK;
+    return entry.state == EntryState::Whole || entry.state == EntryState::Renaming
+        || entry.state == EntryState::RollingBack;
 }
 
 std::string random_hex(size_t bytes)
@@ -108,31 +63,7 @@ JournaledPool::JournaledPool(PoolConfig const& config, CommandRunner& runner)
 
 Result<std::string> JournaledPool::relative(std::string const& name) const
 {
-    if (name.size() <= m_name.size() + 1 || name.compare(0, m_name.size(), m_name) != 0
-        || name[m_name.size()] != '/') {
-        return make_error(ErrorCode::InvalidArgument,
-            "dataset name \"" + name + "\" is not in pool \"" + m_name + "\"");
-    }
-    std::string rel = name.substr(m_name.size() + 1);
-    auto at = rel.find('@');
-    std::string dataset = at == std::string::npos ? rel : rel.substr(0, at);
-    if (at != std::string::npos && !valid_component(rel.substr(at + 1))) {
-        return make_error(ErrorCode::InvalidArgument, "invalid snapshot name \"" + name + "\"");
-    }
-    size_t start = 0;
-    while (true) {
-        auto slash = dataset.find('/', start);
-        auto part
-            = dataset.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-        if (!valid_component(part)) {
-            return make_error(ErrorCode::InvalidArgument, "invalid dataset name \"" + name + "\"");
-        }
-        if (slash == std::string::npos) {
-            break;
-        }
-        start = slash + 1;
-    }
-    return rel;
+    return relative_dataset_name(m_name, name);
 }
 
 std::string JournaledPool::location(std::string const& relative_name, Entry const& entry) const
@@ -180,117 +111,6 @@ Result<FileLock> JournaledPool::lock() const
     return FileLock::acquire(metadata_dir() + "/lock");
 }
 
-template <typename Body>
-Result<void> JournaledPool::mutate(Body&& body)
-{
-    TRY_ASSIGN(held, lock());
-    if (has_legacy_journal(metadata_dir())) {
-        TRY(migrate_legacy_journal(metadata_dir()));
-    }
-    TRY_ASSIGN(db, DatasetDb::open(metadata_dir(), DatasetDb::Access::Write, has_room()));
-    TRY(db.begin());
-    TRY_ASSIGN(pending, db.pending());
-    std::error_code ec;
-    if (!pending.empty() || fs::exists(scratch_root(), ec)) {
-        TRY(recover(db));
-        TRY(db.checkpoint());
-    }
-    Result<void> result = body(db);
-    if (!result) {
-        db.rollback();
-        return result;
-    }
-    return db.commit();
-}
-
-Result<void> JournaledPool::recover(DatasetDb& db)
-{
-    // Rollbacks go forward: the new content exists complete in scratch before the journal says so.
-    TRY_ASSIGN(pending, db.pending());
-    for (auto& [key, entry] : pending) {
-        if (entry.state == STATE_ROLLINGBACK && finish_rollback(db, key, entry)) {
-            entry.state.clear();
-            entry.rollback_id.clear();
-            TRY(db.put(key, entry));
-        }
-    }
-    // Renames: the rename(2) of the root decides whether the whole rename happened.
-    std::set<std::pair<std::string, std::string>> renames;
-    for (auto const& [key, entry] : pending) {
-        if (entry.state == STATE_RENAMING) {
-            renames.emplace(entry.rename_root, entry.rename_to);
-        }
-    }
-    for (auto const& [from, to] : renames) {
-        if (!path_exists(m_mountpoint + "/" + from) && path_exists(m_mountpoint + "/" + to)) {
-            TRY(apply_rename(db, from, to));
-        } else {
-            for (auto& [key, entry] : pending) {
-                if (entry.state == STATE_RENAMING && entry.rename_root == from) {
-                    entry.state.clear();
-                    entry.rename_root.clear();
-                    entry.rename_to.clear();
-                    TRY(db.put(key, entry));
-                }
-            }
-        }
-    }
-    // Half-made and half-destroyed datasets: their data goes, then their entry. Snapshots and
-    // deeper datasets first.
-    TRY_ASSIGN(left, db.pending());
-    Rows doomed;
-    for (auto& row : left) {
-        if (row.second.state == STATE_CREATING || row.second.state == STATE_DESTROYING) {
-            doomed.push_back(std::move(row));
-        }
-    }
-    std::stable_sort(doomed.begin(), doomed.end(), [](Row const& a, Row const& b) {
-        bool snap_a = is_snapshot_name(a.first);
-        bool snap_b = is_snapshot_name(b.first);
-        if (snap_a != snap_b) {
-            return snap_a;
-        }
-        return std::count(a.first.begin(), a.first.end(), '/')
-            > std::count(b.first.begin(), b.first.end(), '/');
-    });
-    for (auto const& [key, entry] : doomed) {
-        if (remove_data(key, entry)) {
-            TRY(db.erase(key));
-        }
-    }
-    return recover_scratch(db);
-}
-
-// Scratch: rollback contents and the markers of receives. A receive's directory under
-// .snapshots goes unless a snapshot's storage is in it (killed after its commit).
-Result<void> JournaledPool::recover_scratch(DatasetDb const& db)
-{
-    std::error_code ec;
-    if (!fs::exists(scratch_root(), ec)) {
-        return {};
-    }
-    for (auto const& item : fs::directory_iterator(scratch_root(), ec)) {
-        auto const name = item.path().filename().string();
-        if (name.starts_with(RECEIVE_PREFIX)) {
-            TRY_ASSIGN(used, db.storage_under(name));
-            auto const received = snapshots_dir() + "/" + name;
-            if (!used && fs::exists(received, ec)) {
-                for (auto const& inner : fs::directory_iterator(received, ec)) {
-                    (void)remove_tree(inner.path().string(), 0);
-                }
-                fs::remove(received, ec);
-            }
-        }
-        auto path = item.path().string();
-        for (auto const& inner : fs::directory_iterator(path, ec)) {
-            (void)remove_tree(inner.path().string(), 0);
-        }
-        (void)remove_tree(path, 0);
-    }
-    fs::remove(scratch_root(), ec);
-    return {};
-}
-
 Result<void> JournaledPool::remove_data(std::string const& relative_name, Entry const& entry)
 {
     auto path = location(relative_name, entry);
@@ -320,7 +140,7 @@ Result<void> JournaledPool::apply_rename(
         TRY(db.erase(key));
     }
     for (auto& [key, entry] : rows) {
-        entry.state.clear();
+        entry.state = EntryState::Whole;
         entry.rename_root.clear();
         entry.rename_to.clear();
         TRY(db.put(to + key.substr(from.size()), entry));
@@ -520,7 +340,7 @@ Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& rela
     Entry entry;
     entry.type = type;
     entry.creation = now_ms() / 1000;
-    entry.state = STATE_CREATING;
+    entry.state = EntryState::Creating;
     if (type == DatasetType::Volume) {
         entry.volsize = size_bytes;
     }
@@ -545,6 +365,12 @@ Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& rela
         }
         return {};
     }();
+    return commit_new_dataset(db, relative_name, entry, std::move(made), options.quota_bytes);
+}
+
+Result<void> JournaledPool::commit_new_dataset(DatasetDb& db, std::string const& relative_name,
+    Entry& entry, Result<void> made, std::optional<uint64_t> quota)
+{
     if (!made) {
         (void)remove_data(relative_name, entry);
         if (db.erase(relative_name)) {
@@ -552,10 +378,10 @@ Result<void> JournaledPool::create_locked(DatasetDb& db, std::string const& rela
         }
         return tl::unexpected(std::move(made).error());
     }
-    entry.state.clear();
-    entry.quota = options.quota_bytes;
-    if (type == DatasetType::Filesystem) {
-        entry.subvolume_id = subvolume_id(path);
+    entry.state = EntryState::Whole;
+    entry.quota = quota;
+    if (entry.type == DatasetType::Filesystem) {
+        entry.subvolume_id = subvolume_id(m_mountpoint + "/" + relative_name);
     }
     TRY(db.put(relative_name, entry));
     return db.checkpoint();
@@ -607,7 +433,7 @@ Result<void> JournaledPool::snapshot(std::string const& snapshot_name)
         entry.type = DatasetType::Snapshot;
         entry.creation = now_ms() / 1000;
         entry.storage = random_hex(8) + "-" + snap;
-        entry.state = STATE_CREATING;
+        entry.state = EntryState::Creating;
         TRY_ASSIGN(sequence, db.max_sequence());
         entry.sequence = sequence + 1;
         if (source->type == DatasetType::Volume) {
@@ -637,7 +463,7 @@ Result<void> JournaledPool::snapshot(std::string const& snapshot_name)
             }
             return tl::unexpected(std::move(made).error());
         }
-        entry.state.clear();
+        entry.state = EntryState::Whole;
         if (!volume) {
             entry.subvolume_id = subvolume_id(target_path);
         }
@@ -670,7 +496,7 @@ Result<void> JournaledPool::clone(
         entry.creation = now_ms() / 1000;
         entry.origin = snap_rel;
         entry.volsize = source.volsize;
-        entry.state = STATE_CREATING;
+        entry.state = EntryState::Creating;
         TRY(db.put(rel, entry));
         TRY(db.checkpoint());
         auto path = m_mountpoint + "/" + rel;
@@ -690,20 +516,7 @@ Result<void> JournaledPool::clone(
             }
             return {};
         }();
-        if (!made) {
-            (void)remove_data(rel, entry);
-            if (db.erase(rel)) {
-                (void)db.checkpoint();
-            }
-            return tl::unexpected(std::move(made).error());
-        }
-        entry.state.clear();
-        entry.quota = options.quota_bytes;
-        if (!volume) {
-            entry.subvolume_id = subvolume_id(path);
-        }
-        TRY(db.put(rel, entry));
-        return db.checkpoint();
+        return commit_new_dataset(db, rel, entry, std::move(made), options.quota_bytes);
     });
 }
 
@@ -755,7 +568,7 @@ Result<void> JournaledPool::rename(std::string const& from, std::string const& t
             }
         }
         for (auto& [key, entry] : rows) {
-            entry.state = STATE_RENAMING;
+            entry.state = EntryState::Renaming;
             entry.rename_root = from_rel;
             entry.rename_to = to_rel;
             TRY(db.put(key, entry));
@@ -764,7 +577,7 @@ Result<void> JournaledPool::rename(std::string const& from, std::string const& t
         if (::rename(from_path.c_str(), to_path.c_str()) != 0) {
             int saved = errno;
             for (auto& [key, entry] : rows) {
-                entry.state.clear();
+                entry.state = EntryState::Whole;
                 entry.rename_root.clear();
                 entry.rename_to.clear();
                 TRY(db.put(key, entry));
@@ -827,7 +640,7 @@ Result<void> JournaledPool::destroy(std::string const& name, Recursive recursive
             }
         }
         for (auto& [key, entry] : doomed) {
-            entry.state = STATE_DESTROYING;
+            entry.state = EntryState::Destroying;
             TRY(db.put(key, entry));
         }
         TRY(db.checkpoint());
@@ -845,133 +658,6 @@ Result<void> JournaledPool::destroy(std::string const& name, Recursive recursive
         }
         return {};
     });
-}
-
-Result<void> JournaledPool::rollback(std::string const& snapshot_name)
-{
-    TRY_ASSIGN(rel, relative(snapshot_name));
-    if (!is_snapshot_name(rel)) {
-        return make_error(ErrorCode::InvalidArgument, "not a snapshot name: " + snapshot_name);
-    }
-    auto dataset_rel = dataset_part(rel);
-    return mutate([&](DatasetDb& db) -> Result<void> {
-        TRY_ASSIGN(snap, db.get(rel));
-        TRY_ASSIGN(dataset, db.get(dataset_rel));
-        if (!snap || !dataset) {
-            return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
-        }
-        // Later snapshots of the dataset go, as with zfs rollback -r.
-        TRY_ASSIGN(snapshots, db.range(dataset_rel, DatasetDb::Range::Snapshots));
-        Rows later;
-        for (auto& row : snapshots) {
-            if (row.second.type == DatasetType::Snapshot && row.second.sequence > snap->sequence) {
-                later.push_back(std::move(row));
-            }
-        }
-        for (auto const& [key, entry] : later) {
-            if (!entry.holds.empty()) {
-                return make_error(ErrorCode::Busy,
-                    "cannot destroy later snapshot " + full(key) + ": it has holds");
-            }
-            TRY_ASSIGN(clones, db.clones_of(key));
-            if (!clones.empty()) {
-                return make_error(ErrorCode::Busy,
-                    "cannot destroy later snapshot " + full(key) + ": it has dependent clones ("
-                        + full(clones.front()) + ")");
-            }
-        }
-        // The new content is made complete in scratch before the journal names it.
-        auto id = random_hex(8);
-        auto fresh = scratch_root() + "/rollback-" + id + "-new";
-        TRY(make_directories(scratch_root(), 0700));
-        bool volume = dataset->type == DatasetType::Volume;
-        auto snap_path = location(rel, *snap);
-        auto made = volume ? copy_file(snap_path, fresh) : make_clone_at(snap_path, fresh);
-        if (made && volume && ::chmod(fresh.c_str(), 0600) != 0) {
-            made = tl::unexpected(Error::from_errno("chmod " + fresh, errno));
-        }
-        if (!made) {
-            (void)recover_scratch(db);
-            return tl::unexpected(std::move(made).error());
-        }
-        dataset->state = STATE_ROLLINGBACK;
-        dataset->rollback_id = id;
-        TRY(db.put(dataset_rel, *dataset));
-        for (auto& [key, entry] : later) {
-            entry.state = STATE_DESTROYING;
-            TRY(db.put(key, entry));
-        }
-        TRY(db.checkpoint());
-        TRY(finish_rollback(db, dataset_rel, *dataset));
-        dataset->state.clear();
-        dataset->rollback_id.clear();
-        TRY(db.put(dataset_rel, *dataset));
-        TRY(recover(db)); // removes the later snapshots and the scratch directory
-        return db.checkpoint();
-    });
-}
-
-Result<void> JournaledPool::finish_rollback(
-    DatasetDb const& db, std::string const& relative_name, Entry& entry)
-{
-    auto path = m_mountpoint + "/" + relative_name;
-    auto fresh = scratch_root() + "/rollback-" + entry.rollback_id + "-new";
-    auto old = scratch_root() + "/rollback-" + entry.rollback_id + "-old";
-    if (path_exists(fresh)) {
-        if (path_exists(path)) {
-            if (entry.type == DatasetType::Filesystem) {
-                // Child datasets live inside the dataset's directory; they move to the new
-                // content, replacing the empty directory the snapshot has in their place.
-                std::error_code ec;
-                for (auto const& item : fs::directory_iterator(path, ec)) {
-                    auto child = item.path().filename().string();
-                    auto target = fresh + "/" + child;
-                    if (child.empty() || child[0] == '.') {
-                        continue;
-                    }
-                    TRY_ASSIGN(is_child, db.contains(relative_name + "/" + child));
-                    if (!is_child) {
-                        continue; // only child datasets move
-                    }
-                    std::error_code ignored;
-                    if (fs::is_directory(target, ignored) && fs::is_empty(target, ignored)) {
-                        ::rmdir(target.c_str());
-                    }
-                    if (::rename(item.path().c_str(), target.c_str()) != 0) {
-                        return tl::unexpected(
-                            Error::from_errno("rename " + item.path().string(), errno));
-                    }
-                }
-            }
-            if (::rename(path.c_str(), old.c_str()) != 0) {
-                return tl::unexpected(Error::from_errno("rename " + path, errno));
-            }
-        }
-        if (::rename(fresh.c_str(), path.c_str()) != 0) {
-            return tl::unexpected(Error::from_errno("rename " + fresh, errno));
-        }
-        if (entry.type == DatasetType::Filesystem) {
-            // A new subvolume on btrfs: its quota (and id) are its own.
-            entry.subvolume_id = subvolume_id(path);
-            if (entry.quota) {
-                TRY(apply_quota(path, entry.quota));
-            }
-        }
-    }
-    if (path_exists(old)) {
-        struct stat st { };
-        if (::lstat(old.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
-            ::unlink(old.c_str());
-        } else {
-            (void)remove_tree(old, 0);
-        }
-    }
-    return {};
-}
-
-Result<void> JournaledPool::recover()
-{
-    return mutate([](DatasetDb&) -> Result<void> { return {}; });
 }
 
 Result<void> JournaledPool::set_quota(std::string const& name, std::optional<uint64_t> bytes)
@@ -1072,108 +758,6 @@ Result<void> JournaledPool::release(std::string const& snapshot_name, std::strin
         }
         holds.erase(found);
         return db.put(rel, *entry);
-    });
-}
-
-Result<void> JournaledPool::send(
-    std::string const& snapshot_name, std::optional<std::string> const& from_snapshot, int fd) const
-{
-    TRY_ASSIGN(rel, relative(snapshot_name));
-    TRY_ASSIGN(db, open_read());
-    TRY_ASSIGN(entry, db.get(rel));
-    if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
-        return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
-    }
-    std::optional<std::string> parent_path;
-    if (from_snapshot) {
-        TRY_ASSIGN(from_rel, relative(*from_snapshot));
-        TRY_ASSIGN(from_entry, db.get(from_rel));
-        if (!from_entry || !is_whole(*from_entry) || from_entry->type != DatasetType::Snapshot) {
-            return make_error(ErrorCode::NotFound, "snapshot does not exist: " + *from_snapshot);
-        }
-        parent_path = location(from_rel, *from_entry);
-    }
-    return send_stream(location(rel, *entry), parent_path, fd);
-}
-
-Result<void> JournaledPool::send_stream(
-    std::string const&, std::optional<std::string> const&, int) const
-{
-    return make_error(ErrorCode::Unsupported,
-        std::string("pool ") + m_name + " (" + backend_name(m_backend)
-            + ") has no send stream format");
-}
-
-Result<std::string> JournaledPool::receive_into(std::string const&, int)
-{
-    return make_error(ErrorCode::Unsupported,
-        std::string("pool ") + m_name + " (" + backend_name(m_backend)
-            + ") cannot receive streams");
-}
-
-Result<void> JournaledPool::receive(std::string const& target, int fd)
-{
-    TRY_ASSIGN(rel, relative(target));
-    if (is_snapshot_name(rel)) {
-        return make_error(ErrorCode::InvalidArgument, "not a dataset name: " + target);
-    }
-    return mutate([&](DatasetDb& db) -> Result<void> {
-        TRY(check_new_dataset(db, rel));
-        // Received subvolumes stay read-only where btrfs receive made them (a read-only
-        // subvolume cannot move to another directory), so each receive gets a directory of its
-        // own under .snapshots and the snapshot's storage is "<dir>/<name>".
-        auto scratch_name = RECEIVE_PREFIX + random_hex(8);
-        auto scratch = snapshots_dir() + "/" + scratch_name;
-        // The marker makes the next mutation look for an interrupted receive.
-        auto marker = scratch_root() + "/" + scratch_name;
-        TRY(make_directories(marker, 0700));
-        TRY(make_directories(scratch, 0700));
-        auto received = receive_into(scratch, fd);
-        if (!received) {
-            (void)recover_scratch(db);
-            return tl::unexpected(std::move(received).error());
-        }
-        // The received tree is named as the sender's snapshot storage ("<hex>-<snap>").
-        auto base = fs::path(*received).filename().string();
-        auto dash = base.find('-');
-        auto snap
-            = dash != std::string::npos && dash + 1 < base.size() ? base.substr(dash + 1) : base;
-        if (!valid_component(snap)) {
-            snap = "received";
-        }
-        auto snap_rel = rel + "@" + snap;
-        Entry dataset;
-        dataset.type = DatasetType::Filesystem;
-        dataset.creation = now_ms() / 1000;
-        dataset.state = STATE_CREATING;
-        Entry snapshot;
-        snapshot.type = DatasetType::Snapshot;
-        snapshot.creation = dataset.creation;
-        snapshot.storage = scratch_name + "/" + base;
-        snapshot.state = STATE_CREATING;
-        TRY(db.put(rel, dataset));
-        TRY(db.put(snap_rel, snapshot));
-        TRY(db.checkpoint());
-        auto snap_path = location(snap_rel, snapshot);
-        auto path = m_mountpoint + "/" + rel;
-        auto made = make_clone_at(snap_path, path);
-        if (!made) {
-            if (recover(db)) {
-                (void)db.checkpoint();
-            }
-            return tl::unexpected(std::move(made).error());
-        }
-        dataset.state.clear();
-        dataset.subvolume_id = subvolume_id(path);
-        snapshot.state.clear();
-        snapshot.subvolume_id = subvolume_id(snap_path);
-        TRY(db.put(rel, dataset));
-        TRY(db.put(snap_rel, snapshot));
-        TRY(db.checkpoint());
-        std::error_code ec;
-        fs::remove(marker, ec);
-        fs::remove(scratch_root(), ec);
-        return {};
     });
 }
 

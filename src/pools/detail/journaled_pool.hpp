@@ -126,6 +126,10 @@ private:
         DatasetDb const& db, std::string const& relative_name, Entry& entry);
     Result<void> check_room(std::string const& relative_name) const;
     Result<void> check_new_dataset(DatasetDb& db, std::string const& relative_name);
+    // The end of a create or a clone whose entry is journaled Creating: whole, with quota, when
+    // made succeeded; else gone, with whatever of its data was made.
+    Result<void> commit_new_dataset(DatasetDb& db, std::string const& relative_name, Entry& entry,
+        Result<void> made, std::optional<uint64_t> quota);
     Result<void> create_locked(DatasetDb& db, std::string const& relative_name, DatasetType type,
         uint64_t size_bytes, CreateOptions const& options);
     DatasetInfo to_info(std::string const& relative_name, Entry const& entry) const;
