@@ -31,17 +31,6 @@ namespace {
 constexpr char const* FINAL = "final";
 constexpr uint64_t MIB = 1024 * 1024;
 
-std::string string_field(Json const& object, char const* key)
-{
-    if (object.is_object()) {
-        auto it = object.find(key);
-        if (it != object.end() && it->is_string()) {
-            return it->get<std::string>();
-        }
-    }
-    return "";
-}
-
 Json const* first_file(Json const& manifest)
 {
     if (!manifest.is_object()) {
@@ -53,12 +42,6 @@ Json const* first_file(Json const& manifest)
         return nullptr;
     }
     return &(*files)[0];
-}
-
-bool path_exists(std::string const& path)
-{
-    struct stat st { };
-    return ::lstat(path.c_str(), &st) == 0;
 }
 
 std::string lock_path(Paths const& paths, std::string const& uuid)
@@ -95,82 +78,6 @@ bool held_by_this_process(std::string const& lock_file)
     }
     ::closedir(dir);
     return found;
-}
-
-// The manifest cache entry, {manifest:{uuid}} when missing or corrupt.
-void load_cache(
-    Paths const& paths, std::string const& pool, std::string const& uuid, ImageInfo& info)
-{
-    info.manifest = Json { { "uuid", uuid } };
-    auto text = read_file(paths.image_manifest(pool, uuid));
-    if (!text) {
-        return;
-    }
-    auto parsed = parse_json(*text);
-    if (!parsed || !parsed->is_object()) {
-        return;
-    }
-    auto manifest = parsed->find("manifest");
-    if (manifest != parsed->end() && manifest->is_object()) {
-        info.manifest = *manifest;
-    }
-    info.source = string_field(*parsed, "source");
-}
-
-// The images of one pool, from one listing of it.
-std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_name,
-    std::vector<pools::DatasetInfo> const& datasets, std::string const& only_uuid = {})
-{
-    std::set<std::string> snapshots;
-    std::map<std::string, std::vector<std::string>> clones; // image dataset -> clone names
-    for (auto const& dataset : datasets) {
-        if (dataset.type == pools::DatasetType::Snapshot) {
-            snapshots.insert(dataset.name);
-        }
-        if (dataset.origin) {
-            auto at = dataset.origin->find('@');
-            if (at != std::string::npos) {
-                clones[dataset.origin->substr(0, at)].push_back(dataset.name);
-            }
-        }
-    }
-    std::vector<ImageInfo> images;
-    std::string const prefix = pool_name + "/";
-    for (auto const& dataset : datasets) {
-        if (dataset.type == pools::DatasetType::Snapshot || dataset.name.rfind(prefix, 0) != 0) {
-            continue;
-        }
-        std::string const uuid = dataset.name.substr(prefix.size());
-        if (!is_uuid(uuid) || (!only_uuid.empty() && uuid != only_uuid)) {
-            continue; // children, "<uuid>-diskN", "<uuid>-partial", cores, ...
-        }
-        if (snapshots.count(dataset.name + "@" + FINAL) == 0) {
-            continue;
-        }
-        auto ignore = dataset.user_properties.find("imgadm:ignore");
-        if (ignore != dataset.user_properties.end() && ignore->second == "true") {
-            continue;
-        }
-        if (path_exists(paths.vm_config(uuid))) {
-            continue; // a VM's root
-        }
-        ImageInfo info;
-        info.zpool = pool_name;
-        load_cache(paths, pool_name, uuid, info);
-        auto it = clones.find(dataset.name);
-        if (it != clones.end()) {
-            info.clone_names = it->second;
-            std::sort(info.clone_names.begin(), info.clone_names.end());
-        }
-        images.push_back(std::move(info));
-    }
-    return images;
-}
-
-tl::unexpected<ImgError> not_installed(std::string const& pool, std::string const& uuid)
-{
-    return img_error(
-        "ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
 }
 
 ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string const& file);
@@ -310,114 +217,10 @@ void empty_directory(std::string const& path)
 
 } // namespace
 
-Json ImageInfo::to_json(bool with_clones) const
-{
-    Json out = Json::object();
-    out["manifest"] = manifest;
-    out["zpool"] = zpool;
-    if (!source.empty()) {
-        out["source"] = source;
-    }
-    if (with_clones) {
-        out["cloneNames"] = clone_names;
-        out["clones"] = clone_names.size();
-    }
-    return out;
-}
-
-ImageStore::ImageStore(Paths paths, pools::PoolRegistry const& pools)
-    : m_paths(std::move(paths))
-    , m_pools(pools)
-{
-}
-
-ImgResult<std::vector<ImageInfo>> ImageStore::list(std::optional<std::string> const& pool) const
-{
-    std::vector<std::string> names;
-    if (pool) {
-        names.push_back(*pool);
-    } else {
-        names = m_pools.names();
-    }
-    std::vector<ImageInfo> all;
-    for (auto const& name : names) {
-        auto opened = m_pools.open(name);
-        if (!opened) {
-            if (pool) {
-                return tl::unexpected(to_img_error(opened.error()));
-            }
-            continue; // a pool that is not there (unmounted) has no images to show
-        }
-        IMG_TRY_ASSIGN(datasets, (*opened)->list());
-        auto images = images_of(m_paths, name, datasets);
-        std::move(images.begin(), images.end(), std::back_inserter(all));
-    }
-    return all;
-}
-
-ImgResult<ImageInfo> ImageStore::get(std::string const& pool, std::string const& uuid) const
-{
-    auto opened = m_pools.open(pool);
-    if (!opened) {
-        return not_installed(pool, uuid);
-    }
-    IMG_TRY_ASSIGN(datasets, (*opened)->list());
-    auto images = images_of(m_paths, pool, datasets, uuid);
-    if (images.empty()) {
-        return not_installed(pool, uuid);
-    }
-    return std::move(images.front());
-}
-
-bool ImageStore::is_installed(std::string const& pool, std::string const& uuid) const
-{
-    auto opened = m_pools.open(pool);
-    if (!opened) {
-        return false;
-    }
-    auto final_exists = (*opened)->exists(pool + "/" + uuid + "@" + FINAL);
-    if (!final_exists || !*final_exists) {
-        return false;
-    }
-    auto info = (*opened)->info(pool + "/" + uuid);
-    if (!info || info->type == pools::DatasetType::Snapshot) {
-        return false;
-    }
-    auto ignore = info->user_properties.find("imgadm:ignore");
-    if (ignore != info->user_properties.end() && ignore->second == "true") {
-        return false;
-    }
-    return !path_exists(m_paths.vm_config(uuid));
-}
-
-ImgResult<std::vector<ImageInfo>> ImageStore::ancestry(
-    std::string const& pool, std::string const& uuid) const
-{
-    std::vector<ImageInfo> chain;
-    IMG_TRY_ASSIGN(first, get(pool, uuid));
-    chain.push_back(std::move(first));
-    for (;;) {
-        std::string origin = string_field(chain.back().manifest, "origin");
-        if (origin.empty()) {
-            break;
-        }
-        if (chain.size() > 100) {
-            return img_error("InternalError", "image " + uuid + " has too deep an origin chain");
-        }
-        auto next = get(pool, origin);
-        if (!next) {
-            return img_error("OriginNotInstalled",
-                "origin image \"" + origin + "\" was not found on zpool \"" + pool + "\"", 3);
-        }
-        chain.push_back(std::move(*next));
-    }
-    return chain;
-}
-
 Result<FileLock> ImageStore::lock_import(std::string const& uuid, bool* waited) const
 {
-    TRY(make_directories(m_paths.run_dir()));
-    std::string const path = lock_path(m_paths, uuid);
+    TRY(make_directories(paths().run_dir()));
+    std::string const path = lock_path(paths(), uuid);
     if (waited != nullptr) {
         *waited = false;
         UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -429,23 +232,10 @@ Result<FileLock> ImageStore::lock_import(std::string const& uuid, bool* waited) 
     return FileLock::acquire(path);
 }
 
-ImgResult<void> ImageStore::cache_manifest(
-    std::string const& pool, Json const& manifest, std::string const& source) const
-{
-    IMG_TRY(make_directories(m_paths.imgadm_dir() + "/images"));
-    Json entry { { "manifest", manifest }, { "zpool", pool } };
-    if (!source.empty()) {
-        entry["source"] = source;
-    }
-    IMG_TRY(write_file_atomic(
-        m_paths.image_manifest(pool, manifest.value("uuid", "")), dump_pretty(entry) + "\n"));
-    return {};
-}
-
 ImgResult<void> ImageStore::install(InstallRequest const& request)
 {
     Json const& manifest = request.manifest;
-    std::string const uuid = string_field(manifest, "uuid");
+    std::string const uuid = string_or(manifest, "uuid");
     if (!is_uuid(uuid)) {
         return img_error("InvalidManifest", "manifest is invalid: no valid uuid");
     }
@@ -472,14 +262,14 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         }
     }
 
-    auto opened = m_pools.open(request.pool);
+    auto opened = pools().open(request.pool);
     if (!opened) {
         return tl::unexpected(to_img_error(opened.error()));
     }
     pools::Pool& pool = **opened;
 
     std::optional<FileLock> lock;
-    if (!held_by_this_process(lock_path(m_paths, uuid))) {
+    if (!held_by_this_process(lock_path(paths(), uuid))) {
         IMG_TRY_ASSIGN(taken, lock_import(uuid));
         lock.emplace(std::move(taken));
     }
@@ -499,9 +289,9 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         IMG_TRY(pool.destroy(partial, pools::Recursive::Yes)); // left by a killed install
     }
 
-    std::string const cache = m_paths.image_manifest(request.pool, uuid);
+    std::string const cache = paths().image_manifest(request.pool, uuid);
     auto work = [&]() -> ImgResult<void> {
-        IMG_TRY(make_directories(m_paths.imgadm_dir() + "/images"));
+        IMG_TRY(make_directories(paths().imgadm_dir() + "/images"));
         Json entry { { "manifest", manifest }, { "zpool", request.pool } };
         if (!request.source.empty()) {
             entry["source"] = request.source;
@@ -511,9 +301,9 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         bool const streaming = request.stream_fd >= 0;
         // A stream cannot be sniffed twice: its compression is the manifest's (or none).
         std::string const compression = detail::effective_compression(
-            file_entry != nullptr ? string_field(*file_entry, "compression") : "",
+            file_entry != nullptr ? string_or(*file_entry, "compression") : "",
             streaming ? std::string() : request.file_path);
-        std::string const type = string_field(manifest, "type");
+        std::string const type = string_or(manifest, "type");
         std::optional<detail::StreamSource> source;
         if (streaming) {
             if (type == "zvol") {
@@ -576,7 +366,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         }
 
         if (format == FileFormat::Tar) {
-            std::string const origin = string_field(manifest, "origin");
+            std::string const origin = string_or(manifest, "origin");
             if (!origin.empty()) {
                 if (!is_installed(request.pool, origin)) {
                     return img_error("OriginNotInstalled",
@@ -697,12 +487,12 @@ ImgResult<void> ImageStore::remove(std::string const& pool_name, std::string con
         }
         return img_error("ImageHasDependentClones", message);
     }
-    auto opened = m_pools.open(pool_name);
+    auto opened = pools().open(pool_name);
     if (!opened) {
         return tl::unexpected(to_img_error(opened.error()));
     }
     IMG_TRY((*opened)->destroy(pool_name + "/" + uuid, pools::Recursive::Yes));
-    std::string const cache = m_paths.image_manifest(pool_name, uuid);
+    std::string const cache = paths().image_manifest(pool_name, uuid);
     if (::unlink(cache.c_str()) != 0 && errno != ENOENT) {
         return img_error("FileSystem", "cannot remove " + cache + ": " + std::strerror(errno));
     }
