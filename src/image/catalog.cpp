@@ -89,8 +89,8 @@ std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_nam
 
 tl::unexpected<ImgError> not_installed(std::string const& pool, std::string const& uuid)
 {
-    return img_error(
-        "ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
+    return img_error(ImgCode::ImageNotInstalled,
+        "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
 }
 
 } // namespace
@@ -135,11 +135,11 @@ ImgResult<std::vector<ImageInfo>> ImageCatalog::list(std::optional<std::string> 
         auto opened = m_pools.open(name);
         if (!opened) {
             if (pool) {
-                return tl::unexpected(to_img_error(opened.error()));
+                return tl::unexpected(ImgError(opened.error()));
             }
             continue; // a pool that is not there (unmounted) has no images to show
         }
-        IMG_TRY_ASSIGN(datasets, (*opened)->list());
+        TRY_ASSIGN(datasets, (*opened)->list());
         auto images = images_of(m_paths, name, datasets);
         std::move(images.begin(), images.end(), std::back_inserter(all));
     }
@@ -152,7 +152,7 @@ ImgResult<ImageInfo> ImageCatalog::get(std::string const& pool, std::string cons
     if (!opened) {
         return not_installed(pool, uuid);
     }
-    IMG_TRY_ASSIGN(datasets, (*opened)->list());
+    TRY_ASSIGN(datasets, (*opened)->list());
     auto images = images_of(m_paths, pool, datasets, uuid);
     if (images.empty()) {
         return not_installed(pool, uuid);
@@ -185,7 +185,7 @@ ImgResult<std::vector<ImageInfo>> ImageCatalog::ancestry(
     std::string const& pool, std::string const& uuid) const
 {
     std::vector<ImageInfo> chain;
-    IMG_TRY_ASSIGN(first, get(pool, uuid));
+    TRY_ASSIGN(first, get(pool, uuid));
     chain.push_back(std::move(first));
     for (;;) {
         std::string origin = string_or(chain.back().manifest, "origin");
@@ -193,11 +193,12 @@ ImgResult<std::vector<ImageInfo>> ImageCatalog::ancestry(
             break;
         }
         if (chain.size() > 100) {
-            return img_error("InternalError", "image " + uuid + " has too deep an origin chain");
+            return img_error(
+                ImgCode::InternalError, "image " + uuid + " has too deep an origin chain");
         }
         auto next = get(pool, origin);
         if (!next) {
-            return img_error("OriginNotInstalled",
+            return img_error(ImgCode::OriginNotInstalled,
                 "origin image \"" + origin + "\" was not found on zpool \"" + pool + "\"", 3);
         }
         chain.push_back(std::move(*next));
@@ -221,12 +222,12 @@ std::optional<Json> ImageCatalog::installed_manifest(
 ImgResult<void> ImageCatalog::cache_manifest(
     std::string const& pool, Json const& manifest, std::string const& source) const
 {
-    IMG_TRY(make_directories(m_paths.imgadm_dir() + "/images"));
+    TRY(make_directories(m_paths.imgadm_dir() + "/images"));
     Json entry { { "manifest", manifest }, { "zpool", pool } };
     if (!source.empty()) {
         entry["source"] = source;
     }
-    IMG_TRY(write_file_atomic(
+    TRY(write_file_atomic(
         m_paths.image_manifest(pool, manifest.value("uuid", "")), dump_pretty(entry) + "\n"));
     return {};
 }

@@ -68,7 +68,7 @@ bool lock_is_busy(std::string const& path)
 ImgResult<void> stream_install(ImageStore& store, ImgapiClient const& client,
     ImageStore::InstallRequest install, std::string const& uuid, ImageFile const& info)
 {
-    IMG_TRY_ASSIGN(pipe, detail::make_relay_pipe());
+    TRY_ASSIGN(pipe, detail::make_relay_pipe());
     UniqueFd read_end = std::move(pipe.read_end);
     UniqueFd write_end = std::move(pipe.write_end);
     std::optional<ImgError> download_error;
@@ -126,7 +126,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     };
     std::string const& uuid = request.uuid;
     if (store.is_installed(request.pool, uuid)) {
-        IMG_TRY_ASSIGN(info, store.get(request.pool, uuid));
+        TRY_ASSIGN(info, store.get(request.pool, uuid));
         say("Image " + uuid + " (" + field(info.manifest, "name") + " "
             + field(info.manifest, "version") + ") is already installed, skipping");
         return {};
@@ -153,7 +153,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         return tl::unexpected(multi_error(std::move(errors)));
     }
     if (!found || field(found->manifest, "state") != "active") {
-        return img_error("ActiveImageNotFound",
+        return img_error(ImgCode::ActiveImageNotFound,
             "an active image \"" + uuid + "\" was not found in image sources");
     }
     Json const& manifest = found->manifest;
@@ -171,7 +171,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         say("Waiting for image " + uuid + " import lock");
     }
     bool waited = false;
-    IMG_TRY_ASSIGN(lock, store.lock_import(uuid, &waited));
+    TRY_ASSIGN(lock, store.lock_import(uuid, &waited));
     if (waited && !busy) {
         say("Waiting for image " + uuid + " import lock");
     }
@@ -188,11 +188,12 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     std::string origin = field(manifest, "origin");
     while (!origin.empty() && !store.is_installed(request.pool, origin)) {
         if (chain.size() > MAX_ANCESTRY_DEPTH) {
-            return img_error("InternalError", "image " + uuid + " has too deep an origin chain");
+            return img_error(
+                ImgCode::InternalError, "image " + uuid + " has too deep an origin chain");
         }
-        IMG_TRY_ASSIGN(ancestor, client.get_image(origin));
+        TRY_ASSIGN(ancestor, client.get_image(origin));
         if (!ancestor) {
-            return img_error("ImageNotFound", "image \"" + origin + "\" was not found");
+            return img_error(ImgCode::ImageNotFound, "image \"" + origin + "\" was not found");
         }
         Json upgraded = upgrade_manifest(std::move(*ancestor));
         origin = field(upgraded, "origin");
@@ -205,7 +206,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     std::vector<ImageFile> files;
     uint64_t total = 0;
     for (auto const& image : chain) {
-        IMG_TRY_ASSIGN(file, image_file(image));
+        TRY_ASSIGN(file, image_file(image));
         total += file.size;
         files.push_back(std::move(file));
     }
@@ -213,7 +214,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         + human_size(total) + ")");
 
     std::string downloads = store.paths().under_root("/var/tmp/.imgadm-downloads");
-    IMG_TRY(make_directories(downloads));
+    TRY(make_directories(downloads));
 
     for (size_t i = 0; i < chain.size(); ++i) {
         Json const& image = chain[i];
@@ -221,7 +222,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         std::string image_uuid = field(image, "uuid");
         std::optional<FileLock> ancestor_lock;
         if (image_uuid != uuid) {
-            IMG_TRY_ASSIGN(taken, store.lock_import(image_uuid));
+            TRY_ASSIGN(taken, store.lock_import(image_uuid));
             ancestor_lock.emplace(std::move(taken));
             if (store.is_installed(request.pool, image_uuid)) {
                 continue;
@@ -245,7 +246,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         install.verify_file = false; // checked while downloading (or just above)
         if (reuse || field(image, "type") == "zvol") {
             if (!reuse) {
-                IMG_TRY(client.download_file(image_uuid, info->size, info->sha1, path));
+                TRY(client.download_file(image_uuid, info->size, info->sha1, path));
             }
             auto installed = store.install(install);
             ::unlink(path.c_str());
@@ -253,7 +254,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
                 return tl::unexpected(installed.error());
             }
         } else {
-            IMG_TRY(stream_install(store, client, install, image_uuid, *info));
+            TRY(stream_install(store, client, install, image_uuid, *info));
         }
         say("Imported image " + image_uuid + " (" + name_at_version(image) + ")");
     }

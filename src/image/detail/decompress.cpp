@@ -46,7 +46,7 @@ ImgResult<Decompressed> Decompressed::open(std::string const& file, std::string 
 {
     UniqueFd input(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!input.valid()) {
-        return img_error("FileSystem", "cannot open " + file + ": " + std::strerror(errno));
+        return img_error(ImgCode::FileSystem, "cannot open " + file + ": " + std::strerror(errno));
     }
     return open_fd(std::move(input), compression);
 }
@@ -59,12 +59,12 @@ ImgResult<Decompressed> Decompressed::open_fd(UniqueFd input, std::string const&
         result.m_fd = std::move(input);
         return result;
     }
-    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    TRY_ASSIGN(pipe, make_relay_pipe());
     UniqueFd read_end = std::move(pipe.read_end);
     UniqueFd write_end = std::move(pipe.write_end);
     pid_t pid = ::fork();
     if (pid < 0) {
-        return img_error("InternalError", std::string("fork: ") + std::strerror(errno));
+        return img_error(ImgCode::InternalError, std::string("fork: ") + std::strerror(errno));
     }
     if (pid == 0) {
         ::dup2(input.get(), 0);
@@ -96,7 +96,8 @@ ImgResult<size_t> Decompressed::read_full(char* buffer, size_t size)
             if (errno == EINTR) {
                 continue;
             }
-            return img_error("FileSystem", std::string("read image file: ") + std::strerror(errno));
+            return img_error(
+                ImgCode::FileSystem, std::string("read image file: ") + std::strerror(errno));
         }
         if (n == 0) {
             break;
@@ -118,7 +119,7 @@ ImgResult<void> Decompressed::finish()
     m_pid = -1;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (code != 0) {
-        return img_error("UncompressionError",
+        return img_error(ImgCode::UncompressionError,
             m_compression + " uncompression error while importing: exit code "
                 + std::to_string(code));
     }
@@ -141,7 +142,7 @@ ImgResult<RelayPipe> make_relay_pipe()
 {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
+        return img_error(ImgCode::InternalError, std::string("pipe: ") + std::strerror(errno));
     }
     RelayPipe pipe { UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]) };
     (void)::fcntl(pipe.write_end.get(), F_SETPIPE_SZ, 1024 * 1024);
@@ -161,10 +162,10 @@ ImgResult<StreamSource> StreamSource::open(UniqueFd input, std::string const& co
     StreamSource source;
     source.m_state = std::make_unique<State>();
     State& state = *source.m_state;
-    IMG_TRY_ASSIGN(decompressed, Decompressed::open_fd(std::move(input), compression));
+    TRY_ASSIGN(decompressed, Decompressed::open_fd(std::move(input), compression));
     state.decompressed.emplace(std::move(decompressed));
     state.head.resize(1024);
-    IMG_TRY_ASSIGN(got, state.decompressed->read_full(state.head.data(), state.head.size()));
+    TRY_ASSIGN(got, state.decompressed->read_full(state.head.data(), state.head.size()));
     state.head.resize(got);
     return source;
 }
@@ -175,7 +176,7 @@ ImgResult<int> StreamSource::relayed_fd()
     if (state.read_end.valid()) {
         return state.read_end.get();
     }
-    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    TRY_ASSIGN(pipe, make_relay_pipe());
     state.read_end = std::move(pipe.read_end);
     UniqueFd write_end = std::move(pipe.write_end);
     // The relay: the head again, then the rest of the decompressed stream, until the end or until
