@@ -330,18 +330,19 @@ ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t ex
     std::string const& expected_sha1, std::string const& path) const
 {
     std::string partial = path + ".partial";
-    int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) {
         return img_error(ImgCode::DownloadError,
             "cannot create \"" + partial + "\": " + std::string(std::strerror(errno)));
     }
-    auto downloaded = download_to_fd(uuid, expected_size, expected_sha1, fd);
+    auto downloaded = download_to_fd(uuid, expected_size, expected_sha1, fd.get());
     if (!downloaded) {
-        ::close(fd);
+        fd = UniqueFd();
         ::unlink(partial.c_str());
         return downloaded;
     }
-    if (::close(fd) != 0) {
+    // The close is checked: it is where a full disk can show.
+    if (::close(fd.release()) != 0) {
         ::unlink(partial.c_str());
         return img_error(ImgCode::DownloadError,
             "cannot write \"" + partial + "\": " + std::string(std::strerror(errno)));

@@ -4,8 +4,10 @@
 #include "base/file.hpp"
 #include "image/detail/decompress.hpp"
 #include "image/digest.hpp"
+#include "image/human_size.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
+#include "image/source_search.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -26,15 +28,9 @@ namespace {
 
 constexpr int MAX_ANCESTRY_DEPTH = 100;
 
-std::string field(Json const& manifest, char const* key)
-{
-    auto it = manifest.find(key);
-    return it != manifest.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string name_at_version(Json const& manifest)
 {
-    return field(manifest, "name") + "@" + field(manifest, "version");
+    return string_or(manifest, "name") + "@" + string_or(manifest, "version");
 }
 
 bool exists(std::string const& path)
@@ -127,32 +123,21 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     std::string const& uuid = request.uuid;
     if (store.is_installed(request.pool, uuid)) {
         TRY_ASSIGN(info, store.get(request.pool, uuid));
-        say("Image " + uuid + " (" + field(info.manifest, "name") + " "
-            + field(info.manifest, "version") + ") is already installed, skipping");
+        say("Image " + uuid + " (" + string_or(info.manifest, "name") + " "
+            + string_or(info.manifest, "version") + ") is already installed, skipping");
         return {};
     }
 
     // Resolve: sources in order, first hit wins; 404 means "not here".
+    auto search = find_image_in_sources(request.sources, uuid, SourceKinds::ImgapiOnly);
+    if (!search.hit && !search.errors.empty()) {
+        return tl::unexpected(multi_error(std::move(search.errors)));
+    }
     std::optional<Found> found;
-    std::vector<ImgError> errors;
-    for (auto const& source : request.sources) {
-        if (source.type != "imgapi") {
-            continue; // docker and dsapi sources are not supported
-        }
-        auto manifest = ImgapiClient(source).get_image(uuid);
-        if (!manifest) {
-            errors.push_back(manifest.error());
-            continue;
-        }
-        if (*manifest) {
-            found = Found { upgrade_manifest(std::move(**manifest)), source };
-            break;
-        }
+    if (search.hit) {
+        found = Found { upgrade_manifest(std::move(search.hit->manifest)), search.hit->source };
     }
-    if (!found && !errors.empty()) {
-        return tl::unexpected(multi_error(std::move(errors)));
-    }
-    if (!found || field(found->manifest, "state") != "active") {
+    if (!found || string_or(found->manifest, "state") != "active") {
         return img_error(ImgCode::ActiveImageNotFound,
             "an active image \"" + uuid + "\" was not found in image sources");
     }
@@ -185,7 +170,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     say("Gather image " + uuid + " ancestry");
     ImgapiClient client(found->source);
     std::vector<Json> chain { manifest };
-    std::string origin = field(manifest, "origin");
+    std::string origin = string_or(manifest, "origin");
     while (!origin.empty() && !store.is_installed(request.pool, origin)) {
         if (chain.size() > MAX_ANCESTRY_DEPTH) {
             return img_error(
@@ -196,7 +181,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
             return img_error(ImgCode::ImageNotFound, "image \"" + origin + "\" was not found");
         }
         Json upgraded = upgrade_manifest(std::move(*ancestor));
-        origin = field(upgraded, "origin");
+        origin = string_or(upgraded, "origin");
         chain.push_back(std::move(upgraded));
     }
     std::reverse(chain.begin(), chain.end()); // oldest first
@@ -219,7 +204,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     for (size_t i = 0; i < chain.size(); ++i) {
         Json const& image = chain[i];
         ImageFile const* info = &files[i];
-        std::string image_uuid = field(image, "uuid");
+        std::string image_uuid = string_or(image, "uuid");
         std::optional<FileLock> ancestor_lock;
         if (image_uuid != uuid) {
             TRY_ASSIGN(taken, store.lock_import(image_uuid));
@@ -244,7 +229,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         install.pool = request.pool;
         install.source = found->source.url;
         install.verify_file = false; // checked while downloading (or just above)
-        if (reuse || field(image, "type") == "zvol") {
+        if (reuse || string_or(image, "type") == "zvol") {
             if (!reuse) {
                 TRY(client.download_file(image_uuid, info->size, info->sha1, path));
             }

@@ -9,9 +9,11 @@
 #include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
 #include "image/orphans.hpp"
+#include "image/source_search.hpp"
 
 #include <algorithm>
 #include <istream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -377,20 +379,14 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
         std::string const& uuid = candidate.uuid;
         std::optional<Json> remote;
         std::string remote_url;
-        for (auto const& source : sources) {
-            if (source.type == "docker") {
-                continue;
-            }
-            auto got = image::ImgapiClient(source).get_image(uuid);
-            if (!got) {
-                errors.push_back(got.error());
-                continue;
-            }
-            if (*got && (*got)->is_object() && (*got)->value("state", "active") == "active") {
-                remote = image::upgrade_manifest(std::move(**got));
-                remote_url = source.url;
-                break;
-            }
+        auto search = image::find_image_in_sources(
+            sources, uuid, image::SourceKinds::AllButDocker, [](Json const& got) {
+                return got.is_object() && string_or(got, "state", "active") == "active";
+            });
+        std::move(search.errors.begin(), search.errors.end(), std::back_inserter(errors));
+        if (search.hit) {
+            remote = image::upgrade_manifest(std::move(search.hit->manifest));
+            remote_url = search.hit->source.url;
         }
         if (!remote) {
             io.out << "warning: Could not find image " << uuid << " in image sources (skipping)\n";

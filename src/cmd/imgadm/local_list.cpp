@@ -64,15 +64,6 @@ Json image_row(image::ImageInfo const& info)
     return row;
 }
 
-std::string json_string_field(Json const& object, char const* key)
-{
-    if (!object.is_object()) {
-        return {};
-    }
-    auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // `list --docker`: docker images that are no other image's origin, one row per tag
 // (tags "docker:repo" and "docker:tag:<tag>": true, as imgadm's docker source writes them).
 image::ImgResult<int> list_docker(
@@ -80,7 +71,7 @@ image::ImgResult<int> list_docker(
 {
     std::vector<std::string> origins;
     for (auto const& info : images) {
-        std::string origin = json_string_field(info.manifest, "origin");
+        std::string origin = string_or(info.manifest, "origin");
         if (!origin.empty()) {
             origins.push_back(origin);
         }
@@ -88,16 +79,16 @@ image::ImgResult<int> list_docker(
     std::vector<Json> rows;
     std::vector<Json> objects;
     for (auto const& info : images) {
-        if (json_string_field(info.manifest, "type") != "docker") {
+        if (string_or(info.manifest, "type") != "docker") {
             continue;
         }
-        std::string uuid = json_string_field(info.manifest, "uuid");
+        std::string uuid = string_or(info.manifest, "uuid");
         if (std::find(origins.begin(), origins.end(), uuid) != origins.end()) {
             continue;
         }
         Json const tags = info.manifest.is_object() ? info.manifest.value("tags", Json::object())
                                                     : Json::object();
-        std::string docker_id = json_string_field(tags, "docker:id");
+        std::string docker_id = string_or(tags, "docker:id");
         std::vector<std::string> tag_names;
         if (tags.is_object()) {
             for (auto const& [key, value] : tags.items()) {
@@ -111,7 +102,7 @@ image::ImgResult<int> list_docker(
         }
         for (auto const& tag : tag_names) {
             Json row = image_row(info);
-            row["repository"] = json_string_field(tags, "docker:repo");
+            row["repository"] = string_or(tags, "docker:repo");
             row["tag"] = tag;
             row["image_id"] = docker_id.substr(0, std::min<size_t>(docker_id.size(), 12));
             row["created"] = row.value("published", Json());

@@ -4,6 +4,7 @@
 #include "cmd/imgadm/cli.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/importer.hpp"
+#include "image/source_search.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -445,23 +446,13 @@ image::ImgResult<int> cmd_show(Args const& args, Io& io, Context& context)
     std::string const& uuid = parsed.positional[0];
     TRY(check_uuid(uuid));
     TRY_ASSIGN(sources, context.sources.load());
-    std::vector<image::ImgError> errors;
-    for (auto const& source : sources) {
-        if (source.type == "docker") {
-            continue;
-        }
-        auto manifest = image::ImgapiClient(source).get_image(uuid);
-        if (!manifest) {
-            errors.push_back(manifest.error());
-            continue;
-        }
-        if (*manifest) {
-            io.out << dump_pretty(**manifest) << "\n";
-            return 0;
-        }
+    auto search = image::find_image_in_sources(sources, uuid, image::SourceKinds::AllButDocker);
+    if (search.hit) {
+        io.out << dump_pretty(search.hit->manifest) << "\n";
+        return 0;
     }
-    if (!errors.empty()) {
-        return tl::unexpected(image::multi_error(std::move(errors)));
+    if (!search.errors.empty()) {
+        return tl::unexpected(image::multi_error(std::move(search.errors)));
     }
     return img_error(image::ImgCode::ImageNotFound, "image \"" + uuid + "\" was not found");
 }
