@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // ImgapiClient against a real lumos-imgapi (and a misbehaving python server) on 127.0.0.1.
+#include "image/human_size.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/importer.hpp"
 #include "imgadm/imgapi_server.hpp"
