@@ -6,56 +6,86 @@
 #include <tl/expected.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lumos::image {
 
-// imgadm's errors carry a stable CamelCase code (src/img/lib/errors.js) and an exit status:
-// 1 by default, 3 for ImageNotInstalled/OriginNotInstalled. The CLI prints
-// "imgadm <subcmd>: error (<code>): <message>" and exits with exit_status.
+// imgadm's error codes (src/img/lib/errors.js), printed by name (img_code_name) in imgadm's
+// error lines and -E records. Both Usage and UsageError occur in imgadm, for different errors.
+enum class ImgCode {
+    ActiveImageNotFound,
+    ClientError,
+    ConfigError,
+    DownloadError,
+    FileSystem,
+    ImageHasDependentClones,
+    ImageNotFound,
+    ImageNotInstalled,
+    InternalError,
+    InvalidImageFile,
+    InvalidManifest,
+    InvalidUUID,
+    ManifestValidation,
+    MultiError,
+    NoCommand,
+    NoSources,
+    NotSupported,
+    OriginNotInstalled,
+    SourcePing,
+    UncompressionError,
+    UnexpectedNumberOfSnapshots,
+    UnknownCommand,
+    UnknownOption,
+    Usage,
+    UsageError,
+    Remote, // an IMGAPI server's own code (APIError), kept as the server sent it
+};
+
+// The code as imgadm prints it ("ImageNotInstalled", ...); "" for Remote, whose name is the
+// server's.
+std::string_view img_code_name(ImgCode code);
+
+// imgadm's errors carry a code and an exit status: 1 by default, 3 for
+// ImageNotInstalled/OriginNotInstalled. The CLI prints
+// "imgadm <subcmd>: error (<code>): <message>" and exits with exit_status. A lower layer's
+// Error converts implicitly (InternalError with its message), so TRY works in functions
+// returning ImgResult.
 struct ImgError {
-    std::string code; // "ImageNotInstalled", "DownloadError", "ManifestValidation", ...
+    ImgCode code { ImgCode::InternalError };
     std::string message;
     int exit_status { 1 };
+    std::string remote_code; // code == Remote: the server's code
+
+    ImgError() = default;
+    ImgError(ImgCode code_, std::string message_, int exit_status_ = 1)
+        : code(code_)
+        , message(std::move(message_))
+        , exit_status(exit_status_)
+    {
+    }
+    ImgError(Error const& error) // NOLINT(google-explicit-constructor): TRY converts with it
+        : message(error.message())
+    {
+    }
+
+    // An IMGAPI server's error, printed with the server's code.
+    static ImgError remote(std::string server_code, std::string message_);
+
+    // The code as printed: img_code_name(code), or the server's code for Remote.
+    std::string code_name() const;
 };
 
 template <typename T = void>
 using ImgResult = tl::expected<T, ImgError>;
 
-inline tl::unexpected<ImgError> img_error(std::string code, std::string message, int exit_status = 1)
+inline tl::unexpected<ImgError> img_error(ImgCode code, std::string message, int exit_status = 1)
 {
-    return tl::unexpected<ImgError>(ImgError { std::move(code), std::move(message), exit_status });
+    return tl::unexpected<ImgError>(ImgError { code, std::move(message), exit_status });
 }
-
-// A lower layer's Error as an imgadm error with the given code ("InternalError" by default).
-ImgError to_img_error(Error const& error, std::string code = "InternalError");
 
 // Several errors as one: a single error is returned as is, more become
 // MultiError "multiple (N) errors" whose message lists each on its own line.
 ImgError multi_error(std::vector<ImgError> errors);
 
 } // namespace lumos::image
-
-// TRY for functions returning ImgResult: accepts a Result<T> (converted with to_img_error) or an
-// ImgResult<T>.
-#define IMG_TRY(expr)                                                                              \
-    do {                                                                                           \
-        auto&& lumos_img_try_ = (expr);                                                            \
-        if (!lumos_img_try_) {                                                                     \
-            return tl::unexpected(::lumos::image::detail::as_img_error(                            \
-                std::move(lumos_img_try_).error()));                                               \
-        }                                                                                          \
-    } while (0)
-
-#define IMG_TRY_ASSIGN(name, expr)                                                                 \
-    auto LUMOS_CONCAT(lumos_img_try_, __LINE__) = (expr);                                          \
-    if (!LUMOS_CONCAT(lumos_img_try_, __LINE__)) {                                                 \
-        return tl::unexpected(::lumos::image::detail::as_img_error(                                \
-            std::move(LUMOS_CONCAT(lumos_img_try_, __LINE__)).error()));                           \
-    }                                                                                              \
-    auto name = std::move(*LUMOS_CONCAT(lumos_img_try_, __LINE__))
-
-namespace lumos::image::detail {
-inline ImgError as_img_error(ImgError error) { return error; }
-inline ImgError as_img_error(Error const& error) { return to_img_error(error); }
-} // namespace lumos::image::detail

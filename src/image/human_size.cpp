@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "image/importer.hpp"
+#include "image/human_size.hpp"
 
 #include <cmath>
 #include <cstdio>

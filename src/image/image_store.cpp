@@ -31,17 +31,6 @@ namespace {
 constexpr char const* FINAL = "final";
 constexpr uint64_t MIB = 1024 * 1024;
 
-std::string string_field(Json const& object, char const* key)
-{
-    if (object.is_object()) {
-        auto it = object.find(key);
-        if (it != object.end() && it->is_string()) {
-            return it->get<std::string>();
-        }
-    }
-    return "";
-}
-
 Json const* first_file(Json const& manifest)
 {
     if (!manifest.is_object()) {
@@ -53,12 +42,6 @@ Json const* first_file(Json const& manifest)
         return nullptr;
     }
     return &(*files)[0];
-}
-
-bool path_exists(std::string const& path)
-{
-    struct stat st { };
-    return ::lstat(path.c_str(), &st) == 0;
 }
 
 std::string lock_path(Paths const& paths, std::string const& uuid)
@@ -97,91 +80,15 @@ bool held_by_this_process(std::string const& lock_file)
     return found;
 }
 
-// The manifest cache entry, {manifest:{uuid}} when missing or corrupt.
-void load_cache(
-    Paths const& paths, std::string const& pool, std::string const& uuid, ImageInfo& info)
-{
-    info.manifest = Json { { "uuid", uuid } };
-    auto text = read_file(paths.image_manifest(pool, uuid));
-    if (!text) {
-        return;
-    }
-    auto parsed = parse_json(*text);
-    if (!parsed || !parsed->is_object()) {
-        return;
-    }
-    auto manifest = parsed->find("manifest");
-    if (manifest != parsed->end() && manifest->is_object()) {
-        info.manifest = *manifest;
-    }
-    info.source = string_field(*parsed, "source");
-}
-
-// The images of one pool, from one listing of it.
-std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_name,
-    std::vector<pools::DatasetInfo> const& datasets, std::string const& only_uuid = {})
-{
-    std::set<std::string> snapshots;
-    std::map<std::string, std::vector<std::string>> clones; // image dataset -> clone names
-    for (auto const& dataset : datasets) {
-        if (dataset.type == pools::DatasetType::Snapshot) {
-            snapshots.insert(dataset.name);
-        }
-        if (dataset.origin) {
-            auto at = dataset.origin->find('@');
-            if (at != std::string::npos) {
-                clones[dataset.origin->substr(0, at)].push_back(dataset.name);
-            }
-        }
-    }
-    std::vector<ImageInfo> images;
-    std::string const prefix = pool_name + "/";
-    for (auto const& dataset : datasets) {
-        if (dataset.type == pools::DatasetType::Snapshot || dataset.name.rfind(prefix, 0) != 0) {
-            continue;
-        }
-        std::string const uuid = dataset.name.substr(prefix.size());
-        if (!is_uuid(uuid) || (!only_uuid.empty() && uuid != only_uuid)) {
-            continue; // children, "<uuid>-diskN", "<uuid>-partial", cores, ...
-        }
-        if (snapshots.count(dataset.name + "@" + FINAL) == 0) {
-            continue;
-        }
-        auto ignore = dataset.user_properties.find("imgadm:ignore");
-        if (ignore != dataset.user_properties.end() && ignore->second == "true") {
-            continue;
-        }
-        if (path_exists(paths.vm_config(uuid))) {
-            continue; // a VM's root
-        }
-        ImageInfo info;
-        info.zpool = pool_name;
-        load_cache(paths, pool_name, uuid, info);
-        auto it = clones.find(dataset.name);
-        if (it != clones.end()) {
-            info.clone_names = it->second;
-            std::sort(info.clone_names.begin(), info.clone_names.end());
-        }
-        images.push_back(std::move(info));
-    }
-    return images;
-}
-
-tl::unexpected<ImgError> not_installed(std::string const& pool, std::string const& uuid)
-{
-    return img_error(
-        "ImageNotInstalled", "image \"" + uuid + "\" was not found on zpool \"" + pool + "\"", 3);
-}
-
 ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string const& file);
 
 ImgResult<FileFormat> detect_format(std::string const& file, std::string const& compression)
 {
-    IMG_TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
+    TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
     std::array<char, 1024> head {};
-    IMG_TRY_ASSIGN(got, stream.read_full(head.data(), head.size()));
+    TRY_ASSIGN(got, stream.read_full(head.data(), head.size()));
     if (got < head.size()) {
-        IMG_TRY(stream.finish());
+        TRY(stream.finish());
     } else {
         stream.abandon();
     }
@@ -219,10 +126,10 @@ ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string c
         }
     }
     if (got == 0) {
-        return img_error(
-            "InvalidImageFile", "invalid image file: " + file + " is empty after decompression");
+        return img_error(ImgCode::InvalidImageFile,
+            "invalid image file: " + file + " is empty after decompression");
     }
-    return img_error("InvalidImageFile",
+    return img_error(ImgCode::InvalidImageFile,
         "invalid image file: " + file + " is neither a tar archive nor a btrfs or zfs send stream");
 }
 
@@ -241,17 +148,17 @@ ImgResult<void> drain_and_finish(detail::Decompressed& stream)
 
 ImgResult<uint64_t> decompressed_size(std::string const& file, std::string const& compression)
 {
-    IMG_TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
+    TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
     std::vector<char> buffer(256 * 1024);
     uint64_t total = 0;
     for (;;) {
-        IMG_TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
+        TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
         if (got == 0) {
             break;
         }
         total += got;
     }
-    IMG_TRY(stream.finish());
+    TRY(stream.finish());
     return total;
 }
 
@@ -260,17 +167,17 @@ ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& 
 {
     UniqueFd out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!out.valid()) {
-        return img_error("FileSystem", "cannot open " + path + ": " + std::strerror(errno));
+        return img_error(ImgCode::FileSystem, "cannot open " + path + ": " + std::strerror(errno));
     }
     std::vector<char> buffer(1024 * 1024);
     uint64_t offset = 0;
     for (;;) {
-        IMG_TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
+        TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
         if (got == 0) {
             break;
         }
         if (offset + got > size) {
-            return img_error("InvalidImageFile",
+            return img_error(ImgCode::InvalidImageFile,
                 "invalid image file: the disk is larger than the manifest's image_size ("
                     + std::to_string(size) + " bytes)");
         }
@@ -286,7 +193,7 @@ ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& 
                         continue;
                     }
                     return img_error(
-                        "FileSystem", "cannot write " + path + ": " + std::strerror(errno));
+                        ImgCode::FileSystem, "cannot write " + path + ": " + std::strerror(errno));
                 }
                 done += static_cast<size_t>(n);
             }
@@ -294,7 +201,7 @@ ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& 
         offset += got;
     }
     if (::fsync(out.get()) != 0) {
-        return img_error("FileSystem", "cannot write " + path + ": " + std::strerror(errno));
+        return img_error(ImgCode::FileSystem, "cannot write " + path + ": " + std::strerror(errno));
     }
     return {};
 }
@@ -310,114 +217,10 @@ void empty_directory(std::string const& path)
 
 } // namespace
 
-Json ImageInfo::to_json(bool with_clones) const
-{
-    Json out = Json::object();
-    out["manifest"] = manifest;
-    out["zpool"] = zpool;
-    if (!source.empty()) {
-        out["source"] = source;
-    }
-    if (with_clones) {
-        out["cloneNames"] = clone_names;
-        out["clones"] = clone_names.size();
-    }
-    return out;
-}
-
-ImageStore::ImageStore(Paths paths, pools::PoolRegistry const& pools)
-    : m_paths(std::move(paths))
-    , m_pools(pools)
-{
-}
-
-ImgResult<std::vector<ImageInfo>> ImageStore::list(std::optional<std::string> const& pool) const
-{
-    std::vector<std::string> names;
-    if (pool) {
-        names.push_back(*pool);
-    } else {
-        names = m_pools.names();
-    }
-    std::vector<ImageInfo> all;
-    for (auto const& name : names) {
-        auto opened = m_pools.open(name);
-        if (!opened) {
-            if (pool) {
-                return tl::unexpected(to_img_error(opened.error()));
-            }
-            continue; // a pool that is not there (unmounted) has no images to show
-        }
-        IMG_TRY_ASSIGN(datasets, (*opened)->list());
-        auto images = images_of(m_paths, name, datasets);
-        std::move(images.begin(), images.end(), std::back_inserter(all));
-    }
-    return all;
-}
-
-ImgResult<ImageInfo> ImageStore::get(std::string const& pool, std::string const& uuid) const
-{
-    auto opened = m_pools.open(pool);
-    if (!opened) {
-        return not_installed(pool, uuid);
-    }
-    IMG_TRY_ASSIGN(datasets, (*opened)->list());
-    auto images = images_of(m_paths, pool, datasets, uuid);
-    if (images.empty()) {
-        return not_installed(pool, uuid);
-    }
-    return std::move(images.front());
-}
-
-bool ImageStore::is_installed(std::string const& pool, std::string const& uuid) const
-{
-    auto opened = m_pools.open(pool);
-    if (!opened) {
-        return false;
-    }
-    auto final_exists = (*opened)->exists(pool + "/" + uuid + "@" + FINAL);
-    if (!final_exists || !*final_exists) {
-        return false;
-    }
-    auto info = (*opened)->info(pool + "/" + uuid);
-    if (!info || info->type == pools::DatasetType::Snapshot) {
-        return false;
-    }
-    auto ignore = info->user_properties.find("imgadm:ignore");
-    if (ignore != info->user_properties.end() && ignore->second == "true") {
-        return false;
-    }
-    return !path_exists(m_paths.vm_config(uuid));
-}
-
-ImgResult<std::vector<ImageInfo>> ImageStore::ancestry(
-    std::string const& pool, std::string const& uuid) const
-{
-    std::vector<ImageInfo> chain;
-    IMG_TRY_ASSIGN(first, get(pool, uuid));
-    chain.push_back(std::move(first));
-    for (;;) {
-        std::string origin = string_field(chain.back().manifest, "origin");
-        if (origin.empty()) {
-            break;
-        }
-        if (chain.size() > 100) {
-            return img_error("InternalError", "image " + uuid + " has too deep an origin chain");
-        }
-        auto next = get(pool, origin);
-        if (!next) {
-            return img_error("OriginNotInstalled",
-                "origin image \"" + origin + "\" was not found on zpool \"" + pool + "\"", 3);
-        }
-        chain.push_back(std::move(*next));
-    }
-    return chain;
-}
-
 Result<FileLock> ImageStore::lock_import(std::string const& uuid, bool* waited) const
 {
-    TRY(make_directories(m_paths.run_dir()));
-    std::string const path = lock_path(m_paths, uuid);
+    TRY(make_directories(paths().run_dir()));
+    std::string const path = lock_path(paths(), uuid);
     if (waited != nullptr) {
         *waited = false;
         UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -429,58 +232,45 @@ Result<FileLock> ImageStore::lock_import(std::string const& uuid, bool* waited) 
     return FileLock::acquire(path);
 }
 
-ImgResult<void> ImageStore::cache_manifest(
-    std::string const& pool, Json const& manifest, std::string const& source) const
-{
-    IMG_TRY(make_directories(m_paths.imgadm_dir() + "/images"));
-    Json entry { { "manifest", manifest }, { "zpool", pool } };
-    if (!source.empty()) {
-        entry["source"] = source;
-    }
-    IMG_TRY(write_file_atomic(
-        m_paths.image_manifest(pool, manifest.value("uuid", "")), dump_pretty(entry) + "\n"));
-    return {};
-}
-
 ImgResult<void> ImageStore::install(InstallRequest const& request)
 {
     Json const& manifest = request.manifest;
-    std::string const uuid = string_field(manifest, "uuid");
+    std::string const uuid = string_or(manifest, "uuid");
     if (!is_uuid(uuid)) {
-        return img_error("InvalidManifest", "manifest is invalid: no valid uuid");
+        return img_error(ImgCode::InvalidManifest, "manifest is invalid: no valid uuid");
     }
     // Before anything is written: an image is installed only with a size and sha1 to check.
-    IMG_TRY_ASSIGN(file, image_file(manifest));
+    TRY_ASSIGN(file, image_file(manifest));
     Json const* file_entry = first_file(manifest);
 
     if (request.verify_file) {
         struct stat st { };
         if (::stat(request.file_path.c_str(), &st) != 0) {
             return img_error(
-                "FileSystem", "file path does not exist: \"" + request.file_path + "\"");
+                ImgCode::FileSystem, "file path does not exist: \"" + request.file_path + "\"");
         }
         if (static_cast<uint64_t>(st.st_size) != file.size) {
-            return img_error("DownloadError", // imgadm's code for both checks
+            return img_error(ImgCode::DownloadError, // imgadm's code for both checks
                 "image file size error: manifest says " + std::to_string(file.size) + " bytes, "
                     + request.file_path + " is " + std::to_string(st.st_size) + " bytes");
         }
-        IMG_TRY_ASSIGN(digest, digest_file(request.file_path));
+        TRY_ASSIGN(digest, digest_file(request.file_path));
         if (digest.sha1 != file.sha1) {
-            return img_error("DownloadError",
+            return img_error(ImgCode::DownloadError,
                 "image file checksum (sha1) error: manifest says \"" + file.sha1 + "\", "
                     + request.file_path + " is \"" + digest.sha1 + "\"");
         }
     }
 
-    auto opened = m_pools.open(request.pool);
+    auto opened = pools().open(request.pool);
     if (!opened) {
-        return tl::unexpected(to_img_error(opened.error()));
+        return tl::unexpected(ImgError(opened.error()));
     }
     pools::Pool& pool = **opened;
 
     std::optional<FileLock> lock;
-    if (!held_by_this_process(lock_path(m_paths, uuid))) {
-        IMG_TRY_ASSIGN(taken, lock_import(uuid));
+    if (!held_by_this_process(lock_path(paths(), uuid))) {
+        TRY_ASSIGN(taken, lock_import(uuid));
         lock.emplace(std::move(taken));
     }
     if (is_installed(request.pool, uuid)) {
@@ -489,42 +279,42 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
 
     std::string const dataset = request.pool + "/" + uuid;
     std::string const partial = dataset + "-partial";
-    IMG_TRY_ASSIGN(dataset_exists, pool.exists(dataset));
+    TRY_ASSIGN(dataset_exists, pool.exists(dataset));
     if (dataset_exists) {
         return img_error(
-            "InternalError", "dataset " + dataset + " already exists and is not an image");
+            ImgCode::InternalError, "dataset " + dataset + " already exists and is not an image");
     }
-    IMG_TRY_ASSIGN(orphan, pool.exists(partial));
+    TRY_ASSIGN(orphan, pool.exists(partial));
     if (orphan) {
-        IMG_TRY(pool.destroy(partial, pools::Recursive::Yes)); // left by a killed install
+        TRY(pool.destroy(partial, pools::Recursive::Yes)); // left by a killed install
     }
 
-    std::string const cache = m_paths.image_manifest(request.pool, uuid);
+    std::string const cache = paths().image_manifest(request.pool, uuid);
     auto work = [&]() -> ImgResult<void> {
-        IMG_TRY(make_directories(m_paths.imgadm_dir() + "/images"));
+        TRY(make_directories(paths().imgadm_dir() + "/images"));
         Json entry { { "manifest", manifest }, { "zpool", request.pool } };
         if (!request.source.empty()) {
             entry["source"] = request.source;
         }
-        IMG_TRY(write_file_atomic(cache, dump_pretty(entry) + "\n"));
+        TRY(write_file_atomic(cache, dump_pretty(entry) + "\n"));
 
         bool const streaming = request.stream_fd >= 0;
         // A stream cannot be sniffed twice: its compression is the manifest's (or none).
         std::string const compression = detail::effective_compression(
-            file_entry != nullptr ? string_field(*file_entry, "compression") : "",
+            file_entry != nullptr ? string_or(*file_entry, "compression") : "",
             streaming ? std::string() : request.file_path);
-        std::string const type = string_field(manifest, "type");
+        std::string const type = string_or(manifest, "type");
         std::optional<detail::StreamSource> source;
         if (streaming) {
             if (type == "zvol") {
-                return img_error("InternalError", "zvol images are installed from a file");
+                return img_error(ImgCode::InternalError, "zvol images are installed from a file");
             }
             UniqueFd input(::dup(request.stream_fd));
             if (!input.valid()) {
-                return img_error("InternalError", std::string("dup: ") + std::strerror(errno));
+                return img_error(
+                    ImgCode::InternalError, std::string("dup: ") + std::strerror(errno));
             }
-            IMG_TRY_ASSIGN(
-                opened_source, detail::StreamSource::open(std::move(input), compression));
+            TRY_ASSIGN(opened_source, detail::StreamSource::open(std::move(input), compression));
             source.emplace(std::move(opened_source));
         }
         // Runs use() over the decompressed bytes, then reads what is left so the decompressor
@@ -544,58 +334,58 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 }
                 auto finished = source->finish();
                 if (request.verify_stream) {
-                    IMG_TRY(request.verify_stream());
+                    TRY(request.verify_stream());
                 }
-                IMG_TRY(finished);
+                TRY(finished);
                 return used;
             }
-            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
+            TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
             auto used = use(std::string_view(), stream.fd());
-            IMG_TRY(drain_and_finish(stream)); // a truncated or corrupt file says more
+            TRY(drain_and_finish(stream)); // a truncated or corrupt file says more
             return used;
         };
         FileFormat format = FileFormat::RawDisk;
         if (type != "zvol") {
             if (source) {
-                IMG_TRY_ASSIGN(detected, detect_format_of_head(source->head(), request.file_path));
+                TRY_ASSIGN(detected, detect_format_of_head(source->head(), request.file_path));
                 format = detected;
             } else {
-                IMG_TRY_ASSIGN(detected, detect_format(request.file_path, compression));
+                TRY_ASSIGN(detected, detect_format(request.file_path, compression));
                 format = detected;
             }
         }
         if (format == FileFormat::BtrfsStream && pool.backend() != pools::Backend::Btrfs) {
-            return img_error("NotSupported",
+            return img_error(ImgCode::NotSupported,
                 "image " + uuid + " is a btrfs send stream, which pool \"" + request.pool + "\" ("
                     + pools::backend_name(pool.backend()) + ") cannot receive");
         }
         if (format == FileFormat::ZfsStream && pool.backend() != pools::Backend::Zfs) {
-            return img_error("NotSupported",
+            return img_error(ImgCode::NotSupported,
                 "image " + uuid + " is a zfs send stream, which pool \"" + request.pool + "\" ("
                     + pools::backend_name(pool.backend()) + ") cannot receive");
         }
 
         if (format == FileFormat::Tar) {
-            std::string const origin = string_field(manifest, "origin");
+            std::string const origin = string_or(manifest, "origin");
             if (!origin.empty()) {
                 if (!is_installed(request.pool, origin)) {
-                    return img_error("OriginNotInstalled",
+                    return img_error(ImgCode::OriginNotInstalled,
                         "origin image \"" + origin + "\" was not found on zpool \"" + request.pool
                             + "\"",
                         3);
                 }
-                IMG_TRY(pool.clone(request.pool + "/" + origin + "@" + FINAL, partial, {}));
+                TRY(pool.clone(request.pool + "/" + origin + "@" + FINAL, partial, {}));
             } else {
-                IMG_TRY(pool.create_filesystem(partial, {}));
+                TRY(pool.create_filesystem(partial, {}));
             }
             detail::TarPolicy policy;
             static_cast<detail::TreePolicy&>(policy) = detail::tree_policy_for(type);
             policy.overwrite = !origin.empty();
             policy.keep_owners = ::geteuid() == 0;
-            IMG_TRY(consume(false, [&](std::string_view head, int fd) {
+            TRY(consume(false, [&](std::string_view head, int fd) {
                 return detail::extract_root_tar(head, fd, pool.path_of(partial), policy);
             }));
-            IMG_TRY(pool.snapshot(partial + "@" + FINAL));
+            TRY(pool.snapshot(partial + "@" + FINAL));
         } else if (format == FileFormat::RawDisk) {
             uint64_t size = 0;
             auto image_size = manifest.find("image_size");
@@ -603,18 +393,18 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 && image_size->get<int64_t>() > 0) {
                 size = image_size->get<uint64_t>() * MIB;
             } else {
-                IMG_TRY_ASSIGN(counted, decompressed_size(request.file_path, compression));
+                TRY_ASSIGN(counted, decompressed_size(request.file_path, compression));
                 size = counted;
             }
-            IMG_TRY(pool.create_volume(partial, size, {}));
-            IMG_TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
+            TRY(pool.create_volume(partial, size, {}));
+            TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
             auto written = write_raw_disk(stream, pool.path_of(partial), size);
             auto finished = drain_and_finish(stream);
             if (!finished) {
                 return finished;
             }
-            IMG_TRY(written);
-            IMG_TRY(pool.snapshot(partial + "@" + FINAL));
+            TRY(written);
+            TRY(pool.snapshot(partial + "@" + FINAL));
         } else {
             // A btrfs stream reaches `btrfs receive` only command by command, each checked
             // (btrfs_stream.hpp), and what it made is checked again before it becomes @final.
@@ -623,7 +413,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             auto receive = [&](int fd) -> ImgResult<void> {
                 auto received = pool.receive(partial, fd);
                 if (!received) {
-                    return img_error("InternalError",
+                    return img_error(ImgCode::InternalError,
                         "receive error while importing: " + received.error().message());
                 }
                 return {};
@@ -632,7 +422,7 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 if (!btrfs_stream) {
                     return receive(fd);
                 }
-                IMG_TRY_ASSIGN(relay, detail::CheckedRelay::start(head, fd, policy));
+                TRY_ASSIGN(relay, detail::CheckedRelay::start(head, fd, policy));
                 auto received = receive(relay.fd());
                 auto verdict = relay.finish();
                 if (!verdict) {
@@ -640,11 +430,11 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 }
                 return received;
             };
-            IMG_TRY(consume(!btrfs_stream, checked_receive));
+            TRY(consume(!btrfs_stream, checked_receive));
             if (btrfs_stream) {
-                IMG_TRY(detail::check_dataset_tree(pool.path_of(partial), policy));
+                TRY(detail::check_dataset_tree(pool.path_of(partial), policy));
             }
-            IMG_TRY_ASSIGN(all, pool.list(partial));
+            TRY_ASSIGN(all, pool.list(partial));
             std::vector<std::string> snapshots;
             for (auto const& item : all) {
                 if (item.type == pools::DatasetType::Snapshot
@@ -657,16 +447,16 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 for (auto const& name : snapshots) {
                     names += (names.empty() ? ": " : ", ") + name;
                 }
-                return img_error("UnexpectedNumberOfSnapshots",
+                return img_error(ImgCode::UnexpectedNumberOfSnapshots,
                     "image \"" + uuid + "\" has an unexpected number of snapshots ("
                         + std::to_string(snapshots.size()) + ")" + names);
             }
             if (snapshots.front() != FINAL) {
-                IMG_TRY(pool.snapshot(partial + "@" + FINAL));
-                IMG_TRY(pool.destroy(partial + "@" + snapshots.front(), pools::Recursive::No));
+                TRY(pool.snapshot(partial + "@" + FINAL));
+                TRY(pool.destroy(partial + "@" + snapshots.front(), pools::Recursive::No));
             }
         }
-        IMG_TRY(pool.rename(partial, dataset));
+        TRY(pool.rename(partial, dataset));
         return {};
     };
 
@@ -688,23 +478,24 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
 
 ImgResult<void> ImageStore::remove(std::string const& pool_name, std::string const& uuid)
 {
-    IMG_TRY_ASSIGN(info, get(pool_name, uuid));
+    TRY_ASSIGN(info, get(pool_name, uuid));
     if (!info.clone_names.empty()) {
         std::string message
             = "image \"" + uuid + "\" has dependent clones: " + info.clone_names.front();
         if (info.clone_names.size() > 1) {
             message += " and " + std::to_string(info.clone_names.size() - 1) + " others...";
         }
-        return img_error("ImageHasDependentClones", message);
+        return img_error(ImgCode::ImageHasDependentClones, message);
     }
-    auto opened = m_pools.open(pool_name);
+    auto opened = pools().open(pool_name);
     if (!opened) {
-        return tl::unexpected(to_img_error(opened.error()));
+        return tl::unexpected(ImgError(opened.error()));
     }
-    IMG_TRY((*opened)->destroy(pool_name + "/" + uuid, pools::Recursive::Yes));
-    std::string const cache = m_paths.image_manifest(pool_name, uuid);
+    TRY((*opened)->destroy(pool_name + "/" + uuid, pools::Recursive::Yes));
+    std::string const cache = paths().image_manifest(pool_name, uuid);
     if (::unlink(cache.c_str()) != 0 && errno != ENOENT) {
-        return img_error("FileSystem", "cannot remove " + cache + ": " + std::strerror(errno));
+        return img_error(
+            ImgCode::FileSystem, "cannot remove " + cache + ": " + std::strerror(errno));
     }
     return {};
 }

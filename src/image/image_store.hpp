@@ -2,10 +2,7 @@
 #pragma once
 
 #include "base/file.hpp"
-#include "base/json.hpp"
-#include "base/paths.hpp"
-#include "image/errors.hpp"
-#include "pools/pool.hpp"
+#include "image/catalog.hpp"
 
 #include <functional>
 #include <optional>
@@ -20,30 +17,11 @@ namespace lumos::image {
 // disk (type zvol).
 enum class FileFormat { Tar, BtrfsStream, ZfsStream, RawDisk };
 
-// One installed image as imgadm shows it: {manifest, zpool, source} plus clones/cloneNames.
-struct ImageInfo {
-    Json manifest;
-    std::string zpool;
-    std::string source; // "" when installed from a file
-    std::vector<std::string> clone_names; // datasets whose origin is <pool>/<uuid>@*
-    Json to_json(bool with_clones) const; // {manifest, zpool, source[, cloneNames, clones]}
-};
-
-// The installed images of a host: datasets <pool>/<uuid> with an @final snapshot (not zone
-// roots, not volumes of VMs, not imgadm:ignore), with their manifests cached in
-// $LUMOS_ROOT/var/imgadm/images/<pool>-<uuid>.json.
-class ImageStore {
+// The import side of the catalog: installs images into it (imgadm install, import) and
+// removes them (imgadm delete, vacuum). The reads are ImageCatalog's.
+class ImageStore : public ImageCatalog {
 public:
-    ImageStore(Paths paths, pools::PoolRegistry const& pools);
-
-    Paths const& paths() const { return m_paths; }
-    pools::PoolRegistry const& pools() const { return m_pools; }
-
-    // Every installed image on every pool (or on one pool).
-    ImgResult<std::vector<ImageInfo>> list(std::optional<std::string> const& pool = {}) const;
-    // ImageNotInstalled (exit 3): image "<uuid>" was not found on zpool "<pool>".
-    ImgResult<ImageInfo> get(std::string const& pool, std::string const& uuid) const;
-    bool is_installed(std::string const& pool, std::string const& uuid) const;
+    using ImageCatalog::ImageCatalog;
 
     // Installs an image from a (possibly compressed) file: the checks of `imgadm install`
     // (size and sha1 against the manifest, when the manifest has them) then, under the image's
@@ -65,23 +43,11 @@ public:
     };
     ImgResult<void> install(InstallRequest const& request);
 
-    // Replaces the cached manifest of an image on pool (imgadm update): {manifest, zpool, source}.
-    ImgResult<void> cache_manifest(
-        std::string const& pool, Json const& manifest, std::string const& source) const;
-
     // ImageHasDependentClones when clones exist; ImageNotInstalled (exit 3) when absent.
     ImgResult<void> remove(std::string const& pool, std::string const& uuid);
 
-    // The image then each origin in turn; OriginNotInstalled (exit 3) when one is missing.
-    ImgResult<std::vector<ImageInfo>> ancestry(
-        std::string const& pool, std::string const& uuid) const;
-
     // imgadm's per-image import lock ($LUMOS_ROOT/run/lumos/img.<uuid>.import.lock).
     Result<FileLock> lock_import(std::string const& uuid, bool* waited = nullptr) const;
-
-private:
-    Paths m_paths;
-    pools::PoolRegistry const& m_pools;
 };
 
 } // namespace lumos::image

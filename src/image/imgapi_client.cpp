@@ -105,10 +105,10 @@ ImgError api_error(std::string const& base, long status, std::string const& body
         && (*parsed)["code"].is_string()) {
         std::string message
             = parsed->contains("message") ? js_string((*parsed)["message"]) : std::string();
-        return ImgError { (*parsed)["code"].get<std::string>(), base + ": " + message, 1 };
+        return ImgError::remote((*parsed)["code"].get<std::string>(), base + ": " + message);
     }
-    return ImgError { "InternalError", base + ": unexpected HTTP status " + std::to_string(status),
-        1 };
+    return ImgError { ImgCode::InternalError,
+        base + ": unexpected HTTP status " + std::to_string(status), 1 };
 }
 
 struct JsonResponse {
@@ -125,7 +125,7 @@ ImgResult<JsonResponse> get_text(Source const& source, std::string const& path)
     curl_easy_setopt(request.handle(), CURLOPT_WRITEDATA, &response.body);
     CURLcode code = curl_easy_perform(request.handle());
     if (code != CURLE_OK) {
-        return img_error("ClientError", base + ": " + request.error_text(code));
+        return img_error(ImgCode::ClientError, base + ": " + request.error_text(code));
     }
     response.status = request.status();
     return response;
@@ -133,7 +133,7 @@ ImgResult<JsonResponse> get_text(Source const& source, std::string const& path)
 
 ImgResult<Json> get_json(Source const& source, std::string const& path)
 {
-    IMG_TRY_ASSIGN(response, get_text(source, path));
+    TRY_ASSIGN(response, get_text(source, path));
     std::string base = source_base_url(source.url);
     if (response.status < 200 || response.status >= 300) {
         return tl::unexpected(api_error(base, response.status, response.body));
@@ -141,7 +141,7 @@ ImgResult<Json> get_json(Source const& source, std::string const& path)
     auto parsed = parse_json(response.body);
     if (!parsed) {
         return img_error(
-            "InternalError", base + ": invalid JSON response: " + parsed.error().message());
+            ImgCode::InternalError, base + ": invalid JSON response: " + parsed.error().message());
     }
     return std::move(*parsed);
 }
@@ -185,12 +185,12 @@ struct Download {
             length = std::strtoull(content_length->c_str(), nullptr, 10);
         }
         if (!numeric) {
-            error = ImgError { "DownloadError",
+            error = ImgError { ImgCode::DownloadError,
                 "unexpected missing or invalid Content-Length header", 1 };
             return false;
         }
         if (length != expected_size) {
-            error = ImgError { "DownloadError",
+            error = ImgError { ImgCode::DownloadError,
                 "unexpected mismatch between expected size, " + std::to_string(expected_size)
                     + ", and Content-Length header, " + std::to_string(length),
                 1 };
@@ -215,7 +215,7 @@ struct Download {
     bool write_all(int to, char const* data, size_t size)
     {
         if (!write_fully(to, data, size)) {
-            error = ImgError { "DownloadError",
+            error = ImgError { ImgCode::DownloadError,
                 "image " + uuid + " file write error: " + std::string(std::strerror(errno)), 1 };
             return false;
         }
@@ -265,9 +265,9 @@ ImgapiClient::ImgapiClient(Source source)
 
 ImgResult<Json> ImgapiClient::ping() const
 {
-    IMG_TRY_ASSIGN(body, get_json(m_source, "/ping"));
+    TRY_ASSIGN(body, get_json(m_source, "/ping"));
     if (!body.is_object() || !body.contains("imgapi") || body["imgapi"] != true) {
-        return img_error("InternalError", "ping response is not from an IMGAPI server");
+        return img_error(ImgCode::InternalError, "ping response is not from an IMGAPI server");
     }
     return body;
 }
@@ -281,9 +281,9 @@ ImgResult<std::vector<Json>> ImgapiClient::list_images() const
         if (!marker.empty()) {
             path += "&marker=" + marker;
         }
-        IMG_TRY_ASSIGN(page, get_json(m_source, with_channel(path, m_source)));
+        TRY_ASSIGN(page, get_json(m_source, with_channel(path, m_source)));
         if (!page.is_array()) {
-            return img_error("InternalError",
+            return img_error(ImgCode::InternalError,
                 source_base_url(m_source.url) + ": ListImages did not return an array");
         }
         size_t page_size = page.size();
@@ -311,7 +311,7 @@ ImgResult<std::vector<Json>> ImgapiClient::list_images() const
 
 ImgResult<std::optional<Json>> ImgapiClient::get_image(std::string const& uuid) const
 {
-    IMG_TRY_ASSIGN(response, get_text(m_source, with_channel("/images/" + uuid, m_source)));
+    TRY_ASSIGN(response, get_text(m_source, with_channel("/images/" + uuid, m_source)));
     std::string base = source_base_url(m_source.url);
     if (response.status == 404) {
         return std::optional<Json>();
@@ -321,7 +321,7 @@ ImgResult<std::optional<Json>> ImgapiClient::get_image(std::string const& uuid) 
     }
     auto parsed = parse_json(response.body);
     if (!parsed || !parsed->is_object()) {
-        return img_error("InternalError", base + ": invalid GetImage response");
+        return img_error(ImgCode::InternalError, base + ": invalid GetImage response");
     }
     return std::optional<Json>(std::move(*parsed));
 }
@@ -330,26 +330,27 @@ ImgResult<void> ImgapiClient::download_file(std::string const& uuid, uint64_t ex
     std::string const& expected_sha1, std::string const& path) const
 {
     std::string partial = path + ".partial";
-    int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return img_error("DownloadError",
+    UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) {
+        return img_error(ImgCode::DownloadError,
             "cannot create \"" + partial + "\": " + std::string(std::strerror(errno)));
     }
-    auto downloaded = download_to_fd(uuid, expected_size, expected_sha1, fd);
+    auto downloaded = download_to_fd(uuid, expected_size, expected_sha1, fd.get());
     if (!downloaded) {
-        ::close(fd);
+        fd = UniqueFd();
         ::unlink(partial.c_str());
         return downloaded;
     }
-    if (::close(fd) != 0) {
+    // The close is checked: it is where a full disk can show.
+    if (::close(fd.release()) != 0) {
         ::unlink(partial.c_str());
-        return img_error("DownloadError",
+        return img_error(ImgCode::DownloadError,
             "cannot write \"" + partial + "\": " + std::string(std::strerror(errno)));
     }
     if (::rename(partial.c_str(), path.c_str()) != 0) {
         int saved = errno;
         ::unlink(partial.c_str());
-        return img_error("DownloadError",
+        return img_error(ImgCode::DownloadError,
             "cannot rename \"" + partial + "\": " + std::string(std::strerror(saved)));
     }
     return {};
@@ -389,18 +390,18 @@ ImgResult<void> ImgapiClient::download_to_fd(
     // A connection that ends early is a short download: reported as the size error below.
     if (code != CURLE_OK && code != CURLE_PARTIAL_FILE && code != CURLE_RECV_ERROR
         && code != CURLE_GOT_NOTHING) {
-        return fail(ImgError { "DownloadError", base + ": " + request.error_text(code), 1 });
+        return fail(ImgError { ImgCode::DownloadError, base + ": " + request.error_text(code), 1 });
     }
     std::vector<ImgError> errors;
     if (download.bytes != expected_size) {
-        errors.push_back(ImgError { "DownloadError",
+        errors.push_back(ImgError { ImgCode::DownloadError,
             "image " + uuid + " file size error: expected " + std::to_string(expected_size)
                 + " bytes, downloaded " + std::to_string(download.bytes) + " bytes",
             1 });
     }
     std::string actual_sha1 = download.sha1.hex_digest();
     if (!expected_sha1.empty() && actual_sha1 != expected_sha1) {
-        errors.push_back(ImgError { "DownloadError",
+        errors.push_back(ImgError { ImgCode::DownloadError,
             "image " + uuid + " file checksum (sha1) error: expected \"" + expected_sha1
                 + "\", downloaded checksum was \"" + actual_sha1 + "\"",
             1 });

@@ -4,8 +4,10 @@
 #include "base/file.hpp"
 #include "image/detail/decompress.hpp"
 #include "image/digest.hpp"
+#include "image/human_size.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
+#include "image/source_search.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -26,15 +28,9 @@ namespace {
 
 constexpr int MAX_ANCESTRY_DEPTH = 100;
 
-std::string field(Json const& manifest, char const* key)
-{
-    auto it = manifest.find(key);
-    return it != manifest.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string name_at_version(Json const& manifest)
 {
-    return field(manifest, "name") + "@" + field(manifest, "version");
+    return string_or(manifest, "name") + "@" + string_or(manifest, "version");
 }
 
 bool exists(std::string const& path)
@@ -68,7 +64,7 @@ bool lock_is_busy(std::string const& path)
 ImgResult<void> stream_install(ImageStore& store, ImgapiClient const& client,
     ImageStore::InstallRequest install, std::string const& uuid, ImageFile const& info)
 {
-    IMG_TRY_ASSIGN(pipe, detail::make_relay_pipe());
+    TRY_ASSIGN(pipe, detail::make_relay_pipe());
     UniqueFd read_end = std::move(pipe.read_end);
     UniqueFd write_end = std::move(pipe.write_end);
     std::optional<ImgError> download_error;
@@ -126,34 +122,23 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     };
     std::string const& uuid = request.uuid;
     if (store.is_installed(request.pool, uuid)) {
-        IMG_TRY_ASSIGN(info, store.get(request.pool, uuid));
-        say("Image " + uuid + " (" + field(info.manifest, "name") + " "
-            + field(info.manifest, "version") + ") is already installed, skipping");
+        TRY_ASSIGN(info, store.get(request.pool, uuid));
+        say("Image " + uuid + " (" + string_or(info.manifest, "name") + " "
+            + string_or(info.manifest, "version") + ") is already installed, skipping");
         return {};
     }
 
     // Resolve: sources in order, first hit wins; 404 means "not here".
+    auto search = find_image_in_sources(request.sources, uuid, SourceKinds::ImgapiOnly);
+    if (!search.hit && !search.errors.empty()) {
+        return tl::unexpected(multi_error(std::move(search.errors)));
+    }
     std::optional<Found> found;
-    std::vector<ImgError> errors;
-    for (auto const& source : request.sources) {
-        if (source.type != "imgapi") {
-            continue; // docker and dsapi sources are not supported
-        }
-        auto manifest = ImgapiClient(source).get_image(uuid);
-        if (!manifest) {
-            errors.push_back(manifest.error());
-            continue;
-        }
-        if (*manifest) {
-            found = Found { upgrade_manifest(std::move(**manifest)), source };
-            break;
-        }
+    if (search.hit) {
+        found = Found { upgrade_manifest(std::move(search.hit->manifest)), search.hit->source };
     }
-    if (!found && !errors.empty()) {
-        return tl::unexpected(multi_error(std::move(errors)));
-    }
-    if (!found || field(found->manifest, "state") != "active") {
-        return img_error("ActiveImageNotFound",
+    if (!found || string_or(found->manifest, "state") != "active") {
+        return img_error(ImgCode::ActiveImageNotFound,
             "an active image \"" + uuid + "\" was not found in image sources");
     }
     Json const& manifest = found->manifest;
@@ -171,7 +156,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         say("Waiting for image " + uuid + " import lock");
     }
     bool waited = false;
-    IMG_TRY_ASSIGN(lock, store.lock_import(uuid, &waited));
+    TRY_ASSIGN(lock, store.lock_import(uuid, &waited));
     if (waited && !busy) {
         say("Waiting for image " + uuid + " import lock");
     }
@@ -185,17 +170,18 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     say("Gather image " + uuid + " ancestry");
     ImgapiClient client(found->source);
     std::vector<Json> chain { manifest };
-    std::string origin = field(manifest, "origin");
+    std::string origin = string_or(manifest, "origin");
     while (!origin.empty() && !store.is_installed(request.pool, origin)) {
         if (chain.size() > MAX_ANCESTRY_DEPTH) {
-            return img_error("InternalError", "image " + uuid + " has too deep an origin chain");
+            return img_error(
+                ImgCode::InternalError, "image " + uuid + " has too deep an origin chain");
         }
-        IMG_TRY_ASSIGN(ancestor, client.get_image(origin));
+        TRY_ASSIGN(ancestor, client.get_image(origin));
         if (!ancestor) {
-            return img_error("ImageNotFound", "image \"" + origin + "\" was not found");
+            return img_error(ImgCode::ImageNotFound, "image \"" + origin + "\" was not found");
         }
         Json upgraded = upgrade_manifest(std::move(*ancestor));
-        origin = field(upgraded, "origin");
+        origin = string_or(upgraded, "origin");
         chain.push_back(std::move(upgraded));
     }
     std::reverse(chain.begin(), chain.end()); // oldest first
@@ -205,7 +191,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
     std::vector<ImageFile> files;
     uint64_t total = 0;
     for (auto const& image : chain) {
-        IMG_TRY_ASSIGN(file, image_file(image));
+        TRY_ASSIGN(file, image_file(image));
         total += file.size;
         files.push_back(std::move(file));
     }
@@ -213,15 +199,15 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         + human_size(total) + ")");
 
     std::string downloads = store.paths().under_root("/var/tmp/.imgadm-downloads");
-    IMG_TRY(make_directories(downloads));
+    TRY(make_directories(downloads));
 
     for (size_t i = 0; i < chain.size(); ++i) {
         Json const& image = chain[i];
         ImageFile const* info = &files[i];
-        std::string image_uuid = field(image, "uuid");
+        std::string image_uuid = string_or(image, "uuid");
         std::optional<FileLock> ancestor_lock;
         if (image_uuid != uuid) {
-            IMG_TRY_ASSIGN(taken, store.lock_import(image_uuid));
+            TRY_ASSIGN(taken, store.lock_import(image_uuid));
             ancestor_lock.emplace(std::move(taken));
             if (store.is_installed(request.pool, image_uuid)) {
                 continue;
@@ -243,9 +229,9 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         install.pool = request.pool;
         install.source = found->source.url;
         install.verify_file = false; // checked while downloading (or just above)
-        if (reuse || field(image, "type") == "zvol") {
+        if (reuse || string_or(image, "type") == "zvol") {
             if (!reuse) {
-                IMG_TRY(client.download_file(image_uuid, info->size, info->sha1, path));
+                TRY(client.download_file(image_uuid, info->size, info->sha1, path));
             }
             auto installed = store.install(install);
             ::unlink(path.c_str());
@@ -253,7 +239,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
                 return tl::unexpected(installed.error());
             }
         } else {
-            IMG_TRY(stream_install(store, client, install, image_uuid, *info));
+            TRY(stream_install(store, client, install, image_uuid, *info));
         }
         say("Imported image " + image_uuid + " (" + name_at_version(image) + ")");
     }

@@ -26,7 +26,4 @@ struct ImportRequest {
 
 ImgResult<void> import_image(ImageStore& store, ImportRequest const& request);
 
-// imgadm's humanSizeFromBytes: "0 B", "512.0 B", "2.8 MiB" (one decimal, clipped).
-std::string human_size(uint64_t bytes);
-
 } // namespace lumos::image

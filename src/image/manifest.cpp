@@ -643,7 +643,7 @@ Json upgrade_manifest(Json manifest)
 ImgResult<ImageFile> image_file(Json const& manifest)
 {
     auto refuse = [](std::string const& what) -> ImgResult<ImageFile> {
-        return img_error("ManifestValidation", "invalid manifest: files (" + what + ")");
+        return img_error(ImgCode::ManifestValidation, "invalid manifest: files (" + what + ")");
     };
     if (!manifest.is_object() || !manifest.contains("files")) {
         return refuse("MissingParameter");
@@ -692,7 +692,7 @@ ImgResult<ImageFile> image_file(Json const& manifest)
 ImgResult<void> validate_manifest_minimal(Json const& manifest)
 {
     if (!manifest.is_object()) {
-        return img_error("ManifestValidation", "invalid manifest: manifest (not an object)");
+        return img_error(ImgCode::ManifestValidation, "invalid manifest: manifest (not an object)");
     }
     Errors errors;
     for (std::string_view field : REQUIRED_FIELDS) {
@@ -723,7 +723,7 @@ ImgResult<void> validate_manifest_minimal(Json const& manifest)
         message += (i == 0 ? "" : ", ") + error.field + " ("
             + (error.message.empty() ? error.code : error.message) + ")";
     }
-    return img_error("ManifestValidation", message);
+    return img_error(ImgCode::ManifestValidation, message);
 }
 
 } // namespace lumos::image

@@ -90,11 +90,11 @@ ImgResult<std::vector<Source>> SourceConfig::load() const
         auto text = read_file(path);
         if (!text) {
             return img_error(
-                "ConfigError", "error reading \"" + path + "\": " + text.error().message());
+                ImgCode::ConfigError, "error reading \"" + path + "\": " + text.error().message());
         }
         auto parsed = parse_json(*text);
         if (!parsed || !parsed->is_object()) {
-            return img_error("ConfigError",
+            return img_error(ImgCode::ConfigError,
                 "error parsing \"" + path
                     + "\": " + (parsed ? std::string("not an object") : parsed.error().message()));
         }
@@ -105,13 +105,14 @@ ImgResult<std::vector<Source>> SourceConfig::load() const
         return std::vector<Source> { make_source(DEFAULT_SOURCE_URL) };
     }
     if (!it->is_array()) {
-        return img_error("ConfigError", "invalid \"sources\" in \"" + path + "\": not an array");
+        return img_error(
+            ImgCode::ConfigError, "invalid \"sources\" in \"" + path + "\": not an array");
     }
     std::vector<Source> sources;
     for (auto const& entry : *it) {
         if (!entry.is_object() || !entry.contains("url") || !entry["url"].is_string()) {
             return img_error(
-                "ConfigError", "invalid source in \"" + path + "\": " + dump_compact(entry));
+                ImgCode::ConfigError, "invalid source in \"" + path + "\": " + dump_compact(entry));
         }
         std::string type = entry.contains("type") && entry["type"].is_string()
             ? entry["type"].get<std::string>()
@@ -138,8 +139,8 @@ ImgResult<void> SourceConfig::save(std::vector<Source> const& sources) const
         list.push_back(source.to_json());
     }
     config["sources"] = std::move(list);
-    IMG_TRY(make_directories(m_paths.imgadm_dir()));
-    IMG_TRY(write_file_atomic(path, dump_pretty(config) + "\n"));
+    TRY(make_directories(m_paths.imgadm_dir()));
+    TRY(write_file_atomic(path, dump_pretty(config) + "\n"));
     return {};
 }
 

@@ -4,6 +4,7 @@
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
+#include "image/catalog.hpp"
 #include "props/normalize.hpp"
 #include "props/state.hpp"
 
@@ -99,32 +100,10 @@ props::HostFacts Engine::host_facts(OtherVms other_vms, std::string const& exclu
     props::HostFacts facts;
     facts.zpools = m_pools.names();
     facts.nic_tags = m_config.nic_tags;
-    Paths const paths = m_store.paths();
-    pools::PoolRegistry const* pools = &m_pools;
-    facts.image_manifest = [paths, pools](std::string_view pool,
-                               std::string_view image_uuid) -> std::optional<Json> {
-        // Installed = the image's dataset with its @final snapshot (what ImageStore lists); a
-        // manifest in the cache without them is a leftover, not an image.
-        auto opened = pools->open(std::string(pool));
-        if (!opened) {
-            return std::nullopt;
-        }
-        auto final_exists
-            = (*opened)->exists(std::string(pool) + "/" + std::string(image_uuid) + "@final");
-        if (!final_exists || !*final_exists) {
-            return std::nullopt;
-        }
-        auto text = read_file(paths.image_manifest(pool, image_uuid));
-        if (!text) {
-            return std::nullopt;
-        }
-        auto info = parse_json(*text);
-        if (!info || !info->is_object() || !info->contains("manifest")
-            || !(*info)["manifest"].is_object()) {
-            return std::nullopt;
-        }
-        return (*info)["manifest"];
-    };
+    // Installed as `imgadm get` sees it (VM.js validateImage runs imgadm get).
+    facts.image_manifest
+        = [catalog = image::ImageCatalog(m_store.paths(), m_pools)](std::string_view pool,
+              std::string_view image_uuid) { return catalog.installed_manifest(pool, image_uuid); };
     if (other_vms == OtherVms::Include) {
         store::LoadOptions options;
         // zonename, zpool, datasets and disks: the datasets a new VM must not nest with.

@@ -90,9 +90,8 @@ public:
     Result<std::vector<Json>> find(ListQuery const& query) const;
 
     // Host facts for validation: pools (PoolRegistry::names()), nic tags (the host config),
-    // installed image manifests (an image is installed when <pool>/<uuid>@final exists; its
-    // manifest comes from imgadm's cache, as ImageStore keeps it), and (when wanted) the other
-    // VMs for conflict checks.
+    // installed image manifests (installed as `imgadm get` sees it: image::ImageCatalog, the one
+    // rule), and (when wanted) the other VMs for conflict checks.
     props::HostFacts host_facts(OtherVms other_vms, std::string const& exclude_uuid = {}) const;
 
 private:

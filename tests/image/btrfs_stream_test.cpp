@@ -56,7 +56,7 @@ void expect_refused(std::string const& bytes, std::string const& why, TreePolicy
 {
     auto result = check(bytes, policy);
     ASSERT_FALSE(result.has_value()) << "accepted, expected: " << why;
-    EXPECT_EQ(result.error().code, "InvalidImageFile");
+    EXPECT_EQ(result.error().code_name(), "InvalidImageFile");
     EXPECT_EQ(result.error().message.rfind("invalid image file: btrfs send stream: ", 0), 0U)
         << result.error().message;
     EXPECT_NE(result.error().message.find(why), std::string::npos) << result.error().message;

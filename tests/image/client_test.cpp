@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // ImgapiClient against a real lumos-imgapi (and a misbehaving python server) on 127.0.0.1.
+#include "image/human_size.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/importer.hpp"
 #include "imgadm/imgapi_server.hpp"
@@ -151,7 +152,7 @@ TEST_F(ClientTest, Channels)
         auto images = ImgapiClient(make_source(url)).list_images();
         std::set<std::string> result;
         if (!images) {
-            result.insert("error:" + images.error().code);
+            result.insert("error:" + images.error().code_name());
             return result;
         }
         for (auto const& image : *images) {
@@ -199,7 +200,7 @@ TEST_F(ClientTest, DownloadWithWrongSha1)
     auto downloaded
         = ImgapiClient(make_source(server.url())).download_file(UUID_A, m_data.size(), wrong, path);
     ASSERT_FALSE(downloaded);
-    EXPECT_EQ(downloaded.error().code, "DownloadError");
+    EXPECT_EQ(downloaded.error().code_name(), "DownloadError");
     EXPECT_EQ(downloaded.error().message,
         "image " + UUID_A + " file checksum (sha1) error: expected \"" + wrong
             + "\", downloaded checksum was \"" + test::sha1_hex(m_data) + "\"");
@@ -217,7 +218,7 @@ TEST_F(ClientTest, DownloadWithWrongSizeInManifest)
         = ImgapiClient(make_source(server.url()))
               .download_file(UUID_A, m_data.size() + 5, manifest["files"][0]["sha1"], path);
     ASSERT_FALSE(downloaded);
-    EXPECT_EQ(downloaded.error().code, "DownloadError");
+    EXPECT_EQ(downloaded.error().code_name(), "DownloadError");
     EXPECT_EQ(downloaded.error().message,
         "unexpected mismatch between expected size, " + std::to_string(m_data.size() + 5)
             + ", and Content-Length header, " + std::to_string(m_data.size()));
@@ -233,7 +234,7 @@ TEST_F(ClientTest, DownloadOfAMissingFileIs404)
     auto downloaded = ImgapiClient(make_source(server.url()))
                           .download_file(UUID_A, m_data.size(), manifest["files"][0]["sha1"], path);
     ASSERT_FALSE(downloaded);
-    EXPECT_EQ(downloaded.error().code, "ResourceNotFound");
+    EXPECT_EQ(downloaded.error().code_name(), "ResourceNotFound");
     EXPECT_FALSE(fs::exists(path + ".partial"));
 }
 
@@ -270,7 +271,7 @@ TEST_F(ClientTest, TruncatedDownload)
     std::string path = (m_work.path() / "a.file").string();
     auto downloaded = ImgapiClient(make_source(server.url())).download_file(UUID_A, 1000, "", path);
     ASSERT_FALSE(downloaded);
-    EXPECT_EQ(downloaded.error().code, "DownloadError");
+    EXPECT_EQ(downloaded.error().code_name(), "DownloadError");
     EXPECT_EQ(downloaded.error().message,
         "image " + UUID_A + " file size error: expected 1000 bytes, downloaded 100 bytes");
     EXPECT_FALSE(fs::exists(path));
@@ -285,7 +286,7 @@ TEST_F(ClientTest, MissingOrInvalidContentLength)
         auto downloaded
             = ImgapiClient(make_source(server.url())).download_file(UUID_A, 1000, "", path);
         ASSERT_FALSE(downloaded) << mode;
-        EXPECT_EQ(downloaded.error().code, "DownloadError") << mode;
+        EXPECT_EQ(downloaded.error().code_name(), "DownloadError") << mode;
         EXPECT_EQ(downloaded.error().message, "unexpected missing or invalid Content-Length header")
             << mode;
         EXPECT_FALSE(fs::exists(path + ".partial"));
@@ -299,10 +300,10 @@ TEST_F(ClientTest, UnreachableServerIsAClientError)
     ImgapiClient client(make_source("http://127.0.0.1:1"));
     auto pong = client.ping();
     ASSERT_FALSE(pong);
-    EXPECT_EQ(pong.error().code, "ClientError");
+    EXPECT_EQ(pong.error().code_name(), "ClientError");
     auto downloaded = client.download_file(UUID_A, 10, "", path);
     ASSERT_FALSE(downloaded);
-    EXPECT_EQ(downloaded.error().code, "DownloadError");
+    EXPECT_EQ(downloaded.error().code_name(), "DownloadError");
     EXPECT_FALSE(fs::exists(path + ".partial"));
 }
 
@@ -351,7 +352,7 @@ TEST(Tls, VerificationUnlessInsecure)
     ::unsetenv("IMGADM_INSECURE");
     auto refused = ImgapiClient(make_source(url)).ping();
     ASSERT_FALSE(refused);
-    EXPECT_EQ(refused.error().code, "ClientError");
+    EXPECT_EQ(refused.error().code_name(), "ClientError");
 
     auto insecure = ImgapiClient(make_source(url, "imgapi", true)).ping();
     EXPECT_TRUE(insecure) << insecure.error().message;

@@ -118,14 +118,14 @@ TEST_F(ImageStoreTest, UnknownFormatsAndStreamsOnTheWrongBackend)
 {
     auto result = install_bytes(std::string(4096, 'x'), "none", "zone-dataset");
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, "InvalidImageFile");
+    EXPECT_EQ(result.error().code_name(), "InvalidImageFile");
     expect_pool_untouched();
 
     std::string stream
         = std::string("btrfs-stream") + std::string(1, '\0') + std::string(2000, '\1');
     result = install_bytes(stream, "none", "zone-dataset");
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, "NotSupported") << result.error().message;
+    EXPECT_EQ(result.error().code_name(), "NotSupported") << result.error().message;
     EXPECT_NE(result.error().message.find("btrfs send stream"), std::string::npos);
     expect_pool_untouched();
 
@@ -161,7 +161,7 @@ TEST_F(ImageStoreTest, RawDiskIntoVolume)
     ASSERT_TRUE(store().remove("zones", uuid).has_value());
     result = install_bytes(disk, "none", "zvol", nullptr, Json { { "image_size", 2 } });
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, "InvalidImageFile");
+    EXPECT_EQ(result.error().code_name(), "InvalidImageFile");
     expect_pool_untouched();
 
     // A corrupt xz file: the decompressor's failure is reported, nothing is left.
@@ -171,7 +171,7 @@ TEST_F(ImageStoreTest, RawDiskIntoVolume)
             + std::string(1, '\0') + std::string(5000, 'q'),
         "xz", "zvol");
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, "UncompressionError");
+    EXPECT_EQ(result.error().code_name(), "UncompressionError");
     EXPECT_EQ(
         result.error().message.rfind("xz uncompression error while importing: exit code ", 0), 0U)
         << result.error().message;
@@ -191,7 +191,7 @@ TEST_F(ImageStoreTest, NotInstalled)
     std::string uuid = generate_uuid();
     auto got = store().get("zones", uuid);
     ASSERT_FALSE(got.has_value());
-    EXPECT_EQ(got.error().code, "ImageNotInstalled");
+    EXPECT_EQ(got.error().code_name(), "ImageNotInstalled");
     EXPECT_EQ(got.error().exit_status, 3);
     EXPECT_EQ(got.error().message, "image \"" + uuid + "\" was not found on zpool \"zones\"");
     auto removed = store().remove("zones", uuid);
@@ -251,7 +251,7 @@ TEST_F(ImageStoreTest, ClonesBlockRemove)
     EXPECT_EQ(got->clone_names, std::vector<std::string> { first });
     auto removed = store().remove("zones", uuid);
     ASSERT_FALSE(removed.has_value());
-    EXPECT_EQ(removed.error().code, "ImageHasDependentClones");
+    EXPECT_EQ(removed.error().code_name(), "ImageHasDependentClones");
     EXPECT_EQ(removed.error().message, "image \"" + uuid + "\" has dependent clones: " + first);
     ASSERT_TRUE(p->clone("zones/" + uuid + "@final", second, {}));
     removed = store().remove("zones", uuid);
@@ -287,7 +287,7 @@ TEST_F(ImageStoreTest, IncrementalTarAndAncestry)
     EXPECT_EQ((*chain)[1].manifest.at("uuid"), base);
     auto removed = store().remove("zones", base);
     ASSERT_FALSE(removed.has_value());
-    EXPECT_EQ(removed.error().code, "ImageHasDependentClones");
+    EXPECT_EQ(removed.error().code_name(), "ImageHasDependentClones");
 
     // An origin that is not installed.
     std::string missing = generate_uuid();
@@ -296,7 +296,7 @@ TEST_F(ImageStoreTest, IncrementalTarAndAncestry)
     write_bytes(paths().image_manifest("zones", base), dump_pretty(cache));
     chain = store().ancestry("zones", child);
     ASSERT_FALSE(chain.has_value());
-    EXPECT_EQ(chain.error().code, "OriginNotInstalled");
+    EXPECT_EQ(chain.error().code_name(), "OriginNotInstalled");
     EXPECT_EQ(chain.error().exit_status, 3);
     EXPECT_EQ(
         chain.error().message, "origin image \"" + missing + "\" was not found on zpool \"zones\"");
@@ -304,7 +304,7 @@ TEST_F(ImageStoreTest, IncrementalTarAndAncestry)
     result
         = install_bytes(tar_gz(), "gzip", "zone-dataset", nullptr, Json { { "origin", missing } });
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, "OriginNotInstalled");
+    EXPECT_EQ(result.error().code_name(), "OriginNotInstalled");
 }
 
 TEST_F(ImageStoreTest, InstallUnderTheCallersImportLock)
@@ -460,7 +460,7 @@ TEST_F(ImageStoreTest, BtrfsStreamOnABtrfsPool)
             if (approve) {
                 return {};
             }
-            return image::img_error("DownloadError", "the download was wrong");
+            return image::img_error(image::ImgCode::DownloadError, "the download was wrong");
         };
         auto result = store.install(piped);
         read_end = UniqueFd();

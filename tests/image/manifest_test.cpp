@@ -29,7 +29,7 @@ std::string problems(Json const& manifest)
     if (result) {
         return "";
     }
-    EXPECT_EQ(result.error().code, "ManifestValidation");
+    EXPECT_EQ(result.error().code_name(), "ManifestValidation");
     EXPECT_EQ(result.error().exit_status, 1);
     return result.error().message;
 }
@@ -265,7 +265,7 @@ std::string file_problem(Json const& manifest)
     if (result) {
         return "";
     }
-    EXPECT_EQ(result.error().code, "ManifestValidation");
+    EXPECT_EQ(result.error().code_name(), "ManifestValidation");
     EXPECT_EQ(result.error().exit_status, 1);
     return result.error().message;
 }

@@ -70,7 +70,7 @@ TEST(Sources, BrokenConfigIsAConfigError)
     root.write_file("var/imgadm/imgadm.conf", "{nope");
     auto sources = SourceConfig(Paths(root.str())).load();
     ASSERT_FALSE(sources);
-    EXPECT_EQ(sources.error().code, "ConfigError");
+    EXPECT_EQ(sources.error().code_name(), "ConfigError");
 }
 
 TEST(Sources, ChannelAndBaseUrl)

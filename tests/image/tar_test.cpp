@@ -22,7 +22,7 @@ protected:
     {
         auto result = install_bytes(make_tar(entries), "gzip", type);
         ASSERT_FALSE(result.has_value()) << "installed a malicious archive";
-        EXPECT_EQ(result.error().code, "InvalidImageFile") << result.error().message;
+        EXPECT_EQ(result.error().code_name(), "InvalidImageFile") << result.error().message;
         EXPECT_NE(result.error().message.find(message_part), std::string::npos)
             << result.error().message;
         expect_pool_untouched();
@@ -161,7 +161,7 @@ TEST_F(TarSafety, CorruptArchive)
     tar[0] = 'Z'; // first header's checksum no longer matches
     auto result = install_bytes(tar.substr(0, 20000), "none", "zone-dataset");
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, "InvalidImageFile") << result.error().message;
+    EXPECT_EQ(result.error().code_name(), "InvalidImageFile") << result.error().message;
     expect_pool_untouched();
 }
 
@@ -170,7 +170,7 @@ TEST_F(TarSafety, TruncatedGzipIsAnUncompressionError)
     std::string tar = make_tar({ file_entry("big", std::string(200000, 'x') + "tail") }, "gzip");
     auto result = install_bytes(tar.substr(0, tar.size() / 2), "gzip", "zone-dataset");
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, "UncompressionError") << result.error().message;
+    EXPECT_EQ(result.error().code_name(), "UncompressionError") << result.error().message;
     EXPECT_EQ(
         result.error().message.rfind("gzip uncompression error while importing: exit code ", 0), 0U)
         << result.error().message;

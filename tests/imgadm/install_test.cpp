@@ -224,6 +224,26 @@ TEST_F(InstallTest, Vacuum)
     expect_no_datasets();
 }
 
+// vmadm takes an image_uuid as installed when `imgadm get` shows it (VM.js validateImage runs
+// imgadm get): an image dataset marked imgadm:ignore=true is no image for either.
+TEST_F(InstallTest, VmadmRefusesAnImageImgadmDoesNotShow)
+{
+    TestImage image = make_image("base", "1");
+    ASSERT_TRUE(install(image));
+    std::string const payload = root() + "/payload.json";
+    std::ofstream(payload) << nlohmann::json {
+        { "brand", "joyent" }, { "image_uuid", image.uuid() }
+    }.dump();
+    RunResult result = vmadm({ "validate", "create", "-f", payload });
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+
+    ASSERT_TRUE(pool()->set_user_property("zones/" + image.uuid(), "imgadm:ignore", "true"));
+    EXPECT_EQ(imgadm({ "get", image.uuid() }).exit_code, 3);
+    result = vmadm({ "validate", "create", "-f", payload });
+    EXPECT_EQ(result.exit_code, 1) << result.describe();
+    EXPECT_NE(result.err.find("\"image_uuid\""), std::string::npos) << result.describe();
+}
+
 // imgadm update (imgadm.js updateImages) against a real lumos-imgapi serving root()/images-src.
 class UpdateTest : public InstallTest {
 protected:

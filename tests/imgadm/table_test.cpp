@@ -27,7 +27,7 @@ Output render(std::vector<Json> rows, Args const& args, std::vector<Json> object
     Output output;
     auto options = parse_table_args(args, "uuid,name,version,os,type,pub");
     if (!options) {
-        output.error_code = options.error().code;
+        output.error_code = options.error().code_name();
         output.error_message = options.error().message;
         return output;
     }
@@ -40,7 +40,7 @@ Output render(std::vector<Json> rows, Args const& args, std::vector<Json> object
     }
     auto result = print_table(std::move(rows), std::move(objects), *options, io);
     if (!result) {
-        output.error_code = result.error().code;
+        output.error_code = result.error().code_name();
         output.error_message = result.error().message;
     }
     output.out = out.str();
@@ -188,8 +188,8 @@ TEST(ImgadmTable, OptionParsing)
     ASSERT_TRUE(defaults);
     EXPECT_EQ(defaults->columns, (std::vector<std::string> { "x", "y" }));
     EXPECT_EQ(defaults->sort, (std::vector<std::string> { "published_at", "name" }));
-    EXPECT_EQ(parse_table_args({ "-x" }, "x").error().code, "UsageError");
-    EXPECT_EQ(parse_table_args({ "-o" }, "x").error().code, "UsageError");
+    EXPECT_EQ(parse_table_args({ "-x" }, "x").error().code_name(), "UsageError");
+    EXPECT_EQ(parse_table_args({ "-o" }, "x").error().code_name(), "UsageError");
 }
 
 } // namespace

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // imgadm's command line (section 4 of the reference). run() dispatches to one handler per
-// subcommand; handlers live in local.cpp (list, get/info, install, delete/destroy, ancestry,
-// vacuum, update) and remote.cpp (sources, avail/available, show, import). The table printer
-// (table.cpp) is shared by list and avail.
+// subcommand; handlers live in local_list.cpp (list, get/info, ancestry), local_install.cpp
+// (install, delete/destroy, vacuum, update) and remote.cpp (sources, avail/available, show,
+// import). The table printer (table.cpp) is shared by list and avail.
 #pragma once
 
 #include "base/json.hpp"
@@ -68,12 +68,13 @@ struct TableOptions {
     bool no_header { false };
 };
 // Parses -j -H -o -s and filter args shared by list and avail; UsageError on bad input.
-image::ImgResult<TableOptions> parse_table_args(Args const& args, std::string const& default_columns);
+image::ImgResult<TableOptions> parse_table_args(
+    Args const& args, std::string const& default_columns);
 // rows: objects with the manifest's fields and computed ones flattened (uuid, name, ..., pub,
 // published, source, clones, zpool, size). json_objects are what -j prints for each row (in the
 // same order as rows).
-image::ImgResult<void> print_table(std::vector<Json> rows, std::vector<Json> json_objects,
-    TableOptions const& options, Io& io);
+image::ImgResult<void> print_table(
+    std::vector<Json> rows, std::vector<Json> json_objects, TableOptions const& options, Io& io);
 
 // imgadm's uuid argument check: InvalidUUID `invalid uuid: "<x>"`.
 image::ImgResult<void> check_uuid(std::string const& arg);

@@ -9,9 +9,11 @@
 #include "image/imgapi_client.hpp"
 #include "image/manifest.hpp"
 #include "image/orphans.hpp"
+#include "image/source_search.hpp"
 
 #include <algorithm>
 #include <istream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -50,7 +52,8 @@ image::ImgResult<Parsed> parse_options(Args const& args, OptionSpec const& spec)
         if (arg.rfind("--", 0) == 0) {
             auto it = spec.long_names.find(arg.substr(2));
             if (it == spec.long_names.end()) {
-                return image::img_error("UnknownOption", "unknown option: \"" + arg + "\"");
+                return image::img_error(
+                    image::ImgCode::UnknownOption, "unknown option: \"" + arg + "\"");
             }
             parsed.flags.insert(it->second);
             continue;
@@ -68,15 +71,15 @@ image::ImgResult<Parsed> parse_options(Args const& args, OptionSpec const& spec)
                 } else if (i + 1 < args.size()) {
                     value = args[++i];
                 } else {
-                    return image::img_error("Usage",
+                    return image::img_error(image::ImgCode::Usage,
                         "do not have enough args for \"-" + std::string(1, c) + "\" option");
                 }
                 parsed.values[c] = value;
                 break;
             }
             if (spec.flags.find(c) == std::string::npos) {
-                return image::img_error(
-                    "UnknownOption", "unknown option: \"-" + std::string(1, c) + "\"");
+                return image::img_error(image::ImgCode::UnknownOption,
+                    "unknown option: \"-" + std::string(1, c) + "\"");
             }
             parsed.flags.insert(c);
         }
@@ -136,41 +139,45 @@ void sweep_image_orphans(Context const& context, std::ostream* report, bool dry_
 
 image::ImgResult<int> cmd_install(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_options(args, { "q", "mfP", { { "quiet", 'q' } } }));
+    TRY_ASSIGN(parsed, parse_options(args, { "q", "mfP", { { "quiet", 'q' } } }));
     if (!parsed.positional.empty()) {
-        return image::img_error("Usage", "unexpected args: " + joined(parsed.positional));
+        return image::img_error(
+            image::ImgCode::Usage, "unexpected args: " + joined(parsed.positional));
     }
     if (parsed.values.count('m') == 0) {
-        return image::img_error("Usage", "must specify -m <manifest>");
+        return image::img_error(image::ImgCode::Usage, "must specify -m <manifest>");
     }
     if (parsed.values.count('f') == 0) {
-        return image::img_error("Usage", "must specify -f <file>");
+        return image::img_error(image::ImgCode::Usage, "must specify -f <file>");
     }
     std::string const manifest_path = parsed.values['m'];
     std::string const file_path = parsed.values['f'];
     std::string const pool = pool_option(parsed);
     sweep_image_orphans(context, nullptr, false);
     if (!file_exists(manifest_path)) {
-        return image::img_error("Usage", "manifest path does not exist: \"" + manifest_path + "\"");
+        return image::img_error(
+            image::ImgCode::Usage, "manifest path does not exist: \"" + manifest_path + "\"");
     }
     if (!file_exists(file_path)) {
-        return image::img_error("Usage", "file path does not exist: \"" + file_path + "\"");
+        return image::img_error(
+            image::ImgCode::Usage, "file path does not exist: \"" + file_path + "\"");
     }
     auto text = read_file(manifest_path);
     if (!text) {
         return image::img_error(
-            "InvalidManifest", "manifest is invalid: " + text.error().message());
+            image::ImgCode::InvalidManifest, "manifest is invalid: " + text.error().message());
     }
     auto json = parse_json(*text);
     if (!json) {
         return image::img_error(
-            "InvalidManifest", "manifest is invalid: " + json.error().message());
+            image::ImgCode::InvalidManifest, "manifest is invalid: " + json.error().message());
     }
     if (!json->is_object()) {
-        return image::img_error("InvalidManifest", "manifest is invalid: not an object");
+        return image::img_error(
+            image::ImgCode::InvalidManifest, "manifest is invalid: not an object");
     }
     Json manifest = image::upgrade_manifest(std::move(*json));
-    IMG_TRY(image::validate_manifest_minimal(manifest));
+    TRY(image::validate_manifest_minimal(manifest));
     if (!manifest.contains("published_at")) {
         manifest["published_at"] = iso_timestamp(now_ms());
     }
@@ -185,37 +192,37 @@ image::ImgResult<int> cmd_install(Args const& args, Io& io, Context& context)
     request.manifest = manifest;
     request.file_path = file_path;
     request.pool = pool;
-    IMG_TRY(context.store.install(request));
+    TRY(context.store.install(request));
     io.out << "Installed image " << describe(manifest, uuid) << "\n";
     return 0;
 }
 
 image::ImgResult<int> cmd_delete(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_options(args, { "", "P", {} }));
+    TRY_ASSIGN(parsed, parse_options(args, { "", "P", {} }));
     if (parsed.positional.size() != 1) {
-        return image::img_error("Usage",
+        return image::img_error(image::ImgCode::Usage,
             "incorrect number of args (" + std::to_string(parsed.positional.size()) + "): \""
                 + joined(parsed.positional) + "\"");
     }
     std::string const uuid = parsed.positional[0];
-    IMG_TRY(check_uuid(uuid));
-    IMG_TRY(context.store.remove(pool_option(parsed), uuid));
+    TRY(check_uuid(uuid));
+    TRY(context.store.remove(pool_option(parsed), uuid));
     io.out << "Deleted image " << uuid << "\n";
     return 0;
 }
 
 image::ImgResult<int> cmd_vacuum(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(
-        parsed, parse_options(args, { "nf", "", { { "dry-run", 'n' }, { "force", 'f' } } }));
+    TRY_ASSIGN(parsed, parse_options(args, { "nf", "", { { "dry-run", 'n' }, { "force", 'f' } } }));
     if (!parsed.positional.empty()) {
-        return image::img_error("Usage", "too many args: " + joined(parsed.positional));
+        return image::img_error(
+            image::ImgCode::Usage, "too many args: " + joined(parsed.positional));
     }
     bool const dry_run = parsed.flags.count('n') != 0;
     bool const force = parsed.flags.count('f') != 0;
     sweep_image_orphans(context, &io.out, dry_run);
-    IMG_TRY_ASSIGN(images, context.store.list());
+    TRY_ASSIGN(images, context.store.list());
     std::vector<image::ImageInfo> unused;
     for (auto& info : images) {
         if (info.clone_names.empty()) {
@@ -308,10 +315,10 @@ std::string joined_with(std::vector<std::string> const& items, std::string const
 // An image no source has is skipped with a warning. -n prints what would change.
 image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_options(args, { "n", "", { { "dry-run", 'n' } } }));
+    TRY_ASSIGN(parsed, parse_options(args, { "n", "", { { "dry-run", 'n' } } }));
     bool const dry_run = parsed.flags.count('n') != 0;
     for (auto const& arg : parsed.positional) {
-        IMG_TRY(check_uuid(arg));
+        TRY(check_uuid(arg));
     }
     std::vector<UpdateCandidate> candidates;
     for (auto const& pool_name : context.pools.names()) {
@@ -319,7 +326,7 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
         if (!opened) {
             continue;
         }
-        IMG_TRY_ASSIGN(datasets, (*opened)->list());
+        TRY_ASSIGN(datasets, (*opened)->list());
         std::set<std::string> finals;
         for (auto const& dataset : datasets) {
             if (dataset.type == pools::DatasetType::Snapshot) {
@@ -360,32 +367,26 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
             }
         }
         if (!missing.empty()) {
-            return image::img_error(
-                "Usage", "no install image with the given UUID(s): " + joined_with(missing, ", "));
+            return image::img_error(image::ImgCode::Usage,
+                "no install image with the given UUID(s): " + joined_with(missing, ", "));
         }
         candidates = std::move(chosen);
     }
 
-    IMG_TRY_ASSIGN(sources, context.sources.load());
+    TRY_ASSIGN(sources, context.sources.load());
     std::vector<image::ImgError> errors;
     for (auto const& candidate : candidates) {
         std::string const& uuid = candidate.uuid;
         std::optional<Json> remote;
         std::string remote_url;
-        for (auto const& source : sources) {
-            if (source.type == "docker") {
-                continue;
-            }
-            auto got = image::ImgapiClient(source).get_image(uuid);
-            if (!got) {
-                errors.push_back(got.error());
-                continue;
-            }
-            if (*got && (*got)->is_object() && (*got)->value("state", "active") == "active") {
-                remote = image::upgrade_manifest(std::move(**got));
-                remote_url = source.url;
-                break;
-            }
+        auto search = image::find_image_in_sources(
+            sources, uuid, image::SourceKinds::AllButDocker, [](Json const& got) {
+                return got.is_object() && string_or(got, "state", "active") == "active";
+            });
+        std::move(search.errors.begin(), search.errors.end(), std::back_inserter(errors));
+        if (search.hit) {
+            remote = image::upgrade_manifest(std::move(search.hit->manifest));
+            remote_url = search.hit->source.url;
         }
         if (!remote) {
             io.out << "warning: Could not find image " << uuid << " in image sources (skipping)\n";
@@ -428,7 +429,7 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
             auto snapshot = opened ? (*opened)->snapshot(final_name)
                                    : Result<void>(tl::unexpected(opened.error()));
             if (!snapshot) {
-                errors.push_back(image::to_img_error(snapshot.error()));
+                errors.push_back(image::ImgError(snapshot.error()));
                 continue;
             }
             io.out << "Created @final snapshot for image " << uuid << "\n";

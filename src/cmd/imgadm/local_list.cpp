@@ -13,7 +13,7 @@ namespace {
 
 image::ImgError usage_error(std::string message)
 {
-    return image::ImgError { "UsageError", std::move(message), 1 };
+    return image::ImgError { image::ImgCode::UsageError, std::move(message), 1 };
 }
 
 std::string joined(Args const& args)
@@ -32,7 +32,7 @@ image::ImgResult<std::string> single_uuid(Args const& positional)
         return tl::unexpected(usage_error("incorrect number of args ("
             + std::to_string(positional.size()) + "): \"" + joined(positional) + "\""));
     }
-    IMG_TRY(check_uuid(positional[0]));
+    TRY(check_uuid(positional[0]));
     return positional[0];
 }
 
@@ -64,15 +64,6 @@ Json image_row(image::ImageInfo const& info)
     return row;
 }
 
-std::string json_string_field(Json const& object, char const* key)
-{
-    if (!object.is_object()) {
-        return {};
-    }
-    auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // `list --docker`: docker images that are no other image's origin, one row per tag
 // (tags "docker:repo" and "docker:tag:<tag>": true, as imgadm's docker source writes them).
 image::ImgResult<int> list_docker(
@@ -80,7 +71,7 @@ image::ImgResult<int> list_docker(
 {
     std::vector<std::string> origins;
     for (auto const& info : images) {
-        std::string origin = json_string_field(info.manifest, "origin");
+        std::string origin = string_or(info.manifest, "origin");
         if (!origin.empty()) {
             origins.push_back(origin);
         }
@@ -88,16 +79,16 @@ image::ImgResult<int> list_docker(
     std::vector<Json> rows;
     std::vector<Json> objects;
     for (auto const& info : images) {
-        if (json_string_field(info.manifest, "type") != "docker") {
+        if (string_or(info.manifest, "type") != "docker") {
             continue;
         }
-        std::string uuid = json_string_field(info.manifest, "uuid");
+        std::string uuid = string_or(info.manifest, "uuid");
         if (std::find(origins.begin(), origins.end(), uuid) != origins.end()) {
             continue;
         }
         Json const tags = info.manifest.is_object() ? info.manifest.value("tags", Json::object())
                                                     : Json::object();
-        std::string docker_id = json_string_field(tags, "docker:id");
+        std::string docker_id = string_or(tags, "docker:id");
         std::vector<std::string> tag_names;
         if (tags.is_object()) {
             for (auto const& [key, value] : tags.items()) {
@@ -111,7 +102,7 @@ image::ImgResult<int> list_docker(
         }
         for (auto const& tag : tag_names) {
             Json row = image_row(info);
-            row["repository"] = json_string_field(tags, "docker:repo");
+            row["repository"] = string_or(tags, "docker:repo");
             row["tag"] = tag;
             row["image_id"] = docker_id.substr(0, std::min<size_t>(docker_id.size(), 12));
             row["created"] = row.value("published", Json());
@@ -123,7 +114,7 @@ image::ImgResult<int> list_docker(
         == std::vector<std::string> { "uuid", "name", "version", "os", "type", "pub" }) {
         options.columns = { "uuid", "repository", "tag", "image_id", "created" };
     }
-    IMG_TRY(print_table(std::move(rows), std::move(objects), options, io));
+    TRY(print_table(std::move(rows), std::move(objects), options, io));
     return 0;
 }
 
@@ -201,8 +192,8 @@ image::ImgResult<int> cmd_list(Args const& args, Io& io, Context& context)
             table_args.push_back(arg);
         }
     }
-    IMG_TRY_ASSIGN(options, parse_table_args(table_args, "uuid,name,version,os,type,pub"));
-    IMG_TRY_ASSIGN(images, context.store.list());
+    TRY_ASSIGN(options, parse_table_args(table_args, "uuid,name,version,os,type,pub"));
+    TRY_ASSIGN(images, context.store.list());
     if (docker) {
         return list_docker(images, std::move(options), io);
     }
@@ -214,22 +205,22 @@ image::ImgResult<int> cmd_list(Args const& args, Io& io, Context& context)
         rows.push_back(image_row(info));
         objects.push_back(info.to_json(true));
     }
-    IMG_TRY(print_table(std::move(rows), std::move(objects), options, io));
+    TRY(print_table(std::move(rows), std::move(objects), options, io));
     return 0;
 }
 
 image::ImgResult<int> cmd_get(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_pool_uuid_args(args, "Pr"));
-    IMG_TRY_ASSIGN(uuid, single_uuid(parsed.positional));
-    IMG_TRY_ASSIGN(info, context.store.get(parsed.pool, uuid));
+    TRY_ASSIGN(parsed, parse_pool_uuid_args(args, "Pr"));
+    TRY_ASSIGN(uuid, single_uuid(parsed.positional));
+    TRY_ASSIGN(info, context.store.get(parsed.pool, uuid));
     Json out = info.to_json(false);
     if (parsed.recursive) {
         Json snapshots = Json::array();
         std::string const dataset = parsed.pool + "/" + uuid;
         auto pool = context.pools.open(parsed.pool);
         if (pool) {
-            IMG_TRY_ASSIGN(datasets, (*pool)->list(dataset));
+            TRY_ASSIGN(datasets, (*pool)->list(dataset));
             for (auto const& entry : datasets) {
                 if (entry.type == pools::DatasetType::Snapshot
                     && entry.name.rfind(dataset + "@", 0) == 0) {
@@ -245,9 +236,9 @@ image::ImgResult<int> cmd_get(Args const& args, Io& io, Context& context)
 
 image::ImgResult<int> cmd_ancestry(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_pool_uuid_args(args, "jHoP"));
-    IMG_TRY_ASSIGN(uuid, single_uuid(parsed.positional));
-    IMG_TRY_ASSIGN(chain, context.store.ancestry(parsed.pool, uuid));
+    TRY_ASSIGN(parsed, parse_pool_uuid_args(args, "jHoP"));
+    TRY_ASSIGN(uuid, single_uuid(parsed.positional));
+    TRY_ASSIGN(chain, context.store.ancestry(parsed.pool, uuid));
     TableOptions options;
     std::string columns = parsed.columns.empty() ? "uuid,name,version,published" : parsed.columns;
     size_t start = 0;
@@ -267,7 +258,7 @@ image::ImgResult<int> cmd_ancestry(Args const& args, Io& io, Context& context)
         objects.push_back(info.to_json(false));
     }
     // The chain's order (image first, then each origin) is the output order: no sort.
-    IMG_TRY(print_table(std::move(rows), std::move(objects), options, io));
+    TRY(print_table(std::move(rows), std::move(objects), options, io));
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "cmd/imgadm/cli.hpp"
 #include "image/imgapi_client.hpp"
 #include "image/importer.hpp"
+#include "image/source_search.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -68,12 +69,12 @@ ImgResult<ParsedArgs> parse_options(Args const& args, std::vector<OptionSpec> co
             auto spec = std::find_if(specs.begin(), specs.end(),
                 [&](OptionSpec const& s) { return s.long_name != nullptr && name == s.long_name; });
             if (spec == specs.end()) {
-                return img_error("UnknownOption", "unknown option: \"" + arg + "\"");
+                return img_error(image::ImgCode::UnknownOption, "unknown option: \"" + arg + "\"");
             }
             if (spec->takes_value && !value) {
                 if (i + 1 >= args.size()) {
-                    return img_error(
-                        "Usage", "do not have enough args for \"--" + name + "\" option");
+                    return img_error(image::ImgCode::Usage,
+                        "do not have enough args for \"--" + name + "\" option");
                 }
                 value = args[++i];
             }
@@ -85,8 +86,8 @@ ImgResult<ParsedArgs> parse_options(Args const& args, std::vector<OptionSpec> co
                 auto spec = std::find_if(specs.begin(), specs.end(),
                     [&](OptionSpec const& s) { return s.short_name == arg[j]; });
                 if (spec == specs.end()) {
-                    return img_error(
-                        "UnknownOption", "unknown option: \"-" + std::string(1, arg[j]) + "\"");
+                    return img_error(image::ImgCode::UnknownOption,
+                        "unknown option: \"-" + std::string(1, arg[j]) + "\"");
                 }
                 if (!spec->takes_value) {
                     parsed.options[spec->short_name].push_back("");
@@ -98,7 +99,7 @@ ImgResult<ParsedArgs> parse_options(Args const& args, std::vector<OptionSpec> co
                 } else if (i + 1 < args.size()) {
                     value = args[++i];
                 } else {
-                    return img_error("Usage",
+                    return img_error(image::ImgCode::Usage,
                         "do not have enough args for \"-" + std::string(1, arg[j]) + "\" option");
                 }
                 parsed.options[spec->short_name].push_back(value);
@@ -130,7 +131,7 @@ ImgResult<void> ping_source(Source const& source)
     }
     auto pong = image::ImgapiClient(source).ping();
     if (!pong) {
-        return img_error("SourcePing",
+        return img_error(image::ImgCode::SourcePing,
             "unexpected ping error with image source \"" + source.url + "\" (" + source.type
                 + "): " + pong.error().message);
     }
@@ -168,7 +169,8 @@ ImgResult<std::vector<Source>> edit_sources(std::vector<Source> const& sources)
     char path_template[] = "/tmp/imgadm-sources-XXXXXX";
     int fd = ::mkstemp(path_template);
     if (fd < 0) {
-        return img_error("InternalError", "cannot create a temporary file for editing");
+        return img_error(
+            image::ImgCode::InternalError, "cannot create a temporary file for editing");
     }
     ::close(fd);
     std::string path = path_template;
@@ -179,7 +181,7 @@ ImgResult<std::vector<Source>> edit_sources(std::vector<Source> const& sources)
     auto written = write_file_atomic(path, text, 0600);
     if (!written) {
         ::unlink(path.c_str());
-        return tl::unexpected(image::to_img_error(written.error()));
+        return tl::unexpected(image::ImgError(written.error()));
     }
     char const* editor = std::getenv("EDITOR");
     std::string command
@@ -188,11 +190,11 @@ ImgResult<std::vector<Source>> edit_sources(std::vector<Source> const& sources)
     auto edited = read_file(path);
     ::unlink(path.c_str());
     if (status != 0) {
-        return img_error("InternalError",
+        return img_error(image::ImgCode::InternalError,
             "error editing sources: editor exited with status " + std::to_string(status));
     }
     if (!edited) {
-        return tl::unexpected(image::to_img_error(edited.error()));
+        return tl::unexpected(image::ImgError(edited.error()));
     }
     std::vector<Source> result;
     std::istringstream lines(*edited);
@@ -214,7 +216,7 @@ ImgResult<std::vector<Source>> edit_sources(std::vector<Source> const& sources)
             }
         }
         if (type != "imgapi" && type != "docker" && type != "dsapi") {
-            return img_error("Usage", "invalid source type: \"" + type + "\"");
+            return img_error(image::ImgCode::Usage, "invalid source type: \"" + type + "\"");
         }
         result.push_back(image::make_source(url, type, insecure));
     }
@@ -231,7 +233,7 @@ std::string field(Json const& manifest, char const* key)
 
 image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed,
+    TRY_ASSIGN(parsed,
         parse_options(args,
             { { 'h', "help", false }, { 'v', "verbose", false }, { 'j', "json", false },
                 { 'a', "add", true }, { 't', "type", true }, { 'k', "insecure", false },
@@ -255,21 +257,21 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
         return 0;
     }
     if (!parsed.positional.empty()) {
-        return img_error("Usage", "too many args: " + parsed.positional[0]);
+        return img_error(image::ImgCode::Usage, "too many args: " + parsed.positional[0]);
     }
     int actions
         = int(parsed.has('a')) + int(parsed.has('d')) + int(parsed.has('e')) + int(parsed.has('c'));
     if (actions > 1 || (parsed.has('a') && parsed.options['a'].size() > 1)
         || (parsed.has('d') && parsed.options['d'].size() > 1)) {
-        return img_error(
-            "Usage", "cannot specify more than one of \"-a\", \"-d\", \"-e\" and \"-c\"");
+        return img_error(image::ImgCode::Usage,
+            "cannot specify more than one of \"-a\", \"-d\", \"-e\" and \"-c\"");
     }
-    IMG_TRY_ASSIGN(sources, context.sources.load());
+    TRY_ASSIGN(sources, context.sources.load());
 
     if (auto url = parsed.last('a')) {
         std::string type = parsed.last('t').value_or("imgapi");
         if (type != "imgapi" && type != "docker" && type != "dsapi") {
-            return img_error("Usage", "invalid source type: \"" + type + "\"");
+            return img_error(image::ImgCode::Usage, "invalid source type: \"" + type + "\"");
         }
         Source source = image::make_source(*url, type, parsed.has('k'));
         bool have = std::any_of(sources.begin(), sources.end(),
@@ -280,10 +282,10 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
             return 0;
         }
         if (!parsed.has('f')) {
-            IMG_TRY(ping_source(source));
+            TRY(ping_source(source));
         }
         sources.push_back(source);
-        IMG_TRY(context.sources.save(sources));
+        TRY(context.sources.save(sources));
         io.out << "Added " << source_description(source) << "\n";
         return 0;
     }
@@ -296,12 +298,12 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
         }
         Source removed = *it;
         sources.erase(it);
-        IMG_TRY(context.sources.save(sources));
+        TRY(context.sources.save(sources));
         io.out << "Deleted \"" << removed.type << "\" image source \"" << removed.url << "\"\n";
         return 0;
     }
     if (parsed.has('e')) {
-        IMG_TRY_ASSIGN(edited, edit_sources(sources));
+        TRY_ASSIGN(edited, edit_sources(sources));
         std::set<std::string> before;
         for (auto const& source : sources) {
             before.insert(source.url);
@@ -310,10 +312,10 @@ image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
         for (auto const& source : edited) {
             after.insert(source.url);
             if (!before.contains(source.url) && !parsed.has('f')) {
-                IMG_TRY(ping_source(source));
+                TRY(ping_source(source));
             }
         }
-        IMG_TRY(context.sources.save(edited));
+        TRY(context.sources.save(edited));
         for (auto const& source : edited) {
             if (!before.contains(source.url)) {
                 io.out << "Added " << source_description(source) << "\n";
@@ -379,8 +381,8 @@ image::ImgResult<int> cmd_avail(Args const& args, Io& io, Context& context)
                   "                       \"published_at,name\".\n";
         return 0;
     }
-    IMG_TRY_ASSIGN(options, parse_table_args(args, "uuid,name,version,os,type,pub"));
-    IMG_TRY_ASSIGN(sources, context.sources.load());
+    TRY_ASSIGN(options, parse_table_args(args, "uuid,name,version,os,type,pub"));
+    TRY_ASSIGN(sources, context.sources.load());
 
     std::vector<image::ImgError> errors;
     std::set<std::string> seen;
@@ -424,7 +426,7 @@ image::ImgResult<int> cmd_avail(Args const& args, Io& io, Context& context)
                 Json { { "manifest", std::move(manifest) }, { "source", source.url } });
         }
     }
-    IMG_TRY(print_table(std::move(rows), std::move(objects), options, io));
+    TRY(print_table(std::move(rows), std::move(objects), options, io));
     if (!errors.empty()) {
         return tl::unexpected(image::multi_error(std::move(errors)));
     }
@@ -433,41 +435,31 @@ image::ImgResult<int> cmd_avail(Args const& args, Io& io, Context& context)
 
 image::ImgResult<int> cmd_show(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed, parse_options(args, { { 'h', "help", false } }));
+    TRY_ASSIGN(parsed, parse_options(args, { { 'h', "help", false } }));
     if (parsed.has('h')) {
         io.out << "Usage:\n    imgadm show <uuid>\n";
         return 0;
     }
     if (parsed.positional.size() != 1) {
-        return img_error("Usage", "incorrect number of args");
+        return img_error(image::ImgCode::Usage, "incorrect number of args");
     }
     std::string const& uuid = parsed.positional[0];
-    IMG_TRY(check_uuid(uuid));
-    IMG_TRY_ASSIGN(sources, context.sources.load());
-    std::vector<image::ImgError> errors;
-    for (auto const& source : sources) {
-        if (source.type == "docker") {
-            continue;
-        }
-        auto manifest = image::ImgapiClient(source).get_image(uuid);
-        if (!manifest) {
-            errors.push_back(manifest.error());
-            continue;
-        }
-        if (*manifest) {
-            io.out << dump_pretty(**manifest) << "\n";
-            return 0;
-        }
+    TRY(check_uuid(uuid));
+    TRY_ASSIGN(sources, context.sources.load());
+    auto search = image::find_image_in_sources(sources, uuid, image::SourceKinds::AllButDocker);
+    if (search.hit) {
+        io.out << dump_pretty(search.hit->manifest) << "\n";
+        return 0;
     }
-    if (!errors.empty()) {
-        return tl::unexpected(image::multi_error(std::move(errors)));
+    if (!search.errors.empty()) {
+        return tl::unexpected(image::multi_error(std::move(search.errors)));
     }
-    return img_error("ImageNotFound", "image \"" + uuid + "\" was not found");
+    return img_error(image::ImgCode::ImageNotFound, "image \"" + uuid + "\" was not found");
 }
 
 image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
 {
-    IMG_TRY_ASSIGN(parsed,
+    TRY_ASSIGN(parsed,
         parse_options(args,
             { { 'h', "help", false }, { 'P', nullptr, true }, { 'C', "channel", true },
                 { 'S', "source", true }, { 'q', "quiet", false }, { 'Z', "zstream", false } }));
@@ -486,10 +478,10 @@ image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
         return 0;
     }
     if (parsed.positional.size() != 1) {
-        return img_error("Usage", "incorrect number of args");
+        return img_error(image::ImgCode::Usage, "incorrect number of args");
     }
     std::string const& uuid = parsed.positional[0];
-    IMG_TRY(check_uuid(uuid));
+    TRY(check_uuid(uuid));
     sweep_image_orphans(context, nullptr, false);
 
     std::vector<Source> sources;
@@ -498,7 +490,7 @@ image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
             sources.push_back(image::make_source(url));
         }
     } else {
-        IMG_TRY_ASSIGN(configured, context.sources.load());
+        TRY_ASSIGN(configured, context.sources.load());
         sources = std::move(configured);
     }
     if (auto channel = parsed.last('C')) {
@@ -511,7 +503,7 @@ image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
         }
     }
     if (sources.empty()) {
-        return img_error("NoSources", "imgadm has no configured sources");
+        return img_error(image::ImgCode::NoSources, "imgadm has no configured sources");
     }
 
     image::ImportRequest request;
@@ -524,7 +516,7 @@ image::ImgResult<int> cmd_import(Args const& args, Io& io, Context& context)
             io.out << line << std::endl;
         }
     };
-    IMG_TRY(image::import_image(context.store, request));
+    TRY(image::import_image(context.store, request));
     return 0;
 }
 

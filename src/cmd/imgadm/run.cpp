@@ -192,9 +192,10 @@ void print_structured_error(image::ImgError const& error, std::string const& msg
     record["hostname"] = hostname();
     record["pid"] = ::getpid();
     record["level"] = 50;
-    record["err"] = Json { { "message", error.message }, { "name", error_class_name(error.code) },
-        { "stack", error_class_name(error.code) + ": " + error.message }, { "code", error.code },
-        { "exitStatus", error.exit_status } };
+    record["err"]
+        = Json { { "message", error.message }, { "name", error_class_name(error.code_name()) },
+              { "stack", error_class_name(error.code_name()) + ": " + error.message },
+              { "code", error.code_name() }, { "exitStatus", error.exit_status } };
     record["msg"] = msg;
     record["time"] = iso_timestamp(now_ms());
     record["v"] = 0;
@@ -204,10 +205,10 @@ void print_structured_error(image::ImgError const& error, std::string const& msg
 // Prints an error the way imgadm's main does and returns its exit status.
 int report_error(image::ImgError const& error, std::string const& subcmd, bool structured, Io& io)
 {
-    if (error.code != "NoCommand") {
+    if (error.code != image::ImgCode::NoCommand) {
         io.err << "imgadm" << (subcmd.empty() ? "" : " " + subcmd) << ": error"
-               << (error.code.empty() ? "" : " (" + error.code + ")") << ": " << error.message
-               << "\n";
+               << (error.code_name().empty() ? "" : " (" + error.code_name() + ")") << ": "
+               << error.message << "\n";
     }
     if (structured) {
         print_structured_error(error,
@@ -225,7 +226,8 @@ image::ImgResult<int> do_help(Args const& args, Io& io)
     }
     Command const* command = find_command(args[0]);
     if (command == nullptr) {
-        return image::img_error("UnknownCommand", "unknown command: \"" + args[0] + "\"");
+        return image::img_error(
+            image::ImgCode::UnknownCommand, "unknown command: \"" + args[0] + "\"");
     }
     io.out << command->usage;
     return 0;
@@ -276,9 +278,9 @@ int run(Args const& argv, Io& io, Context& context)
                 }
             }
         } else {
-            return report_error(
-                image::ImgError { "UnknownOption", "unknown option: \"" + arg + "\"", 1 }, "",
-                structured, io);
+            return report_error(image::ImgError { image::ImgCode::UnknownOption,
+                                    "unknown option: \"" + arg + "\"", 1 },
+                "", structured, io);
         }
     }
     Args rest(argv.begin() + static_cast<std::ptrdiff_t>(index), argv.end());
@@ -292,8 +294,8 @@ int run(Args const& argv, Io& io, Context& context)
         if (help) {
             return 0;
         }
-        return report_error(
-            image::ImgError { "NoCommand", "no command given", 1 }, "", structured, io);
+        return report_error(image::ImgError { image::ImgCode::NoCommand, "no command given", 1 },
+            "", structured, io);
     }
 
     std::string const subcmd = rest[0];
@@ -302,7 +304,8 @@ int run(Args const& argv, Io& io, Context& context)
         image::ImgResult<int> result = 0;
         Command const* command = find_command(subcmd);
         if (command == nullptr) {
-            result = image::img_error("UnknownCommand", "unknown command: \"" + subcmd + "\"");
+            result = image::img_error(
+                image::ImgCode::UnknownCommand, "unknown command: \"" + subcmd + "\"");
         } else if (command->handler == nullptr) {
             result = do_help(args, io);
         } else if (help || (!args.empty() && is_help_flag(args[0]))) {
@@ -324,8 +327,8 @@ int run(Args const& argv, Io& io, Context& context)
         }
         return *result;
     } catch (std::exception const& error) {
-        return report_error(
-            image::ImgError { "InternalError", error.what(), 1 }, subcmd, structured, io);
+        return report_error(image::ImgError { image::ImgCode::InternalError, error.what(), 1 },
+            subcmd, structured, io);
     }
 }
 

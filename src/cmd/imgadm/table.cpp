@@ -39,8 +39,8 @@ image::ImgResult<void> check_filter(std::string const& arg)
 {
     size_t eq = arg.find('=');
     if (eq == std::string::npos || eq == 0) {
-        return image::img_error(
-            "UsageError", "invalid filter: \"" + arg + "\" (must be of the form \"field=value\")");
+        return image::img_error(image::ImgCode::UsageError,
+            "invalid filter: \"" + arg + "\" (must be of the form \"field=value\")");
     }
     return {};
 }
@@ -214,7 +214,7 @@ image::ImgResult<TableOptions> parse_table_args(
     for (size_t i = 0; i < args.size(); ++i) {
         std::string const& arg = args[i];
         if (options_done || arg.empty() || arg[0] != '-' || arg == "-") {
-            IMG_TRY(check_filter(arg));
+            TRY(check_filter(arg));
             options.filters.push_back(arg);
             continue;
         }
@@ -228,21 +228,21 @@ image::ImgResult<TableOptions> parse_table_args(
                 return inline_value;
             }
             if (i + 1 >= args.size()) {
-                return image::img_error(
-                    "UsageError", "do not have enough args for \"" + name + "\" option");
+                return image::img_error(image::ImgCode::UsageError,
+                    "do not have enough args for \"" + name + "\" option");
             }
             return args[++i];
         };
         if (arg == "--json") {
             options.json = true;
         } else if (arg == "--output" || arg.rfind("--output=", 0) == 0) {
-            IMG_TRY_ASSIGN(value, take_value("--output", arg.size() > 9 ? arg.substr(9) : ""));
+            TRY_ASSIGN(value, take_value("--output", arg.size() > 9 ? arg.substr(9) : ""));
             columns = value;
         } else if (arg == "--sort" || arg.rfind("--sort=", 0) == 0) {
-            IMG_TRY_ASSIGN(value, take_value("--sort", arg.size() > 7 ? arg.substr(7) : ""));
+            TRY_ASSIGN(value, take_value("--sort", arg.size() > 7 ? arg.substr(7) : ""));
             sort = value;
         } else if (arg[1] == '-') {
-            return image::img_error("UsageError", "unknown option: \"" + arg + "\"");
+            return image::img_error(image::ImgCode::UsageError, "unknown option: \"" + arg + "\"");
         } else {
             // Bundled short options: -jH, -Ho uuid, -ouuid,name.
             for (size_t k = 1; k < arg.size(); ++k) {
@@ -252,12 +252,12 @@ image::ImgResult<TableOptions> parse_table_args(
                 } else if (flag == 'H') {
                     options.no_header = true;
                 } else if (flag == 'o' || flag == 's') {
-                    IMG_TRY_ASSIGN(value, take_value(std::string("-") + flag, arg.substr(k + 1)));
+                    TRY_ASSIGN(value, take_value(std::string("-") + flag, arg.substr(k + 1)));
                     (flag == 'o' ? columns : sort) = value;
                     break;
                 } else {
-                    return image::img_error(
-                        "UsageError", "unknown option: \"-" + std::string(1, flag) + "\"");
+                    return image::img_error(image::ImgCode::UsageError,
+                        "unknown option: \"-" + std::string(1, flag) + "\"");
                 }
             }
         }
@@ -271,7 +271,7 @@ image::ImgResult<void> print_table(
     std::vector<Json> rows, std::vector<Json> json_objects, TableOptions const& options, Io& io)
 {
     for (std::string const& filter : options.filters) {
-        IMG_TRY(check_filter(filter));
+        TRY(check_filter(filter));
     }
     std::vector<Json> kept_rows;
     std::vector<Json> kept_objects;
@@ -303,7 +303,8 @@ image::ImgResult<void> print_table(
         bool descending = raw[0] == '-';
         std::string field = descending ? raw.substr(1) : raw;
         if (field.empty() || !is_valid_sort_field(field, kept_rows)) {
-            return image::img_error("UsageError", "invalid sort field: \"" + raw + "\"");
+            return image::img_error(
+                image::ImgCode::UsageError, "invalid sort field: \"" + raw + "\"");
         }
         sort_fields.emplace_back(field, descending);
     }

@@ -21,12 +21,6 @@ bool ends_with(std::string const& text, std::string_view suffix)
         && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string string_field(Json const& manifest, char const* key)
-{
-    auto it = manifest.find(key);
-    return it != manifest.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // The image file of "<stem>.imgmanifest": a regular file "<stem>.<ext>"; when several exist, the
 // one whose size is files[0].size.
 std::string find_image_file(std::string const& dir, std::string const& stem,
@@ -126,8 +120,8 @@ std::vector<ServedImage> ImageDir::scan()
     std::vector<std::pair<std::pair<std::string, std::string>, size_t>> keys;
     keys.reserve(images.size());
     for (size_t i = 0; i < images.size(); ++i) {
-        keys.push_back({ { string_field(images[i].manifest, "published_at"),
-                             string_field(images[i].manifest, "uuid") },
+        keys.push_back({ { string_or(images[i].manifest, "published_at"),
+                             string_or(images[i].manifest, "uuid") },
             i });
     }
     std::sort(keys.begin(), keys.end());

@@ -137,12 +137,6 @@ void send_error(
     send_json(response, status, Json { { "code", code }, { "message", message } });
 }
 
-std::string string_field(Json const& manifest, char const* key, std::string const& fallback = {})
-{
-    auto it = manifest.find(key);
-    return it != manifest.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 bool matches_text(std::string const& actual, std::string const& wanted)
 {
     if (!wanted.empty() && wanted[0] == '~') {
@@ -239,8 +233,7 @@ private:
         }
         std::string uuid = request.matches[1];
         for (auto& image : m_images.scan()) {
-            if (string_field(image.manifest, "uuid") == uuid
-                && in_channel(image.manifest, *channel)) {
+            if (string_or(image.manifest, "uuid") == uuid && in_channel(image.manifest, *channel)) {
                 return image;
             }
         }
@@ -293,13 +286,13 @@ private:
             // A uuid marker starts at that image (included, as IMGAPI does); anything else is a
             // published_at date to start from.
             auto it = std::find_if(images.begin(), images.end(), [&](ServedImage const& image) {
-                return string_field(image.manifest, "uuid") == *marker;
+                return string_or(image.manifest, "uuid") == *marker;
             });
             if (it != images.end()) {
                 start = static_cast<size_t>(it - images.begin());
             } else {
                 while (start < images.size()
-                    && string_field(images[start].manifest, "published_at") < *marker) {
+                    && string_or(images[start].manifest, "published_at") < *marker) {
                     ++start;
                 }
             }
@@ -311,25 +304,25 @@ private:
             if (!in_channel(manifest, *channel)) {
                 continue;
             }
-            if (state != "all" && string_field(manifest, "state", "active") != state) {
+            if (state != "all" && string_or(manifest, "state", "active") != state) {
                 continue;
             }
             if (auto name = param("name");
-                name && !matches_text(string_field(manifest, "name"), *name)) {
+                name && !matches_text(string_or(manifest, "name"), *name)) {
                 continue;
             }
             if (auto version = param("version");
-                version && !matches_text(string_field(manifest, "version"), *version)) {
+                version && !matches_text(string_or(manifest, "version"), *version)) {
                 continue;
             }
-            if (auto os = param("os"); os && string_field(manifest, "os") != *os) {
+            if (auto os = param("os"); os && string_or(manifest, "os") != *os) {
                 continue;
             }
-            if (auto owner = param("owner"); owner && string_field(manifest, "owner") != *owner) {
+            if (auto owner = param("owner"); owner && string_or(manifest, "owner") != *owner) {
                 continue;
             }
             if (auto type = param("type")) {
-                std::string actual = string_field(manifest, "type");
+                std::string actual = string_or(manifest, "type");
                 bool keep = !type->empty() && (*type)[0] == '!' ? actual != type->substr(1)
                                                                 : actual == *type;
                 if (!keep) {

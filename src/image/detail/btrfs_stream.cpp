@@ -164,7 +164,8 @@ BtrfsStreamChecker::BtrfsStreamChecker(TreePolicy policy)
 
 ImgResult<void> BtrfsStreamChecker::refuse(std::string const& message)
 {
-    m_error = ImgError { "InvalidImageFile", "invalid image file: btrfs send stream: " + message };
+    m_error = ImgError { ImgCode::InvalidImageFile,
+        "invalid image file: btrfs send stream: " + message };
     m_pending.clear();
     return tl::unexpected(*m_error);
 }
@@ -737,7 +738,7 @@ ImgResult<CheckedRelay> CheckedRelay::start(std::string_view head, int input, Tr
     State& state = *relay.m_state;
     state.head = std::string(head);
     state.input = input;
-    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    TRY_ASSIGN(pipe, make_relay_pipe());
     state.read_end = std::move(pipe.read_end);
     state.relay = std::thread([&state, policy, out = std::move(pipe.write_end)]() {
         block_sigpipe_in_this_thread();
@@ -764,7 +765,7 @@ ImgResult<CheckedRelay> CheckedRelay::start(std::string_view head, int input, Tr
             }
             if (n < 0) {
                 state.verdict = img_error(
-                    "FileSystem", std::string("read image file: ") + std::strerror(errno));
+                    ImgCode::FileSystem, std::string("read image file: ") + std::strerror(errno));
                 return;
             }
             if (n == 0) {

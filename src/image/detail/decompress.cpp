@@ -45,7 +45,7 @@ ImgResult<Decompressed> Decompressed::open(std::string const& file, std::string 
 {
     UniqueFd input(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!input.valid()) {
-        return img_error("FileSystem", "cannot open " + file + ": " + std::strerror(errno));
+        return img_error(ImgCode::FileSystem, "cannot open " + file + ": " + std::strerror(errno));
     }
     return open_fd(std::move(input), compression);
 }
@@ -58,7 +58,7 @@ ImgResult<Decompressed> Decompressed::open_fd(UniqueFd input, std::string const&
         result.m_fd = std::move(input);
         return result;
     }
-    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    TRY_ASSIGN(pipe, make_relay_pipe());
     SpawnOptions options({ compression, "-cdfq" });
     options.stdio[0] = Stdio::fd(input.get());
     options.stdio[1] = Stdio::fd(pipe.write_end.get());
@@ -67,7 +67,7 @@ ImgResult<Decompressed> Decompressed::open_fd(UniqueFd input, std::string const&
     auto child = ChildProcess::spawn(options);
     if (!child) {
         // As the tool's own "cannot run" exit would read.
-        return img_error("UncompressionError",
+        return img_error(ImgCode::UncompressionError,
             compression + " uncompression error while importing: exit code 127");
     }
     result.m_child.emplace(std::move(*child));
@@ -89,7 +89,8 @@ ImgResult<size_t> Decompressed::read_full(char* buffer, size_t size)
             if (errno == EINTR) {
                 continue;
             }
-            return img_error("FileSystem", std::string("read image file: ") + std::strerror(errno));
+            return img_error(
+                ImgCode::FileSystem, std::string("read image file: ") + std::strerror(errno));
         }
         if (n == 0) {
             break;
@@ -109,7 +110,7 @@ ImgResult<void> Decompressed::finish()
     m_child.reset();
     int const code = status ? exit_code_of(*status) : 127;
     if (code != 0) {
-        return img_error("UncompressionError",
+        return img_error(ImgCode::UncompressionError,
             m_compression + " uncompression error while importing: exit code "
                 + std::to_string(code));
     }
@@ -126,7 +127,7 @@ ImgResult<RelayPipe> make_relay_pipe()
 {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        return img_error("InternalError", std::string("pipe: ") + std::strerror(errno));
+        return img_error(ImgCode::InternalError, std::string("pipe: ") + std::strerror(errno));
     }
     RelayPipe pipe { UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]) };
     (void)::fcntl(pipe.write_end.get(), F_SETPIPE_SZ, 1024 * 1024);
@@ -146,10 +147,10 @@ ImgResult<StreamSource> StreamSource::open(UniqueFd input, std::string const& co
     StreamSource source;
     source.m_state = std::make_unique<State>();
     State& state = *source.m_state;
-    IMG_TRY_ASSIGN(decompressed, Decompressed::open_fd(std::move(input), compression));
+    TRY_ASSIGN(decompressed, Decompressed::open_fd(std::move(input), compression));
     state.decompressed.emplace(std::move(decompressed));
     state.head.resize(1024);
-    IMG_TRY_ASSIGN(got, state.decompressed->read_full(state.head.data(), state.head.size()));
+    TRY_ASSIGN(got, state.decompressed->read_full(state.head.data(), state.head.size()));
     state.head.resize(got);
     return source;
 }
@@ -160,7 +161,7 @@ ImgResult<int> StreamSource::relayed_fd()
     if (state.read_end.valid()) {
         return state.read_end.get();
     }
-    IMG_TRY_ASSIGN(pipe, make_relay_pipe());
+    TRY_ASSIGN(pipe, make_relay_pipe());
     state.read_end = std::move(pipe.read_end);
     UniqueFd write_end = std::move(pipe.write_end);
     // The relay: the head again, then the rest of the decompressed stream, until the end or until

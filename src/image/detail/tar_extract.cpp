@@ -102,18 +102,19 @@ ImgResult<void> extract_root_tar(
     char real[PATH_MAX];
     if (::realpath(dataset_dir.c_str(), real) == nullptr) {
         return img_error(
-            "FileSystem", "cannot resolve " + dataset_dir + ": " + std::strerror(errno));
+            ImgCode::FileSystem, "cannot resolve " + dataset_dir + ": " + std::strerror(errno));
     }
     std::string const dataset = real;
     std::string const dest = dataset + "/root";
     if (::mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST) {
-        return img_error("FileSystem", "cannot create " + dest + ": " + std::strerror(errno));
+        return img_error(
+            ImgCode::FileSystem, "cannot create " + dest + ": " + std::strerror(errno));
     }
 
     std::unique_ptr<archive, ReadDeleter> reader(archive_read_new());
     std::unique_ptr<archive, WriteDeleter> writer(archive_write_disk_new());
     if (!reader || !writer) {
-        return img_error("InternalError", "out of memory");
+        return img_error(ImgCode::InternalError, "out of memory");
     }
     archive_read_support_format_tar(reader.get());
     archive_read_support_format_gnutar(reader.get());
@@ -241,7 +242,7 @@ ImgResult<void> extract_root_tar(
             std::string message
                 = "cannot extract \"" + name + "\": " + archive_error_string(writer.get());
             if (err == ENOSPC || err == EDQUOT || err == EIO) {
-                return img_error("FileSystem", message);
+                return img_error(ImgCode::FileSystem, message);
             }
             return invalid(message);
         }
@@ -259,18 +260,18 @@ ImgResult<void> extract_root_tar(
                         + "\": " + archive_error_string(reader.get()));
                 }
                 if (archive_write_data_block(writer.get(), block, size, offset) < ARCHIVE_WARN) {
-                    return img_error("FileSystem",
+                    return img_error(ImgCode::FileSystem,
                         "cannot write \"" + name + "\": " + archive_error_string(writer.get()));
                 }
             }
         }
         if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN) {
-            return img_error("FileSystem",
+            return img_error(ImgCode::FileSystem,
                 "cannot write \"" + name + "\": " + archive_error_string(writer.get()));
         }
     }
     if (archive_write_close(writer.get()) < ARCHIVE_WARN) {
-        return img_error("FileSystem",
+        return img_error(ImgCode::FileSystem,
             std::string("cannot finish extraction: ") + archive_error_string(writer.get()));
     }
 

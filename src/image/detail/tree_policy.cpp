@@ -26,7 +26,7 @@ struct DirCloser {
 
 ImgError file_system(std::string const& what, std::string const& name)
 {
-    return ImgError { "FileSystem",
+    return ImgError { ImgCode::FileSystem,
         "cannot check \"" + name + "\" of the received image: " + what + ": "
             + std::strerror(errno) };
 }
@@ -110,7 +110,7 @@ ImgResult<void> walk(int dirfd, std::string const& name, std::vector<std::string
         if (auto refused = mode_violation(child, st.st_mode, policy)) {
             return invalid_image(*refused);
         }
-        IMG_TRY(check_xattrs(dirfd, item->d_name, child, policy));
+        TRY(check_xattrs(dirfd, item->d_name, child, policy));
         parts.emplace_back(item->d_name);
         if (S_ISLNK(st.st_mode)) {
             std::vector<char> target(static_cast<size_t>(PATH_MAX) + 1);
@@ -131,7 +131,7 @@ ImgResult<void> walk(int dirfd, std::string const& name, std::vector<std::string
             if (!sub.valid()) {
                 return tl::unexpected(file_system("open", child));
             }
-            IMG_TRY(walk(sub.get(), child, parts, policy, depth + 1));
+            TRY(walk(sub.get(), child, parts, policy, depth + 1));
         }
         parts.pop_back();
     }
@@ -150,7 +150,7 @@ TreePolicy tree_policy_for(std::string const& type)
 
 tl::unexpected<ImgError> invalid_image(std::string const& message)
 {
-    return img_error("InvalidImageFile", "invalid image file: " + message);
+    return img_error(ImgCode::InvalidImageFile, "invalid image file: " + message);
 }
 
 std::optional<std::vector<std::string>> safe_components(std::string_view name)
@@ -274,14 +274,14 @@ ImgResult<void> check_dataset_tree(std::string const& dataset_dir, TreePolicy co
 {
     UniqueFd top(::open(dataset_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!top.valid()) {
-        return img_error(
-            "FileSystem", "cannot open " + dataset_dir + ": " + std::string(std::strerror(errno)));
+        return img_error(ImgCode::FileSystem,
+            "cannot open " + dataset_dir + ": " + std::string(std::strerror(errno)));
     }
     // The top: "root" (a directory) and nothing else, as a tar of the dataset must be.
     UniqueFd listing(::dup(top.get()));
     std::unique_ptr<DIR, DirCloser> dir(listing.valid() ? ::fdopendir(listing.get()) : nullptr);
     if (!dir) {
-        return img_error("FileSystem", "cannot list " + dataset_dir);
+        return img_error(ImgCode::FileSystem, "cannot list " + dataset_dir);
     }
     (void)listing.release();
     bool has_root = false;
@@ -305,7 +305,7 @@ ImgResult<void> check_dataset_tree(std::string const& dataset_dir, TreePolicy co
     if (!S_ISDIR(st.st_mode)) {
         return invalid_image("entry \"root\" is not a directory (the image's root)");
     }
-    IMG_TRY(check_xattrs(top.get(), "root", "root", policy));
+    TRY(check_xattrs(top.get(), "root", "root", policy));
     UniqueFd root(::openat(top.get(), "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!root.valid()) {
         return tl::unexpected(file_system("open", "root"));
