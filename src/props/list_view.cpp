@@ -3,6 +3,7 @@
 
 #include "base/strings.hpp"
 #include "props/brand.hpp"
+#include "props/detail/javascript.hpp"
 #include "props/detail/js_regex.hpp"
 #include "props/property_table.hpp"
 
@@ -19,6 +20,13 @@ namespace lumos::props {
 
 namespace {
 
+using detail::is_line_terminator;
+using detail::js_length;
+using detail::js_to_string;
+using detail::rtrim_js_space;
+using detail::string_to_number;
+using detail::to_utf16;
+
 // VM.FLATTENABLE_ARRAY_HASH_KEYS, FLATTENABLE_HASH_KEYS and FLATTENABLE_ARRAYS.
 constexpr std::array<std::string_view, 3> ARRAY_HASH_KEYS { "disks", "nics", "pci_devices" };
 constexpr std::array<std::string_view, 4> HASH_KEYS { "customer_metadata", "internal_metadata",
@@ -32,242 +40,6 @@ template <size_t N>
 bool is_one_of(std::array<std::string_view, N> const& names, std::string_view name)
 {
     return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// ---- JavaScript string semantics -------------------------------------------------------------
-//
-// vmadm pads, compares and matches JavaScript strings, which are UTF-16. VM objects hold UTF-8,
-// so the few places where the difference shows (padding width, sort order, what "." in a key
-// regex consumes) work on UTF-16 code units.
-
-std::u16string to_utf16(std::string_view text)
-{
-    std::u16string out;
-    out.reserve(text.size());
-    size_t i = 0;
-    while (i < text.size()) {
-        auto const lead = static_cast<unsigned char>(text[i]);
-        uint32_t code_point = 0;
-        size_t length = 0;
-        if (lead < 0x80U) {
-            code_point = lead;
-            length = 1;
-        } else if ((lead & 0xE0U) == 0xC0U) {
-            code_point = lead & 0x1FU;
-            length = 2;
-        } else if ((lead & 0xF0U) == 0xE0U) {
-            code_point = lead & 0x0FU;
-            length = 3;
-        } else if ((lead & 0xF8U) == 0xF0U) {
-            code_point = lead & 0x07U;
-            length = 4;
-        }
-        bool valid = length != 0 && i + length <= text.size();
-        for (size_t k = 1; valid && k < length; ++k) {
-            auto const byte = static_cast<unsigned char>(text[i + k]);
-            valid = (byte & 0xC0U) == 0x80U;
-            code_point = (code_point << 6U) | (byte & 0x3FU);
-        }
-        if (!valid) {
-            // Invalid UTF-8 cannot come from a parsed VM object; count each stray byte once.
-            out.push_back(u'\uFFFD');
-            ++i;
-            continue;
-        }
-        if (code_point >= 0x10000U) {
-            uint32_t const offset = code_point - 0x10000U;
-            out.push_back(static_cast<char16_t>(0xD800U + (offset >> 10U)));
-            out.push_back(static_cast<char16_t>(0xDC00U + (offset & 0x3FFU)));
-        } else {
-            out.push_back(static_cast<char16_t>(code_point));
-        }
-        i += length;
-    }
-    return out;
-}
-
-size_t js_length(std::string_view text)
-{
-    return to_utf16(text).size();
-}
-
-// What "." in a JavaScript regex (without the s flag) refuses to match.
-bool is_line_terminator(char16_t c)
-{
-    return c == u'\n' || c == u'\r' || c == u'\u2028' || c == u'\u2029';
-}
-
-// WhiteSpace and LineTerminator, as \s, String.prototype.trim and Number() see them.
-bool is_js_space(char16_t c)
-{
-    return (c >= u'\t' && c <= u'\r') || c == u' ' || c == u'\u00A0' || c == u'\u1680'
-        || (c >= u'\u2000' && c <= u'\u200A') || c == u'\u2028' || c == u'\u2029' || c == u'\u202F'
-        || c == u'\u205F' || c == u'\u3000' || c == u'\uFEFF';
-}
-
-std::u16string_view trim_js_space(std::u16string_view text)
-{
-    while (!text.empty() && is_js_space(text.front())) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && is_js_space(text.back())) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
-// The rtrim() vmadm applies to each line: /[\s]+$/. Trims UTF-8 in place.
-void rtrim_js_space(std::string& line)
-{
-    while (!line.empty()) {
-        size_t start = line.size() - 1;
-        while (start > 0 && (static_cast<unsigned char>(line[start]) & 0xC0U) == 0x80U) {
-            --start;
-        }
-        std::u16string const last = to_utf16(std::string_view(line).substr(start));
-        if (last.size() != 1 || !is_js_space(last[0])) {
-            return;
-        }
-        line.erase(start);
-    }
-}
-
-bool is_ascii_digit(char16_t c)
-{
-    return c >= u'0' && c <= u'9';
-}
-
-int hex_digit_value(char16_t c)
-{
-    if (c >= u'0' && c <= u'9') {
-        return c - u'0';
-    }
-    if (c >= u'a' && c <= u'f') {
-        return c - u'a' + 10;
-    }
-    if (c >= u'A' && c <= u'F') {
-        return c - u'A' + 10;
-    }
-    return -1;
-}
-
-double digits_value(std::u16string_view digits, int radix)
-{
-    if (digits.empty()) {
-        return std::numeric_limits<double>::quiet_NaN();
-    }
-    double value = 0;
-    for (char16_t const c : digits) {
-        int const digit = hex_digit_value(c);
-        if (digit < 0 || digit >= radix) {
-            return std::numeric_limits<double>::quiet_NaN();
-        }
-        value = value * radix + digit;
-    }
-    return value;
-}
-
-// StringToNumber (Number("...")): blanks around, "" is 0, 0x/0o/0b literals, Infinity, decimal
-// literals; anything else is NaN.
-double string_to_number(std::string_view utf8)
-{
-    double const nan = std::numeric_limits<double>::quiet_NaN();
-    std::u16string const wide = to_utf16(utf8);
-    std::u16string_view text = trim_js_space(wide);
-    if (text.empty()) {
-        return 0;
-    }
-    if (text.size() > 2 && text[0] == u'0') {
-        char16_t const prefix = text[1];
-        if (prefix == u'x' || prefix == u'X') {
-            return digits_value(text.substr(2), 16);
-        }
-        if (prefix == u'o' || prefix == u'O') {
-            return digits_value(text.substr(2), 8);
-        }
-        if (prefix == u'b' || prefix == u'B') {
-            return digits_value(text.substr(2), 2);
-        }
-    }
-    bool negative = false;
-    std::u16string_view body = text;
-    if (body.front() == u'+' || body.front() == u'-') {
-        negative = body.front() == u'-';
-        body.remove_prefix(1);
-    }
-    if (body == u"Infinity") {
-        return negative ? -std::numeric_limits<double>::infinity()
-                        : std::numeric_limits<double>::infinity();
-    }
-    // StrUnsignedDecimalLiteral: digits [. digits] | . digits, then an optional exponent.
-    size_t i = 0;
-    size_t integer_digits = 0;
-    size_t fraction_digits = 0;
-    while (i < body.size() && is_ascii_digit(body[i])) {
-        ++i;
-        ++integer_digits;
-    }
-    if (i < body.size() && body[i] == u'.') {
-        ++i;
-        while (i < body.size() && is_ascii_digit(body[i])) {
-            ++i;
-            ++fraction_digits;
-        }
-    }
-    if (integer_digits + fraction_digits == 0) {
-        return nan;
-    }
-    if (i < body.size() && (body[i] == u'e' || body[i] == u'E')) {
-        ++i;
-        if (i < body.size() && (body[i] == u'+' || body[i] == u'-')) {
-            ++i;
-        }
-        size_t exponent_digits = 0;
-        while (i < body.size() && is_ascii_digit(body[i])) {
-            ++i;
-            ++exponent_digits;
-        }
-        if (exponent_digits == 0) {
-            return nan;
-        }
-    }
-    if (i != body.size()) {
-        return nan;
-    }
-    std::string ascii;
-    ascii.reserve(body.size());
-    for (char16_t const c : body) {
-        ascii.push_back(static_cast<char>(c));
-    }
-    // strtod rounds like JavaScript and saturates to infinity/zero; the text is plain ASCII
-    // decimal here, so its locale and hex extensions cannot come into play.
-    double const value = std::strtod(ascii.c_str(), nullptr);
-    return negative ? -value : value;
-}
-
-// parseInt(text, 16): leading blanks, a sign, an optional 0x, then the longest run of hex
-// digits; NaN when there is none.
-double parse_int_hex(std::string_view utf8)
-{
-    std::u16string const wide = to_utf16(utf8);
-    std::u16string_view text = wide;
-    while (!text.empty() && is_js_space(text.front())) {
-        text.remove_prefix(1);
-    }
-    bool negative = false;
-    if (!text.empty() && (text.front() == u'+' || text.front() == u'-')) {
-        negative = text.front() == u'-';
-        text.remove_prefix(1);
-    }
-    if (text.size() >= 2 && text[0] == u'0' && (text[1] == u'x' || text[1] == u'X')) {
-        text.remove_prefix(2);
-    }
-    size_t run = 0;
-    while (run < text.size() && hex_digit_value(text[run]) >= 0) {
-        ++run;
-    }
-    double const value = digits_value(text.substr(0, run), 16);
-    return negative ? -value : value;
 }
 
 // sprintf('%02x', n) with the sprintf module vmadm uses: n.toString(16), left-padded with '0'.
@@ -304,7 +76,7 @@ std::string fix_mac(std::string_view text)
 {
     std::vector<std::string> octets;
     for (auto const& part : split(text, ':')) {
-        octets.push_back(format_hex_octet(parse_int_hex(part)));
+        octets.push_back(format_hex_octet(detail::js_parse_int(part, 16)));
     }
     return join(octets, ":");
 }
@@ -393,99 +165,26 @@ Json const* flatten_ref(Json const& vm, std::string_view key)
     return own_member(vm, key);
 }
 
-// ---- JavaScript comparison -------------------------------------------------------------------
-
-// String(value). lumos::js_string prints negative zero as "-0"; JavaScript prints "0".
-std::string to_js_string(Json const& value)
-{
-    if (value.is_number_float() && value.get<double>() == 0.0) {
-        return "0";
-    }
-    return js_string(value);
-}
-
-// A value after ToPrimitive: arrays and objects have become their toString().
-struct Primitive {
-    enum class Kind { Undefined, Null, Boolean, Number, String };
-    Kind kind = Kind::Undefined;
-    double number = 0;
-    std::string text;
-};
-
-Primitive to_primitive(Json const* value)
-{
-    Primitive result;
-    if (value == nullptr) {
-        return result;
-    }
-    if (value->is_null()) {
-        result.kind = Primitive::Kind::Null;
-    } else if (value->is_boolean()) {
-        result.kind = Primitive::Kind::Boolean;
-        result.number = value->get<bool>() ? 1 : 0;
-    } else if (value->is_number()) {
-        result.kind = Primitive::Kind::Number;
-        result.number = value->get<double>();
-    } else {
-        result.kind = Primitive::Kind::String;
-        result.text = to_js_string(*value);
-    }
-    return result;
-}
-
-double to_number(Primitive const& value)
-{
-    switch (value.kind) {
-    case Primitive::Kind::Undefined:
-        return std::numeric_limits<double>::quiet_NaN();
-    case Primitive::Kind::Null:
-        return 0;
-    case Primitive::Kind::Boolean:
-    case Primitive::Kind::Number:
-        return value.number;
-    case Primitive::Kind::String:
-        return string_to_number(value.text);
-    }
-    return std::numeric_limits<double>::quiet_NaN();
-}
-
-// JavaScript a < b: two strings compare by UTF-16 code units, anything else numerically, and
-// NaN (undefined, "abc") is neither less nor greater than anything.
-bool js_less(Primitive const& a, Primitive const& b)
-{
-    if (a.kind == Primitive::Kind::String && b.kind == Primitive::Kind::String) {
-        return to_utf16(a.text) < to_utf16(b.text);
-    }
-    double const x = to_number(a);
-    double const y = to_number(b);
-    return !std::isnan(x) && !std::isnan(y) && x < y;
-}
-
-bool truthy(Json const* value)
-{
-    return value != nullptr && js_truthy(*value);
-}
-
 // One sortVM key in ascending order: positive when a goes after b. A falsy or undefined value
 // goes after a truthy one, so 0 sorts after 256. sortVM itself tests "a > b" before falsiness,
 // which makes 256 > 0 and "0 after 256" disagree and leaves the order to the sort algorithm;
 // deciding falsiness first gives the documented order consistently.
 int compare_ascending(Json const* a, Json const* b)
 {
-    bool const a_truthy = truthy(a);
-    bool const b_truthy = truthy(b);
+    bool const a_truthy = detail::js_truthy_or_undefined(a);
+    bool const b_truthy = detail::js_truthy_or_undefined(b);
     if (a_truthy != b_truthy) {
         return a_truthy ? -1 : 1;
     }
     if ((a == nullptr) != (b == nullptr)) {
         return a != nullptr ? -1 : 1;
     }
-    Primitive const pa = to_primitive(a);
-    Primitive const pb = to_primitive(b);
-    if (js_less(pb, pa)) {
+    detail::JsPrimitive const pa = detail::to_primitive(a);
+    detail::JsPrimitive const pb = detail::to_primitive(b);
+    if (detail::js_less(pb, pa)) {
         return 1;
     }
-    if (js_less(pa, pb)) {
+    if (detail::js_less(pa, pb)) {
         return -1;
     }
     return 0;
@@ -544,7 +243,7 @@ std::optional<ListColumn> list_column(std::string_view field)
 
 bool is_star_or_digit(char16_t c)
 {
-    return c == u'*' || is_ascii_digit(c);
+    return c == u'*' || (c >= u'0' && c <= u'9');
 }
 
 // vmadm builds its key regexes from strings, so "\." there is a bare "." that matches any
@@ -745,7 +444,7 @@ Result<bool> matches(Json const& vm, std::vector<Filter> const& filters)
             if (value == nullptr || value->is_null()) {
                 return false;
             }
-            std::string const text = to_js_string(*value);
+            std::string const text = js_to_string(*value);
             if (pattern) {
                 auto found = pattern->search(text);
                 if (!found) {
@@ -940,7 +639,7 @@ Result<std::string> format_list(std::vector<Json> vms, ListOptions const& option
         for (auto const& field : options.columns) {
             Json const* value = flatten_ref(vms[index], field);
             if (value != nullptr && (js_truthy(*value) || (value->is_number() && *value == 0))) {
-                cells.push_back(to_js_string(*value));
+                cells.push_back(js_to_string(*value));
             } else {
                 cells.emplace_back(options.parsable ? "" : "-");
             }

@@ -5,7 +5,7 @@
 #include "base/time.hpp"
 #include "base/uuid.hpp"
 #include "props/datasets.hpp"
-#include "props/detail/js_number.hpp"
+#include "props/detail/javascript.hpp"
 #include "props/memory.hpp"
 #include "props/nics.hpp"
 #include "props/property_table.hpp"

@@ -3,6 +3,7 @@
 // payload, in VM.js's order, so that a payload breaking several rules reports the same one.
 #include "base/strings.hpp"
 #include "props/detail/ip.hpp"
+#include "props/detail/javascript.hpp"
 #include "props/detail/json_access.hpp"
 #include "props/nics.hpp"
 
@@ -86,19 +87,6 @@ std::vector<std::string> entries(Json const& value)
         result = json_list(value);
     }
     return result;
-}
-
-// String.prototype.length: UTF-16 code units.
-size_t js_length(std::string_view text)
-{
-    size_t length = 0;
-    for (char const c : text) {
-        auto const byte = static_cast<unsigned char>(c);
-        if ((byte & 0xc0U) != 0x80U) {
-            length += byte >= 0xf0U ? 2 : 1;
-        }
-    }
-    return length;
 }
 
 std::string disk_models(Brand brand)
@@ -900,7 +888,7 @@ Result<void> check_payload_properties(
     }
     TRY(check_routes(payload, vm, state.nics));
     if (auto password = string_member(payload, "vnc_password");
-        password && js_length(*password) > 8) {
+        password && detail::js_length(*password) > 8) {
         return invalid("VNC password is too long, maximum length is 8 characters.");
     }
     std::optional<double> vnc_port;

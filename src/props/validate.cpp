@@ -3,7 +3,7 @@
 
 #include "base/strings.hpp"
 #include "base/uuid.hpp"
-#include "props/detail/js_number.hpp"
+#include "props/detail/javascript.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -2,9 +2,9 @@
 #include "props/detail/json_access.hpp"
 
 #include "base/strings.hpp"
+#include "props/detail/javascript.hpp"
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 namespace lumos::props::detail {
@@ -69,13 +69,12 @@ std::optional<double> json_number(Json const& value)
     if (!value.is_string()) {
         return std::nullopt;
     }
-    std::string const text(trim(value.get_ref<std::string const&>()));
-    if (text.empty()) {
+    std::u16string const wide = to_utf16(value.get_ref<std::string const&>());
+    if (trim_js_space(wide).empty()) {
         return std::nullopt;
     }
-    char* end = nullptr;
-    double const number = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || std::isnan(number)) {
+    double const number = string_to_number(value.get_ref<std::string const&>());
+    if (std::isnan(number)) {
         return std::nullopt;
     }
     return number;

@@ -39,7 +39,8 @@ Json const* member(Json const& object, std::string_view key);
 // The string at object[key], nullopt when absent or not a string.
 std::optional<std::string> string_member(Json const& object, std::string_view key);
 
-// Number(value) for numbers and numeric strings; nullopt for anything else (including "").
+// Number(value) (detail/javascript) for numbers and strings; nullopt for NaN, for a blank
+// string (which Number() reads as 0) and for any other type.
 std::optional<double> json_number(Json const& value);
 // json_number when it is a whole number.
 std::optional<long long> json_integer(Json const& value);

@@ -803,6 +803,21 @@ TEST(NicPayloadMisc, ZfsProperties)
     EXPECT_EQ(error({ { "zfs_filesystem_limit", 0 }, { "zfs_snapshot_limit", nullptr } }), "<ok>");
 }
 
+// The recsize and limit checks read numbers with JavaScript's Number(): "0x1p12" and "inf" are
+// not numbers, "0b1000000000" is 512.
+TEST(NicPayloadMisc, ZfsNumbersAreJavaScriptNumbers)
+{
+    auto const error = [](Json payload) {
+        return message(prepare(std::move(payload), Json::object(), Brand::Joyent));
+    };
+    EXPECT_EQ(error({ { "zfs_root_recsize", "0x1p12" } }),
+        "invalid zfs_root_recsize (0x1p12), must be 512-131072 and a power of 2. (0 to disable)");
+    EXPECT_EQ(error({ { "zfs_data_recsize", "0b1000000000" } }), "<ok>");
+    EXPECT_EQ(error({ { "zfs_snapshot_limit", "inf" } }),
+        "invalid zfs_snapshot_limit (inf), must be a number >= 0 (or '' to disable)");
+    EXPECT_EQ(error({ { "zfs_filesystem_limit", "\u00A010" } }), "<ok>");
+}
+
 TEST(NicPayloadMisc, MemoryRules)
 {
     EXPECT_EQ(message(prepare({ { "max_physical_memory", 256 }, { "max_locked_memory", 512 } },
