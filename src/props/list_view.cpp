@@ -27,20 +27,7 @@ using detail::rtrim_js_space;
 using detail::string_to_number;
 using detail::to_utf16;
 
-// VM.FLATTENABLE_ARRAY_HASH_KEYS, FLATTENABLE_HASH_KEYS and FLATTENABLE_ARRAYS.
-constexpr std::array<std::string_view, 3> ARRAY_HASH_KEYS { "disks", "nics", "pci_devices" };
-constexpr std::array<std::string_view, 4> HASH_KEYS { "customer_metadata", "internal_metadata",
-    "routes", "tags" };
-constexpr std::array<std::string_view, 2> FLAT_ARRAYS { "resolvers",
-    "internal_metadata_namespaces" };
-
 constexpr int SUB_FIELD_WIDTH = 20;
-
-template <size_t N>
-bool is_one_of(std::array<std::string_view, N> const& names, std::string_view name)
-{
-    return std::find(names.begin(), names.end(), name) != names.end();
-}
 
 // sprintf('%02x', n) with the sprintf module vmadm uses: n.toString(16), left-padded with '0'.
 std::string format_hex_octet(double value)
@@ -139,16 +126,16 @@ Json const* own_member(Json const& container, std::string_view key)
 Json const* flatten_ref(Json const& vm, std::string_view key)
 {
     std::vector<std::string> const tokens = split(key, '.');
-    if (tokens.size() == 3 && is_one_of(ARRAY_HASH_KEYS, tokens[0])) {
+    if (tokens.size() == 3 && flatten_kind(tokens[0]) == Flatten::Elements) {
         Json const* outer = own_member(vm, tokens[0]);
         Json const* element = outer == nullptr ? nullptr : own_member(*outer, tokens[1]);
         return element == nullptr ? nullptr : own_member(*element, tokens[2]);
     }
-    if (tokens.size() == 2 && is_one_of(HASH_KEYS, tokens[0])) {
+    if (tokens.size() == 2 && flatten_kind(tokens[0]) == Flatten::Keys) {
         Json const* outer = own_member(vm, tokens[0]);
         return outer == nullptr ? nullptr : own_member(*outer, tokens[1]);
     }
-    if (tokens.size() == 2 && is_one_of(FLAT_ARRAYS, tokens[0])) {
+    if (tokens.size() == 2 && flatten_kind(tokens[0]) == Flatten::Indexes) {
         Json const* outer = own_member(vm, tokens[0]);
         if (outer == nullptr || !outer->is_array()) {
             return nullptr;
@@ -234,8 +221,8 @@ std::optional<ListColumn> list_column(std::string_view field)
         return ListColumn { std::string(property->list_header), property->list_width };
     }
     std::vector<std::string> const tokens = split(field, '.');
-    if ((tokens.size() == 3 && is_one_of(ARRAY_HASH_KEYS, tokens[0]))
-        || (tokens.size() == 2 && is_one_of(HASH_KEYS, tokens[0]))) {
+    if ((tokens.size() == 3 && flatten_kind(tokens[0]) == Flatten::Elements)
+        || (tokens.size() == 2 && flatten_kind(tokens[0]) == Flatten::Keys)) {
         return ListColumn { to_upper(field), SUB_FIELD_WIDTH };
     }
     return std::nullopt;
@@ -460,7 +447,7 @@ Result<bool> matches(Json const& vm, std::vector<Filter> const& filters)
         bool found = false;
         std::vector<std::string> const tokens = split(filter.key, '.');
         Json const* array
-            = tokens.size() == 3 && tokens[1] == "*" && is_one_of(ARRAY_HASH_KEYS, tokens[0])
+            = tokens.size() == 3 && tokens[1] == "*" && flatten_kind(tokens[0]) == Flatten::Elements
             ? own_member(vm, tokens[0])
             : nullptr;
         if (array != nullptr) {
