@@ -4,6 +4,7 @@
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
+#include "props/flatten.hpp"
 #include "props/normalize.hpp"
 #include "props/state.hpp"
 

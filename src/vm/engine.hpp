@@ -4,7 +4,7 @@
 #include "base/json.hpp"
 #include "base/result.hpp"
 #include "props/host_facts.hpp"
-#include "props/list_view.hpp"
+#include "props/filters.hpp"
 #include "pools/pool.hpp"
 #include "store/vm_store.hpp"
 #include "vm/runtime.hpp"

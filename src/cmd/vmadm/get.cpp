@@ -2,6 +2,7 @@
 #include "cmd/vmadm/cli.hpp"
 
 #include "base/strings.hpp"
+#include "props/list_table.hpp"
 
 #include <ostream>
 
