@@ -4,10 +4,13 @@
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
+#include "props/apply_arrays.hpp"
 #include "props/datasets.hpp"
 #include "props/detail/javascript.hpp"
+#include "props/disks.hpp"
 #include "props/memory.hpp"
 #include "props/nics.hpp"
+#include "props/payload_checks.hpp"
 #include "props/property_table.hpp"
 #include "props/state.hpp"
 #include "props/validate.hpp"
@@ -593,7 +596,7 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
         vm["disks"] = Json::array();
     }
     vm["nics"] = Json::array();
-    TRY(apply_json_access(vm, payload, brand));
+    TRY(apply_object_arrays(vm, payload, brand));
     TRY(check_dataset_nesting(vm, context.host.other_vms));
     vm[ATTR_ZONE_STATE] = "installed";
     if (vm.value("autoboot", true)) {
@@ -632,7 +635,7 @@ Result<Json> prepare_update(Json const& vm, Json const& input, HostFacts const& 
         }
         store_property(updated, name, value, brand);
     }
-    TRY(apply_json_access(updated, payload, brand));
+    TRY(apply_object_arrays(updated, payload, brand));
     return updated;
 }
 

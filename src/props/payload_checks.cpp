@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // SmartOS checkPayloadProperties (VM.js): the fatal cross-field checks run on a normalized
 // payload, in VM.js's order, so that a payload breaking several rules reports the same one.
+#include "props/payload_checks.hpp"
+
 #include "base/strings.hpp"
 #include "props/detail/ip.hpp"
 #include "props/detail/javascript.hpp"
