@@ -98,7 +98,7 @@ std::optional<std::string> elect_primary(Json const& nics, std::vector<std::stri
         std::optional<std::string> private_candidate;
         for (auto const& old_nic : nics) {
             std::string const old_mac = nic_mac(old_nic);
-            if (old_mac == mac && json_bool(old_nic.value("primary", Json())) == true) {
+            if (old_mac == mac && json_bool(detail::member_or_null(old_nic, "primary")) == true) {
                 should_choose = true;
                 continue;
             }

@@ -7,6 +7,7 @@
 #include "props/apply_arrays.hpp"
 #include "props/datasets.hpp"
 #include "props/detail/javascript.hpp"
+#include "props/detail/json_access.hpp"
 #include "props/disks.hpp"
 #include "props/memory.hpp"
 #include "props/nics.hpp"
@@ -207,7 +208,7 @@ void docker_adjustments(
     if (!payload.contains("docker") || !js_truthy(payload["docker"])) {
         return;
     }
-    if (!list_has(vm.value("internal_metadata_namespaces", Json()), "docker")) {
+    if (!list_has(detail::member_or_null(vm, "internal_metadata_namespaces"), "docker")) {
         if (!payload.contains("internal_metadata_namespaces")
             || !payload["internal_metadata_namespaces"].is_array()) {
             payload["internal_metadata_namespaces"] = Json::array({ "docker" });
@@ -215,8 +216,8 @@ void docker_adjustments(
             payload["internal_metadata_namespaces"].push_back("docker");
         }
     }
-    if (vm.value("restart_init", Json()) != false
-        && payload.value("restart_init", Json()) != false) {
+    if (detail::member_or_null(vm, "restart_init") != false
+        && detail::member_or_null(payload, "restart_init") != false) {
         payload["restart_init"] = false;
     }
     bool const vm_has_init = vm.contains("init_name") && js_truthy(vm["init_name"]);
@@ -292,10 +293,12 @@ void loose_booleans(Json& payload)
 void default_data_properties(Json& payload, Json const& vm)
 {
     if (payload.contains("zfs_root_compression") && !payload.contains("zfs_data_compression")) {
-        payload["zfs_data_compression"] = vm.value("zfs_data_compression", Json("off"));
+        payload["zfs_data_compression"]
+            = detail::member_or(vm, "zfs_data_compression", Json("off"));
     }
     if (payload.contains("zfs_root_recsize") && !payload.contains("zfs_data_recsize")) {
-        payload["zfs_data_recsize"] = vm.value("zfs_data_recsize", Json(DEFAULT_RECSIZE));
+        payload["zfs_data_recsize"]
+            = detail::member_or(vm, "zfs_data_recsize", Json(DEFAULT_RECSIZE));
     }
 }
 
@@ -462,8 +465,8 @@ bool is_map_change(std::string const& name)
 
 Result<void> check_disk_state(Json const& payload, Json const& vm)
 {
-    std::string const state = vm.value("state", "");
-    std::string const zone_state = vm.value("zone_state", "");
+    std::string const state = string_or(vm, "state");
+    std::string const zone_state = string_or(vm, "zone_state");
     bool const stopped
         = state == "stopped" || (state == "provisioning" && zone_state == "installed");
     if (stopped) {
@@ -599,7 +602,7 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
     TRY(apply_object_arrays(vm, payload, brand));
     TRY(check_dataset_nesting(vm, context.host.other_vms));
     vm[ATTR_ZONE_STATE] = "installed";
-    if (vm.value("autoboot", true)) {
+    if (bool_or(vm, "autoboot", true)) {
         vm[ATTR_PROVISIONING] = true;
         vm[ATTR_TRANSITION]
             = make_transition("provisioning", "running", context.now_ms + provision_timeout_ms(vm));
@@ -617,7 +620,7 @@ Result<Json> prepare_update(Json const& vm, Json const& input, HostFacts const& 
     TRY(coerce(payload));
     TRY(check_maximums(payload));
     fix_payload_memory(payload, vm, brand);
-    docker_adjustments(payload, vm, brand, vm.value("uuid", ""), true);
+    docker_adjustments(payload, vm, brand, string_or(vm, "uuid"), true);
     TRY(check_both_forms(payload));
     TRY(validate_payload(payload, brand, ACTION_UPDATE, host));
     default_data_properties(payload, vm);

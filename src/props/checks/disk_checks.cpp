@@ -54,7 +54,8 @@ Result<void> check_disks(Json const& payload, Brand brand)
     for (auto const& disk : array_member(payload, "add_disks")) {
         // A path is only allowed for cdroms and for disks that name an existing volume.
         bool const nocreate = has(disk, "nocreate") && json_bool(disk["nocreate"]).value_or(false);
-        if (disk.contains("path") && disk.value("media", Json()) != "cdrom" && !nocreate) {
+        if (disk.contains("path") && detail::member_or_null(disk, "media") != "cdrom"
+            && !nocreate) {
             return invalid("you cannot specify a path for a disk unless you set nocreate=true");
         }
         if (disk.contains("block_size")) {
@@ -77,7 +78,7 @@ Result<void> check_disks(Json const& payload, Brand brand)
         TRY(check_disk_model(disk, brand));
     }
     for (auto const& disk : array_member(payload, "update_disks")) {
-        if (disk.value("refreservation", Json()) == "auto") {
+        if (detail::member_or_null(disk, "refreservation") == "auto") {
             return invalid("cannot change refreservation to auto on existing disk");
         }
         if (disk.contains("compression") && !detail::valid_compression(disk["compression"])) {

@@ -43,11 +43,11 @@ Result<void> check_conflicts(
         if (!other.is_object()) {
             continue;
         }
-        if (own_uuid != nullptr && other.value("uuid", Json()) == *own_uuid) {
+        if (own_uuid != nullptr && detail::member_or_null(other, "uuid") == *own_uuid) {
             continue;
         }
-        if (other.value("state", Json()) == "failed"
-            && other.value("zone_state", Json()) != "running") {
+        if (detail::member_or_null(other, "state") == "failed"
+            && detail::member_or_null(other, "zone_state") != "running") {
             continue;
         }
         bool conflict = false;
@@ -56,7 +56,7 @@ Result<void> check_conflicts(
                 continue;
             }
             for (auto const& claimed : state.ips) {
-                if (nic.value("nic_tag", Json()) == claimed.nic_tag
+                if (detail::member_or_null(nic, "nic_tag") == claimed.nic_tag
                     && vlan_of(nic) == claimed.vlan_id && nic.contains("ips")
                     && contains(entries(nic["ips"]), claimed.ip)) {
                     conflict = true;

@@ -213,7 +213,7 @@ Result<void> check_payload_nic(Json const& nic, NicChange change, Brand brand, N
                 return invalid("Cannot add multiple NICs with the same IP: " + ip);
             }
             state.ips.push_back(
-                ClaimedIp { ip, effective.value("nic_tag", Json()), vlan_of(effective) });
+                ClaimedIp { ip, detail::member_or_null(effective, "nic_tag"), vlan_of(effective) });
         }
     }
     if (adding && nic.contains("vrrp_vrid")) {

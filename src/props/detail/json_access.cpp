@@ -52,6 +52,19 @@ Json const* member(Json const& object, std::string_view key)
     return found == object.end() ? nullptr : &*found;
 }
 
+Json const& member_or_null(Json const& object, std::string_view key)
+{
+    static Json const NULL_VALUE;
+    Json const* value = member(object, key);
+    return value == nullptr ? NULL_VALUE : *value;
+}
+
+Json member_or(Json const& object, std::string_view key, Json fallback)
+{
+    Json const* value = member(object, key);
+    return value == nullptr ? std::move(fallback) : *value;
+}
+
 std::optional<std::string> string_member(Json const& object, std::string_view key)
 {
     Json const* value = member(object, key);

@@ -39,6 +39,20 @@ TEST(JsonAccess, JsonNumberIsJavaScriptNumber)
     EXPECT_EQ(json_integer(Json("0b1000")), 8);
 }
 
+// Json::value(key, default) throws on a non-object (and on a member of another type); these
+// readers answer null or the fallback instead.
+TEST(JsonAccess, MemberReadersDoNotThrow)
+{
+    Json const object { { "media", "cdrom" } };
+    EXPECT_EQ(member_or_null(object, "media"), "cdrom");
+    EXPECT_TRUE(member_or_null(object, "model").is_null());
+    EXPECT_TRUE(member_or_null(Json::array({ 1 }), "media").is_null());
+    EXPECT_TRUE(member_or_null(Json("text"), "media").is_null());
+    EXPECT_EQ(member_or(object, "media", Json("disk")), "cdrom");
+    EXPECT_EQ(member_or(object, "model", Json("virtio")), "virtio");
+    EXPECT_EQ(member_or(Json(nullptr), "model", Json(131072)), 131072);
+}
+
 TEST(JsonAccess, CidrPrefixesAreParseIntAndNumber)
 {
     // isCIDR reads the prefix with parseInt(, 10), which skips any JS white space.
