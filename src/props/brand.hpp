@@ -17,16 +17,16 @@ inline constexpr std::array<Brand, BRAND_COUNT> ALL_BRANDS { Brand::Joyent, Bran
 // SmartOS's brand_options (proptable.js), the per-brand facts the engine branches on.
 struct BrandFeatures {
     std::string_view name;
-    std::string_view type;      // "OS", "LX", "KVM", "BHYVE"
+    std::string_view type; // "OS", "LX", "KVM", "BHYVE"
     bool hvm;
-    int memory_overhead;        // MiB added to ram for max_physical_memory (HVM)
-    int min_memory_overhead;    // MiB that max_physical must exceed ram by (HVM)
+    int memory_overhead; // MiB added to ram for max_physical_memory (HVM)
+    int min_memory_overhead; // MiB that max_physical must exceed ram by (HVM)
     std::string_view interface_prefix;
     bool use_tmpfs;
-    bool model_required;        // nics/disks need .model
+    bool model_required; // nics/disks need .model
     std::array<std::string_view, 3> disk_models;
     std::array<std::string_view, 2> zoneroot_image_types;
-    int default_quota;          // GiB
+    int default_quota; // GiB
     std::string_view default_limit_priv;
 };
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 // SmartOS normalizeDisks (VM.js): media and model defaults, and for bhyve the disk uuids and
 // the static PCI slot assignment of assignBhyvePCIslots.
+#include "props/disks.hpp"
+
 #include "base/uuid.hpp"
 #include "props/detail/json_access.hpp"
-#include "props/nics.hpp"
 
 #include <algorithm>
 #include <array>

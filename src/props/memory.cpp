@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "props/memory.hpp"
 
-#include "props/detail/js_number.hpp"
+#include "props/detail/javascript.hpp"
 
 #include <cmath>
 

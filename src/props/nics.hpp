@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
 #pragma once
 
-// NICs, disks, filesystems and pci_devices: the object arrays of a VM, and the cross-field
-// checks of SmartOS's checkPayloadProperties (reference section 2.4).
+// SmartOS's normalizeNics (nic.js, reference section 2.4) and the NIC fields the other array
+// steps read.
 
 #include "base/json.hpp"
 #include "base/result.hpp"
 #include "props/brand.hpp"
-#include "props/host_facts.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace lumos::props {
 
@@ -19,24 +22,11 @@ namespace lumos::props {
 // Errors carry SmartOS's exact message (ErrorCode::InvalidArgument).
 Result<void> normalize_nics(Json& payload, Json const& vm, Brand brand);
 
-// SmartOS normalizeDisks for payload["add_disks"] / ["update_disks"]: media default "disk", model
-// defaults (disk_driver, then the first disk's model), bhyve uuid and pci_slot assignment.
-Result<void> normalize_disks(Json& payload, Json const& vm, Brand brand);
-
-// SmartOS checkPayloadProperties: every fatal cross-field rule of section 2.4 (IPs, gateways,
-// duplicate MAC/IP/VRID, host conflicts, nic tags, MTU, models, allowed_ips, dhcp cids, VRRP,
-// routes incl. set_routes/remove_routes, vga, vnc_password, recsize, compression, zfs limits,
-// add_disks rules, memory ordering on create, HVM memory floor on update, bhyve disk uuids).
-// `vm` is {} on create. The payload is already normalized.
-Result<void> check_payload_properties(Json const& payload, Json const& vm, Brand brand,
-    HostFacts const& host);
-
-// Applies add_* / update_* / remove_* of nics, disks, filesystems and pci_devices from a
-// normalized payload to the VM object (SmartOS buildAddRemoveList + the loader's shape): nics
-// keyed by mac, disks by path, filesystems by target; only updatable sub-keys are merged;
-// primary re-election when the primary NIC goes; representative ip/netmask/gateway derived from
-// ips/gateways; "physical" presented as "interface"; arrays sorted as section 2.7 says. Removes
-// the add_*/update_*/remove_* keys from nothing: the payload is const.
-Result<void> apply_json_access(Json& vm, Json const& payload, Brand brand);
+// N of an interface name <prefix>N ("net3" -> 3); nullopt when it is not one.
+std::optional<long long> interface_index(std::string_view name, std::string_view prefix);
+// The NIC's interface: "interface", else the internal "physical", else "".
+std::string nic_interface(Json const& nic);
+// The NIC's MAC in canonical form ("" when it has none).
+std::string nic_mac(Json const& nic);
 
 } // namespace lumos::props

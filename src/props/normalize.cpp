@@ -4,10 +4,14 @@
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
+#include "props/apply_arrays.hpp"
 #include "props/datasets.hpp"
-#include "props/detail/js_number.hpp"
+#include "props/detail/javascript.hpp"
+#include "props/detail/json_access.hpp"
+#include "props/disks.hpp"
 #include "props/memory.hpp"
 #include "props/nics.hpp"
+#include "props/payload_checks.hpp"
 #include "props/property_table.hpp"
 #include "props/state.hpp"
 #include "props/validate.hpp"
@@ -23,28 +27,8 @@ namespace {
 constexpr char const* NIL_UUID = "00000000-0000-0000-0000-000000000000";
 constexpr int DEFAULT_RECSIZE = 131072;
 
+// The object arrays, in the order their errors are reported.
 constexpr std::string_view COMPOUND[] = { "disks", "nics", "filesystems", "pci_devices" };
-constexpr std::string_view MAPS[] = { "customer_metadata", "internal_metadata", "tags", "routes" };
-
-// Booleans SmartOS stores only when true (they vanish from the config otherwise).
-constexpr std::string_view STORED_WHEN_TRUE[] = { "do_not_inventory", "docker",
-    "archive_on_delete", "firewall_enabled", "maintain_resolvers", "indestructible_zoneroot",
-    "indestructible_delegated" };
-
-// Integers kept as zone attributes: 0 removes them (cpu_cap: 0 removes the cap).
-constexpr std::string_view REMOVED_AT_ZERO[] = { "cpu_cap", "vcpus", "vnc_port", "spice_port",
-    "flexible_disk_size", "zlog_max_size", "virtio_txburst", "virtio_txtimer" };
-
-// Payload keys that steer create and are never stored as such.
-constexpr std::string_view NOT_STORED[] = { "nowait", "create_only", "delegate_dataset",
-    "dataset_uuid", "zone_dataset_uuid", "zfs_storage_pool_name", "transition",
-    "mdata_exec_timeout", "datasets", "zfs_filesystem" };
-
-template <typename Range>
-bool contains(Range const& range, std::string_view name)
-{
-    return std::find(std::begin(range), std::end(range), name) != std::end(range);
-}
 
 Error invalid(std::string message)
 {
@@ -69,7 +53,8 @@ Result<void> coerce(Json& payload)
             continue;
         }
         if (property->type == PropType::Integer) {
-            if (value.is_null() || (value.is_string() && value.get_ref<std::string const&>().empty())) {
+            if (value.is_null()
+                || (value.is_string() && value.get_ref<std::string const&>().empty())) {
                 undefined.push_back(name);
                 continue;
             }
@@ -217,13 +202,13 @@ bool list_has(Json const& list, std::string_view value)
     return std::any_of(list.begin(), list.end(), [&](Json const& e) { return e == value; });
 }
 
-void docker_adjustments(Json& payload, Json const& vm, Brand brand, std::string const& uuid,
-    bool is_update)
+void docker_adjustments(
+    Json& payload, Json const& vm, Brand brand, std::string const& uuid, bool is_update)
 {
     if (!payload.contains("docker") || !js_truthy(payload["docker"])) {
         return;
     }
-    if (!list_has(vm.value("internal_metadata_namespaces", Json()), "docker")) {
+    if (!list_has(detail::member_or_null(vm, "internal_metadata_namespaces"), "docker")) {
         if (!payload.contains("internal_metadata_namespaces")
             || !payload["internal_metadata_namespaces"].is_array()) {
             payload["internal_metadata_namespaces"] = Json::array({ "docker" });
@@ -231,7 +216,8 @@ void docker_adjustments(Json& payload, Json const& vm, Brand brand, std::string 
             payload["internal_metadata_namespaces"].push_back("docker");
         }
     }
-    if (vm.value("restart_init", Json()) != false && payload.value("restart_init", Json()) != false) {
+    if (detail::member_or_null(vm, "restart_init") != false
+        && detail::member_or_null(payload, "restart_init") != false) {
         payload["restart_init"] = false;
     }
     bool const vm_has_init = vm.contains("init_name") && js_truthy(vm["init_name"]);
@@ -307,10 +293,12 @@ void loose_booleans(Json& payload)
 void default_data_properties(Json& payload, Json const& vm)
 {
     if (payload.contains("zfs_root_compression") && !payload.contains("zfs_data_compression")) {
-        payload["zfs_data_compression"] = vm.value("zfs_data_compression", Json("off"));
+        payload["zfs_data_compression"]
+            = detail::member_or(vm, "zfs_data_compression", Json("off"));
     }
     if (payload.contains("zfs_root_recsize") && !payload.contains("zfs_data_recsize")) {
-        payload["zfs_data_recsize"] = vm.value("zfs_data_recsize", Json(DEFAULT_RECSIZE));
+        payload["zfs_data_recsize"]
+            = detail::member_or(vm, "zfs_data_recsize", Json(DEFAULT_RECSIZE));
     }
 }
 
@@ -318,19 +306,19 @@ void default_data_properties(Json& payload, Json const& vm)
 void store_property(Json& vm, std::string const& name, Json const& value, Brand brand)
 {
     Property const* property = find_property(name);
-    if (property == nullptr || contains(NOT_STORED, name)) {
+    if (property == nullptr || property->storage == Storage::Never) {
         return;
     }
     switch (property->type) {
     case PropType::Boolean: {
         bool const flag = to_boolean(value).value_or(false);
-        if (contains(STORED_WHEN_TRUE, name)) {
+        if (property->storage == Storage::WhenTrue) {
             if (flag) {
                 vm[name] = true;
             } else {
                 vm.erase(name);
             }
-        } else if (name == "restart_init") {
+        } else if (property->storage == Storage::WhenFalse) {
             if (flag) {
                 vm.erase(name);
             } else {
@@ -354,7 +342,7 @@ void store_property(Json& vm, std::string const& name, Json const& value, Brand 
             vm[name] = DEFAULT_RECSIZE;
             return;
         }
-        if (number == 0 && contains(REMOVED_AT_ZERO, name)) {
+        if (number == 0 && property->storage == Storage::RemovedAtZero) {
             vm.erase(name);
             return;
         }
@@ -393,7 +381,7 @@ void store_property(Json& vm, std::string const& name, Json const& value, Brand 
         break;
     }
     case PropType::FlatObject:
-        if (contains(MAPS, name)) {
+        if (property->has_flag(FLAG_MAP)) {
             vm[name] = value.is_object() ? value : Json::object();
         }
         break;
@@ -422,7 +410,7 @@ std::vector<std::string> key_list(Json const& value)
 
 void apply_map_changes(Json& vm, Json const& payload)
 {
-    for (auto const map : MAPS) {
+    for (auto const map : map_properties()) {
         std::string const name(map);
         std::string const remove_key = "remove_" + name;
         std::string const set_key = "set_" + name;
@@ -477,17 +465,18 @@ bool is_map_change(std::string const& name)
 
 Result<void> check_disk_state(Json const& payload, Json const& vm)
 {
-    std::string const state = vm.value("state", "");
-    std::string const zone_state = vm.value("zone_state", "");
+    std::string const state = string_or(vm, "state");
+    std::string const zone_state = string_or(vm, "zone_state");
     bool const stopped
         = state == "stopped" || (state == "provisioning" && zone_state == "installed");
     if (stopped) {
         return {};
     }
     if (payload.contains("add_disks") || payload.contains("remove_disks")) {
-        return tl::unexpected(invalid("updates to disks are only allowed when state is \"stopped\", "
-                                      "currently: "
-            + state + " (" + zone_state + ")"));
+        return tl::unexpected(
+            invalid("updates to disks are only allowed when state is \"stopped\", "
+                    "currently: "
+                + state + " (" + zone_state + ")"));
     }
     if (payload.contains("update_disks") && payload["update_disks"].is_array()) {
         for (auto const& disk : payload["update_disks"]) {
@@ -592,7 +581,7 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
     for (auto const& [name, value] : payload.items()) {
         store_property(vm, name, value, brand);
     }
-    for (auto const map : MAPS) {
+    for (auto const map : map_properties()) {
         if (!vm.contains(std::string(map))) {
             vm[std::string(map)] = Json::object();
         }
@@ -610,13 +599,13 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
         vm["disks"] = Json::array();
     }
     vm["nics"] = Json::array();
-    TRY(apply_json_access(vm, payload, brand));
+    TRY(apply_object_arrays(vm, payload, brand));
     TRY(check_dataset_nesting(vm, context.host.other_vms));
     vm[ATTR_ZONE_STATE] = "installed";
-    if (vm.value("autoboot", true)) {
+    if (bool_or(vm, "autoboot", true)) {
         vm[ATTR_PROVISIONING] = true;
-        vm[ATTR_TRANSITION] = make_transition(
-            "provisioning", "running", context.now_ms + provision_timeout_ms(vm));
+        vm[ATTR_TRANSITION]
+            = make_transition("provisioning", "running", context.now_ms + provision_timeout_ms(vm));
     }
     return vm;
 }
@@ -631,7 +620,7 @@ Result<Json> prepare_update(Json const& vm, Json const& input, HostFacts const& 
     TRY(coerce(payload));
     TRY(check_maximums(payload));
     fix_payload_memory(payload, vm, brand);
-    docker_adjustments(payload, vm, brand, vm.value("uuid", ""), true);
+    docker_adjustments(payload, vm, brand, string_or(vm, "uuid"), true);
     TRY(check_both_forms(payload));
     TRY(validate_payload(payload, brand, ACTION_UPDATE, host));
     default_data_properties(payload, vm);
@@ -649,7 +638,7 @@ Result<Json> prepare_update(Json const& vm, Json const& input, HostFacts const& 
         }
         store_property(updated, name, value, brand);
     }
-    TRY(apply_json_access(updated, payload, brand));
+    TRY(apply_object_arrays(updated, payload, brand));
     return updated;
 }
 

@@ -16,8 +16,8 @@ namespace lumos::props {
 
 struct CreateContext {
     HostFacts host;
-    int64_t now_ms = 0;     // create_timestamp
-    std::string new_uuid;   // used when the payload has no uuid
+    int64_t now_ms = 0; // create_timestamp
+    std::string new_uuid; // used when the payload has no uuid
 };
 
 // Turns a create payload into the stored VM object: the persisted properties, plus the internal

@@ -3,7 +3,7 @@
 
 #include "base/strings.hpp"
 #include "props/brand.hpp"
-#include "props/detail/js_number.hpp"
+#include "props/detail/javascript.hpp"
 
 #include <utility>
 

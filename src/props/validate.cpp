@@ -3,7 +3,7 @@
 
 #include "base/strings.hpp"
 #include "base/uuid.hpp"
-#include "props/detail/js_number.hpp"
+#include "props/detail/javascript.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -39,8 +39,8 @@ std::string_view check_as(std::string_view name)
     return name;
 }
 
-void validate_integer(Property const& property, Json const& value, std::string const& name,
-    ValidationErrors& errors)
+void validate_integer(
+    Property const& property, Json const& value, std::string const& name, ValidationErrors& errors)
 {
     if (value.is_null()) {
         return;
@@ -66,8 +66,8 @@ void validate_integer(Property const& property, Json const& value, std::string c
     }
 }
 
-void validate_list(Property const& property, Json const& value, std::string const& name,
-    ValidationErrors& errors)
+void validate_list(
+    Property const& property, Json const& value, std::string const& name, ValidationErrors& errors)
 {
     Json elements = Json::array();
     if (value.is_string()) {
@@ -132,8 +132,8 @@ std::optional<bool> to_boolean(Json const& value)
 
 // validateProperty: one (name, value) pair. Read-only and unknown names are bad properties;
 // a property that is not allowed is still type-checked, as SmartOS does.
-static void validate_property(Brand brand, std::string const& name, Json const& value, uint8_t action,
-    HostFacts const& host, ValidationErrors& errors)
+static void validate_property(Brand brand, std::string const& name, Json const& value,
+    uint8_t action, HostFacts const& host, ValidationErrors& errors)
 {
     Property const* property = find_property(name);
     if (property == nullptr || !property->allows(brand, action)) {
@@ -178,8 +178,8 @@ static void validate_property(Brand brand, std::string const& name, Json const& 
         break;
     case PropType::Zpool:
         if (!value.is_string()
-            || std::find(host.zpools.begin(), host.zpools.end(),
-                   value.get_ref<std::string const&>())
+            || std::find(
+                   host.zpools.begin(), host.zpools.end(), value.get_ref<std::string const&>())
                 == host.zpools.end()) {
             push_unique(errors.bad_values, name);
         }
@@ -221,8 +221,8 @@ static void validate_property(Brand brand, std::string const& name, Json const& 
 
 namespace {
 
-void validate_disk_source(Json const& payload, std::string const& prefix, Json const& disk,
-    ValidationErrors& errors)
+void validate_disk_source(
+    Json const& payload, std::string const& prefix, Json const& disk, ValidationErrors& errors)
 {
     if (!disk.is_object()) {
         return;
@@ -385,7 +385,8 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
             }
             std::optional<Json> manifest;
             if (disk["image_uuid"].is_string()) {
-                manifest = host.image_manifest(pool_of(disk), disk["image_uuid"].get<std::string>());
+                manifest
+                    = host.image_manifest(pool_of(disk), disk["image_uuid"].get<std::string>());
             }
             if (!manifest || !image_type_allowed(*manifest, { "zvol" })) {
                 errors.bad_values.push_back(prefix + ".image_uuid");
@@ -408,8 +409,8 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
             auto const& image_size = (*manifest)["image_size"];
             disk["image_size"] = image_size;
             auto& missing = errors.missing_properties;
-            missing.erase(std::remove(missing.begin(), missing.end(), prefix + ".image_size"),
-                missing.end());
+            missing.erase(
+                std::remove(missing.begin(), missing.end(), prefix + ".image_size"), missing.end());
             if (disk.contains("size")
                 && detail::js_to_number(disk["size"]) < detail::js_to_number(image_size)) {
                 errors.bad_values.push_back("size");
@@ -420,8 +421,8 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
 
 } // namespace
 
-ValidationErrors validate_and_fill(std::string_view brand_name_text, uint8_t action, Json& payload,
-    HostFacts const& host)
+ValidationErrors validate_and_fill(
+    std::string_view brand_name_text, uint8_t action, Json& payload, HostFacts const& host)
 {
     ValidationErrors errors;
     auto const brand = parse_brand(brand_name_text);

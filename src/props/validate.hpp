@@ -34,13 +34,13 @@ struct ValidationErrors {
 // Validates payload for brand and action (ACTION_CREATE, ACTION_UPDATE or ACTION_RECEIVE).
 // Sub-properties of object arrays are checked as "<name>.*.<key>" with action add (nics, disks,
 // add_*) or update (update_*). Image and zpool checks consult host.
-ValidationErrors validate(std::string_view brand, uint8_t action, Json const& payload,
-    HostFacts const& host);
+ValidationErrors validate(
+    std::string_view brand, uint8_t action, Json const& payload, HostFacts const& host);
 
 // The same, on a payload that validation may complete: image_size and cloud-init facts are copied
 // from installed image manifests, as SmartOS's validateImages does during create.
-ValidationErrors validate_and_fill(std::string_view brand, uint8_t action, Json& payload,
-    HostFacts const& host);
+ValidationErrors validate_and_fill(
+    std::string_view brand, uint8_t action, Json& payload, HostFacts const& host);
 
 // fixBoolean: true/false, "true"/"false", 1/"1", 0/"0"; nullopt for anything else.
 std::optional<bool> to_boolean(Json const& value);

@@ -6,6 +6,7 @@
 #include "base/time.hpp"
 #include "base/uuid.hpp"
 #include "props/brand.hpp"
+#include "props/property_table.hpp"
 #include "props/state.hpp"
 
 #include <cerrno>
@@ -55,8 +56,6 @@ constexpr char const* DERIVED_KEYS[] = { "state", "zonepath", "zfs_filesystem", 
     "last_modified", "server_uuid", "platform_buildstamp", "transition_to", "transition_expire",
     "pid", "boot_timestamp", "zoneid", "zonedid", "init_restarts", "exit_status", "exit_timestamp",
     "datacenter_name", "headnode_id", "type", "snapshots" };
-
-constexpr char const* MAP_KEYS[] = { "customer_metadata", "internal_metadata", "tags", "routes" };
 
 int64_t mtime_ms(std::string const& path)
 {
@@ -233,7 +232,8 @@ Json VmStore::vm_object(Json vm, LoadOptions const& options) const
             vm[key] = read_json_object(config_dir + "/" + key + ".json");
         }
     }
-    for (char const* key : MAP_KEYS) {
+    for (std::string_view const map : props::map_properties()) {
+        std::string const key(map);
         if (!options.wants(key)) {
             vm.erase(key);
         } else if (!vm[key].is_object()) {

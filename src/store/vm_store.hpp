@@ -31,7 +31,8 @@ struct LoadOptions {
 //
 // Invariant: a record file is only ever replaced by rename, so a reader (or a command killed at
 // any point) sees the old record or the new one, never a mix. A record is written last on create
-// and removed first on delete, so a VM exists exactly when its record does.
+// and removed last on delete (after the datasets and the zone), so a VM exists exactly when its
+// record does.
 class VmStore {
 public:
     explicit VmStore(Paths paths);

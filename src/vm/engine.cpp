@@ -5,6 +5,7 @@
 #include "base/time.hpp"
 #include "base/uuid.hpp"
 #include "image/catalog.hpp"
+#include "props/flatten.hpp"
 #include "props/normalize.hpp"
 #include "props/state.hpp"
 

@@ -6,7 +6,7 @@
 #include "base/result.hpp"
 #include "pools/pool.hpp"
 #include "props/host_facts.hpp"
-#include "props/list_view.hpp"
+#include "props/filters.hpp"
 #include "store/vm_store.hpp"
 #include "vm/lifecycle.hpp"
 #include "vm/runtime.hpp"

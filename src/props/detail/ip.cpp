@@ -2,13 +2,13 @@
 #include "props/detail/ip.hpp"
 
 #include "base/strings.hpp"
+#include "props/detail/javascript.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -152,39 +152,15 @@ std::string prefix_netmask(double prefix)
     return bits_to_netmask(static_cast<int>(std::clamp(prefix, 0.0, 32.0)));
 }
 
-std::optional<long long> js_parse_int(std::string_view text)
-{
-    size_t pos = 0;
-    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])) != 0) {
-        ++pos;
-    }
-    bool negative = false;
-    if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-        negative = text[pos] == '-';
-        ++pos;
-    }
-    size_t const start = pos;
-    long long value = 0;
-    while (pos < text.size() && is_digit(text[pos])) {
-        if (value < 1000000000000LL) {
-            value = value * 10 + (text[pos] - '0');
-        }
-        ++pos;
-    }
-    if (pos == start) {
-        return std::nullopt;
-    }
-    return negative ? -value : value;
-}
-
 bool is_cidr_v4(std::string_view text)
 {
     auto const parts = split_once(text);
     if (!parts) {
         return false;
     }
-    auto const prefix = js_parse_int(parts->second);
-    return is_ipv4(parts->first) && prefix && *prefix >= 8 && *prefix <= 32;
+    // NaN fails both comparisons.
+    double const prefix = js_parse_int(parts->second, 10);
+    return is_ipv4(parts->first) && prefix >= 8 && prefix <= 32;
 }
 
 bool is_cidr(std::string_view text)
@@ -193,15 +169,15 @@ bool is_cidr(std::string_view text)
     if (!parts) {
         return false;
     }
-    auto const prefix = js_parse_int(parts->second);
-    if (!prefix) {
+    double const prefix = js_parse_int(parts->second, 10);
+    if (std::isnan(prefix)) {
         return false;
     }
     if (is_ipv4(parts->first)) {
-        return *prefix >= 8 && *prefix <= 32;
+        return prefix >= 8 && prefix <= 32;
     }
     if (is_ipv6(parts->first)) {
-        return *prefix >= 0 && *prefix <= 128;
+        return prefix >= 0 && prefix <= 128;
     }
     return false;
 }
@@ -217,13 +193,7 @@ SplitCidr split_cidr(std::string_view text)
     if (!parts) {
         return SplitCidr { std::string(text), std::nullopt };
     }
-    std::string_view const prefix_text = trim(parts->second);
-    double prefix = 0;
-    if (!prefix_text.empty()) {
-        auto const integer = parse_integer(prefix_text);
-        prefix = integer ? static_cast<double>(*integer) : std::numeric_limits<double>::quiet_NaN();
-    }
-    return SplitCidr { std::string(parts->first), prefix };
+    return SplitCidr { std::string(parts->first), string_to_number(parts->second) };
 }
 
 bool is_private_ip(std::string_view text)

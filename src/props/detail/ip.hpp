@@ -53,7 +53,4 @@ std::string canonical_mac(std::string_view text);
 // utils.vrrpMAC: 00:00:5e:00:01:<vrid as two hex digits>.
 std::string vrrp_mac(long long vrid);
 
-// JavaScript's parseInt(text, 10): optional blanks and sign, then leading digits.
-std::optional<long long> js_parse_int(std::string_view text);
-
 } // namespace lumos::props::detail

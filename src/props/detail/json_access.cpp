@@ -2,9 +2,9 @@
 #include "props/detail/json_access.hpp"
 
 #include "base/strings.hpp"
+#include "props/detail/javascript.hpp"
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 namespace lumos::props::detail {
@@ -52,6 +52,19 @@ Json const* member(Json const& object, std::string_view key)
     return found == object.end() ? nullptr : &*found;
 }
 
+Json const& member_or_null(Json const& object, std::string_view key)
+{
+    static Json const NULL_VALUE;
+    Json const* value = member(object, key);
+    return value == nullptr ? NULL_VALUE : *value;
+}
+
+Json member_or(Json const& object, std::string_view key, Json fallback)
+{
+    Json const* value = member(object, key);
+    return value == nullptr ? std::move(fallback) : *value;
+}
+
 std::optional<std::string> string_member(Json const& object, std::string_view key)
 {
     Json const* value = member(object, key);
@@ -69,13 +82,12 @@ std::optional<double> json_number(Json const& value)
     if (!value.is_string()) {
         return std::nullopt;
     }
-    std::string const text(trim(value.get_ref<std::string const&>()));
-    if (text.empty()) {
+    std::u16string const wide = to_utf16(value.get_ref<std::string const&>());
+    if (trim_js_space(wide).empty()) {
         return std::nullopt;
     }
-    char* end = nullptr;
-    double const number = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || std::isnan(number)) {
+    double const number = string_to_number(value.get_ref<std::string const&>());
+    if (std::isnan(number)) {
         return std::nullopt;
     }
     return number;

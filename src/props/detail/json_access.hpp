@@ -36,10 +36,16 @@ Json const& array_member(Json const& object, std::string_view key);
 Result<void> require_objects(Json const& payload, std::string const& field);
 // object[key] when object is an object holding key, else nullptr.
 Json const* member(Json const& object, std::string_view key);
+// object[key], or null when object is not an object or lacks key (Json::value(key, Json())
+// without its throw on a non-object).
+Json const& member_or_null(Json const& object, std::string_view key);
+// object[key] when present, else fallback.
+Json member_or(Json const& object, std::string_view key, Json fallback);
 // The string at object[key], nullopt when absent or not a string.
 std::optional<std::string> string_member(Json const& object, std::string_view key);
 
-// Number(value) for numbers and numeric strings; nullopt for anything else (including "").
+// Number(value) (detail/javascript) for numbers and strings; nullopt for NaN, for a blank
+// string (which Number() reads as 0) and for any other type.
 std::optional<double> json_number(Json const& value);
 // json_number when it is a whole number.
 std::optional<long long> json_integer(Json const& value);

@@ -4,7 +4,10 @@
 // test-primary-flag.js, test-vrrp-nics.js, test-net-conflicts.js, test-required-nic-props.js,
 // test-spoof-opts.js, test-routes-joyent-minimal.js and test-disk-uuid.js.
 #include "base/uuid.hpp"
+#include "props/apply_arrays.hpp"
+#include "props/disks.hpp"
 #include "props/nics.hpp"
+#include "props/payload_checks.hpp"
 
 #include <gtest/gtest.h>
 
@@ -64,7 +67,7 @@ Result<Json> created_vm(Json payload, Brand brand = Brand::Joyent)
     if (is_hvm(brand)) {
         vm["disks"] = Json::array();
     }
-    TRY(apply_json_access(vm, normalized, brand));
+    TRY(apply_object_arrays(vm, normalized, brand));
     return vm;
 }
 
@@ -72,7 +75,7 @@ Result<Json> updated_vm(
     Json vm, Json payload, Brand brand = Brand::Joyent, HostFacts const& facts = host())
 {
     TRY_ASSIGN(normalized, prepare(std::move(payload), vm, brand, facts));
-    TRY(apply_json_access(vm, normalized, brand));
+    TRY(apply_object_arrays(vm, normalized, brand));
     return vm;
 }
 
@@ -340,7 +343,7 @@ TEST(NicNormalize, MalformedArraysAreErrorsNotCrashes)
     payload = { { "add_nics", Json::array({ dhcp_nic() }) },
         { "update_nics", Json::array({ Json { { "mac", "01:02:03:04:05:06" } } }) } };
     EXPECT_FALSE(normalize_nics(payload, vm, Brand::Joyent));
-    EXPECT_FALSE(apply_json_access(vm, Json { { "remove_nics", { "x" } } }, Brand::Joyent));
+    EXPECT_FALSE(apply_object_arrays(vm, Json { { "remove_nics", { "x" } } }, Brand::Joyent));
     Json disks { { "add_disks", Json::array({ nullptr }) } };
     EXPECT_FALSE(normalize_disks(disks, Json::object(), Brand::Bhyve));
     EXPECT_FALSE(check_payload_properties(
@@ -803,6 +806,21 @@ TEST(NicPayloadMisc, ZfsProperties)
     EXPECT_EQ(error({ { "zfs_filesystem_limit", 0 }, { "zfs_snapshot_limit", nullptr } }), "<ok>");
 }
 
+// The recsize and limit checks read numbers with JavaScript's Number(): "0x1p12" and "inf" are
+// not numbers, "0b1000000000" is 512.
+TEST(NicPayloadMisc, ZfsNumbersAreJavaScriptNumbers)
+{
+    auto const error = [](Json payload) {
+        return message(prepare(std::move(payload), Json::object(), Brand::Joyent));
+    };
+    EXPECT_EQ(error({ { "zfs_root_recsize", "0x1p12" } }),
+        "invalid zfs_root_recsize (0x1p12), must be 512-131072 and a power of 2. (0 to disable)");
+    EXPECT_EQ(error({ { "zfs_data_recsize", "0b1000000000" } }), "<ok>");
+    EXPECT_EQ(error({ { "zfs_snapshot_limit", "inf" } }),
+        "invalid zfs_snapshot_limit (inf), must be a number >= 0 (or '' to disable)");
+    EXPECT_EQ(error({ { "zfs_filesystem_limit", "\u00A010" } }), "<ok>");
+}
+
 TEST(NicPayloadMisc, MemoryRules)
 {
     EXPECT_EQ(message(prepare({ { "max_physical_memory", 256 }, { "max_locked_memory", 512 } },
@@ -1041,18 +1059,18 @@ TEST(DiskApply, UpdateAndRemoveByPath)
     Json payload { { "update_disks",
         Json::array({ Json { { "path", "/dev/zvol/rdsk/zones/u-disk1" }, { "model", "ide" },
             { "boot", "true" }, { "image_uuid", "71101322-43a5-11e1-8f01-cf2a3031a7f4" } } }) } };
-    ASSERT_TRUE(apply_json_access(vm, payload, Brand::Kvm));
+    ASSERT_TRUE(apply_object_arrays(vm, payload, Brand::Kvm));
     EXPECT_EQ(vm["disks"][0]["path"], "/dev/zvol/rdsk/zones/u-disk0");
     EXPECT_EQ(vm["disks"][1]["model"], "ide");
     EXPECT_EQ(vm["disks"][1]["boot"], true);
     EXPECT_FALSE(vm["disks"][1].contains("image_uuid"));
-    ASSERT_TRUE(apply_json_access(
+    ASSERT_TRUE(apply_object_arrays(
         vm, Json { { "remove_disks", "/dev/zvol/rdsk/zones/u-disk0" } }, Brand::Kvm));
     ASSERT_EQ(vm["disks"].size(), 1U);
     EXPECT_EQ(vm["disks"][0]["path"], "/dev/zvol/rdsk/zones/u-disk1");
 }
 
-// --- apply_json_access: NIC shape and merging ----------------------------------------------
+// --- apply_object_arrays: NIC shape and merging ----------------------------------------------
 
 TEST(NicApply, RepresentativeAddresses)
 {
@@ -1155,17 +1173,17 @@ TEST(NicApply, PrimaryMovesToUpdatedOrAddedNic)
     EXPECT_EQ((*result)["nics"][2]["interface"], "net2");
 
     EXPECT_EQ(
-        message(apply_json_access(vm,
+        message(apply_object_arrays(vm,
             Json { { "update_nics",
                 Json::array({ Json { { "mac", "02:00:00:00:00:01" }, { "primary", false } } }) } },
             Brand::Joyent)),
         "invalid value for NIC's primary flag: false (must be true)");
     EXPECT_EQ(
-        message(apply_json_access(vm,
+        message(apply_object_arrays(vm,
             Json { { "update_nics", Json::array({ Json { { "mtu", 1500 } } }) } }, Brand::Joyent)),
         "NIC object needs a .mac property to update");
     EXPECT_EQ(
-        message(apply_json_access(vm,
+        message(apply_object_arrays(vm,
             Json { { "update_nics", Json::array({ Json { { "mac", "0f:0f:0f:0f:0f:0f" } } }) } },
             Brand::Joyent)),
         "There is no existing NIC with that mac address");
@@ -1220,7 +1238,7 @@ TEST(NicApply, SortedByInterfaceNumber)
     vm["nics"] = Json::array({ Json { { "interface", "net10" }, { "mac", "02:00:00:00:00:0a" } },
         Json { { "interface", "net2" }, { "mac", "02:00:00:00:00:02" } },
         Json { { "interface", "net0" }, { "mac", "02:00:00:00:00:00" }, { "primary", true } } });
-    ASSERT_TRUE(apply_json_access(vm, Json::object(), Brand::Joyent));
+    ASSERT_TRUE(apply_object_arrays(vm, Json::object(), Brand::Joyent));
     EXPECT_EQ(vm["nics"][0]["interface"], "net0");
     EXPECT_EQ(vm["nics"][1]["interface"], "net2");
     EXPECT_EQ(vm["nics"][2]["interface"], "net10");
@@ -1230,7 +1248,7 @@ TEST(NicApply, FilesystemsByTarget)
 {
     // test-update.js add/update/remove_fs_tmp_global.
     Json vm = one_nic_vm();
-    ASSERT_TRUE(apply_json_access(vm,
+    ASSERT_TRUE(apply_object_arrays(vm,
         Json { { "add_filesystems",
             Json::array({ Json { { "type", "lofs" }, { "source", "/tmp" },
                               { "target", "/var/tmp/global" }, { "options", { "nodevice" } } },
@@ -1238,13 +1256,13 @@ TEST(NicApply, FilesystemsByTarget)
                     { "type", "lofs" }, { "source", "/opt" }, { "target", "/opt/global" } } }) } },
         Brand::Joyent));
     EXPECT_EQ(vm["filesystems"][0]["target"], "/opt/global");
-    ASSERT_TRUE(apply_json_access(vm,
+    ASSERT_TRUE(apply_object_arrays(vm,
         Json { { "update_filesystems",
             Json::array(
                 { Json { { "options", "nodevice,ro" }, { "target", "/var/tmp/global" } } }) } },
         Brand::Joyent));
     EXPECT_EQ(vm["filesystems"][1]["options"], Json({ "nodevice", "ro" }));
-    ASSERT_TRUE(apply_json_access(
+    ASSERT_TRUE(apply_object_arrays(
         vm, Json { { "remove_filesystems", { "/var/tmp/global" } } }, Brand::Joyent));
     ASSERT_EQ(vm["filesystems"].size(), 1U);
     EXPECT_EQ(vm["filesystems"][0]["target"], "/opt/global");

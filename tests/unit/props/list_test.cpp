@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "props/list_view.hpp"
+#include "props/filters.hpp"
+#include "props/flatten.hpp"
+#include "props/list_table.hpp"
 #include "props/property_table.hpp"
 
 #include <gtest/gtest.h>
