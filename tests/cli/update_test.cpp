@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
 // `vmadm update`: reference §1.2, §1.7, §2.6 and upstream test-update.js, test-alias.js,
 // test-quota.js, test-firewall.js, test-autoboot.js, test-tmpfs.js.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 namespace lumos::test {
 namespace {
 
-class Update : public VmadmTest {
+class Update : public CliTest {
 protected:
     void SetUp() override
     {
-        VmadmTest::SetUp();
+        CliTest::SetUp();
         if (!IsSkipped()) {
             m_uuid = create_ok(os_payload());
         }
@@ -411,7 +411,7 @@ TEST_F(Update, RoutesSetAndRemove)
         "Invalid route destination: \"foo\" (must be IP address or CIDR)"));
 }
 
-class UpdateKvm : public VmadmTest { };
+class UpdateKvm : public CliTest { };
 
 TEST_F(UpdateKvm, RamMovesMemoryWithOverhead)
 {
