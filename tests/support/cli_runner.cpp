@@ -352,9 +352,9 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options)
     return Process::spawn(argv, options).wait();
 }
 
-TempRoot::TempRoot()
+TempRoot::TempRoot(const std::filesystem::path& parent)
 {
-    std::string templ = "/tmp/lumos-acceptance-XXXXXX";
+    std::string templ = (parent / "lumos-acceptance-XXXXXX").string();
     if (::mkdtemp(templ.data()) == nullptr) {
         throw_errno("mkdtemp");
     }

@@ -72,10 +72,10 @@ private:
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
-// A fresh directory under /tmp, removed recursively on destruction.
+// A fresh directory under `parent` (/tmp by default), removed recursively on destruction.
 class TempRoot {
 public:
-    TempRoot();
+    explicit TempRoot(const std::filesystem::path& parent = "/tmp");
     TempRoot(const TempRoot&) = delete;
     TempRoot& operator=(const TempRoot&) = delete;
     ~TempRoot();

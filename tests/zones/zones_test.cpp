@@ -118,8 +118,8 @@ protected:
 
     json joyent_minimal(json extra = json::object()) const
     {
-        json p { { "brand", "joyent-minimal" }, { "image_uuid", BASE_UUID },
-            { "alias", "web01" }, { "hostname", "web01" }, { "max_physical_memory", 256 } };
+        json p { { "brand", "joyent-minimal" }, { "image_uuid", BASE_UUID }, { "alias", "web01" },
+            { "hostname", "web01" }, { "max_physical_memory", 256 } };
         p.update(extra);
         return p;
     }
@@ -142,9 +142,9 @@ protected:
     fs::path memory_cgroup(std::string const& uuid) const
     {
         fs::path const v1 = fs::path("/sys/fs/cgroup/memory") / cgroup_parent().substr(1) / uuid;
-        return fs::exists("/sys/fs/cgroup/memory") ? v1
-                                                   : fs::path("/sys/fs/cgroup")
-                / cgroup_parent().substr(1) / uuid;
+        return fs::exists("/sys/fs/cgroup/memory")
+            ? v1
+            : fs::path("/sys/fs/cgroup") / cgroup_parent().substr(1) / uuid;
     }
 
     // Polls vmadm get until pred holds (at most timeout); {} while the VM does not exist.
@@ -179,14 +179,16 @@ TEST_F(Zones, JoyentMinimalBootsAndEveryLifecycleCommandWorks)
     int64_t const first_pid = vm["pid"];
     EXPECT_TRUE(alive(first_pid));
     // The handshake happened in the zone: zinit renamed the marker.
-    EXPECT_TRUE(fs::exists(fs::path(vm["zonepath"].get<std::string>()) / "root/var/svc/provision_success"));
+    EXPECT_TRUE(
+        fs::exists(fs::path(vm["zonepath"].get<std::string>()) / "root/var/svc/provision_success"));
 
     auto r = zlogin({ uuid, "hostname; echo pid1=$(cat /proc/1/comm)" });
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(r.out, "web01\npid1=zinit\n");
     EXPECT_EQ(zlogin({ uuid, "exit", "7" }).exit_code, 7);
 
-    EXPECT_TRUE(succeeded_with_message(vmadm({ "stop", uuid }), "Successfully completed stop for VM " + uuid));
+    EXPECT_TRUE(succeeded_with_message(
+        vmadm({ "stop", uuid }), "Successfully completed stop for VM " + uuid));
     vm = get(uuid);
     EXPECT_EQ(vm["state"], "stopped");
     EXPECT_EQ(vm["autoboot"], false);
@@ -197,20 +199,26 @@ TEST_F(Zones, JoyentMinimalBootsAndEveryLifecycleCommandWorks)
     EXPECT_FALSE(fs::exists(memory_cgroup(uuid)));
     EXPECT_TRUE(succeeded_with_message(
         vmadm({ "stop", uuid }), "VM " + uuid + " is already not 'running' (currently: stopped)"));
-    EXPECT_TRUE(failed_with(vmadm({ "reboot", uuid }), "Cannot reboot vm from state \"stopped\", must be \"running\""));
-    EXPECT_TRUE(failed_with(vmadm({ "kill", uuid }), "Cannot find running init PID for VM " + uuid));
+    EXPECT_TRUE(failed_with(
+        vmadm({ "reboot", uuid }), "Cannot reboot vm from state \"stopped\", must be \"running\""));
+    EXPECT_TRUE(
+        failed_with(vmadm({ "kill", uuid }), "Cannot find running init PID for VM " + uuid));
     r = zlogin({ uuid, "true" });
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(r.err, "zlogin: login allowed only to running zones (" + uuid + " is 'installed').\n");
+    EXPECT_EQ(
+        r.err, "zlogin: login allowed only to running zones (" + uuid + " is 'installed').\n");
 
-    EXPECT_TRUE(succeeded_with_message(vmadm({ "start", uuid }), "Successfully started VM " + uuid));
+    EXPECT_TRUE(
+        succeeded_with_message(vmadm({ "start", uuid }), "Successfully started VM " + uuid));
     vm = get(uuid);
     EXPECT_EQ(vm["state"], "running");
     EXPECT_EQ(vm["autoboot"], true);
-    EXPECT_TRUE(succeeded_with_message(vmadm({ "start", uuid }), "VM " + uuid + " is already 'running'"));
+    EXPECT_TRUE(
+        succeeded_with_message(vmadm({ "start", uuid }), "VM " + uuid + " is already 'running'"));
     int64_t const second_pid = vm["pid"];
 
-    EXPECT_TRUE(succeeded_with_message(vmadm({ "reboot", uuid }), "Successfully completed reboot for VM " + uuid));
+    EXPECT_TRUE(succeeded_with_message(
+        vmadm({ "reboot", uuid }), "Successfully completed reboot for VM " + uuid));
     vm = get(uuid);
     EXPECT_EQ(vm["state"], "running");
     EXPECT_NE(vm["pid"], second_pid);
@@ -220,13 +228,16 @@ TEST_F(Zones, JoyentMinimalBootsAndEveryLifecycleCommandWorks)
     int64_t const third_pid = vm["pid"];
     EXPECT_TRUE(succeeded_with_message(vmadm({ "kill", "-s", "KILL", uuid }),
         "Sent signal \"KILL\" to init process for VM " + uuid));
-    vm = wait_for(uuid, [&](json const& v) { return v.value("exit_status", 0) == -9 && v.contains("pid") && v["pid"] != third_pid; });
+    vm = wait_for(uuid, [&](json const& v) {
+        return v.value("exit_status", 0) == -9 && v.contains("pid") && v["pid"] != third_pid;
+    });
     EXPECT_EQ(vm["exit_status"], -9);
     EXPECT_EQ(vm["state"], "running");
 
     // Delete of a running zone halts it first.
     int64_t const last_pid = vm["pid"];
-    EXPECT_TRUE(succeeded_with_message(vmadm({ "delete", uuid }), "Successfully deleted VM " + uuid));
+    EXPECT_TRUE(
+        succeeded_with_message(vmadm({ "delete", uuid }), "Successfully deleted VM " + uuid));
     EXPECT_FALSE(alive(last_pid));
     EXPECT_TRUE(list_uuids().empty());
     EXPECT_FALSE(fs::exists(memory_cgroup(uuid)));
@@ -264,14 +275,15 @@ TEST_F(Zones, ConsoleReachesTheZonesConsoleShell)
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_NE(r.out.find("again-42"), std::string::npos) << r.out;
     EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
-    EXPECT_TRUE(failed_with(vmadm({ "console", uuid }), "cannot connect to console when state is stopped"));
+    EXPECT_TRUE(
+        failed_with(vmadm({ "console", uuid }), "cannot connect to console when state is stopped"));
 }
 
 // test-lastexited.js: init exits 0, exits 13, dies by a signal.
 TEST_F(Zones, ExitStatusIsComputedAsSmartOSDoes)
 {
-    std::string const uuid = create_ok(lx({ { "autoboot", false }, { "restart_init", false },
-        { "init_name", "/root/init" } }));
+    std::string const uuid = create_ok(
+        lx({ { "autoboot", false }, { "restart_init", false }, { "init_name", "/root/init" } }));
     fs::path const init = fs::path(get(uuid)["zonepath"].get<std::string>()) / "root/root/init";
     auto boot_with = [&](std::string const& script) {
         std::ofstream(init) << "#!/bin/sh\n" << script << "\n";
@@ -281,18 +293,22 @@ TEST_F(Zones, ExitStatusIsComputedAsSmartOSDoes)
     };
     EXPECT_FALSE(get(uuid).contains("exit_status"));
     boot_with("exit 0");
-    json vm = wait_for(uuid, [](json const& v) { return v["state"] == "stopped" && v.contains("exit_status"); });
+    json vm = wait_for(
+        uuid, [](json const& v) { return v["state"] == "stopped" && v.contains("exit_status"); });
     EXPECT_EQ(vm["exit_status"], 0);
     std::string const first_stamp = vm["exit_timestamp"];
 
     boot_with("exit 13");
-    vm = wait_for(uuid, [&](json const& v) { return v["state"] == "stopped" && v.value("exit_timestamp", "") != first_stamp; });
+    vm = wait_for(uuid, [&](json const& v) {
+        return v["state"] == "stopped" && v.value("exit_timestamp", "") != first_stamp;
+    });
     EXPECT_EQ(vm["exit_status"], 13);
 
     boot_with("exec sleep 1000");
     EXPECT_EQ(get(uuid)["state"], "running");
     EXPECT_EQ(vmadm({ "kill", "-KILL", uuid }).exit_code, 0);
-    vm = wait_for(uuid, [](json const& v) { return v["state"] == "stopped" && v.value("exit_status", 0) == -9; });
+    vm = wait_for(uuid,
+        [](json const& v) { return v["state"] == "stopped" && v.value("exit_status", 0) == -9; });
     EXPECT_EQ(vm["exit_status"], -9);
     EXPECT_EQ(vm["zone_state"], "installed");
 }
@@ -304,7 +320,12 @@ TEST_F(Zones, AKilledMonitorLeavesTheZoneRunningAndANewOneTakesOver)
     int64_t const monitor = status["monitor_pid"];
     int64_t const init = status["pid"];
     ASSERT_EQ(::kill(static_cast<pid_t>(monitor), SIGKILL), 0);
-    std::this_thread::sleep_for(200ms);
+    // Until the monitor is gone (or a zombie): the zone must outlive it.
+    auto const deadline = std::chrono::steady_clock::now() + 10s;
+    while (alive(monitor) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_FALSE(alive(monitor)) << "the monitor survived SIGKILL";
     EXPECT_TRUE(alive(init));
     EXPECT_EQ(zlogin({ uuid, "true" }).exit_code, 0);
     // vmadm notices and re-attaches a monitor.
@@ -330,7 +351,8 @@ TEST_F(Zones, AZoneThatNeverProvisionsEndsFailedAfterItsTimeout)
     p["uuid"] = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9c01";
     auto r = create(p);
     EXPECT_TRUE(failed_with(r,
-        "timed out waiting for /var/svc/provisioning to move for 7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9c01"));
+        "timed out waiting for /var/svc/provisioning to move for "
+        "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9c01"));
     json const vm = get(p["uuid"]);
     EXPECT_EQ(vm["state"], "failed");
     EXPECT_FALSE(vm.contains("pid"));
@@ -351,16 +373,19 @@ TEST_F(Zones, AKilledCreateLeavesAFailedVmAndNoZone)
         int const null = ::open("/dev/null", O_RDWR);
         ::dup2(null, 1);
         ::dup2(null, 2);
-        ::execl(vmadm_path().c_str(), "vmadm", "create", "-f", file.c_str(), static_cast<char*>(nullptr));
+        ::execl(vmadm_path().c_str(), "vmadm", "create", "-f", file.c_str(),
+            static_cast<char*>(nullptr));
         ::_exit(127);
     }
     // Killed while it waits for the handshake.
-    json vm = wait_for(uuid, [](json const& v) { return v.contains("pid"); }, 10s);
+    json vm = wait_for(
+        uuid, [](json const& v) { return v.contains("pid"); }, 10s);
     ASSERT_TRUE(vm.contains("pid")) << vm.dump();
     EXPECT_EQ(vm["state"], "provisioning");
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);
-    vm = wait_for(uuid, [](json const& v) { return v["state"] == "failed" && !v.contains("pid"); }, 10s);
+    vm = wait_for(
+        uuid, [](json const& v) { return v["state"] == "failed" && !v.contains("pid"); }, 10s);
     EXPECT_EQ(vm["state"], "failed");
     EXPECT_FALSE(vm.contains("pid"));
     EXPECT_FALSE(fs::exists(memory_cgroup(uuid)));
@@ -370,8 +395,11 @@ TEST_F(Zones, UpdateChangesTheLimitsOfARunningZone)
 {
     std::string const uuid = create_ok(joyent_minimal({ { "max_lwps", 200 }, { "cpu_cap", 100 } }));
     auto limits = [&] {
-        return zlogin({ uuid, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
-                              "/sys/fs/cgroup/cpu/cpu.cfs_quota_us" }).out;
+        return zlogin(
+            { uuid,
+                "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+                "/sys/fs/cgroup/cpu/cpu.cfs_quota_us" })
+            .out;
     };
     // max_locked_memory reaches the processes already running (init here).
     auto memlock_of_init = [&] {
@@ -393,7 +421,8 @@ TEST_F(Zones, UpdateChangesTheLimitsOfARunningZone)
     EXPECT_EQ(vmadm({ "reboot", uuid }).exit_code, 0);
     EXPECT_EQ(limits(), std::to_string(128ULL << 20) + "\n300\n50000\n");
     update_ok(uuid, { { "max_locked_memory", 1 } });
-    EXPECT_NE(memlock_of_init().find(std::to_string(1ULL << 20)), std::string::npos) << memlock_of_init();
+    EXPECT_NE(memlock_of_init().find(std::to_string(1ULL << 20)), std::string::npos)
+        << memlock_of_init();
 }
 
 // zfs_io_priority on this kernel, as the host probe finds it: without an IO weight file (no BFQ:
@@ -478,17 +507,17 @@ TEST_P(HostileRoot, IsRefused)
 }
 
 INSTANTIATE_TEST_SUITE_P(Zones, HostileRoot,
-    ::testing::Values(
-        Attempt { "SeeHostProcesses",
-            "[ $(ls /proc | grep -c '^[0-9]') -lt 20 ] || echo escaped; "
-            "grep -qs zinit /proc/*/comm && echo escaped" },
+    ::testing::Values(Attempt { "SeeHostProcesses",
+                          "[ $(ls /proc | grep -c '^[0-9]') -lt 20 ] || echo escaped; "
+                          "grep -qs zinit /proc/*/comm && echo escaped" },
         Attempt { "MountAFilesystem", "mount -t tmpfs none /mnt 2>/dev/null && echo escaped" },
         Attempt { "RemountSysOrProcWritable",
             "mount -o remount,rw /sys 2>/dev/null && echo escaped; "
             "mount -o remount,rw /proc 2>/dev/null && echo escaped; "
             "echo 1 > /proc/sys/kernel/sysrq 2>/dev/null && echo escaped" },
         Attempt { "LoadAModule",
-            "echo junk > /tmp/m.ko; insmod /tmp/m.ko 2>&1 | grep -q 'not permitted' || echo escaped" },
+            "echo junk > /tmp/m.ko; insmod /tmp/m.ko 2>&1 | grep -q 'not permitted' || echo "
+            "escaped" },
         Attempt { "ReachHostDevices",
             "ls /dev | grep -Eq '^(sd|vd|nvme|loop|mem|kmsg|kvm|port)' && echo escaped; "
             "mknod /tmp/sda b 8 0 2>/dev/null && echo escaped" },
@@ -500,7 +529,9 @@ INSTANTIATE_TEST_SUITE_P(Zones, HostileRoot,
             "echo $$ > /sys/fs/cgroup/memory/cgroup.procs 2>/dev/null && echo escaped; "
             "mkdir /sys/fs/cgroup/memory/out 2>/dev/null && echo escaped" },
         Attempt { "ChangeTheHostsName", "hostname evil 2>/dev/null; true" }),
-    [](::testing::TestParamInfo<Attempt> const& attempt) { return std::string(attempt.param.name); });
+    [](::testing::TestParamInfo<Attempt> const& attempt) {
+        return std::string(attempt.param.name);
+    });
 
 TEST_F(Zones, JoyentRootCannotWriteTheHostsUsr)
 {
@@ -521,7 +552,8 @@ TEST_F(Zones, LinksInTheZonesEtcCannotRedirectTheHostsWrites)
     std::ofstream(victim / "resolv.conf") << "original\n";
     std::string const uuid = create_ok(lx({ { "resolvers", json::array({ "192.0.2.53" }) } }));
     // Bound read-only over the zone's file: the running zone cannot replace it...
-    auto r = zlogin({ uuid, "ln -sf " + (victim / "resolv.conf").string() + " /etc/resolv.conf && echo linked" });
+    auto r = zlogin({ uuid,
+        "ln -sf " + (victim / "resolv.conf").string() + " /etc/resolv.conf && echo linked" });
     EXPECT_NE(r.out, "linked\n") << r.describe();
     EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
     // ...but its root (an image, say) can hold a link there when it boots.
@@ -534,7 +566,8 @@ TEST_F(Zones, LinksInTheZonesEtcCannotRedirectTheHostsWrites)
     EXPECT_EQ(r.out, "nameserver 192.0.2.53\n") << r.describe();
 
     // /etc itself a link to a host directory: the boot is refused, nothing lands there.
-    r = zlogin({ uuid, "mv /etc /etc.old && /bin/busybox ln -s " + victim.string() + " /etc && echo linked" });
+    r = zlogin({ uuid,
+        "mv /etc /etc.old && /bin/busybox ln -s " + victim.string() + " /etc && echo linked" });
     EXPECT_EQ(r.out, "linked\n") << r.describe();
     EXPECT_EQ(vmadm({ "stop", "-F", uuid }).exit_code, 0);
     r = vmadm({ "start", uuid });
@@ -583,8 +616,8 @@ TEST_F(Zones, AZoneWithResolversWhoseQuotaIsFullStartsAgain)
         }
     } guard { halt_all, options };
     auto installed
-        = imgadm({ "install", "-m", (ImageDir::get().path() / "busybox-1.0.0.imgmanifest").string(), "-f",
-            (ImageDir::get().path() / "busybox-1.0.0.tar.gz").string() });
+        = imgadm({ "install", "-m", (ImageDir::get().path() / "busybox-1.0.0.imgmanifest").string(),
+            "-f", (ImageDir::get().path() / "busybox-1.0.0.tar.gz").string() });
     ASSERT_EQ(installed.exit_code, 0) << installed.describe();
 
     // No quota property (the brand's default of 10 GiB is larger than this pool, which create
@@ -611,8 +644,8 @@ TEST_F(Zones, AZoneWithResolversWhoseQuotaIsFullStartsAgain)
 TEST_F(Zones, AForkBombStopsAtMaxLwpsAndTheHostStaysResponsive)
 {
     std::string const uuid = create_ok(lx({ { "max_lwps", 50 } }));
-    auto r = zlogin({ uuid,
-        "(while :; do sleep 100 & done) </dev/null >/dev/null 2>&1 & echo started" });
+    auto r = zlogin(
+        { uuid, "(while :; do sleep 100 & done) </dev/null >/dev/null 2>&1 & echo started" });
     EXPECT_EQ(r.out, "started\n") << r.describe();
     // Seen from the host: the zone's process count sits at its cap and goes no further.
     fs::path const pids = fs::exists("/sys/fs/cgroup/pids")
@@ -709,7 +742,8 @@ TEST_F(Zones, DebianLxZoneBootsHaltsAndReboots)
     std::string const uuid = create_ok(lx({ { "image_uuid", image }, { "hostname", "deb01" } }));
     auto r = zlogin({ uuid, "hostname; cat /proc/1/comm; head -1 /etc/os-release; ls /var/svc" });
     EXPECT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(r.out, "deb01\ninit\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nprovision_success\n");
+    EXPECT_EQ(
+        r.out, "deb01\ninit\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nprovision_success\n");
     // A graceful stop goes through the distro's halt, well before the 60 s fallback.
     auto const started = std::chrono::steady_clock::now();
     EXPECT_EQ(vmadm({ "stop", uuid }).exit_code, 0);

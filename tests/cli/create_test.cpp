@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // `vmadm create`: reference §1.2, §2.3, §2.4, §2.6, §3.3 and the team's autoboot rule.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 #include <gmock/gmock.h>
 
@@ -14,7 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class Create : public VmadmTest {
+class Create : public CliTest {
 protected:
     // Sorted names after "Invalid value(s) for: " / "Missing required properties: ".
     static std::set<std::string> listed_after(const std::string& err, const std::string& prefix)

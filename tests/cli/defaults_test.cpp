@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // Create-time defaults per brand: reference §2.5, §2.7 and upstream test-defaults.js,
 // test-quota.js, test-tmpfs.js, test-firewall.js, test-autoboot.js.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 #include <algorithm>
 #include <set>
@@ -87,7 +87,7 @@ json expected_defaults(const std::string& brand, const std::string& uuid, const 
 }
 
 class Defaults
-    : public VmadmTest
+    : public CliTest
     , public ::testing::WithParamInterface<const char*> { };
 
 TEST_P(Defaults, MatchTheReference)
@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(Brands, Defaults,
         return name;
     });
 
-class BrandDefaults : public VmadmTest { };
+class BrandDefaults : public CliTest { };
 
 TEST_F(BrandDefaults, QuotaOverride)
 {

@@ -2,14 +2,14 @@
 // Issue 11 points 3, 4, 5 and 9 through the real vmadm: zonenames that nest datasets, sizes that
 // overflowed, regex filters that crashed, and payload parsing gaps. Each case failed (or
 // crashed) before its fix.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 #include <fstream>
 
 namespace lumos::test {
 namespace {
 
-class HostileSpec : public VmadmTest {
+class HostileSpec : public CliTest {
 protected:
     // Sets a key of a VM's record directly, as a record written before the bounds existed would
     // hold it.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // Reference §1.1 (process-level rules), §1.2 (subcommand messages) and §1.3 (JSON input rules).
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 #include <gmock/gmock.h>
 
@@ -10,7 +10,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class CliRules : public VmadmTest { };
+class CliRules : public CliTest { };
 
 // --- §1.1 usage and help ---------------------------------------------------------------------
 
@@ -47,19 +47,6 @@ TEST_F(CliRules, UsageListsTheCommands)
     for (const char* cmd : { "create", "delete", "get", "list", "lookup", "update", "validate" }) {
         EXPECT_THAT(r.out, HasSubstr(cmd)) << cmd;
     }
-}
-
-TEST_F(CliRules, NonRootIsRefusedWithFatalExit2)
-{
-    RunOptions options;
-    options.uid = 65534; // nobody
-    auto r = vmadm({ "list" }, options);
-    if (r.exit_code == 127 && r.err.find("execve failed") != std::string::npos) {
-        GTEST_SKIP() << "nobody cannot execute " << vmadm_path();
-    }
-    EXPECT_EQ(r.exit_code, 2) << r.describe();
-    EXPECT_EQ(r.out, "");
-    EXPECT_THAT(r.err, StartsWith("FATAL: cannot run because: "));
 }
 
 // --- §1.1 UUID argument check -----------------------------------------------------------------
@@ -137,66 +124,6 @@ TEST_F(CliRules, DataGoesToStdoutAsTwoSpaceJson)
     EXPECT_EQ(r.err, "");
     // JSON.stringify(x, null, 2) + "\n" (key order as printed is kept by ordered_json)
     EXPECT_EQ(nlohmann::ordered_json::parse(r.out).dump(2) + "\n", r.out);
-}
-
-TEST_F(CliRules, EpipeOnStdoutExitsZeroSilently)
-{
-    auto uuid = create_ok(os_payload());
-    RunOptions options;
-    options.stdout_closed = true;
-    auto r = vmadm({ "get", uuid }, options);
-    EXPECT_TRUE(r.exited()) << r.describe();
-    EXPECT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(r.err, "");
-}
-
-// --- §1.2/§1.3 stdin is a tty -----------------------------------------------------------------
-
-struct TtyCase {
-    std::vector<std::string> args;
-    const char* message;
-};
-
-class TtyStdin
-    : public CliRules
-    , public ::testing::WithParamInterface<TtyCase> { };
-
-TEST_P(TtyStdin, IsRefused)
-{
-    auto args = GetParam().args;
-    for (auto& a : args) {
-        if (a == "<uuid>") {
-            a = ABSENT_UUID;
-        }
-    }
-    auto r = vmadm_tty(args);
-    EXPECT_FALSE(r.timed_out) << "vmadm blocked reading the terminal";
-    EXPECT_TRUE(usage_error(r, GetParam().message));
-    EXPECT_TRUE(config_files().empty());
-}
-
-INSTANTIATE_TEST_SUITE_P(Commands, TtyStdin,
-    ::testing::Values(TtyCase { { "create" }, "Will not create from stdin when stdin is a tty." },
-        TtyCase { { "create", "-f", "-" }, "Will not create from stdin when stdin is a tty." },
-        TtyCase { { "update", "<uuid>" }, "Will not update from stdin when stdin is a tty." },
-        TtyCase {
-            { "update", "<uuid>", "-f", "-" }, "Will not update from stdin when stdin is a tty." },
-        TtyCase { { "validate", "create" }, "Will not validate from stdin when stdin is a tty." }));
-
-TEST_F(CliRules, CreateFromFileWorksWithTtyStdin)
-{
-    auto path = write_payload(os_payload());
-    auto r = vmadm_tty({ "create", "-f", path });
-    EXPECT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(list_uuids().size(), 1U);
-}
-
-TEST_F(CliRules, UpdateWithKeyValueArgsNeverReadsStdin)
-{
-    auto uuid = create_ok(os_payload());
-    auto r = vmadm_tty({ "update", uuid, "alias=fromargs" });
-    EXPECT_TRUE(succeeded_with_message(r, "Successfully updated VM " + uuid));
-    EXPECT_EQ(get(uuid)["alias"], "fromargs");
 }
 
 // --- §1.3 JSON input --------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 // `vmadm delete` (alias `destroy`): reference §1.2, §3.4, upstream test-delete.js and
 // test-indestructible.js.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 namespace lumos::test {
 namespace {
 
-class Delete : public VmadmTest { };
+class Delete : public CliTest { };
 
 TEST_F(Delete, RemovesTheVm)
 {

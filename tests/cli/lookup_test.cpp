@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MPL-2.0
 // `vmadm lookup`: reference §1.2, §1.5, §1.6 and upstream test-lookup.js.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 #include <algorithm>
 
 namespace lumos::test {
 namespace {
 
-class Lookup : public VmadmTest {
+class Lookup : public CliTest {
 protected:
     void SetUp() override
     {
-        VmadmTest::SetUp();
+        CliTest::SetUp();
         if (IsSkipped()) {
             return;
         }

@@ -3,8 +3,8 @@
 // smartos-live src/vm/tests file it restates (TestDelete = test-delete.js, ...) and each test
 // after the upstream test. The spec-only parts are in tests/unit/props/smartos_expectations_test.
 #include "base/paths.hpp"
+#include "cli/cli_fixture.hpp"
 #include "pools/pool.hpp"
-#include "support/vmadm_fixture.hpp"
 
 #include <fstream>
 
@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint64_t MIB = uint64_t { 1 } << 20;
 
-class Expectations : public VmadmTest {
+class Expectations : public CliTest {
 protected:
     std::unique_ptr<pools::Pool> pool() const
     {

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 // `vmadm validate`: reference §1.2, §1.8, §2.2, §2.3 and upstream test-validate-payload.js.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 #include <algorithm>
 
 namespace lumos::test {
 namespace {
 
-class Validate : public VmadmTest {
+class Validate : public CliTest {
 protected:
     RunResult validate_create(const json& payload) const
     {

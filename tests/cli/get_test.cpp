@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
 // `vmadm get` (alias `json`): reference §1.2, §2.7 and the team's path rules.
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 namespace lumos::test {
 namespace {
 
-class Get : public VmadmTest { };
+class Get : public CliTest { };
 
 TEST_F(Get, UnknownVmIsNoSuchZone)
 {

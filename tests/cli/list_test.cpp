@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // `vmadm list`: reference §1.4 (format, columns, sorting) and §1.6 (filters).
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 #include <algorithm>
 
@@ -36,7 +36,7 @@ std::string default_row(const std::string& uuid, const std::string& type, const 
     return row({ { uuid, 36 }, { type, 4 }, { ram, 7 }, { state, 16 }, { alias, 10 } });
 }
 
-class List : public VmadmTest {
+class List : public CliTest {
 protected:
     std::string make(const std::string& alias, int mem, const std::string& brand = "joyent")
     {
@@ -348,7 +348,7 @@ const std::vector<Column> ALL_COLUMNS = {
 };
 
 class ListColumns
-    : public VmadmTest
+    : public CliTest
     , public ::testing::WithParamInterface<Column> { };
 
 TEST_P(ListColumns, HeaderAndWidth)

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
 // Reference §1.2 rows for the lifecycle commands, limited to what needs no zone runtime:
 // argument checking (usage errors, exit 2) and the answers for a stopped VM (§3.4).
-#include "support/vmadm_fixture.hpp"
+#include "cli/cli_fixture.hpp"
 
 namespace lumos::test {
 namespace {
 
-class Lifecycle : public VmadmTest {
+class Lifecycle : public CliTest {
 protected:
     void SetUp() override
     {
-        VmadmTest::SetUp();
+        CliTest::SetUp();
         if (!IsSkipped()) {
             m_uuid = create_ok(os_payload());
         }
