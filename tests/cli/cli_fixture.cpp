@@ -3,10 +3,7 @@
 
 #include "base/paths.hpp"
 #include "cmd/vmadm/cli.hpp"
-#include "pools/pool.hpp"
-#include "store/vm_store.hpp"
-#include "vm/engine.hpp"
-#include "vm/zone_runtime.hpp"
+#include "vm/host.hpp"
 
 #include <exception>
 #include <sstream>
@@ -23,12 +20,12 @@ namespace {
 // between two commands that the binary would not keep either.
 int run_vmadm(std::string const& lumos_root, std::vector<std::string> const& argv, vmadm::Io& io)
 {
-    Paths const paths(lumos_root);
-    store::VmStore store(paths);
-    pools::PoolRegistry const pools(paths);
-    vm::ZoneRuntime runtime(paths, pools);
-    vm::Engine engine(store, runtime, pools);
-    return vmadm::run(argv, io, engine, store);
+    auto host = vm::Host::open(Paths(lumos_root));
+    if (!host) {
+        io.err << "vmadm: " << host.error().message() << "\n";
+        return 1;
+    }
+    return vmadm::run(argv, io, (*host)->engine());
 }
 
 } // namespace
