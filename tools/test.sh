@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MPL-2.0
-# The whole test suite, as CI runs it: dependencies, a fuzz build (clang), the sanitizer build
-# (g++, warnings as errors), then every test — unit, cli (vmadm's contract in-process, any
-# user), acceptance (the CLI as a user runs it, as root), a bounded fuzz run, and the leak
-# check — through ctest, whose summary ends the output.
+# The whole test suite, as CI runs it: dependencies, the layering and format checks, a fuzz
+# build (clang), the sanitizer build (g++, warnings as errors), then every test — unit, cli
+# (vmadm's contract in-process, any user), acceptance (the CLI as a user runs it, as root), a
+# bounded fuzz run, and the leak check — through ctest, whose summary ends the output.
 #
 # As an ordinary user it runs the same steps without installing packages (apt needs root):
 # the tests that need root skip with their reason, the unprivileged ones (unit, cli, most
@@ -15,6 +15,10 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     echo "test.sh: not root: skipping tools/install-deps.sh (apt needs root); the tests that need root will skip"
 fi
+# The tree's own rules first (seconds): includes follow ARCHITECTURE.md's layering, and every
+# C++ file is formatted as .clang-format says.
+tools/check-deps.sh
+tools/check-format.sh
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target payload_fuzz manifest_fuzz btrfs_stream_fuzz
 cmake --preset asan -DLUMOS_FUZZ_BIN_DIR="$PWD/build/fuzz/tests/fuzz" >/dev/null

@@ -197,7 +197,8 @@ int64_t int_or(Json const& object, std::string_view key, int64_t fallback)
         return fallback;
     }
     if (value->is_number_integer()) {
-        if (value->is_number_unsigned() && value->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+        if (value->is_number_unsigned()
+            && value->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
             return fallback;
         }
         return value->get<int64_t>();

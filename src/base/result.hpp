@@ -75,7 +75,8 @@ inline tl::unexpected<Error> make_error(ErrorCode code, std::string message)
 
 // and_then and or_else take a function that returns "an expected": a Result is one.
 template <typename T>
-struct tl::detail::is_expected_impl<lumos::Result<T>> : std::true_type { };
+struct tl::detail::is_expected_impl<lumos::Result<T>> : std::true_type {
+};
 
 // Two-statement forms (not GNU statement expressions): clang-tidy 14's analyzer misreads the
 // latter on move-only types.

@@ -3,12 +3,11 @@
 
 #include "base/file.hpp"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cerrno>
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 namespace lumos::image {

@@ -3,10 +3,9 @@
 // snapshot subvolumes, clones writable snapshots of those (O(1)), quotas qgroup limits on the
 // subvolume's level-0 qgroup (referenced bytes), streams btrfs send/receive. Volumes are files
 // (snapshots and clones by reflink, also O(1) here).
+#include "base/strings.hpp"
 #include "pools/backends.hpp"
 #include "pools/detail/journaled_pool.hpp"
-
-#include "base/strings.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -26,7 +25,7 @@ constexpr ino_t BTRFS_SUBVOLUME_ROOT_INODE = 256;
 
 bool is_subvolume(std::string const& path)
 {
-    struct stat st {};
+    struct stat st { };
     return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)
         && st.st_ino == BTRFS_SUBVOLUME_ROOT_INODE;
 }
@@ -73,7 +72,8 @@ protected:
     }
 
     Result<void> make_snapshot_at(std::string const& source, std::string const& target,
-        std::vector<std::string> const& /*child_paths: nested subvolumes are not in a snapshot*/) override
+        std::vector<std::string> const& /*child_paths: nested subvolumes are not in a snapshot*/)
+        override
     {
         return btrfs({ "subvolume", "snapshot", "-r", source, target });
     }
@@ -109,8 +109,8 @@ protected:
         if (m_quotas && subvolume != 0) {
             // Best effort: the qgroup of a deleted subvolume can only go once the cleaner has
             // dropped it; stale level-0 qgroups are harmless.
-            (void)m_runner.run({ "btrfs", "qgroup", "destroy", "0/" + std::to_string(subvolume),
-                                   mountpoint() },
+            (void)m_runner.run(
+                { "btrfs", "qgroup", "destroy", "0/" + std::to_string(subvolume), mountpoint() },
                 {});
         }
         return {};
@@ -163,8 +163,8 @@ protected:
         return id && *id > 0 ? static_cast<uint64_t>(*id) : 0;
     }
 
-    void fill_usage(std::vector<DatasetInfo>& infos, std::vector<detail::Entry const*> const& entries,
-        detail::Detail detail) const override
+    void fill_usage(std::vector<DatasetInfo>& infos,
+        std::vector<detail::Entry const*> const& entries, detail::Detail detail) const override
     {
         if (!m_quotas || infos.empty()) {
             JournaledPool::fill_usage(infos, entries, detail);

@@ -25,7 +25,8 @@ class CommandRunner {
 public:
     virtual ~CommandRunner() = default;
     // Runs argv (argv[0] looked up in PATH). Fails only when the program cannot be started.
-    virtual Result<CommandOutput> run(std::vector<std::string> const& argv, CommandIo const& io) = 0;
+    virtual Result<CommandOutput> run(std::vector<std::string> const& argv, CommandIo const& io)
+        = 0;
 };
 
 // fork + exec with stdout/stderr captured.

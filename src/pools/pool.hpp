@@ -129,7 +129,8 @@ public:
 
     // Parents must exist ("zones/<uuid>/data" needs "zones/<uuid>"); "zones/cores" is created on
     // demand by create_filesystem of "zones/cores/<uuid>".
-    virtual Result<void> create_filesystem(std::string const& name, CreateOptions const& options) = 0;
+    virtual Result<void> create_filesystem(std::string const& name, CreateOptions const& options)
+        = 0;
     // A raw volume file of size bytes (sparse).
     virtual Result<void> create_volume(
         std::string const& name, uint64_t size_bytes, CreateOptions const& options)
@@ -153,7 +154,8 @@ public:
     // clones). Child datasets ("<ds>/data") are untouched, as on ZFS.
     virtual Result<void> rollback(std::string const& snapshot_name)
     {
-        return make_error(ErrorCode::Unsupported, "rollback is not supported here: " + snapshot_name);
+        return make_error(
+            ErrorCode::Unsupported, "rollback is not supported here: " + snapshot_name);
     }
 
     // Finishes or undoes what a killed process left (every mutation does that first): for
@@ -177,8 +179,7 @@ public:
     // (the caller renames it). Format is the backend's native one (btrfs send, zfs send);
     // Unsupported where there is none (dir).
     virtual Result<void> send(std::string const& snapshot_name,
-        std::optional<std::string> const& from_snapshot, int fd) const
-        = 0;
+        std::optional<std::string> const& from_snapshot, int fd) const = 0;
     virtual Result<void> receive(std::string const& target, int fd) = 0;
 };
 

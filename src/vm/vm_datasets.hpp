@@ -96,6 +96,7 @@ void drop_empty_cores(pools::Pool& pool);
 Result<void> make_directory_below(std::string const& base, std::string const& relative, int mode);
 // An empty file <base>/<relative>/<name> (directories made as above), never through a symbolic
 // link; an existing file is kept.
-Result<void> make_file_below(std::string const& base, std::string const& relative, char const* name);
+Result<void> make_file_below(
+    std::string const& base, std::string const& relative, char const* name);
 
 } // namespace lumos::vm

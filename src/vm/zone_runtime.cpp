@@ -241,7 +241,8 @@ Result<void> ZoneRuntime::stop(Json const& vm, StopMode mode, int timeout_s)
         return {};
     }
     TRY(reattach(vm));
-    protocol::Request const request { .verb = mode == StopMode::Force ? protocol::Verb::Halt : protocol::Verb::Stop,
+    protocol::Request const request { .verb
+        = mode == StopMode::Force ? protocol::Verb::Halt : protocol::Verb::Stop,
         .timeout_s = timeout_s };
     auto reply = zone.request(request, std::chrono::seconds(timeout_s + 60));
     if (!reply) {
@@ -264,8 +265,8 @@ Result<void> ZoneRuntime::reboot(Json const& vm, StopMode mode)
     }
     TRY(reattach(vm));
     TRY_ASSIGN(reply,
-        zone.request(
-            { .verb = protocol::Verb::Reboot, .force = mode == StopMode::Force }, std::chrono::seconds(180)));
+        zone.request({ .verb = protocol::Verb::Reboot, .force = mode == StopMode::Force },
+            std::chrono::seconds(180)));
     if (reply != protocol::REPLY_OK) {
         return make_error(ErrorCode::System, protocol::parse_reply(reply).text);
     }

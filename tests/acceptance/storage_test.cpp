@@ -14,9 +14,9 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -73,7 +73,8 @@ TEST_F(Storage, CreateClonesTheImageIntoTheZonepath)
     EXPECT_EQ(vm["zfs_filesystem"], "zones/" + uuid);
 
     // The image's files, and the directories the install hook makes.
-    EXPECT_EQ(read_file(zonepath + "/root/etc/motd"), std::string("lumos test image ") + IMAGE_UUID + "\n");
+    EXPECT_EQ(read_file(zonepath + "/root/etc/motd"),
+        std::string("lumos test image ") + IMAGE_UUID + "\n");
     EXPECT_EQ(mode_of(zonepath + "/root/tmp"), 01777U);
     EXPECT_EQ(mode_of(zonepath + "/root/var/svc"), 0755U);
     EXPECT_EQ(mode_of(zonepath + "/config"), 0755U);
@@ -81,7 +82,8 @@ TEST_F(Storage, CreateClonesTheImageIntoTheZonepath)
     EXPECT_TRUE(std::filesystem::exists(zonepath + "/config/metadata.json"));
 
     auto root_info = info("zones/" + uuid);
-    EXPECT_EQ(root_info.origin, std::optional<std::string>(std::string("zones/") + IMAGE_UUID + "@final"));
+    EXPECT_EQ(root_info.origin,
+        std::optional<std::string>(std::string("zones/") + IMAGE_UUID + "@final"));
     EXPECT_EQ(root_info.quota_bytes, std::optional<uint64_t>(10 * GIB)); // default quota 10
     auto cores = info("zones/cores/" + uuid);
     EXPECT_EQ(cores.quota_bytes, std::optional<uint64_t>(100 * GIB));
@@ -216,8 +218,8 @@ TEST_F(Storage, KvmDisksAreVolumes)
 {
     install_image("8d1f4ae2-3d4c-11e8-bd9e-6f9f9a3b7c51", "zvol", "linux");
     auto p = hvm_payload("kvm");
-    p["disks"] = { { { "model", "virtio" }, { "image_uuid", "8d1f4ae2-3d4c-11e8-bd9e-6f9f9a3b7c51" },
-                       { "boot", true } },
+    p["disks"] = { { { "model", "virtio" },
+                       { "image_uuid", "8d1f4ae2-3d4c-11e8-bd9e-6f9f9a3b7c51" }, { "boot", true } },
         { { "model", "virtio" }, { "size", 16 } } };
     auto uuid = create_ok(p);
     auto vm = get(uuid);
@@ -316,7 +318,8 @@ TEST_F(Storage, ImageInstalledByImgadmThenCreateAndDelete)
     root().write_file("image-src/etc/motd", "from imgadm\n");
     std::filesystem::create_directories(root().path() / "image-src/var");
     const std::string file = (root().path() / "image.tgz").string();
-    auto tarred = run({ "/bin/tar", "-C", (root().path() / "image-src").string(), "-czf", file, "." });
+    auto tarred
+        = run({ "/bin/tar", "-C", (root().path() / "image-src").string(), "-czf", file, "." });
     ASSERT_EQ(tarred.exit_code, 0) << tarred.describe();
     auto summed = run({ "/usr/bin/sha1sum", file });
     ASSERT_EQ(summed.exit_code, 0) << summed.describe();
@@ -379,10 +382,12 @@ TEST_F(Storage, BtrfsPoolClonesAndEnforcesQuotas)
     auto uuid = create_ok(p);
     auto vm = get(uuid);
     const std::string zonepath = vm["zonepath"];
-    EXPECT_EQ(read_file(zonepath + "/root/etc/motd"), std::string("lumos test image ") + IMAGE_UUID + "\n");
+    EXPECT_EQ(read_file(zonepath + "/root/etc/motd"),
+        std::string("lumos test image ") + IMAGE_UUID + "\n");
     EXPECT_EQ(mode_of(zonepath + "/root/tmp"), 01777U);
     auto root_info = info("zones/" + uuid);
-    EXPECT_EQ(root_info.origin, std::optional<std::string>(std::string("zones/") + IMAGE_UUID + "@final"));
+    EXPECT_EQ(root_info.origin,
+        std::optional<std::string>(std::string("zones/") + IMAGE_UUID + "@final"));
     EXPECT_EQ(root_info.quota_bytes, std::optional<uint64_t>(GIB));
     EXPECT_TRUE(pool()->enforces_quotas());
     // The zone root is a subvolume of its own (a btrfs clone), inode 256.
@@ -477,8 +482,10 @@ protected:
         if (!made) {
             throw std::runtime_error(made.error().message());
         }
-        auto const cache = (root().path() / "var/imgadm/images" / ("zones-" + uuid + ".json")).string();
-        std::ofstream(cache) << R"({"manifest":{"uuid":")" << uuid << R"("},"zpool":"zones"})" << "\n";
+        auto const cache
+            = (root().path() / "var/imgadm/images" / ("zones-" + uuid + ".json")).string();
+        std::ofstream(cache) << R"({"manifest":{"uuid":")" << uuid << R"("},"zpool":"zones"})"
+                             << "\n";
         return cache;
     }
 };
@@ -496,16 +503,23 @@ TEST_F(Leftovers, PoolCheckListsAndRemovesWhatKilledCommandsLeft)
     auto listed = lumosadm({ "pool", "check", "-n" });
     EXPECT_EQ(listed.exit_code, 0) << listed.describe();
     EXPECT_EQ(listed.out,
-        "Would remove dataset zones/" + vm + " (no VM " + vm + ")\n"
-        "Would remove dataset zones/cores/" + vm + " (no VM " + vm + ")\n"
-        "Would remove partial dataset zones/" + image + "-partial (image " + image + " is not installed)\n"
-        "Would remove cached manifest " + cache + " (image " + image + " is not installed)\n");
+        "Would remove dataset zones/" + vm + " (no VM " + vm
+            + ")\n"
+              "Would remove dataset zones/cores/"
+            + vm + " (no VM " + vm
+            + ")\n"
+              "Would remove partial dataset zones/"
+            + image + "-partial (image " + image
+            + " is not installed)\n"
+              "Would remove cached manifest "
+            + cache + " (image " + image + " is not installed)\n");
     EXPECT_TRUE(has_dataset("zones/" + vm));
     EXPECT_TRUE(std::filesystem::exists(cache));
 
     auto removed = lumosadm({ "pool", "check", "zones" });
     EXPECT_EQ(removed.exit_code, 0) << removed.describe();
-    EXPECT_NE(removed.out.find("Removed dataset zones/" + vm + " "), std::string::npos) << removed.describe();
+    EXPECT_NE(removed.out.find("Removed dataset zones/" + vm + " "), std::string::npos)
+        << removed.describe();
     EXPECT_TRUE(zones_as_set_up());
     EXPECT_FALSE(std::filesystem::exists(cache));
     auto again = lumosadm({ "pool", "check" });
@@ -520,7 +534,8 @@ TEST_F(Leftovers, VacuumRemovesAKilledInstallsLeftoversButNotARunningInstalls)
     auto const cache = leave_killed_install(image);
     {
         // An install in progress holds the image's import lock: its partial dataset stays.
-        auto const lock_path = (root().path() / "run/lumos" / ("img." + image + ".import.lock")).string();
+        auto const lock_path
+            = (root().path() / "run/lumos" / ("img." + image + ".import.lock")).string();
         std::filesystem::create_directories(root().path() / "run/lumos");
         int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         ASSERT_GE(fd, 0);
@@ -534,12 +549,14 @@ TEST_F(Leftovers, VacuumRemovesAKilledInstallsLeftoversButNotARunningInstalls)
     }
     auto dry = imgadm({ "vacuum", "-n" });
     EXPECT_EQ(dry.exit_code, 0) << dry.describe();
-    EXPECT_NE(dry.out.find("[dry-run] Removed partial dataset zones/" + image + "-partial\n"), std::string::npos)
+    EXPECT_NE(dry.out.find("[dry-run] Removed partial dataset zones/" + image + "-partial\n"),
+        std::string::npos)
         << dry.describe();
     EXPECT_TRUE(has_dataset("zones/" + image + "-partial"));
     auto vacuumed = imgadm({ "vacuum", "-f" });
     EXPECT_EQ(vacuumed.exit_code, 0) << vacuumed.describe();
-    EXPECT_NE(vacuumed.out.find("Removed partial dataset zones/" + image + "-partial\n"), std::string::npos)
+    EXPECT_NE(vacuumed.out.find("Removed partial dataset zones/" + image + "-partial\n"),
+        std::string::npos)
         << vacuumed.describe();
     EXPECT_NE(vacuumed.out.find("Removed cached manifest " + cache + "\n"), std::string::npos)
         << vacuumed.describe();
@@ -571,13 +588,14 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
     std::filesystem::remove_all(src);
     auto summed = run({ "/usr/bin/sha1sum", file });
     ASSERT_EQ(summed.exit_code, 0) << summed.describe();
-    json const manifest = { { "v", 2 }, { "uuid", image }, { "name", "big" }, { "version", "1.0.0" },
-        { "type", "zone-dataset" }, { "os", "smartos" }, { "state", "active" },
-        { "disabled", false }, { "public", true }, { "published_at", "2026-01-01T00:00:00Z" },
-        { "owner", "00000000-0000-0000-0000-000000000000" },
-        { "files",
-            json::array({ { { "compression", "gzip" }, { "sha1", summed.out.substr(0, 40) },
-                { "size", std::filesystem::file_size(file) } } }) } };
+    json const manifest
+        = { { "v", 2 }, { "uuid", image }, { "name", "big" }, { "version", "1.0.0" },
+              { "type", "zone-dataset" }, { "os", "smartos" }, { "state", "active" },
+              { "disabled", false }, { "public", true }, { "published_at", "2026-01-01T00:00:00Z" },
+              { "owner", "00000000-0000-0000-0000-000000000000" },
+              { "files",
+                  json::array({ { { "compression", "gzip" }, { "sha1", summed.out.substr(0, 40) },
+                      { "size", std::filesystem::file_size(file) } } }) } };
     const std::string manifest_path = write_payload(manifest);
     RunOptions options;
     options.env.emplace_back("LUMOS_ROOT", root().str());
@@ -590,7 +608,9 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
         std::error_code ec;
         while (!std::filesystem::exists(path, ec)) {
             siginfo_t info {};
-            if (::waitid(P_PID, static_cast<id_t>(process.pid()), &info, WEXITED | WNOHANG | WNOWAIT) != 0
+            if (::waitid(
+                    P_PID, static_cast<id_t>(process.pid()), &info, WEXITED | WNOHANG | WNOWAIT)
+                    != 0
                 || info.si_pid != 0) {
                 break; // it ended
             }
@@ -600,8 +620,10 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
         return process.wait().term_signal == SIGKILL;
     };
 
-    for (auto const& point : { zones / (image + "-partial"), zones / (image + "-partial/root/etc") }) {
-        ASSERT_TRUE(kill_when({ LUMOS_IMGADM_BIN, "install", "-m", manifest_path, "-f", file }, point))
+    for (auto const& point :
+        { zones / (image + "-partial"), zones / (image + "-partial/root/etc") }) {
+        ASSERT_TRUE(
+            kill_when({ LUMOS_IMGADM_BIN, "install", "-m", manifest_path, "-f", file }, point))
             << "the install ended before " << point;
         // Killed as its partial dataset was being made, or with it whole: either way it goes.
         auto checked = lumosadm({ "pool", "check" });
@@ -625,7 +647,8 @@ TEST_F(Leftovers, KilledInstallsAndCreatesLeaveNothingForGood)
         EXPECT_TRUE(list_uuids().empty());
         // The next create of the uuid works and its delete leaves the pool as before.
         auto created = vmadm({ "create", "-f", payload });
-        EXPECT_TRUE(succeeded_with_message(created, "Successfully created VM " + vm)) << created.describe();
+        EXPECT_TRUE(succeeded_with_message(created, "Successfully created VM " + vm))
+            << created.describe();
         EXPECT_TRUE(succeeded_with_message(remove_vm(vm), "Successfully deleted VM " + vm));
         EXPECT_EQ(pool_datasets(), with_image);
         EXPECT_EQ(zones_entries(), files_with_image);

@@ -62,14 +62,16 @@ TEST(LumosadmDirTest, UsageErrorsExitTwo)
              { "pool", "create", "x", "--backend", "ext4" },
              { "pool", "create", "x", "--file", "/tmp/x.img" },
              { "pool", "create", "x", "--file", "/tmp/x.img", "--size", "lots" },
-             { "pool", "create", "x", "--device", "/dev/null", "--file", "/tmp/x.img", "--size", "1G" },
+             { "pool", "create", "x", "--device", "/dev/null", "--file", "/tmp/x.img", "--size",
+                 "1G" },
              { "pool", "create", "x", "--backend", "dir", "--device", "/dev/null" },
              { "pool", "create", "x", "--mountpoint", "relative" },
              { "pool", "list", "extra" },
              { "pool", "destroy" },
          }) {
         auto result = lumosadm(root, args);
-        EXPECT_EQ(result.exit_code, 2) << "args: " << ::testing::PrintToString(args) << " " << result.describe();
+        EXPECT_EQ(result.exit_code, 2)
+            << "args: " << ::testing::PrintToString(args) << " " << result.describe();
         EXPECT_TRUE(result.err.starts_with("lumosadm: error: ") || result.err.starts_with("Usage:"))
             << result.err;
     }

@@ -57,22 +57,27 @@ TEST_F(ZfsPoolTest, CreateCommands)
 {
     EXPECT_TRUE(m_pool->enforces_quotas());
     EXPECT_EQ(m_pool->backend(), Backend::Zfs);
-    ASSERT_TRUE(m_pool->create_filesystem("zones/u1",
-        { .quota_bytes = 10ULL << 30, .properties = { { "compression", "lz4" } } }));
-    ASSERT_TRUE(m_pool->create_filesystem("zones/cores/u1", { .quota_bytes = 102400ULL << 20, .properties = {} }));
+    ASSERT_TRUE(m_pool->create_filesystem(
+        "zones/u1", { .quota_bytes = 10ULL << 30, .properties = { { "compression", "lz4" } } }));
+    ASSERT_TRUE(m_pool->create_filesystem(
+        "zones/cores/u1", { .quota_bytes = 102400ULL << 20, .properties = {} }));
     ASSERT_TRUE(m_pool->create_volume("zones/u1-disk0", 1ULL << 30, {}));
     ASSERT_TRUE(m_pool->create_filesystem("zones/u2", { .quota_bytes = 1000, .properties = {} }));
     ASSERT_EQ(m_runner.calls.size(), 4U);
-    EXPECT_EQ(m_runner.calls[0], (Argv { "zfs", "create", "-o", "quota=10g", "-o", "compression=lz4", "zones/u1" }));
-    EXPECT_EQ(m_runner.calls[1], (Argv { "zfs", "create", "-p", "-o", "quota=100g", "zones/cores/u1" }));
-    EXPECT_EQ(m_runner.calls[2], (Argv { "zfs", "create", "-s", "-V", "1073741824", "zones/u1-disk0" }));
+    EXPECT_EQ(m_runner.calls[0],
+        (Argv { "zfs", "create", "-o", "quota=10g", "-o", "compression=lz4", "zones/u1" }));
+    EXPECT_EQ(
+        m_runner.calls[1], (Argv { "zfs", "create", "-p", "-o", "quota=100g", "zones/cores/u1" }));
+    EXPECT_EQ(
+        m_runner.calls[2], (Argv { "zfs", "create", "-s", "-V", "1073741824", "zones/u1-disk0" }));
     EXPECT_EQ(m_runner.calls[3], (Argv { "zfs", "create", "-o", "quota=1000", "zones/u2" }));
 }
 
 TEST_F(ZfsPoolTest, SnapshotCloneRenameDestroyHold)
 {
     ASSERT_TRUE(m_pool->snapshot("zones/img@final"));
-    ASSERT_TRUE(m_pool->clone("zones/img@final", "zones/u1", { .quota_bytes = 5ULL << 30, .properties = {} }));
+    ASSERT_TRUE(m_pool->clone(
+        "zones/img@final", "zones/u1", { .quota_bytes = 5ULL << 30, .properties = {} }));
     ASSERT_TRUE(m_pool->rename("zones/u1", "zones/u1-reprovisioning-root"));
     ASSERT_TRUE(m_pool->destroy("zones/u1", Recursive::Yes));
     ASSERT_TRUE(m_pool->destroy("zones/u1@s", Recursive::No));
@@ -179,7 +184,8 @@ TEST_F(ZfsPoolTest, InfoReadsHoldsAndUserProperties)
     auto info = m_pool->info("zones/img@final");
     ASSERT_TRUE(info) << info.error().message();
     EXPECT_EQ(info->holds, std::vector<std::string> { "do_not_destroy" });
-    EXPECT_EQ(info->user_properties, (std::map<std::string, std::string> { { "imgadm:ignore", "true" } }));
+    EXPECT_EQ(info->user_properties,
+        (std::map<std::string, std::string> { { "imgadm:ignore", "true" } }));
     EXPECT_EQ(m_runner.calls[1], (Argv { "zfs", "holds", "-H", "zones/img@final" }));
 }
 

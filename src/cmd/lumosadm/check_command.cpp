@@ -52,12 +52,13 @@ int run_pool_check(
         }
         if (auto opened = pools.open(name)) {
             if (auto recovered = (*opened)->recover(); !recovered) {
-                err << "lumosadm: error: pool " << name << ": " << recovered.error().message() << "\n";
+                err << "lumosadm: error: pool " << name << ": " << recovered.error().message()
+                    << "\n";
                 return 1;
             }
         }
     }
-        auto vm_orphans = vm::find_vm_orphans(store, pools, pool);
+    auto vm_orphans = vm::find_vm_orphans(store, pools, pool);
     if (!vm_orphans) {
         err << "lumosadm: error: " << vm_orphans.error().message() << "\n";
         return 1;

@@ -17,12 +17,13 @@ int main(int argc, char** argv)
             return args.empty() ? lumos::lumosadm::EXIT_USAGE : 0;
         }
         if (args[0] == "pool") {
-            return lumos::lumosadm::run_pool(
-                std::vector<std::string>(args.begin() + 1, args.end()), paths, std::cout, std::cerr);
+            return lumos::lumosadm::run_pool(std::vector<std::string>(args.begin() + 1, args.end()),
+                paths, std::cout, std::cerr);
         }
         if (args[0] == "autoboot") {
             return lumos::lumosadm::run_autoboot(
-                std::vector<std::string>(args.begin() + 1, args.end()), paths, std::cout, std::cerr);
+                std::vector<std::string>(args.begin() + 1, args.end()), paths, std::cout,
+                std::cerr);
         }
         std::cerr << "lumosadm: error: unknown command: " << args[0] << "\n";
         lumos::lumosadm::print_usage(std::cerr);

@@ -37,11 +37,24 @@ std::optional<uint64_t> parse_size(std::string text)
     uint64_t shift = 0;
     if (!text.empty()) {
         switch (text.back()) {
-        case 'K': case 'k': shift = 10; break;
-        case 'M': case 'm': shift = 20; break;
-        case 'G': case 'g': shift = 30; break;
-        case 'T': case 't': shift = 40; break;
-        default: break;
+        case 'K':
+        case 'k':
+            shift = 10;
+            break;
+        case 'M':
+        case 'm':
+            shift = 20;
+            break;
+        case 'G':
+        case 'g':
+            shift = 30;
+            break;
+        case 'T':
+        case 't':
+            shift = 40;
+            break;
+        default:
+            break;
         }
         if (shift != 0) {
             text.pop_back();
@@ -72,7 +85,8 @@ std::string human(uint64_t bytes)
     return text.str();
 }
 
-int pool_create(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
+int pool_create(
+    std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
 {
     pools::PoolRegistry::CreateRequest request;
     std::optional<std::string> name;
@@ -142,7 +156,8 @@ int pool_create(std::vector<std::string> const& args, Paths const& paths, std::o
     } else if (size) {
         return usage_error(err, "--size is only for --file");
     }
-    if (request.backend != pools::Backend::Btrfs && (!request.file.empty() || !request.device.empty())) {
+    if (request.backend != pools::Backend::Btrfs
+        && (!request.file.empty() || !request.device.empty())) {
         return usage_error(err, "--device and --file are for the btrfs backend");
     }
     if (!request.mountpoint.empty() && request.mountpoint.front() != '/') {
@@ -158,7 +173,8 @@ int pool_create(std::vector<std::string> const& args, Paths const& paths, std::o
     return 0;
 }
 
-int pool_list(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
+int pool_list(
+    std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
 {
     bool json = false;
     for (auto const& arg : args) {
@@ -209,9 +225,14 @@ int pool_list(std::vector<std::string> const& args, Paths const& paths, std::ost
         out << dump_pretty(rows) << "\n";
         return 0;
     }
-    out << std::left << std::setw(12) << "NAME" << "  " << std::setw(7) << "BACKEND" << "  "
-        << std::setw(30) << "MOUNTPOINT" << "  " << std::setw(6) << "QUOTAS" << "  " << std::setw(6)
-        << "SIZE" << "  " << "USED" << "\n";
+    out << std::left << std::setw(12) << "NAME"
+        << "  " << std::setw(7) << "BACKEND"
+        << "  " << std::setw(30) << "MOUNTPOINT"
+        << "  " << std::setw(6) << "QUOTAS"
+        << "  " << std::setw(6) << "SIZE"
+        << "  "
+        << "USED"
+        << "\n";
     for (auto const& row : rows) {
         bool quotas = row["quotas"].get<bool>();
         std::string backend = row["backend"].get<std::string>();
@@ -225,7 +246,8 @@ int pool_list(std::vector<std::string> const& args, Paths const& paths, std::ost
     return 0;
 }
 
-int pool_destroy(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
+int pool_destroy(
+    std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
 {
     if (args.size() != 1 || args[0].starts_with("-")) {
         return usage_error(err, "pool destroy needs exactly one pool name");
@@ -253,7 +275,8 @@ void print_usage(std::ostream& stream)
               "  lumosadm autoboot        start every VM with autoboot (at host start)\n";
 }
 
-int run_pool(std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
+int run_pool(
+    std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err)
 {
     if (args.empty()) {
         return usage_error(err, "pool needs a subcommand (create, list, destroy, check)");

@@ -8,9 +8,9 @@
 //     shell command line run with /bin/sh -c (in name order), restarted when it exits unless
 //     the file's name ends in ".once";
 //   - on SIGTERM, SIGINT or SIGPWR (what a stop or a halt from inside sends PID 1) stops
-//     everything: SIGTERM and SIGHUP to all processes, SIGKILL to what is left after ZINIT_STOP_TIMEOUT
-//     seconds (default 10), then exits 0. PID 1 ignores signals it has no handler for, so
-//     every one of these is handled.
+//     everything: SIGTERM and SIGHUP to all processes, SIGKILL to what is left after
+//     ZINIT_STOP_TIMEOUT seconds (default 10), then exits 0. PID 1 ignores signals it has no
+//     handler for, so every one of these is handled.
 // Arguments, if any, are run as one more service (once), for tests and one-shot zones: when it
 // has exited and nothing else runs, zinit exits with its status.
 #include <cerrno>

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "base/file.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,7 +31,7 @@ protected:
 
 ino_t inode_of(fs::path const& path)
 {
-    struct stat st {};
+    struct stat st { };
     EXPECT_EQ(::stat(path.c_str(), &st), 0);
     return st.st_ino;
 }
@@ -41,7 +42,8 @@ TEST_F(FileTest, EveryReplacementLeavesTheWholeNewContentAndNoTempFile)
     ASSERT_TRUE(write_file_atomic(path, "one", 0600));
     ASSERT_TRUE(write_file_replace(path, "two", 0600));
     EXPECT_EQ(*read_file(path), "two");
-    EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+        fs::perms::owner_read | fs::perms::owner_write);
     EXPECT_EQ(std::distance(fs::directory_iterator(m_dir), fs::directory_iterator()), 1);
 }
 

@@ -110,8 +110,8 @@ TEST(CreateDefaults, Kvm)
     EXPECT_EQ(vm["max_swap"], 1280);
     EXPECT_EQ(vm["quota"], 10);
     EXPECT_EQ(vm["disks"], Json::array());
-    EXPECT_EQ(vm["limit_priv"],
-        "default,-file_link_any,-net_access,-proc_fork,-proc_info,-proc_session");
+    EXPECT_EQ(
+        vm["limit_priv"], "default,-file_link_any,-net_access,-proc_fork,-proc_info,-proc_session");
     EXPECT_FALSE(vm.contains("dns_domain"));
     EXPECT_FALSE(vm.contains("tmpfs"));
 }
@@ -238,8 +238,8 @@ TEST(CreateErrors, SwapBelowMinimumIsRaisedOnCreate)
 TEST(Update, UnsetSimpleProperties)
 {
     Json payload = joyent();
-    for (char const* key : { "alias", "billing_id", "hostname", "owner_uuid", "package_name",
-             "package_version" }) {
+    for (char const* key :
+        { "alias", "billing_id", "hostname", "owner_uuid", "package_name", "package_version" }) {
         payload[key] = "x";
     }
     auto const vm = created(payload);
@@ -251,8 +251,8 @@ TEST(Update, UnsetSimpleProperties)
         }
         auto const updated = update(vm, change);
         ASSERT_TRUE(updated) << updated.error().message();
-        for (char const* key : { "alias", "billing_id", "hostname", "package_name",
-                 "package_version" }) {
+        for (char const* key :
+            { "alias", "billing_id", "hostname", "package_name", "package_version" }) {
             EXPECT_FALSE(updated->contains(key)) << key;
         }
     }
@@ -275,8 +275,8 @@ TEST(Update, KeyValueStringsAreCoerced)
 {
     auto const vm = created(joyent());
     auto const updated = update(vm,
-        payload_from_key_values({ "ram=512", "autoboot=true", "resolvers=8.8.8.8,8.8.4.4",
-            "alias=a=b", "cpu_cap=" }));
+        payload_from_key_values(
+            { "ram=512", "autoboot=true", "resolvers=8.8.8.8,8.8.4.4", "alias=a=b", "cpu_cap=" }));
     ASSERT_TRUE(updated) << updated.error().message();
     EXPECT_EQ((*updated)["max_physical_memory"], 512);
     EXPECT_EQ((*updated)["max_swap"], 512);
