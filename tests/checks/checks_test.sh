@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MPL-2.0
+# The tree checks can fail: tools/check-deps.sh and tools/check-format.sh pass on this tree and
+# refuse a deliberate violation in a scratch copy of it. Usage: checks_test.sh <deps|format> <repo>
+set -euo pipefail
+what=$1
+repo=$2
+scratch=$(mktemp -d /tmp/lumos-checks.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+expect_refusal() { # <expected text> <command...>: the command exits 1 and says the text
+    local expected=$1
+    shift
+    local status=0
+    "$@" >"$scratch/out" 2>&1 || status=$?
+    [[ $status -eq 1 ]] || { cat "$scratch/out" >&2; fail "$* exited $status, not 1"; }
+    grep -qF -- "$expected" "$scratch/out" || { cat "$scratch/out" >&2; fail "$* did not say: $expected"; }
+}
+
+case $what in
+deps)
+    "$repo/tools/check-deps.sh" "$repo/src" || fail "check-deps refuses the tree"
+    cp -r "$repo/src" "$scratch/src"
+    # An upward include: props is below vm.
+    echo '#include "vm/engine.hpp"' >>"$scratch/src/props/brand.cpp"
+    expect_refusal 'props/brand.cpp:' "$repo/tools/check-deps.sh" "$scratch/src"
+    expect_refusal 'props may not depend on vm' "$repo/tools/check-deps.sh" "$scratch/src"
+    cp "$repo/src/props/brand.cpp" "$scratch/src/props/brand.cpp"
+    # Another module's private header.
+    echo '#include "pools/detail/dataset_db.hpp"' >>"$scratch/src/vm/engine.cpp"
+    expect_refusal 'pools/detail is private to pools' "$repo/tools/check-deps.sh" "$scratch/src"
+    cp "$repo/src/vm/engine.cpp" "$scratch/src/vm/engine.cpp"
+    # The zone monitor links nothing of lumos.
+    echo '#include "base/file.hpp"' >>"$scratch/src/cmd/zinit/main.cpp"
+    expect_refusal 'zinit links nothing of lumos' "$repo/tools/check-deps.sh" "$scratch/src"
+    cp "$repo/src/cmd/zinit/main.cpp" "$scratch/src/cmd/zinit/main.cpp"
+    "$repo/tools/check-deps.sh" "$scratch/src" || fail "check-deps refuses the restored copy"
+    ;;
+format)
+    "$repo/tools/check-format.sh" "$repo" || fail "check-format refuses the tree"
+    mkdir -p "$scratch/src/base"
+    cp "$repo/.clang-format" "$scratch/"
+    cp "$repo/src/base/strings.cpp" "$scratch/src/base/strings.cpp"
+    "$repo/tools/check-format.sh" "$scratch" || fail "check-format refuses a formatted file"
+    printf 'int   badly_formatted( ) { return 0 ; }\n' >>"$scratch/src/base/strings.cpp"
+    expect_refusal 'not formatted: src/base/strings.cpp' "$repo/tools/check-format.sh" "$scratch"
+    ;;
+*)
+    fail "usage: checks_test.sh <deps|format> <repo>"
+    ;;
+esac
+echo "PASS: $what"
