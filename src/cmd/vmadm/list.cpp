@@ -2,6 +2,7 @@
 // vmadm list [-p] [-H] [-o field,...] [-s field,...] [field=value ...]
 #include "base/strings.hpp"
 #include "cmd/vmadm/cli.hpp"
+#include "props/list_table.hpp"
 
 #include <ostream>
 
