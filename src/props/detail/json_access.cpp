@@ -45,11 +45,7 @@ Result<void> require_objects(Json const& payload, std::string const& field)
 
 Json const* member(Json const& object, std::string_view key)
 {
-    if (!object.is_object()) {
-        return nullptr;
-    }
-    auto const found = object.find(key);
-    return found == object.end() ? nullptr : &*found;
+    return json_member(object, key);
 }
 
 Json const& member_or_null(Json const& object, std::string_view key)

@@ -34,7 +34,7 @@ Json const& array_member(Json const& object, std::string_view key);
 // Each add_*/update_* array must be an array of objects, whatever slipped past validation:
 // "<field> must be an array." / "Invalid value(s) for: <field>".
 Result<void> require_objects(Json const& payload, std::string const& field);
-// object[key] when object is an object holding key, else nullptr.
+// object[key] when object is an object holding key, else nullptr (base/json's json_member).
 Json const* member(Json const& object, std::string_view key);
 // object[key], or null when object is not an object or lacks key (Json::value(key, Json())
 // without its throw on a non-object).
