@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     lumos::image::detail::BtrfsStreamChecker checker(policy);
     std::string passed;
     auto refused = [](lumos::image::ImgError const& error) {
-        if (error.message.empty() || error.code != "InvalidImageFile") {
+        if (error.message.empty() || error.code != lumos::image::ImgCode::InvalidImageFile) {
             __builtin_trap();
         }
     };
