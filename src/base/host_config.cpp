@@ -4,6 +4,8 @@
 #include "base/file.hpp"
 #include "base/strings.hpp"
 
+#include <algorithm>
+
 namespace lumos {
 
 namespace {
@@ -17,6 +19,27 @@ std::string_view unquoted(std::string_view value)
         return value.substr(1, value.size() - 2);
     }
     return value;
+}
+
+// nictagadm's rule for nic tag and etherstub names: letters, digits and '_', under 32 bytes.
+// Anything else (a typo, binary garbage) is not a tag and is left out, so that no program
+// prints or matches it.
+bool valid_tag_name(std::string_view name)
+{
+    return !name.empty() && name.size() < 32 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || c == '_';
+    });
+}
+
+// A cgroup path: absolute, of path characters only (no "..", no blanks or control bytes).
+bool valid_cgroup_parent(std::string_view path)
+{
+    return path.starts_with('/') && path.find("..") == std::string_view::npos
+        && std::all_of(path.begin(), path.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                   || c == '_' || c == '-' || c == '.' || c == '/';
+           });
 }
 
 } // namespace
@@ -36,10 +59,12 @@ HostConfig HostConfig::parse(std::string_view text)
         std::string_view const key = trim(line.substr(0, equals));
         std::string_view const value = trim(line.substr(equals + 1));
         if (key.size() > 4 && key.ends_with("_nic")) {
-            config.nic_tags.emplace_back(key.substr(0, key.size() - 4));
+            if (auto const tag = key.substr(0, key.size() - 4); valid_tag_name(tag)) {
+                config.nic_tags.emplace_back(tag);
+            }
         } else if (key == "etherstub") {
             for (auto const& stub : split(unquoted(value), ',')) {
-                if (!trim(stub).empty()) {
+                if (valid_tag_name(trim(stub))) {
                     config.nic_tags.emplace_back(trim(stub));
                 }
             }
@@ -50,18 +75,21 @@ HostConfig HostConfig::parse(std::string_view text)
             if (auto seconds = parse_integer(value); seconds && *seconds > 0) {
                 config.provision_timeout_s = *seconds;
             }
-        } else if (raw_key == "cgroup_parent" && line.substr(equals + 1).starts_with('/')
-            && line.find("..") == std::string_view::npos) {
+        } else if (raw_key == "cgroup_parent" && valid_cgroup_parent(line.substr(equals + 1))) {
             config.cgroup_parent = std::string(line.substr(equals + 1));
         }
     }
     return config;
 }
 
+std::string HostConfig::read_text(Paths const& paths)
+{
+    return read_file_bounded(paths.etc_dir() + "/config", MAX_CONFIG_BYTES).value_or("");
+}
+
 HostConfig HostConfig::load(Paths const& paths)
 {
-    auto text = read_file_bounded(paths.etc_dir() + "/config", MAX_CONFIG_BYTES);
-    return text ? parse(*text) : HostConfig {};
+    return parse(read_text(paths));
 }
 
 } // namespace lumos

@@ -298,7 +298,7 @@ std::string link_status(std::string const& operstate)
 
 void add_network(Sysinfo& info, Paths const& paths, SysinfoSources const& sources)
 {
-    std::string const config_text = read_file(paths.etc_dir() + "/config").value_or("");
+    std::string const config_text = HostConfig::read_text(paths);
     KeyValues const config = config_values(config_text);
     info.nic_tags = HostConfig::parse(config_text).nic_tags;
     info.datacenter_name = config_value(config, "datacenter_name");

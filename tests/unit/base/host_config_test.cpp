@@ -52,6 +52,29 @@ TEST(HostConfigTest, CgroupParentLastAbsolutePathWithoutDotDot)
     EXPECT_EQ(HostConfig::parse("  cgroup_parent=/other  \n").cgroup_parent, "/other");
 }
 
+// The config is root's, but it is hand-edited and printed by sysinfo: a name nictagadm would
+// refuse, binary bytes or a path with blanks never become a tag or a cgroup.
+TEST(HostConfigTest, NamesNictagadmWouldRefuseAreLeftOut)
+{
+    std::string const text = std::string("admin_nic=aa\n"
+                                         "bad-name_nic=bb\n"
+                                         "\xff\xfe_nic=cc\n"
+                                         "a'b_nic=dd\n")
+        + std::string("nul\0tag_nic=ee\n", 15) + std::string(32, 'x') + "_nic=ff\n"
+        + std::string(31, 'y') + "_nic=gg\n" + "etherstub=\"stub0,st ub1,st\x01b,stub_2\"\n";
+    EXPECT_EQ(HostConfig::parse(text).nic_tags,
+        (std::vector<std::string> { "admin", std::string(31, 'y'), "stub0", "stub_2" }));
+}
+
+TEST(HostConfigTest, CgroupParentOfPathCharactersOnly)
+{
+    EXPECT_EQ(HostConfig::parse("cgroup_parent=/a-b/c_d.e\n").cgroup_parent, "/a-b/c_d.e");
+    EXPECT_EQ(HostConfig::parse("cgroup_parent=/a b\n").cgroup_parent, "/lumos");
+    EXPECT_EQ(HostConfig::parse("cgroup_parent=/a\x01\n").cgroup_parent, "/lumos");
+    EXPECT_EQ(HostConfig::parse(std::string("cgroup_parent=/a\0/x\n", 20)).cgroup_parent, "/lumos");
+    EXPECT_EQ(HostConfig::parse("cgroup_parent=/\xc3\xa9\n").cgroup_parent, "/lumos");
+}
+
 TEST(HostConfigTest, LoadReadsEtcLumosConfigAndToleratesItsAbsence)
 {
     char pattern[] = "/tmp/lumos-test-hostconfig.XXXXXX";
@@ -64,5 +87,24 @@ TEST(HostConfigTest, LoadReadsEtcLumosConfigAndToleratesItsAbsence)
     HostConfig const config = HostConfig::load(paths);
     EXPECT_EQ(config.nic_tags, std::vector<std::string> { "admin" });
     EXPECT_EQ(config.provision_timeout_s, 7);
+    std::filesystem::remove_all(root);
+}
+
+TEST(HostConfigTest, AConfigOverOneMebibyteIsNotReadAtAll)
+{
+    char pattern[] = "/tmp/lumos-test-hostconfig.XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    std::string const root = pattern;
+    Paths const paths(root);
+    std::filesystem::create_directories(paths.etc_dir());
+    {
+        std::ofstream config(paths.etc_dir() + "/config");
+        config << "admin_nic=aa\nprovision_timeout=7\n";
+        config << std::string((size_t { 1 } << 20U), '#');
+    }
+    EXPECT_EQ(HostConfig::read_text(paths), "");
+    HostConfig const config = HostConfig::load(paths);
+    EXPECT_TRUE(config.nic_tags.empty());
+    EXPECT_FALSE(config.provision_timeout_s);
     std::filesystem::remove_all(root);
 }
