@@ -8,6 +8,7 @@
 #include "sys/host_probe.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -177,12 +178,16 @@ std::string ZoneMonitor::provision_outcome() const
 
 std::optional<std::string> ZoneMonitor::oci_runtime() const
 {
-    auto text = read_file(m_dir + "/" + protocol::OCI_RUNTIME_FILE);
+    // One line naming a program; anything else (a truncated or corrupt file) is no record, and
+    // the caller uses the runtime the host probe chose.
+    auto text = read_file_bounded(m_dir + "/" + protocol::OCI_RUNTIME_FILE, PATH_MAX);
     if (!text) {
         return std::nullopt;
     }
     std::string path = text->substr(0, text->find('\n'));
-    if (path.empty()) {
+    struct stat info { };
+    if (!path.starts_with('/') || path.find('\0') != std::string::npos
+        || ::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) || !executable(path)) {
         return std::nullopt;
     }
     return path;

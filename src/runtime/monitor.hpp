@@ -57,7 +57,8 @@ public:
     // The last provisioning outcome the monitor recorded ("" when none).
     std::string provision_outcome() const;
     // The OCI runtime the zone was booted with, as its monitor recorded it (nullopt: none
-    // recorded, e.g. a zone booted by an older lumos).
+    // recorded, e.g. a zone booted by an older lumos, or the record is not the absolute path
+    // of an executable file).
     std::optional<std::string> oci_runtime() const;
 
     struct Launch {
