@@ -4,12 +4,24 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 
 namespace lumos::runtime {
 
 namespace {
 
 constexpr uint64_t MIB = 1024ULL * 1024ULL;
+// The largest CFS quota the kernel takes (its MAX_BW, in microseconds): a larger cpu_cap is no
+// cap the kernel could enforce differently, and writing more would fail the boot.
+constexpr int64_t MAX_CFS_QUOTA_US = (int64_t { 1 } << 44) - 1;
+
+// a * b, or the largest uint64 when that does not fit (a VM's properties may be any integer).
+uint64_t saturating_product(uint64_t a, uint64_t b)
+{
+    return b != 0 && a > std::numeric_limits<uint64_t>::max() / b
+        ? std::numeric_limits<uint64_t>::max()
+        : a * b;
+}
 
 std::optional<int64_t> integer(Json const& vm, char const* key)
 {
@@ -17,8 +29,19 @@ std::optional<int64_t> integer(Json const& vm, char const* key)
     if (it == vm.end() || !it->is_number()) {
         return std::nullopt;
     }
+    // The record's numbers passed vmadm's validation; a value past int64 (or not finite) is
+    // not one any control takes, and converting it would be undefined.
     if (it->is_number_float()) {
-        return static_cast<int64_t>(it->get<double>());
+        double const value = it->get<double>();
+        constexpr double LIMIT = 9223372036854775808.0; // 2^63
+        if (!(value > -LIMIT && value < LIMIT)) {
+            return std::nullopt;
+        }
+        return static_cast<int64_t>(value);
+    }
+    if (it->is_number_unsigned()
+        && it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return std::nullopt;
     }
     return it->get<int64_t>();
 }
@@ -260,18 +283,18 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     }
 
     if (memory_mib && *memory_mib > 0) {
-        spec.memory_limit = static_cast<uint64_t>(*memory_mib) * MIB;
+        spec.memory_limit = saturating_product(static_cast<uint64_t>(*memory_mib), MIB);
     }
     if (auto swap = integer(vm, "max_swap"); swap && *swap > 0 && !host.swap) {
         spec.unenforced.push_back("max_swap not applied: " + host.swap_reason);
     } else if (swap && *swap > 0) {
-        spec.memory_swap_limit = static_cast<uint64_t>(*swap) * MIB;
+        spec.memory_swap_limit = saturating_product(static_cast<uint64_t>(*swap), MIB);
         if (spec.memory_limit && *spec.memory_swap_limit < *spec.memory_limit) {
             spec.memory_swap_limit = spec.memory_limit; // the kernel refuses less
         }
     }
     if (auto locked = integer(vm, "max_locked_memory"); locked && *locked > 0) {
-        spec.locked_memory = static_cast<uint64_t>(*locked) * MIB;
+        spec.locked_memory = saturating_product(static_cast<uint64_t>(*locked), MIB);
         if (host.memlock_ceiling && *spec.locked_memory > *host.memlock_ceiling) {
             spec.locked_memory = host.memlock_ceiling; // runc could not raise it further
             spec.unenforced.push_back("max_locked_memory not applied in full: at most "
@@ -280,10 +303,14 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
         }
     }
     if (auto cap = integer(vm, "cpu_cap"); cap && *cap > 0) {
-        spec.cpu_quota_us = *cap * static_cast<int64_t>(spec.cpu_period_us) / 100;
+        auto const period = static_cast<int64_t>(spec.cpu_period_us);
+        spec.cpu_quota_us = *cap > MAX_CFS_QUOTA_US / period * 100
+            ? MAX_CFS_QUOTA_US
+            : std::min(*cap * period / 100, MAX_CFS_QUOTA_US);
     }
     if (auto shares = integer(vm, "cpu_shares"); shares && *shares > 0) {
-        spec.cpu_shares = std::max<uint64_t>(2, static_cast<uint64_t>(*shares) * 1024 / 100);
+        spec.cpu_shares
+            = std::max<uint64_t>(2, saturating_product(static_cast<uint64_t>(*shares), 1024) / 100);
     }
     if (auto lwps = integer(vm, "max_lwps"); lwps && *lwps > 0) {
         spec.pids_limit = *lwps;
@@ -292,7 +319,8 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
         priority && *priority > 0 && !host.io_weight) {
         spec.unenforced.push_back("zfs_io_priority not applied: " + host.io_weight_reason);
     } else if (priority && *priority > 0) {
-        spec.blkio_weight = static_cast<uint16_t>(std::clamp<int64_t>(*priority * 5, 10, 1000));
+        spec.blkio_weight = static_cast<uint16_t>(
+            std::clamp<int64_t>(std::min<int64_t>(*priority, 200) * 5, 10, 1000));
     }
     return spec;
 }

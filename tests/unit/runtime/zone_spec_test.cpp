@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -121,6 +123,33 @@ TEST(ZoneSpec, ResourceControls)
     EXPECT_EQ(spec->memory_swap_limit, 256ULL << 20);
     EXPECT_EQ(spec->blkio_weight, 1000);
     EXPECT_TRUE(spec->unenforced.empty());
+}
+
+// vmadm accepts any integer for cpu_cap, cpu_shares, zfs_io_priority and max_lwps (as SmartOS
+// does); the controls saturate at what the kernel takes instead of overflowing into a small
+// limit (or undefined behaviour), and a number past int64 is no control at all.
+TEST(ZoneSpec, HugeControlsSaturateInsteadOfWrapping)
+{
+    Json vm = joyent_vm();
+    vm["cpu_cap"] = std::numeric_limits<int64_t>::max();
+    vm["cpu_shares"] = std::numeric_limits<int64_t>::max();
+    vm["zfs_io_priority"] = std::numeric_limits<int64_t>::max();
+    vm["max_physical_memory"] = int64_t { 1 } << 45; // 2^65 bytes
+    auto spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->cpu_quota_us, (int64_t { 1 } << 44) - 1);
+    EXPECT_EQ(spec->cpu_shares, std::numeric_limits<uint64_t>::max() / 100);
+    EXPECT_EQ(spec->blkio_weight, 1000);
+    EXPECT_EQ(spec->memory_limit, std::numeric_limits<uint64_t>::max());
+
+    vm["cpu_cap"] = 1e300;
+    vm["max_lwps"] = std::numeric_limits<uint64_t>::max();
+    vm["cpu_shares"] = -1e300;
+    spec = zone_spec(vm, host_paths(), merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_FALSE(spec->cpu_quota_us.has_value());
+    EXPECT_EQ(spec->pids_limit, std::nullopt);
+    EXPECT_FALSE(spec->cpu_shares.has_value());
 }
 
 // What the host probe found decides: no io weight file (a kernel without BFQ), no swap
