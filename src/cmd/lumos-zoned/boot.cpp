@@ -78,6 +78,9 @@ bool boot(Monitor& monitor, std::string& error)
     }
     std::string const runtime_log = path(monitor, "runc.log");
     ::unlink(runtime_log.c_str());
+    // For messages: "runc" or "crun", as the operator knows it.
+    std::string const& runtime_path = monitor.flags.oci_runtime;
+    std::string const runtime_name = runtime_path.substr(runtime_path.rfind('/') + 1);
     std::string const pid_file = path(monitor, "init.pid");
     ::unlink(pid_file.c_str());
     // Which OCI runtime drives this zone: its clients (stop, kill, exec, a re-attach) use the
@@ -131,10 +134,10 @@ bool boot(Monitor& monitor, std::string& error)
     if (runtime_status < 0) {
         ::kill(runtime, SIGKILL);
         ::waitpid(runtime, nullptr, 0);
-        error = "runc did not start the zone within 60 seconds";
+        error = runtime_name + " did not start the zone within 60 seconds";
     } else if (!WIFEXITED(runtime_status) || WEXITSTATUS(runtime_status) != 0) {
         std::string const detail = last_line(read_or_empty(runtime_log));
-        error = "runc failed" + (detail.empty() ? std::string() : ": " + detail);
+        error = runtime_name + " failed" + (detail.empty() ? std::string() : ": " + detail);
     }
     if (!error.empty()) {
         if (pty >= 0) {
@@ -146,7 +149,7 @@ bool boot(Monitor& monitor, std::string& error)
     }
     int const init_pid = std::atoi(read_or_empty(pid_file).c_str());
     if (init_pid <= 0) {
-        error = "runc wrote no init pid";
+        error = runtime_name + " wrote no init pid";
         if (pty >= 0) {
             ::close(pty);
         }
