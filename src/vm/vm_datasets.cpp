@@ -489,9 +489,9 @@ Result<void> VmDatasets::resize_disks(Json const& before, Json const& after) con
             if (!exists) {
                 return {};
             }
-            TRY(pool->resize_volume(dataset, new_bytes));
+            // Put back on failure too: a resize reported failed may have happened.
             resized.emplace_back(dataset, old_bytes, new_bytes);
-            return {};
+            return pool->resize_volume(dataset, new_bytes);
         }();
         if (!resize) {
             put_back();
