@@ -187,3 +187,54 @@ TEST(EngineFaults, CreateThatLosesItsMonitorLeavesTheOutcomeToIt)
     ASSERT_TRUE(vm);
     EXPECT_EQ(string_or(*vm, "state"), "provisioning");
 }
+
+TEST(EngineFaults, CreateOverLeftoversFailsAtEveryPoolCall)
+{
+    // A create of this uuid killed before its record was written left its datasets; the next
+    // create destroys them first. Wherever that create fails, it adds nothing to the pool and
+    // writes no record, and a create after it succeeds.
+    auto leave_leftovers = [](FaultHost& host) {
+        auto pool = host.pool();
+        ASSERT_TRUE(pool->create_filesystem(zones(UUID), {}));
+        ASSERT_TRUE(pool->create_filesystem(zones("cores/") + UUID, {}));
+        ASSERT_TRUE(pool->create_volume(zones(UUID) + "-disk0", 1 << 20, {}));
+    };
+    int calls = 0;
+    {
+        FaultHost host;
+        leave_leftovers(host);
+        auto created = host.engine().create(kvm_payload());
+        ASSERT_TRUE(created) << created.error().message();
+        calls = host.plan().calls;
+        // The three leftovers (and the empty cores parent) go before the VM's datasets are made.
+        EXPECT_EQ(std::vector<std::string>(host.plan().log.begin(), host.plan().log.begin() + 4),
+            (std::vector<std::string> { "destroy " + zones(UUID),
+                "destroy " + zones(UUID) + "-disk0", "destroy " + zones("cores/") + UUID,
+                "destroy zones/cores" }))
+            << host.log();
+    }
+    for (auto const mode : { FaultPlan::Mode::Before, FaultPlan::Mode::After }) {
+        for (int n = 1; n <= calls; ++n) {
+            SCOPED_TRACE(std::string(mode_name(mode)) + " at pool call " + std::to_string(n));
+            FaultHost host;
+            leave_leftovers(host);
+            auto const before = host.datasets();
+            host.fail_pool_call(n, mode);
+            auto created = host.engine().create(kvm_payload());
+            if (created) {
+                // Only dropping the empty cores parent is best effort.
+                EXPECT_EQ(host.plan().log[static_cast<size_t>(n - 1)], "destroy zones/cores");
+                continue;
+            }
+            EXPECT_THAT(created.error().message(), HasSubstr(FaultPlan::MESSAGE));
+            EXPECT_FALSE(host.store().exists(UUID));
+            for (auto const& name : host.datasets()) {
+                EXPECT_NE(std::find(before.begin(), before.end(), name), before.end())
+                    << name << host.log();
+            }
+            host.no_faults();
+            auto again = host.engine().create(kvm_payload());
+            ASSERT_TRUE(again) << again.error().message() << host.log();
+        }
+    }
+}
