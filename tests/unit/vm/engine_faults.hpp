@@ -30,16 +30,13 @@ namespace lumos::test {
 class FaultHost {
 public:
     FaultHost()
-        : m_root(make_root())
+        : m_root(copy_of_template())
         , m_paths(m_root)
         , m_plan(std::make_shared<FaultPlan>())
         , m_pools(m_paths, failing_pools(m_plan))
         , m_store(m_paths)
+        , m_engine(std::make_unique<vm::Engine>(m_store, m_runtime, m_pools))
     {
-        install_image(test_images::IMAGE_UUID, "zone-dataset", "smartos");
-        install_image(test_images::LX_IMAGE_UUID, "lx-dataset", "linux");
-        install_image(test_images::ZVOL_IMAGE_UUID, "zvol", "linux");
-        m_engine = std::make_unique<vm::Engine>(m_store, m_runtime, m_pools);
     }
     ~FaultHost()
     {
@@ -133,13 +130,46 @@ private:
         }
         return pattern;
     }
+    // The test images are installed once per process in a template root; each host starts as
+    // a copy of it (the pool's database names datasets relative to its mountpoint).
+    struct Template {
+        std::string root { make_root() };
+        Template()
+        {
+            Paths const paths(root);
+            install_image(paths, test_images::IMAGE_UUID, "zone-dataset", "smartos");
+            install_image(paths, test_images::LX_IMAGE_UUID, "lx-dataset", "linux");
+            install_image(paths, test_images::ZVOL_IMAGE_UUID, "zvol", "linux");
+        }
+        ~Template()
+        {
+            std::error_code ec;
+            std::filesystem::remove_all(root, ec);
+        }
+        Template(Template const&) = delete;
+        Template& operator=(Template const&) = delete;
+    };
+    static std::string copy_of_template()
+    {
+        static Template const made;
+        std::string root = make_root();
+        std::filesystem::copy(made.root, root,
+            std::filesystem::copy_options::recursive
+                | std::filesystem::copy_options::copy_symlinks);
+        return root;
+    }
     // As vmadm_common's install_image: dataset with @final and the manifest in imgadm's cache,
     // made through the pool directly (no fault plan).
-    void install_image(std::string const& uuid, std::string const& type, std::string const& os)
+    static void install_image(
+        Paths const& paths, std::string const& uuid, std::string const& type, std::string const& os)
     {
         Json manifest = { { "v", 2 }, { "uuid", uuid }, { "name", "base-minimal" },
             { "version", "1.0.0" }, { "type", type }, { "os", os } };
-        auto const zones = pool();
+        auto opened = pools::PoolRegistry(paths).open("zones");
+        if (!opened) {
+            throw std::runtime_error("cannot open pool zones: " + opened.error().message());
+        }
+        auto const& zones = *opened;
         std::string const dataset = "zones/" + uuid;
         Result<void> made;
         if (type == "zvol") {
@@ -152,7 +182,7 @@ private:
         if (!made || !zones->snapshot(dataset + "@final")) {
             throw std::runtime_error("cannot install image " + uuid);
         }
-        std::string const cached = m_paths.image_manifest("zones", uuid);
+        std::string const cached = paths.image_manifest("zones", uuid);
         std::filesystem::create_directories(std::filesystem::path(cached).parent_path());
         std::ofstream(cached) << Json { { "manifest", manifest }, { "zpool", "zones" } }.dump();
     }
