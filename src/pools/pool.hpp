@@ -5,6 +5,7 @@
 #include "base/result.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -195,9 +196,13 @@ struct PoolConfig {
     bool quotas { true }; // btrfs: qgroups enabled (enforced); false: reported, not enforced
 };
 
+// What every pool the registry opens is handed through before its user gets it: none in
+// production; tests wrap pools to count calls or inject failures (tests/support/failing_pool).
+using PoolDecorator = std::function<std::unique_ptr<Pool>(std::unique_ptr<Pool>)>;
+
 class PoolRegistry {
 public:
-    explicit PoolRegistry(Paths paths);
+    explicit PoolRegistry(Paths paths, PoolDecorator decorator = {});
 
     Result<std::vector<PoolConfig>> configs() const;
     Result<std::unique_ptr<Pool>> open(std::string const& name) const;
@@ -219,7 +224,10 @@ public:
     Result<void> destroy(std::string const& name);
 
 private:
+    Result<std::unique_ptr<Pool>> open_undecorated(std::string const& name) const;
+
     Paths m_paths;
+    PoolDecorator m_decorator;
 };
 
 } // namespace lumos::pools

@@ -217,8 +217,9 @@ Result<PoolUsage> pool_usage(std::string const& mountpoint)
     return usage;
 }
 
-PoolRegistry::PoolRegistry(Paths paths)
+PoolRegistry::PoolRegistry(Paths paths, PoolDecorator decorator)
     : m_paths(std::move(paths))
+    , m_decorator(std::move(decorator))
 {
 }
 
@@ -241,6 +242,15 @@ std::vector<std::string> PoolRegistry::names() const
 }
 
 Result<std::unique_ptr<Pool>> PoolRegistry::open(std::string const& name) const
+{
+    TRY_ASSIGN(pool, open_undecorated(name));
+    if (m_decorator) {
+        return m_decorator(std::move(pool));
+    }
+    return pool;
+}
+
+Result<std::unique_ptr<Pool>> PoolRegistry::open_undecorated(std::string const& name) const
 {
     TRY_ASSIGN(configs, this->configs());
     auto it = std::find_if(configs.begin(), configs.end(),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "vm/engine.hpp"
 
+#include "base/rollback.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "base/uuid.hpp"
@@ -294,7 +295,10 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     if (unchanged) {
         return {};
     }
-    // Live storage changes before the record: a failure leaves both as they were.
+    // Live storage changes before the record: a failure leaves both as they were. Each change
+    // arms its undo before it is made (putting back what did not change is harmless), so a
+    // change whose failure was reported after it took effect is undone too.
+    Rollback undo;
     auto number = [](Json const& object, char const* key) -> int64_t {
         return object.contains(key) && object[key].is_number()
             ? static_cast<int64_t>(object[key].get<double>())
@@ -302,26 +306,31 @@ Result<void> Engine::update(std::string const& uuid, Json const& payload)
     };
     if (number(updated, "quota") != number(view, "quota")) {
         TRY(m_datasets.quota_fits(updated, number(updated, "quota")));
+        undo.push(
+            [this, &view, old = number(view, "quota")] { (void)m_datasets.set_quota(view, old); });
         TRY(m_datasets.set_quota(updated, number(updated, "quota")));
     }
     for (bool const delegated : { false, true }) {
         char const* flag = delegated ? "indestructible_delegated" : "indestructible_zoneroot";
         bool const wanted = bool_or(updated, flag, false);
         if (wanted != bool_or(view, flag, false)) {
+            undo.push([this, &view, delegated, wanted] {
+                (void)m_datasets.set_indestructible(view, delegated, !wanted);
+            });
             TRY(m_datasets.set_indestructible(updated, delegated, wanted));
         }
     }
     // update_disks sizes change the volumes (spec refused a shrink without
-    // dangerous_allow_shrink, and any size change while the VM is not stopped).
+    // dangerous_allow_shrink, and any size change while the VM is not stopped); a failure
+    // puts back the volumes it resized itself.
     TRY(m_datasets.resize_disks(view, updated));
+    undo.push([this, &view, &updated] { (void)m_datasets.resize_disks(updated, view); });
     // Resource controls reach a running zone now (its next boot reads the record).
     if (Runtime& runtime = m_runtimes.for_vm(updated); runtime.live(uuid)) {
         TRY(runtime.apply_limits(updated));
     }
-    if (auto saved = m_store.save(updated); !saved) {
-        (void)m_datasets.resize_disks(updated, view);
-        return saved;
-    }
+    TRY(m_store.save(updated));
+    undo.disarm();
     return {};
 }
 

@@ -206,8 +206,13 @@ Result<void> VmDatasets::provision(Json const& vm) const
     auto fail = [](Error error) {
         return tl::unexpected(std::move(error).with_context("cannot create the VM's storage"));
     };
-    auto made = [&rollback](pools::Pool* in, std::string const& dataset) {
-        rollback.push([in, dataset] { (void)in->destroy(dataset, pools::Recursive::Yes); });
+    // Called before each dataset is made: its undo is armed first, so a step that reports
+    // failure after the backend made the dataset (an answer lost on the way) is undone too. A
+    // name that exists already is not this call's (the step then fails) and is never undone.
+    auto making = [&rollback](pools::Pool* in, std::string const& dataset) {
+        if (auto exists = in->exists(dataset); exists && !*exists) {
+            rollback.push([in, dataset] { (void)in->destroy(dataset, pools::Recursive::Yes); });
+        }
     };
 #define STEP(expression)                                                                           \
     do {                                                                                           \
@@ -235,15 +240,18 @@ Result<void> VmDatasets::provision(Json const& vm) const
             return make_error(ErrorCode::NotFound,
                 "cannot create the VM's storage: image snapshot " + origin + " does not exist");
         }
+        making(pool, root);
         if (auto cloned = pool->clone(origin, root, root_options); !cloned) {
             return tl::unexpected(
                 std::move(cloned.error()).with_context("cannot create the VM's storage"));
         }
-    } else if (auto created = pool->create_filesystem(root, root_options); !created) {
-        return tl::unexpected(
-            std::move(created.error()).with_context("cannot create the VM's storage"));
+    } else {
+        making(pool, root);
+        if (auto created = pool->create_filesystem(root, root_options); !created) {
+            return tl::unexpected(
+                std::move(created.error()).with_context("cannot create the VM's storage"));
+        }
     }
-    made(pool, root);
 
     std::string const zonepath = pool->path_of(root);
     STEP(make_directory_below(zonepath, "config", 0755));
@@ -271,8 +279,8 @@ Result<void> VmDatasets::provision(Json const& vm) const
         }
         cores_options.quota_bytes = *core_bytes;
         std::string const cores = pool_name + "/cores/" + uuid;
+        making(pool, cores);
         STEP(pool->create_filesystem(cores, cores_options));
-        made(pool, cores);
     }
 
     // delegate_dataset: the spec code lists "<pool>/<uuid>/data" in datasets, as SmartOS does.
@@ -288,8 +296,8 @@ Result<void> VmDatasets::provision(Json const& vm) const
     if (wants_data) {
         pools::CreateOptions data_options;
         data_options.properties = dataset_properties(vm, true);
+        making(pool, root + "/data");
         STEP(pool->create_filesystem(root + "/data", data_options));
-        made(pool, root + "/data");
     }
 
     // HVM disks: kvm volumes <pool>/<uuid>-disk<N>, bhyve <pool>/<uuid>/disk<N> (the spec code
@@ -313,10 +321,10 @@ Result<void> VmDatasets::provision(Json const& vm) const
                 options.properties["volblocksize"] = std::to_string(integer_of(disk, "block_size"));
             }
             if (auto disk_image = string_of(disk, "image_uuid"); !disk_image.empty()) {
+                making(*disk_pool, dataset);
                 STEP((*disk_pool)
                          ->clone(
                              pool_part(dataset) + "/" + disk_image + "@final", dataset, options));
-                made(*disk_pool, dataset);
                 // A size above the image's grows the clone (test-bhyve-disk-resize.js "boot disk
                 // is grown when size > image_size"); below it spec refused the payload.
                 if (int64_t const size_mib = integer_of(disk, "size");
@@ -337,8 +345,8 @@ Result<void> VmDatasets::provision(Json const& vm) const
             if (!bytes) {
                 return fail(std::move(bytes.error()));
             }
+            making(*disk_pool, dataset);
             STEP((*disk_pool)->create_volume(dataset, *bytes, options));
-            made(*disk_pool, dataset);
         }
     }
 
@@ -481,9 +489,9 @@ Result<void> VmDatasets::resize_disks(Json const& before, Json const& after) con
             if (!exists) {
                 return {};
             }
-            TRY(pool->resize_volume(dataset, new_bytes));
+            // Put back on failure too: a resize reported failed may have happened.
             resized.emplace_back(dataset, old_bytes, new_bytes);
-            return {};
+            return pool->resize_volume(dataset, new_bytes);
         }();
         if (!resize) {
             put_back();
@@ -552,6 +560,9 @@ Result<void> VmDatasets::set_indestructible(Json const& vm, bool delegated, bool
         if (std::find(info.holds.begin(), info.holds.end(), HOLD_TAG) == info.holds.end()) {
             if (auto held = pool->hold(snapshot, HOLD_TAG); !held) {
                 if (!snapshot_exists) {
+                    // A hold the backend placed before its failure was reported would keep
+                    // the snapshot (and so the dataset) from ever being destroyed.
+                    (void)pool->release(snapshot, HOLD_TAG);
                     (void)pool->destroy(snapshot, pools::Recursive::No);
                 }
                 return held;

@@ -49,7 +49,8 @@ public:
     // update_disks sizes (MiB) reach the volumes: every HVM disk of `after` whose size differs
     // from the same path's in `before` is resized (grown or shrunk; whether a shrink is allowed
     // was decided by spec). A volume that does not exist (a VM made before storage was managed)
-    // keeps only its recorded size. On failure the volumes already resized are put back.
+    // keeps only its recorded size. On failure every volume it resized or tried to resize is
+    // put back.
     Result<void> resize_disks(Json const& before, Json const& after) const;
 
     // quota in GiB; 0: none. Applied live to the zone root.
