@@ -293,6 +293,7 @@ TEST_P(PoolContract, SnapshotLeavesChildDatasetsOut)
     auto snap = pool().info(ds("a@s"));
     ASSERT_TRUE(succeeds(snap));
     EXPECT_EQ(test::read_file(snap->path + "/mine"), "y");
+    EXPECT_TRUE(fs::is_directory(snap->path + "/data")); // where the child is mounted
     EXPECT_FALSE(fs::exists(snap->path + "/data/secret"));
 }
 
@@ -592,6 +593,9 @@ TEST_P(PoolContract, ResizeVolumeGrowsWithZerosAndShrinks)
     EXPECT_TRUE(fails_with(pool().resize_volume(ds("vm-disk0"), 0), ErrorCode::InvalidArgument));
     EXPECT_TRUE(fails_with(pool().resize_volume(ds("nope"), MIB), ErrorCode::NotFound));
     EXPECT_EQ(pool().info(ds("vm-disk0"))->volume_size_bytes, MIB);
+    if (journaled()) {
+        EXPECT_EQ(file_size(path("vm-disk0")), MIB);
+    }
 }
 
 // Sends snapshot (incremental from `from` when given) into target on the same pool.
