@@ -182,7 +182,9 @@ TEST_P(PoolContract, CreatedFilesystemShowsInExistsInfoAndList)
 TEST_P(PoolContract, CreateNeedsTheParentExceptForCores)
 {
     EXPECT_TRUE(fails_with(pool().create_filesystem(ds("a/data"), {}), ErrorCode::NotFound));
+    EXPECT_TRUE(fails_with(pool().create_volume(ds("a/disk0"), MIB, {}), ErrorCode::NotFound));
     EXPECT_EQ(pool().exists(ds("a/data")), false);
+    EXPECT_EQ(pool().exists(ds("a/disk0")), false);
     auto const cores = pool().name() + "/cores/" + m_stem + "u";
     ASSERT_TRUE(succeeds(pool().create_filesystem(cores, {})));
     EXPECT_EQ(pool().exists(pool().name() + "/cores"), true);
