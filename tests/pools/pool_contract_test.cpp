@@ -3,8 +3,9 @@
 // directory, any user), btrfs (on a loop device; root and LUMOS_HOST_TESTS=1) and zfs (a pool on
 // a file; only where zfs works). A backend that cannot run here skips with the reason.
 //
-// Each backend's pool is made once per test program run and every case uses dataset names of
-// its own ("<pool>/t<N>-..."), so a case never sees another's datasets. Where backends
+// Each backend's pool is made once per run of the test program (ctest runs every case in a
+// process of its own, so there once per case) and every case uses dataset names of its own
+// ("<pool>/t<N>-..."), so a case never sees another's datasets. Where backends
 // legitimately differ the case asks the pool (enforces_quotas(), backend()), never its name.
 // Backend-specific cases (journal recovery, qgroups, subvolumes, the legacy json) stay in
 // dir_pool_test.cpp and btrfs_pool_test.cpp.
