@@ -51,17 +51,7 @@ Result<std::vector<VmOrphan>> find_vm_orphans(store::VmStore const& store,
         if (pool && *pool != name) {
             continue;
         }
-        auto opened = pools.open(name);
-        auto datasets = opened
-            ? (*opened)->list()
-            : Result<std::vector<pools::DatasetInfo>>(std::vector<pools::DatasetInfo> {});
-        if (!datasets) {
-            continue;
-        }
-        std::set<std::string> names;
-        for (auto const& info : *datasets) {
-            names.insert(info.name);
-        }
+        auto const names = dataset_names_or_none(pools, name);
         for (auto const& dataset : names) {
             if (dataset.find('@') != std::string::npos || roots.contains(dataset)) {
                 continue;

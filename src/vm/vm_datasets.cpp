@@ -401,22 +401,29 @@ Result<void> VmDatasets::destroy(Json const& vm) const
     return {};
 }
 
+std::set<std::string> dataset_names_or_none(
+    pools::PoolRegistry const& pools, std::string const& name)
+{
+    std::set<std::string> names;
+    auto pool = pools.open(name);
+    if (!pool) {
+        return names;
+    }
+    auto datasets = (*pool)->list();
+    if (!datasets) {
+        return names;
+    }
+    for (auto const& info : *datasets) {
+        names.insert(info.name);
+    }
+    return names;
+}
+
 Result<std::vector<std::string>> VmDatasets::leftovers(std::string const& uuid) const
 {
     std::vector<std::string> found;
     for (auto const& name : m_pools.names()) {
-        // A pool that cannot be read (not mounted) holds nothing this create could clash with.
-        auto pool = m_pools.open(name);
-        auto datasets = pool
-            ? (*pool)->list()
-            : Result<std::vector<pools::DatasetInfo>>(std::vector<pools::DatasetInfo> {});
-        if (!datasets) {
-            continue;
-        }
-        std::set<std::string> names;
-        for (auto const& info : *datasets) {
-            names.insert(info.name);
-        }
+        auto const names = dataset_names_or_none(m_pools, name);
         if (names.contains(name + "/" + uuid + "@final")) {
             continue; // an installed image, not a VM
         }

@@ -6,6 +6,7 @@
 #include "pools/pool.hpp"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,11 @@ private:
 
 // Destroys "<pool>/cores" when no cores dataset is left in it (as a delete leaves the pool).
 void drop_empty_cores(pools::Pool& pool);
+
+// The names of every dataset and snapshot of pool `name`; none when the pool cannot be opened or
+// listed (not mounted): it then holds nothing a create could clash with or a sweep remove.
+std::set<std::string> dataset_names_or_none(
+    pools::PoolRegistry const& pools, std::string const& name);
 
 // Directories below an existing directory, made one component at a time with mkdirat/openat
 // (O_NOFOLLOW): a symbolic link anywhere on the way is an error, never followed. The last

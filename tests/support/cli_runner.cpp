@@ -352,32 +352,6 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options)
     return Process::spawn(argv, options).wait();
 }
 
-TempRoot::TempRoot(const std::filesystem::path& parent)
-{
-    std::string templ = (parent / "lumos-acceptance-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) {
-        throw_errno("mkdtemp");
-    }
-    m_path = templ;
-}
-
-TempRoot::~TempRoot()
-{
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-}
-
-void TempRoot::write_file(const std::filesystem::path& relative, const std::string& content) const
-{
-    auto full = m_path / relative;
-    std::filesystem::create_directories(full.parent_path());
-    std::ofstream os(full, std::ios::binary | std::ios::trunc);
-    os << content;
-    if (!os) {
-        throw std::runtime_error("cannot write " + full.string());
-    }
-}
-
 std::string read_file(const std::filesystem::path& path)
 {
     std::ifstream is(path, std::ios::binary);

@@ -3,6 +3,8 @@
 // and give each test its own LUMOS_ROOT.
 #pragma once
 
+#include "support/temp_dir.hpp" // TempRoot, which every user of these helpers takes
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -71,23 +73,6 @@ private:
 };
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
-
-// A fresh directory under `parent` (/tmp by default), removed recursively on destruction.
-class TempRoot {
-public:
-    explicit TempRoot(const std::filesystem::path& parent = "/tmp");
-    TempRoot(const TempRoot&) = delete;
-    TempRoot& operator=(const TempRoot&) = delete;
-    ~TempRoot();
-
-    [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
-    [[nodiscard]] std::string str() const { return m_path.string(); }
-    // Writes `content` to path()/relative, creating parent directories.
-    void write_file(const std::filesystem::path& relative, const std::string& content) const;
-
-private:
-    std::filesystem::path m_path;
-};
 
 std::string read_file(const std::filesystem::path& path);
 std::vector<std::string> split_lines(const std::string& text);

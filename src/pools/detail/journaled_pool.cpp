@@ -724,21 +724,28 @@ Result<void> JournaledPool::set_user_property(
     });
 }
 
+Result<Entry> JournaledPool::whole_snapshot(
+    DatasetDb const& db, std::string const& relative_name, std::string const& name)
+{
+    TRY_ASSIGN(entry, db.get(relative_name));
+    if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
+        return make_error(ErrorCode::NotFound, "snapshot does not exist: " + name);
+    }
+    return std::move(*entry);
+}
+
 Result<void> JournaledPool::hold(std::string const& snapshot_name, std::string const& tag)
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
     return mutate([&](DatasetDb& db) -> Result<void> {
-        TRY_ASSIGN(entry, db.get(rel));
-        if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
-            return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
-        }
-        auto& holds = entry->holds;
+        TRY_ASSIGN(entry, whole_snapshot(db, rel, snapshot_name));
+        auto& holds = entry.holds;
         if (std::find(holds.begin(), holds.end(), tag) != holds.end()) {
             return make_error(ErrorCode::AlreadyExists,
                 "tag already exists on this dataset: " + tag + " on " + snapshot_name);
         }
         holds.push_back(tag);
-        return db.put(rel, *entry);
+        return db.put(rel, entry);
     });
 }
 
@@ -746,18 +753,15 @@ Result<void> JournaledPool::release(std::string const& snapshot_name, std::strin
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
     return mutate([&](DatasetDb& db) -> Result<void> {
-        TRY_ASSIGN(entry, db.get(rel));
-        if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
-            return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
-        }
-        auto& holds = entry->holds;
+        TRY_ASSIGN(entry, whole_snapshot(db, rel, snapshot_name));
+        auto& holds = entry.holds;
         auto found = std::find(holds.begin(), holds.end(), tag);
         if (found == holds.end()) {
             return make_error(ErrorCode::NotFound,
                 "no such tag on this dataset: " + tag + " on " + snapshot_name);
         }
         holds.erase(found);
-        return db.put(rel, *entry);
+        return db.put(rel, entry);
     });
 }
 

@@ -133,6 +133,10 @@ private:
     Result<void> create_locked(DatasetDb& db, std::string const& relative_name, DatasetType type,
         uint64_t size_bytes, CreateOptions const& options);
     DatasetInfo to_info(std::string const& relative_name, Entry const& entry) const;
+    // The whole snapshot entry relative_name (named `name` to the caller) has; NotFound for a
+    // missing, half-made or non-snapshot one (hold, release, send).
+    static Result<Entry> whole_snapshot(
+        DatasetDb const& db, std::string const& relative_name, std::string const& name);
 
     std::string m_name;
     Backend m_backend;

@@ -17,20 +17,14 @@ Result<void> JournaledPool::send(
 {
     TRY_ASSIGN(rel, relative(snapshot_name));
     TRY_ASSIGN(db, open_read());
-    TRY_ASSIGN(entry, db.get(rel));
-    if (!entry || !is_whole(*entry) || entry->type != DatasetType::Snapshot) {
-        return make_error(ErrorCode::NotFound, "snapshot does not exist: " + snapshot_name);
-    }
+    TRY_ASSIGN(entry, whole_snapshot(db, rel, snapshot_name));
     std::optional<std::string> parent_path;
     if (from_snapshot) {
         TRY_ASSIGN(from_rel, relative(*from_snapshot));
-        TRY_ASSIGN(from_entry, db.get(from_rel));
-        if (!from_entry || !is_whole(*from_entry) || from_entry->type != DatasetType::Snapshot) {
-            return make_error(ErrorCode::NotFound, "snapshot does not exist: " + *from_snapshot);
-        }
-        parent_path = location(from_rel, *from_entry);
+        TRY_ASSIGN(from_entry, whole_snapshot(db, from_rel, *from_snapshot));
+        parent_path = location(from_rel, from_entry);
     }
-    return send_stream(location(rel, *entry), parent_path, fd);
+    return send_stream(location(rel, entry), parent_path, fd);
 }
 
 Result<void> JournaledPool::send_stream(
