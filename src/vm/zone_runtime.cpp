@@ -94,7 +94,7 @@ std::string ZoneRuntime::runc_root() const
 
 runtime::ZoneMonitor ZoneRuntime::monitor(std::string const& uuid) const
 {
-    return { m_paths.run_dir() + "/zones/" + uuid, uuid };
+    return runtime::ZoneMonitor(m_paths.run_dir() + "/zones/" + uuid, uuid);
 }
 
 Result<void> ZoneRuntime::can_boot(std::string const& brand) const

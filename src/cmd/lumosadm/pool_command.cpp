@@ -70,7 +70,7 @@ std::optional<uint64_t> parse_size(std::string text)
 std::string human(uint64_t bytes)
 {
     static char const* const UNITS[] = { "B", "K", "M", "G", "T", "P" };
-    double value = static_cast<double>(bytes);
+    auto value = static_cast<double>(bytes);
     size_t unit = 0;
     while (value >= 1024 && unit + 1 < std::size(UNITS)) {
         value /= 1024;
