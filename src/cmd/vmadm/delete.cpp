@@ -4,10 +4,10 @@
 
 namespace lumos::vmadm {
 
-Outcome cmd_delete(Context& context, Args const& args)
+Outcome cmd_delete(Context& context, Args const& original)
 {
-    Args remaining = args;
-    auto const uuid_or_usage = uuid_argument(remaining);
+    Args args = original;
+    auto const uuid_or_usage = uuid_argument(args);
     if (!uuid_or_usage) {
         return usage_error(uuid_or_usage.error().message());
     }
