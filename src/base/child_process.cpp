@@ -203,7 +203,7 @@ void reap(pid_t pid)
 
 bool have_pidfd()
 {
-    static bool const have = [] {
+    static bool const HAVE = [] {
         int const fd = pidfd_open(::getpid());
         if (fd < 0) {
             return errno != ENOSYS;
@@ -211,7 +211,7 @@ bool have_pidfd()
         ::close(fd);
         return true;
     }();
-    return have;
+    return HAVE;
 }
 
 int exit_code_of(int wait_status)

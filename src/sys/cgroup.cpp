@@ -98,8 +98,8 @@ Result<Cgroups> Cgroups::detect(std::string mount_root)
 
 std::vector<std::string> const& Cgroups::controllers()
 {
-    static std::vector<std::string> const names { "memory", "cpu", "cpuacct", "pids", "blkio" };
-    return names;
+    static std::vector<std::string> const NAMES { "memory", "cpu", "cpuacct", "pids", "blkio" };
+    return NAMES;
 }
 
 std::string Cgroups::dir(std::string const& controller, std::string const& path) const

@@ -446,9 +446,9 @@ Result<void> VmDatasets::remove_leftovers(std::string const& uuid) const
 Result<void> VmDatasets::resize_disks(Json const& before, Json const& after) const
 {
     auto disks_of = [](Json const& vm) -> Json const& {
-        static Json const none = Json::array();
+        static Json const NONE = Json::array();
         return vm.is_object() && vm.contains("disks") && vm["disks"].is_array() ? vm["disks"]
-                                                                                : none;
+                                                                                : NONE;
     };
     std::vector<std::tuple<std::string, uint64_t, uint64_t>> resized; // dataset, old, new bytes
     auto put_back = [&]() {

@@ -103,11 +103,11 @@ std::string make_boundary()
         auto now = std::chrono::steady_clock::now().time_since_epoch().count();
         std::memcpy(bytes, &now, std::min(sizeof now, sizeof bytes));
     }
-    static char const* const hex = "0123456789abcdef";
+    static char const* const HEX = "0123456789abcdef";
     std::string boundary = "lumos-";
     for (unsigned char byte : bytes) {
-        boundary += hex[byte >> 4];
-        boundary += hex[byte & 0xf];
+        boundary += HEX[byte >> 4];
+        boundary += HEX[byte & 0xf];
     }
     return boundary;
 }
