@@ -105,7 +105,7 @@ std::map<std::string, std::string> dataset_properties(Json const& vm, bool deleg
 Result<uint64_t> cores_quota(Json const& vm, props::Brand brand)
 {
     int64_t const ram_mib = integer_of(vm, "ram");
-    if (brand == props::Brand::Kvm && ram_mib > 80 * 1024) {
+    if (brand == props::Brand::Kvm && ram_mib > int64_t { 80 } * 1024) {
         return size_in_bytes(ram_mib, MIB, "ram").and_then([](uint64_t ram) -> Result<uint64_t> {
             if (auto const sum = checked_add(ram, 20 * GIB)) {
                 return *sum;
@@ -177,6 +177,7 @@ Result<void> make_directory_below(std::string const& base, std::string const& re
     return {};
 }
 
+// NOLINTNEXTLINE(readability-function-size): 177 lines; splitting it is left to the engine work
 Result<void> VmDatasets::provision(Json const& vm) const
 {
     auto const brand = props::parse_brand(string_of(vm, "brand"));
