@@ -24,6 +24,7 @@ while (($# > 0)); do
     case $1 in
     -p) build=$(realpath -m -- "$2"); shift 2 ;;
     -j) jobs=$2; shift 2 ;;
+    -j[0-9]*) jobs=${1#-j}; shift ;;
     --ci) ci=1; shift ;;
     -*) echo "usage: tools/tidy.sh [-p build-dir] [-j jobs] [--ci] [file...]" >&2; exit 2 ;;
     *) files+=("$1"); shift ;;
