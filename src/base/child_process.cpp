@@ -140,7 +140,7 @@ Result<void> prepare(SpawnOptions const& options, Plan& plan)
         sigset_t none;
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::signal(SIGPIPE, SIG_DFL);
+        (void)::signal(SIGPIPE, SIG_DFL);
     }
     for (auto& [target, source] : plan.moves) {
         source = ::fcntl(source, F_DUPFD_CLOEXEC, plan.highest + 1);

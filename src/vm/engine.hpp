@@ -49,6 +49,7 @@ public:
     Engine(store::VmStore& store, Runtime& runtime, pools::PoolRegistry const& pools);
     Engine(Engine const&) = delete;
     Engine& operator=(Engine const&) = delete;
+    ~Engine() = default;
 
     // With autoboot (the default) the VM is booted and, unless the payload says nowait, create
     // waits for the provisioning handshake (reference 3.3): success clears the transition, a

@@ -23,6 +23,7 @@ public:
 
     Host(Host const&) = delete;
     Host& operator=(Host const&) = delete;
+    ~Host() = default;
 
     Paths const& paths() const { return m_paths; }
     Engine& engine() { return m_engine; }

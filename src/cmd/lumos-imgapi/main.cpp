@@ -526,7 +526,7 @@ int serve(Options const& options)
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    (void)std::signal(SIGPIPE, SIG_IGN);
 
     std::unique_ptr<TlsContext> tls_context;
     bool tls = !options.tls_cert.empty();

@@ -111,7 +111,7 @@ int monitor_main(Monitor& monitor)
         ::sigaddset(&monitor.blocked, signal);
     }
     ::sigprocmask(SIG_BLOCK, &monitor.blocked, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+    (void)::signal(SIGPIPE, SIG_IGN);
     int const signals = ::signalfd(-1, &monitor.blocked, SFD_CLOEXEC | SFD_NONBLOCK);
     // Whatever the OCI runtime leaves behind (the zone's init) is re-parented to us.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
