@@ -64,7 +64,7 @@ for e in json.load(open(db)):
             keep.append(arg)
     name = path[len(src):].replace("/", "_")
     with open(os.path.join(out, "cpp", name), "w") as f:
-        f.write("cd %s && %s -E\n" % (shlex.quote(e["directory"]), shlex.join(keep)))
+        f.write("cd %s && %s -E -CC\n" % (shlex.quote(e["directory"]), shlex.join(keep)))
     print(path)
 PY
 )
@@ -84,9 +84,10 @@ fi
 checks=
 ((ci)) && checks=$CI_SKIP
 # A file found clean is remembered under the hash of all that decides the result: clang-tidy's
-# version, .clang-tidy, the checks asked for, and the file preprocessed (its text and every
-# header's, with this tree's path replaced so that worktrees share entries). Only clean results
-# are kept, so a finding is reported on every run. TIDY_CACHE= (empty) turns the cache off.
+# version, .clang-tidy, the checks asked for, and the file preprocessed with its comments (its
+# text and every header's, NOLINTs included, with this tree's path replaced so that worktrees
+# share entries). Only clean results are kept, so a finding is reported on every run.
+# TIDY_CACHE= (empty) turns the cache off.
 cache=${TIDY_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/lumos-tidy}
 [[ -z $cache ]] || mkdir -p "$cache"
 salt=$({ "$tool" --version; cat "$root/.clang-tidy"; echo "checks=$checks"; } | sha256sum | cut -c1-64)
