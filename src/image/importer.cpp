@@ -113,7 +113,6 @@ struct Found {
 
 } // namespace
 
-// NOLINTNEXTLINE(readability-function-size): 130 lines; to be split
 ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
 {
     auto say = [&](std::string const& line) {

@@ -310,7 +310,6 @@ void validate_requirements(Errors& errors, Json const& requirements)
 
 // One validator per known field, called when the field is present (required fields also when
 // absent, which is a MissingParameter).
-// NOLINTNEXTLINE(readability-function-size): 233 lines, one branch per field; to be split
 void validate_field(Errors& errors, Json const& manifest, std::string const& field)
 {
     Json const& value = manifest.at(field);

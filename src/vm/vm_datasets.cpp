@@ -177,7 +177,6 @@ Result<void> make_directory_below(std::string const& base, std::string const& re
     return {};
 }
 
-// NOLINTNEXTLINE(readability-function-size): 177 lines; splitting it is left to the engine work
 Result<void> VmDatasets::provision(Json const& vm) const
 {
     auto const brand = props::parse_brand(string_of(vm, "brand"));

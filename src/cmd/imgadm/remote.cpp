@@ -232,7 +232,6 @@ std::string field(Json const& manifest, char const* key)
 
 } // namespace
 
-// NOLINTNEXTLINE(readability-function-size): 132 lines; to be split
 image::ImgResult<int> cmd_sources(Args const& args, Io& io, Context& context)
 {
     TRY_ASSIGN(parsed,

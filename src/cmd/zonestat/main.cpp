@@ -49,6 +49,7 @@ std::optional<int64_t> parse_iso(std::string const& text)
 {
     struct tm tm { };
     int millis = 0;
+    // NOLINTNEXTLINE(cert-err34-c): the count of fields read is checked; no date overflows int
     if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
             &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis)
         < 6) {
@@ -195,7 +196,7 @@ int main(int argc, char** argv)
                         string_or(vm, "alias", "-").c_str());
                 }
             }
-            std::fflush(stdout);
+            (void)std::fflush(stdout);
             if (!interval || (count && round + 1 >= *count)) {
                 break;
             }
