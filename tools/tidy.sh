@@ -31,8 +31,13 @@ while (($# > 0)); do
     esac
 done
 
-# The CI pass leaves out what costs most for what it finds; the `tidy` preset and a plain
-# tools/tidy.sh run everything.
+# The CI pass leaves out the path-sensitive analyzer, the one part that costs a lot and found
+# nothing here (but Padding, off); the `tidy` preset and a plain tools/tidy.sh run it too.
+# Figures (clang-tidy-14, this 2-core machine, 54 TUs, CPU seconds per TU): 17 with every
+# check, of which about 3.5 is parsing and 3 the analyzer; the rest is ~170 AST checks with none
+# dominant (--enable-check-profile: bugprone-reserved-identifier, the costliest, is 6%). So the
+# CI pass costs about 14 s per TU: about 14 minutes at -j2 for all 123 cold, and with the cache
+# below about half a minute (preprocessing) plus 7 s per changed TU.
 CI_SKIP='-clang-analyzer-*'
 CI_SKIP_REASON='the path-sensitive analyzer'
 
