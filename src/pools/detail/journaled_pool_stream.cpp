@@ -92,8 +92,8 @@ Result<void> JournaledPool::receive(std::string const& target, int fd)
         TRY(db.put(snap_rel, snapshot));
         TRY(db.checkpoint());
         auto snap_path = location(snap_rel, snapshot);
-        auto target = m_mountpoint + "/" + rel;
-        auto made = make_clone_at(snap_path, target);
+        auto destination = m_mountpoint + "/" + rel;
+        auto made = make_clone_at(snap_path, destination);
         if (!made) {
             if (recover(db)) {
                 (void)db.checkpoint();
@@ -101,7 +101,7 @@ Result<void> JournaledPool::receive(std::string const& target, int fd)
             return tl::unexpected(std::move(made).error());
         }
         dataset.state = EntryState::Whole;
-        dataset.subvolume_id = subvolume_id(target);
+        dataset.subvolume_id = subvolume_id(destination);
         snapshot.state = EntryState::Whole;
         snapshot.subvolume_id = subvolume_id(snap_path);
         TRY(db.put(rel, dataset));
