@@ -100,6 +100,7 @@ Result<void> prepare(SpawnOptions const& options, Plan& plan)
             bool const from_child = what.kind() == Stdio::Kind::PipeFromChild;
             source = from_child ? write_end.get() : read_end.get();
             plan.child_ends.push_back(from_child ? std::move(write_end) : std::move(read_end));
+            // NOLINTNEXTLINE(bugprone-use-after-move): each end moves once; the picks are opposite
             plan.our_ends.emplace(target, from_child ? std::move(read_end) : std::move(write_end));
             break;
         }
@@ -113,7 +114,7 @@ Result<void> prepare(SpawnOptions const& options, Plan& plan)
 [[noreturn]] void fail_in_child(int error_fd)
 {
     int const error = errno;
-    (void)!::write(error_fd, &error, sizeof error);
+    [[maybe_unused]] ssize_t const written = ::write(error_fd, &error, sizeof error);
     ::_exit(127);
 }
 
