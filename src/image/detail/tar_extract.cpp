@@ -63,7 +63,7 @@ std::string symlink_parent(std::string const& dest, std::vector<std::string> con
 struct Input {
     std::string_view head;
     int fd { -1 };
-    std::vector<char> buffer = std::vector<char>(1024 * 1024);
+    std::vector<char> buffer = std::vector<char>(size_t { 1024 } * 1024);
 };
 
 la_ssize_t read_input(archive* a, void* user, void const** block)
