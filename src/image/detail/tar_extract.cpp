@@ -214,7 +214,7 @@ ImgResult<void> extract_root_tar(
             }
         }
         // A hard link's type is its target's (already checked); its mode bits still count.
-        mode_t const checked_mode
+        auto const checked_mode
             = static_cast<mode_t>((hardlink != nullptr ? AE_IFREG : type) | mode);
         if (auto refused = mode_violation(name, checked_mode, policy)) {
             return invalid(*refused);
