@@ -100,6 +100,7 @@ Result<void> prepare(SpawnOptions const& options, Plan& plan)
             bool const from_child = what.kind() == Stdio::Kind::PipeFromChild;
             source = from_child ? write_end.get() : read_end.get();
             plan.child_ends.push_back(from_child ? std::move(write_end) : std::move(read_end));
+            // NOLINTNEXTLINE(bugprone-use-after-move): each end moves once; the picks are opposite
             plan.our_ends.emplace(target, from_child ? std::move(read_end) : std::move(write_end));
             break;
         }
@@ -113,7 +114,7 @@ Result<void> prepare(SpawnOptions const& options, Plan& plan)
 [[noreturn]] void fail_in_child(int error_fd)
 {
     int const error = errno;
-    (void)!::write(error_fd, &error, sizeof error);
+    [[maybe_unused]] ssize_t const written = ::write(error_fd, &error, sizeof error);
     ::_exit(127);
 }
 
@@ -140,7 +141,7 @@ Result<void> prepare(SpawnOptions const& options, Plan& plan)
         sigset_t none;
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::signal(SIGPIPE, SIG_DFL);
+        (void)::signal(SIGPIPE, SIG_DFL);
     }
     for (auto& [target, source] : plan.moves) {
         source = ::fcntl(source, F_DUPFD_CLOEXEC, plan.highest + 1);
@@ -203,7 +204,7 @@ void reap(pid_t pid)
 
 bool have_pidfd()
 {
-    static bool const have = [] {
+    static bool const HAVE = [] {
         int const fd = pidfd_open(::getpid());
         if (fd < 0) {
             return errno != ENOSYS;
@@ -211,7 +212,7 @@ bool have_pidfd()
         ::close(fd);
         return true;
     }();
-    return have;
+    return HAVE;
 }
 
 int exit_code_of(int wait_status)

@@ -37,7 +37,7 @@ Result<Json> parse_json(std::string_view text)
     // nlohmann stops at a NUL as if the input ended there, so "{}\0junk" would parse; for node
     // a raw NUL is a token like any other control character, refused wherever it stands.
     if (size_t const nul = text.find('\0'); nul != std::string_view::npos) {
-        auto const prefix = parse_json_text(text.substr(0, nul));
+        auto prefix = parse_json_text(text.substr(0, nul));
         if (!prefix && prefix.error().message() != "Unexpected end of JSON input") {
             return prefix;
         }
@@ -187,13 +187,13 @@ Json const* json_member(Json const& object, std::string_view key)
 std::string string_or(Json const& object, std::string_view key, std::string fallback)
 {
     auto const* value = json_member(object, key);
-    return value && value->is_string() ? value->get<std::string>() : fallback;
+    return value != nullptr && value->is_string() ? value->get<std::string>() : std::move(fallback);
 }
 
 int64_t int_or(Json const& object, std::string_view key, int64_t fallback)
 {
     auto const* value = json_member(object, key);
-    if (!value) {
+    if (value == nullptr) {
         return fallback;
     }
     if (value->is_number_integer()) {
@@ -217,7 +217,7 @@ int64_t int_or(Json const& object, std::string_view key, int64_t fallback)
 bool bool_or(Json const& object, std::string_view key, bool fallback)
 {
     auto const* value = json_member(object, key);
-    return value && value->is_boolean() ? value->get<bool>() : fallback;
+    return value != nullptr && value->is_boolean() ? value->get<bool>() : fallback;
 }
 
 } // namespace lumos

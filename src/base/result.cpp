@@ -94,7 +94,7 @@ int error_code_http_status(ErrorCode code)
 namespace detail {
 void must_failed(char const* expr, char const* file, int line)
 {
-    std::fprintf(stderr, "MUST(%s) failed at %s:%d\n", expr, file, line);
+    (void)std::fprintf(stderr, "MUST(%s) failed at %s:%d\n", expr, file, line);
     std::abort();
 }
 } // namespace detail

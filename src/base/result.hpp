@@ -91,12 +91,14 @@ struct tl::detail::is_expected_impl<lumos::Result<T>> : std::true_type {
 #define LUMOS_CONCAT_INNER(a, b) a##b
 #define LUMOS_CONCAT(a, b) LUMOS_CONCAT_INNER(a, b)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): name is the variable TRY_ASSIGN declares
 #define TRY_ASSIGN(name, expr)                                                                     \
     auto LUMOS_CONCAT(lumos_try_, __LINE__) = (expr);                                              \
     if (!LUMOS_CONCAT(lumos_try_, __LINE__)) {                                                     \
         return tl::unexpected(std::move(LUMOS_CONCAT(lumos_try_, __LINE__)).error());              \
     }                                                                                              \
     auto name = std::move(*LUMOS_CONCAT(lumos_try_, __LINE__))
+// NOLINTEND(bugprone-macro-parentheses)
 
 #define MUST(expr)                                                                                 \
     do {                                                                                           \

@@ -129,15 +129,15 @@ std::string js_number_string(double value)
 {
     if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e21) {
         char buffer[32];
-        std::snprintf(buffer, sizeof(buffer), "%.0f", value);
+        (void)std::snprintf(buffer, sizeof(buffer), "%.0f", value);
         return buffer;
     }
     char buffer[64];
-    std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+    (void)std::snprintf(buffer, sizeof(buffer), "%.17g", value);
     // Shorten to the fewest digits that round-trip, as JavaScript does.
     for (int precision = 1; precision <= 17; ++precision) {
         char candidate[64];
-        std::snprintf(candidate, sizeof(candidate), "%.*g", precision, value);
+        (void)std::snprintf(candidate, sizeof(candidate), "%.*g", precision, value);
         if (std::strtod(candidate, nullptr) == value) {
             return candidate;
         }

@@ -15,12 +15,12 @@ int64_t now_ms()
 
 std::string iso_timestamp(int64_t epoch_ms)
 {
-    time_t const seconds = static_cast<time_t>(epoch_ms / 1000);
+    auto const seconds = static_cast<time_t>(epoch_ms / 1000);
     int const millis = static_cast<int>(epoch_ms % 1000);
     struct tm parts { };
     gmtime_r(&seconds, &parts);
     char buffer[96];
-    std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+    (void)std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
         parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min,
         parts.tm_sec, millis);
     return buffer;

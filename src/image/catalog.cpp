@@ -64,7 +64,7 @@ std::vector<ImageInfo> images_of(Paths const& paths, std::string const& pool_nam
         if (!is_uuid(uuid) || (!only_uuid.empty() && uuid != only_uuid)) {
             continue; // children, "<uuid>-diskN", "<uuid>-partial", cores, ...
         }
-        if (snapshots.count(dataset.name + "@" + FINAL) == 0) {
+        if (!snapshots.contains(dataset.name + "@" + FINAL)) {
             continue;
         }
         auto ignore = dataset.user_properties.find("imgadm:ignore");

@@ -36,12 +36,12 @@ std::string Sha1::hex_digest()
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest {};
     unsigned int length = 0;
     MUST(EVP_DigestFinal_ex(m_state->context, digest.data(), &length) == 1);
-    static char const hex[] = "0123456789abcdef";
+    static char const HEX[] = "0123456789abcdef";
     std::string text;
-    text.reserve(length * 2);
+    text.reserve(static_cast<size_t>(length) * 2);
     for (unsigned int i = 0; i < length; ++i) {
-        text.push_back(hex[digest[i] >> 4]);
-        text.push_back(hex[digest[i] & 0xf]);
+        text.push_back(HEX[digest[i] >> 4]);
+        text.push_back(HEX[digest[i] & 0xf]);
     }
     return text;
 }

@@ -48,9 +48,9 @@ std::string_view img_code_name(ImgCode code)
     return "";
 }
 
-ImgError ImgError::remote(std::string server_code, std::string message_)
+ImgError ImgError::remote(std::string server_code, std::string text)
 {
-    ImgError error(ImgCode::Remote, std::move(message_));
+    ImgError error(ImgCode::Remote, std::move(text));
     error.remote_code = std::move(server_code);
     return error;
 }

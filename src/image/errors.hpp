@@ -58,10 +58,10 @@ struct ImgError {
     std::string remote_code; // code == Remote: the server's code
 
     ImgError() = default;
-    ImgError(ImgCode code_, std::string message_, int exit_status_ = 1)
-        : code(code_)
-        , message(std::move(message_))
-        , exit_status(exit_status_)
+    ImgError(ImgCode img_code, std::string text, int status = 1)
+        : code(img_code)
+        , message(std::move(text))
+        , exit_status(status)
     {
     }
     ImgError(Error const& error) // NOLINT(google-explicit-constructor): TRY converts with it
@@ -70,7 +70,7 @@ struct ImgError {
     }
 
     // An IMGAPI server's error, printed with the server's code.
-    static ImgError remote(std::string server_code, std::string message_);
+    static ImgError remote(std::string server_code, std::string text);
 
     // The code as printed: img_code_name(code), or the server's code for Remote.
     std::string code_name() const;

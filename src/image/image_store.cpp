@@ -29,7 +29,7 @@ namespace lumos::image {
 namespace {
 
 constexpr char const* FINAL = "final";
-constexpr uint64_t MIB = 1024 * 1024;
+constexpr uint64_t MIB = uint64_t { 1024 } * 1024;
 
 Json const* first_file(Json const& manifest)
 {
@@ -136,7 +136,7 @@ ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string c
 // Reads the rest of a stream so that its decompressor can exit, then reports its status.
 ImgResult<void> drain_and_finish(detail::Decompressed& stream)
 {
-    std::vector<char> buffer(64 * 1024);
+    std::vector<char> buffer(size_t { 64 } * 1024);
     for (;;) {
         auto got = stream.read_full(buffer.data(), buffer.size());
         if (!got || *got == 0) {
@@ -149,7 +149,7 @@ ImgResult<void> drain_and_finish(detail::Decompressed& stream)
 ImgResult<uint64_t> decompressed_size(std::string const& file, std::string const& compression)
 {
     TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
-    std::vector<char> buffer(256 * 1024);
+    std::vector<char> buffer(size_t { 256 } * 1024);
     uint64_t total = 0;
     for (;;) {
         TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
@@ -169,7 +169,7 @@ ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& 
     if (!out.valid()) {
         return img_error(ImgCode::FileSystem, "cannot open " + path + ": " + std::strerror(errno));
     }
-    std::vector<char> buffer(1024 * 1024);
+    std::vector<char> buffer(size_t { 1024 } * 1024);
     uint64_t offset = 0;
     for (;;) {
         TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));

@@ -21,7 +21,7 @@ constexpr size_t MAX_NAME_LENGTH = 1024;
 constexpr size_t MAX_VERSION_LENGTH = 512;
 constexpr size_t MAX_DESCRIPTION_LENGTH = 10240;
 constexpr size_t MAX_BILLING_TAG_LENGTH = 128;
-constexpr size_t MAX_TAGS_LENGTH = 100 * 1024;
+constexpr size_t MAX_TAGS_LENGTH = size_t { 100 } * 1024;
 
 struct FieldError {
     std::string field;
@@ -71,7 +71,7 @@ bool alnum_and(Json const& value, std::string_view extra)
     if (!value.is_string()) {
         return false;
     }
-    std::string const& text = value.get_ref<std::string const&>();
+    auto const& text = value.get_ref<std::string const&>();
     if (text.empty()) {
         return false;
     }
@@ -155,7 +155,7 @@ bool is_platform_version(Json const& value)
     if (!value.is_string()) {
         return false;
     }
-    std::string const& text = value.get_ref<std::string const&>();
+    auto const& text = value.get_ref<std::string const&>();
     if (!matches_shape(text, "ddddddddTddddddZ")) {
         return false;
     }
@@ -375,34 +375,34 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
                 errors, field, "published_at date not in \"YYYY-MM-DDTHH:MM:SS(.SSS)Z\" format");
         }
     } else if (field == "state") {
-        static std::vector<std::string> const states { "active", "unactivated", "disabled",
+        static std::vector<std::string> const STATES { "active", "unactivated", "disabled",
             "failed", "creating" };
         if (!value.is_string()
-            || std::find(states.begin(), states.end(), value.get<std::string>()) == states.end()) {
+            || std::find(STATES.begin(), STATES.end(), value.get<std::string>()) == STATES.end()) {
             invalid(errors, field);
         }
     } else if (field == "type") {
-        static std::vector<std::string> const types { "zone-dataset", "lx-dataset", "zvol",
+        static std::vector<std::string> const TYPES { "zone-dataset", "lx-dataset", "zvol",
             "docker", "other" };
         if (value.is_string() && value.get<std::string>() == "null") {
             if (!unfinished) {
                 invalid(errors, field, "invalid image type, \"null\"");
             }
         } else if (!value.is_string()
-            || std::find(types.begin(), types.end(), value.get<std::string>()) == types.end()) {
+            || std::find(TYPES.begin(), TYPES.end(), value.get<std::string>()) == TYPES.end()) {
             invalid(errors, field,
                 "invalid image type, \"" + quoted(value)
                     + "\", must be one of: zone-dataset, lx-dataset, zvol, docker, other");
         }
     } else if (field == "os") {
-        static std::vector<std::string> const oses { "smartos", "linux", "windows", "bsd",
+        static std::vector<std::string> const OSES { "smartos", "linux", "windows", "bsd",
             "illumos", "other" };
         if (value.is_string() && value.get<std::string>() == "null") {
             if (!unfinished) {
                 invalid(errors, field, "invalid image os, \"null\"");
             }
         } else if (!value.is_string()
-            || std::find(oses.begin(), oses.end(), value.get<std::string>()) == oses.end()) {
+            || std::find(OSES.begin(), OSES.end(), value.get<std::string>()) == OSES.end()) {
             invalid(errors, field,
                 "invalid image os, \"" + quoted(value)
                     + "\", must be one of: smartos, linux, windows, bsd, illumos, other");
@@ -429,14 +429,14 @@ void validate_field(Errors& errors, Json const& manifest, std::string const& fie
                 invalid(errors, field, "invalid image \"files\": file missing \"size\" field");
             }
             Json compression = object.value("compression", Json());
-            static std::vector<std::string> const compressions { "gzip", "bzip2", "xz", "none" };
+            static std::vector<std::string> const COMPRESSIONS { "gzip", "bzip2", "xz", "none" };
             if (!js_truthy(compression)) {
                 invalid(
                     errors, field, "invalid image \"files\": file missing \"compression\" field");
             } else if (!compression.is_string()
                 || std::find(
-                       compressions.begin(), compressions.end(), compression.get<std::string>())
-                    == compressions.end()) {
+                       COMPRESSIONS.begin(), COMPRESSIONS.end(), compression.get<std::string>())
+                    == COMPRESSIONS.end()) {
                 invalid(errors, field,
                     "invalid image \"files\": invalid compression \"" + quoted(compression)
                         + "\" (must be one of gzip, bzip2, xz, none)");
@@ -623,7 +623,7 @@ Json upgrade_manifest(Json manifest)
     }
 
     if (auto size = manifest.find("image_size"); size != manifest.end() && size->is_string()) {
-        std::string const& text = size->get_ref<std::string const&>();
+        auto const& text = size->get_ref<std::string const&>();
         char* end = nullptr;
         double number = std::strtod(text.c_str(), &end);
         if (!text.empty() && end == text.c_str() + text.size()) {

@@ -207,7 +207,7 @@ protected:
     {
         std::vector<std::string> argv { "send", "-q" };
         if (parent_path) {
-            argv.push_back("-p");
+            argv.emplace_back("-p");
             argv.push_back(*parent_path);
         }
         argv.push_back(snapshot_path);

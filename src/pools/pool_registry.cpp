@@ -104,7 +104,8 @@ Result<void> write_configs(Paths const& paths, std::vector<PoolConfig> const& co
 
 bool valid_pool_name(std::string const& name)
 {
-    if (name.empty() || name.size() > 64 || !std::isalpha(static_cast<unsigned char>(name[0]))) {
+    if (name.empty() || name.size() > 64
+        || std::isalpha(static_cast<unsigned char>(name[0])) == 0) {
         return false;
     }
     return std::all_of(name.begin(), name.end(), [](char c) {

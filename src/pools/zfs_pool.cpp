@@ -91,7 +91,7 @@ public:
             for (auto const& line : split(holds.out, '\n')) {
                 auto fields = split(line, '\t');
                 if (fields.size() >= 2) {
-                    info.holds.push_back(std::string(trim(fields[1])));
+                    info.holds.emplace_back(trim(fields[1]));
                 }
             }
         }
@@ -134,7 +134,7 @@ public:
         TRY(check_name(name));
         std::vector<std::string> argv { "create" };
         if (name.starts_with(m_name + "/cores/")) {
-            argv.push_back("-p"); // zones/cores is created on demand
+            argv.emplace_back("-p"); // zones/cores is created on demand
         }
         add_options(argv, options);
         argv.push_back(name);
@@ -231,7 +231,7 @@ public:
         TRY(check_name(snapshot_name));
         std::vector<std::string> argv { "send" };
         if (from_snapshot) {
-            argv.push_back("-i");
+            argv.emplace_back("-i");
             argv.push_back(*from_snapshot);
         }
         argv.push_back(snapshot_name);
@@ -263,11 +263,11 @@ private:
     static void add_options(std::vector<std::string>& argv, CreateOptions const& options)
     {
         if (options.quota_bytes) {
-            argv.push_back("-o");
+            argv.emplace_back("-o");
             argv.push_back("quota=" + quota_value(options.quota_bytes));
         }
         for (auto const& [key, value] : options.properties) {
-            argv.push_back("-o");
+            argv.emplace_back("-o");
             argv.push_back(key + "=" + value);
         }
     }

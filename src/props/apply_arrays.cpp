@@ -28,7 +28,6 @@ using detail::json_list;
 using detail::member;
 using detail::require_objects;
 using detail::string_member;
-using detail::stringify;
 
 bool sub_key_updatable(std::string_view array, std::string const& key)
 {
@@ -283,7 +282,7 @@ void assign_disk_paths(Json& disks, size_t first_new, Json const& vm, Brand bran
         if (pool.empty() || !uuid) {
             continue;
         }
-        while (used.count(next) != 0) {
+        while (used.contains(next)) {
             ++next;
         }
         used.insert(next);
@@ -440,7 +439,7 @@ Result<void> apply_nics(Json& vm, Json const& payload, Brand brand)
     for (size_t i = 0; i < nics.size(); ++i) {
         Json& nic = nics[i];
         if (i >= first_new && !nic.contains("physical") && !nic.contains("interface")) {
-            while (used.count(next) != 0) {
+            while (used.contains(next)) {
                 ++next;
             }
             nic["physical"] = std::string(prefix) + std::to_string(next);
@@ -459,7 +458,7 @@ Result<void> apply_nics(Json& vm, Json const& payload, Brand brand)
     // The VRID is encoded in the MAC, so changing it changes the MAC (buildNicZonecfg).
     for (size_t i = 0; i < nics.size(); ++i) {
         Json& nic = nics[i];
-        bool const changed = i >= first_new || touched.count(nic_mac(nic)) != 0;
+        bool const changed = i >= first_new || touched.contains(nic_mac(nic));
         if (changed && nic.contains("vrrp_vrid")) {
             if (auto vrid = json_integer(nic["vrrp_vrid"])) {
                 nic["mac"] = detail::vrrp_mac(*vrid);

@@ -137,7 +137,7 @@ Result<void> assign_pci_slots(Json* disks, Json const& existing, SlotMap& slots,
                         + std::to_string(slot.dev) + " is reserved");
                 }
                 auto& functions = slots[slot.dev];
-                if (functions.count(slot.fn) != 0) {
+                if (functions.contains(slot.fn)) {
                     return invalid("VM has multiple disks in pci_slot \"" + text + "\": \""
                         + functions[slot.fn] + "\" and \""
                         + string_member(disk, "path").value_or("undefined"));
@@ -165,7 +165,7 @@ Result<void> assign_pci_slots(Json* disks, Json const& existing, SlotMap& slots,
         }
         auto& functions = slots[dev];
         long long fn = 0;
-        while (functions.count(fn) != 0) {
+        while (functions.contains(fn)) {
             ++fn;
         }
         if (fn > 7) {

@@ -24,7 +24,6 @@ using detail::invalid;
 using detail::is_create;
 using detail::json_bool;
 using detail::json_integer;
-using detail::json_list;
 using detail::member;
 using detail::require_objects;
 using detail::string_member;
@@ -221,7 +220,7 @@ void assign_interfaces(Json& nics, Json const& vm, Brand brand)
         if (nic.contains("physical") || nic.contains("interface")) {
             continue;
         }
-        while (used.count(next) != 0) {
+        while (used.contains(next)) {
             ++next;
         }
         nic["physical"] = std::string(prefix) + std::to_string(next);

@@ -47,7 +47,7 @@ Json number_json(double value)
 Result<void> coerce(Json& payload)
 {
     std::vector<std::string> undefined;
-    for (auto& [name, value] : payload.items()) {
+    for (auto const& [name, value] : payload.items()) {
         Property const* property = find_property(name);
         if (property == nullptr) {
             continue;
@@ -281,7 +281,7 @@ Result<void> validate_payload(Json& payload, Brand brand, uint8_t action, HostFa
 
 void loose_booleans(Json& payload)
 {
-    for (auto& [name, value] : payload.items()) {
+    for (auto const& [name, value] : payload.items()) {
         Property const* property = find_property(name);
         if (property != nullptr && property->type == PropType::Boolean) {
             // fixBooleanLoose: "true"/"1"/1/true are true, anything else false.

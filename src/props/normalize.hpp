@@ -24,11 +24,11 @@ struct CreateContext {
 // attributes "zone_state" ("installed"), "provisioning" and, with autoboot, "transition". Errors
 // have SmartOS's messages: "Invalid value(s) for: a,b", "Missing required properties: a,b",
 // "Invalid value for <prop>: <v>", and the cross-field messages of 2.4.
-Result<Json> prepare_create(Json const& payload, CreateContext const& context);
+Result<Json> prepare_create(Json const& input, CreateContext const& context);
 
 // Applies an update payload to a stored VM object and returns the new one. Keys not allowed for
 // (brand, update) are dropped silently.
-Result<Json> prepare_update(Json const& vm, Json const& payload, HostFacts const& host);
+Result<Json> prepare_update(Json const& vm, Json const& input, HostFacts const& host);
 
 // Turns "vmadm update <uuid> k=v ..." arguments into a payload (values stay strings; they are
 // coerced by prepare_update).

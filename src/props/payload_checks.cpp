@@ -30,13 +30,9 @@ using detail::array_member;
 using detail::has;
 using detail::invalid;
 using detail::is_create;
-using detail::json_bool;
-using detail::json_integer;
-using detail::json_list;
 using detail::json_number;
 using detail::member;
 using detail::string_member;
-using detail::stringify;
 
 constexpr std::array<std::string_view, 5> VGA_TYPES { "cirrus", "std", "vmware", "qxl", "xenfb" };
 constexpr double MINIMUM_MAX_SWAP = 256;

@@ -10,7 +10,7 @@
 namespace lumos::props {
 
 namespace {
-constexpr int64_t PROVISION_TIMEOUT_MS = 300 * 1000;
+constexpr int64_t PROVISION_TIMEOUT_MS = int64_t { 300 } * 1000;
 }
 
 VmState parse_vm_state(std::string_view state)

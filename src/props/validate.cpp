@@ -360,7 +360,7 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
         auto const manifest
             = host.image_manifest(pool_of(payload), payload["image_uuid"].get<std::string>());
         if (!manifest || !image_type_allowed(*manifest, types)) {
-            errors.bad_values.push_back("image_uuid");
+            errors.bad_values.emplace_back("image_uuid");
         } else {
             if (manifest->contains("tags") && (*manifest)["tags"].is_object()
                 && (*manifest)["tags"].contains("org.smartos:cloudinit_datasource")) {
@@ -400,7 +400,7 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
             }
             if (brand == Brand::Bhyve && has_boot_flag(disk)
                 && !check_bootrom(payload, *manifest)) {
-                errors.bad_values.push_back("bootrom");
+                errors.bad_values.emplace_back("bootrom");
                 continue;
             }
             if (!manifest->contains("image_size") || disk.contains("image_size")) {
@@ -413,7 +413,7 @@ void validate_images(Json& payload, Brand brand, HostFacts const& host, Validati
                 std::remove(missing.begin(), missing.end(), prefix + ".image_size"), missing.end());
             if (disk.contains("size")
                 && detail::js_to_number(disk["size"]) < detail::js_to_number(image_size)) {
-                errors.bad_values.push_back("size");
+                errors.bad_values.emplace_back("size");
             }
         }
     }

@@ -95,7 +95,8 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
 {
     Helpers helpers;
     std::vector<std::string> dirs;
-    if (char const* libexec = std::getenv("LUMOS_LIBEXEC_DIR"); libexec && *libexec) {
+    if (char const* libexec = std::getenv("LUMOS_LIBEXEC_DIR");
+        libexec != nullptr && *libexec != '\0') {
         dirs.emplace_back(libexec);
     }
     std::string const self = self_dir();
@@ -117,7 +118,8 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     }
     // The OCI runtime the host probe proved works here, crun before runc; LUMOS_RUNC names
     // another runc-compatible one.
-    if (char const* runc = std::getenv("LUMOS_RUNC"); runc && *runc && executable(runc)) {
+    if (char const* runc = std::getenv("LUMOS_RUNC");
+        runc != nullptr && *runc != '\0' && executable(runc)) {
         helpers.oci_runtime = runc;
     } else if (auto const* runtime = features.oci_runtime()) {
         helpers.oci_runtime = runtime->path;

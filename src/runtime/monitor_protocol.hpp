@@ -634,7 +634,7 @@ inline std::optional<Status> parse_status(std::string_view text)
             return std::string();
         }
         auto const* value = std::get_if<std::string>(&found->second);
-        return value ? std::optional<std::string>(*value) : std::nullopt;
+        return value != nullptr ? std::optional<std::string>(*value) : std::nullopt;
     };
     Status status;
     auto const pid = integer(KEY_PID);

@@ -64,14 +64,12 @@ Result<std::vector<std::string>> mount_options(Json const& filesystem, std::stri
                 ErrorCode::InvalidArgument, "filesystem " + target + ": options must be strings");
         }
         std::string const value = option.get<std::string>();
-        if (value == "ro" || value == "rw") {
+        if (value == "ro" || value == "rw" || value == "noexec" || value == "exec") {
             options.push_back(value);
         } else if (value == "nodevice" || value == "nodevices") {
-            options.push_back("nodev");
+            options.emplace_back("nodev");
         } else if (value == "nosetuid" || value == "nosuid") {
-            options.push_back("nosuid");
-        } else if (value == "noexec" || value == "exec") {
-            options.push_back(value);
+            options.emplace_back("nosuid");
         } else if (value.rfind("size=", 0) == 0 || value.rfind("mode=", 0) == 0) {
             options.push_back(value);
         } else {

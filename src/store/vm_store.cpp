@@ -34,9 +34,9 @@ void add_last_exited(Json& vm, std::string const& zonepath)
         return;
     }
     char* end = nullptr;
-    std::string const status_text(fields[1]);
+    std::string const& status_text = fields[1];
     long const status = std::strtol(status_text.c_str(), &end, 10);
-    std::string const seconds_text(fields[0]);
+    std::string const& seconds_text = fields[0];
     double const seconds = std::strtod(seconds_text.c_str(), nullptr);
     if (end == status_text.c_str()) {
         return;

@@ -47,7 +47,7 @@ public:
     Result<Json> load_record(std::string const& uuid, LoadOptions const& options = {}) const;
 
     // The VM object as vmadm get shows it, built from a record.
-    Json vm_object(Json record, LoadOptions const& options = {}) const;
+    Json vm_object(Json vm, LoadOptions const& options = {}) const;
 
     // Load + vm_object.
     Result<Json> load(std::string const& uuid, LoadOptions const& options = {}) const;

@@ -98,8 +98,8 @@ Result<Cgroups> Cgroups::detect(std::string mount_root)
 
 std::vector<std::string> const& Cgroups::controllers()
 {
-    static std::vector<std::string> const names { "memory", "cpu", "cpuacct", "pids", "blkio" };
-    return names;
+    static std::vector<std::string> const NAMES { "memory", "cpu", "cpuacct", "pids", "blkio" };
+    return NAMES;
 }
 
 std::string Cgroups::dir(std::string const& controller, std::string const& path) const
@@ -108,7 +108,7 @@ std::string Cgroups::dir(std::string const& controller, std::string const& path)
         return m_features.root + path;
     }
     auto const* found = m_features.controller(controller);
-    return (found ? found->dir : m_features.root + "/" + controller) + path;
+    return (found != nullptr ? found->dir : m_features.root + "/" + controller) + path;
 }
 
 bool Cgroups::has(std::string const& controller, std::string const& file) const

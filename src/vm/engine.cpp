@@ -148,7 +148,8 @@ Result<CreateResult> Engine::create(Json const& payload)
         (void)finish_provisioning(uuid, Provisioned::Failed);
         return tl::unexpected(started.error());
     }
-    if (Json const* nowait = json_member(payload, "nowait"); nowait && js_truthy(*nowait)) {
+    if (Json const* nowait = json_member(payload, "nowait");
+        nowait != nullptr && js_truthy(*nowait)) {
         return CreateResult { uuid, warnings };
     }
     TRY_ASSIGN(outcome, runtime.wait_provisioning(vm));

@@ -41,7 +41,7 @@ struct ListQuery {
 // without datasets). Delete destroys the datasets first and removes the record last, as
 // SmartOS uninstalls the zone before deleting its config: a killed delete leaves a VM that a
 // second delete finishes (missing datasets are fine), never an invisible VM holding space.
-class Engine {
+class Engine { // NOLINT(cppcoreguidelines-special-member-functions): no destructor to write
 public:
     // Runtimes: which runtime boots which brand.
     Engine(store::VmStore& store, Runtimes runtimes, pools::PoolRegistry const& pools);

@@ -17,7 +17,7 @@ namespace lumos::vm {
 // (ZoneRuntime for the OS brands, a RefusingRuntime for the rest until QEMU lands) and the
 // engine over them. vmadm, zlogin, zonestat and lumosadm autoboot open it the same way; a
 // runtime for new brands is registered here and nowhere else.
-class Host {
+class Host { // NOLINT(cppcoreguidelines-special-member-functions): no destructor to write
 public:
     static Result<std::unique_ptr<Host>> open(Paths paths);
 

@@ -105,7 +105,7 @@ std::map<std::string, std::string> dataset_properties(Json const& vm, bool deleg
 Result<uint64_t> cores_quota(Json const& vm, props::Brand brand)
 {
     int64_t const ram_mib = integer_of(vm, "ram");
-    if (brand == props::Brand::Kvm && ram_mib > 80 * 1024) {
+    if (brand == props::Brand::Kvm && ram_mib > int64_t { 80 } * 1024) {
         return size_in_bytes(ram_mib, MIB, "ram").and_then([](uint64_t ram) -> Result<uint64_t> {
             if (auto const sum = checked_add(ram, 20 * GIB)) {
                 return *sum;
@@ -461,9 +461,9 @@ Result<void> VmDatasets::remove_leftovers(std::string const& uuid) const
 Result<void> VmDatasets::resize_disks(Json const& before, Json const& after) const
 {
     auto disks_of = [](Json const& vm) -> Json const& {
-        static Json const none = Json::array();
+        static Json const NONE = Json::array();
         return vm.is_object() && vm.contains("disks") && vm["disks"].is_array() ? vm["disks"]
-                                                                                : none;
+                                                                                : NONE;
     };
     std::vector<std::tuple<std::string, uint64_t, uint64_t>> resized; // dataset, old, new bytes
     auto put_back = [&]() {

@@ -36,7 +36,7 @@ void relay_console(int connection, int in, int out)
         if (ready == 0) {
             break; // input ended and the zone said nothing more
         }
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             ssize_t const n = ::read(connection, buffer, sizeof buffer);
             if (n <= 0) {
                 break;
@@ -45,7 +45,7 @@ void relay_console(int connection, int in, int out)
                 break;
             }
         }
-        if (input_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (input_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             ssize_t const n = ::read(in, buffer, sizeof buffer);
             if (n <= 0) {
                 input_open = false;

@@ -144,10 +144,10 @@ image::ImgResult<int> cmd_install(Args const& args, Io& io, Context& context)
         return image::img_error(
             image::ImgCode::Usage, "unexpected args: " + joined(parsed.positional));
     }
-    if (parsed.values.count('m') == 0) {
+    if (!parsed.values.contains('m')) {
         return image::img_error(image::ImgCode::Usage, "must specify -m <manifest>");
     }
-    if (parsed.values.count('f') == 0) {
+    if (!parsed.values.contains('f')) {
         return image::img_error(image::ImgCode::Usage, "must specify -f <file>");
     }
     std::string const manifest_path = parsed.values['m'];
@@ -219,8 +219,8 @@ image::ImgResult<int> cmd_vacuum(Args const& args, Io& io, Context& context)
         return image::img_error(
             image::ImgCode::Usage, "too many args: " + joined(parsed.positional));
     }
-    bool const dry_run = parsed.flags.count('n') != 0;
-    bool const force = parsed.flags.count('f') != 0;
+    bool const dry_run = parsed.flags.contains('n');
+    bool const force = parsed.flags.contains('f');
     sweep_image_orphans(context, &io.out, dry_run);
     TRY_ASSIGN(images, context.store.list());
     std::vector<image::ImageInfo> unused;
@@ -316,7 +316,7 @@ std::string joined_with(std::vector<std::string> const& items, std::string const
 image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
 {
     TRY_ASSIGN(parsed, parse_options(args, { "n", "", { { "dry-run", 'n' } } }));
-    bool const dry_run = parsed.flags.count('n') != 0;
+    bool const dry_run = parsed.flags.contains('n');
     for (auto const& arg : parsed.positional) {
         TRY(check_uuid(arg));
     }
@@ -347,7 +347,7 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
             if (ignore != dataset.user_properties.end() && ignore->second == "true") {
                 continue;
             }
-            bool const has_final = finals.count(dataset.name + "@final") != 0;
+            bool const has_final = finals.contains(dataset.name + "@final");
             if (!has_final && dataset.origin) {
                 continue; // a clone without its own @final: a VM's dataset
             }
@@ -429,7 +429,7 @@ image::ImgResult<int> cmd_update(Args const& args, Io& io, Context& context)
             auto snapshot = opened ? (*opened)->snapshot(final_name)
                                    : Result<void>(tl::unexpected(opened.error()));
             if (!snapshot) {
-                errors.push_back(image::ImgError(snapshot.error()));
+                errors.emplace_back(snapshot.error());
                 continue;
             }
             io.out << "Created @final snapshot for image " << uuid << "\n";

@@ -17,7 +17,7 @@ int main(int argc, char** argv)
 {
     // A closed stdout ends imgadm with an error, not a signal (and pipes inside import report
     // EPIPE).
-    std::signal(SIGPIPE, SIG_IGN);
+    (void)std::signal(SIGPIPE, SIG_IGN);
     try {
         // imgadm's environment check (src/img/sbin/imgadm): exit 2 before anything else.
         if (::geteuid() != 0) {

@@ -182,20 +182,20 @@ int compare_field(Json const& a, Json const& b, std::string const& field)
 // whatever the rows carry.
 std::set<std::string> const& known_fields()
 {
-    static std::set<std::string> const fields { "v", "uuid", "owner", "name", "version",
+    static std::set<std::string> const FIELDS { "v", "uuid", "owner", "name", "version",
         "description", "homepage", "eula", "urn", "disabled", "activated", "public", "state",
         "published_at", "origin", "files", "icon", "error", "acl", "requirements", "users",
         "billing_tags", "traits", "tags", "generate_passwords", "inherited_directories",
         "nic_driver", "disk_driver", "cpu_type", "image_size", "channels", "type", "os",
         "published_date", "pub", "published", "source", "clones", "zpool", "size", "docker_id",
         "docker_short_id", "docker_repo", "docker_tags" };
-    return fields;
+    return FIELDS;
 }
 
 bool is_valid_sort_field(std::string const& field, std::vector<Json> const& rows)
 {
     std::string top = field.substr(0, field.find('.'));
-    if (known_fields().count(top) > 0) {
+    if (known_fields().contains(top)) {
         return true;
     }
     return std::any_of(

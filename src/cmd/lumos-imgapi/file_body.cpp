@@ -30,7 +30,7 @@ bool FileBody::write_to(size_t offset, size_t length, httplib::DataSink& sink)
             continue;
         }
         uint64_t within = offset - start;
-        size_t want = static_cast<size_t>(std::min<uint64_t>({ size - within, length, CHUNK }));
+        auto want = static_cast<size_t>(std::min<uint64_t>({ size - within, length, CHUNK }));
         if (segment.length_in_file == 0) {
             return sink.write(segment.text.data() + within, want);
         }

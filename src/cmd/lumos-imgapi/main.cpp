@@ -103,11 +103,11 @@ std::string make_boundary()
         auto now = std::chrono::steady_clock::now().time_since_epoch().count();
         std::memcpy(bytes, &now, std::min(sizeof now, sizeof bytes));
     }
-    static char const* const hex = "0123456789abcdef";
+    static char const* const HEX = "0123456789abcdef";
     std::string boundary = "lumos-";
     for (unsigned char byte : bytes) {
-        boundary += hex[byte >> 4];
-        boundary += hex[byte & 0xf];
+        boundary += HEX[byte >> 4];
+        boundary += HEX[byte & 0xf];
     }
     return boundary;
 }
@@ -526,7 +526,7 @@ int serve(Options const& options)
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    (void)std::signal(SIGPIPE, SIG_IGN);
 
     std::unique_ptr<TlsContext> tls_context;
     bool tls = !options.tls_cert.empty();

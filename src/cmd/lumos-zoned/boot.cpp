@@ -147,7 +147,8 @@ bool boot(Monitor& monitor, std::string& error)
             oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }), runtime_log);
         return false;
     }
-    int const init_pid = std::atoi(read_or_empty(pid_file).c_str());
+    auto const init_pid
+        = static_cast<int>(std::strtol(read_or_empty(pid_file).c_str(), nullptr, 10));
     if (init_pid <= 0) {
         error = runtime_name + " wrote no init pid";
         if (pty >= 0) {

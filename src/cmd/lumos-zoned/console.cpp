@@ -29,7 +29,7 @@ void console_output(Monitor& monitor)
         }
         if (zone.console_log >= 0) {
             if (zone.console_log_size + n > CONSOLE_LOG_MAX) {
-                (void)!::ftruncate(zone.console_log, 0);
+                [[maybe_unused]] int const truncated = ::ftruncate(zone.console_log, 0);
                 zone.console_log_size = 0;
             }
             if (lumos::posix::write_all(zone.console_log, buffer, static_cast<size_t>(n))) {

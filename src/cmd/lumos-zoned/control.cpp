@@ -38,7 +38,7 @@ void request_stop(Monitor& monitor)
 std::string read_request(int fd)
 {
     std::string line;
-    char c;
+    char c = 0;
     long long const deadline = monotonic_ms() + 2000;
     while (line.size() < protocol::MAX_REQUEST_LINE && monotonic_ms() < deadline) {
         struct pollfd poll_fd {

@@ -74,22 +74,22 @@ void report_ready(Monitor& monitor, std::string const& message)
             log("poll: " + std::string(std::strerror(errno)));
             ::sleep(1);
         }
-        if (fds[0].revents & POLLIN) {
+        if ((fds[0].revents & POLLIN) != 0) {
             struct signalfd_siginfo info { };
             while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
             }
             reap(monitor);
         }
-        if (fds[2].revents & (POLLIN | POLLHUP)) {
+        if ((fds[2].revents & (POLLIN | POLLHUP)) != 0) {
             console_output(monitor);
         }
-        if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if ((fds[3].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             console_input(monitor);
         }
-        if (fds[1].revents & POLLIN) {
+        if ((fds[1].revents & POLLIN) != 0) {
             control(monitor, listener);
         }
-        if (zone.pidfd >= 0 && (fds[4].revents & POLLIN)) {
+        if (zone.pidfd >= 0 && (fds[4].revents & POLLIN) != 0) {
             zone_exited(monitor, 0, false);
         }
         check_timers(monitor);
@@ -111,7 +111,7 @@ int monitor_main(Monitor& monitor)
         ::sigaddset(&monitor.blocked, signal);
     }
     ::sigprocmask(SIG_BLOCK, &monitor.blocked, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+    (void)::signal(SIGPIPE, SIG_IGN);
     int const signals = ::signalfd(-1, &monitor.blocked, SFD_CLOEXEC | SFD_NONBLOCK);
     // Whatever the OCI runtime leaves behind (the zone's init) is re-parented to us.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -154,7 +154,7 @@ int main(int argc, char** argv)
     std::vector<std::string_view> const args(argv + 1, argv + argc);
     auto flags = lumos_zoned::protocol::parse_flags(args);
     if (!flags) {
-        std::fprintf(stderr, "%s\n", lumos_zoned::protocol::USAGE);
+        (void)std::fprintf(stderr, "%s\n", lumos_zoned::protocol::USAGE);
         return 2;
     }
     lumos_zoned::Monitor monitor;

@@ -24,7 +24,7 @@ void log(std::string const& message)
     char stamp[32];
     struct tm tm { };
     ::gmtime_r(&now, &tm);
-    ::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    (void)::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
     std::string const line
         = std::string(stamp) + " lumos-zoned[" + std::to_string(::getpid()) + "] " + message + "\n";
     (void)lumos::posix::write_all(STDERR_FILENO, line.data(), line.size());
@@ -46,11 +46,11 @@ long long monotonic_ms()
 
 std::string iso(long long ms)
 {
-    time_t const seconds = static_cast<time_t>(ms / 1000);
+    auto const seconds = static_cast<time_t>(ms / 1000);
     struct tm tm { };
     ::gmtime_r(&seconds, &tm);
     char text[96];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+    (void)std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     return text;
 }
@@ -129,7 +129,9 @@ int spawn(Monitor const& monitor, std::vector<std::string> const& argv, std::str
     Output mode)
 {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (auto const& arg : argv) {
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): execv writes none of them
         args.push_back(const_cast<char*>(arg.c_str()));
     }
     args.push_back(nullptr);

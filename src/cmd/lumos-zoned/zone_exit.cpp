@@ -53,7 +53,7 @@ void zone_exited(Monitor& monitor, int wait_status, bool known)
         struct timespec ts { };
         ::clock_gettime(CLOCK_REALTIME, &ts);
         char line[64];
-        std::snprintf(line, sizeof line, "%lld.%09ld %d\n", static_cast<long long>(ts.tv_sec),
+        (void)std::snprintf(line, sizeof line, "%lld.%09ld %d\n", static_cast<long long>(ts.tv_sec),
             ts.tv_nsec, wait_status);
         if (!write_file_atomic(monitor.flags.zonepath + "/lastexited", line)) {
             log("cannot write lastexited: " + std::string(std::strerror(errno)));

@@ -6,6 +6,7 @@
 #include "pools/pool.hpp"
 #include "pools/pool_setup.hpp"
 
+#include <cmath>
 #include <iomanip>
 #include <optional>
 #include <ostream>
@@ -70,7 +71,7 @@ std::optional<uint64_t> parse_size(std::string text)
 std::string human(uint64_t bytes)
 {
     static char const* const UNITS[] = { "B", "K", "M", "G", "T", "P" };
-    double value = static_cast<double>(bytes);
+    auto value = static_cast<double>(bytes);
     size_t unit = 0;
     while (value >= 1024 && unit + 1 < std::size(UNITS)) {
         value /= 1024;
@@ -78,7 +79,7 @@ std::string human(uint64_t bytes)
     }
     std::ostringstream text;
     if (unit == 0 || value >= 10) {
-        text << static_cast<uint64_t>(value + 0.5) << UNITS[unit];
+        text << std::llround(value) << UNITS[unit];
     } else {
         text << std::fixed << std::setprecision(1) << value << UNITS[unit];
     }

@@ -57,18 +57,18 @@ void print_usage(std::ostream& stream);
 // Subcommands, each in the file named after it (start, stop, reboot, kill and console in
 // lifecycle.cpp; the ones not supported yet in unsupported.cpp).
 Outcome cmd_create(Context& context, Args const& args);
-Outcome cmd_get(Context& context, Args const& args);
+Outcome cmd_get(Context& context, Args const& original);
 Outcome cmd_list(Context& context, Args const& args);
 Outcome cmd_lookup(Context& context, Args const& args);
-Outcome cmd_update(Context& context, Args const& args);
-Outcome cmd_delete(Context& context, Args const& args);
+Outcome cmd_update(Context& context, Args const& original);
+Outcome cmd_delete(Context& context, Args const& original);
 Outcome cmd_validate(Context& context, Args const& args);
-Outcome cmd_start(Context& context, Args const& args);
-Outcome cmd_stop(Context& context, Args const& args);
-Outcome cmd_reboot(Context& context, Args const& args);
-Outcome cmd_kill(Context& context, Args const& args);
-Outcome cmd_console(Context& context, Args const& args);
-Outcome cmd_unsupported(Context& context, Args const& args);
+Outcome cmd_start(Context& context, Args const& original);
+Outcome cmd_stop(Context& context, Args const& original);
+Outcome cmd_reboot(Context& context, Args const& original);
+Outcome cmd_kill(Context& context, Args const& original);
+Outcome cmd_console(Context& context, Args const& original);
+Outcome cmd_unsupported(Context& context, Args const& original);
 
 // Shared helpers.
 // The VM's uuid, taken off args.remain, like vmadm's getUUID (a Usage error when missing).

@@ -13,7 +13,7 @@
 int main(int argc, char** argv)
 {
     // A closed pipe on stdout ends vmadm quietly with status 0, as SmartOS does.
-    std::signal(SIGPIPE, SIG_IGN);
+    (void)std::signal(SIGPIPE, SIG_IGN);
     std::ios::sync_with_stdio(false);
     try {
         if (::geteuid() != 0) {

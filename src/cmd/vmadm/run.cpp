@@ -94,9 +94,7 @@ Args parse_arguments(std::vector<std::string> const& argv)
             OptionSpec const* spec = find_long(name);
             if (spec != nullptr && spec->takes_value && !has_value && i + 1 < argv.size()) {
                 value = argv[++i];
-            } else if (spec != nullptr && !spec->takes_value && !has_value) {
-                value = "true";
-            } else if (spec == nullptr && !has_value) {
+            } else if (!has_value && (spec == nullptr || !spec->takes_value)) {
                 value = "true";
             }
             args.options[name] = value;

@@ -44,7 +44,7 @@ struct Service {
 void log(std::string const& message)
 {
     std::string line = "zinit: " + message + "\n";
-    (void)!::write(STDERR_FILENO, line.data(), line.size());
+    [[maybe_unused]] ssize_t const written = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
 pid_t spawn(Service& service, sigset_t const& blocked)
@@ -59,7 +59,7 @@ pid_t spawn(Service& service, sigset_t const& blocked)
         }
         argv.push_back(nullptr);
         ::execv(argv[0], argv.data());
-        std::fprintf(stderr, "zinit: %s: cannot run %s: %s\n", service.name.c_str(), argv[0],
+        (void)std::fprintf(stderr, "zinit: %s: cannot run %s: %s\n", service.name.c_str(), argv[0],
             std::strerror(errno));
         ::_exit(127);
     }
@@ -97,7 +97,7 @@ std::vector<Service> declared_services()
         while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
             command.append(buffer, got);
         }
-        std::fclose(file);
+        (void)std::fclose(file);
         while (!command.empty() && (command.back() == '\n' || command.back() == ' ')) {
             command.pop_back();
         }
@@ -125,7 +125,7 @@ bool exists(char const* path)
 int stop_timeout_seconds()
 {
     char const* value = std::getenv("ZINIT_STOP_TIMEOUT");
-    int seconds = value != nullptr ? std::atoi(value) : 10;
+    int seconds = value != nullptr ? static_cast<int>(std::strtol(value, nullptr, 10)) : 10;
     return seconds > 0 ? seconds : 10;
 }
 

@@ -33,14 +33,14 @@ using namespace lumos;
 std::string human(uint64_t bytes)
 {
     char const* units[] = { "B", "K", "M", "G", "T" };
-    double value = static_cast<double>(bytes);
+    auto value = static_cast<double>(bytes);
     size_t unit = 0;
     while (value >= 1024 && unit + 1 < std::size(units)) {
         value /= 1024;
         ++unit;
     }
     char text[32];
-    std::snprintf(text, sizeof text, unit == 0 ? "%.0f%s" : "%.1f%s", value, units[unit]);
+    (void)std::snprintf(text, sizeof text, unit == 0 ? "%.0f%s" : "%.1f%s", value, units[unit]);
     return text;
 }
 
@@ -49,6 +49,7 @@ std::optional<int64_t> parse_iso(std::string const& text)
 {
     struct tm tm { };
     int millis = 0;
+    // NOLINTNEXTLINE(cert-err34-c): the count of fields read is checked; no date overflows int
     if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
             &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis)
         < 6) {
@@ -159,7 +160,7 @@ int main(int argc, char** argv)
                 }
                 double cpu = 0;
                 if (auto it = previous.find(uuid); it != previous.end()) {
-                    double const elapsed_ns = static_cast<double>(
+                    auto const elapsed_ns = static_cast<double>(
                         std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second.at)
                             .count());
                     if (elapsed_ns > 0) {
@@ -169,7 +170,7 @@ int main(int argc, char** argv)
                             / elapsed_ns;
                     }
                 } else if (auto booted = parse_iso(live->boot_timestamp)) {
-                    double const up_ms = static_cast<double>(now_ms() - *booted);
+                    auto const up_ms = static_cast<double>(now_ms() - *booted);
                     if (up_ms > 0) {
                         cpu = 100.0 * static_cast<double>(stats->cpu_usage_ns) / (up_ms * 1e6);
                     }
@@ -195,7 +196,7 @@ int main(int argc, char** argv)
                         string_or(vm, "alias", "-").c_str());
                 }
             }
-            std::fflush(stdout);
+            (void)std::fflush(stdout);
             if (!interval || (count && round + 1 >= *count)) {
                 break;
             }

@@ -20,11 +20,12 @@ namespace {
 constexpr std::string_view MAGIC { "btrfs-stream\0", 13 };
 constexpr size_t STREAM_HEADER = 17; // magic + u32 version
 constexpr size_t COMMAND_HEADER = 10; // u32 len, u16 cmd, u32 crc
-constexpr size_t MAX_COMMAND_V1 = 64 * 1024; // kernel-shared/send.h, header included
-constexpr size_t MAX_COMMAND_V2 = 1024 * 1024; // send buffers are 16 KiB + 128 KiB (+ pages)
+constexpr size_t MAX_COMMAND_V1 = size_t { 64 } * 1024; // kernel-shared/send.h, header included
+constexpr size_t MAX_COMMAND_V2
+    = size_t { 1024 } * 1024; // send buffers are 16 KiB + 128 KiB (+ pages)
 constexpr size_t MAX_PATH = 4095;
 constexpr size_t MAX_NAME = 255;
-constexpr size_t MAX_TRACKED = 4 * 1024 * 1024; // directories and symlinks of one stream
+constexpr size_t MAX_TRACKED = size_t { 4 } * 1024 * 1024; // directories and symlinks of one stream
 
 // Commands (kernel-shared/send.h).
 enum Command : uint16_t {
@@ -326,8 +327,8 @@ std::optional<std::string> BtrfsStreamChecker::path_violation(
     size_t start = 0;
     for (;;) {
         size_t end = path.find('/', start);
-        std::string_view const part
-            = path.substr(start, end == std::string_view::npos ? path.npos : end - start);
+        std::string_view const part = path.substr(
+            start, end == std::string_view::npos ? std::string_view::npos : end - start);
         if (part.empty() || part == "." || part == "..") {
             return "path " + quoted + " has an empty, \".\" or \"..\" component";
         }
@@ -440,8 +441,8 @@ std::optional<std::string> BtrfsStreamChecker::apply(uint16_t type, Attributes c
         if (m_have_subvol) {
             return std::optional<std::string>("a second subvolume (one image is one subvolume)");
         }
-        if (path.empty() || path.size() > MAX_NAME || path.find('/') != path.npos || path == "."
-            || path == "..") {
+        if (path.empty() || path.size() > MAX_NAME || path.find('/') != std::string_view::npos
+            || path == "." || path == "..") {
             return std::optional<std::string>(
                 "subvolume name \"" + std::string(path) + "\" is not a single file name");
         }
@@ -661,8 +662,7 @@ std::optional<std::string> BtrfsStreamChecker::apply(uint16_t type, Attributes c
         }
         auto kind = m_kinds.find(path);
         bool const directory = kind != m_kinds.end() && kind->second == Kind::Directory;
-        mode_t const as_entry
-            = static_cast<mode_t>((directory ? S_IFDIR : S_IFREG) | (mode & 07777));
+        auto const as_entry = static_cast<mode_t>((directory ? S_IFDIR : S_IFREG) | (mode & 07777));
         if (auto why = mode_violation(path.empty() ? "." : std::string(path), as_entry, m_policy)) {
             return refused(why);
         }
@@ -757,7 +757,7 @@ ImgResult<CheckedRelay> CheckedRelay::start(std::string_view head, int input, Tr
         if (!pass(state.head)) {
             return;
         }
-        std::vector<char> buffer(1024 * 1024);
+        std::vector<char> buffer(size_t { 1024 } * 1024);
         for (;;) {
             ssize_t n = ::read(state.input, buffer.data(), buffer.size());
             if (n < 0 && errno == EINTR) {

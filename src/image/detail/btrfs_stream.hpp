@@ -92,6 +92,7 @@ public:
     CheckedRelay(CheckedRelay&&) noexcept = default;
     CheckedRelay& operator=(CheckedRelay&&) = delete;
     CheckedRelay(CheckedRelay const&) = delete;
+    CheckedRelay& operator=(CheckedRelay const&) = delete;
     ~CheckedRelay();
 
     int fd() const { return m_state->read_end.get(); }

@@ -171,7 +171,7 @@ ImgResult<int> StreamSource::relayed_fd()
         if (!write_fully(out.get(), state.head.data(), state.head.size())) {
             return;
         }
-        std::vector<char> buffer(1024 * 1024);
+        std::vector<char> buffer(size_t { 1024 } * 1024);
         for (;;) {
             auto got_now = state.decompressed->read_full(buffer.data(), buffer.size());
             if (!got_now) {
@@ -199,7 +199,7 @@ ImgResult<void> StreamSource::finish()
     // The rest of the stream, unread by the consumer: from the relay when there is one (which
     // reads the decompressor), else from the decompressor.
     int const rest = state.read_end.valid() ? state.read_end.get() : state.decompressed->fd();
-    std::vector<char> buffer(1024 * 1024);
+    std::vector<char> buffer(size_t { 1024 } * 1024);
     for (;;) {
         ssize_t n = ::read(rest, buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR) {

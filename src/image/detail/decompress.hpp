@@ -28,6 +28,7 @@ public:
     Decompressed(Decompressed&& other) noexcept = default;
     Decompressed& operator=(Decompressed&&) = delete;
     Decompressed(Decompressed const&) = delete;
+    Decompressed& operator=(Decompressed const&) = delete;
     ~Decompressed(); // kills and reaps a decompressor still running
 
     int fd() const { return m_fd.get(); }
@@ -68,6 +69,7 @@ public:
     StreamSource(StreamSource&&) noexcept = default;
     StreamSource& operator=(StreamSource&&) = delete;
     StreamSource(StreamSource const&) = delete;
+    StreamSource& operator=(StreamSource const&) = delete;
     ~StreamSource();
 
     std::string const& head() const { return m_state->head; }

@@ -63,7 +63,7 @@ std::string symlink_parent(std::string const& dest, std::vector<std::string> con
 struct Input {
     std::string_view head;
     int fd { -1 };
-    std::vector<char> buffer = std::vector<char>(1024 * 1024);
+    std::vector<char> buffer = std::vector<char>(size_t { 1024 } * 1024);
 };
 
 la_ssize_t read_input(archive* a, void* user, void const** block)
@@ -214,7 +214,7 @@ ImgResult<void> extract_root_tar(
             }
         }
         // A hard link's type is its target's (already checked); its mode bits still count.
-        mode_t const checked_mode
+        auto const checked_mode
             = static_cast<mode_t>((hardlink != nullptr ? AE_IFREG : type) | mode);
         if (auto refused = mode_violation(name, checked_mode, policy)) {
             return invalid(*refused);

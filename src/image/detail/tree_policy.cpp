@@ -61,7 +61,7 @@ ImgResult<void> check_xattrs(
         if (errno == ENOTSUP) {
             return {};
         }
-        if (errno != ERANGE || buffer.size() >= 1024 * 1024) {
+        if (errno != ERANGE || buffer.size() >= size_t { 1024 } * 1024) {
             return tl::unexpected(file_system("listxattr", name));
         }
         buffer.resize(buffer.size() * 4);

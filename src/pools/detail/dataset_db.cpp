@@ -68,9 +68,10 @@ bool corrupt(int code)
 // One prepared statement, finalized on destruction.
 class Statement {
 public:
+    // m_statement (declared first) is null before sqlite3_prepare_v2 sets it.
     Statement(sqlite3* db, char const* sql)
+        : m_code(sqlite3_prepare_v2(db, sql, -1, &m_statement, nullptr))
     {
-        m_code = sqlite3_prepare_v2(db, sql, -1, &m_statement, nullptr);
     }
     Statement(Statement const&) = delete;
     Statement& operator=(Statement const&) = delete;
@@ -372,7 +373,7 @@ Result<void> DatasetDb::commit()
 
 void DatasetDb::rollback()
 {
-    if (m_db != nullptr && !sqlite3_get_autocommit(m_db)) {
+    if (m_db != nullptr && sqlite3_get_autocommit(m_db) == 0) {
         (void)sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
     m_in_transaction = false;

@@ -132,6 +132,7 @@ Result<void> JournaledPool::remove_data(std::string const& relative_name, Entry 
 }
 
 // Rekeys from's rows (itself, descendants, snapshots) to `to`, then the origins of their clones.
+// NOLINTNEXTLINE(readability-convert-member-functions-to-static): kept beside its siblings
 Result<void> JournaledPool::apply_rename(
     DatasetDb& db, std::string const& from, std::string const& to) const
 {
@@ -241,6 +242,7 @@ void JournaledPool::fill_usage(
     }
 }
 
+// NOLINTNEXTLINE(readability-convert-member-functions-to-static): kept beside its siblings
 uint64_t JournaledPool::tree_usage(std::string const& path) const
 {
     uint64_t total = 0;
@@ -509,6 +511,7 @@ Result<void> JournaledPool::clone(
                 }
                 return {};
             }
+            // NOLINTNEXTLINE(readability-suspicious-call-argument): path is the clone's target
             TRY(make_clone_at(snap_path, path));
             TRY(apply_properties(path, options.properties));
             if (options.quota_bytes) {
@@ -785,7 +788,7 @@ void JournaledPool::notice(std::string const& message) const
         return;
     }
     auto line = iso_timestamp(now_ms()) + " " + message + "\n";
-    (void)!::write(fd.get(), line.data(), line.size());
+    [[maybe_unused]] ssize_t const written = ::write(fd.get(), line.data(), line.size());
 }
 
 } // namespace lumos::pools::detail

@@ -86,8 +86,8 @@ Result<void> JournaledPool::receive(std::string const& target, int fd)
         TRY(db.put(snap_rel, snapshot));
         TRY(db.checkpoint());
         auto snap_path = location(snap_rel, snapshot);
-        auto path = m_mountpoint + "/" + rel;
-        auto made = make_clone_at(snap_path, path);
+        auto destination = m_mountpoint + "/" + rel;
+        auto made = make_clone_at(snap_path, destination);
         if (!made) {
             if (recover(db)) {
                 (void)db.checkpoint();
@@ -95,7 +95,7 @@ Result<void> JournaledPool::receive(std::string const& target, int fd)
             return tl::unexpected(std::move(made).error());
         }
         dataset.state = EntryState::Whole;
-        dataset.subvolume_id = subvolume_id(path);
+        dataset.subvolume_id = subvolume_id(destination);
         snapshot.state = EntryState::Whole;
         snapshot.subvolume_id = subvolume_id(snap_path);
         TRY(db.put(rel, dataset));

@@ -96,14 +96,15 @@ Result<void> check_nic_tags(std::vector<Json const*> const& nics, HostFacts cons
     }
     if (!bad.empty()) {
         std::vector<std::string> lines;
+        lines.reserve(bad.size());
         for (auto const& tag : bad) {
             lines.push_back("Invalid nic tag \"" + tag + "\"");
         }
         return invalid(join(lines, "\n"));
     }
     struct Lowest {
-        double mtu;
-        size_t index;
+        double mtu = 0;
+        size_t index = 0;
         std::string mac;
     };
     std::map<std::string, Lowest> lowest;

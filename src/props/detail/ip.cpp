@@ -256,7 +256,7 @@ std::optional<std::string> parse_mac(std::string_view text)
     std::string result;
     for (size_t i = 0; i < octets.size(); ++i) {
         std::array<char, 4> buffer {};
-        std::snprintf(buffer.data(), buffer.size(), "%02x", static_cast<unsigned>(octets[i]));
+        (void)std::snprintf(buffer.data(), buffer.size(), "%02x", static_cast<unsigned>(octets[i]));
         if (i != 0) {
             result.push_back(':');
         }
@@ -274,7 +274,7 @@ std::string canonical_mac(std::string_view text)
 std::string vrrp_mac(long long vrid)
 {
     std::array<char, 8> buffer {};
-    std::snprintf(
+    (void)std::snprintf(
         buffer.data(), buffer.size(), "%02llx", static_cast<unsigned long long>(vrid) & 0xffULL);
     return std::string("00:00:5e:00:01:") + buffer.data();
 }

@@ -58,7 +58,10 @@ Json const& member_or_null(Json const& object, std::string_view key)
 Json member_or(Json const& object, std::string_view key, Json fallback)
 {
     Json const* value = member(object, key);
-    return value == nullptr ? std::move(fallback) : *value;
+    if (value == nullptr) {
+        return fallback;
+    }
+    return *value;
 }
 
 std::optional<std::string> string_member(Json const& object, std::string_view key)
