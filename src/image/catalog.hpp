@@ -17,7 +17,9 @@
 namespace lumos::image {
 
 // One installed image as imgadm shows it: {manifest, zpool, source} plus clones/cloneNames.
-struct ImageInfo {
+// clang-tidy 14 takes the implicit special members of the Json member for throwing ones; nothing
+// here is declared noexcept.
+struct ImageInfo { // NOLINT(bugprone-exception-escape)
     Json manifest;
     std::string zpool;
     std::string source; // "" when installed from a file

@@ -232,6 +232,7 @@ Result<FileLock> ImageStore::lock_import(std::string const& uuid, bool* waited) 
     return FileLock::acquire(path);
 }
 
+// NOLINTNEXTLINE(readability-function-size): the install steps in order; to be split per step
 ImgResult<void> ImageStore::install(InstallRequest const& request)
 {
     Json const& manifest = request.manifest;

@@ -394,17 +394,17 @@ ImgResult<void> ImgapiClient::download_to_fd(
     }
     std::vector<ImgError> errors;
     if (download.bytes != expected_size) {
-        errors.push_back(ImgError { ImgCode::DownloadError,
+        errors.emplace_back(ImgCode::DownloadError,
             "image " + uuid + " file size error: expected " + std::to_string(expected_size)
                 + " bytes, downloaded " + std::to_string(download.bytes) + " bytes",
-            1 });
+            1);
     }
     std::string actual_sha1 = download.sha1.hex_digest();
     if (!expected_sha1.empty() && actual_sha1 != expected_sha1) {
-        errors.push_back(ImgError { ImgCode::DownloadError,
+        errors.emplace_back(ImgCode::DownloadError,
             "image " + uuid + " file checksum (sha1) error: expected \"" + expected_sha1
                 + "\", downloaded checksum was \"" + actual_sha1 + "\"",
-            1 });
+            1);
     }
     if (!errors.empty()) {
         return fail(multi_error(std::move(errors)));

@@ -123,6 +123,7 @@ Result<void> check_zfs_properties(Json const& payload)
 {
     for (char const* key : { "zfs_root_recsize", "zfs_data_recsize" }) {
         Json const* value = member(payload, key);
+        // NOLINTNEXTLINE(readability-container-size-empty): Json::empty() is false for ""
         if (value == nullptr || value->is_null() || *value == 0 || *value == "") {
             continue; // 0 and "" reset the record size to its default.
         }
@@ -141,6 +142,7 @@ Result<void> check_zfs_properties(Json const& payload)
     }
     for (char const* key : { "zfs_filesystem_limit", "zfs_snapshot_limit" }) {
         Json const* value = member(payload, key);
+        // NOLINTNEXTLINE(readability-container-size-empty): Json::empty() is false for ""
         if (value == nullptr || value->is_null() || *value == "" || *value == "none") {
             continue;
         }

@@ -165,8 +165,7 @@ public:
             send_error(response, 405, "MethodNotAllowed", request.method + " is not allowed");
             return httplib::Server::HandlerResponse::Handled;
         });
-        server.Get(
-            "/ping", [this](auto const& request, auto& response) { ping(request, response); });
+        server.Get("/ping", [](auto const& request, auto& response) { ping(request, response); });
         server.Get(
             "/images", [this](auto const& request, auto& response) { list(request, response); });
         server.Get(R"(/images/([^/]+))",
@@ -183,7 +182,7 @@ public:
                 }
             }
         });
-        server.set_exception_handler([](auto const&, auto& response, std::exception_ptr) {
+        server.set_exception_handler([](auto const&, auto& response, std::exception_ptr const&) {
             send_error(response, 500, "InternalError", "internal error");
         });
     }
@@ -241,7 +240,7 @@ private:
         return std::nullopt;
     }
 
-    void ping(httplib::Request const&, httplib::Response& response) const
+    static void ping(httplib::Request const&, httplib::Response& response)
     {
         send_json(response, 200,
             Json { { "ping", "pong" }, { "version", VERSION }, { "imgapi", true },
@@ -579,7 +578,9 @@ int serve(Options const& options)
     });
     bool ok = server->serve();
     // Wake the stopper if serving ended for another reason.
-    pthread_kill(stopper.native_handle(), SIGTERM);
+    // SIGTERM is blocked in every thread and taken by the stopper's sigwait: this wakes it, it
+    // does not end the process.
+    pthread_kill(stopper.native_handle(), SIGTERM); // NOLINT(bugprone-bad-signal-to-kill-thread)
     stopper.join();
     return ok ? 0 : 1;
 }
