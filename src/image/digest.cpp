@@ -14,6 +14,11 @@ namespace lumos::image {
 
 struct Sha1::State {
     EVP_MD_CTX* context { EVP_MD_CTX_new() };
+    State() = default;
+    State(State const&) = delete;
+    State& operator=(State const&) = delete;
+    State(State&&) = delete;
+    State& operator=(State&&) = delete;
     ~State() { EVP_MD_CTX_free(context); }
 };
 

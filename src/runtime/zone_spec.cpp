@@ -64,14 +64,14 @@ Result<std::vector<std::string>> mount_options(Json const& filesystem, std::stri
                 ErrorCode::InvalidArgument, "filesystem " + target + ": options must be strings");
         }
         std::string const value = option.get<std::string>();
-        if (value == "ro" || value == "rw" || value == "noexec" || value == "exec") {
+        bool const passed_through = value == "ro" || value == "rw" || value == "noexec"
+            || value == "exec" || value.rfind("size=", 0) == 0 || value.rfind("mode=", 0) == 0;
+        if (passed_through) {
             options.push_back(value);
         } else if (value == "nodevice" || value == "nodevices") {
             options.emplace_back("nodev");
         } else if (value == "nosetuid" || value == "nosuid") {
             options.emplace_back("nosuid");
-        } else if (value.rfind("size=", 0) == 0 || value.rfind("mode=", 0) == 0) {
-            options.push_back(value);
         } else {
             return make_error(ErrorCode::InvalidArgument,
                 "filesystem " + target + ": unsupported option \"" + value + "\"");
