@@ -55,9 +55,17 @@ HostLink const* link_with_mac(std::vector<HostLink> const& links, std::string_vi
     if (mac.empty()) {
         return nullptr;
     }
-    auto found = std::find_if(links.begin(), links.end(),
-        [&mac](HostLink const& link) { return link.mac == mac && !link.bridge && !link.loopback; });
-    return found == links.end() ? nullptr : &*found;
+    HostLink const* virtual_link = nullptr;
+    for (auto const& link : links) {
+        if (link.mac != mac || link.bridge || link.loopback) {
+            continue;
+        }
+        if (link.physical) {
+            return &link;
+        }
+        virtual_link = virtual_link != nullptr ? virtual_link : &link;
+    }
+    return virtual_link;
 }
 
 } // namespace lumos::sys

@@ -22,8 +22,9 @@ struct HostLink {
 // Every link under <sys_root>/class/net, sorted by name (unit tests pass a fake tree).
 std::vector<HostLink> host_links(std::string const& sys_root = "/sys");
 
-// The link a nic tag's MAC names: the first by name with that MAC that is neither a bridge (a
-// bridge takes its first port's MAC) nor loopback; nullptr when there is none.
+// The link a nic tag's MAC names: of the links with that MAC that are neither a bridge (a bridge
+// takes its first port's MAC) nor loopback, the first physical one by name, else the first;
+// nullptr when there is none.
 HostLink const* link_with_mac(std::vector<HostLink> const& links, std::string_view mac);
 
 } // namespace lumos::sys

@@ -7,6 +7,7 @@
 #include "base/strings.hpp"
 #include "pools/pool.hpp"
 #include "pools/pool_setup.hpp"
+#include "sys/host_links.hpp"
 #include "sys/host_probe.hpp"
 
 #include <algorithm>
@@ -233,27 +234,6 @@ void add_boot_parameters(Sysinfo& info, HostRoots const& roots)
     }
 }
 
-// SmartOS's normalize_mac: six hex octets, each printed as two lower-case digits.
-std::optional<std::string> normalize_mac(std::string_view mac)
-{
-    auto const octets = split(trim(mac), ':');
-    if (octets.size() != 6) {
-        return std::nullopt;
-    }
-    std::string normalized;
-    for (auto const& octet : octets) {
-        if (octet.empty() || octet.size() > 2
-            || octet.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
-            return std::nullopt;
-        }
-        if (!normalized.empty()) {
-            normalized += ':';
-        }
-        normalized += to_lower(octet.size() == 1 ? "0" + octet : octet);
-    }
-    return normalized;
-}
-
 // key=value lines of the host config (SmartOS's node.config shape), values unquoted.
 KeyValues config_values(std::string const& text)
 {
@@ -300,33 +280,38 @@ void add_network(Sysinfo& info, Paths const& paths, SysinfoSources const& source
 {
     std::string const config_text = HostConfig::read_text(paths);
     KeyValues const config = config_values(config_text);
-    info.nic_tags = HostConfig::parse(config_text).nic_tags;
+    HostConfig const host_config = HostConfig::parse(config_text);
+    // Nic_Tags: SmartOS's `nictagadm list -p -L`, the tags of links (etherstubs left out).
+    for (auto const& tag : host_config.tags) {
+        if (tag.kind != NicTagKind::Etherstub) {
+            info.nic_tags.push_back(tag.name);
+        }
+    }
     info.datacenter_name = config_value(config, "datacenter_name");
     if (std::string tag = config_value(config, "admin_tag"); !tag.empty()) {
         info.admin_nic_tag = tag;
     }
 
-    std::string const net = sources.roots.sys + "/class/net";
-    for (auto const& name : directory_names(net)) {
-        std::string const nic_dir = child(net, name);
-        if (!has_device(nic_dir)) {
+    // The host's NICs: links with a device behind them, and any other link a nic tag names by
+    // its MAC (in a test's network namespace, the "physical" NIC is one end of a veth pair).
+    auto const links = sys::host_links(sources.roots.sys);
+    for (auto const& link : links) {
+        bool const tagged = std::any_of(host_config.tags.begin(), host_config.tags.end(),
+            [&](NicTag const& tag) { return sys::link_with_mac(links, tag.mac) == &link; });
+        if (!link.physical && !tagged) {
             continue;
         }
         SysinfoNic nic;
-        nic.name = name;
-        nic.mac = normalize_mac(read_text(child(nic_dir, "address"))).value_or("");
-        nic.link_status = link_status(read_text(child(nic_dir, "operstate")));
+        nic.name = link.name;
+        nic.mac = link.mac;
+        nic.link_status = link_status(link.operstate);
         if (sources.ipv4_address) {
-            nic.ip4addr = sources.ipv4_address(name);
+            nic.ip4addr = sources.ipv4_address(link.name);
         }
-        for (auto const& [key, value] : config) {
-            if (key.size() <= 4 || !key.ends_with("_nic") || nic.mac.empty()) {
-                continue;
-            }
-            if (normalize_mac(value) == nic.mac) {
-                std::string tag = key.substr(0, key.size() - 4);
-                info.nic_tag_interfaces.emplace_back(tag, name);
-                nic.nic_names.push_back(std::move(tag));
+        for (auto const& tag : host_config.tags) {
+            if (tag.kind == NicTagKind::Normal && !nic.mac.empty() && tag.mac == nic.mac) {
+                info.nic_tag_interfaces.emplace_back(tag.name, link.name);
+                nic.nic_names.push_back(tag.name);
             }
         }
         info.network_interfaces.push_back(std::move(nic));

@@ -31,6 +31,54 @@ TEST(HostConfigTest, NicTagsFromNicLinesAndEtherstubs)
         config.nic_tags, (std::vector<std::string> { "admin", "external", "stub0", "stub1" }));
 }
 
+// What nictagadm list shows of each tag: its kind, its MAC normalized as SmartOS's normalize_mac,
+// the aggregation it names, its MTU; a repeated key keeps its first place and its last value, and
+// the last etherstub line counts, as the script reads /usbkey/config.
+TEST(HostConfigTest, TagsCarryKindMacAggregationAndMtu)
+{
+    HostConfig const config = HostConfig::parse("admin_nic=0:C:29:a:B:1\n"
+                                                "external_nic=00:00:00:00:00:01\n"
+                                                "storage_nic=aggr0\n"
+                                                "aggr0_aggr=eth0,eth1\n"
+                                                "external_mtu=9000\n"
+                                                "external_nic=00:00:00:00:00:02\n"
+                                                "bogus_nic=not-a-mac\n"
+                                                "etherstub=old0\n"
+                                                "etherstub=\"stub0,stub1\"\n"
+                                                "admin_mtu=abc\n");
+    ASSERT_EQ(config.nic_tags,
+        (std::vector<std::string> { "admin", "external", "storage", "bogus", "stub0", "stub1" }));
+    ASSERT_EQ(config.tags.size(), 6U);
+    EXPECT_EQ(config.tags[0].kind, NicTagKind::Normal);
+    EXPECT_EQ(config.tags[0].mac, "00:0c:29:0a:0b:01");
+    EXPECT_FALSE(config.tags[0].mtu);
+    EXPECT_EQ(config.tags[1].mac, "00:00:00:00:00:02");
+    EXPECT_EQ(config.tags[1].mtu, 9000);
+    EXPECT_EQ(config.tags[2].kind, NicTagKind::Aggr);
+    EXPECT_EQ(config.tags[2].aggr, "aggr0");
+    EXPECT_EQ(config.tags[3].mac, ""); // still a tag (vmadm accepts it), with no MAC
+    EXPECT_EQ(config.tags[4].kind, NicTagKind::Etherstub);
+    EXPECT_EQ(config.aggregations, (std::vector<std::string> { "aggr0" }));
+    ASSERT_NE(config.find_tag("stub1"), nullptr);
+    EXPECT_EQ(config.find_tag("old0"), nullptr);
+}
+
+TEST(HostConfigTest, NormalizeMacAndStubNames)
+{
+    EXPECT_EQ(normalize_mac("0:1:2:a:B:cd"), "00:01:02:0a:0b:cd");
+    EXPECT_FALSE(normalize_mac("00:01:02:0a:0b"));
+    EXPECT_FALSE(normalize_mac("00:01:02:0a:0b:0c:0d"));
+    EXPECT_FALSE(normalize_mac("000:01:02:0a:0b:0c"));
+    EXPECT_FALSE(normalize_mac("00:01:02:0a:0b:"));
+    EXPECT_FALSE(normalize_mac("0g:01:02:0a:0b:0c"));
+    EXPECT_TRUE(is_stub_name("stub0"));
+    EXPECT_TRUE(is_stub_name(std::string(30, 's') + "1"));
+    EXPECT_FALSE(is_stub_name(std::string(31, 's') + "1"));
+    EXPECT_FALSE(is_stub_name("stub"));
+    EXPECT_FALSE(is_stub_name("st-ub0"));
+    EXPECT_FALSE(is_stub_name(""));
+}
+
 TEST(HostConfigTest, ProvisionTimeoutFirstPositiveValueCounts)
 {
     EXPECT_EQ(HostConfig::parse("provision_timeout=0\nprovision_timeout= 20 \n"

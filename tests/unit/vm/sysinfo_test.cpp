@@ -216,8 +216,8 @@ TEST_F(SysinfoTest, ValuesFromTheHostTrees)
         (vm::KeyValues { { "BOOT_IMAGE", "/vmlinuz-6.1" }, { "root", "UUID=ab cd" },
             { "console", "ttyS0" }, { "quiet", "" } }));
     EXPECT_EQ(info.psrinfo, (vm::KeyValues { { "smt_enabled", "true" } }));
-    EXPECT_EQ(
-        info.nic_tags, (std::vector<std::string> { "admin", "external", "storage", "stub0" }));
+    // Nic_Tags is SmartOS's `nictagadm list -p -L`: no etherstubs.
+    EXPECT_EQ(info.nic_tags, (std::vector<std::string> { "admin", "external", "storage" }));
     ASSERT_EQ(info.network_interfaces.size(), 2u);
     vm::SysinfoNic const& eth0 = info.network_interfaces[0];
     EXPECT_EQ(eth0.name, "eth0");
@@ -230,6 +230,33 @@ TEST_F(SysinfoTest, ValuesFromTheHostTrees)
     EXPECT_EQ(eth1.link_status, "down");
     EXPECT_EQ(eth1.nic_names, (std::vector<std::string> { "storage" }));
     EXPECT_EQ(info.admin_ip, "10.88.88.5"); // the admin tag's interface
+}
+
+// A link with no device behind it (a veth, the "physical" NIC of a test's network namespace) is
+// a NIC of the host when a nic tag names its MAC; a bridge with that MAC is not, and etherstubs
+// are not in Nic_Tags (SmartOS's `nictagadm list -L`).
+TEST_F(SysinfoTest, LinkThatANicTagNamesIsANetworkInterface)
+{
+    write("sys/class/net/veth0/address", "02:00:00:00:00:09\n");
+    write("sys/class/net/veth0/operstate", "up\n");
+    write("sys/class/net/br9/address", "02:00:00:00:00:09\n");
+    write("sys/class/net/br9/bridge/bridge_id", "8000.020000000009\n");
+    write("sys/class/net/veth1/address", "02:00:00:00:00:0a\n"); // no tag: not a NIC
+    write("root/etc/lumos/config",
+        "admin_nic=00:1a:2b:3c:4d:5e\nvirt_nic=2:0:0:0:0:9\n"
+        "etherstub=stub0\n");
+    vm::Sysinfo const info = gather();
+    std::vector<std::string> names;
+    for (auto const& nic : info.network_interfaces) {
+        names.push_back(nic.name);
+    }
+    EXPECT_EQ(names, (std::vector<std::string> { "eth0", "eth1", "veth0" }));
+    EXPECT_EQ(info.network_interfaces[2].mac, "02:00:00:00:00:09");
+    EXPECT_EQ(info.network_interfaces[2].nic_names, (std::vector<std::string> { "virt" }));
+    EXPECT_EQ(info.network_interfaces[2].link_status, "up");
+    EXPECT_EQ(info.nic_tags, (std::vector<std::string> { "admin", "virt" }));
+    EXPECT_EQ(
+        info.nic_tag_interfaces, (vm::KeyValues { { "admin", "eth0" }, { "virt", "veth0" } }));
 }
 
 TEST_F(SysinfoTest, NoPoolIsNotSetUpAndHasNoZpoolKeys)
@@ -304,7 +331,7 @@ TEST_F(SysinfoTest, ParsableLinesAsSmartOSFlattensThem)
         "Bhyve_Capable='false'",
         "Bhyve_Max_Vcpus=0",
         "HVM_API='false'",
-        "Nic_Tags=admin,external,storage,stub0",
+        "Nic_Tags=admin,external,storage", // nictagadm list -L: no etherstubs
         "Admin_NIC_Tag=admin",
         "Admin_IP=10.88.88.5",
         "Setup='true'",
