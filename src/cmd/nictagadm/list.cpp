@@ -74,7 +74,7 @@ int cmd_list(Context& context)
         } else {
             sys::HostLink const* link = sys::link_with_mac(links, tag.mac);
             print_line(context,
-                { tag.name, tag.mac.empty() ? "-" : tag.mac, link ? link->name : "-",
+                { tag.name, tag.mac.empty() ? "-" : tag.mac, link != nullptr ? link->name : "-",
                     type_of(tag.kind) });
         }
     }

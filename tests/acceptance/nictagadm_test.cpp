@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MPL-2.0
+// The nictagadm binary as root against the kernel: LINK and the MAC check read the links of the
+// network namespace nictagadm runs in. Each test makes its own namespace (ip netns add, removed
+// in TearDown) with a veth pair of known MACs, the "physical" NIC of a test host; nothing is
+// added to the host's namespace. Also: concurrent runs each land their edit (the config lock).
+#include "support/cli_runner.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace lumos::test {
+namespace {
+
+std::string nictagadm_path()
+{
+    const char* override_path = std::getenv("LUMOS_NICTAGADM_BIN");
+    return override_path != nullptr && *override_path != '\0' ? override_path : LUMOS_NICTAGADM_BIN;
+}
+
+class NictagadmNetnsTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (::geteuid() != 0) {
+            GTEST_SKIP() << "needs root (ip netns add)";
+        }
+        static std::atomic<int> counter { 0 };
+        m_netns = "lumos-nictag-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+        m_root = std::make_unique<TempRoot>();
+        m_root->write_file("etc/lumos/config", "# test\netherstub=stub0\n");
+        RunResult const added = run({ "ip", "netns", "add", m_netns });
+        ASSERT_EQ(added.exit_code, 0) << added.describe();
+        m_netns_added = true;
+        in_netns({ "ip", "link", "add", "nt0", "address", "02:aa:bb:cc:dd:01", "type", "veth",
+            "peer", "name", "nt1", "address", "02:aa:bb:cc:dd:02" });
+        in_netns({ "ip", "link", "set", "nt0", "up" });
+        in_netns({ "ip", "link", "set", "nt1", "up" });
+    }
+
+    void TearDown() override
+    {
+        if (m_netns_added) {
+            RunResult const removed = run({ "ip", "netns", "del", m_netns });
+            EXPECT_EQ(removed.exit_code, 0) << removed.describe();
+        }
+    }
+
+    void in_netns(std::vector<std::string> const& command) const
+    {
+        std::vector<std::string> argv { "ip", "netns", "exec", m_netns };
+        argv.insert(argv.end(), command.begin(), command.end());
+        RunResult const r = run(argv);
+        ASSERT_EQ(r.exit_code, 0) << r.describe();
+    }
+
+    // A program of ours run inside the namespace (ip netns exec mounts its own /sys there).
+    RunResult program_in_netns(
+        std::string const& program, std::vector<std::string> const& args) const
+    {
+        std::vector<std::string> argv { "ip", "netns", "exec", m_netns, program };
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", m_root->str());
+        return run(argv, options);
+    }
+    RunResult nictagadm_in_netns(std::vector<std::string> const& args) const
+    {
+        return program_in_netns(nictagadm_path(), args);
+    }
+
+    std::string config() const { return read_file(m_root->path() / "etc/lumos/config"); }
+
+    std::string m_netns;
+    bool m_netns_added { false };
+    std::unique_ptr<TempRoot> m_root;
+};
+
+TEST_F(NictagadmNetnsTest, LinkIsTheNamespacesLinkWithTheTagsMac)
+{
+    RunResult r = nictagadm_in_netns({ "add", "external", "02:AA:BB:CC:DD:1" });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out + r.err, "");
+    EXPECT_EQ(config(), "# test\netherstub=stub0\nexternal_nic=02:aa:bb:cc:dd:01\n");
+    r = nictagadm_in_netns({ "list" });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out,
+        "NAME           MACADDRESS         LINK           TYPE            \n"
+        "external       02:aa:bb:cc:dd:01  nt0            normal          \n"
+        "stub0          -                  -              etherstub       \n");
+    // The peer's MAC moves the tag to nt1.
+    r = nictagadm_in_netns({ "update", "external", "02:aa:bb:cc:dd:02" });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(nictagadm_in_netns({ "list", "-p", "-L", "-d", "|" }).out,
+        "external|02:aa:bb:cc:dd:02|nt1|normal\n");
+    // A MAC no link of this namespace has.
+    r = nictagadm_in_netns({ "add", "other", "02:aa:bb:cc:dd:99" });
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "Error: No physical nic found with MAC address '02:aa:bb:cc:dd:99'\n");
+}
+
+TEST_F(NictagadmNetnsTest, SysinfoShowsTheTaggedLinkAndItsNicNames)
+{
+    ASSERT_EQ(nictagadm_in_netns({ "add", "external", "02:aa:bb:cc:dd:01" }).exit_code, 0);
+    RunResult const r = program_in_netns(LUMOS_SYSINFO_BIN, {});
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    nlohmann::json const info = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(info.is_object()) << r.out;
+    nlohmann::json const& nics = info["Network Interfaces"];
+    ASSERT_TRUE(nics.contains("nt0")) << r.out;
+    EXPECT_EQ(nics["nt0"]["MAC Address"], "02:aa:bb:cc:dd:01");
+    EXPECT_EQ(nics["nt0"]["NIC Names"], nlohmann::json::array({ "external" }));
+    EXPECT_EQ(nics["nt0"]["Link Status"], "up");
+    EXPECT_FALSE(nics.contains("nt1")) << r.out; // a veth no tag names is not a NIC
+}
+
+// Each run reads, edits and replaces the file under the config's lock: none of eight concurrent
+// adds is lost to another's read-modify-write.
+TEST_F(NictagadmNetnsTest, ConcurrentAddsAllLand)
+{
+    std::vector<Process> runs;
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", m_root->str());
+    for (int i = 1; i <= 8; ++i) {
+        runs.push_back(
+            Process::spawn({ nictagadm_path(), "add", "-l", "stub" + std::to_string(i) }, options));
+    }
+    for (auto& process : runs) {
+        RunResult const r = process.wait();
+        EXPECT_EQ(r.exit_code, 0) << r.describe();
+    }
+    RunResult const listed = run({ nictagadm_path(), "list", "-l", "-p" }, options);
+    std::string expected;
+    for (int i = 0; i <= 8; ++i) {
+        expected += "stub" + std::to_string(i) + ":-:-:etherstub\n";
+    }
+    EXPECT_EQ(listed.out, expected);
+}
+
+TEST(NictagadmBinary, RefusesAnyoneButRoot)
+{
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to run as another user";
+    }
+    TempRoot root;
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root.str());
+    options.uid = 65534;
+    RunResult const r = run({ nictagadm_path(), "list" }, options);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "Error: This program can only be run as root.\n");
+}
+
+} // namespace
+} // namespace lumos::test
