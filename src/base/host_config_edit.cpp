@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -89,6 +90,18 @@ StubList stub_list(std::string_view line)
     return list;
 }
 
+// The temp files of writers killed before their rename (write_file_atomic's "config.tmp.*"):
+// under the lock no writer is running, so each is a leftover.
+void remove_leftover_temp_files(std::string const& etc_dir)
+{
+    std::error_code ec;
+    for (auto const& entry : std::filesystem::directory_iterator(etc_dir, ec)) {
+        if (entry.path().filename().string().starts_with("config.tmp.")) {
+            std::filesystem::remove(entry.path(), ec);
+        }
+    }
+}
+
 std::string stub_line(StubList const& list)
 {
     std::string const quote = list.quote == 0 ? "" : std::string(1, list.quote);
@@ -158,6 +171,7 @@ Result<HostConfigEdit> HostConfigEdit::begin(Paths const& paths)
 {
     TRY(make_directories(paths.etc_dir()));
     TRY_ASSIGN(lock, FileLock::acquire(paths.etc_dir() + "/config.lock"));
+    remove_leftover_temp_files(paths.etc_dir());
     std::string path = paths.etc_dir() + "/config";
     int mode = 0644;
     std::string text;

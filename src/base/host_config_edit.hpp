@@ -26,9 +26,10 @@ std::string config_with_etherstub(std::string_view text, std::string_view name);
 std::string config_without_etherstub(std::string_view text, std::string_view name);
 
 // One read-modify-write of the host config: begin() takes the config's lock (etc/lumos/
-// config.lock, so that two nictagadm runs do not both add a tag) and reads the file (a missing
-// one is ""); commit() replaces it by temp file + fsync + rename, with the old file's mode, so
-// a killed writer leaves the old file or the new one. The lock is released on destruction.
+// config.lock, so that two nictagadm runs do not both add a tag), removes the temp files of
+// writers killed mid-write, and reads the file (a missing one is ""); commit() replaces it by temp
+// file + fsync + rename, with the old file's mode, so a killed writer leaves the old file or the
+// new one. The lock is released on destruction.
 class HostConfigEdit {
 public:
     static Result<HostConfigEdit> begin(Paths const& paths);

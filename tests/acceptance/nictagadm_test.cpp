@@ -8,8 +8,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +28,12 @@ std::string nictagadm_path()
     return override_path != nullptr && *override_path != '\0' ? override_path : LUMOS_NICTAGADM_BIN;
 }
 
+// iproute2's ip (run() does not search PATH).
+std::string ip_path()
+{
+    return std::filesystem::exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip";
+}
+
 class NictagadmNetnsTest : public ::testing::Test {
 protected:
     void SetUp() override
@@ -36,7 +45,7 @@ protected:
         m_netns = "lumos-nictag-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
         m_root = std::make_unique<TempRoot>();
         m_root->write_file("etc/lumos/config", "# test\netherstub=stub0\n");
-        RunResult const added = run({ "ip", "netns", "add", m_netns });
+        RunResult const added = run({ ip_path(), "netns", "add", m_netns });
         ASSERT_EQ(added.exit_code, 0) << added.describe();
         m_netns_added = true;
         in_netns({ "ip", "link", "add", "nt0", "address", "02:aa:bb:cc:dd:01", "type", "veth",
@@ -48,14 +57,14 @@ protected:
     void TearDown() override
     {
         if (m_netns_added) {
-            RunResult const removed = run({ "ip", "netns", "del", m_netns });
+            RunResult const removed = run({ ip_path(), "netns", "del", m_netns });
             EXPECT_EQ(removed.exit_code, 0) << removed.describe();
         }
     }
 
     void in_netns(std::vector<std::string> const& command) const
     {
-        std::vector<std::string> argv { "ip", "netns", "exec", m_netns };
+        std::vector<std::string> argv { ip_path(), "netns", "exec", m_netns };
         argv.insert(argv.end(), command.begin(), command.end());
         RunResult const r = run(argv);
         ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -65,7 +74,7 @@ protected:
     RunResult program_in_netns(
         std::string const& program, std::vector<std::string> const& args) const
     {
-        std::vector<std::string> argv { "ip", "netns", "exec", m_netns, program };
+        std::vector<std::string> argv { ip_path(), "netns", "exec", m_netns, program };
         argv.insert(argv.end(), args.begin(), args.end());
         RunOptions options;
         options.env.emplace_back("LUMOS_ROOT", m_root->str());
@@ -142,6 +151,37 @@ TEST_F(NictagadmNetnsTest, ConcurrentAddsAllLand)
         expected += "stub" + std::to_string(i) + ":-:-:etherstub\n";
     }
     EXPECT_EQ(listed.out, expected);
+}
+
+// SIGKILL at varying points of `add`: the config is always the old file or the new one, and
+// what a killed writer left beside it is gone after the next edit.
+TEST_F(NictagadmNetnsTest, KilledAddLeavesTheOldOrTheNewConfig)
+{
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", m_root->str());
+    std::string stubs = "stub0";
+    for (int i = 1; i <= 12; ++i) {
+        std::string const name = "stub" + std::to_string(i);
+        std::string const old_text = "# test\netherstub=" + stubs + "\n";
+        std::string const new_text = "# test\netherstub=" + stubs + "," + name + "\n";
+        Process process = Process::spawn({ nictagadm_path(), "add", "-l", name }, options);
+        ::usleep(static_cast<useconds_t>(i * 5000)); // a different point each time, not a check
+        process.kill(SIGKILL);
+        (void)process.wait();
+        std::string const text = config();
+        ASSERT_TRUE(text == old_text || text == new_text) << text;
+        if (text == new_text) {
+            stubs += "," + name;
+        }
+    }
+    RunResult const r = run({ nictagadm_path(), "add", "-l", "last0" }, options);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    std::vector<std::string> names;
+    for (auto const& entry : std::filesystem::directory_iterator(m_root->path() / "etc/lumos")) {
+        names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string> { "config", "config.lock" }));
 }
 
 TEST(NictagadmBinary, RefusesAnyoneButRoot)

@@ -123,3 +123,16 @@ TEST_F(HostConfigEditFileTest, UnreadableOrOversizedConfigIsAnError)
     ASSERT_FALSE(edit);
     EXPECT_EQ(std::filesystem::file_size(config_path()), (size_t { 1 } << 20U) + 1);
 }
+
+// A writer killed between its temp file and the rename leaves config.tmp.<id>; the next edit,
+// holding the lock (so no writer is running), removes it and nothing else.
+TEST_F(HostConfigEditFileTest, BeginRemovesTempFilesOfKilledWriters)
+{
+    std::filesystem::create_directories(m_root + "/etc/lumos");
+    std::ofstream(m_root + "/etc/lumos/config.tmp.0a1b2c3d") << "half";
+    std::ofstream(m_root + "/etc/lumos/pools.json") << "{}";
+    auto edit = HostConfigEdit::begin(Paths(m_root));
+    ASSERT_TRUE(edit);
+    EXPECT_FALSE(std::filesystem::exists(m_root + "/etc/lumos/config.tmp.0a1b2c3d"));
+    EXPECT_TRUE(std::filesystem::exists(m_root + "/etc/lumos/pools.json"));
+}
