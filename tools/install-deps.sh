@@ -13,6 +13,7 @@ PACKAGES=(
     libsqlite3-dev
     btrfs-progs xfsprogs util-linux mount curl zstd xz-utils bzip2 gzip
     busybox-static debootstrap runc
+    iproute2
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

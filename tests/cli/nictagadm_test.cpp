@@ -352,6 +352,21 @@ TEST_F(NictagadmTest, DeleteRemovesTheTagsLinesOrItsEtherstub)
     EXPECT_EQ(r.out, "invalid option: \n");
 }
 
+// -v (before the subcommand only, as the script's getopts reads it) traces on stderr.
+TEST_F(NictagadmTest, VerboseTracesOnStderr)
+{
+    RunResult r = nictagadm({ "-v", "add", "-l", "stub2" });
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err,
+        "+ Using config file: " + root().str()
+            + "/etc/lumos/config\n"
+              "+ adding nic tag: name='stub2', mac='', local='true'\n");
+    r = nictagadm({ "list", "-v" });
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.out, "invalid option: \n");
+}
+
 // vmadm validates a NIC's nic_tag against the tags nictagadm manages.
 TEST_F(NictagadmTest, VmadmSeesAddedAndDeletedTags)
 {
