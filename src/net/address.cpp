@@ -67,8 +67,8 @@ Result<MacAddress> MacAddress::parse(std::string_view text)
 std::string MacAddress::str() const
 {
     std::array<char, 18> text {};
-    std::snprintf(text.data(), text.size(), "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1],
-        bytes[2], bytes[3], bytes[4], bytes[5]);
+    (void)std::snprintf(text.data(), text.size(), "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0],
+        bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]);
     return std::string(text.data());
 }
 
@@ -145,11 +145,11 @@ IpPrefix IpPrefix::network() const
 
 Result<void> check_link_name(std::string_view name)
 {
-    constexpr std::size_t max_name = 15; // IFNAMSIZ - 1
+    constexpr std::size_t MAX_NAME = 15; // IFNAMSIZ - 1
     bool const bad_char = std::any_of(name.begin(), name.end(), [](char c) {
         return c == '/' || c == ':' || c == '\0' || c == ' ' || (c >= '\t' && c <= '\r');
     });
-    if (name.empty() || name.size() > max_name || name == "." || name == ".." || bad_char) {
+    if (name.empty() || name.size() > MAX_NAME || name == "." || name == ".." || bad_char) {
         return make_error(ErrorCode::InvalidArgument,
             "invalid link name \"" + std::string(name)
                 + "\" (1 to 15 bytes, no '/', ':' or space)");

@@ -103,9 +103,9 @@ private:
     };
     Rtnl(std::unique_ptr<nl_sock, SocketFree> sock, Netns netns);
 
-    // Sends msg (owned from here on) and waits for the kernel's answer; what names the
-    // operation in an error.
-    Result<void> request(nl_msg* msg, std::string const& what);
+    // Sends raw (owned from here on; null: it could not be built) and waits for the kernel's
+    // answer; what names the operation in an error.
+    Result<void> request(nl_msg* raw, std::string const& what);
     Result<int> index_of(std::string_view name, std::string const& what);
 
     std::unique_ptr<nl_sock, SocketFree> m_sock;

@@ -14,18 +14,18 @@
 namespace lumos::net {
 namespace {
 
-constexpr int create_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-constexpr int vid_max = 4094;
+constexpr int CREATE_FLAGS = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+constexpr int VID_MAX = 4094;
 // Some kernels are built without CONFIG_BRIDGE_VLAN_FILTERING (these CI machines among them):
 // the kernel's EOPNOTSUPP alone would not say what is missing.
-constexpr char const* no_vlan_filtering
+constexpr char const* NO_VLAN_FILTERING
     = "this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)";
 
 Result<void> explain_vlan_error(Result<void> result)
 {
     if (!result && result.error().code() == ErrorCode::Unsupported) {
         return tl::unexpected(Error(ErrorCode::Unsupported,
-            result.error().message() + ": " + no_vlan_filtering, result.error().errno_value()));
+            result.error().message() + ": " + NO_VLAN_FILTERING, result.error().errno_value()));
     }
     return result;
 }
@@ -72,7 +72,7 @@ Result<void> Rtnl::create_bridge(BridgeSpec const& spec)
         header.ifi_flags = IFF_UP;
         header.ifi_change = IFF_UP;
     }
-    detail::Msg msg = detail::new_request(RTM_NEWLINK, create_flags, header);
+    detail::Msg msg = detail::new_request(RTM_NEWLINK, CREATE_FLAGS, header);
     bool const built = msg && put_name_mtu(msg.get(), spec.name, spec.mtu)
         && put_link_info(msg.get(), "bridge", [&](nl_msg* m) {
                // Off is the default: the attribute is sent only to turn it on, since a kernel
@@ -95,7 +95,7 @@ Result<void> Rtnl::create_veth(VethSpec const& spec)
     }
     ifinfomsg header {};
     header.ifi_family = AF_UNSPEC;
-    detail::Msg msg = detail::new_request(RTM_NEWLINK, create_flags, header);
+    detail::Msg msg = detail::new_request(RTM_NEWLINK, CREATE_FLAGS, header);
     auto const fill_peer = [&](nl_msg* m) {
         nlattr* peer = nla_nest_start(m, VETH_INFO_PEER);
         ifinfomsg peer_header {};
@@ -197,7 +197,7 @@ Result<void> Rtnl::add_bridge_vlan(std::string_view port, int vid, bool pvid_unt
 {
     std::string const what
         = "add vlan " + std::to_string(vid) + " to bridge port " + std::string(port);
-    if (vid < 1 || vid > vid_max) {
+    if (vid < 1 || vid > VID_MAX) {
         return make_error(ErrorCode::InvalidArgument, what + ": a VLAN id is 1 to 4094");
     }
     TRY_ASSIGN(index, index_of(port, what));
@@ -209,7 +209,7 @@ Result<void> Rtnl::remove_bridge_vlan(std::string_view port, int vid)
 {
     std::string const what
         = "remove vlan " + std::to_string(vid) + " from bridge port " + std::string(port);
-    if (vid < 1 || vid > vid_max) {
+    if (vid < 1 || vid > VID_MAX) {
         return make_error(ErrorCode::InvalidArgument, what + ": a VLAN id is 1 to 4094");
     }
     TRY_ASSIGN(index, index_of(port, what));
