@@ -78,6 +78,7 @@ public:
     Result<void> create_veth(VethSpec const& spec);
     Result<void> delete_link(std::string_view name); // a veth pair goes with either end
     Result<void> set_up(std::string_view name, bool up);
+    Result<void> set_mtu(std::string_view name, unsigned mtu);
     // Enslaves name to the bridge master; "" releases it.
     Result<void> set_master(std::string_view name, std::string_view master);
     Result<LinkInfo> link(std::string_view name);
@@ -91,7 +92,11 @@ public:
 
     // Addresses and routes (rtnl_ip.cpp).
     Result<void> add_address(std::string_view link, IpPrefix const& address);
+    Result<void> remove_address(std::string_view link, IpPrefix const& address);
     Result<void> add_route(Route const& route);
+    // The route of this destination (default when none) through this gateway and link (any when
+    // not given).
+    Result<void> remove_route(Route const& route);
     // net.ipv6.conf.<link>.autoconf and .accept_ra of this namespace.
     Result<void> set_ipv6_addrconf(std::string_view link, bool autoconf, bool accept_ra);
 
@@ -107,6 +112,9 @@ private:
     // answer; what names the operation in an error.
     Result<void> request(nl_msg* raw, std::string const& what);
     Result<int> index_of(std::string_view name, std::string const& what);
+    Result<void> address_request(
+        int type, std::string_view link, IpPrefix const& address, std::string const& what);
+    Result<void> route_request(int type, Route const& route, std::string const& what);
 
     std::unique_ptr<nl_sock, SocketFree> m_sock;
     Netns m_netns;

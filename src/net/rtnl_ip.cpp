@@ -41,23 +41,50 @@ std::string route_text(Route const& route)
 
 Result<void> Rtnl::add_address(std::string_view link, IpPrefix const& address)
 {
-    std::string const what = "add address " + address.str() + " to " + std::string(link);
+    return address_request(
+        RTM_NEWADDR, link, address, "add address " + address.str() + " to " + std::string(link));
+}
+
+Result<void> Rtnl::remove_address(std::string_view link, IpPrefix const& address)
+{
+    return address_request(RTM_DELADDR, link, address,
+        "remove address " + address.str() + " from " + std::string(link));
+}
+
+Result<void> Rtnl::address_request(
+    int type, std::string_view link, IpPrefix const& address, std::string const& what)
+{
     TRY_ASSIGN(index, index_of(link, what));
     ifaddrmsg header {};
     header.ifa_family = af_of(address.address.family);
     header.ifa_prefixlen = static_cast<unsigned char>(address.length);
     header.ifa_scope = RT_SCOPE_UNIVERSE;
     header.ifa_index = static_cast<unsigned>(index);
-    detail::Msg msg
-        = detail::new_request(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, header);
+    int const flags
+        = type == RTM_NEWADDR ? NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL : NLM_F_REQUEST;
+    detail::Msg msg = detail::new_request(type, flags, header);
     bool const built = msg && put_ip(msg.get(), IFA_LOCAL, address.address)
         && put_ip(msg.get(), IFA_ADDRESS, address.address);
-    return request(built ? msg.release() : nullptr, what);
+    auto done = request(built ? msg.release() : nullptr, what);
+    // The kernel's answer to removing an address the link does not have.
+    if (!done && type == RTM_DELADDR && done.error().errno_value() == EADDRNOTAVAIL) {
+        return tl::unexpected(Error(ErrorCode::NotFound, done.error().message(), EADDRNOTAVAIL));
+    }
+    return done;
 }
 
 Result<void> Rtnl::add_route(Route const& route)
 {
-    std::string const what = "add route " + route_text(route);
+    return route_request(RTM_NEWROUTE, route, "add route " + route_text(route));
+}
+
+Result<void> Rtnl::remove_route(Route const& route)
+{
+    return route_request(RTM_DELROUTE, route, "remove route " + route_text(route));
+}
+
+Result<void> Rtnl::route_request(int type, Route const& route, std::string const& what)
+{
     if (!route.destination && !route.gateway) {
         return make_error(ErrorCode::InvalidArgument, what + ": a default route needs a gateway");
     }
@@ -80,11 +107,17 @@ Result<void> Rtnl::add_route(Route const& route)
     header.rtm_dst_len
         = static_cast<unsigned char>(route.destination ? route.destination->length : 0);
     header.rtm_table = RT_TABLE_MAIN;
-    header.rtm_protocol = RTPROT_STATIC;
-    header.rtm_scope = route.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-    header.rtm_type = RTN_UNICAST;
-    detail::Msg msg
-        = detail::new_request(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, header);
+    if (type == RTM_NEWROUTE) {
+        header.rtm_protocol = RTPROT_STATIC;
+        header.rtm_scope = route.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+        header.rtm_type = RTN_UNICAST;
+    } else {
+        // As `ip route del`: any protocol, scope and type, so a route the kernel made goes too.
+        header.rtm_scope = RT_SCOPE_NOWHERE;
+    }
+    int const flags
+        = type == RTM_NEWROUTE ? NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL : NLM_F_REQUEST;
+    detail::Msg msg = detail::new_request(type, flags, header);
     bool built = static_cast<bool>(msg);
     if (built && route.destination && route.destination->length > 0) {
         built = put_ip(msg.get(), RTA_DST, route.destination->network().address);

@@ -149,6 +149,18 @@ Result<void> Rtnl::set_up(std::string_view name, bool up)
     return request(built ? msg.release() : nullptr, what);
 }
 
+Result<void> Rtnl::set_mtu(std::string_view name, unsigned mtu)
+{
+    std::string const what = "set mtu of link " + std::string(name) + " to " + std::to_string(mtu);
+    TRY(checked_name(name, what));
+    ifinfomsg header {};
+    header.ifi_family = AF_UNSPEC;
+    detail::Msg msg = detail::new_request(RTM_NEWLINK, NLM_F_REQUEST, header);
+    bool const built = msg && nla_put_string(msg.get(), IFLA_IFNAME, std::string(name).c_str()) >= 0
+        && nla_put_u32(msg.get(), IFLA_MTU, mtu) >= 0;
+    return request(built ? msg.release() : nullptr, what);
+}
+
 Result<void> Rtnl::set_master(std::string_view name, std::string_view master)
 {
     std::string const what = master.empty()

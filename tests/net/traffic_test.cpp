@@ -170,5 +170,50 @@ TEST_F(TrafficTest, OnLinkRoutesIpv6AddressesAndAddrconf)
     EXPECT_EQ(no_sysctl.error().code(), ErrorCode::NotFound);
 }
 
+TEST_F(TrafficTest, AddressesRoutesAndMtuChangeLiveAndGoAgain)
+{
+    std::string const zone = make_netns("zone");
+    std::string const peer = make_netns("peer");
+    auto rtnl = session(zone);
+    ASSERT_OK(rtnl);
+    auto peer_ns = Netns::open(peer);
+    ASSERT_OK(peer_ns);
+    ASSERT_OK(rtnl->create_veth({ .name = "net0", .peer_name = "eth0", .peer_netns = &*peer_ns }));
+    ASSERT_OK(rtnl->set_up("net0", true));
+    auto peer_rtnl = Rtnl::in(*peer_ns);
+    ASSERT_OK(peer_rtnl);
+    ASSERT_OK(peer_rtnl->set_up("eth0", true));
+    ASSERT_OK(peer_rtnl->add_address("eth0", IpPrefix::parse("10.94.0.1/24").value()));
+    auto const address = IpPrefix::parse("10.94.0.2/24").value();
+    ASSERT_OK(rtnl->add_address("net0", address));
+    Route const default_route { .gateway = IpAddress::parse("10.94.0.1").value() };
+    ASSERT_OK(rtnl->add_route(default_route));
+    EXPECT_TRUE(pings(zone, "10.94.0.1"));
+    EXPECT_EQ(ip_json(zone, { "route", "show", "default" }).size(), 1U);
+
+    ASSERT_OK(rtnl->set_mtu("net0", 1280));
+    EXPECT_EQ(rtnl->link("net0")->mtu, 1280U);
+    auto const too_big = rtnl->set_mtu("net0", 70000);
+    ASSERT_FALSE(too_big.has_value());
+    EXPECT_EQ(too_big.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(too_big.error().message(), "set mtu of link net0 to 70000: Invalid argument");
+
+    ASSERT_OK(rtnl->remove_route(default_route));
+    EXPECT_EQ(ip_json(zone, { "route", "show", "default" }).size(), 0U);
+    auto const route_gone = rtnl->remove_route(default_route);
+    ASSERT_FALSE(route_gone.has_value());
+    EXPECT_EQ(route_gone.error().code(), ErrorCode::NotFound) << route_gone.error().message();
+
+    ASSERT_OK(rtnl->remove_address("net0", address));
+    EXPECT_FALSE(pings(zone, "10.94.0.1"));
+    auto const addrs = ip_json(zone, { "-4", "addr", "show", "dev", "net0" });
+    EXPECT_TRUE(addrs.empty() || addrs[0]["addr_info"].empty()) << addrs.dump();
+    auto const address_gone = rtnl->remove_address("net0", address);
+    ASSERT_FALSE(address_gone.has_value());
+    EXPECT_EQ(address_gone.error().code(), ErrorCode::NotFound);
+    EXPECT_EQ(address_gone.error().message(),
+        "remove address 10.94.0.2/24 from net0: Cannot assign requested address");
+}
+
 } // namespace
 } // namespace lumos::net::test
