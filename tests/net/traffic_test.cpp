@@ -62,6 +62,29 @@ TEST_F(TrafficTest, VlansIsolateZonesOnOneBridge)
     EXPECT_FALSE(pings(c, "10.98.0.11"));
 }
 
+// Where the kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING, these CI
+// machines), a tag's VLANs can still be kept apart on an internal (etherstub) tag with one bridge
+// per VLAN: zones on VLAN 10's bridge reach each other, not the zone on VLAN 20's.
+TEST_F(TrafficTest, OneBridgePerVlanIsolatesWithoutVlanFiltering)
+{
+    std::string const host = make_netns("host");
+    std::string const a = make_netns("a10");
+    std::string const b = make_netns("b10");
+    std::string const c = make_netns("c20");
+    auto rtnl = session(host);
+    ASSERT_OK(rtnl);
+    ASSERT_OK(rtnl->create_bridge({ .name = "stub0.10" }));
+    ASSERT_OK(rtnl->create_bridge({ .name = "stub0.20" }));
+    plug_zone(host, a, "va", "stub0.10", "02:08:20:00:01:0a", "10.93.0.10/24");
+    plug_zone(host, b, "vb", "stub0.10", "02:08:20:00:01:0b", "10.93.0.11/24");
+    plug_zone(host, c, "vc", "stub0.20", "02:08:20:00:01:0c", "10.93.0.20/24");
+
+    EXPECT_TRUE(pings(a, "10.93.0.11"));
+    EXPECT_TRUE(pings(b, "10.93.0.10"));
+    EXPECT_FALSE(pings(a, "10.93.0.20"));
+    EXPECT_FALSE(pings(c, "10.93.0.11"));
+}
+
 TEST_F(TrafficTest, DefaultAndPrefixRoutesCarryTrafficBeyondTheBridge)
 {
     // host: br0 10.97.0.1/24 and, towards the outside, veth up0 10.96.0.1/24 whose peer is in
