@@ -134,6 +134,10 @@ TEST_F(LinkTest, VethErrorsNameTheLinkAndTheOwner)
     EXPECT_EQ(multicast.error().message(),
         "create veth vz1 for z1: 01:00:5e:00:00:01 is not a unicast MAC address");
 
+    spec.peer_mac = MacAddress::parse("00:00:00:00:00:00").value();
+    EXPECT_EQ(rtnl->create_veth(spec).error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(rtnl->link("vz1").error().code(), ErrorCode::NotFound);
+
     spec.peer_mac.reset();
     spec.name = "a-name-far-too-long";
     auto const long_name = rtnl->create_veth(spec);
