@@ -22,8 +22,9 @@ declare -A ALLOWED=(
     [store]="store props base"
     [image]="image pools base"
     [runtime]="runtime sys base"
-    [vm]="vm image store props pools runtime sys base"
-    [cmd]="cmd vm image store props pools runtime sys base"
+    [net]="net sys base"
+    [vm]="vm image store props pools runtime net sys base"
+    [cmd]="cmd vm image store props pools runtime net sys base"
 )
 STANDALONE=" lumos-zoned zinit "
 STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp "
