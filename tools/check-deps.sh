@@ -22,8 +22,9 @@ declare -A ALLOWED=(
     [store]="store props base"
     [image]="image pools base"
     [runtime]="runtime sys base"
-    [vm]="vm image store props pools runtime sys base"
-    [cmd]="cmd vm image store props pools runtime sys base"
+    [net]="net sys base"
+    [vm]="vm image store props pools runtime net sys base"
+    [cmd]="cmd vm image store props pools runtime net sys base"
 )
 STANDALONE=" lumos-zoned zinit "
 STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp "
@@ -31,7 +32,14 @@ STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp "
 violations=0
 report() { echo "check-deps: $1" >&2; violations=$((violations + 1)); }
 
-while IFS= read -r -d '' file; do
+for dir in "$src"/*/; do
+    module=$(basename "$dir")
+    [[ -n ${ALLOWED[$module]+set} ]] || report "src/$module: unknown module '$module' (add it to tools/check-deps.sh and ARCHITECTURE.md)"
+done
+# Every quoted include of the tree, from one grep: "<file>:<line>:<text>".
+while IFS= read -r line; do
+    file=${line%%:*}
+    line=${line#*:}
     rel=${file#"$src"/}
     module=${rel%%/*}
     program=""
@@ -39,35 +47,34 @@ while IFS= read -r -d '' file; do
         program=${rel#cmd/}
         program=${program%%/*}
     fi
-    [[ -n ${ALLOWED[$module]+set} ]] || { report "$rel: unknown module '$module' (add it to tools/check-deps.sh and ARCHITECTURE.md)"; continue; }
-    while IFS= read -r line; do
-        lineno=${line%%:*}
-        target=${line#*:}
-        target=${target#*\"}
-        target=${target%%\"*}
-        [[ $target == */* ]] || continue # same-directory includes ("byte_ranges.hpp")
-        to=${target%%/*}
-        [[ -n ${ALLOWED[$to]+set} ]] || continue # not one of ours (a test support header, ...)
-        where="$rel:$lineno includes \"$target\""
-        if [[ $STANDALONE == *" $program "* || $STANDALONE_OK == *" $rel "* ]]; then
-            if [[ $to == cmd ]]; then
-                [[ $target == cmd/$program/* ]] || report "$where: $program links nothing of lumos"
-            elif [[ $STANDALONE_OK != *" $target "* ]]; then
-                report "$where: ${program:-$rel} links nothing of lumos (header-only files only: $STANDALONE_OK)"
-            fi
-            continue
-        fi
-        [[ " ${ALLOWED[$module]} " == *" $to "* ]] || report "$where: $module may not depend on $to"
-        if [[ $target == */detail/* && $target != "$module"/* ]]; then
-            report "$where: $to/detail is private to $to"
-        fi
+    [[ -n ${ALLOWED[$module]+set} ]] || continue # reported below
+    lineno=${line%%:*}
+    target=${line#*:}
+    target=${target#*\"}
+    target=${target%%\"*}
+    [[ $target == */* ]] || continue # same-directory includes ("byte_ranges.hpp")
+    to=${target%%/*}
+    [[ -n ${ALLOWED[$to]+set} ]] || continue # not one of ours (a test support header, ...)
+    where="$rel:$lineno includes \"$target\""
+    if [[ $STANDALONE == *" $program "* || $STANDALONE_OK == *" $rel "* ]]; then
         if [[ $to == cmd ]]; then
-            other=${target#cmd/}
-            other=${other%%/*}
-            [[ $other == "$program" || $other == common ]] || report "$where: programs do not include each other"
+            [[ $target == cmd/$program/* ]] || report "$where: $program links nothing of lumos"
+        elif [[ $STANDALONE_OK != *" $target "* ]]; then
+            report "$where: ${program:-$rel} links nothing of lumos (header-only files only: $STANDALONE_OK)"
         fi
-    done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" || true)
-done < <(find "$src" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) -print0)
+        continue
+    fi
+    [[ " ${ALLOWED[$module]} " == *" $to "* ]] || report "$where: $module may not depend on $to"
+    if [[ $target == */detail/* && $target != "$module"/* ]]; then
+        report "$where: $to/detail is private to $to"
+    fi
+    if [[ $to == cmd ]]; then
+        other=${target#cmd/}
+        other=${other%%/*}
+        [[ $other == "$program" || $other == common ]] || report "$where: programs do not include each other"
+    fi
+done < <(find "$src" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) -print0 |
+    xargs -0 -r grep -H -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' || true)
 
 if ((violations > 0)); then
     echo "check-deps: $violations include(s) against the layering in ARCHITECTURE.md" >&2

@@ -14,11 +14,24 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
     mapfile -t files < <(find src tests bench -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
 fi
-bad=()
+existing=()
 for file in "${files[@]}"; do
-    [[ -f $file ]] || continue
-    "$tool" --style=file --dry-run -Werror "$file" >/dev/null 2>&1 || bad+=("$file")
+    [[ -f $file ]] && existing+=("$file")
 done
+# One clang-format for all files (a process per file cost seconds); each file that differs is
+# named in its "<file>:<line>:<col>: error: code should be clang-formatted" lines, and a file it
+# cannot read on an "error: ... '<file>'" line.
+log=$(mktemp /tmp/lumos-check-format.XXXXXX)
+trap 'rm -f "$log"' EXIT
+status=0
+printf '%s\0' "${existing[@]}" |
+    xargs -0 "$tool" --style=file --dry-run -Werror --ferror-limit=1 >/dev/null 2>"$log" || status=$?
+mapfile -t bad < <(sed -n -E "s/^(.+):[0-9]+:[0-9]+: error: .*/\1/p; s/^error: .*'(.+)'.*/\1/p" "$log" | sort -u)
+if ((status != 0 && ${#bad[@]} == 0)); then
+    cat "$log" >&2
+    echo "check-format: $tool failed (exit $status) without naming a file" >&2
+    exit 1
+fi
 if ((${#bad[@]} > 0)); then
     printf 'check-format: not formatted: %s\n' "${bad[@]}" >&2
     echo "check-format: ${#bad[@]} file(s) differ from .clang-format; fix with: $tool -i <file>" >&2

@@ -45,6 +45,11 @@ std::string Paths::vm_lock(std::string_view uuid) const
     return run_dir() + "/vm." + std::string(uuid) + ".config.lockfile";
 }
 
+std::string Paths::zone_netns(std::string_view uuid) const
+{
+    return run_dir() + "/zones/" + std::string(uuid) + "/netns";
+}
+
 std::string Paths::create_lock() const
 {
     return run_dir() + "/vm.create.lockfile";

@@ -27,6 +27,9 @@ public:
     std::string vm_snapshots(std::string_view uuid) const;
     std::string run_dir() const { return under_root("/run/lumos"); }
     std::string vm_lock(std::string_view uuid) const;
+    // The zone's persistent network namespace (a bind mount of its nsfs file, net::Netns):
+    // "<root>/run/lumos/zones/<uuid>/netns".
+    std::string zone_netns(std::string_view uuid) const;
     std::string create_lock() const;
     std::string log_dir() const { return under_root("/var/log/lumos"); }
     std::string imgadm_dir() const { return under_root("/var/imgadm"); }

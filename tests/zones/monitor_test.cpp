@@ -6,6 +6,7 @@
 //   - a zone is driven by the OCI runtime it was booted with, even when the host's choice has
 //     changed since (a re-attached monitor, zlogin).
 #include "support/vmadm_fixture.hpp"
+#include "zones/zone_images.hpp"
 
 #include <csignal>
 #include <fstream>
@@ -18,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string const IMAGE_UUID = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b11";
+std::string const& IMAGE_UUID = BASE_UUID;
 
 // The sum of the Private_* lines of /proc/<pid>/smaps_rollup in KiB (-1: unreadable), each
 // recorded as a test property.
@@ -50,36 +51,16 @@ protected:
         if (IsSkipped()) {
             return;
         }
-        std::string images = "/tmp/lumos-test-images-XXXXXX";
-        ASSERT_NE(::mkdtemp(images.data()), nullptr);
-        m_images = images;
-        auto built = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", "base-minimal",
-            m_images.string(), "--uuid", IMAGE_UUID, "--version", "1.0.0" });
-        ASSERT_EQ(built.exit_code, 0) << built.describe();
-        RunResult installed;
-        for (auto const& entry : fs::directory_iterator(m_images)) {
-            if (entry.path().extension() == ".imgmanifest") {
-                std::string const stem = entry.path().stem().string();
-                installed = run({ LUMOS_IMGADM_BIN, "install", "-m", entry.path().string(), "-f",
-                                    (m_images / (stem + ".tar.gz")).string() },
-                    with_root({}));
-            }
-        }
+        auto installed
+            = run({ LUMOS_IMGADM_BIN, "install", "-m", zone_image_manifest("base-minimal").string(),
+                      "-f", zone_image_file("base-minimal").string() },
+                with_root({}));
         ASSERT_EQ(installed.exit_code, 0) << installed.describe();
-        // The shipped monitor beside the test's zinit.
-        m_libexec = m_images / "libexec";
+        // The shipped monitor beside the test's zinit, in the test's root (removed with it).
+        m_libexec = root().path() / "libexec";
         fs::create_directories(m_libexec);
         fs::create_symlink(LUMOS_LUMOS_ZONED_UNSANITIZED_BIN, m_libexec / "lumos-zoned");
         fs::create_symlink(LUMOS_ZINIT_BIN, m_libexec / "zinit");
-    }
-
-    void TearDown() override
-    {
-        VmadmTest::TearDown();
-        if (!m_images.empty()) {
-            std::error_code ignored;
-            fs::remove_all(m_images, ignored);
-        }
     }
 
     RunOptions with_root(RunOptions options) const
@@ -127,7 +108,6 @@ protected:
         return status.is_object() ? status.value("monitor_pid", int64_t { 0 }) : 0;
     }
 
-    fs::path m_images;
     fs::path m_libexec;
 };
 

@@ -5,6 +5,7 @@
 // create, live resource controls, and a hostile root inside a zone. Root only; each zone's
 // cgroups go under the test root's own cgroup parent, removed at the end.
 #include "support/vmadm_fixture.hpp"
+#include "zones/zone_images.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -21,46 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string const BASE_UUID = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b01";
-std::string const BUSYBOX_UUID = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b02";
-
-// The images, built once for the whole program.
-class ImageDir {
-public:
-    static ImageDir& get()
-    {
-        static ImageDir dir;
-        return dir;
-    }
-    fs::path const& path() const { return m_path; }
-    ~ImageDir()
-    {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-
-private:
-    ImageDir()
-    {
-        std::string templ = "/tmp/lumos-test-images-XXXXXX";
-        if (::mkdtemp(templ.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp");
-        }
-        m_path = templ;
-        for (auto const& [kind, uuid] :
-            { std::pair { "base-minimal", BASE_UUID }, std::pair { "busybox", BUSYBOX_UUID } }) {
-            auto r = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", kind,
-                m_path.string(), "--uuid", uuid, "--version", "1.0.0" });
-            if (r.exit_code != 0) {
-                std::error_code ignored;
-                fs::remove_all(m_path, ignored);
-                throw std::runtime_error("build-image " + std::string(kind) + ": " + r.describe());
-            }
-        }
-    }
-    fs::path m_path;
-};
 
 // Running, not a zombie (on a host whose PID 1 does not reap, the init of a zone whose first
 // monitor was killed stays one).
@@ -83,13 +44,9 @@ protected:
         if (IsSkipped()) {
             return;
         }
-        for (auto const& entry : fs::directory_iterator(ImageDir::get().path())) {
-            if (entry.path().extension() != ".imgmanifest") {
-                continue;
-            }
-            std::string const stem = entry.path().stem().string();
-            auto r = imgadm({ "install", "-m", entry.path().string(), "-f",
-                (ImageDir::get().path() / (stem + ".tar.gz")).string() });
+        for (char const* kind : { "base-minimal", "busybox" }) {
+            auto r = imgadm({ "install", "-m", zone_image_manifest(kind).string(), "-f",
+                zone_image_file(kind).string() });
             ASSERT_EQ(r.exit_code, 0) << r.describe();
         }
     }
@@ -615,9 +572,8 @@ TEST_F(Zones, AZoneWithResolversWhoseQuotaIsFullStartsAgain)
             (void)run({ LUMOS_LUMOSADM_BIN, "pool", "destroy", "zones" }, options);
         }
     } guard { halt_all, options };
-    auto installed
-        = imgadm({ "install", "-m", (ImageDir::get().path() / "busybox-1.0.0.imgmanifest").string(),
-            "-f", (ImageDir::get().path() / "busybox-1.0.0.tar.gz").string() });
+    auto installed = imgadm({ "install", "-m", zone_image_manifest("busybox").string(), "-f",
+        zone_image_file("busybox").string() });
     ASSERT_EQ(installed.exit_code, 0) << installed.describe();
 
     // No quota property (the brand's default of 10 GiB is larger than this pool, which create

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MPL-2.0
+// An rtnetlink session bound to one network namespace (libnl-3): links, bridges, veth pairs,
+// bridge VLANs, addresses and routes. The socket is made by a thread that entered the namespace
+// and then ended (a netlink socket stays in the namespace it was made in), so no thread of the
+// caller changes namespace. Every error names the operation and its object
+// ("create veth vnic0 for <owner>: File exists") with the ErrorCode of the kernel's errno
+// (EEXIST AlreadyExists, ENODEV/ENOENT NotFound, EINVAL/ERANGE InvalidArgument, EPERM
+// PermissionDenied, EBUSY Busy, EOPNOTSUPP Unsupported, else System).
+//
+// A session holds a reference on its namespace: a namespace whose persistent mount is removed
+// lives (with its links) until every session and Netns on it is gone.
+#pragma once
+
+#include "base/result.hpp"
+#include "net/address.hpp"
+#include "net/netns.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct nl_sock;
+struct nl_msg;
+
+namespace lumos::net {
+
+struct LinkInfo {
+    std::string name {};
+    int index = 0;
+    MacAddress mac {};
+    unsigned mtu = 0;
+    bool up = false; // administratively up (IFF_UP)
+    int master = 0; // ifindex of the bridge it is enslaved to, 0 for none
+    std::string kind {}; // "bridge", "veth", ... ("" for a device without one, like lo)
+};
+
+struct BridgeSpec {
+    std::string name {};
+    unsigned mtu = 0; // 0: the kernel's default
+    bool vlan_filtering = false;
+    bool up = true;
+};
+
+// A veth pair: name in the session's namespace, peer_name in peer_netns (the session's own when
+// null), created there under its final name (IFLA_NET_NS_FD), with peer_mac and mtu on both ends.
+// Both ends start down.
+struct VethSpec {
+    std::string name {};
+    std::string peer_name {};
+    Netns const* peer_netns = nullptr;
+    std::optional<MacAddress> peer_mac {};
+    unsigned mtu = 0; // 0: the kernel's default
+    std::string owner {}; // for messages: "create veth <name> for <owner>"
+};
+
+// A route in the main table. No destination: the default route of the gateway's family. With a
+// gateway the route goes via it (link optional); without one it is on-link and link is required.
+struct Route {
+    std::optional<IpPrefix> destination {};
+    std::optional<IpAddress> gateway {};
+    std::string link {};
+};
+
+class Rtnl {
+public:
+    static Result<Rtnl> in(Netns const& netns);
+
+    Rtnl(Rtnl&&) noexcept;
+    Rtnl& operator=(Rtnl&&) noexcept;
+    Rtnl(Rtnl const&) = delete;
+    Rtnl& operator=(Rtnl const&) = delete;
+    ~Rtnl();
+
+    // Links (rtnl_link.cpp).
+    Result<void> create_bridge(BridgeSpec const& spec);
+    Result<void> create_veth(VethSpec const& spec);
+    Result<void> delete_link(std::string_view name); // a veth pair goes with either end
+    Result<void> set_up(std::string_view name, bool up);
+    Result<void> set_mtu(std::string_view name, unsigned mtu);
+    // Enslaves name to the bridge master; "" releases it.
+    Result<void> set_master(std::string_view name, std::string_view master);
+    Result<LinkInfo> link(std::string_view name);
+    // The first link with this MAC (how a nic tag's `<tag>_nic=<mac>` names its link), or none.
+    Result<std::optional<LinkInfo>> find_by_mac(MacAddress const& mac);
+
+    // Bridge VLANs of a port of a vlan_filtering bridge: what `bridge vlan add dev <port> vid
+    // <vid> [pvid untagged]` and `bridge vlan del dev <port> vid <vid>` do. vid 1..4094.
+    Result<void> add_bridge_vlan(std::string_view port, int vid, bool pvid_untagged);
+    Result<void> remove_bridge_vlan(std::string_view port, int vid);
+
+    // Addresses and routes (rtnl_ip.cpp).
+    Result<void> add_address(std::string_view link, IpPrefix const& address);
+    Result<void> remove_address(std::string_view link, IpPrefix const& address);
+    Result<void> add_route(Route const& route);
+    // The route of this destination (default when none) through this gateway and link (any when
+    // not given).
+    Result<void> remove_route(Route const& route);
+    // net.ipv6.conf.<link>.autoconf and .accept_ra of this namespace.
+    Result<void> set_ipv6_addrconf(std::string_view link, bool autoconf, bool accept_ra);
+
+    Netns const& netns() const { return m_netns; }
+
+private:
+    struct SocketFree {
+        void operator()(nl_sock* sock) const;
+    };
+    Rtnl(std::unique_ptr<nl_sock, SocketFree> sock, Netns netns);
+
+    // Sends raw (owned from here on; null: it could not be built) and waits for the kernel's
+    // answer; what names the operation in an error.
+    Result<void> request(nl_msg* raw, std::string const& what);
+    Result<int> index_of(std::string_view name, std::string const& what);
+    Result<void> address_request(
+        int type, std::string_view link, IpPrefix const& address, std::string const& what);
+    Result<void> route_request(int type, Route const& route, std::string const& what);
+
+    std::unique_ptr<nl_sock, SocketFree> m_sock;
+    Netns m_netns;
+};
+
+} // namespace lumos::net
