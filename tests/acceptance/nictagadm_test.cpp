@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // The nictagadm binary as root against the kernel: LINK and the MAC check read the links of the
-// network namespace nictagadm runs in. Each test makes its own namespace (ip netns add, removed
-// in TearDown) with a veth pair of known MACs, the "physical" NIC of a test host; nothing is
+// network namespace nictagadm runs in. Each test makes its own namespace (`unshare --net=<file>`
+// under its temp root, unmounted in TearDown: `ip netns add` would leave /run/netns mounted for
+// good) with a veth pair of known MACs, the "physical" NIC of a test host; nothing is
 // added to the host's namespace. Also: concurrent runs each land their edit (the config lock).
 #include "support/cli_runner.hpp"
 
@@ -9,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -28,10 +28,15 @@ std::string nictagadm_path()
     return override_path != nullptr && *override_path != '\0' ? override_path : LUMOS_NICTAGADM_BIN;
 }
 
-// iproute2's ip (run() does not search PATH).
-std::string ip_path()
+// util-linux's and iproute2's tools (run() does not search PATH).
+std::string tool_path(std::string const& name)
 {
-    return std::filesystem::exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip";
+    for (char const* dir : { "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/" }) {
+        if (std::filesystem::exists(dir + name)) {
+            return dir + name;
+        }
+    }
+    return name;
 }
 
 class NictagadmNetnsTest : public ::testing::Test {
@@ -39,42 +44,45 @@ protected:
     void SetUp() override
     {
         if (::geteuid() != 0) {
-            GTEST_SKIP() << "needs root (ip netns add)";
+            GTEST_SKIP() << "needs root (a network namespace of its own)";
         }
-        static std::atomic<int> counter { 0 };
-        m_netns = "lumos-nictag-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
         m_root = std::make_unique<TempRoot>();
         m_root->write_file("etc/lumos/config", "# test\netherstub=stub0\n");
-        RunResult const added = run({ ip_path(), "netns", "add", m_netns });
+        m_netns = (m_root->path() / "netns").string();
+        m_root->write_file("netns", "");
+        RunResult const added = run({ tool_path("unshare"), "--net=" + m_netns, "true" });
         ASSERT_EQ(added.exit_code, 0) << added.describe();
         m_netns_added = true;
-        in_netns({ "ip", "link", "add", "nt0", "address", "02:aa:bb:cc:dd:01", "type", "veth",
-            "peer", "name", "nt1", "address", "02:aa:bb:cc:dd:02" });
-        in_netns({ "ip", "link", "set", "nt0", "up" });
-        in_netns({ "ip", "link", "set", "nt1", "up" });
+        in_netns({ tool_path("ip"), "link", "add", "nt0", "address", "02:aa:bb:cc:dd:01", "type",
+            "veth", "peer", "name", "nt1", "address", "02:aa:bb:cc:dd:02" });
+        in_netns({ tool_path("ip"), "link", "set", "nt0", "up" });
+        in_netns({ tool_path("ip"), "link", "set", "nt1", "up" });
     }
 
     void TearDown() override
     {
         if (m_netns_added) {
-            RunResult const removed = run({ ip_path(), "netns", "del", m_netns });
+            RunResult const removed = run({ tool_path("umount"), m_netns });
             EXPECT_EQ(removed.exit_code, 0) << removed.describe();
         }
     }
 
     void in_netns(std::vector<std::string> const& command) const
     {
-        std::vector<std::string> argv { ip_path(), "netns", "exec", m_netns };
+        std::vector<std::string> argv { tool_path("nsenter"), "--net=" + m_netns };
         argv.insert(argv.end(), command.begin(), command.end());
         RunResult const r = run(argv);
         ASSERT_EQ(r.exit_code, 0) << r.describe();
     }
 
-    // A program of ours run inside the namespace (ip netns exec mounts its own /sys there).
+    // A program of ours run inside the namespace, with a /sys of its own that shows the
+    // namespace's links (what `ip netns exec` does).
     RunResult program_in_netns(
         std::string const& program, std::vector<std::string> const& args) const
     {
-        std::vector<std::string> argv { ip_path(), "netns", "exec", m_netns, program };
+        std::vector<std::string> argv { tool_path("nsenter"), "--net=" + m_netns,
+            tool_path("unshare"), "--mount", "--propagation", "private", "/bin/sh", "-c",
+            "mount -t sysfs sysfs /sys && exec \"$@\"", "sh", program };
         argv.insert(argv.end(), args.begin(), args.end());
         RunOptions options;
         options.env.emplace_back("LUMOS_ROOT", m_root->str());
