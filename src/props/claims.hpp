@@ -11,6 +11,7 @@
 #include "base/json.hpp"
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace lumos::props {
@@ -29,7 +30,10 @@ struct Claim {
     std::string key;
 
     bool operator==(Claim const&) const = default;
-    auto operator<=>(Claim const&) const = default;
+    bool operator<(Claim const& other) const
+    {
+        return std::tie(kind, key) < std::tie(other.kind, other.key);
+    }
 };
 
 // Everything a VM object (or its record: the same members) claims, sorted, no duplicates.
