@@ -266,16 +266,15 @@ int pool_destroy(
 
 void print_usage(std::ostream& stream)
 {
-    stream
-        << "Usage:\n"
-           "  lumosadm pool create <name> [--backend btrfs|dir|zfs]\n"
-           "                       [--device DEV | --file PATH --size SIZE]\n"
-           "                       [--no-quotas] [--mountpoint DIR]\n"
-           "  lumosadm pool list [-j]\n"
-           "  lumosadm pool destroy <name>\n"
-           "  lumosadm pool check [-n] [<name>]  remove what killed commands left (-n: list)\n"
-           "  lumosadm autoboot        start every VM with autoboot (at host start)\n"
-           "  lumosadm reindex         rebuild the VMs' MAC/IP conflict index from the records\n";
+    stream << "Usage:\n"
+              "  lumosadm pool create <name> [--backend btrfs|dir|zfs]\n"
+              "                       [--device DEV | --file PATH --size SIZE]\n"
+              "                       [--no-quotas] [--mountpoint DIR]\n"
+              "  lumosadm pool list [-j]\n"
+              "  lumosadm pool destroy <name>\n"
+              "  lumosadm pool check [-n] [<name>]  remove what killed commands left (-n: list)\n"
+              "  lumosadm autoboot        start every VM with autoboot (at host start)\n"
+              "  lumosadm reindex         the VMs' MAC/IP index again from the records\n";
 }
 
 int run_pool(
