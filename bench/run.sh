@@ -45,6 +45,9 @@ status=0
     echo
     echo "== pool metadata: create/snapshot/destroy of one dataset at 10 and 10,000 datasets =="
     bench/dataset_ops.sh || images_status=1
+    echo
+    echo "== vmadm create with NICs: the 1,001st VM against the first (conflict index) =="
+    RESULTS_DIR=$results bench/create_nics.sh || images_status=1
     exit "$images_status"
 } 2>&1 | tee "$out" || status=$?
 echo "results written to $out"

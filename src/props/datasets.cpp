@@ -71,7 +71,7 @@ std::vector<std::string> owned_datasets(Json const& vm)
     return owned;
 }
 
-Result<void> check_dataset_nesting(Json const& vm, std::vector<Json> const& other_vms)
+Result<void> check_dataset_nesting(Json const& vm, HostFacts const& host)
 {
     std::string const zonename = string_value(vm, "zonename");
     auto const mine = owned_datasets(vm);
@@ -87,7 +87,13 @@ Result<void> check_dataset_nesting(Json const& vm, std::vector<Json> const& othe
             return tl::unexpected(conflict(zonename, mine.front(), name, ""));
         }
     }
-    for (auto const& other : other_vms) {
+    std::vector<Claim> claims;
+    claims.reserve(mine.size());
+    for (auto const& name : mine) {
+        claims.push_back(Claim { ClaimKind::Dataset, name });
+    }
+    TRY_ASSIGN(others, vms_claiming(host, claims));
+    for (auto const& other : others) {
         if (string_value(other, "uuid") == uuid) {
             continue;
         }

@@ -6,6 +6,7 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
+#include "props/host_facts.hpp"
 
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ namespace lumos::props {
 std::vector<std::string> owned_datasets(Json const& vm);
 
 // Refuses a new VM whose datasets equal, contain or lie inside another VM's (or whose zone root
-// would contain its own cores dataset: zonename "cores").
-Result<void> check_dataset_nesting(Json const& vm, std::vector<Json> const& other_vms);
+// would contain its own cores dataset: zonename "cores"). The other VMs are those
+// props::vms_claiming finds for the VM's Dataset claims.
+Result<void> check_dataset_nesting(Json const& vm, HostFacts const& host);
 
 } // namespace lumos::props

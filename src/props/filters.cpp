@@ -260,6 +260,25 @@ Result<bool> matches(Json const& vm, std::vector<Filter> const& filters)
     return true;
 }
 
+std::optional<std::vector<Claim>> index_claims(std::vector<Filter> const& filters)
+{
+    if (filters.empty()) {
+        return std::nullopt;
+    }
+    for (auto const& filter : filters) {
+        if (is_regex_filter(filter) || (filter.key != "nics.*.mac" && filter.key != "nics.*.ip")) {
+            return std::nullopt;
+        }
+    }
+    // A VM matches them all only if it matches the first: String(nic.mac) equal to the fixed
+    // MAC, or String(nic.ip) equal to the value, which claims_of files under Mac and Ip.
+    Filter const& first = filters.front();
+    if (first.key == "nics.*.mac") {
+        return std::vector<Claim> { Claim { ClaimKind::Mac, fix_mac(first.value) } };
+    }
+    return std::vector<Claim> { Claim { ClaimKind::Ip, first.value } };
+}
+
 std::vector<std::string> needed_keys(std::vector<std::string> const& columns,
     std::vector<std::string> const& sort_keys, std::vector<Filter> const& filters)
 {

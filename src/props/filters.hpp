@@ -6,7 +6,9 @@
 
 #include "base/json.hpp"
 #include "base/result.hpp"
+#include "props/claims.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +33,11 @@ Result<std::vector<Filter>> parse_filters(
 // Regex filters run on PCRE2 with match limits: a value that makes a pattern exceed them is an
 // error (ErrorCode::InvalidArgument), as is a pattern that does not compile.
 Result<bool> matches(Json const& vm, std::vector<Filter> const& filters);
+
+// When the filters are only nics.*.mac= and nics.*.ip= values (no regex): claims that every VM
+// they match holds (props/claims.hpp), so the store's index can name the candidates instead of
+// every VM being read. nullopt for any other filter.
+std::optional<std::vector<Claim>> index_claims(std::vector<Filter> const& filters);
 
 // Top-level keys a listing needs loaded for these columns, sort keys and filters (so the store
 // can skip files it does not need).

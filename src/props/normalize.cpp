@@ -600,7 +600,7 @@ Result<Json> prepare_create(Json const& input, CreateContext const& context)
     }
     vm["nics"] = Json::array();
     TRY(apply_object_arrays(vm, payload, brand));
-    TRY(check_dataset_nesting(vm, context.host.other_vms));
+    TRY(check_dataset_nesting(vm, context.host));
     vm[ATTR_ZONE_STATE] = "installed";
     if (bool_or(vm, "autoboot", true)) {
         vm[ATTR_PROVISIONING] = true;

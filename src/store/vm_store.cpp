@@ -79,10 +79,57 @@ Json read_json_object(std::string const& path)
     return std::move(*parsed);
 }
 
+Result<std::vector<std::string>> record_uuids(Paths const& paths)
+{
+    std::vector<std::string> uuids;
+    DIR* dir = ::opendir(paths.vms_dir().c_str());
+    if (dir == nullptr) {
+        if (errno == ENOENT) {
+            return uuids;
+        }
+        return tl::unexpected(Error::from_errno("opendir " + paths.vms_dir(), errno));
+    }
+    while (dirent const* entry = ::readdir(dir)) {
+        std::string_view const name = entry->d_name;
+        if (name.size() == 41 && name.ends_with(".json") && is_uuid(name.substr(0, 36))) {
+            uuids.emplace_back(name.substr(0, 36));
+        }
+    }
+    ::closedir(dir);
+    return uuids;
+}
+
+// The members props::claims_of reads.
+std::set<std::string> const CLAIM_KEYS { "uuid", "zonename", "zpool", "nics", "vnc_port",
+    "datasets", "disks" };
+
+// Every record's claims, for the index's rebuild. A record that cannot be read claims nothing
+// (no command can load it either).
+Result<ClaimsByVm> all_claims(Paths const& paths)
+{
+    TRY_ASSIGN(uuids, record_uuids(paths));
+    ClaimsByVm claims;
+    claims.reserve(uuids.size());
+    for (auto const& uuid : uuids) {
+        auto text = read_file(paths.vm_config(uuid));
+        if (!text) {
+            continue;
+        }
+        auto record = parse_trusted_json_object(*text, &CLAIM_KEYS);
+        if (!record || !record->is_object()) {
+            continue;
+        }
+        claims.emplace_back(uuid, props::claims_of(*record));
+    }
+    return claims;
+}
+
 } // namespace
 
 VmStore::VmStore(Paths paths)
     : m_paths(std::move(paths))
+    , m_index(std::make_shared<VmIndex>(m_paths.under_root("/etc/lumos/vm-index.db"),
+          [paths = m_paths] { return all_claims(paths); }))
 {
 }
 
@@ -95,22 +142,7 @@ Result<void> VmStore::ensure_directories() const
 
 Result<std::vector<std::string>> VmStore::list_uuids() const
 {
-    std::vector<std::string> uuids;
-    DIR* dir = ::opendir(m_paths.vms_dir().c_str());
-    if (dir == nullptr) {
-        if (errno == ENOENT) {
-            return uuids;
-        }
-        return tl::unexpected(Error::from_errno("opendir " + m_paths.vms_dir(), errno));
-    }
-    while (dirent const* entry = ::readdir(dir)) {
-        std::string_view const name = entry->d_name;
-        if (name.size() == 41 && name.ends_with(".json") && is_uuid(name.substr(0, 36))) {
-            uuids.emplace_back(name.substr(0, 36));
-        }
-    }
-    ::closedir(dir);
-    return uuids;
+    return record_uuids(m_paths);
 }
 
 bool VmStore::exists(std::string const& uuid) const
@@ -272,6 +304,52 @@ Result<std::vector<Json>> VmStore::load_all(LoadOptions const& options) const
     return vms;
 }
 
+Result<std::set<std::string>> VmStore::uuids_claiming(std::vector<props::Claim> const& claims) const
+{
+    struct stat st { };
+    if (claims.empty() || ::stat(m_paths.vms_dir().c_str(), &st) != 0) {
+        return std::set<std::string> {}; // no VM was ever saved here: nothing to index or read
+    }
+    return m_index->uuids_claiming(claims);
+}
+
+Result<std::vector<Json>> VmStore::load_claiming(
+    std::vector<props::Claim> const& claims, LoadOptions const& options) const
+{
+    TRY_ASSIGN(uuids, uuids_claiming(claims));
+    std::vector<Json> vms;
+    vms.reserve(uuids.size());
+    for (auto const& uuid : uuids) {
+        // A row is a candidate, not a fact: its VM may be gone (a killed create or delete).
+        if (auto vm = load(uuid, options)) {
+            vms.push_back(std::move(*vm));
+        }
+    }
+    return vms;
+}
+
+Result<size_t> VmStore::reindex() const
+{
+    TRY_ASSIGN(create_lock, lock_create());
+    TRY_ASSIGN(unsettled, m_index->reindex());
+    for (auto const& uuid : unsettled) {
+        // Under the VM's lock no save of it is between its rows and its record.
+        TRY_ASSIGN(vm_lock, lock_vm(uuid));
+        auto text = read_file(m_paths.vm_config(uuid));
+        if (!text && text.error().code() == ErrorCode::NotFound) {
+            TRY(m_index->forget(uuid));
+            continue;
+        }
+        TRY(text);
+        auto record = parse_trusted_json_object(*text, &CLAIM_KEYS);
+        if (!record || !record->is_object()) {
+            continue; // unreadable: its rows stay, as candidates that load skips
+        }
+        TRY(m_index->retain(uuid, props::claims_of(*record)));
+    }
+    return unsettled.size();
+}
+
 Json record_from_vm(Json const& vm)
 {
     Json record = vm;
@@ -288,10 +366,17 @@ Result<void> VmStore::save(Json const& vm) const
     if (!is_uuid(uuid)) {
         return make_error(ErrorCode::Internal, "refusing to save a VM without a valid uuid");
     }
+    // The index rows of what the VM claims are committed first, so no record ever lacks them
+    // (vm_index.hpp); a failure here leaves the old record and, at worst, extra rows.
+    auto const claims = props::claims_of(vm);
+    TRY(m_index->add(uuid, claims));
     // The record is the commit point: it carries the maps too, so a command killed at any
     // moment leaves the whole old VM or the whole new one. SmartOS's config files follow as
     // copies for the tools that read them.
     TRY(write_file_atomic(m_paths.vm_config(uuid), dump_pretty(record_from_vm(vm)) + "\n", 0600));
+    // Rows the VM no longer claims go after the record; one left by a failure here is only a
+    // candidate that its record disowns, removed by the next save or lumosadm reindex.
+    (void)m_index->retain(uuid, claims);
     return write_config_files(vm);
 }
 
@@ -314,6 +399,8 @@ Result<void> VmStore::remove(Json const& vm) const
 {
     std::string const uuid = string_or(vm, "uuid");
     TRY(remove_file(m_paths.vm_config(uuid)));
+    // After the record, and best effort: a row without a record is never taken as a claim.
+    (void)m_index->forget(uuid);
     // A snapshot list that older versions read beside the record (nothing writes it now).
     TRY(remove_file(m_paths.vm_snapshots(uuid)));
     std::string const path = zonepath(vm);

@@ -5,8 +5,11 @@
 #include "base/json.hpp"
 #include "base/paths.hpp"
 #include "base/result.hpp"
+#include "props/claims.hpp"
+#include "store/vm_index.hpp"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,7 +35,8 @@ struct LoadOptions {
 // Invariant: a record file is only ever replaced by rename, so a reader (or a command killed at
 // any point) sees the old record or the new one, never a mix. A record is written last on create
 // and removed last on delete (after the datasets and the zone), so a VM exists exactly when its
-// record does.
+// record does. Beside the records, the conflict index (vm_index.hpp: which VM holds which MAC,
+// IP, VRID, VNC port, dataset) is kept by save and remove around that commit point.
 class VmStore {
 public:
     explicit VmStore(Paths paths);
@@ -54,12 +58,26 @@ public:
     // Every VM; records that vanish or cannot be parsed while listing are skipped.
     Result<std::vector<Json>> load_all(LoadOptions const& options = {}) const;
 
-    // Writes a VM object: the record (the commit point, maps included), then SmartOS's
+    // The VMs the conflict index names for any of the claims (candidates: the caller applies
+    // its rule to them), sorted by uuid.
+    Result<std::set<std::string>> uuids_claiming(std::vector<props::Claim> const& claims) const;
+    // Those VMs loaded, in uuid order; records that vanished or cannot be read are skipped, as
+    // load_all skips them.
+    Result<std::vector<Json>> load_claiming(
+        std::vector<props::Claim> const& claims, LoadOptions const& options = {}) const;
+    // lumosadm reindex: under the create lock, adds every record's claims to the index and
+    // settles (under its VM lock) each VM whose rows differ from its record. Returns the number
+    // of VMs whose rows were settled.
+    Result<size_t> reindex() const;
+
+    // Writes a VM object: its new claims to the index, the record (the commit point, maps
+    // included), its old claims out of the index, then SmartOS's
     // config/{metadata,tags,routes}.json copies. Derived keys (state, zonepath, ...) are not
-    // persisted.
+    // persisted. The caller holds the VM's lock (and the create lock when the VM gains a MAC,
+    // IP, VRID or VNC port: vm_index.hpp).
     Result<void> save(Json const& vm) const;
 
-    // Removes the record, then the VM's config files and its empty zonepath.
+    // Removes the record, then the VM's index rows, config files and its empty zonepath.
     Result<void> remove(Json const& vm) const;
 
     // Serializes commands on one VM (SmartOS's /var/run/vm.<uuid>.config.lockfile).
@@ -80,6 +98,8 @@ private:
     std::string const& server_uuid() const;
 
     Paths m_paths;
+    // Shared by copies of the store (one connection to vm-index.db).
+    std::shared_ptr<VmIndex> m_index;
     std::function<void(Json&)> m_live_view;
     mutable std::string m_server_uuid;
 };

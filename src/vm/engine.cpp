@@ -107,17 +107,20 @@ props::HostFacts Engine::host_facts(OtherVms other_vms, std::string const& exclu
         = [catalog = image::ImageCatalog(m_store.paths(), m_pools)](std::string_view pool,
               std::string_view image_uuid) { return catalog.installed_manifest(pool, image_uuid); };
     if (other_vms == OtherVms::Include) {
-        store::LoadOptions options;
-        // zonename, zpool, datasets and disks: the datasets a new VM must not nest with.
-        options.keys = std::set<std::string> { "uuid", "nics", "vnc_port", "state", "brand",
-            "zonename", "zpool", "datasets", "disks" };
-        if (auto vms = m_store.load_all(options)) {
-            for (auto& vm : *vms) {
-                if (string_or(vm, "uuid") != exclude_uuid) {
-                    facts.other_vms.push_back(std::move(vm));
-                }
-            }
-        }
+        // Only the VMs the store's index names for the claims checked (MACs, IPs, VRIDs, the VNC
+        // port, datasets) are read, one record each, however many VMs the host has.
+        facts.vms_claiming
+            = [this, exclude_uuid](
+                  std::vector<props::Claim> const& claims) -> Result<std::vector<Json>> {
+            store::LoadOptions options;
+            // zonename, zpool, datasets and disks: the datasets a new VM must not nest with.
+            options.keys = std::set<std::string> { "uuid", "nics", "vnc_port", "state", "brand",
+                "zonename", "zpool", "datasets", "disks" };
+            TRY_ASSIGN(vms, m_store.load_claiming(claims, options));
+            std::erase_if(
+                vms, [&](Json const& vm) { return string_or(vm, "uuid") == exclude_uuid; });
+            return vms;
+        };
     }
     return facts;
 }
@@ -175,7 +178,7 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
                 ErrorCode::AlreadyExists, "VM with UUID " + requested + " already exists");
         }
     }
-    // Every create needs the other VMs: their datasets (no nesting) as well as their NICs.
+    // Every create checks the other VMs' datasets (no nesting) and NICs, through the index.
     props::CreateContext context;
     context.host = host_facts(OtherVms::Include);
     context.now_ms = now_ms();
@@ -362,9 +365,20 @@ Result<std::vector<Json>> Engine::find(ListQuery const& query) const
 {
     store::LoadOptions options;
     options.keys = query.keys;
-    TRY_ASSIGN(vms, m_store.load_all(options));
+    TRY_ASSIGN(uuids, m_store.list_uuids());
+    // lookup nics.*.mac=/nics.*.ip=: only the VMs the index names are read (the filters still
+    // decide), in the directory's order as the full scan would give them.
+    if (auto const claims = props::index_claims(query.filters)) {
+        TRY_ASSIGN(candidates, m_store.uuids_claiming(*claims));
+        std::erase_if(uuids, [&](std::string const& uuid) { return !candidates.contains(uuid); });
+    }
     std::vector<Json> matching;
-    for (auto& vm : vms) {
+    for (auto const& uuid : uuids) {
+        auto loaded = m_store.load(uuid, options);
+        if (!loaded) {
+            continue; // deleted while we listed, or unreadable: not a VM we can show
+        }
+        Json vm = std::move(*loaded);
         props::add_fake_fields(vm);
         TRY_ASSIGN(matched, props::matches(vm, query.filters));
         if (matched) {

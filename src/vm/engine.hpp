@@ -86,12 +86,15 @@ public:
     // The runtime that runs VMs of the VM object's brand (zlogin's exec, zonestat's figures).
     Runtime& runtime_for(Json const& vm) const { return m_runtimes.for_vm(vm); }
 
-    // VMs matching all filters, with list's fake fields (type, ram) added.
+    // VMs matching all filters, with list's fake fields (type, ram) added. Filters on
+    // nics.*.mac / nics.*.ip alone read only the VMs the store's index names.
     Result<std::vector<Json>> find(ListQuery const& query) const;
 
     // Host facts for validation: pools (PoolRegistry::names()), nic tags (the host config),
     // installed image manifests (installed as `imgadm get` sees it: image::ImageCatalog, the one
-    // rule), and (when wanted) the other VMs for conflict checks.
+    // rule), and (when wanted) the other VMs for conflict checks: HostFacts::vms_claiming,
+    // answered from the store's index (only the VMs holding a checked MAC, IP, VRID, VNC port
+    // or dataset are read).
     props::HostFacts host_facts(OtherVms other_vms, std::string const& exclude_uuid = {}) const;
 
 private:

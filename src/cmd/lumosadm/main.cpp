@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
-// lumosadm: host setup. Subcommands: pool (create, list, destroy), autoboot.
+// lumosadm: host setup. Subcommands: pool (create, list, destroy, check), autoboot,
+// reindex.
 #include "cmd/lumosadm/pool_command.hpp"
 
 #include <exception>
@@ -22,6 +23,11 @@ int main(int argc, char** argv)
         }
         if (args[0] == "autoboot") {
             return lumos::lumosadm::run_autoboot(
+                std::vector<std::string>(args.begin() + 1, args.end()), paths, std::cout,
+                std::cerr);
+        }
+        if (args[0] == "reindex") {
+            return lumos::lumosadm::run_reindex(
                 std::vector<std::string>(args.begin() + 1, args.end()), paths, std::cout,
                 std::cerr);
         }

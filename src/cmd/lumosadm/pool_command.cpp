@@ -273,7 +273,8 @@ void print_usage(std::ostream& stream)
               "  lumosadm pool list [-j]\n"
               "  lumosadm pool destroy <name>\n"
               "  lumosadm pool check [-n] [<name>]  remove what killed commands left (-n: list)\n"
-              "  lumosadm autoboot        start every VM with autoboot (at host start)\n";
+              "  lumosadm autoboot        start every VM with autoboot (at host start)\n"
+              "  lumosadm reindex         the VMs' MAC/IP index again from the records\n";
 }
 
 int run_pool(

@@ -17,6 +17,10 @@ constexpr int EXIT_USAGE = 2;
 int run_autoboot(
     std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err);
 
+// lumosadm reindex (reindex_command.cpp).
+int run_reindex(
+    std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err);
+
 int run_pool(
     std::vector<std::string> const& args, Paths const& paths, std::ostream& out, std::ostream& err);
 

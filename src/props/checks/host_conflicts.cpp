@@ -38,8 +38,23 @@ Result<void> check_conflicts(
     if (state.macs.empty() && state.ips.empty() && state.vrids.empty() && !vnc_port) {
         return {};
     }
+    // The VMs that may hold any of these (the store's index): only they are read.
+    std::vector<Claim> claims;
+    for (auto const& mac : state.macs) {
+        claims.push_back(Claim { ClaimKind::Mac, mac });
+    }
+    for (auto const& claimed : state.ips) {
+        claims.push_back(Claim { ClaimKind::Ip, claimed.ip });
+    }
+    for (auto const vrid : state.vrids) {
+        claims.push_back(Claim { ClaimKind::Vrid, vrid_key(vrid) });
+    }
+    if (vnc_port) {
+        claims.push_back(Claim { ClaimKind::VncPort, vnc_port_key(*vnc_port) });
+    }
+    TRY_ASSIGN(others, vms_claiming(host, claims));
     Json const* own_uuid = member(vm, "uuid");
-    for (auto const& other : host.other_vms) {
+    for (auto const& other : others) {
         if (!other.is_object()) {
             continue;
         }
