@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 cmake --preset release >/dev/null
 # Only the programs: the demo runs them (tools/test.sh builds and runs the tests).
-cmake --build --preset release --target vmadm imgadm lumosadm lumos-imgapi zlogin zonestat sysinfo \
+cmake --build --preset release --target vmadm nictagadm imgadm lumosadm lumos-imgapi zlogin zonestat sysinfo \
     lumos-zoned zinit
 cmake --install build/release --prefix /usr/local >/dev/null
 export PATH=/usr/local/sbin:$PATH
