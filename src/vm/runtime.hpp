@@ -76,7 +76,7 @@ public:
         Json const& vm, std::vector<std::string> const& command, Terminal terminal) const = 0;
     // What the running guest uses now.
     virtual Result<GuestStats> stats(std::string const& uuid) const = 0;
-    // Forgets a deleted VM's runtime files.
+    // Forgets a deleted VM's runtime files, and what a guest whose monitor died left behind.
     virtual void forget(std::string const& uuid) = 0;
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "vm/zone_runtime.hpp"
 
+#include "base/child_process.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
 #include "runtime/monitor_protocol.hpp"
@@ -16,6 +17,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lumos::vm {
@@ -362,6 +364,22 @@ void ZoneRuntime::forget(std::string const& uuid)
     auto const zone = monitor(uuid);
     if (zone.status()) {
         return;
+    }
+    // A monitor that died without cleaning up (killed, or every process of the host killed
+    // while this run directory stayed) leaves the OCI runtime's state and the zone's cgroup:
+    // `delete --force` removes both; the cgroup is removed again in case the runtime could not.
+    struct stat state {};
+    if (::lstat((runc_root() + "/" + uuid).c_str(), &state) == 0) {
+        if (auto oci = oci_runtime(uuid)) {
+            auto child = ChildProcess::spawn(
+                SpawnOptions({ std::move(*oci), "--root", runc_root(), "delete", "--force", uuid }));
+            if (child) {
+                (void)child->wait();
+            }
+        }
+    }
+    if (auto cgroups = this->cgroups()) {
+        (void)cgroups->remove(m_cgroup_parent + "/" + uuid);
     }
     std::error_code ignored;
     std::filesystem::remove_all(zone.dir(), ignored);

@@ -300,6 +300,46 @@ TEST_F(Zones, AKilledMonitorLeavesTheZoneRunningAndANewOneTakesOver)
     EXPECT_EQ(get(uuid)["exit_status"], -9);
 }
 
+// A host that kills every process (the zone's init with its monitor) but keeps the run
+// directory: the OCI runtime's state and the zone's cgroup outlive them. The next start must
+// not trip over them ("container with given ID already exists"), nor delete leave them.
+TEST_F(Zones, AZoneKilledWithItsMonitorStartsAgainAndDeletesClean)
+{
+    std::string const uuid = create_ok(joyent_minimal());
+    json const status = status_file(uuid);
+    int64_t const monitor = status["monitor_pid"];
+    int64_t const init = status["pid"];
+    ASSERT_EQ(::kill(static_cast<pid_t>(monitor), SIGKILL), 0);
+    ASSERT_EQ(::kill(static_cast<pid_t>(init), SIGKILL), 0);
+    auto const deadline = std::chrono::steady_clock::now() + 10s;
+    while ((alive(monitor) || alive(init)) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_FALSE(alive(monitor) || alive(init));
+    EXPECT_EQ(get(uuid)["state"], "stopped");
+    ASSERT_TRUE(fs::exists(memory_cgroup(uuid)));
+
+    auto r = vmadm({ "start", uuid });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(get(uuid)["state"], "running");
+
+    // Again, then delete straight away: no start in between to clear what is left.
+    json const second = status_file(uuid);
+    int64_t const second_monitor = second["monitor_pid"];
+    int64_t const second_init = second["pid"];
+    ASSERT_EQ(::kill(static_cast<pid_t>(second_monitor), SIGKILL), 0);
+    ASSERT_EQ(::kill(static_cast<pid_t>(second_init), SIGKILL), 0);
+    auto const again = std::chrono::steady_clock::now() + 10s;
+    while ((alive(second_monitor) || alive(second_init))
+        && std::chrono::steady_clock::now() < again) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(get(uuid)["state"], "stopped");
+    EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
+    EXPECT_FALSE(fs::exists(memory_cgroup(uuid)));
+    EXPECT_FALSE(fs::exists(root().path() / "run/lumos/runc" / uuid));
+}
+
 TEST_F(Zones, AZoneThatNeverProvisionsEndsFailedAfterItsTimeout)
 {
     add_config("provision_timeout=2");

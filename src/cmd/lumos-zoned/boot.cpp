@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +91,16 @@ bool boot(Monitor& monitor, std::string& error)
         error = "cannot record the OCI runtime: " + std::string(std::strerror(errno));
         ::close(listener);
         return false;
+    }
+    // A zone whose monitor was killed (SIGKILL, OOM, a host that killed every process but kept
+    // this run directory) leaves the runtime's state behind, and `run` would refuse the id
+    // ("container with given ID already exists"). This monitor holds the zone's lock, so no
+    // live monitor owns that container: delete it, with whatever of the old zone still runs.
+    struct stat state {};
+    if (::lstat((monitor.flags.oci_runtime_root + "/" + monitor.flags.id).c_str(), &state) == 0) {
+        (void)run_and_wait(
+            monitor, oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }),
+            runtime_log);
     }
     pid_t const runtime = spawn(monitor,
         oci_runtime_argv(monitor,
