@@ -10,10 +10,10 @@ PACKAGES=(
     libgtest-dev libgmock-dev libbenchmark-dev
     hyperfine python3 jq
     libcurl4-openssl-dev libssl-dev libcpp-httplib-dev libarchive-dev libzstd-dev libpcre2-dev
-    libsqlite3-dev libnl-3-dev libnl-route-3-dev
+    libsqlite3-dev libnl-3-dev libnl-route-3-dev libnftables-dev
     btrfs-progs xfsprogs util-linux mount curl zstd xz-utils bzip2 gzip
     busybox-static debootstrap runc
-    iproute2
+    iproute2 dnsmasq-base iperf3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
