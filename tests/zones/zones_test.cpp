@@ -330,8 +330,8 @@ TEST_F(Zones, AZoneKilledWithItsMonitorStartsAgainAndDeletesClean)
     ASSERT_EQ(::kill(static_cast<pid_t>(second_monitor), SIGKILL), 0);
     ASSERT_EQ(::kill(static_cast<pid_t>(second_init), SIGKILL), 0);
     auto const again = std::chrono::steady_clock::now() + 10s;
-    while ((alive(second_monitor) || alive(second_init))
-        && std::chrono::steady_clock::now() < again) {
+    while (
+        (alive(second_monitor) || alive(second_init)) && std::chrono::steady_clock::now() < again) {
         std::this_thread::sleep_for(10ms);
     }
     ASSERT_EQ(get(uuid)["state"], "stopped");
