@@ -21,6 +21,9 @@ std::string vm_link_prefix(std::string_view uuid, char kind = 'z');
 std::string host_link_name(std::string_view uuid, std::string_view interface);
 std::string ifb_link_name(std::string_view uuid, std::string_view interface);
 std::string filter_table_name(std::string_view host_link);
+// The bridge a nic tag's NICs are plugged into, one per (tag, VLAN) (vlan 0: untagged); a name
+// that would not fit is "t_" + 8 hex digits of its hash.
+std::string tag_bridge_name(std::string_view tag, int vlan);
 inline constexpr std::string_view FILTER_TABLE_PREFIX = "lumos_";
 
 } // namespace lumos::net

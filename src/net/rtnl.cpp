@@ -190,20 +190,33 @@ Result<int> Rtnl::index_of(std::string_view name, std::string const& what)
     return info->index;
 }
 
-Result<std::optional<LinkInfo>> Rtnl::find_by_mac(MacAddress const& mac)
+Result<std::vector<LinkInfo>> Rtnl::links()
 {
-    std::string const what = "find link with MAC " + mac.str();
     nl_cache* raw = nullptr;
     int const rc = rtnl_link_alloc_cache(m_sock.get(), AF_UNSPEC, &raw);
     std::unique_ptr<nl_cache, CacheFree> cache(raw);
     if (rc < 0) {
-        return tl::unexpected(detail::libnl_error(what, rc));
+        return tl::unexpected(detail::libnl_error("list links", rc));
     }
+    std::vector<LinkInfo> all;
     for (nl_object* obj = nl_cache_get_first(cache.get()); obj != nullptr;
          obj = nl_cache_get_next(obj)) {
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libnl's object "subclass"
-        auto info = link_info(reinterpret_cast<rtnl_link*>(obj));
-        if (info.mac == mac) {
+        all.push_back(link_info(reinterpret_cast<rtnl_link*>(obj)));
+    }
+    return all;
+}
+
+Result<std::optional<LinkInfo>> Rtnl::find_by_mac(MacAddress const& mac)
+{
+    auto all = links();
+    if (!all) {
+        return tl::unexpected(
+            std::move(all).error().with_context("find link with MAC " + mac.str()));
+    }
+    for (auto& info : *all) {
+        // A bridge takes the MAC of its first port: the tag's bridge is not the tag's link.
+        if (info.mac == mac && info.kind != "bridge") {
             return std::optional<LinkInfo>(std::move(info));
         }
     }

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct nl_sock;
 struct nl_msg;
@@ -82,7 +83,10 @@ public:
     // Enslaves name to the bridge master; "" releases it.
     Result<void> set_master(std::string_view name, std::string_view master);
     Result<LinkInfo> link(std::string_view name);
-    // The first link with this MAC (how a nic tag's `<tag>_nic=<mac>` names its link), or none.
+    // Every link of the namespace.
+    Result<std::vector<LinkInfo>> links();
+    // The first link with this MAC that is not a bridge (how a nic tag's `<tag>_nic=<mac>` names
+    // its link: a bridge takes its first port's MAC), or none.
     Result<std::optional<LinkInfo>> find_by_mac(MacAddress const& mac);
 
     // Bridge VLANs of a port of a vlan_filtering bridge: what `bridge vlan add dev <port> vid

@@ -101,21 +101,21 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     }
     std::string const self = self_dir();
     dirs.push_back(self + "/../lib/lumos");
-    for (auto const& dir : dirs) {
-        if (helpers.zoned.empty() && executable(dir + "/lumos-zoned")) {
-            helpers.zoned = dir + "/lumos-zoned";
+    // The libexec directories first, then the build tree: src/cmd/<program>/<program>.
+    auto find = [&](std::string& found, std::string const& program) {
+        for (auto const& dir : dirs) {
+            if (executable(dir + "/" + program)) {
+                found = dir + "/" + program;
+                return;
+            }
         }
-        if (helpers.zinit.empty() && executable(dir + "/zinit")) {
-            helpers.zinit = dir + "/zinit";
+        if (executable(self + "/../" + program + "/" + program)) {
+            found = self + "/../" + program + "/" + program;
         }
-    }
-    // The build tree: src/cmd/<program>/<program>.
-    if (helpers.zoned.empty() && executable(self + "/../lumos-zoned/lumos-zoned")) {
-        helpers.zoned = self + "/../lumos-zoned/lumos-zoned";
-    }
-    if (helpers.zinit.empty() && executable(self + "/../zinit/zinit")) {
-        helpers.zinit = self + "/../zinit/zinit";
-    }
+    };
+    find(helpers.zoned, "lumos-zoned");
+    find(helpers.zinit, "zinit");
+    find(helpers.netdown, "lumos-netdown");
     // The OCI runtime the host probe proved works here, crun before runc; LUMOS_RUNC names
     // another runc-compatible one.
     if (char const* runc = std::getenv("LUMOS_RUNC");
@@ -210,6 +210,7 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     flags.ready_fd = 3;
     flags.stop_signal = launch.stop_signal;
     flags.stop_command = launch.stop_command;
+    flags.netdown = launch.netdown;
     std::vector<std::string> args { launch.helpers.zoned };
     for (auto& arg : protocol::format_flags(flags)) {
         args.push_back(std::move(arg));

@@ -30,6 +30,7 @@ struct Helpers {
     std::string oci_runtime;
     std::string zoned;
     std::string zinit;
+    std::string netdown; // lumos-netdown: what removes a VM's networking ("": not installed)
 };
 
 // LUMOS_LIBEXEC_DIR, else <dir of this program>/../lib/lumos (installed), else the build tree's
@@ -70,6 +71,8 @@ public:
         int64_t provision_timeout_ms { 0 };
         int stop_signal { 15 };
         std::string stop_command; // in the zone, for a graceful stop ("": the signal)
+        // `<netdown> <uuid> <netns>` when the zone has ended for good ("": it has no NICs).
+        std::string netdown;
     };
     // Starts a detached monitor and waits until it reports: the zone booted (or, attaching, is
     // followed). The error carries the monitor's reason (e.g. runc's last line).

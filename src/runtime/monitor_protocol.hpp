@@ -92,11 +92,12 @@ inline constexpr char const* FLAG_PROVISION_TIMEOUT_MS = "--provision-timeout-ms
 inline constexpr char const* FLAG_READY_FD = "--ready-fd";
 inline constexpr char const* FLAG_STOP_SIGNAL = "--stop-signal";
 inline constexpr char const* FLAG_STOP_COMMAND = "--stop-command";
+inline constexpr char const* FLAG_NETDOWN = "--netdown";
 
 inline constexpr char const* USAGE
     = "usage: lumos-zoned --id ID --dir RUNDIR --oci-runtime PATH --oci-runtime-root DIR "
       "--zonepath PATH [--attach] [--restart-init] [--provision-timeout-ms N] [--ready-fd N] "
-      "[--stop-signal N] [--stop-command PATH]";
+      "[--stop-signal N] [--stop-command PATH] [--netdown PATH]";
 
 struct LaunchFlags {
     std::string id; // the OCI runtime's container id: the VM's uuid
@@ -110,6 +111,9 @@ struct LaunchFlags {
     int ready_fd { -1 }; // where the ready report goes
     int stop_signal { 15 }; // SIGTERM
     std::string stop_command; // run in the zone for a graceful stop ("": the signal)
+    // Run as `<netdown> <id> <dir>/netns` once the zone has ended for good: removes its NICs
+    // (lumos-netdown). "": the zone has none.
+    std::string netdown;
 };
 
 // The arguments after the program's name.
@@ -129,6 +133,9 @@ inline std::vector<std::string> format_flags(LaunchFlags const& flags)
     }
     if (!flags.stop_command.empty()) {
         args.insert(args.end(), { FLAG_STOP_COMMAND, flags.stop_command });
+    }
+    if (!flags.netdown.empty()) {
+        args.insert(args.end(), { FLAG_NETDOWN, flags.netdown });
     }
     if (flags.provision_timeout_ms > 0) {
         args.insert(
@@ -182,6 +189,8 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
             ok = set_int(flags.stop_signal) && flags.stop_signal > 0;
         } else if (arg == FLAG_STOP_COMMAND) {
             flags.stop_command = value;
+        } else if (arg == FLAG_NETDOWN) {
+            flags.netdown = value;
         } else {
             ok = false;
         }

@@ -2,12 +2,16 @@
 #include "vm/zone_runtime.hpp"
 
 #include "base/child_process.hpp"
+#include "base/host_config.hpp"
+#include "base/rollback.hpp"
 #include "base/strings.hpp"
 #include "base/time.hpp"
+#include "net/vm_network.hpp"
 #include "runtime/monitor_protocol.hpp"
 #include "runtime/zone_spec.hpp"
 #include "sys/cgroup.hpp"
 #include "vm/vm_datasets.hpp"
+#include "vm/zone_network.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -52,6 +56,12 @@ void log_unenforced(runtime::ZoneMonitor const& zone, runtime::ZoneSpec const& s
     if (log.valid()) {
         (void)write_fully(log.get(), lines.data(), lines.size());
     }
+}
+
+bool has_nics(Json const& vm)
+{
+    Json const* nics = json_member(vm, "nics");
+    return nics != nullptr && nics->is_array() && !nics->empty();
 }
 
 } // namespace
@@ -134,6 +144,9 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
     launch.oci_runtime_root = runc_root();
     launch.zonepath = string_or(vm, "zonepath");
     launch.restart_init = bool_or(vm, "restart_init", true);
+    if (has_nics(vm)) {
+        launch.netdown = launch.helpers.netdown;
+    }
     // zinit stops on SIGTERM; an lx zone's init (sysvinit, busybox, systemd...) each want their
     // own signal, but all of them halt through the distro's /sbin/halt, as SmartOS's lx brand
     // halts its zones from inside. With no such command, SIGTERM.
@@ -166,6 +179,9 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
     TRY(make_directories(zone.dir(), 0700));
     // Outside the zone's dataset: host writes for a boot never depend on the tenant's space.
     paths.resolv_conf = zone.dir() + "/resolv.conf";
+    if (has_nics(vm)) {
+        paths.netns = m_paths.zone_netns(uuid);
+    }
     TRY_ASSIGN(features, host_features());
     TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::host_layout(features)));
     spec.terminal = true;
@@ -188,13 +204,57 @@ Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
     if (zone.status()) {
         return make_error(ErrorCode::Busy, "VM " + uuid + " is already running");
     }
+    if (has_nics(vm) && helpers.netdown.empty()) {
+        return make_error(ErrorCode::Unsupported,
+            "cannot boot the zone: lumos-netdown is not installed next to this program "
+            "(lib/lumos)");
+    }
+    TRY(make_directories(zone.dir(), 0700));
+    if (auto made = create_network(vm); !made) {
+        return make_error(made.error().code(), "cannot boot the zone: " + made.error().message());
+    }
+    Rollback undo;
+    undo.push([this, &uuid] { remove_network(uuid); });
     TRY(write_bundle(vm, helpers));
     auto launch = launch_options(vm, std::move(helpers));
     launch.provision_timeout_ms = provision_timeout_ms;
     if (auto launched = zone.launch(launch); !launched) {
         return make_error(ErrorCode::System, "cannot boot the zone: " + launched.error().message());
     }
+    undo.disarm();
     return {};
+}
+
+Result<void> ZoneRuntime::create_network(Json const& vm) const
+{
+    std::string const uuid = string_or(vm, "uuid");
+    if (!has_nics(vm)) {
+        remove_network(uuid); // a zone booted with NICs before
+        return {};
+    }
+    TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(m_paths)));
+    TRY_ASSIGN(host, net::Netns::current());
+    return create_zone_network(host, uuid, m_paths.zone_netns(uuid), plan);
+}
+
+Result<void> ZoneRuntime::update_network(Json const& vm) const
+{
+    std::string const uuid = string_or(vm, "uuid");
+    struct stat netns { };
+    if (::lstat(m_paths.zone_netns(uuid).c_str(), &netns) != 0) {
+        // Booted without NICs: its namespace is runc's; new NICs come with the next boot.
+        return {};
+    }
+    TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(m_paths)));
+    TRY_ASSIGN(host, net::Netns::current());
+    return update_zone_network(host, uuid, m_paths.zone_netns(uuid), plan);
+}
+
+void ZoneRuntime::remove_network(std::string const& uuid) const
+{
+    if (auto host = net::Netns::current()) {
+        (void)net::remove_vm_network(*host, uuid, m_paths.zone_netns(uuid));
+    }
 }
 
 Result<std::string> ZoneRuntime::wait_provisioning(Json const& vm)
@@ -238,8 +298,10 @@ Result<void> ZoneRuntime::reattach(Json const& vm)
 
 Result<void> ZoneRuntime::stop(Json const& vm, StopMode mode, int timeout_s)
 {
-    auto const zone = monitor(string_or(vm, "uuid"));
+    std::string const uuid = string_or(vm, "uuid");
+    auto const zone = monitor(uuid);
     if (!zone.status()) {
+        remove_network(uuid); // a zone whose monitor died with it
         return {};
     }
     TRY(reattach(vm));
@@ -256,6 +318,7 @@ Result<void> ZoneRuntime::stop(Json const& vm, StopMode mode, int timeout_s)
     if (*reply != protocol::REPLY_OK) {
         return make_error(ErrorCode::System, protocol::parse_reply(*reply).text);
     }
+    remove_network(uuid); // the monitor did, unless it was killed on the way
     return {};
 }
 
@@ -298,6 +361,7 @@ Result<void> ZoneRuntime::apply_limits(Json const& vm)
     // The bundle first, so that a reboot (which reuses it) keeps the new limits too.
     TRY_ASSIGN(helpers, this->helpers());
     TRY_ASSIGN(spec, write_bundle(vm, helpers));
+    TRY(update_network(vm));
     TRY_ASSIGN(cgroups, this->cgroups());
     TRY(cgroups.apply(spec.cgroups_path, runtime::cgroup_limits(spec)));
     // max_locked_memory is a resource limit, not a cgroup's: every process of the zone gets it
@@ -368,11 +432,11 @@ void ZoneRuntime::forget(std::string const& uuid)
     // A monitor that died without cleaning up (killed, or every process of the host killed
     // while this run directory stayed) leaves the OCI runtime's state and the zone's cgroup:
     // `delete --force` removes both; the cgroup is removed again in case the runtime could not.
-    struct stat state {};
+    struct stat state { };
     if (::lstat((runc_root() + "/" + uuid).c_str(), &state) == 0) {
         if (auto oci = oci_runtime(uuid)) {
-            auto child = ChildProcess::spawn(
-                SpawnOptions({ std::move(*oci), "--root", runc_root(), "delete", "--force", uuid }));
+            auto child = ChildProcess::spawn(SpawnOptions(
+                { std::move(*oci), "--root", runc_root(), "delete", "--force", uuid }));
             if (child) {
                 (void)child->wait();
             }
@@ -381,6 +445,7 @@ void ZoneRuntime::forget(std::string const& uuid)
     if (auto cgroups = this->cgroups()) {
         (void)cgroups->remove(m_cgroup_parent + "/" + uuid);
     }
+    remove_network(uuid);
     std::error_code ignored;
     std::filesystem::remove_all(zone.dir(), ignored);
 }

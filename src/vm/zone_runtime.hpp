@@ -58,6 +58,12 @@ private:
     // The zone's OCI bundle (config.json) from the VM object, and its root readied for it.
     Result<runtime::ZoneSpec> write_bundle(Json const& vm, runtime::Helpers const& helpers) const;
     runtime::ZoneMonitor::Launch launch_options(Json const& vm, runtime::Helpers helpers) const;
+    // The zone's NICs (vm/zone_network): made before its monitor starts, updated live.
+    Result<void> create_network(Json const& vm) const;
+    Result<void> update_network(Json const& vm) const;
+    // Whatever of the zone's networking is left (best effort; the monitor removes it when the
+    // zone ends, this is for a zone whose monitor could not).
+    void remove_network(std::string const& uuid) const;
 
     Paths m_paths;
     pools::PoolRegistry const& m_pools;

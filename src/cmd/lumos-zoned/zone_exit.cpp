@@ -32,6 +32,15 @@ void record_provision(Monitor& monitor, protocol::Provisioning outcome)
 [[noreturn]] void finish(Monitor& monitor, int code)
 {
     auto& zone = monitor.zone;
+    // The zone's NICs (veths, their rules and shaping), before any stop waiter hears it is down.
+    if (!monitor.flags.netdown.empty()) {
+        int const status = run_and_wait(monitor,
+            { monitor.flags.netdown, monitor.flags.id, path(monitor, "netns") },
+            path(monitor, protocol::MONITOR_LOG));
+        if (status != 0) {
+            log("lumos-netdown failed (wait status " + std::to_string(status) + ")");
+        }
+    }
     ::unlink(path(monitor, protocol::STATUS_FILE).c_str());
     ::unlink(path(monitor, protocol::CONTROL_SOCKET).c_str());
     reply_all(zone.stop_waiters, protocol::REPLY_OK);

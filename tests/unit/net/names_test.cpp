@@ -27,5 +27,14 @@ TEST(NetNames, ALongInterfaceNameIsHashedToStayWithinIfnamsiz)
     EXPECT_EQ(a.rfind("z1a30fbd7_", 0), 0U);
 }
 
+TEST(NetNames, ATagBridgeIsNamedAfterItsTagAndVlan)
+{
+    EXPECT_EQ(tag_bridge_name("admin", 0), "t_admin");
+    EXPECT_EQ(tag_bridge_name("stub0", 10), "t_stub0.10");
+    std::string const long_one = tag_bridge_name("a_very_long_tag_name", 0);
+    EXPECT_EQ(long_one.size(), 10U);
+    EXPECT_NE(long_one, tag_bridge_name("a_very_long_tag_name", 1));
+}
+
 } // namespace
 } // namespace lumos::net

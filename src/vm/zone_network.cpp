@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "vm/zone_network.hpp"
+
+#include "base/rollback.hpp"
+#include "net/names.hpp"
+#include "net/vm_network.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace lumos::vm {
+
+namespace {
+
+constexpr unsigned DEFAULT_MTU = 1500;
+
+Error boot_error(ErrorCode code, std::string const& message)
+{
+    return Error(code, message);
+}
+
+std::vector<std::string> strings_of(Json const& nic, std::string_view key)
+{
+    std::vector<std::string> out;
+    if (Json const* list = json_member(nic, key); list != nullptr && list->is_array()) {
+        for (auto const& item : *list) {
+            if (item.is_string()) {
+                out.push_back(item.get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
+Result<VnicPlan> plan_vnic(
+    Json const& nic, std::string const& uuid, HostConfig const& config, bool is_lx, size_t index)
+{
+    VnicPlan vnic;
+    vnic.interface = string_or(nic, "physical", string_or(nic, "interface"));
+    if (vnic.interface.empty()) {
+        vnic.interface = (is_lx ? "eth" : "net") + std::to_string(index);
+    }
+    std::string const what = "NIC " + vnic.interface;
+    vnic.host_link = net::host_link_name(uuid, vnic.interface);
+    auto mac = net::MacAddress::parse(string_or(nic, "mac"));
+    if (!mac) {
+        return tl::unexpected(std::move(mac).error().with_context(what));
+    }
+    vnic.mac = *mac;
+    vnic.tag = string_or(nic, "nic_tag", "admin");
+    vnic.vlan = static_cast<int>(int_or(nic, "vlan_id", 0));
+    NicTag const* tag = config.find_tag(vnic.tag);
+    if (tag == nullptr) {
+        return tl::unexpected(boot_error(ErrorCode::NotFound,
+            what + ": nic tag \"" + vnic.tag + "\" does not exist on this host (nictagadm list)"));
+    }
+    switch (tag->kind) {
+    case NicTagKind::Aggr:
+        return tl::unexpected(boot_error(ErrorCode::Unsupported,
+            what + ": nic tag \"" + vnic.tag + "\" is on link aggregation " + tag->aggr
+                + ", which lumos does not make"));
+    case NicTagKind::Normal: {
+        auto uplink = net::MacAddress::parse(tag->mac);
+        if (!uplink) {
+            return tl::unexpected(boot_error(ErrorCode::InvalidArgument,
+                what + ": nic tag \"" + vnic.tag + "\" names no MAC address"));
+        }
+        if (vnic.vlan != 0) {
+            // A VLAN on a physical link is an 802.1Q sub-link, which these kernels lack (and
+            // bridge VLAN filtering as well); an etherstub's VLANs are bridges of their own.
+            return tl::unexpected(boot_error(ErrorCode::Unsupported,
+                what + ": vlan_id " + std::to_string(vnic.vlan) + " on nic tag \"" + vnic.tag
+                    + "\" needs 802.1Q VLANs on its link, which this kernel does not offer"));
+        }
+        vnic.uplink_mac = *uplink;
+        break;
+    }
+    case NicTagKind::Etherstub:
+        break;
+    }
+    vnic.bridge = net::tag_bridge_name(vnic.tag, vnic.vlan);
+    int64_t const mtu = int_or(nic, "mtu", tag->mtu.value_or(DEFAULT_MTU));
+    vnic.mtu = static_cast<unsigned>(std::clamp<int64_t>(mtu, 576, 9000));
+    for (auto const& ip : strings_of(nic, "ips")) {
+        if (ip == "dhcp") {
+            vnic.dhcp = true;
+        } else if (ip == "addrconf") {
+            vnic.addrconf = true;
+        } else {
+            auto prefix = net::IpPrefix::parse(ip);
+            if (!prefix) {
+                return tl::unexpected(std::move(prefix).error().with_context(what));
+            }
+            vnic.addresses.push_back(*prefix);
+        }
+    }
+    for (auto const& gateway : strings_of(nic, "gateways")) {
+        auto address = net::IpAddress::parse(gateway);
+        if (!address) {
+            return tl::unexpected(std::move(address).error().with_context(what));
+        }
+        vnic.gateways.push_back(*address);
+    }
+    vnic.primary = bool_or(nic, "primary", false);
+    return vnic;
+}
+
+// A `routes` gateway: an address, "nics[<index>]" or "macs[<mac>]" (the route is then on-link
+// through that NIC), as VM.js accepts them.
+Result<net::Route> plan_route(
+    std::string const& destination, std::string const& gateway, std::vector<VnicPlan> const& vnics)
+{
+    std::string const what = "route " + destination;
+    net::Route route;
+    auto target = net::IpPrefix::parse(destination);
+    if (!target) {
+        return tl::unexpected(std::move(target).error().with_context(what));
+    }
+    route.destination = target->network();
+    auto inside = [&](std::string_view prefix) -> std::optional<std::string> {
+        if (gateway.starts_with(prefix) && gateway.ends_with("]")) {
+            return gateway.substr(prefix.size(), gateway.size() - prefix.size() - 1);
+        }
+        return std::nullopt;
+    };
+    if (auto index = inside("nics[")) {
+        size_t const n = std::strtoul(index->c_str(), nullptr, 10);
+        if (n >= vnics.size()) {
+            return tl::unexpected(
+                boot_error(ErrorCode::InvalidArgument, what + ": the VM has no NIC " + *index));
+        }
+        route.link = vnics[n].interface;
+    } else if (auto mac_text = inside("macs[")) {
+        auto mac = net::MacAddress::parse(*mac_text);
+        auto const it = std::find_if(vnics.begin(), vnics.end(),
+            [&](VnicPlan const& vnic) { return mac && vnic.mac == *mac; });
+        if (it == vnics.end()) {
+            return tl::unexpected(boot_error(
+                ErrorCode::InvalidArgument, what + ": the VM has no NIC with MAC " + *mac_text));
+        }
+        route.link = it->interface;
+    } else {
+        auto address = net::IpAddress::parse(gateway);
+        if (!address) {
+            return tl::unexpected(std::move(address).error().with_context(what));
+        }
+        route.gateway = *address;
+    }
+    return route;
+}
+
+// The tag's bridge, made once and kept (the tag's switch outlives its zones), with a normal
+// tag's link plugged in.
+Result<void> ensure_bridge(net::Rtnl& host, VnicPlan const& vnic)
+{
+    auto existing = host.link(vnic.bridge);
+    if (!existing) {
+        if (existing.error().code() != ErrorCode::NotFound) {
+            return tl::unexpected(std::move(existing).error());
+        }
+        auto made = host.create_bridge({ .name = vnic.bridge, .mtu = 0, .up = true });
+        if (!made && made.error().code() != ErrorCode::AlreadyExists) {
+            return made; // another zone's start made it first otherwise
+        }
+        TRY(host.set_up(vnic.bridge, true));
+    }
+    if (!vnic.uplink_mac) {
+        return {};
+    }
+    TRY_ASSIGN(uplink, host.find_by_mac(*vnic.uplink_mac));
+    if (!uplink) {
+        return make_error(ErrorCode::NotFound,
+            "nic tag \"" + vnic.tag + "\": no link has its MAC " + vnic.uplink_mac->str());
+    }
+    TRY_ASSIGN(bridge, host.link(vnic.bridge));
+    if (uplink->master != bridge.index) {
+        TRY(host.set_master(uplink->name, vnic.bridge));
+    }
+    if (!uplink->up) {
+        TRY(host.set_up(uplink->name, true));
+    }
+    return {};
+}
+
+// One NIC: its veth pair, plugged and up, with its static addresses. Its host end is removed
+// again when a later step fails.
+Result<void> create_vnic(
+    net::Rtnl& host, net::Rtnl& zone, std::string const& uuid, VnicPlan const& vnic)
+{
+    TRY(ensure_bridge(host, vnic));
+    TRY(host.create_veth({ .name = vnic.host_link,
+        .peer_name = vnic.interface,
+        .peer_netns = &zone.netns(),
+        .peer_mac = vnic.mac,
+        .mtu = vnic.mtu,
+        .owner = uuid }));
+    Rollback undo;
+    undo.push([&host, &vnic] { (void)host.delete_link(vnic.host_link); });
+    TRY(host.set_master(vnic.host_link, vnic.bridge));
+    TRY(host.set_up(vnic.host_link, true));
+    // Before the link is up, so that no address is configured from a router advertisement the
+    // NIC did not ask for.
+    TRY(zone.set_ipv6_addrconf(vnic.interface, vnic.addrconf, vnic.addrconf));
+    TRY(zone.set_up(vnic.interface, true));
+    for (auto const& address : vnic.addresses) {
+        TRY(zone.add_address(vnic.interface, address));
+    }
+    undo.disarm();
+    return {};
+}
+
+Result<void> add_routes(net::Rtnl& zone, std::vector<net::Route> const& routes)
+{
+    for (auto const& route : routes) {
+        auto added = zone.add_route(route);
+        if (!added && added.error().code() != ErrorCode::AlreadyExists) {
+            return added;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+Result<ZoneNetwork> plan_zone_network(Json const& vm, HostConfig const& config)
+{
+    ZoneNetwork plan;
+    std::string const uuid = string_or(vm, "uuid");
+    bool const is_lx = string_or(vm, "brand") == "lx";
+    if (Json const* nics = json_member(vm, "nics"); nics != nullptr && nics->is_array()) {
+        for (size_t i = 0; i < nics->size(); ++i) {
+            TRY_ASSIGN(vnic, plan_vnic((*nics)[i], uuid, config, is_lx, i));
+            plan.vnics.push_back(std::move(vnic));
+        }
+    }
+    // The primary NIC's gateways are the default routes, one per address family.
+    for (auto const& vnic : plan.vnics) {
+        if (!vnic.primary) {
+            continue;
+        }
+        std::set<net::IpFamily> families;
+        for (auto const& gateway : vnic.gateways) {
+            if (families.insert(gateway.family).second) {
+                plan.routes.push_back(
+                    { .destination = std::nullopt, .gateway = gateway, .link = vnic.interface });
+            }
+        }
+    }
+    if (Json const* routes = json_member(vm, "routes"); routes != nullptr && routes->is_object()) {
+        for (auto const& [destination, gateway] : routes->items()) {
+            if (!gateway.is_string()) {
+                continue;
+            }
+            TRY_ASSIGN(route, plan_route(destination, gateway.get<std::string>(), plan.vnics));
+            plan.routes.push_back(std::move(route));
+        }
+    }
+    return plan;
+}
+
+Result<void> create_zone_network(net::Netns const& host, std::string const& uuid,
+    std::string const& netns_path, ZoneNetwork const& plan)
+{
+    // What an earlier boot left (a monitor killed with its zone) goes first.
+    TRY(net::remove_vm_network(host, uuid, netns_path));
+    TRY_ASSIGN(zone_netns, net::Netns::create_persistent(netns_path));
+    Rollback undo;
+    undo.push(
+        [&host, &uuid, &netns_path] { (void)net::remove_vm_network(host, uuid, netns_path); });
+    TRY_ASSIGN(host_session, net::Rtnl::in(host));
+    TRY_ASSIGN(zone_session, net::Rtnl::in(zone_netns));
+    TRY(zone_session.set_up("lo", true));
+    for (auto const& vnic : plan.vnics) {
+        TRY(create_vnic(host_session, zone_session, uuid, vnic));
+    }
+    TRY(add_routes(zone_session, plan.routes));
+    undo.disarm();
+    return {};
+}
+
+Result<void> update_zone_network(net::Netns const& host, std::string const& uuid,
+    std::string const& netns_path, ZoneNetwork const& plan)
+{
+    TRY_ASSIGN(zone_netns, net::Netns::open(netns_path));
+    TRY_ASSIGN(host_session, net::Rtnl::in(host));
+    TRY_ASSIGN(zone_session, net::Rtnl::in(zone_netns));
+    TRY_ASSIGN(links, host_session.links());
+    std::string const prefix = net::vm_link_prefix(uuid);
+    std::set<std::string> present;
+    for (auto const& link : links) {
+        if (!link.name.starts_with(prefix)) {
+            continue;
+        }
+        bool const planned = std::any_of(plan.vnics.begin(), plan.vnics.end(),
+            [&](VnicPlan const& vnic) { return vnic.host_link == link.name; });
+        if (planned) {
+            present.insert(link.name);
+            continue;
+        }
+        auto removed = host_session.delete_link(link.name);
+        if (!removed && removed.error().code() != ErrorCode::NotFound) {
+            return removed;
+        }
+    }
+    for (auto const& vnic : plan.vnics) {
+        if (!present.contains(vnic.host_link)) {
+            TRY(create_vnic(host_session, zone_session, uuid, vnic));
+        }
+    }
+    return add_routes(zone_session, plan.routes);
+}
+
+} // namespace lumos::vm

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MPL-2.0
+// A zone's NICs on the host (issue 14): what the VM's `nics` and `routes` ask for, planned as
+// a pure function of the record and the nic tags, then made. Each NIC is a veth pair: its host
+// end (net::host_link_name) on the bridge of its nic tag and VLAN (net::tag_bridge_name; a
+// normal tag's link, found by its MAC, is that bridge's uplink; an etherstub has none), its zone
+// end named after the NIC's interface (net0, eth0) with the NIC's MAC and MTU, inside the
+// zone's own namespace (Paths::zone_netns, joined by the OCI config). The host sets the zone's
+// static addresses, its routes and the primary NIC's default route: a zone has no
+// CAP_NET_ADMIN, so nothing inside can change them.
+#pragma once
+
+#include "base/host_config.hpp"
+#include "base/json.hpp"
+#include "base/result.hpp"
+#include "net/address.hpp"
+#include "net/netns.hpp"
+#include "net/rtnl.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lumos::vm {
+
+struct VnicPlan {
+    std::string interface; // inside the zone: net0, eth0
+    std::string host_link; // its host end
+    std::string tag;
+    int vlan { 0 };
+    std::string bridge;
+    std::optional<net::MacAddress> uplink_mac; // a normal tag's link, plugged into the bridge
+    net::MacAddress mac;
+    unsigned mtu { 1500 };
+    std::vector<net::IpPrefix> addresses; // static ones
+    std::vector<net::IpAddress> gateways;
+    bool dhcp { false };
+    bool addrconf { false };
+    bool primary { false };
+};
+
+struct ZoneNetwork {
+    std::vector<VnicPlan> vnics;
+    std::vector<net::Route> routes; // default routes of the primary NIC, then `routes`
+};
+
+// The plan, or why this host cannot give the zone its NICs (a tag that no longer exists, an
+// aggregation, a VLAN on a physical link without 802.1Q in the kernel).
+Result<ZoneNetwork> plan_zone_network(Json const& vm, HostConfig const& config);
+
+// Makes the zone's namespace at netns_path and everything of plan, in the namespace host.
+// Anything already there from an earlier boot is removed first; on failure nothing is left.
+Result<void> create_zone_network(net::Netns const& host, std::string const& uuid,
+    std::string const& netns_path, ZoneNetwork const& plan);
+
+// A running zone's NICs made to match plan: NICs no longer planned are removed (with their
+// host end), new ones made and addressed; the others are left as they are.
+Result<void> update_zone_network(net::Netns const& host, std::string const& uuid,
+    std::string const& netns_path, ZoneNetwork const& plan);
+
+} // namespace lumos::vm
