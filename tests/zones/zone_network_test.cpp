@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MPL-2.0
+// Zone NICs (issue 14) as a user gets them: vmadm runs in a network namespace the test made
+// (the test's "host"), whose "physical" link is one end of a veth pair into a second namespace
+// playing the outside network (10.77.0.254/24). The host config has the normal tag `external`
+// on that link and the etherstub `stub0`. Nothing is made in the namespace the tests run in.
+#include "support/vmadm_fixture.hpp"
+#include "zones/zone_images.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <unistd.h>
+
+namespace lumos::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string tool_path(std::string const& name)
+{
+    for (char const* dir : { "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/" }) {
+        if (fs::exists(dir + name)) {
+            return dir + name;
+        }
+    }
+    return name;
+}
+
+constexpr char const* UPLINK_MAC = "02:77:00:00:00:01";
+
+class ZoneNetwork : public VmadmTest {
+protected:
+    void SetUp() override
+    {
+        VmadmTest::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        for (char const* name : { "hostns", "outside" }) {
+            std::string const file = (root().path() / name).string();
+            root().write_file(name, "");
+            RunResult const made = run({ tool_path("unshare"), "--net=" + file, "true" });
+            ASSERT_EQ(made.exit_code, 0) << made.describe();
+            m_namespaces.push_back(file);
+        }
+        m_host = m_namespaces[0];
+        m_outside = m_namespaces[1];
+        in_ok(m_host,
+            { "ip", "link", "add", "up0", "address", UPLINK_MAC, "type", "veth", "peer", "name",
+                "out0", "netns", m_outside });
+        in_ok(m_host, { "ip", "link", "set", "up0", "up" });
+        in_ok(m_outside, { "ip", "link", "set", "out0", "up" });
+        in_ok(m_outside, { "ip", "addr", "add", "10.77.0.254/24", "dev", "out0" });
+        std::ofstream(root().path() / "etc/lumos/config", std::ios::app)
+            << "external_nic=" << UPLINK_MAC << "\netherstub=stub0\n";
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        auto r
+            = run({ LUMOS_IMGADM_BIN, "install", "-m", zone_image_manifest("base-minimal").string(),
+                      "-f", zone_image_file("base-minimal").string() },
+                options);
+        ASSERT_EQ(r.exit_code, 0) << r.describe();
+    }
+
+    void TearDown() override
+    {
+        VmadmTest::TearDown(); // halts the zones, from inside the host namespace (vmadm below)
+        for (auto const& file : m_namespaces) {
+            RunResult const removed = run({ tool_path("umount"), file });
+            EXPECT_EQ(removed.exit_code, 0) << removed.describe();
+        }
+    }
+
+    using VmadmTest::vmadm;
+    RunResult vmadm(const std::vector<std::string>& args, RunOptions options) const override
+    {
+        std::vector<std::string> argv { tool_path("nsenter"), "--net=" + m_host, vmadm_path() };
+        argv.insert(argv.end(), args.begin(), args.end());
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return run(argv, options);
+    }
+
+    RunResult in(std::string const& netns, std::vector<std::string> command) const
+    {
+        std::vector<std::string> argv { tool_path("nsenter"), "--net=" + netns };
+        command[0] = tool_path(command[0]);
+        argv.insert(argv.end(), command.begin(), command.end());
+        return run(argv);
+    }
+    void in_ok(std::string const& netns, std::vector<std::string> command) const
+    {
+        RunResult const r = in(netns, std::move(command));
+        ASSERT_EQ(r.exit_code, 0) << r.describe();
+    }
+
+    static RunOptions with_stdin(json const& payload)
+    {
+        RunOptions options;
+        options.stdin_mode = StdinMode::Bytes;
+        options.stdin_bytes = payload.dump();
+        return options;
+    }
+
+    std::string zone_netns(std::string const& uuid) const
+    {
+        return (root().path() / "run/lumos/zones" / uuid / "netns").string();
+    }
+    // One echo request from the zone's namespace answered (the host's busybox: the test image
+    // has no ping, and the path through the namespace is the same).
+    bool pings(std::string const& uuid, std::string const& ip) const
+    {
+        return in(zone_netns(uuid), { "busybox", "ping", "-c", "1", "-W", "1", ip }).exit_code == 0;
+    }
+    json links(std::string const& netns) const
+    {
+        RunResult const r = in(netns, { "ip", "-j", "link", "show" });
+        return r.exit_code == 0 ? json::parse(r.out) : json::array();
+    }
+    // The host namespace's links whose names start with prefix.
+    std::vector<std::string> host_links(std::string const& prefix) const
+    {
+        std::vector<std::string> names;
+        for (auto const& link : links(m_host)) {
+            std::string const name = link.value("ifname", "");
+            if (name.starts_with(prefix)) {
+                names.push_back(name);
+            }
+        }
+        return names;
+    }
+    static std::string link_prefix(std::string const& uuid)
+    {
+        return "z" + uuid.substr(0, 8) + "_";
+    }
+
+    json zone(std::string const& alias, json nics) const
+    {
+        return json { { "brand", "joyent-minimal" }, { "image_uuid", BASE_UUID },
+            { "alias", alias }, { "max_physical_memory", 128 }, { "nics", std::move(nics) } };
+    }
+
+    std::string m_host;
+    std::string m_outside;
+    std::vector<std::string> m_namespaces;
+};
+
+TEST_F(ZoneNetwork, TwoZonesOnOneTagReachEachOtherAndTheOutside)
+{
+    std::string const a = create_ok(zone("a",
+        { { { "nic_tag", "external" }, { "ip", "10.77.0.2" }, { "netmask", "255.255.255.0" },
+            { "gateway", "10.77.0.254" }, { "mac", "02:00:0a:4d:00:02" }, { "primary", true } } }));
+    std::string const b = create_ok(zone("b",
+        { { { "nic_tag", "external" }, { "ips", { "10.77.0.3/24" } },
+            { "gateways", { "10.77.0.254" } } } }));
+    // Inside: net0 with the payload's MAC and the address, the default route via the gateway.
+    json const inside = links(zone_netns(a));
+    auto const net0 = std::find_if(inside.begin(), inside.end(),
+        [](json const& l) { return l.value("ifname", "") == "net0"; });
+    ASSERT_NE(net0, inside.end()) << inside.dump();
+    EXPECT_EQ((*net0)["address"], "02:00:0a:4d:00:02");
+    RunResult const route = in(zone_netns(a), { "ip", "-j", "route", "show", "default" });
+    ASSERT_EQ(route.exit_code, 0) << route.describe();
+    EXPECT_EQ(json::parse(route.out).at(0).value("gateway", ""), "10.77.0.254");
+    EXPECT_TRUE(pings(a, "10.77.0.3"));
+    EXPECT_TRUE(pings(b, "10.77.0.2"));
+    EXPECT_TRUE(pings(a, "10.77.0.254"));
+    // The tag's bridge in the host namespace, with the tag's link plugged in.
+    RunResult const port = in(m_host, { "ip", "-j", "link", "show", "up0" });
+    ASSERT_EQ(port.exit_code, 0) << port.describe();
+    EXPECT_EQ(json::parse(port.out).at(0).value("master", ""), "t_external");
+}
+
+TEST_F(ZoneNetwork, ZonesOnTwoVlansOfAnEtherstubCannotReachEachOther)
+{
+    std::string const a = create_ok(zone(
+        "a", { { { "nic_tag", "stub0" }, { "vlan_id", 10 }, { "ips", { "10.66.0.2/24" } } } }));
+    std::string const b = create_ok(zone(
+        "b", { { { "nic_tag", "stub0" }, { "vlan_id", 20 }, { "ips", { "10.66.0.3/24" } } } }));
+    std::string const c = create_ok(zone(
+        "c", { { { "nic_tag", "stub0" }, { "vlan_id", 10 }, { "ips", { "10.66.0.4/24" } } } }));
+    EXPECT_FALSE(pings(a, "10.66.0.3"));
+    EXPECT_TRUE(pings(a, "10.66.0.4"));
+    EXPECT_FALSE(pings(c, "10.66.0.3"));
+}
+
+TEST_F(ZoneNetwork, AVlanOnAPhysicalTagIsRefusedWithTheReason)
+{
+    json p = zone(
+        "a", { { { "nic_tag", "external" }, { "vlan_id", 10 }, { "ips", { "10.77.0.2/24" } } } });
+    RunResult const r = create(p);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("vlan_id 10 on nic tag \"external\" needs 802.1Q VLANs on its link, which "
+                         "this kernel does not offer"),
+        std::string::npos)
+        << r.err;
+}
+
+TEST_F(ZoneNetwork, AddingAndRemovingANicAppliesToTheRunningZone)
+{
+    std::string const a
+        = create_ok(zone("a", { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.2/24" } } } }));
+    std::string const b = create_ok(zone("b",
+        { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.3/24" } } },
+            { { "nic_tag", "external" }, { "ips", { "10.77.0.3/24" } } } }));
+    EXPECT_FALSE(pings(a, "10.77.0.254"));
+    json const add { { "add_nics",
+        { { { "nic_tag", "external" }, { "ips", { "10.77.0.2/24" } },
+            { "mac", "02:00:0a:4d:00:12" } } } } };
+    RunResult r = vmadm({ "update", a }, with_stdin(add));
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(get(a)["state"], "running");
+    EXPECT_TRUE(pings(a, "10.77.0.254"));
+    EXPECT_TRUE(pings(a, "10.77.0.3"));
+    EXPECT_EQ(host_links(link_prefix(a)).size(), 2U);
+
+    json const remove { { "remove_nics", { "02:00:0a:4d:00:12" } } };
+    r = vmadm({ "update", a }, with_stdin(remove));
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_FALSE(pings(a, "10.77.0.254"));
+    EXPECT_EQ(host_links(link_prefix(a)), std::vector<std::string> { link_prefix(a) + "net0" });
+    EXPECT_TRUE(pings(a, "10.66.0.3"));
+    (void)b;
+}
+
+TEST_F(ZoneNetwork, NothingIsLeftAfterStopKillAKilledMonitorAndDelete)
+{
+    std::string const a
+        = create_ok(zone("a", { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.2/24" } } } }));
+    std::string const prefix = link_prefix(a);
+    auto gone = [&] { return host_links(prefix).empty() && !fs::exists(zone_netns(a)); };
+    ASSERT_FALSE(gone());
+
+    ASSERT_EQ(vmadm({ "stop", a }).exit_code, 0);
+    EXPECT_TRUE(gone());
+
+    // kill: the monitor sees init die and removes it (restart_init off, or it would reboot).
+    json const no_restart { { "restart_init", false } };
+    ASSERT_EQ(vmadm({ "update", a }, with_stdin(no_restart)).exit_code, 0);
+    ASSERT_EQ(vmadm({ "start", a }).exit_code, 0);
+    ASSERT_FALSE(gone());
+    ASSERT_EQ(vmadm({ "kill", "-KILL", a }).exit_code, 0);
+    auto const deadline = std::chrono::steady_clock::now() + 10s;
+    while (!gone() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(gone());
+
+    // The monitor SIGKILLed, then the zone stopped: a new monitor takes over and removes it.
+    ASSERT_EQ(vmadm({ "start", a }).exit_code, 0);
+    std::ifstream status_in(root().path() / "run/lumos/zones" / a / "status");
+    json const status = json::parse(status_in, nullptr, false);
+    ASSERT_TRUE(status.is_object());
+    ASSERT_EQ(::kill(static_cast<pid_t>(status["monitor_pid"].get<int64_t>()), SIGKILL), 0);
+    std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(vmadm({ "stop", a }).exit_code, 0);
+    EXPECT_TRUE(gone());
+
+    // Both killed: the next start does not trip over what they left, delete removes it.
+    ASSERT_EQ(vmadm({ "start", a }).exit_code, 0);
+    std::ifstream second_in(root().path() / "run/lumos/zones" / a / "status");
+    json const second = json::parse(second_in, nullptr, false);
+    ASSERT_EQ(::kill(static_cast<pid_t>(second["monitor_pid"].get<int64_t>()), SIGKILL), 0);
+    ASSERT_EQ(::kill(static_cast<pid_t>(second["pid"].get<int64_t>()), SIGKILL), 0);
+    std::this_thread::sleep_for(200ms);
+    ASSERT_EQ(vmadm({ "start", a }).exit_code, 0);
+    EXPECT_FALSE(gone());
+    EXPECT_TRUE(pings(a, "10.66.0.2"));
+    ASSERT_EQ(vmadm({ "delete", a }).exit_code, 0);
+    EXPECT_TRUE(gone());
+}
+
+TEST_F(ZoneNetwork, AZoneWithoutNicsKeepsAnEmptyNamespace)
+{
+    std::string const a = create_ok(zone("a", json::array()));
+    EXPECT_FALSE(fs::exists(zone_netns(a)));
+    EXPECT_TRUE(host_links(link_prefix(a)).empty());
+}
+
+} // namespace
+} // namespace lumos::test
