@@ -2,8 +2,14 @@
 # SPDX-License-Identifier: MPL-2.0
 # The main job: build and install lumos, set up a host under a fresh LUMOS_ROOT with a storage
 # pool, build images and serve them from a local lumos-imgapi, import them with imgadm, boot a
-# joyent-minimal and an lx zone from them, run a command in each with zlogin, and show
-# `vmadm list` and `zonestat`.
+# joyent-minimal and an lx zone from them on a nic tag's network, run a command in each with
+# zlogin, have the lx zone fetch a page from a web server in the other, and show `vmadm list`
+# and `zonestat`.
+#
+# The zones' networking (the tags' bridges, the VNICs) is made in the namespace vmadm runs in. So
+# that the demo never touches this machine's own network, it makes a network namespace of its
+# own ($LUMOS_ROOT/run/host.netns) whose veth pairs play the tags' physical links, and runs
+# vmadm there; on a real host vmadm runs in the host's namespace, on its real links.
 #
 # The pool is btrfs on a loop file ($LUMOS_ROOT/var/lib/lumos/zones.img, 16 GiB sparse), or a
 # plain directory when this machine cannot mount a btrfs loop device. The pool and the VMs stay
@@ -32,6 +38,20 @@ cat >"$LUMOS_ROOT/etc/lumos/config" <<'CONFIG'
 admin_nic=02:08:20:00:00:01
 external_nic=02:08:20:00:00:02
 CONFIG
+
+step "network: a namespace playing this host's network, its links carrying the nic tags"
+host_netns=$LUMOS_ROOT/run/host.netns
+: >"$host_netns"
+unshare --net="$host_netns" true
+innet() { nsenter --net="$host_netns" "$@"; }
+innet ip link set lo up
+innet ip link add admin0 address 02:08:20:00:00:01 type veth peer name admin0-wire
+innet ip link add ext0 address 02:08:20:00:00:02 type veth peer name ext0-wire
+for link in admin0 admin0-wire ext0 ext0-wire; do innet ip link set "$link" up; done
+# The external network's router, at the far end of ext0.
+innet ip addr add 10.99.0.1/24 dev ext0-wire
+vmadm() { nsenter --net="$host_netns" /usr/local/sbin/vmadm "$@"; }
+echo "vmadm runs in $host_netns: links admin0 (tag admin), ext0 (tag external, router 10.99.0.1)"
 
 step "storage pool"
 pool_file=$LUMOS_ROOT/var/lib/lumos/zones.img
@@ -93,11 +113,20 @@ vm_from() { # payload file, image uuid, alias -> the new VM's uuid
     echo "${out##* }"
 }
 joyent_uuid=$(vm_from examples/joyent-minimal.json "$base_uuid" web01)
-lx_uuid=$(vm_from examples/lx.json "$busybox_uuid" busybox01)
+# examples/lx.json takes its address from DHCP on the admin network; the demo gives this one a
+# static address on the external network, beside web01.
+lx_uuid=$(jq '.nics = [{"nic_tag": "external", "ips": ["10.99.0.11/24"], "gateways": ["10.99.0.1"]}]' \
+    examples/lx.json | vm_from /dev/stdin "$busybox_uuid" busybox01)
 show zlogin "$joyent_uuid" 'hostname; cat /proc/1/comm; ls /var/svc'
 show zlogin "$lx_uuid" 'hostname; cat /proc/1/comm; cat /etc/os-release | head -1'
 show vmadm stop "$lx_uuid"
 show vmadm start "$lx_uuid"
+
+step "networking: web01 serves a page, busybox01 fetches it over the external network"
+show vmadm get "$joyent_uuid" | jq -c '.nics'
+show zlogin "$joyent_uuid" 'mkdir -p /var/tmp/www && hostname >/var/tmp/www/index.html && busybox httpd -p 80 -h /var/tmp/www'
+show zlogin "$lx_uuid" 'ip -4 addr show eth0 | grep inet; wget -q -O - http://10.99.0.10/'
+show zlogin "$lx_uuid" 'ping -c 1 10.99.0.1 | head -2'
 # HVM brands need no image (their disks are volumes on the pool); there is no QEMU runtime
 # yet, so they are created stopped.
 vmadm create -f examples/kvm.json
@@ -110,9 +139,11 @@ cat <<EOF
 The host stays set up: LUMOS_ROOT=$LUMOS_ROOT (the image server has stopped).
 To remove it:
   export LUMOS_ROOT=$LUMOS_ROOT
+  alias vmadm='nsenter --net=$host_netns vmadm'   # the namespace the zones' networking is in
   for vm in \$(vmadm list -H -o uuid); do vmadm delete \$vm; done   # halts running zones
   imgadm delete $base_uuid; imgadm delete $busybox_uuid
   lumosadm pool destroy zones
+  umount $host_netns
   rm -rf $LUMOS_ROOT
   rmdir /sys/fs/cgroup/lumos /sys/fs/cgroup/*/lumos 2>/dev/null   # the zones' cgroup parent, empty now
 EOF

@@ -202,6 +202,7 @@ void shape_nic(Json& nic)
     }
     set_integer(nic, "vlan_id");
     set_integer(nic, "mtu");
+    set_integer(nic, "maxbw");
     set_integer(nic, "vrrp_vrid");
     if (nic.contains("primary") && json_bool(nic["primary"]) != true) {
         nic.erase("primary");

@@ -180,6 +180,8 @@ constexpr Property PROPERTIES[] = {
     { .name = "nics.*.ip", .type = T::String, .allowed = allow("UA", "UA", "UA", "UA", "UA", "UA"), .flags = FLAG_UPDATABLE, .source = "xml:network.net-attr.ip" },
     { .name = "nics.*.ips", .type = T::List, .allowed = allow("UA", "UA", "UA", "UA", "UA", "UA"), .flags = FLAG_UPDATABLE, .source = "xml:network.net-attr.ips" },
     { .name = "nics.*.mac", .type = T::String, .allowed = allow("UA", "UA", "UA", "UA", "UA", "UA"), .flags = FLAG_UPDATABLE, .validator = V::Mac, .source = "xml:network.mac-addr" },
+    // lumos's own: the NIC's bandwidth cap in Mbit/s, both directions (illumos dladm's maxbw).
+    { .name = "nics.*.maxbw", .type = T::Integer, .allowed = allow("UA", "UA", "UA", "UA", "UA", "UA"), .flags = FLAG_UPDATABLE, .min = 1, .max = 100000, .source = "lumos:tc" },
     { .name = "nics.*.model", .type = T::String, .allowed = allow("", "", "", "", "UA", "UA"), .flags = FLAG_UPDATABLE, .source = "xml:network.net-attr.model" },
     { .name = "nics.*.mtu", .type = T::Integer, .allowed = allow("UA", "UA", "UA", "UA", "UA", "UA"), .flags = FLAG_UPDATABLE, .min = 576, .max = 9000, .source = "xml:network.net-attr.mtu" },
     { .name = "nics.*.netmask", .type = T::String, .allowed = allow("UA", "UA", "UA", "UA", "UA", "UA"), .flags = FLAG_UPDATABLE, .source = "xml:network.net-attr.netmask" },

@@ -218,6 +218,15 @@ INSTANTIATE_TEST_SUITE_P(Upstream, ValidateValue,
         ValidateCase { "max_lwps_negative", { { "max_lwps", -5 } }, "max_lwps" }),
     [](const auto& test_param) { return std::string(test_param.param.name); });
 
+// lumos's own NIC property: the bandwidth cap in Mbit/s (dladm's maxbw).
+INSTANTIATE_TEST_SUITE_P(Lumos, ValidateValue,
+    ::testing::Values(ValidateCase { "maxbw_100", nic_with("maxbw", 100), nullptr },
+        ValidateCase { "maxbw_0", nic_with("maxbw", 0), "nics.*.maxbw" },
+        ValidateCase { "maxbw_too_high", nic_with("maxbw", 100001), "nics.*.maxbw" },
+        ValidateCase { "maxbw_fraction", nic_with("maxbw", 1.5), "nics.*.maxbw" },
+        ValidateCase { "maxbw_word", nic_with("maxbw", "fast"), "nics.*.maxbw" }),
+    [](const auto& test_param) { return std::string(test_param.param.name); });
+
 TEST_F(Validate, KvmDiskRules)
 {
     auto p = hvm_payload("kvm");
