@@ -195,7 +195,7 @@ Result<Engine::CreatedRecord> Engine::create_record(Json const& payload)
         return make_error(ErrorCode::AlreadyExists, "VM with UUID " + uuid + " already exists");
     }
     if (autoboot) {
-        TRY(can_boot(string_or(vm, "brand")));
+        TRY(m_runtimes.for_vm(vm).can_boot_vm(vm));
     }
     // zoneadm install verifies the filesystems before anything of the zone exists on disk.
     TRY(check_filesystem_sources(vm));

@@ -107,7 +107,7 @@ LifecycleResult<Transition> Engine::start(std::string const& uuid)
         return refuse(LifecycleReason::WrongState, state,
             "Cannot start vm from state \"" + state + "\", must be \"stopped\".");
     }
-    if (auto bootable = can_boot(string_or(vm, "brand")); !bootable) {
+    if (auto bootable = m_runtimes.for_vm(vm).can_boot_vm(vm); !bootable) {
         return failed(LifecycleReason::CannotBoot, vm, std::move(bootable.error()));
     }
     // A provisioning VM's monitor watches the handshake until the transition's deadline.

@@ -49,6 +49,12 @@ public:
 
     // Whether VMs of this brand can be booted on this host; the error says why not.
     virtual Result<void> can_boot(std::string const& brand) const = 0;
+    // Whether this VM as configured can boot here: its brand, and what its configuration needs
+    // of the host (for zones, that their NICs' tags and VLANs can be made). Pure of side effects.
+    virtual Result<void> can_boot_vm(Json const& vm) const
+    {
+        return can_boot(string_or(vm, "brand"));
+    }
 
     // The guest when it runs, nullopt when it does not (cheap: one small file and /proc).
     virtual std::optional<LiveState> live(std::string const& uuid) const = 0;

@@ -121,6 +121,13 @@ Result<void> ZoneRuntime::can_boot(std::string const& brand) const
     return {};
 }
 
+Result<void> ZoneRuntime::can_boot_vm(Json const& vm) const
+{
+    TRY(can_boot(string_or(vm, "brand")));
+    TRY(plan_zone_network(vm, HostConfig::load(m_paths)));
+    return {};
+}
+
 std::optional<LiveState> ZoneRuntime::live(std::string const& uuid) const
 {
     auto status = monitor(uuid).status();

@@ -21,6 +21,7 @@ public:
     ZoneRuntime(Paths paths, pools::PoolRegistry const& pools);
 
     Result<void> can_boot(std::string const& brand) const override;
+    Result<void> can_boot_vm(Json const& vm) const override;
     std::optional<LiveState> live(std::string const& uuid) const override;
     std::string provision_outcome(std::string const& uuid) const override;
     Result<void> start(Json const& vm, int64_t provision_timeout_ms) override;

@@ -196,6 +196,8 @@ TEST_F(ZoneNetwork, AVlanOnAPhysicalTagIsRefusedWithTheReason)
                          "this kernel does not offer"),
         std::string::npos)
         << r.err;
+    // Refused before anything was made: no VM, no dataset, no namespace.
+    EXPECT_EQ(vmadm({ "list", "-H" }).out, "");
 }
 
 TEST_F(ZoneNetwork, AddingAndRemovingANicAppliesToTheRunningZone)
