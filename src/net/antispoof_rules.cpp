@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MPL-2.0
+// The pure half of anti-spoofing: a VnicFilter as libnftables JSON commands, and the counters
+// read back from a listing. No I/O.
+#include "net/antispoof.hpp"
+#include "net/names.hpp"
+
+#include <array>
+#include <utility>
+
+namespace lumos::net::detail {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view FAMILY = "netdev";
+constexpr std::string_view CHAIN = "ingress";
+
+// The table's named counters, one per kind of drop (VnicFilterCounters' fields). Not "ip" or
+// "mac": those are keywords of nft's text syntax, and `nft list` would print a table it cannot
+// read back.
+constexpr std::string_view MAC = "spoofed_mac";
+constexpr std::string_view IP = "spoofed_ip";
+constexpr std::string_view ARP = "spoofed_arp";
+constexpr std::string_view DHCP_SERVER = "dhcp_server";
+constexpr std::string_view RESTRICTED = "restricted";
+constexpr std::array<std::string_view, 5> COUNTERS = { MAC, IP, ARP, DHCP_SERVER, RESTRICTED };
+
+json payload(std::string_view protocol, std::string_view field)
+{
+    return { { "payload", { { "protocol", protocol }, { "field", field } } } };
+}
+
+json match(std::string_view op, json left, json right)
+{
+    return { { "match",
+        { { "op", op }, { "left", std::move(left) }, { "right", std::move(right) } } } };
+}
+
+json meta_protocol(std::string_view protocol)
+{
+    return match("==", { { "meta", { { "key", "protocol" } } } }, protocol);
+}
+
+json counted_drop(std::string_view counter)
+{
+    return { { { "counter", counter } }, { { "drop", nullptr } } };
+}
+
+json address(IpAddress const& ip)
+{
+    return ip.str();
+}
+
+json network(IpPrefix const& prefix)
+{
+    if (prefix.length == prefix.address.max_prefix()) {
+        return prefix.address.str();
+    }
+    IpPrefix const net = prefix.network();
+    return { { "prefix", { { "addr", net.address.str() }, { "len", net.length } } } };
+}
+
+// The sources of one family the guest may use: its own addresses, allowed_ips, and extra (0.0.0.0
+// for ARP probes, :: and the link-local address for IPv6). An anonymous set: nft merges
+// overlapping networks itself.
+json sources(VnicFilter const& filter, IpFamily family, std::vector<IpAddress> const& extra)
+{
+    json set = json::array();
+    for (IpAddress const& ip : filter.ips) {
+        if (ip.family == family) {
+            set.push_back(address(ip));
+        }
+    }
+    for (IpPrefix const& prefix : filter.allowed_ips) {
+        if (prefix.address.family == family) {
+            set.push_back(network(prefix));
+        }
+    }
+    for (IpAddress const& ip : extra) {
+        set.push_back(address(ip));
+    }
+    return { { "set", std::move(set) } };
+}
+
+json rule(std::string const& table, json expr)
+{
+    return { { "add",
+        { { "rule",
+            { { "family", FAMILY }, { "table", table }, { "chain", CHAIN },
+                { "expr", std::move(expr) } } } } } };
+}
+
+json with_drop(json expr, std::string_view counter)
+{
+    for (json& statement : counted_drop(counter)) {
+        expr.push_back(std::move(statement));
+    }
+    return expr;
+}
+
+IpAddress unspecified(IpFamily family)
+{
+    return IpAddress { .family = family, .bytes = {} };
+}
+
+void add_mac_rules(json& commands, std::string const& table, VnicFilter const& filter)
+{
+    if (filter.allow_mac_spoofing) {
+        return;
+    }
+    commands.push_back(rule(table,
+        with_drop(json::array({ match("!=", payload("ether", "saddr"), filter.mac.str()) }), MAC)));
+}
+
+void add_restricted_rules(json& commands, std::string const& table, VnicFilter const& filter)
+{
+    if (filter.allow_restricted_traffic) {
+        return;
+    }
+    // `ether type` reads the frame as sent: nft puts back a VLAN tag the kernel took off before
+    // the ingress hook, so 802.1Q frames are restricted too.
+    commands.push_back(rule(table,
+        with_drop(json::array({ match("!=", payload("ether", "type"),
+                      { { "set", json::array({ "ip", "ip6", "arp" }) } }) }),
+            RESTRICTED)));
+}
+
+void add_arp_rules(json& commands, std::string const& table, VnicFilter const& filter)
+{
+    if (filter.allow_mac_spoofing && filter.allow_ip_spoofing) {
+        return;
+    }
+    // The checks below read the Ethernet/IPv4 layout; any other ARP (hardware type 1, protocol
+    // 0x0800, lengths 6 and 4 are the first 6 bytes) would put its addresses elsewhere.
+    json const raw_header = { { "payload", { { "base", "nh" }, { "offset", 0 }, { "len", 48 } } } };
+    commands.push_back(rule(table,
+        with_drop(json::array({ meta_protocol("arp"), match("!=", raw_header, 0x000108000604ULL) }),
+            ARP)));
+    if (!filter.allow_mac_spoofing) {
+        commands.push_back(rule(table,
+            with_drop(json::array({ match("!=", payload("arp", "saddr ether"), filter.mac.str()) }),
+                ARP)));
+    }
+    if (!filter.allow_ip_spoofing) {
+        // 0.0.0.0 is an address probe (RFC 5227); anything else, gratuitous ARP included, must
+        // be an address the guest may use.
+        commands.push_back(rule(table,
+            with_drop(json::array({ match("!=", payload("arp", "saddr ip"),
+                          sources(filter, IpFamily::V4, { unspecified(IpFamily::V4) })) }),
+                ARP)));
+    }
+}
+
+void add_dhcp_server_rules(json& commands, std::string const& table, VnicFilter const& filter)
+{
+    if (filter.allow_dhcp_spoofing || filter.dhcp_server) {
+        return;
+    }
+    // A DHCP server (or relay) sends from port 67, a DHCPv6 one from 547; clients never do.
+    commands.push_back(rule(table,
+        with_drop(json::array({ match(
+                      "==", payload("udp", "sport"), { { "set", json::array({ 67, 547 }) } }) }),
+            DHCP_SERVER)));
+}
+
+void add_ip_rules(json& commands, std::string const& table, VnicFilter const& filter)
+{
+    if (filter.allow_ip_spoofing) {
+        return;
+    }
+    // A DHCP client before its lease: the one IPv4 packet allowed from no address. accept ends
+    // the chain, so this comes after every other kind of check.
+    commands.push_back(rule(table,
+        json::array({ match("==", payload("ip", "saddr"), "0.0.0.0"),
+            match("==", payload("udp", "sport"), 68), match("==", payload("udp", "dport"), 67),
+            { { "accept", nullptr } } })));
+    json const v4 = sources(filter, IpFamily::V4, {});
+    if (v4["set"].empty()) {
+        commands.push_back(rule(table, with_drop(json::array({ meta_protocol("ip") }), IP)));
+    } else {
+        commands.push_back(
+            rule(table, with_drop(json::array({ match("!=", payload("ip", "saddr"), v4) }), IP)));
+    }
+    // IPv6: its addresses, :: (duplicate address detection) and the link-local address made
+    // from its MAC, as illumos' ip-nospoof allows.
+    IpAddress const link_local = link_local_address(filter.mac);
+    json expr = json::array({ match("!=", payload("ip6", "saddr"),
+        sources(filter, IpFamily::V6, { unspecified(IpFamily::V6), link_local })) });
+    if (filter.addrconf) {
+        // SLAAC addresses of any prefix carry the same interface id (the low 64 bits).
+        IpAddress mask = unspecified(IpFamily::V6);
+        IpAddress interface_id = unspecified(IpFamily::V6);
+        for (std::size_t i = 8; i < 16; ++i) {
+            mask.bytes.at(i) = 0xff;
+            interface_id.bytes.at(i) = link_local.bytes.at(i);
+        }
+        expr.push_back(match("!=",
+            { { "&", json::array({ payload("ip6", "saddr"), mask.str() }) } }, interface_id.str()));
+    }
+    commands.push_back(rule(table, with_drop(std::move(expr), IP)));
+}
+
+Result<void> check(VnicFilter const& filter)
+{
+    TRY(check_link_name(filter.host_link));
+    if (filter.mac.is_zero() || filter.mac.is_multicast()) {
+        return make_error(ErrorCode::InvalidArgument,
+            "MAC " + filter.mac.str() + " cannot be a NIC's (zero or multicast)");
+    }
+    for (IpPrefix const& prefix : filter.allowed_ips) {
+        if (prefix.length < 0 || prefix.length > prefix.address.max_prefix()) {
+            return make_error(ErrorCode::InvalidArgument, "bad allowed_ips prefix " + prefix.str());
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+IpAddress link_local_address(MacAddress const& mac)
+{
+    IpAddress ip { .family = IpFamily::V6, .bytes = {} };
+    ip.bytes[0] = 0xfe;
+    ip.bytes[1] = 0x80;
+    ip.bytes[8] = static_cast<std::uint8_t>(mac.bytes[0] ^ 0x02U); // the universal/local bit
+    ip.bytes[9] = mac.bytes[1];
+    ip.bytes[10] = mac.bytes[2];
+    ip.bytes[11] = 0xff;
+    ip.bytes[12] = 0xfe;
+    ip.bytes[13] = mac.bytes[3];
+    ip.bytes[14] = mac.bytes[4];
+    ip.bytes[15] = mac.bytes[5];
+    return ip;
+}
+
+Result<nlohmann::json> vnic_filter_commands(VnicFilter const& filter)
+{
+    TRY(check(filter));
+    std::string const table = filter_table_name(filter.host_link);
+    json const table_ref = { { "family", FAMILY }, { "name", table } };
+    // add + flush + the whole chain in one transaction: a replace never leaves the link without
+    // rules, and the named counters (objects, which flush keeps) go on counting.
+    json commands = json::array(
+        { { { "add", { { "table", table_ref } } } }, { { "flush", { { "table", table_ref } } } },
+            { { "add",
+                { { "chain",
+                    { { "family", FAMILY }, { "table", table }, { "name", CHAIN },
+                        { "type", "filter" }, { "hook", "ingress" }, { "dev", filter.host_link },
+                        { "prio", 0 }, { "policy", "accept" } } } } } } });
+    for (std::string_view const name : COUNTERS) {
+        commands.push_back({ { "add",
+            { { "counter", { { "family", FAMILY }, { "table", table }, { "name", name } } } } } });
+    }
+    add_mac_rules(commands, table, filter);
+    add_restricted_rules(commands, table, filter);
+    add_arp_rules(commands, table, filter);
+    add_dhcp_server_rules(commands, table, filter);
+    add_ip_rules(commands, table, filter);
+    return json { { "nftables", std::move(commands) } };
+}
+
+VnicFilterCounters counters_from_listing(nlohmann::json const& listing)
+{
+    VnicFilterCounters counters;
+    auto const items = listing.find("nftables");
+    if (items == listing.end() || !items->is_array()) {
+        return counters;
+    }
+    for (json const& item : *items) {
+        auto const counter = item.find("counter");
+        if (counter == item.end() || !counter->is_object()) {
+            continue;
+        }
+        auto const name_field = counter->find("name");
+        auto const packets_field = counter->find("packets");
+        if (name_field == counter->end() || !name_field->is_string()
+            || packets_field == counter->end() || !packets_field->is_number_unsigned()) {
+            continue;
+        }
+        std::string const& name = name_field->get_ref<std::string const&>();
+        auto const packets = packets_field->get<std::uint64_t>();
+        if (name == MAC) {
+            counters.mac = packets;
+        } else if (name == IP) {
+            counters.ip = packets;
+        } else if (name == ARP) {
+            counters.arp = packets;
+        } else if (name == DHCP_SERVER) {
+            counters.dhcp_server = packets;
+        } else if (name == RESTRICTED) {
+            counters.restricted = packets;
+        }
+    }
+    return counters;
+}
+
+} // namespace lumos::net::detail
