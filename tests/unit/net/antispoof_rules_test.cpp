@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MPL-2.0
+// The JSON commands a VnicFilter becomes, and the counters read from a listing.
+#include "net/antispoof.hpp"
+
+#include <gtest/gtest.h>
+
+namespace lumos::net {
+namespace {
+
+using nlohmann::json;
+
+VnicFilter defaults()
+{
+    return { .host_link = "z1a30fbd7_net0",
+        .mac = MacAddress::parse("02:08:20:97:00:02").value(),
+        .ips = { IpAddress::parse("10.97.0.2").value() } };
+}
+
+json commands_of(VnicFilter const& filter)
+{
+    auto commands = detail::vnic_filter_commands(filter);
+    EXPECT_TRUE(commands.has_value()) << commands.error().message();
+    return commands.value_or(json::object())["nftables"];
+}
+
+// The expressions of the rules that drop through the named counter.
+std::vector<json> rules_counted_by(json const& commands, std::string const& counter)
+{
+    std::vector<json> found;
+    for (json const& command : commands) {
+        if (!command.contains("add") || !command["add"].contains("rule")) {
+            continue;
+        }
+        json const& expr = command["add"]["rule"]["expr"];
+        for (json const& statement : expr) {
+            if (statement == json { { "counter", counter } }) {
+                found.push_back(expr);
+            }
+        }
+    }
+    return found;
+}
+
+std::size_t rule_count(json const& commands)
+{
+    std::size_t count = 0;
+    for (json const& command : commands) {
+        count += command.contains("add") && command["add"].contains("rule") ? 1 : 0;
+    }
+    return count;
+}
+
+TEST(Antispoof, LinkLocalAddressIsTheModifiedEui64OfTheMac)
+{
+    EXPECT_EQ(detail::link_local_address(MacAddress::parse("02:08:20:97:00:02").value()).str(),
+        "fe80::8:20ff:fe97:2");
+    EXPECT_EQ(detail::link_local_address(MacAddress::parse("90:b8:d0:12:34:56").value()).str(),
+        "fe80::92b8:d0ff:fe12:3456");
+}
+
+TEST(Antispoof, ReplacingIsOneTransactionOnTheLinksIngressHook)
+{
+    json const commands = commands_of(defaults());
+    ASSERT_GE(commands.size(), 3U);
+    json const table = { { "family", "netdev" }, { "name", "lumos_z1a30fbd7_net0" } };
+    EXPECT_EQ(commands[0], json({ { "add", { { "table", table } } } }));
+    EXPECT_EQ(commands[1], json({ { "flush", { { "table", table } } } }));
+    json const& chain = commands[2]["add"]["chain"];
+    EXPECT_EQ(chain["hook"], "ingress");
+    EXPECT_EQ(chain["dev"], "z1a30fbd7_net0");
+    EXPECT_EQ(chain["policy"], "accept");
+    for (std::string const name :
+        { "spoofed_mac", "spoofed_ip", "spoofed_arp", "dhcp_server", "restricted" }) {
+        bool declared = false;
+        for (json const& command : commands) {
+            declared = declared
+                || (command.contains("add") && command["add"].contains("counter")
+                    && command["add"]["counter"]["name"] == name);
+        }
+        EXPECT_TRUE(declared) << name;
+    }
+}
+
+TEST(Antispoof, DefaultsDropEveryKindOfSpoofing)
+{
+    json const commands = commands_of(defaults());
+    EXPECT_EQ(rules_counted_by(commands, "spoofed_mac").size(), 1U);
+    EXPECT_EQ(rules_counted_by(commands, "restricted").size(), 1U);
+    EXPECT_EQ(
+        rules_counted_by(commands, "spoofed_arp").size(), 3U); // layout, sender MAC, sender IP
+    EXPECT_EQ(rules_counted_by(commands, "dhcp_server").size(), 1U);
+    auto const ip = rules_counted_by(commands, "spoofed_ip");
+    ASSERT_EQ(ip.size(), 2U); // IPv4, IPv6
+    EXPECT_EQ(ip[0][0]["match"]["right"], json({ { "set", { "10.97.0.2" } } }));
+    EXPECT_EQ(ip[1][0]["match"]["right"], json({ { "set", { "::", "fe80::8:20ff:fe97:2" } } }));
+}
+
+TEST(Antispoof, EachAllowFlagTakesItsRulesAway)
+{
+    VnicFilter filter = defaults();
+    filter.allow_mac_spoofing = true;
+    EXPECT_TRUE(rules_counted_by(commands_of(filter), "spoofed_mac").empty());
+    EXPECT_EQ(rules_counted_by(commands_of(filter), "spoofed_arp").size(), 2U);
+    filter = defaults();
+    filter.allow_restricted_traffic = true;
+    EXPECT_TRUE(rules_counted_by(commands_of(filter), "restricted").empty());
+    filter = defaults();
+    filter.dhcp_server = true;
+    EXPECT_TRUE(rules_counted_by(commands_of(filter), "dhcp_server").empty());
+    filter = defaults();
+    filter.allow_dhcp_spoofing = true;
+    EXPECT_TRUE(rules_counted_by(commands_of(filter), "dhcp_server").empty());
+    filter = defaults();
+    filter.allow_ip_spoofing = true;
+    EXPECT_TRUE(rules_counted_by(commands_of(filter), "spoofed_ip").empty());
+
+    filter = defaults();
+    filter.allow_ip_spoofing = filter.allow_mac_spoofing = filter.allow_dhcp_spoofing
+        = filter.allow_restricted_traffic = true;
+    EXPECT_EQ(rule_count(commands_of(filter)), 0U);
+}
+
+TEST(Antispoof, AllowedIpsAreNetworksAndIpsExactAddresses)
+{
+    VnicFilter filter = defaults();
+    filter.ips.push_back(IpAddress::parse("fd00::2").value());
+    filter.allowed_ips = { IpPrefix::parse("10.97.8.77/24").value(),
+        IpPrefix::parse("10.97.9.1").value(), IpPrefix::parse("fd01::/64").value() };
+    auto const ip = rules_counted_by(commands_of(filter), "spoofed_ip");
+    ASSERT_EQ(ip.size(), 2U);
+    EXPECT_EQ(ip[0][0]["match"]["right"],
+        json::parse(
+            R"({"set": ["10.97.0.2", {"prefix": {"addr": "10.97.8.0", "len": 24}}, "10.97.9.1"]})"));
+    EXPECT_EQ(ip[1][0]["match"]["right"],
+        json::parse(R"({"set": ["fd00::2", {"prefix": {"addr": "fd01::", "len": 64}}, "::",
+            "fe80::8:20ff:fe97:2"]})"));
+}
+
+TEST(Antispoof, NoIpsLeavesOnlyTheDhcpClientException)
+{
+    VnicFilter filter = defaults();
+    filter.ips.clear();
+    json const commands = commands_of(filter);
+    auto const ip = rules_counted_by(commands, "spoofed_ip");
+    ASSERT_EQ(ip.size(), 2U);
+    // Every IPv4 packet, after the accept of 0.0.0.0:68 -> :67.
+    EXPECT_EQ(ip[0][0], json::parse(R"({"match": {"op": "==", "left": {"meta": {"key": "protocol"}},
+        "right": "ip"}})"));
+    bool client_accepted = false;
+    for (json const& command : commands) {
+        if (command.contains("add") && command["add"].contains("rule")) {
+            json const& expr = command["add"]["rule"]["expr"];
+            client_accepted = client_accepted
+                || (expr.back() == json { { "accept", nullptr } }
+                    && expr[0]["match"]["right"] == "0.0.0.0" && expr[1]["match"]["right"] == 68
+                    && expr[2]["match"]["right"] == 67);
+        }
+    }
+    EXPECT_TRUE(client_accepted);
+    // ARP from 0.0.0.0 (a probe) only.
+    auto const arp = rules_counted_by(commands, "spoofed_arp");
+    ASSERT_EQ(arp.size(), 3U);
+    EXPECT_EQ(arp[2][0]["match"]["right"], json({ { "set", { "0.0.0.0" } } }));
+}
+
+TEST(Antispoof, AddrconfAllowsTheMacsInterfaceIdUnderAnyPrefix)
+{
+    VnicFilter filter = defaults();
+    filter.addrconf = true;
+    auto const ip = rules_counted_by(commands_of(filter), "spoofed_ip");
+    ASSERT_EQ(ip.size(), 2U);
+    EXPECT_EQ(ip[1][1], json::parse(R"({"match": {"op": "!=",
+        "left": {"&": [{"payload": {"protocol": "ip6", "field": "saddr"}}, "::ffff:ffff:ffff:ffff"]},
+        "right": "::8:20ff:fe97:2"}})"));
+}
+
+TEST(Antispoof, BadFiltersAreRefused)
+{
+    VnicFilter filter = defaults();
+    filter.host_link = "a/b";
+    EXPECT_EQ(detail::vnic_filter_commands(filter).error().code(), ErrorCode::InvalidArgument);
+    filter = defaults();
+    filter.mac = MacAddress {};
+    EXPECT_EQ(detail::vnic_filter_commands(filter).error().code(), ErrorCode::InvalidArgument);
+    filter.mac = MacAddress::parse("01:00:5e:00:00:01").value();
+    EXPECT_EQ(detail::vnic_filter_commands(filter).error().code(), ErrorCode::InvalidArgument);
+}
+
+TEST(Antispoof, CountersAreReadFromTheListing)
+{
+    json const listing = json::parse(R"({"nftables": [
+        {"metainfo": {"version": "1.0.6"}},
+        {"table": {"family": "netdev", "name": "lumos_z1a30fbd7_net0", "handle": 1}},
+        {"counter": {"family": "netdev", "name": "spoofed_mac", "table": "lumos_z1a30fbd7_net0", "packets": 2, "bytes": 120}},
+        {"counter": {"family": "netdev", "name": "spoofed_ip", "table": "lumos_z1a30fbd7_net0", "packets": 5, "bytes": 300}},
+        {"counter": {"family": "netdev", "name": "spoofed_arp", "table": "lumos_z1a30fbd7_net0", "packets": 1, "bytes": 60}},
+        {"counter": {"family": "netdev", "name": "dhcp_server", "table": "lumos_z1a30fbd7_net0", "packets": 3, "bytes": 1}},
+        {"counter": {"family": "netdev", "name": "restricted", "table": "lumos_z1a30fbd7_net0", "packets": 4, "bytes": 1}},
+        {"counter": {"family": "netdev", "name": "other", "table": "lumos_z1a30fbd7_net0", "packets": 9, "bytes": 1}},
+        {"counter": {"family": "netdev", "name": "spoofed_ip", "packets": "many"}}
+    ]})");
+    VnicFilterCounters const counters = detail::counters_from_listing(listing);
+    EXPECT_EQ(counters.mac, 2U);
+    EXPECT_EQ(counters.ip, 5U);
+    EXPECT_EQ(counters.arp, 1U);
+    EXPECT_EQ(counters.dhcp_server, 3U);
+    EXPECT_EQ(counters.restricted, 4U);
+    EXPECT_EQ(detail::counters_from_listing(json::parse("[1]")).ip, 0U);
+}
+
+} // namespace
+} // namespace lumos::net
