@@ -20,7 +20,7 @@ using nlohmann::json;
 
 struct NftReply {
     bool ok = false;
-    json output; // the JSON listing (null when the commands print nothing)
+    std::string output; // what the commands printed: a JSON listing, or nothing
     std::string error; // libnftables' message when !ok
 };
 
@@ -29,9 +29,9 @@ struct NftReply {
 std::string error_text(char const* buffer)
 {
     std::string text = buffer == nullptr ? "" : buffer;
-    std::string_view constexpr marker = "Error: ";
-    if (auto const at = text.find(marker); at != std::string::npos) {
-        text.erase(0, at + marker.size());
+    std::string_view constexpr MARKER = "Error: ";
+    if (auto const at = text.find(MARKER); at != std::string::npos) {
+        text.erase(0, at + MARKER.size());
     }
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
         text.pop_back();
@@ -59,14 +59,18 @@ Result<NftReply> run_here(json const& commands)
         return reply;
     }
     char const* output = nft_ctx_get_output_buffer(context.get());
-    if (output != nullptr && *output != '\0') {
-        reply.output = json::parse(output, nullptr, false);
-        if (reply.output.is_discarded()) {
-            return make_error(
-                ErrorCode::Internal, "libnftables printed a listing that is not JSON");
-        }
-    }
+    reply.output = output == nullptr ? "" : output;
     return reply;
+}
+
+// The JSON listing a successful `list` command printed.
+Result<json> listing(NftReply const& reply)
+{
+    json parsed = json::parse(reply.output, nullptr, false);
+    if (parsed.is_discarded()) {
+        return make_error(ErrorCode::Internal, "libnftables printed a listing that is not JSON");
+    }
+    return parsed;
 }
 
 Result<NftReply> run_in(Netns const& host, json const& commands)
@@ -97,9 +101,10 @@ Result<std::vector<std::string>> netdev_tables(Netns const& host)
     if (!reply.ok) {
         return make_error(ErrorCode::System, "list nftables tables: " + reply.error);
     }
+    TRY_ASSIGN(tables, listing(reply));
     std::vector<std::string> names;
-    auto const items = reply.output.find("nftables");
-    if (items == reply.output.end() || !items->is_array()) {
+    auto const items = tables.find("nftables");
+    if (items == tables.end() || !items->is_array()) {
         return names;
     }
     for (json const& item : *items) {
@@ -205,7 +210,11 @@ Result<VnicFilterCounters> vnic_filter_counters(Netns const& host, std::string_v
         }
         return make_error(ErrorCode::System, what + ": " + reply->error);
     }
-    return detail::counters_from_listing(reply->output);
+    auto listed = listing(*reply);
+    if (!listed) {
+        return tl::unexpected(std::move(listed).error().with_context(what));
+    }
+    return detail::counters_from_listing(*listed);
 }
 
 } // namespace lumos::net

@@ -278,7 +278,7 @@ VnicFilterCounters counters_from_listing(nlohmann::json const& listing)
             || packets_field == counter->end() || !packets_field->is_number_unsigned()) {
             continue;
         }
-        std::string const& name = name_field->get_ref<std::string const&>();
+        auto const& name = name_field->get_ref<std::string const&>();
         auto const packets = packets_field->get<std::uint64_t>();
         if (name == MAC) {
             counters.mac = packets;
