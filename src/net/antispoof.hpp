@@ -14,7 +14,8 @@
 //   dhcp_server  UDP from port 67 (DHCP) or 547 (DHCPv6)     (allow_dhcp_spoofing, dhcp_server)
 //   ip           IPv4 whose source is not allowed, except 0.0.0.0 from UDP 68 to 67 (a DHCP
 //                client before its lease); IPv6 whose source is not allowed, not ::, not
-//                fe80::<EUI-64 of the MAC> and (with addrconf) has not that interface id
+//                fe80::<EUI-64 of the MAC> and (with addrconf) has not that interface id, and
+//                IPv6 neighbour advertisements whose target is not such an address
 //                (allow_ip_spoofing)
 // Each drop goes through the table's named counter of its kind, read by vnic_filter_counters.
 #pragma once

@@ -4,6 +4,7 @@
 #include "net/antispoof.hpp"
 #include "net/names.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -164,6 +165,89 @@ void add_dhcp_server_rules(json& commands, std::string const& table, VnicFilter 
             DHCP_SERVER)));
 }
 
+// The low 64 bits of the link-local address: what SLAAC puts under any prefix.
+IpAddress interface_id(MacAddress const& mac)
+{
+    IpAddress id = link_local_address(mac);
+    std::fill(id.bytes.begin(), id.bytes.begin() + 8, std::uint8_t { 0 });
+    return id;
+}
+
+// IPv6: its addresses, :: (duplicate address detection) and the link-local address made from
+// its MAC, as illumos' ip-nospoof allows; with addrconf, any address with the MAC's interface id.
+void add_ipv6_rules(json& commands, std::string const& table, VnicFilter const& filter)
+{
+    json expr = json::array({ match("!=", payload("ip6", "saddr"),
+        sources(filter, IpFamily::V6,
+            { unspecified(IpFamily::V6), link_local_address(filter.mac) })) });
+    if (filter.addrconf) {
+        IpAddress mask = unspecified(IpFamily::V6);
+        std::fill(mask.bytes.begin() + 8, mask.bytes.end(), std::uint8_t { 0xff });
+        expr.push_back(
+            match("!=", { { "&", json::array({ payload("ip6", "saddr"), mask.str() }) } },
+                interface_id(filter.mac).str()));
+    }
+    commands.push_back(rule(table, with_drop(std::move(expr), IP)));
+}
+
+// bytes as the hex integer literal nft takes for a raw payload ("0x" and two digits a byte).
+std::string hex(std::uint8_t const* bytes, std::size_t size)
+{
+    static constexpr char DIGITS[] = "0123456789abcdef";
+    std::string text = "0x";
+    for (std::size_t i = 0; i < size; ++i) {
+        text += DIGITS[bytes[i] >> 4U];
+        text += DIGITS[bytes[i] & 0x0fU];
+    }
+    return text;
+}
+
+// The IPv6 sources of sources() as 128-bit integers (networks as ranges), for a raw payload:
+// nftables 1.0.6 has no field for a neighbour advertisement's target.
+json raw_v6_sources(VnicFilter const& filter)
+{
+    json set = json::array();
+    auto add = [&](IpAddress const& ip) { set.push_back(hex(ip.bytes.data(), ip.bytes.size())); };
+    for (IpAddress const& ip : filter.ips) {
+        if (ip.family == IpFamily::V6) {
+            add(ip);
+        }
+    }
+    for (IpPrefix const& prefix : filter.allowed_ips) {
+        if (prefix.address.family != IpFamily::V6) {
+            continue;
+        }
+        IpAddress const low = prefix.network().address;
+        IpAddress high = low;
+        for (int bit = prefix.length; bit < 128; ++bit) {
+            auto const byte = static_cast<std::size_t>(bit / 8);
+            high.bytes.at(byte)
+                = static_cast<std::uint8_t>(high.bytes.at(byte) | (0x80U >> (bit % 8)));
+        }
+        set.push_back({ { "range",
+            json::array({ hex(low.bytes.data(), 16), hex(high.bytes.data(), 16) }) } });
+    }
+    add(link_local_address(filter.mac));
+    return { { "set", std::move(set) } };
+}
+
+// A neighbour advertisement is IPv6's ARP reply: one for an address the guest may not use
+// poisons its neighbours' caches (illumos' ip-nospoof checks its target the same way).
+void add_neighbor_advert_rule(json& commands, std::string const& table, VnicFilter const& filter)
+{
+    // The target address: 16 bytes after type, code, checksum and flags.
+    json const target = { { "payload", { { "base", "th" }, { "offset", 64 }, { "len", 128 } } } };
+    json expr = json::array({ match("==", payload("icmpv6", "type"), "nd-neighbor-advert"),
+        match("!=", target, raw_v6_sources(filter)) });
+    if (filter.addrconf) {
+        IpAddress const id = interface_id(filter.mac);
+        json const target_id
+            = { { "payload", { { "base", "th" }, { "offset", 128 }, { "len", 64 } } } };
+        expr.push_back(match("!=", target_id, hex(id.bytes.data() + 8, 8)));
+    }
+    commands.push_back(rule(table, with_drop(std::move(expr), IP)));
+}
+
 void add_ip_rules(json& commands, std::string const& table, VnicFilter const& filter)
 {
     if (filter.allow_ip_spoofing) {
@@ -182,23 +266,8 @@ void add_ip_rules(json& commands, std::string const& table, VnicFilter const& fi
         commands.push_back(
             rule(table, with_drop(json::array({ match("!=", payload("ip", "saddr"), v4) }), IP)));
     }
-    // IPv6: its addresses, :: (duplicate address detection) and the link-local address made
-    // from its MAC, as illumos' ip-nospoof allows.
-    IpAddress const link_local = link_local_address(filter.mac);
-    json expr = json::array({ match("!=", payload("ip6", "saddr"),
-        sources(filter, IpFamily::V6, { unspecified(IpFamily::V6), link_local })) });
-    if (filter.addrconf) {
-        // SLAAC addresses of any prefix carry the same interface id (the low 64 bits).
-        IpAddress mask = unspecified(IpFamily::V6);
-        IpAddress interface_id = unspecified(IpFamily::V6);
-        for (std::size_t i = 8; i < 16; ++i) {
-            mask.bytes.at(i) = 0xff;
-            interface_id.bytes.at(i) = link_local.bytes.at(i);
-        }
-        expr.push_back(match("!=",
-            { { "&", json::array({ payload("ip6", "saddr"), mask.str() }) } }, interface_id.str()));
-    }
-    commands.push_back(rule(table, with_drop(std::move(expr), IP)));
+    add_ipv6_rules(commands, table, filter);
+    add_neighbor_advert_rule(commands, table, filter);
 }
 
 Result<void> check(VnicFilter const& filter)

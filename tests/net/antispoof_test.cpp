@@ -307,6 +307,34 @@ TEST_F(AntispoofTest, Ipv6SourcesAreItsOwnLinkLocalAndWithAddrconfItsInterfaceId
     EXPECT_FALSE(crosses(v6(IpAddress::parse("fd00:98::66").value(), spoofed), spoofed));
 }
 
+TEST_F(AntispoofTest, NeighborAdvertisementsForAnotherIpv6AddressAreDropped)
+{
+    plug_zones();
+    VnicFilter filter = filter1();
+    filter.ips.push_back(IpAddress::parse("fd00:97::2").value());
+    filter.allowed_ips = { IpPrefix::parse("fd00:99::/64").value() };
+    apply(filter);
+    IpAddress const link_local = detail::link_local_address(MAC1);
+    auto advert = [&](IpAddress const& target, Tag const& tag) {
+        return ethernet(
+            broadcast_mac(), MAC1, ETH_TYPE_IPV6, neighbor_advert(link_local, target, tag));
+    };
+    Tag const own = make_tag();
+    EXPECT_TRUE(crosses(advert(IpAddress::parse("fd00:97::2").value(), own), own));
+    Tag const allowed = make_tag();
+    EXPECT_TRUE(crosses(advert(IpAddress::parse("fd00:99::7").value(), allowed), allowed));
+    Tag const local = make_tag();
+    EXPECT_TRUE(crosses(advert(link_local, local), local));
+    Tag const poisoning = make_tag();
+    Frame const spoofed = advert(IpAddress::parse("fd00:97::3").value(), poisoning);
+    EXPECT_FALSE(crosses(spoofed, poisoning));
+    EXPECT_GE(counters().ip, 1U);
+
+    filter.allow_ip_spoofing = true;
+    apply(filter);
+    EXPECT_TRUE(crosses(spoofed, poisoning));
+}
+
 TEST_F(AntispoofTest, ReplacingKeepsFilteringAndCounting)
 {
     plug_zones();

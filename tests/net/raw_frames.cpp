@@ -134,6 +134,28 @@ Frame ipv6_udp(IpAddress const& source, IpAddress const& destination, std::uint1
     return packet;
 }
 
+Frame neighbor_advert(IpAddress const& source, IpAddress const& target, Tag const& tag)
+{
+    Frame message;
+    message.push_back(136); // neighbour advertisement
+    message.push_back(0);
+    put16(message, 0); // checksum: no receiver here checks it
+    put16(message, 0x2000); // override
+    put16(message, 0);
+    put_ip(message, target);
+    put(message, tag.data(), tag.size());
+    Frame packet;
+    put16(packet, 0x6000);
+    put16(packet, 0);
+    put16(packet, static_cast<std::uint16_t>(message.size()));
+    packet.push_back(58); // icmpv6
+    packet.push_back(255); // hop limit, as neighbour discovery requires
+    put_ip(packet, source);
+    put_ip(packet, IpAddress::parse("ff02::1").value());
+    packet.insert(packet.end(), message.begin(), message.end());
+    return packet;
+}
+
 Frame arp_request(MacAddress const& sender_mac, IpAddress const& sender_ip,
     IpAddress const& target_ip, Tag const& tag)
 {

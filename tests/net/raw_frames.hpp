@@ -40,6 +40,8 @@ Frame ipv4_udp(IpAddress const& source, IpAddress const& destination, std::uint1
 // An IPv6 UDP datagram (hop limit 1) whose data is the tag.
 Frame ipv6_udp(IpAddress const& source, IpAddress const& destination, std::uint16_t source_port,
     std::uint16_t destination_port, Tag const& tag);
+// An IPv6 neighbour advertisement for target (override flag set), the tag after it.
+Frame neighbor_advert(IpAddress const& source, IpAddress const& target, Tag const& tag);
 // An ARP request, Ethernet/IPv4 (a gratuitous one when sender_ip == target_ip), the tag after it.
 Frame arp_request(MacAddress const& sender_mac, IpAddress const& sender_ip,
     IpAddress const& target_ip, Tag const& tag);

@@ -90,7 +90,7 @@ TEST(Antispoof, DefaultsDropEveryKindOfSpoofing)
         rules_counted_by(commands, "spoofed_arp").size(), 3U); // layout, sender MAC, sender IP
     EXPECT_EQ(rules_counted_by(commands, "dhcp_server").size(), 1U);
     auto const ip = rules_counted_by(commands, "spoofed_ip");
-    ASSERT_EQ(ip.size(), 2U); // IPv4, IPv6
+    ASSERT_EQ(ip.size(), 3U); // IPv4, IPv6, neighbour advertisements
     EXPECT_EQ(ip[0][0]["match"]["right"], json({ { "set", { "10.97.0.2" } } }));
     EXPECT_EQ(ip[1][0]["match"]["right"], json({ { "set", { "::", "fe80::8:20ff:fe97:2" } } }));
 }
@@ -127,7 +127,7 @@ TEST(Antispoof, AllowedIpsAreNetworksAndIpsExactAddresses)
     filter.allowed_ips = { IpPrefix::parse("10.97.8.77/24").value(),
         IpPrefix::parse("10.97.9.1").value(), IpPrefix::parse("fd01::/64").value() };
     auto const ip = rules_counted_by(commands_of(filter), "spoofed_ip");
-    ASSERT_EQ(ip.size(), 2U);
+    ASSERT_EQ(ip.size(), 3U);
     EXPECT_EQ(ip[0][0]["match"]["right"],
         json::parse(
             R"({"set": ["10.97.0.2", {"prefix": {"addr": "10.97.8.0", "len": 24}}, "10.97.9.1"]})"));
@@ -136,13 +136,30 @@ TEST(Antispoof, AllowedIpsAreNetworksAndIpsExactAddresses)
             "fe80::8:20ff:fe97:2"]})"));
 }
 
+TEST(Antispoof, NeighborAdvertTargetsAreCheckedAsRawAddresses)
+{
+    VnicFilter filter = defaults();
+    filter.ips.push_back(IpAddress::parse("fd00::2").value());
+    filter.allowed_ips = { IpPrefix::parse("fd01::/64").value() };
+    filter.addrconf = true;
+    auto const ip = rules_counted_by(commands_of(filter), "spoofed_ip");
+    ASSERT_EQ(ip.size(), 3U);
+    EXPECT_EQ(ip[2][0], json::parse(R"({"match": {"op": "==",
+        "left": {"payload": {"protocol": "icmpv6", "field": "type"}}, "right": "nd-neighbor-advert"}})"));
+    EXPECT_EQ(ip[2][1]["match"]["right"], json::parse(R"({"set": [
+        "0xfd000000000000000000000000000002",
+        {"range": ["0xfd010000000000000000000000000000", "0xfd01000000000000ffffffffffffffff"]},
+        "0xfe80000000000000000820fffe970002"]})"));
+    EXPECT_EQ(ip[2][2]["match"]["right"], "0x000820fffe970002");
+}
+
 TEST(Antispoof, NoIpsLeavesOnlyTheDhcpClientException)
 {
     VnicFilter filter = defaults();
     filter.ips.clear();
     json const commands = commands_of(filter);
     auto const ip = rules_counted_by(commands, "spoofed_ip");
-    ASSERT_EQ(ip.size(), 2U);
+    ASSERT_EQ(ip.size(), 3U);
     // Every IPv4 packet, after the accept of 0.0.0.0:68 -> :67.
     EXPECT_EQ(ip[0][0], json::parse(R"({"match": {"op": "==", "left": {"meta": {"key": "protocol"}},
         "right": "ip"}})"));
@@ -168,7 +185,7 @@ TEST(Antispoof, AddrconfAllowsTheMacsInterfaceIdUnderAnyPrefix)
     VnicFilter filter = defaults();
     filter.addrconf = true;
     auto const ip = rules_counted_by(commands_of(filter), "spoofed_ip");
-    ASSERT_EQ(ip.size(), 2U);
+    ASSERT_EQ(ip.size(), 3U);
     EXPECT_EQ(ip[1][1], json::parse(R"({"match": {"op": "!=",
         "left": {"&": [{"payload": {"protocol": "ip6", "field": "saddr"}}, "::ffff:ffff:ffff:ffff"]},
         "right": "::8:20ff:fe97:2"}})"));
