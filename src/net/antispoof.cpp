@@ -90,14 +90,15 @@ json one_command(std::string_view verb, json object)
 
 json table_ref(std::string const& table)
 {
-    return { { "table", { { "family", "netdev" }, { "name", table } } } };
+    return { { "table", { { "family", detail::FILTER_FAMILY }, { "name", table } } } };
 }
 
-// The names of the host namespace's netdev tables.
-Result<std::vector<std::string>> netdev_tables(Netns const& host)
+// The names of the host namespace's tables of the filters' family.
+Result<std::vector<std::string>> filter_tables(Netns const& host)
 {
-    TRY_ASSIGN(
-        reply, run_in(host, one_command("list", { { "tables", { { "family", "netdev" } } } })));
+    TRY_ASSIGN(reply,
+        run_in(
+            host, one_command("list", { { "tables", { { "family", detail::FILTER_FAMILY } } } })));
     if (!reply.ok) {
         return make_error(ErrorCode::System, "list nftables tables: " + reply.error);
     }
@@ -114,7 +115,7 @@ Result<std::vector<std::string>> netdev_tables(Netns const& host)
         }
         auto const family = table->find("family");
         auto const name = table->find("name");
-        if (family != table->end() && *family == "netdev" && name != table->end()
+        if (family != table->end() && *family == detail::FILTER_FAMILY && name != table->end()
             && name->is_string()) {
             names.push_back(name->get<std::string>());
         }
@@ -124,7 +125,7 @@ Result<std::vector<std::string>> netdev_tables(Netns const& host)
 
 Result<bool> table_exists(Netns const& host, std::string const& table)
 {
-    TRY_ASSIGN(names, netdev_tables(host));
+    TRY_ASSIGN(names, filter_tables(host));
     return std::find(names.begin(), names.end(), table) != names.end();
 }
 
@@ -181,7 +182,7 @@ Result<void> remove_vnic_filters(Netns const& host, std::string_view link_prefix
         return make_error(ErrorCode::InvalidArgument, what + ": an empty prefix names every link");
     }
     std::string const table_prefix = filter_table_name(link_prefix);
-    auto tables = netdev_tables(host);
+    auto tables = filter_tables(host);
     if (!tables) {
         return tl::unexpected(std::move(tables).error().with_context(what));
     }

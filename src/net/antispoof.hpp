@@ -3,9 +3,14 @@
 // ip-nospoof,dhcp-nospoof,restricted`, set by vmadm from the allow_* NIC properties), as one
 // nftables table per VNIC through libnftables' JSON API.
 //
-// The table (net::filter_table_name(host_link), family netdev) has one base chain on the
-// `ingress` hook of the host end of the VNIC: what the guest sends enters the host there, before
-// the bridge, so the rules are per device and match no interface name. Unless allowed:
+// The table (net::filter_table_name(host_link), family bridge) has one base chain on the bridge's
+// prerouting hook whose first rule lets through every frame that did not come in on the host
+// link, so the rest is about what the guest sent, before the bridge forwards it. Not the netdev
+// family's per-device ingress hook: ingress shaping (net/shaping) redirects what the guest sends
+// to an IFB with tc, which runs before that hook, and the IFB hands the frame back past it: the
+// rules would never see it (AntispoofTest.FilteringHoldsWhenIngressIsRedirectedThroughAnIfb).
+// The bridge hook runs after that round trip. A VNIC is always a port of its nic tag's bridge.
+// Unless allowed:
 //   mac          frames whose source MAC is not the NIC's              (allow_mac_spoofing)
 //   restricted   ethertypes other than IPv4, IPv6, ARP: 802.1Q too     (allow_restricted_traffic)
 //   arp          ARP that is not Ethernet/IPv4, whose sender MAC is not the NIC's
@@ -47,10 +52,11 @@ struct VnicFilter {
 };
 
 // Creates the VNIC's table, or replaces its rules in one transaction (no moment without rules).
-// The counters keep their counts across a replace. The host link need not exist yet on kernels
-// that hook netdev chains by name (6.x); the rules apply when it appears.
+// The counters keep their counts across a replace. The rules match the host link by name: it
+// need not exist yet, and applying them before it joins the bridge leaves no moment unfiltered.
 Result<void> apply_vnic_filter(Netns const& host, VnicFilter const& filter);
-// Removes the VNIC's table. One that is gone is success, and so is one whose device was deleted.
+// Removes the VNIC's table. One that is gone is success. The table does not go with the link:
+// remove it when the link goes (or with remove_vnic_filters, a VM's leftovers).
 Result<void> remove_vnic_filter(Netns const& host, std::string_view host_link);
 // Removes the table of every host link whose name starts with link_prefix (a VM's leftovers:
 // net::vm_link_prefix(uuid)).
@@ -69,6 +75,7 @@ Result<VnicFilterCounters> vnic_filter_counters(Netns const& host, std::string_v
 
 // The pure parts, for tests.
 namespace detail {
+inline constexpr std::string_view FILTER_FAMILY = "bridge";
 // The IPv6 link-local address fe80::<modified EUI-64 of mac> (RFC 4291 appendix A).
 IpAddress link_local_address(MacAddress const& mac);
 // The libnftables JSON commands that create or replace the filter's table.

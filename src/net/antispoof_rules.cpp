@@ -14,8 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view FAMILY = "netdev";
-constexpr std::string_view CHAIN = "ingress";
+constexpr std::string_view FAMILY = FILTER_FAMILY;
+constexpr std::string_view CHAIN = "prerouting";
 
 // The table's named counters, one per kind of drop (VnicFilterCounters' fields). Not "ip" or
 // "mac": those are keywords of nft's text syntax, and `nft list` would print a table it cannot
@@ -119,8 +119,8 @@ void add_restricted_rules(json& commands, std::string const& table, VnicFilter c
     if (filter.allow_restricted_traffic) {
         return;
     }
-    // `ether type` reads the frame as sent: nft puts back a VLAN tag the kernel took off before
-    // the ingress hook, so 802.1Q frames are restricted too.
+    // `ether type` reads the frame as sent: nft puts back a VLAN tag the kernel took off on
+    // receive, so 802.1Q frames are restricted too. (The IP rules go by the protocol inside.)
     commands.push_back(rule(table,
         with_drop(json::array({ match("!=", payload("ether", "type"),
                       { { "set", json::array({ "ip", "ip6", "arp" }) } }) }),
@@ -310,13 +310,17 @@ Result<nlohmann::json> vnic_filter_commands(VnicFilter const& filter)
     json const table_ref = { { "family", FAMILY }, { "name", table } };
     // add + flush + the whole chain in one transaction: a replace never leaves the link without
     // rules, and the named counters (objects, which flush keeps) go on counting.
-    json commands = json::array(
-        { { { "add", { { "table", table_ref } } } }, { { "flush", { { "table", table_ref } } } },
-            { { "add",
-                { { "chain",
-                    { { "family", FAMILY }, { "table", table }, { "name", CHAIN },
-                        { "type", "filter" }, { "hook", "ingress" }, { "dev", filter.host_link },
-                        { "prio", 0 }, { "policy", "accept" } } } } } } });
+    json commands = json::array({ { { "add", { { "table", table_ref } } } },
+        { { "flush", { { "table", table_ref } } } },
+        { { "add",
+            { { "chain",
+                { { "family", FAMILY }, { "table", table }, { "name", CHAIN }, { "type", "filter" },
+                    { "hook", "prerouting" }, { "prio", -200 }, { "policy", "accept" } } } } } } });
+    // Every VNIC's table sees every bridged frame: the others' frames leave at once. accept ends
+    // this chain only; the hook goes on to the other tables.
+    commands.push_back(rule(table,
+        json::array({ match("!=", { { "meta", { { "key", "iifname" } } } }, filter.host_link),
+            { { "accept", nullptr } } })));
     for (std::string_view const name : COUNTERS) {
         commands.push_back({ { "add",
             { { "counter", { { "family", FAMILY }, { "table", table }, { "name", name } } } } } });

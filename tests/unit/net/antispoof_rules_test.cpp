@@ -62,13 +62,23 @@ TEST(Antispoof, ReplacingIsOneTransactionOnTheLinksIngressHook)
 {
     json const commands = commands_of(defaults());
     ASSERT_GE(commands.size(), 3U);
-    json const table = { { "family", "netdev" }, { "name", "lumos_z1a30fbd7_net0" } };
+    json const table = { { "family", "bridge" }, { "name", "lumos_z1a30fbd7_net0" } };
     EXPECT_EQ(commands[0], json({ { "add", { { "table", table } } } }));
     EXPECT_EQ(commands[1], json({ { "flush", { { "table", table } } } }));
     json const& chain = commands[2]["add"]["chain"];
-    EXPECT_EQ(chain["hook"], "ingress");
-    EXPECT_EQ(chain["dev"], "z1a30fbd7_net0");
+    EXPECT_EQ(chain["hook"], "prerouting");
     EXPECT_EQ(chain["policy"], "accept");
+    // The first rule lets every other link's frames go.
+    bool first_rule_seen = false;
+    for (json const& command : commands) {
+        if (command.contains("add") && command["add"].contains("rule")) {
+            EXPECT_EQ(command["add"]["rule"]["expr"], json::parse(R"([{"match": {"op": "!=",
+                "left": {"meta": {"key": "iifname"}}, "right": "z1a30fbd7_net0"}}, {"accept": null}])"));
+            first_rule_seen = true;
+            break;
+        }
+    }
+    EXPECT_TRUE(first_rule_seen);
     for (std::string const name :
         { "spoofed_mac", "spoofed_ip", "spoofed_arp", "dhcp_server", "restricted" }) {
         bool declared = false;
@@ -117,7 +127,7 @@ TEST(Antispoof, EachAllowFlagTakesItsRulesAway)
     filter = defaults();
     filter.allow_ip_spoofing = filter.allow_mac_spoofing = filter.allow_dhcp_spoofing
         = filter.allow_restricted_traffic = true;
-    EXPECT_EQ(rule_count(commands_of(filter)), 0U);
+    EXPECT_EQ(rule_count(commands_of(filter)), 1U); // only the one that lets other links go
 }
 
 TEST(Antispoof, AllowedIpsAreNetworksAndIpsExactAddresses)
@@ -207,14 +217,14 @@ TEST(Antispoof, CountersAreReadFromTheListing)
 {
     json const listing = json::parse(R"({"nftables": [
         {"metainfo": {"version": "1.0.6"}},
-        {"table": {"family": "netdev", "name": "lumos_z1a30fbd7_net0", "handle": 1}},
-        {"counter": {"family": "netdev", "name": "spoofed_mac", "table": "lumos_z1a30fbd7_net0", "packets": 2, "bytes": 120}},
-        {"counter": {"family": "netdev", "name": "spoofed_ip", "table": "lumos_z1a30fbd7_net0", "packets": 5, "bytes": 300}},
-        {"counter": {"family": "netdev", "name": "spoofed_arp", "table": "lumos_z1a30fbd7_net0", "packets": 1, "bytes": 60}},
-        {"counter": {"family": "netdev", "name": "dhcp_server", "table": "lumos_z1a30fbd7_net0", "packets": 3, "bytes": 1}},
-        {"counter": {"family": "netdev", "name": "restricted", "table": "lumos_z1a30fbd7_net0", "packets": 4, "bytes": 1}},
-        {"counter": {"family": "netdev", "name": "other", "table": "lumos_z1a30fbd7_net0", "packets": 9, "bytes": 1}},
-        {"counter": {"family": "netdev", "name": "spoofed_ip", "packets": "many"}}
+        {"table": {"family": "bridge", "name": "lumos_z1a30fbd7_net0", "handle": 1}},
+        {"counter": {"family": "bridge", "name": "spoofed_mac", "table": "lumos_z1a30fbd7_net0", "packets": 2, "bytes": 120}},
+        {"counter": {"family": "bridge", "name": "spoofed_ip", "table": "lumos_z1a30fbd7_net0", "packets": 5, "bytes": 300}},
+        {"counter": {"family": "bridge", "name": "spoofed_arp", "table": "lumos_z1a30fbd7_net0", "packets": 1, "bytes": 60}},
+        {"counter": {"family": "bridge", "name": "dhcp_server", "table": "lumos_z1a30fbd7_net0", "packets": 3, "bytes": 1}},
+        {"counter": {"family": "bridge", "name": "restricted", "table": "lumos_z1a30fbd7_net0", "packets": 4, "bytes": 1}},
+        {"counter": {"family": "bridge", "name": "other", "table": "lumos_z1a30fbd7_net0", "packets": 9, "bytes": 1}},
+        {"counter": {"family": "bridge", "name": "spoofed_ip", "packets": "many"}}
     ]})");
     VnicFilterCounters const counters = detail::counters_from_listing(listing);
     EXPECT_EQ(counters.mac, 2U);
