@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <utility>
 
 #include <nftables/libnftables.h>
@@ -75,8 +76,12 @@ Result<json> listing(NftReply const& reply)
 
 Result<NftReply> run_in(Netns const& host, json const& commands)
 {
+    // libnftables does not document its contexts as safe to use from several threads at once,
+    // and an apply is a few milliseconds: one call at a time in this process.
+    static std::mutex one_at_a_time;
     Result<NftReply> reply = make_error(ErrorCode::Internal, "libnftables did not run");
     TRY(in_netns(host, [&]() -> Result<void> {
+        std::lock_guard const lock(one_at_a_time);
         reply = run_here(commands);
         return {};
     }));
