@@ -3,13 +3,15 @@
 // ip-nospoof,dhcp-nospoof,restricted`, set by vmadm from the allow_* NIC properties), as one
 // nftables table per VNIC through libnftables' JSON API.
 //
-// The table (net::filter_table_name(host_link), family bridge) has one base chain on the bridge's
-// prerouting hook whose first rule lets through every frame that did not come in on the host
-// link, so the rest is about what the guest sent, before the bridge forwards it. Not the netdev
-// family's per-device ingress hook: ingress shaping (net/shaping) redirects what the guest sends
-// to an IFB with tc, which runs before that hook, and the IFB hands the frame back past it: the
-// rules would never see it (AntispoofTest.FilteringHoldsWhenIngressIsRedirectedThroughAnIfb).
-// The bridge hook runs after that round trip. A VNIC is always a port of its nic tag's bridge.
+// The table (net::filter_table_name(host_link), family bridge) holds the checks in one chain,
+// which two base chains jump to for frames that came in on the host link: prerouting (what the
+// bridge forwards or delivers up) and input (link-local group destinations, 01:80:c2:00:00:0x,
+// which the bridge hands to the host's stack without passing prerouting). Not the netdev family's
+// per-device ingress hook: ingress shaping (net/shaping) redirects what the guest sends to an
+// IFB with tc, which runs before that hook, and the IFB hands the frame back past it: the rules
+// never saw it (AntispoofTest.FilteringHoldsWhenIngressIsRedirectedThroughAnIfb). The bridge
+// hooks run after that round trip. A VNIC is always a port of its nic tag's bridge. The cost:
+// every VNIC's table sees every bridged frame, and all but one let it go at their first rule.
 // Unless allowed:
 //   mac          frames whose source MAC is not the NIC's              (allow_mac_spoofing)
 //   restricted   ethertypes other than IPv4, IPv6, ARP: 802.1Q too     (allow_restricted_traffic)

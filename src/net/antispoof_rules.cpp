@@ -15,7 +15,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view FAMILY = FILTER_FAMILY;
-constexpr std::string_view CHAIN = "prerouting";
+// The checks live in a regular chain; the two base chains jump to it for the host link's frames.
+constexpr std::string_view CHAIN = "checks";
 
 // The table's named counters, one per kind of drop (VnicFilterCounters' fields). Not "ip" or
 // "mac": those are keywords of nft's text syntax, and `nft list` would print a table it cannot
@@ -84,12 +85,25 @@ json sources(VnicFilter const& filter, IpFamily family, std::vector<IpAddress> c
     return { { "set", std::move(set) } };
 }
 
-json rule(std::string const& table, json expr)
+json accept()
+{
+    return { { "accept", nullptr } };
+}
+
+json rule(std::string const& table, json expr, std::string_view chain = CHAIN)
 {
     return { { "add",
         { { "rule",
-            { { "family", FAMILY }, { "table", table }, { "chain", CHAIN },
+            { { "family", FAMILY }, { "table", table }, { "chain", chain },
                 { "expr", std::move(expr) } } } } } };
+}
+
+void add_base_chain(json& commands, std::string const& table, std::string_view hook)
+{
+    commands.push_back({ { "add",
+        { { "chain",
+            { { "family", FAMILY }, { "table", table }, { "name", hook }, { "type", "filter" },
+                { "hook", hook }, { "prio", -200 }, { "policy", "accept" } } } } } });
 }
 
 json with_drop(json expr, std::string_view counter)
@@ -313,14 +327,27 @@ Result<nlohmann::json> vnic_filter_commands(VnicFilter const& filter)
     json commands = json::array({ { { "add", { { "table", table_ref } } } },
         { { "flush", { { "table", table_ref } } } },
         { { "add",
-            { { "chain",
-                { { "family", FAMILY }, { "table", table }, { "name", CHAIN }, { "type", "filter" },
-                    { "hook", "prerouting" }, { "prio", -200 }, { "policy", "accept" } } } } } } });
+            { { "chain", { { "family", FAMILY }, { "table", table }, { "name", CHAIN } } } } } } });
     // Every VNIC's table sees every bridged frame: the others' frames leave at once. accept ends
     // this chain only; the hook goes on to the other tables.
+    json const other_link = match("!=", { { "meta", { { "key", "iifname" } } } }, filter.host_link);
+    json const checks = { { "jump", { { "target", CHAIN } } } };
+    // prerouting: whatever the bridge forwards or delivers to the host.
+    add_base_chain(commands, table, "prerouting");
+    commands.push_back(rule(table, json::array({ other_link, accept() }), "prerouting"));
+    commands.push_back(rule(table, json::array({ checks }), "prerouting"));
+    // input: link-local destinations (01:80:c2:00:00:0x: LLDP, 802.1X, ...) the bridge does not
+    // forward go to the host's stack on the port through this hook without passing prerouting.
+    add_base_chain(commands, table, "input");
+    commands.push_back(rule(table, json::array({ other_link, accept() }), "input"));
     commands.push_back(rule(table,
-        json::array({ match("!=", { { "meta", { { "key", "iifname" } } } }, filter.host_link),
-            { { "accept", nullptr } } })));
+        json::array(
+            { match("!=",
+                  { { "&", json::array({ payload("ether", "daddr"), "ff:ff:ff:ff:ff:f0" }) } },
+                  "01:80:c2:00:00:00"),
+                accept() }),
+        "input"));
+    commands.push_back(rule(table, json::array({ checks }), "input"));
     for (std::string_view const name : COUNTERS) {
         commands.push_back({ { "add",
             { { "counter", { { "family", FAMILY }, { "table", table }, { "name", name } } } } } });

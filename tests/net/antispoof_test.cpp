@@ -97,6 +97,14 @@ protected:
         return seen == Seen::Tagged;
     }
 
+    // Sends a legitimate frame from the first zone and waits for it in the second: the frames
+    // sent before it have been through the rules by then (one link, one queue, in order).
+    void wait_for_path()
+    {
+        Tag const tag = make_tag();
+        EXPECT_TRUE(crosses(udp_from(MAC1, IP1, tag), tag));
+    }
+
     static Frame udp_from(MacAddress const& mac, IpAddress const& source, Tag const& tag)
     {
         return ethernet(
@@ -245,6 +253,28 @@ TEST_F(AntispoofTest, UnknownEthertypesAreDroppedUnlessRestrictedTrafficIsAllowe
     std::uint64_t const ip_before = counters().ip;
     EXPECT_FALSE(crosses(spoofed, spoofed_tag));
     EXPECT_GT(counters().ip, ip_before);
+}
+
+// Frames to a link-local group (01:80:c2:00:00:0x) the bridge does not forward go up the host's
+// stack on the port through the bridge's input hook, not prerouting: they are checked there.
+TEST_F(AntispoofTest, LinkLocalGroupFramesToTheHostAreCheckedToo)
+{
+    plug_zones();
+    apply(filter1());
+    auto sender = packet_socket(Netns::open(m_z1).value(), "net0", false);
+    ASSERT_OK(sender);
+    MacAddress const port_access_entity = MacAddress::parse("01:80:c2:00:00:03").value();
+    Tag const tag = make_tag();
+    ASSERT_OK(send_frame(
+        sender->get(), ethernet(port_access_entity, MAC1, 0x888e, Frame(tag.begin(), tag.end()))));
+    wait_for_path();
+    EXPECT_GE(counters().restricted, 1U);
+    Tag const spoofed = make_tag();
+    ASSERT_OK(send_frame(sender->get(),
+        ethernet(port_access_entity, OTHER_MAC, ETH_TYPE_IPV4,
+            ipv4_udp(IP1, SUBNET_BROADCAST, 9, 9, spoofed))));
+    wait_for_path();
+    EXPECT_GE(counters().mac, 1U);
 }
 
 TEST_F(AntispoofTest, ADhcpClientWithoutAnAddressPassesAndNothingElse)

@@ -41,15 +41,6 @@ std::vector<json> rules_counted_by(json const& commands, std::string const& coun
     return found;
 }
 
-std::size_t rule_count(json const& commands)
-{
-    std::size_t count = 0;
-    for (json const& command : commands) {
-        count += command.contains("add") && command["add"].contains("rule") ? 1 : 0;
-    }
-    return count;
-}
-
 TEST(Antispoof, LinkLocalAddressIsTheModifiedEui64OfTheMac)
 {
     EXPECT_EQ(detail::link_local_address(MacAddress::parse("02:08:20:97:00:02").value()).str(),
@@ -58,27 +49,50 @@ TEST(Antispoof, LinkLocalAddressIsTheModifiedEui64OfTheMac)
         "fe80::92b8:d0ff:fe12:3456");
 }
 
-TEST(Antispoof, ReplacingIsOneTransactionOnTheLinksIngressHook)
+// The expressions of the rules of one chain.
+std::vector<json> chain_rules(json const& commands, std::string const& chain)
+{
+    std::vector<json> found;
+    for (json const& command : commands) {
+        if (command.contains("add") && command["add"].contains("rule")
+            && command["add"]["rule"]["chain"] == chain) {
+            found.push_back(command["add"]["rule"]["expr"]);
+        }
+    }
+    return found;
+}
+
+TEST(Antispoof, ReplacingIsOneTransactionOnTheBridgeHooks)
 {
     json const commands = commands_of(defaults());
     ASSERT_GE(commands.size(), 3U);
     json const table = { { "family", "bridge" }, { "name", "lumos_z1a30fbd7_net0" } };
     EXPECT_EQ(commands[0], json({ { "add", { { "table", table } } } }));
     EXPECT_EQ(commands[1], json({ { "flush", { { "table", table } } } }));
-    json const& chain = commands[2]["add"]["chain"];
-    EXPECT_EQ(chain["hook"], "prerouting");
-    EXPECT_EQ(chain["policy"], "accept");
-    // The first rule lets every other link's frames go.
-    bool first_rule_seen = false;
+    std::vector<std::string> hooks;
     for (json const& command : commands) {
-        if (command.contains("add") && command["add"].contains("rule")) {
-            EXPECT_EQ(command["add"]["rule"]["expr"], json::parse(R"([{"match": {"op": "!=",
-                "left": {"meta": {"key": "iifname"}}, "right": "z1a30fbd7_net0"}}, {"accept": null}])"));
-            first_rule_seen = true;
-            break;
+        if (command.contains("add") && command["add"].contains("chain")
+            && command["add"]["chain"].contains("hook")) {
+            hooks.push_back(command["add"]["chain"]["hook"]);
+            EXPECT_EQ(command["add"]["chain"]["policy"], "accept");
         }
     }
-    EXPECT_TRUE(first_rule_seen);
+    EXPECT_EQ(hooks, (std::vector<std::string> { "prerouting", "input" }));
+    // Both let every other link's frames go, then jump to the checks; input only for link-local
+    // group destinations (the only frames it sees that prerouting did not).
+    json const other_link
+        = json::parse(R"({"match": {"op": "!=", "left": {"meta": {"key": "iifname"}},
+        "right": "z1a30fbd7_net0"}})");
+    json const jump = json::parse(R"([{"jump": {"target": "checks"}}])");
+    auto const prerouting = chain_rules(commands, "prerouting");
+    ASSERT_EQ(prerouting.size(), 2U);
+    EXPECT_EQ(prerouting[0], json::array({ other_link, { { "accept", nullptr } } }));
+    EXPECT_EQ(prerouting[1], jump);
+    auto const input = chain_rules(commands, "input");
+    ASSERT_EQ(input.size(), 3U);
+    EXPECT_EQ(input[0], json::array({ other_link, { { "accept", nullptr } } }));
+    EXPECT_EQ(input[1][0]["match"]["right"], "01:80:c2:00:00:00");
+    EXPECT_EQ(input[2], jump);
     for (std::string const name :
         { "spoofed_mac", "spoofed_ip", "spoofed_arp", "dhcp_server", "restricted" }) {
         bool declared = false;
@@ -127,7 +141,7 @@ TEST(Antispoof, EachAllowFlagTakesItsRulesAway)
     filter = defaults();
     filter.allow_ip_spoofing = filter.allow_mac_spoofing = filter.allow_dhcp_spoofing
         = filter.allow_restricted_traffic = true;
-    EXPECT_EQ(rule_count(commands_of(filter)), 1U); // only the one that lets other links go
+    EXPECT_TRUE(chain_rules(commands_of(filter), "checks").empty());
 }
 
 TEST(Antispoof, AllowedIpsAreNetworksAndIpsExactAddresses)
