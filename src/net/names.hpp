@@ -5,7 +5,7 @@
 //
 //   host end of a zone's veth / a VM's tap   z<8 hex of the uuid>_<interface>   z1a30fbd7_net0
 //   its IFB (ingress shaping)                i<8 hex of the uuid>_<interface>   i1a30fbd7_net0
-//   its nftables table (netdev family)       lumos_<host link> lumos_z1a30fbd7_net0
+//   its nftables table (bridge family)       lumos_<host link> lumos_z1a30fbd7_net0
 //
 // An interface name longer than 5 bytes is replaced by 4 hex digits of its hash. Every name of
 // one VM starts with vm_link_prefix(uuid), which is how leftovers are found.
