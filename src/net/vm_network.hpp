@@ -14,8 +14,8 @@ namespace lumos::net {
 
 // Detaches the VM's namespace at netns_path (its veths go with it once nothing runs in it),
 // then deletes every link in host whose name carries the VM's prefix (a veth end whose zone
-// end still lives, a tap, an IFB). Gone is success; every step is tried, the first error is
-// returned.
+// end still lives, a tap, an IFB) and the anti-spoofing tables of its links. Gone is success; every
+// step is tried, the first error is returned.
 Result<void> remove_vm_network(
     Netns const& host, std::string_view uuid, std::string const& netns_path);
 

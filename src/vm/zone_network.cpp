@@ -32,6 +32,31 @@ std::vector<std::string> strings_of(Json const& nic, std::string_view key)
     return out;
 }
 
+// SmartOS's link protection for the NIC: on unless its allow_* flags say otherwise.
+Result<void> plan_filter(VnicPlan& vnic, Json const& nic, std::string const& what)
+{
+    net::VnicFilter& filter = vnic.filter;
+    filter.host_link = vnic.host_link;
+    filter.mac = vnic.mac;
+    for (auto const& address : vnic.addresses) {
+        filter.ips.push_back(address.address);
+    }
+    for (auto const& allowed : strings_of(nic, "allowed_ips")) {
+        auto prefix = net::IpPrefix::parse(allowed);
+        if (!prefix) {
+            return tl::unexpected(std::move(prefix).error().with_context(what + " allowed_ips"));
+        }
+        filter.allowed_ips.push_back(prefix->network());
+    }
+    filter.addrconf = vnic.addrconf;
+    filter.allow_ip_spoofing = bool_or(nic, "allow_ip_spoofing", false);
+    filter.allow_mac_spoofing = bool_or(nic, "allow_mac_spoofing", false);
+    filter.allow_dhcp_spoofing = bool_or(nic, "allow_dhcp_spoofing", false);
+    filter.allow_restricted_traffic = bool_or(nic, "allow_restricted_traffic", false);
+    filter.dhcp_server = bool_or(nic, "dhcp_server", false);
+    return {};
+}
+
 Result<VnicPlan> plan_vnic(
     Json const& nic, std::string const& uuid, HostConfig const& config, bool is_lx, size_t index)
 {
@@ -102,6 +127,7 @@ Result<VnicPlan> plan_vnic(
         vnic.gateways.push_back(*address);
     }
     vnic.primary = bool_or(nic, "primary", false);
+    TRY(plan_filter(vnic, nic, what));
     return vnic;
 }
 
@@ -188,13 +214,17 @@ Result<void> create_vnic(
     net::Rtnl& host, net::Rtnl& zone, std::string const& uuid, VnicPlan const& vnic)
 {
     TRY(ensure_bridge(host, vnic));
+    // The rules match the host end by name: in place before it exists, so no frame it ever
+    // carries goes unchecked.
+    TRY(net::apply_vnic_filter(host.netns(), vnic.filter));
+    Rollback undo;
+    undo.push([&host, &vnic] { (void)net::remove_vnic_filter(host.netns(), vnic.host_link); });
     TRY(host.create_veth({ .name = vnic.host_link,
         .peer_name = vnic.interface,
         .peer_netns = &zone.netns(),
         .peer_mac = vnic.mac,
         .mtu = vnic.mtu,
         .owner = uuid }));
-    Rollback undo;
     undo.push([&host, &vnic] { (void)host.delete_link(vnic.host_link); });
     TRY(host.set_master(vnic.host_link, vnic.bridge));
     TRY(host.set_up(vnic.host_link, true));
@@ -301,9 +331,12 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
         if (!removed && removed.error().code() != ErrorCode::NotFound) {
             return removed;
         }
+        TRY(net::remove_vnic_filter(host, link.name));
     }
     for (auto const& vnic : plan.vnics) {
-        if (!present.contains(vnic.host_link)) {
+        if (present.contains(vnic.host_link)) {
+            TRY(net::apply_vnic_filter(host, vnic.filter));
+        } else {
             TRY(create_vnic(host_session, zone_session, uuid, vnic));
         }
     }

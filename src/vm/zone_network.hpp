@@ -13,6 +13,7 @@
 #include "base/json.hpp"
 #include "base/result.hpp"
 #include "net/address.hpp"
+#include "net/antispoof.hpp"
 #include "net/netns.hpp"
 #include "net/rtnl.hpp"
 
@@ -36,6 +37,9 @@ struct VnicPlan {
     bool dhcp { false };
     bool addrconf { false };
     bool primary { false };
+    // Its anti-spoofing rules (net/antispoof): the NIC's MAC, static addresses, allowed_ips and
+    // allow_* flags. A DHCP NIC's lease is added when it is known.
+    net::VnicFilter filter;
 };
 
 struct ZoneNetwork {
@@ -53,7 +57,8 @@ Result<void> create_zone_network(net::Netns const& host, std::string const& uuid
     std::string const& netns_path, ZoneNetwork const& plan);
 
 // A running zone's NICs made to match plan: NICs no longer planned are removed (with their
-// host end), new ones made and addressed; the others are left as they are.
+// host end and rules), new ones made and addressed; the others keep their addresses and get
+// their anti-spoofing rules again (update_nics may have changed an allow_* flag).
 Result<void> update_zone_network(net::Netns const& host, std::string const& uuid,
     std::string const& netns_path, ZoneNetwork const& plan);
 

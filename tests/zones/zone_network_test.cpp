@@ -274,6 +274,50 @@ TEST_F(ZoneNetwork, NothingIsLeftAfterStopKillAKilledMonitorAndDelete)
     EXPECT_TRUE(gone());
 }
 
+TEST_F(ZoneNetwork, AZoneSendsOnlyFromItsOwnAddressUnlessItsNicAllowsSpoofing)
+{
+    std::string const a = create_ok(zone("a",
+        { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.2/24" } },
+            { "mac", "02:00:0a:42:00:02" } } }));
+    std::string const b
+        = create_ok(zone("b", { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.3/24" } } } }));
+    // A second address in the zone (a guest with raw sockets needs none of this to send from it).
+    in_ok(zone_netns(a), { "ip", "addr", "add", "10.66.0.99/24", "dev", "net0" });
+    auto ping_from = [&](std::string const& source) {
+        return in(zone_netns(a),
+                   { "busybox", "ping", "-c", "1", "-W", "1", "-I", source, "10.66.0.3" })
+                   .exit_code
+            == 0;
+    };
+    EXPECT_TRUE(ping_from("10.66.0.2"));
+    EXPECT_FALSE(ping_from("10.66.0.99"));
+    std::string const table = "lumos_" + link_prefix(a) + "net0";
+    auto counter = [&](std::string const& name) -> int64_t {
+        RunResult const r = in(m_host, { "nft", "-j", "list", "counter", "bridge", table, name });
+        if (r.exit_code != 0) {
+            return -1;
+        }
+        for (auto const& item : json::parse(r.out).at("nftables")) {
+            if (item.contains("counter")) {
+                return item["counter"].value("packets", int64_t { -1 });
+            }
+        }
+        return -1;
+    };
+    EXPECT_GT(counter("spoofed_arp") + counter("spoofed_ip"), 0);
+
+    json const allow { { "update_nics",
+        { { { "mac", "02:00:0a:42:00:02" }, { "allow_ip_spoofing", true } } } } };
+    RunResult const r = vmadm({ "update", a }, with_stdin(allow));
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_TRUE(ping_from("10.66.0.99"));
+    (void)b;
+
+    // The rules go with the zone.
+    ASSERT_EQ(vmadm({ "delete", a }).exit_code, 0);
+    EXPECT_NE(in(m_host, { "nft", "list", "table", "bridge", table }).exit_code, 0);
+}
+
 TEST_F(ZoneNetwork, AZoneWithoutNicsKeepsAnEmptyNamespace)
 {
     std::string const a = create_ok(zone("a", json::array()));
