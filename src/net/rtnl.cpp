@@ -190,6 +190,23 @@ Result<int> Rtnl::index_of(std::string_view name, std::string const& what)
     return info->index;
 }
 
+Result<std::vector<LinkInfo>> Rtnl::links()
+{
+    nl_cache* raw = nullptr;
+    int const rc = rtnl_link_alloc_cache(m_sock.get(), AF_UNSPEC, &raw);
+    std::unique_ptr<nl_cache, CacheFree> cache(raw);
+    if (rc < 0) {
+        return tl::unexpected(detail::libnl_error("list links", rc));
+    }
+    std::vector<LinkInfo> all;
+    for (nl_object* obj = nl_cache_get_first(cache.get()); obj != nullptr;
+         obj = nl_cache_get_next(obj)) {
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libnl's object "subclass"
+        all.push_back(link_info(reinterpret_cast<rtnl_link*>(obj)));
+    }
+    return all;
+}
+
 Result<std::optional<LinkInfo>> Rtnl::find_by_mac(MacAddress const& mac)
 {
     std::string const what = "find link with MAC " + mac.str();
