@@ -11,9 +11,11 @@ namespace lumos::net {
 namespace {
 
 constexpr std::uint64_t BITS_PER_BYTE = 8;
-// The burst covers this many ms at the rate: a timer tick at HZ=100, so the qdisc's watchdog
-// firing late does not cost bandwidth.
-constexpr std::uint64_t BURST_MS = 10;
+// The burst covers this many ms at the rate: more than a timer tick (4 ms at this kernel's
+// HZ=250, 10 ms at HZ=100) and the scheduling delays of a busy host, so that a watchdog or a
+// sender running late does not cost bandwidth. bench/net_cap.sh on 2 shared cores: 10 ms let
+// single 5 s runs of a 100 Mbit/s cap fall to 0.98 of it, 25 ms kept them at 1.005-1.012.
+constexpr std::uint64_t BURST_MS = 25;
 // What is queued beyond the burst, in ms at the rate: room for TCP to keep the link busy.
 constexpr std::uint64_t LATENCY_MS = 50;
 constexpr std::uint64_t MS_PER_SECOND = 1000;

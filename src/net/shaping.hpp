@@ -35,9 +35,9 @@ struct VnicShaping {
 inline constexpr std::uint64_t MIN_BANDWIDTH_CAP = 8'000; // 1 kB/s
 inline constexpr std::uint64_t MAX_BANDWIDTH_CAP = 1'000'000'000'000; // 1 Tbit/s
 
-// The bucket for a cap on a link of this MTU: the rate in bytes; a burst of 10 ms at that rate
-// (timer granularity down to HZ=100) but at least one full frame (MTU + Ethernet header + VLAN
-// tag); a queue of 50 ms at that rate on top of the burst. Pure.
+// The bucket for a cap on a link of this MTU: the rate in bytes; a burst of 25 ms at that rate
+// (timer granularity and scheduling delays) but at least one full frame (MTU + Ethernet header +
+// VLAN tag); a queue of 50 ms at that rate on top of the burst. Pure.
 TokenBucket token_bucket(std::uint64_t bits_per_second, unsigned mtu);
 
 // Sets the cap, or changes it in place (the qdiscs are replaced, the links stay up and keep

@@ -22,18 +22,19 @@ TEST(TokenBucket, BurstCoversTheTimerAndOneFrame)
 {
     auto const b100 = token_bucket(100 * MBIT, 1500);
     EXPECT_EQ(b100.bytes_per_second, 12'500'000U);
-    EXPECT_EQ(b100.burst, 125'000U); // 10 ms
-    EXPECT_EQ(b100.limit, 125'000U + 625'000U); // + 50 ms
-    // A low cap still lets a full frame through at once.
+    EXPECT_EQ(b100.burst, 312'500U); // 25 ms
+    EXPECT_EQ(b100.limit, 312'500U + 625'000U); // + 50 ms
     auto const b1 = token_bucket(1 * MBIT, 1500);
     EXPECT_EQ(b1.bytes_per_second, 125'000U);
-    EXPECT_EQ(b1.burst, 1518U);
-    EXPECT_EQ(b1.limit, 1518U + 6'250U);
-    EXPECT_EQ(token_bucket(1 * MBIT, 9000).burst, 9018U);
+    EXPECT_EQ(b1.burst, 3'125U);
+    EXPECT_EQ(b1.limit, 3'125U + 6'250U);
+    // A low cap still lets a full frame through at once.
+    EXPECT_EQ(token_bucket(100'000, 1500).burst, 1518U);
+    EXPECT_EQ(token_bucket(100'000, 9000).burst, 9018U);
     // Rates past 32 bits of bytes/s keep their value (sent as TCA_TBF_RATE64).
     auto const b100g = token_bucket(100'000 * MBIT, 1500);
     EXPECT_EQ(b100g.bytes_per_second, 12'500'000'000U);
-    EXPECT_EQ(b100g.burst, 125'000'000U);
+    EXPECT_EQ(b100g.burst, 312'500'000U);
     auto const top = token_bucket(MAX_BANDWIDTH_CAP, 1500);
     EXPECT_GE(top.limit, top.burst);
 }
@@ -141,7 +142,7 @@ TEST_F(ShapingTest, ApplyPutsTbfsIngressRedirectAndIfbInPlace)
     ASSERT_FALSE(root.is_null()) << tc_json({ "qdisc", "show", "dev", m_link1 }).dump();
     EXPECT_TRUE(root.value("root", false));
     EXPECT_EQ(root["options"]["rate"], 1'000'000); // bytes/s
-    EXPECT_EQ(root["options"]["burst"], 10'000);
+    EXPECT_EQ(root["options"]["burst"], 25'000);
     EXPECT_FALSE(qdisc(m_link1, "ingress").is_null());
 
     bool redirects = false;
