@@ -72,18 +72,36 @@ Result<bool> ensure_ifb(Rtnl& rtnl, std::string const& ifb_link)
     return false;
 }
 
-Result<void> apply(Rtnl& rtnl, VnicShaping const& shaping, bool& made_ifb)
+// What an apply has done so far, for undoing a first one that failed.
+struct Progress {
+    bool made_ifb = false;
+    bool set_ingress = false;
+};
+
+Result<void> apply(Rtnl& rtnl, VnicShaping const& shaping, Progress& progress)
 {
     TRY_ASSIGN(host, rtnl.link(shaping.host_link));
     TokenBucket const bucket = token_bucket(shaping.bits_per_second, host.mtu);
     TRY_ASSIGN(made, ensure_ifb(rtnl, shaping.ifb_link));
-    made_ifb = made;
+    progress.made_ifb = made;
     // The IFB holds back before anything is sent to it; the guest's own link last.
     TRY(rtnl.replace_root_tbf(shaping.ifb_link, bucket));
     TRY(rtnl.replace_ingress_qdisc(shaping.host_link));
+    progress.set_ingress = true;
     TRY(rtnl.replace_ingress_redirect(shaping.host_link, shaping.ifb_link));
     TRY(rtnl.replace_root_tbf(shaping.host_link, bucket));
     return {};
+}
+
+// Undoes a first apply that failed (best effort: the error to report is the one that stopped
+// it): the ingress qdisc only when it set it (another one in its place, a clsact, is not
+// ours), before the IFB it may redirect to.
+void undo(Rtnl& rtnl, VnicShaping const& shaping, Progress const& progress)
+{
+    if (progress.set_ingress) {
+        (void)rtnl.delete_ingress_qdisc(shaping.host_link);
+    }
+    (void)rtnl.delete_link(shaping.ifb_link);
 }
 
 Result<void> gone_is_fine(Result<void> result)
@@ -130,11 +148,10 @@ Result<void> apply_vnic_shaping(Netns const& host, VnicShaping const& shaping)
     auto const context = [&](Error e) { return std::move(e).with_context(what); };
     TRY(check_shaping(shaping).map_error(context));
     TRY_ASSIGN(rtnl, Rtnl::in(host).map_error(context));
-    bool made_ifb = false;
-    auto applied = apply(rtnl, shaping, made_ifb);
-    if (!applied && made_ifb) {
-        // Best effort: the error to report is the one that stopped the apply.
-        (void)remove(rtnl, shaping.host_link, shaping.ifb_link);
+    Progress progress;
+    auto applied = apply(rtnl, shaping, progress);
+    if (!applied && progress.made_ifb) {
+        undo(rtnl, shaping, progress);
     }
     return applied.map_error(context);
 }

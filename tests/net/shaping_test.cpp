@@ -319,5 +319,25 @@ TEST_F(ShapingTest, BadValuesAreRefusedAndLeaveNothing)
     EXPECT_TRUE(qdisc(m_link2, "tbf").is_null());
 }
 
+// A first apply that fails half-way leaves nothing of its own, and what was there before: here
+// the host link's ingress slot holds a clsact qdisc (another tool's), which "ingress" cannot
+// replace, after the IFB was made.
+TEST_F(ShapingTest, AFailedFirstApplyLeavesNothingOfItsOwn)
+{
+    auto const added = in(m_host, { "tc", "qdisc", "add", "dev", m_link1, "clsact" });
+    ASSERT_EQ(added.exit_code, 0) << added.describe();
+
+    auto const result = apply_vnic_shaping(host(), { m_link1, m_ifb1, 8 * MBIT });
+    ASSERT_FALSE(result.has_value());
+    EXPECT_NE(result.error().message().find(
+                  "set bandwidth cap on " + m_link1 + ": replace ingress qdisc of " + m_link1),
+        std::string::npos)
+        << result.error().message();
+    EXPECT_FALSE(has_link(m_ifb1));
+    EXPECT_FALSE(qdisc(m_link1, "clsact").is_null());
+    EXPECT_TRUE(qdisc(m_link1, "tbf").is_null());
+    EXPECT_TRUE(pings(m_z1, "10.97.0.3"));
+}
+
 } // namespace
 } // namespace lumos::net::test
