@@ -12,8 +12,9 @@
 // matchall classifier, hence IFB + u32 + mirred.
 //
 // What the IFB hands back skips the host link's tc ingress and netfilter *netdev* ingress hooks
-// (the kernel marks it tc_skip_classify): rules that must see every packet a capped guest sends
-// (anti-spoofing) belong in the bridge family (prerouting, iifname <host link>), which sees it.
+// (the kernel marks it tc_skip_classify), and the IFB's netdev egress hook does not see it
+// either (tried on 6.18): rules that must see every packet a capped guest sends (anti-spoofing)
+// belong in the bridge family (prerouting, iifname <host link>), which does.
 #pragma once
 
 #include "base/result.hpp"
