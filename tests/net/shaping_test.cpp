@@ -7,9 +7,12 @@
 #include "net_fixture.hpp"
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nftables/libnftables.h>
 
 namespace lumos::net::test {
 namespace {
@@ -337,6 +340,54 @@ TEST_F(ShapingTest, AFailedFirstApplyLeavesNothingOfItsOwn)
     EXPECT_FALSE(qdisc(m_link1, "clsact").is_null());
     EXPECT_TRUE(qdisc(m_link1, "tbf").is_null());
     EXPECT_TRUE(pings(m_z1, "10.97.0.3"));
+}
+
+struct NftFree {
+    void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+};
+
+// Runs nft commands in the namespace at path (libnftables; there is no nft program here).
+Result<void> nft(Netns const& netns, std::string const& commands)
+{
+    return in_netns(netns, [&]() -> Result<void> {
+        std::unique_ptr<nft_ctx, NftFree> ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+        if (!ctx || nft_ctx_buffer_error(ctx.get()) != 0) {
+            return make_error(ErrorCode::System, "nft: no context");
+        }
+        if (nft_run_cmd_from_buffer(ctx.get(), commands.c_str()) != 0) {
+            return make_error(
+                ErrorCode::System, "nft " + commands + ": " + nft_ctx_get_error_buffer(ctx.get()));
+        }
+        return {};
+    });
+}
+
+// What shaping.hpp says anti-spoofing must know: a capped guest's packets, handed back by the
+// IFB, meet nftables' bridge family (prerouting, by input interface) but no netdev ingress
+// chain on the host link. Here both drop the guest's pings; without the cap the netdev chain
+// drops them first, with it only the bridge chain sees them.
+TEST_F(ShapingTest, BridgeFamilyRulesSeeWhatACappedGuestSends)
+{
+    std::string const netdev_drop = "add table netdev lumos_test\n"
+                                    "add chain netdev lumos_test in { type filter hook ingress "
+                                    "device \""
+        + m_link1
+        + "\" priority 0; policy accept; }\n"
+          "add rule netdev lumos_test in ip protocol icmp drop\n";
+    ASSERT_OK(nft(host(), netdev_drop));
+    EXPECT_FALSE(pings(m_z1, "10.97.0.3"));
+    ASSERT_OK(nft(host(), "delete table netdev lumos_test\n"));
+
+    ASSERT_OK(apply_vnic_shaping(host(), { m_link1, m_ifb1, 8 * MBIT }));
+    ASSERT_OK(nft(host(), netdev_drop));
+    EXPECT_TRUE(pings(m_z1, "10.97.0.3")); // the netdev chain never sees them
+    ASSERT_OK(nft(host(),
+        "add table bridge lumos_test\n"
+        "add chain bridge lumos_test pre { type filter hook prerouting priority -200; policy "
+        "accept; }\n"
+        "add rule bridge lumos_test pre iifname \""
+            + m_link1 + "\" ip protocol icmp drop\n"));
+    EXPECT_FALSE(pings(m_z1, "10.97.0.3"));
 }
 
 } // namespace
