@@ -11,15 +11,15 @@
 #   guest receives  z2 -> z1 (iperf3 -R): what z1 receives, held back by the host link's tbf
 # RUNS runs of RUN_SECONDS each per direction. Each run prints two ratios to the cap:
 #   wire      the Ethernet frames the tbf let through (the byte counter of the IFB's, resp. the
-#             host link's, root tbf over the run) per second: what the cap limits, as illumos's
-#             maxbw counts it
+#             host link's, root tbf from the run's first second to its last) per second: what
+#             the cap limits, as illumos's maxbw counts it
 #   goodput   iperf3's TCP payload as its receiver counted it; at best 1448/1514 = 0.956 of the
 #             wire rate with a 1500 MTU (TCP/IP/Ethernet headers of each frame)
 # Exits 1 when a wire ratio is off the cap by more than TOLERANCE (directions whose uncapped rate,
 # measured first in the same run, is under 1/0.9 of the cap are not judged), 2 when it cannot run.
 #
 # Environment: NET_CAP_APPLY (default build/release/bench/net_cap_apply), CAP (bits/s,
-# 100000000), RUNS (3), RUN_SECONDS (5), TOLERANCE (0.05).
+# 100000000), RUNS (3), RUN_SECONDS (5, at least 3), TOLERANCE (0.05).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,15 +34,20 @@ die() { echo "net_cap: $*" >&2; exit 2; }
 calc() { awk "BEGIN { print $1 }"; }
 holds() { awk "BEGIN { exit !($1) }"; }
 [[ $(id -u) -eq 0 ]] || die "run as root (network namespaces, tc)"
+((seconds >= 3)) || die "RUN_SECONDS must be at least 3 (the first and last second are not counted)"
 [[ -x $apply ]] || die "no binary at $apply (build the release preset or set NET_CAP_APPLY)"
-for tool in iperf3 jq ip unshare nsenter; do
+for tool in iperf3 jq ip ss tc unshare nsenter; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 
 tmp=$(mktemp -d /tmp/lumos-netcap.XXXXXX)
 server=""
+client=""
 cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    set +e
+    for pid in $client $server; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
     for ns in z1 z2 host; do
         [[ -e $tmp/$ns ]] && { umount "$tmp/$ns" 2>/dev/null || true; }
     done
@@ -50,6 +55,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 # A private mount, so that the namespaces' bind mounts stay here and go with it.
 mount --bind "$tmp" "$tmp" && mount --make-private "$tmp" || die "cannot make $tmp a private mount"
 
@@ -74,34 +80,54 @@ plug z2 zbench02_net0 10.96.0.3/24
 # The bytes the root tbf of a link sent: frames as the qdisc counts them (a GSO packet as its
 # segments, each with its headers), unlike the link's tx_bytes (its headers once).
 tbf_bytes() { at "$host" tc -s -j qdisc show dev "$1" | jq '[.[] | select(.kind == "tbf")][0].bytes'; }
+# sampled_bytes: tbf_bytes of a link; sampled_at: when (the middle of the read, in seconds).
+sample() {
+    local before after
+    before=$(date +%s.%N)
+    sampled_bytes=$(tbf_bytes "$1")
+    after=$(date +%s.%N)
+    sampled_at=$(awk "BEGIN { printf \"%.6f\", ($before + $after) / 2 }")
+}
 
 # One run: direction ("sends" or "receives"); sets mbits (iperf3's goodput in Mbit/s) and, with
-# the cap in place, wire and goodput (ratios to the cap). Runs in this shell, not a subshell, so
-# that the EXIT trap knows the server.
+# the cap in place, wire and goodput (ratios to the cap). wire is the tbf's byte counter over the
+# middle of the run (from its first second to its last), so that neither the start (the bucket's
+# burst, TCP's slow start) nor how iperf3 times its ends counts. Runs in this shell, not a
+# subshell, so that the EXIT trap knows the processes.
 measure() {
     local flags=() counted=ibench01_net0 capped=$2
     if [[ $1 == receives ]]; then
         flags=(-R)
         counted=zbench01_net0
     fi
-    at "$tmp/z2" iperf3 -s -1 >/dev/null &
+    # nsenter itself, not the at function, so that $! is iperf3 (nsenter --net execs it).
+    nsenter --net="$tmp/z2" -- iperf3 -s -1 >/dev/null &
     server=$!
-    local out before=0 after=0
-    ((capped)) && before=$(tbf_bytes "$counted")
     for _ in $(seq 50); do # until the server listens
-        out=$(at "$tmp/z1" iperf3 -c 10.96.0.3 -t "$seconds" -J "${flags[@]}" || true)
-        [[ $out == *refused* ]] || break
+        [[ -n $(at "$tmp/z2" ss -Hltn 'sport = :5201') ]] && break
         sleep 0.1
     done
-    ((capped)) && after=$(tbf_bytes "$counted")
+    nsenter --net="$tmp/z1" -- iperf3 -c 10.96.0.3 -t "$seconds" -J "${flags[@]}" >"$tmp/client.json" &
+    client=$!
+    local t0=0 t1=1 b0=0 b1=0
+    if ((capped)); then
+        sleep 1
+        sample "$counted"
+        t0=$sampled_at b0=$sampled_bytes
+        sleep "$((seconds - 2))"
+        sample "$counted"
+        t1=$sampled_at b1=$sampled_bytes
+    fi
+    wait "$client" || true
+    client=""
     wait "$server" || true
     server=""
-    local received run_seconds
+    local out received
+    out=$(cat "$tmp/client.json")
     received=$(jq '.end.sum_received.bits_per_second // empty' <<<"$out")
-    run_seconds=$(jq '.end.sum_received.seconds // empty' <<<"$out")
-    [[ -n $received && -n $run_seconds ]] || die "iperf3 failed: $(jq -r '.error // empty' <<<"$out")"
+    [[ -n $received ]] || die "iperf3 failed: $(jq -r '.error // empty' <<<"$out")"
     mbits=$(calc "$received / 1000000")
-    wire=$(calc "($after - $before) * 8 / $run_seconds / $cap")
+    wire=$(calc "($b1 - $b0) * 8 / ($t1 - $t0) / $cap")
     goodput=$(calc "$received / $cap")
 }
 
