@@ -57,7 +57,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 # A private mount, so that the namespaces' bind mounts stay here and go with it.
-mount --bind "$tmp" "$tmp" && mount --make-private "$tmp" || die "cannot make $tmp a private mount"
+if ! { mount --bind "$tmp" "$tmp" && mount --make-private "$tmp"; }; then
+    die "cannot make $tmp a private mount"
+fi
 
 host=$tmp/host
 at() { local ns=$1; shift; nsenter --net="$ns" -- "$@"; }
