@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-// An rtnetlink session bound to one network namespace (libnl-3): links, bridges, veth pairs,
-// bridge VLANs, addresses and routes. The socket is made by a thread that entered the namespace
-// and then ended (a netlink socket stays in the namespace it was made in), so no thread of the
-// caller changes namespace. Every error names the operation and its object
-// ("create veth vnic0 for <owner>: File exists") with the ErrorCode of the kernel's errno
-// (EEXIST AlreadyExists, ENODEV/ENOENT NotFound, EINVAL/ERANGE InvalidArgument, EPERM
-// PermissionDenied, EBUSY Busy, EOPNOTSUPP Unsupported, else System).
+// An rtnetlink session bound to one network namespace (libnl-3): links, bridges, veth pairs, IFBs,
+// bridge VLANs, addresses, routes and the tc qdiscs and filters of bandwidth caps. The socket is
+// made by a thread that entered the namespace and then ended (a netlink socket stays in the
+// namespace it was made in), so no thread of the caller changes namespace. Every error names the
+// operation and its object ("create veth vnic0 for <owner>: File exists") with the ErrorCode of
+// the kernel's errno (EEXIST AlreadyExists, ENODEV/ENOENT NotFound, EINVAL/ERANGE
+// InvalidArgument, EPERM PermissionDenied, EBUSY Busy, EOPNOTSUPP Unsupported, else System).
 //
 // A session holds a reference on its namespace: a namespace whose persistent mount is removed
 // lives (with its links) until every session and Netns on it is gone.
