@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-// An rtnetlink session bound to one network namespace (libnl-3): links, bridges, veth pairs,
-// bridge VLANs, addresses and routes. The socket is made by a thread that entered the namespace
-// and then ended (a netlink socket stays in the namespace it was made in), so no thread of the
-// caller changes namespace. Every error names the operation and its object
-// ("create veth vnic0 for <owner>: File exists") with the ErrorCode of the kernel's errno
-// (EEXIST AlreadyExists, ENODEV/ENOENT NotFound, EINVAL/ERANGE InvalidArgument, EPERM
-// PermissionDenied, EBUSY Busy, EOPNOTSUPP Unsupported, else System).
+// An rtnetlink session bound to one network namespace (libnl-3): links, bridges, veth pairs, IFBs,
+// bridge VLANs, addresses, routes and the tc qdiscs and filters of bandwidth caps. The socket is
+// made by a thread that entered the namespace and then ended (a netlink socket stays in the
+// namespace it was made in), so no thread of the caller changes namespace. Every error names the
+// operation and its object ("create veth vnic0 for <owner>: File exists") with the ErrorCode of
+// the kernel's errno (EEXIST AlreadyExists, ENODEV/ENOENT NotFound, EINVAL/ERANGE
+// InvalidArgument, EPERM PermissionDenied, EBUSY Busy, EOPNOTSUPP Unsupported, else System).
 //
 // A session holds a reference on its namespace: a namespace whose persistent mount is removed
 // lives (with its links) until every session and Netns on it is gone.
@@ -56,6 +56,14 @@ struct VethSpec {
     std::string owner {}; // for messages: "create veth <name> for <owner>"
 };
 
+// A token bucket filter (tbf qdisc): its rate, its bucket (the most sent at once at line rate)
+// and the bytes it queues before dropping; burst and limit > 0, limit >= burst.
+struct TokenBucket {
+    std::uint64_t bytes_per_second = 0;
+    std::uint32_t burst = 0;
+    std::uint32_t limit = 0;
+};
+
 // A route in the main table. No destination: the default route of the gateway's family. With a
 // gateway the route goes via it (link optional); without one it is on-link and link is required.
 struct Route {
@@ -77,6 +85,8 @@ public:
     // Links (rtnl_link.cpp).
     Result<void> create_bridge(BridgeSpec const& spec);
     Result<void> create_veth(VethSpec const& spec);
+    // An IFB device (what `ip link add <name> type ifb` makes), up.
+    Result<void> create_ifb(std::string_view name);
     Result<void> delete_link(std::string_view name); // a veth pair goes with either end
     Result<void> set_up(std::string_view name, bool up);
     Result<void> set_mtu(std::string_view name, unsigned mtu);
@@ -103,6 +113,21 @@ public:
     Result<void> remove_route(Route const& route);
     // net.ipv6.conf.<link>.autoconf and .accept_ra of this namespace.
     Result<void> set_ipv6_addrconf(std::string_view link, bool autoconf, bool accept_ra);
+
+    // Traffic control (rtnl_tc.cpp). What `tc qdisc replace dev <link> root tbf ...` does: a tbf
+    // as the root qdisc, changed in place when one is there already.
+    Result<void> replace_root_tbf(std::string_view link, TokenBucket const& bucket);
+    // `tc qdisc del dev <link> root`: NotFound when the link has only its default qdisc (or is
+    // gone).
+    Result<void> delete_root_qdisc(std::string_view link);
+    // `tc qdisc replace dev <link> ingress` and `tc qdisc del dev <link> ingress` (NotFound when
+    // there is none); deleting it deletes its filters.
+    Result<void> replace_ingress_qdisc(std::string_view link);
+    Result<void> delete_ingress_qdisc(std::string_view link);
+    // `tc filter replace dev <link> parent ffff: prio 1 handle 800::800 protocol all u32 match u32
+    // 0 0 action mirred egress redirect dev <target>`: everything link receives goes out through
+    // target instead (an IFB puts it back on link's receive path). Needs the ingress qdisc.
+    Result<void> replace_ingress_redirect(std::string_view link, std::string_view target);
 
     Netns const& netns() const { return m_netns; }
 

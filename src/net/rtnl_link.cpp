@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// Link requests: bridges, veth pairs, state, masters and bridge VLANs, as raw rtnetlink
+// Link requests: bridges, veth pairs, IFBs, state, masters and bridge VLANs, as raw rtnetlink
 // messages built with libnl (libnl-route 3.7 has no bridge vlan_filtering or VLAN requests).
 #include "net/detail/netlink.hpp"
 #include "net/rtnl.hpp"
@@ -120,6 +120,24 @@ Result<void> Rtnl::create_veth(VethSpec const& spec)
     };
     bool const built = msg && put_name_mtu(msg.get(), spec.name, spec.mtu)
         && put_link_info(msg.get(), "veth", fill_peer);
+    return request(built ? msg.release() : nullptr, what);
+}
+
+Result<void> Rtnl::create_ifb(std::string_view name)
+{
+    std::string const what = "create ifb " + std::string(name);
+    TRY(checked_name(name, what));
+    ifinfomsg header {};
+    header.ifi_family = AF_UNSPEC;
+    header.ifi_flags = IFF_UP;
+    header.ifi_change = IFF_UP;
+    detail::Msg msg = detail::new_request(RTM_NEWLINK, CREATE_FLAGS, header);
+    bool built = msg && put_name_mtu(msg.get(), std::string(name), 0);
+    nlattr* info = built ? nla_nest_start(msg.get(), IFLA_LINKINFO) : nullptr;
+    built = info != nullptr && nla_put_string(msg.get(), IFLA_INFO_KIND, "ifb") >= 0;
+    if (built) {
+        nla_nest_end(msg.get(), info);
+    }
     return request(built ? msg.release() : nullptr, what);
 }
 
