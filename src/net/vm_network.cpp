@@ -4,6 +4,7 @@
 #include "net/antispoof.hpp"
 #include "net/names.hpp"
 #include "net/rtnl.hpp"
+#include "net/shaping.hpp"
 
 #include <array>
 
@@ -36,8 +37,9 @@ Result<void> remove_vm_network(
 {
     std::string const veth = vm_link_prefix(uuid, 'z');
     // The links before their rules: no moment where a link of the VM carries frames unchecked.
-    std::array<Result<void>, 3> steps { Netns::remove_persistent(netns_path),
-        remove_links(host, veth, vm_link_prefix(uuid, 'i')), remove_vnic_filters(host, veth) };
+    std::array<Result<void>, 4> steps { Netns::remove_persistent(netns_path),
+        remove_vnic_shapings(host, uuid), remove_links(host, veth, vm_link_prefix(uuid, 'i')),
+        remove_vnic_filters(host, veth) };
     for (auto& step : steps) {
         if (!step) {
             return step;

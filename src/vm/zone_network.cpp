@@ -128,6 +128,11 @@ Result<VnicPlan> plan_vnic(
     }
     vnic.primary = bool_or(nic, "primary", false);
     TRY(plan_filter(vnic, nic, what));
+    if (int64_t const maxbw = int_or(nic, "maxbw", 0); maxbw > 0) {
+        vnic.shaping = net::VnicShaping { .host_link = vnic.host_link,
+            .ifb_link = net::ifb_link_name(uuid, vnic.interface),
+            .bits_per_second = static_cast<std::uint64_t>(maxbw) * 1000000U };
+    }
     return vnic;
 }
 
@@ -226,6 +231,12 @@ Result<void> create_vnic(
         .mtu = vnic.mtu,
         .owner = uuid }));
     undo.push([&host, &vnic] { (void)host.delete_link(vnic.host_link); });
+    if (vnic.shaping) {
+        TRY(net::apply_vnic_shaping(host.netns(), *vnic.shaping));
+        undo.push([&host, &vnic] {
+            (void)net::remove_vnic_shaping(host.netns(), vnic.host_link, vnic.shaping->ifb_link);
+        });
+    }
     TRY(host.set_master(vnic.host_link, vnic.bridge));
     TRY(host.set_up(vnic.host_link, true));
     // Before the link is up, so that no address is configured from a router advertisement the
@@ -331,11 +342,19 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
         if (!removed && removed.error().code() != ErrorCode::NotFound) {
             return removed;
         }
+        // Its IFB is named as it is, 'i' for 'z' (net/names.hpp).
+        TRY(net::remove_vnic_shaping(host, link.name, "i" + link.name.substr(1)));
         TRY(net::remove_vnic_filter(host, link.name));
     }
     for (auto const& vnic : plan.vnics) {
         if (present.contains(vnic.host_link)) {
             TRY(net::apply_vnic_filter(host, vnic.filter));
+            if (vnic.shaping) {
+                TRY(net::apply_vnic_shaping(host, *vnic.shaping));
+            } else {
+                TRY(net::remove_vnic_shaping(
+                    host, vnic.host_link, net::ifb_link_name(uuid, vnic.interface)));
+            }
         } else {
             TRY(create_vnic(host_session, zone_session, uuid, vnic));
         }

@@ -16,6 +16,7 @@
 #include "net/antispoof.hpp"
 #include "net/netns.hpp"
 #include "net/rtnl.hpp"
+#include "net/shaping.hpp"
 
 #include <optional>
 #include <string>
@@ -40,6 +41,8 @@ struct VnicPlan {
     // Its anti-spoofing rules (net/antispoof): the NIC's MAC, static addresses, allowed_ips and
     // allow_* flags. A DHCP NIC's lease is added when it is known.
     net::VnicFilter filter;
+    // nics.*.maxbw (Mbit/s): its cap in both directions (net/shaping), none when absent.
+    std::optional<net::VnicShaping> shaping;
 };
 
 struct ZoneNetwork {

@@ -3,6 +3,8 @@
 // (the test's "host"), whose "physical" link is one end of a veth pair into a second namespace
 // playing the outside network (10.77.0.254/24). The host config has the normal tag `external`
 // on that link and the etherstub `stub0`. Nothing is made in the namespace the tests run in.
+#include "net/antispoof.hpp"
+#include "net/netns.hpp"
 #include "support/vmadm_fixture.hpp"
 #include "zones/zone_images.hpp"
 
@@ -229,10 +231,18 @@ TEST_F(ZoneNetwork, AddingAndRemovingANicAppliesToTheRunningZone)
 
 TEST_F(ZoneNetwork, NothingIsLeftAfterStopKillAKilledMonitorAndDelete)
 {
-    std::string const a
-        = create_ok(zone("a", { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.2/24" } } } }));
+    // With a cap, so that its IFB and qdiscs must go too, and with its anti-spoofing table.
+    std::string const a = create_ok(
+        zone("a", { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.2/24" } }, { "maxbw", 50 } } }));
     std::string const prefix = link_prefix(a);
-    auto gone = [&] { return host_links(prefix).empty() && !fs::exists(zone_netns(a)); };
+    std::string const ifb_prefix = "i" + prefix.substr(1);
+    auto host = net::Netns::open(m_host);
+    ASSERT_TRUE(host) << host.error().message();
+    auto gone = [&] {
+        return host_links(prefix).empty() && host_links(ifb_prefix).empty()
+            && !fs::exists(zone_netns(a)) && !net::vnic_filter_counters(*host, prefix + "net0");
+    };
+    ASSERT_EQ(host_links(ifb_prefix).size(), 1U);
     ASSERT_FALSE(gone());
 
     ASSERT_EQ(vmadm({ "stop", a }).exit_code, 0);
@@ -291,20 +301,12 @@ TEST_F(ZoneNetwork, AZoneSendsOnlyFromItsOwnAddressUnlessItsNicAllowsSpoofing)
     };
     EXPECT_TRUE(ping_from("10.66.0.2"));
     EXPECT_FALSE(ping_from("10.66.0.99"));
-    std::string const table = "lumos_" + link_prefix(a) + "net0";
-    auto counter = [&](std::string const& name) -> int64_t {
-        RunResult const r = in(m_host, { "nft", "-j", "list", "counter", "bridge", table, name });
-        if (r.exit_code != 0) {
-            return -1;
-        }
-        for (auto const& item : json::parse(r.out).at("nftables")) {
-            if (item.contains("counter")) {
-                return item["counter"].value("packets", int64_t { -1 });
-            }
-        }
-        return -1;
-    };
-    EXPECT_GT(counter("spoofed_arp") + counter("spoofed_ip"), 0);
+    std::string const host_link = link_prefix(a) + "net0";
+    auto host = net::Netns::open(m_host);
+    ASSERT_TRUE(host) << host.error().message();
+    auto counters = net::vnic_filter_counters(*host, host_link);
+    ASSERT_TRUE(counters) << counters.error().message();
+    EXPECT_GT(counters->arp + counters->ip, 0U);
 
     json const allow { { "update_nics",
         { { { "mac", "02:00:0a:42:00:02" }, { "allow_ip_spoofing", true } } } } };
@@ -315,7 +317,42 @@ TEST_F(ZoneNetwork, AZoneSendsOnlyFromItsOwnAddressUnlessItsNicAllowsSpoofing)
 
     // The rules go with the zone.
     ASSERT_EQ(vmadm({ "delete", a }).exit_code, 0);
-    EXPECT_NE(in(m_host, { "nft", "list", "table", "bridge", table }).exit_code, 0);
+    auto gone = net::vnic_filter_counters(*host, host_link);
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().code(), ErrorCode::NotFound);
+}
+
+TEST_F(ZoneNetwork, MaxbwCapsTheNicAndChangesLive)
+{
+    std::string const a = create_ok(zone("a",
+        { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.2/24" } }, { "maxbw", 100 },
+            { "mac", "02:00:0a:42:00:02" } } }));
+    std::string const host_link = link_prefix(a) + "net0";
+    std::string const ifb = "i" + host_link.substr(1);
+    // The tbf's rate in bytes per second: on the host link (to the zone) and on its IFB (from it).
+    auto rate = [&](std::string const& link) -> int64_t {
+        RunResult const r = in(m_host, { "tc", "-j", "qdisc", "show", "dev", link, "root" });
+        if (r.exit_code != 0) {
+            return -1;
+        }
+        for (auto const& qdisc : json::parse(r.out)) {
+            if (qdisc.value("kind", "") == "tbf") {
+                return qdisc["options"].value("rate", int64_t { -1 });
+            }
+        }
+        return 0;
+    };
+    EXPECT_EQ(rate(host_link), 12500000);
+    EXPECT_EQ(rate(ifb), 12500000);
+    json const slower { { "update_nics",
+        { { { "mac", "02:00:0a:42:00:02" }, { "maxbw", 10 } } } } };
+    RunResult r = vmadm({ "update", a }, with_stdin(slower));
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(rate(host_link), 1250000);
+    EXPECT_EQ(rate(ifb), 1250000);
+    EXPECT_EQ(get(a)["nics"][0]["maxbw"], 10);
+    ASSERT_EQ(vmadm({ "stop", a }).exit_code, 0);
+    EXPECT_TRUE(host_links(ifb).empty());
 }
 
 TEST_F(ZoneNetwork, AZoneWithoutNicsKeepsAnEmptyNamespace)
