@@ -28,7 +28,8 @@ std::string interface_part(std::string_view interface)
         return std::string(interface);
     }
     char text[8];
-    std::snprintf(text, sizeof text, "%04x", static_cast<unsigned>(fnv1a(interface) & 0xffffU));
+    (void)std::snprintf(
+        text, sizeof text, "%04x", static_cast<unsigned>(fnv1a(interface) & 0xffffU));
     return text;
 }
 
@@ -79,7 +80,7 @@ std::string tag_bridge_name(std::string_view tag, int vlan)
         return name;
     }
     char text[16];
-    std::snprintf(text, sizeof text, "t_%08x", static_cast<unsigned>(fnv1a(name)));
+    (void)std::snprintf(text, sizeof text, "t_%08x", static_cast<unsigned>(fnv1a(name)));
     return text;
 }
 

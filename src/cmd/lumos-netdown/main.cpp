@@ -13,16 +13,16 @@
 int main(int argc, char** argv)
 {
     if (argc != 3 || !lumos::is_uuid(argv[1])) {
-        std::fprintf(stderr, "usage: lumos-netdown <uuid> <netns path>\n");
+        (void)std::fprintf(stderr, "usage: lumos-netdown <uuid> <netns path>\n");
         return 2;
     }
     auto host = lumos::net::Netns::current();
     if (!host) {
-        std::fprintf(stderr, "lumos-netdown: %s\n", host.error().message().c_str());
+        (void)std::fprintf(stderr, "lumos-netdown: %s\n", host.error().message().c_str());
         return 1;
     }
     if (auto removed = lumos::net::remove_vm_network(*host, argv[1], argv[2]); !removed) {
-        std::fprintf(stderr, "lumos-netdown: %s\n", removed.error().message().c_str());
+        (void)std::fprintf(stderr, "lumos-netdown: %s\n", removed.error().message().c_str());
         return 1;
     }
     return 0;
