@@ -184,8 +184,9 @@ public:
     // When the next restart is due (monotonic ms), 0 when none is.
     long long restart_due() const { return m_restart_ms; }
 
-    // Starts udhcpc unless it runs; false (errno set) when it could not be forked. The child
-    // gets an empty signal mask and default SIGPIPE whatever its owner blocks or ignores.
+    // Starts udhcpc unless it runs; false (errno set) when it could not be forked, and a restart
+    // is then due as after an exit. The child gets an empty signal mask and default SIGPIPE
+    // whatever its owner blocks or ignores.
     bool start()
     {
         if (m_pid > 0) {
@@ -206,6 +207,9 @@ public:
         pid_t const parent = ::getpid();
         pid_t const pid = ::fork();
         if (pid < 0) {
+            int const saved = errno;
+            schedule_restart();
+            errno = saved;
             return false;
         }
         if (pid == 0) {
@@ -237,12 +241,10 @@ public:
             return false;
         }
         m_pid = -1;
-        long long const now = monotonic_ms();
-        if (now - m_started_ms >= STABLE_MS) {
+        if (monotonic_ms() - m_started_ms >= STABLE_MS) {
             m_backoff_ms = 0;
         }
-        m_backoff_ms = std::clamp(m_backoff_ms * 2, MIN_BACKOFF_MS, MAX_BACKOFF_MS);
-        m_restart_ms = now + m_backoff_ms;
+        schedule_restart();
         return true;
     }
 
@@ -278,6 +280,12 @@ public:
     }
 
 private:
+    void schedule_restart()
+    {
+        m_backoff_ms = std::clamp(m_backoff_ms * 2, MIN_BACKOFF_MS, MAX_BACKOFF_MS);
+        m_restart_ms = monotonic_ms() + m_backoff_ms;
+    }
+
     static std::vector<char*> pointers(std::vector<std::string> const& strings)
     {
         std::vector<char*> out;

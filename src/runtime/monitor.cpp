@@ -108,6 +108,9 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
         if (helpers.zinit.empty() && executable(dir + "/zinit")) {
             helpers.zinit = dir + "/zinit";
         }
+        if (helpers.dhcp_event.empty() && executable(dir + "/lumos-dhcp-event")) {
+            helpers.dhcp_event = dir + "/lumos-dhcp-event";
+        }
     }
     // The build tree: src/cmd/<program>/<program>.
     if (helpers.zoned.empty() && executable(self + "/../lumos-zoned/lumos-zoned")) {
@@ -115,6 +118,9 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     }
     if (helpers.zinit.empty() && executable(self + "/../zinit/zinit")) {
         helpers.zinit = self + "/../zinit/zinit";
+    }
+    if (helpers.dhcp_event.empty() && executable(self + "/../lumos-dhcp-event/lumos-dhcp-event")) {
+        helpers.dhcp_event = self + "/../lumos-dhcp-event/lumos-dhcp-event";
     }
     // The OCI runtime the host probe proved works here, crun before runc; LUMOS_RUNC names
     // another runc-compatible one.
@@ -210,6 +216,14 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     flags.ready_fd = 3;
     flags.stop_signal = launch.stop_signal;
     flags.stop_command = launch.stop_command;
+    flags.dhcp = launch.dhcp;
+    flags.dhcp_event = launch.dhcp.empty() ? std::string() : launch.helpers.dhcp_event;
+    flags.dhcp_resolv = launch.dhcp_resolv;
+    flags.dhcp_hostname = launch.dhcp_hostname;
+    if (!flags.dhcp.empty() && flags.dhcp_event.empty()) {
+        return make_error(ErrorCode::Unsupported,
+            "lumos-dhcp-event is not installed next to this program (lib/lumos)");
+    }
     std::vector<std::string> args { launch.helpers.zoned };
     for (auto& arg : protocol::format_flags(flags)) {
         args.push_back(std::move(arg));

@@ -96,11 +96,10 @@ bool boot(Monitor& monitor, std::string& error)
     // this run directory) leaves the runtime's state behind, and `run` would refuse the id
     // ("container with given ID already exists"). This monitor holds the zone's lock, so no
     // live monitor owns that container: delete it, with whatever of the old zone still runs.
-    struct stat state {};
+    struct stat state { };
     if (::lstat((monitor.flags.oci_runtime_root + "/" + monitor.flags.id).c_str(), &state) == 0) {
-        (void)run_and_wait(
-            monitor, oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }),
-            runtime_log);
+        (void)run_and_wait(monitor,
+            oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }), runtime_log);
     }
     pid_t const runtime = spawn(monitor,
         oci_runtime_argv(monitor,
@@ -182,6 +181,7 @@ bool boot(Monitor& monitor, std::string& error)
     zone.signal_sent = 0;
     write_status(monitor);
     log("zone booted, init pid " + std::to_string(init_pid));
+    start_dhcp(monitor);
     return true;
 }
 
@@ -215,6 +215,7 @@ bool attach(Monitor& monitor, std::string& error)
     }
     write_status(monitor);
     log("attached to running zone, init pid " + std::to_string(pid));
+    start_dhcp(monitor);
     return true;
 }
 

@@ -32,6 +32,7 @@ void record_provision(Monitor& monitor, protocol::Provisioning outcome)
 [[noreturn]] void finish(Monitor& monitor, int code)
 {
     auto& zone = monitor.zone;
+    stop_dhcp(monitor);
     ::unlink(path(monitor, protocol::STATUS_FILE).c_str());
     ::unlink(path(monitor, protocol::CONTROL_SOCKET).c_str());
     reply_all(zone.stop_waiters, protocol::REPLY_OK);
@@ -66,6 +67,7 @@ void zone_exited(Monitor& monitor, int wait_status, bool known)
         zone.pidfd = -1;
     }
     zone.init_pid = -1;
+    stop_dhcp(monitor);
     (void)run_and_wait(monitor,
         oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }),
         path(monitor, "runc.log"));
@@ -102,6 +104,7 @@ void reap(Monitor& monitor)
         if (pid <= 0) {
             return;
         }
+        dhcp_exited(monitor, pid, status);
         if (pid == zone.stop_exec_pid) {
             zone.stop_exec_pid = -1;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -118,6 +121,7 @@ void reap(Monitor& monitor)
 void check_timers(Monitor& monitor)
 {
     auto& zone = monitor.zone;
+    dhcp_timers(monitor);
     long long const now = monotonic_ms();
     if (zone.provisioning == protocol::Provisioning::Waiting) {
         struct stat st { };
