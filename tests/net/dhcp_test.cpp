@@ -8,10 +8,12 @@
 #include "net_fixture.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,7 +72,8 @@ protected:
         }
         m_host = make_netns("host");
         m_outside = make_netns("outside");
-        m_zone = make_netns("zone");
+        // Where lumos-zoned finds it: <run dir>/netns, the run dir being the test's root.
+        m_zone = make_netns("netns");
         auto rtnl = session(m_host);
         ASSERT_OK(rtnl);
         ASSERT_OK(rtnl->create_bridge({ .name = "br0" }));
@@ -95,6 +98,14 @@ protected:
 
     void TearDown() override
     {
+        if (m_init > 0) {
+            ::kill(m_init, SIGKILL);
+        }
+        if (m_monitor) {
+            m_monitor->kill(SIGKILL);
+            (void)m_monitor->wait();
+            m_monitor.reset();
+        }
         m_clients.clear();
         if (m_dnsmasq) {
             m_dnsmasq->kill(SIGTERM);
@@ -174,10 +185,69 @@ protected:
             options);
     }
 
+    // A monitor over a stand-in OCI runtime whose "zone" is a sleep: what the monitor does
+    // around the zone is real (subreaper, reaping, --dhcp), the zone is not.
+    void start_monitor(std::string const& program)
+    {
+        std::string const runtime = root() + "/fake-oci-runtime";
+        std::ofstream(runtime) << R"(#!/bin/sh
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pid-file) pid_file=$2; shift ;;
+        run) run=1 ;;
+    esac
+    shift
+done
+if [ -n "$run" ]; then
+    sleep 600 </dev/null >/dev/null 2>&1 &
+    echo $! >"$pid_file"
+fi
+)";
+        fs::permissions(runtime, fs::perms::owner_all);
+        fs::create_directories(root() + "/zonepath");
+        // Its log (stderr) goes to monitor.log, as the monitor's launcher sends it.
+        m_monitor.emplace(Process::spawn(
+            { "/bin/sh", "-c", "exec \"$@\" 2>>\"$0\"", root() + "/monitor.log", program, "--id",
+                "dhcp-zone", "--dir", root(), "--oci-runtime", runtime, "--oci-runtime-root",
+                root() + "/oci", "--zonepath", root() + "/zonepath", "--dhcp", "net0:primary",
+                "--dhcp-event", LUMOS_LUMOS_DHCP_EVENT_BIN, "--dhcp-resolv", resolv(),
+                "--dhcp-hostname", "dhcp-zone" },
+            RunOptions {}));
+        ASSERT_TRUE(eventually([&] { return fs::exists(root() + "/status"); }))
+            << read_file(root() + "/monitor.log");
+        m_init = std::stoi(read_file(root() + "/init.pid"));
+    }
+
+    // The monitor's children running busybox (its udhcpc).
+    std::vector<int> monitor_clients() const
+    {
+        std::vector<int> out;
+        for (auto const& entry : fs::directory_iterator("/proc")) {
+            std::string const name = entry.path().filename();
+            if (name.find_first_not_of("0123456789") != std::string::npos) {
+                continue;
+            }
+            std::string const stat = read_file(entry.path() / "stat");
+            size_t const close = stat.rfind(')');
+            if (close == std::string::npos || stat.find("(busybox)") == std::string::npos) {
+                continue;
+            }
+            int ppid = 0;
+            char state = 0;
+            if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2
+                && ppid == m_monitor->pid()) {
+                out.push_back(std::stoi(name));
+            }
+        }
+        return out;
+    }
+
     std::string m_host;
     std::string m_outside;
     std::string m_zone;
     std::optional<Process> m_dnsmasq;
+    std::optional<Process> m_monitor;
+    int m_init = -1;
     std::vector<dhcp::Client> m_clients;
 };
 
@@ -353,6 +423,81 @@ TEST_F(DhcpTest, ClientThatDiesIsRestarted)
     // The new client starts with deconfig, then is bound again.
     ASSERT_TRUE(eventually([&] { return fs::exists(lease_file()); })) << read_file(log());
     EXPECT_EQ(zone_addresses(), std::vector<std::string> { ZONE_IP + "/24" });
+}
+
+} // namespace
+} // namespace lumos::net::test
+
+namespace lumos::net::test {
+namespace {
+
+// The sum of the Private_* lines of /proc/<pid>/smaps_rollup in KiB.
+long private_kib(int pid)
+{
+    std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/smaps_rollup"));
+    long total = 0;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("Private_")) {
+            total += std::stol(line.substr(line.find(':') + 1));
+        }
+    }
+    return total;
+}
+
+TEST_F(DhcpTest, MonitorRunsTheClientsWhileTheZoneRuns)
+{
+    serve(
+        { "--dhcp-option=option:router,10.97.0.1", "--dhcp-option=option:dns-server,10.97.0.53" });
+    // The monitor as it ships (static, no sanitizer): its memory per zone stays under 1 MiB
+    // with a client running.
+    start_monitor(LUMOS_LUMOS_ZONED_UNSANITIZED_BIN);
+    ASSERT_TRUE(eventually([&] { return fs::exists(lease_file()); }))
+        << read_file(root() + "/monitor.log");
+    EXPECT_EQ(zone_addresses(), std::vector<std::string> { ZONE_IP + "/24" });
+    EXPECT_EQ(zone_gateway(), "10.97.0.1");
+    EXPECT_EQ(read_file(resolv()), "# lumos: from the DHCP lease of net0\nnameserver 10.97.0.53\n");
+    EXPECT_NE(
+        read_file(root() + "/monitor.log").find("net0: bound 10.97.0.20/24"), std::string::npos);
+    long const kib = private_kib(m_monitor->pid());
+    RecordProperty("monitor_private_kib", static_cast<int>(kib));
+    EXPECT_LT(kib, 1024);
+
+    // A client that dies is started again.
+    auto clients = monitor_clients();
+    ASSERT_EQ(clients.size(), 1U);
+    ::kill(clients[0], SIGKILL);
+    ASSERT_TRUE(eventually([&] {
+        auto const now = monitor_clients();
+        return now.size() == 1 && now[0] != clients[0];
+    })) << read_file(root() + "/monitor.log");
+    EXPECT_NE(read_file(root() + "/monitor.log").find("the DHCP client of net0 exited"),
+        std::string::npos);
+
+    // The zone's end stops it, and the monitor exits.
+    clients = monitor_clients();
+    ASSERT_EQ(clients.size(), 1U);
+    int const pidfd = static_cast<int>(::syscall(SYS_pidfd_open, clients[0], 0));
+    ASSERT_GE(pidfd, 0);
+    ::kill(m_init, SIGKILL);
+    m_init = -1;
+    auto const ended = m_monitor->wait();
+    m_monitor.reset();
+    EXPECT_EQ(ended.exit_code, 0) << ended.describe();
+    struct pollfd poll_fd {
+        pidfd, POLLIN, 0
+    };
+    EXPECT_EQ(::poll(&poll_fd, 1, 0), 1) << "udhcpc outlived the zone";
+    ::close(pidfd);
+}
+
+TEST_F(DhcpTest, MonitorRefusesAMalformedDhcpNic)
+{
+    auto const result = lumos::test::run({ LUMOS_LUMOS_ZONED_BIN, "--id", "x", "--dir", root(),
+        "--oci-runtime", "/bin/true", "--oci-runtime-root", root(), "--zonepath", root(), "--dhcp",
+        "net0:secondary", "--dhcp-event", "/bin/true" });
+    EXPECT_EQ(result.exit_code, 2) << result.describe();
+    EXPECT_NE(result.err.find("usage: lumos-zoned"), std::string::npos);
 }
 
 } // namespace
