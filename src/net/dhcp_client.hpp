@@ -26,6 +26,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,7 +36,6 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 namespace lumos::net::dhcp {
@@ -138,7 +138,7 @@ inline std::string find_busybox()
         std::string_view const dir = dirs.substr(0, colon);
         dirs.remove_prefix(std::min(colon + 1, dirs.size()));
         if (!dir.empty() && dir.front() == '/') {
-            std::string const candidate = std::string(dir) + "/busybox";
+            std::string candidate = std::string(dir) + "/busybox";
             if (::access(candidate.c_str(), X_OK) == 0) {
                 return candidate;
             }
@@ -271,7 +271,7 @@ public:
             if (done == pid || (done < 0 && errno != EINTR)) {
                 return;
             }
-            struct timespec const pause { 0, 10 * 1000 * 1000 };
+            struct timespec const pause { 0, 10L * 1000 * 1000 };
             ::nanosleep(&pause, nullptr);
         }
         ::kill(pid, SIGKILL);

@@ -321,24 +321,24 @@ Result<void> apply_dhcp_lease(
         bool const same_route = same_address && previous->routers.empty() == lease.routers.empty()
             && (lease.routers.empty() || previous->routers.front() == lease.routers.front());
         if (primary && !previous->routers.empty() && !same_route) {
-            auto const removed = rtnl.remove_route(default_route(*previous));
+            auto removed = rtnl.remove_route(default_route(*previous));
             if (!gone(removed)) {
                 return removed;
             }
         }
         if (!same_address) {
-            auto const removed = rtnl.remove_address(previous->interface, previous->address);
+            auto removed = rtnl.remove_address(previous->interface, previous->address);
             if (!gone(removed)) {
                 return removed;
             }
         }
     }
-    auto const added = rtnl.add_address(lease.interface, lease.address);
+    auto added = rtnl.add_address(lease.interface, lease.address);
     if (!added && added.error().code() != ErrorCode::AlreadyExists) {
         return added;
     }
     if (primary && !lease.routers.empty()) {
-        auto const routed = rtnl.add_route(default_route(lease));
+        auto routed = rtnl.add_route(default_route(lease));
         if (!routed && routed.error().code() != ErrorCode::AlreadyExists) {
             return routed;
         }
@@ -349,12 +349,12 @@ Result<void> apply_dhcp_lease(
 Result<void> remove_dhcp_lease(Rtnl& rtnl, DhcpLease const& lease, bool primary)
 {
     if (primary && !lease.routers.empty()) {
-        auto const removed = rtnl.remove_route(default_route(lease));
+        auto removed = rtnl.remove_route(default_route(lease));
         if (!gone(removed)) {
             return removed;
         }
     }
-    auto const removed = rtnl.remove_address(lease.interface, lease.address);
+    auto removed = rtnl.remove_address(lease.interface, lease.address);
     if (!gone(removed)) {
         return removed;
     }
