@@ -195,10 +195,14 @@ public:
         m_restart_ms = 0;
         std::vector<std::string> const argv = client_argv(m_spec);
         std::vector<std::string> env = client_environment(m_spec);
+        // The owner's environment, less ours and the lower-case names udhcpc passes a lease in
+        // (an inherited "dns" would otherwise read as the server's when the lease has none).
         for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
             std::string_view const text(*entry);
             std::string_view const name = text.substr(0, text.find('='));
-            if (!name.starts_with("LUMOS_DHCP_")) {
+            bool const lower = std::any_of(
+                name.begin(), name.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+            if (!lower && !name.starts_with("LUMOS_DHCP_")) {
                 env.emplace_back(text);
             }
         }

@@ -5,8 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 using namespace lumos::net::dhcp;
 
@@ -69,4 +75,56 @@ TEST(DhcpClient, NothingRunsUntilStarted)
     client.tick();
     EXPECT_EQ(client.pid(), -1);
     client.stop();
+}
+
+// What udhcpc and its event program get: the owner's environment without ours and without the
+// lower-case names udhcpc passes a lease in, plus the client's own variables.
+TEST(DhcpClient, ChildEnvironmentHoldsNoInheritedLeaseValues)
+{
+    char dir_template[] = "/tmp/lumos-dhcp-client-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir_template), nullptr);
+    std::string const dir = dir_template;
+    // A stand-in for nsenter that records its environment beside itself.
+    std::string const recorder = dir + "/nsenter";
+    {
+        std::ofstream script(recorder);
+        script << "#!/bin/sh\nenv >\"$0.env\"\n";
+    }
+    ASSERT_EQ(::chmod(recorder.c_str(), 0700), 0);
+    ::setenv("dns", "6.6.6.6", 1);
+    ::setenv("LUMOS_DHCP_PRIMARY", "1", 1);
+    ::setenv("LUMOS_DHCP_TEST_KEPT", "no", 1);
+    ClientSpec spec;
+    spec.nsenter = recorder;
+    spec.nic = { "net0", false };
+    spec.lease_dir = dir;
+    Client client(spec);
+    ASSERT_TRUE(client.start());
+    int const pid = client.pid();
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(client.exited(pid));
+    EXPECT_GT(client.restart_due(), 0);
+    client.stop(); // no restart follows
+    EXPECT_EQ(client.restart_due(), 0);
+    ::unsetenv("dns");
+    ::unsetenv("LUMOS_DHCP_PRIMARY");
+    ::unsetenv("LUMOS_DHCP_TEST_KEPT");
+
+    std::ifstream in(recorder + ".env");
+    std::string line;
+    std::vector<std::string> env;
+    while (std::getline(in, line)) {
+        env.push_back(line);
+    }
+    auto has = [&](std::string const& entry) {
+        return std::find(env.begin(), env.end(), entry) != env.end();
+    };
+    EXPECT_TRUE(has("LUMOS_DHCP_DIR=" + dir));
+    EXPECT_FALSE(has("dns=6.6.6.6"));
+    EXPECT_FALSE(has("LUMOS_DHCP_PRIMARY=1")); // not the primary NIC: the owner's is dropped
+    EXPECT_FALSE(has("LUMOS_DHCP_TEST_KEPT=no"));
+    EXPECT_TRUE(std::any_of(env.begin(), env.end(),
+        [](std::string const& entry) { return entry.starts_with("PATH="); }));
+    std::filesystem::remove_all(dir);
 }
