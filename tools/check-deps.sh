@@ -27,7 +27,7 @@ declare -A ALLOWED=(
     [cmd]="cmd vm image store props pools runtime net sys base"
 )
 STANDALONE=" lumos-zoned zinit "
-STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp "
+STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp net/dhcp_client.hpp "
 
 violations=0
 report() { echo "check-deps: $1" >&2; violations=$((violations + 1)); }

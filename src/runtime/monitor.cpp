@@ -116,6 +116,7 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     find(helpers.zoned, "lumos-zoned");
     find(helpers.zinit, "zinit");
     find(helpers.netdown, "lumos-netdown");
+    find(helpers.dhcp_event, "lumos-dhcp-event");
     // The OCI runtime the host probe proved works here, crun before runc; LUMOS_RUNC names
     // another runc-compatible one.
     if (char const* runc = std::getenv("LUMOS_RUNC");
@@ -211,6 +212,14 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     flags.stop_signal = launch.stop_signal;
     flags.stop_command = launch.stop_command;
     flags.netdown = launch.netdown;
+    flags.dhcp = launch.dhcp;
+    flags.dhcp_event = launch.dhcp.empty() ? std::string() : launch.helpers.dhcp_event;
+    flags.dhcp_resolv = launch.dhcp_resolv;
+    flags.dhcp_hostname = launch.dhcp_hostname;
+    if (!flags.dhcp.empty() && flags.dhcp_event.empty()) {
+        return make_error(ErrorCode::Unsupported,
+            "lumos-dhcp-event is not installed next to this program (lib/lumos)");
+    }
     std::vector<std::string> args { launch.helpers.zoned };
     for (auto& arg : protocol::format_flags(flags)) {
         args.push_back(std::move(arg));

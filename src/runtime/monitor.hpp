@@ -22,20 +22,23 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lumos::runtime {
 
-// The programs a zone needs: an OCI runtime (crun or runc), our monitor and zinit.
+// The programs a zone needs: an OCI runtime (crun or runc), our monitor and zinit; and the
+// event program of its DHCP clients ("" when not installed: only a zone with DHCP NICs needs it).
 struct Helpers {
     std::string oci_runtime;
     std::string zoned;
     std::string zinit;
     std::string netdown; // lumos-netdown: what removes a VM's networking ("": not installed)
+    std::string dhcp_event;
 };
 
 // LUMOS_LIBEXEC_DIR, else <dir of this program>/../lib/lumos (installed), else the build tree's
-// <dir>/../lumos-zoned and ../zinit; the OCI runtime is LUMOS_RUNC, else the one the host probe
-// found works (crun before runc), else an error that says why each did not.
+// <dir>/../lumos-zoned, ../zinit and ../lumos-dhcp-event; the OCI runtime is LUMOS_RUNC, else the
+// one the host probe found works (crun before runc), else an error that says why each did not.
 Result<Helpers> find_helpers(sys::HostFeatures const& features);
 
 // What the monitor's status file says, checked against the process table.
@@ -73,6 +76,12 @@ public:
         std::string stop_command; // in the zone, for a graceful stop ("": the signal)
         // `<netdown> <uuid> <netns>` when the zone has ended for good ("": it has no NICs).
         std::string netdown;
+        // The NICs the monitor runs a DHCP client for in the zone's netns (<dir>/netns), "net0"
+        // or "net0:primary"; needs helpers.dhcp_event. dhcp_resolv: the resolv.conf the leases
+        // fill when the VM has no static resolvers ("" none).
+        std::vector<std::string> dhcp;
+        std::string dhcp_resolv;
+        std::string dhcp_hostname;
     };
     // Starts a detached monitor and waits until it reports: the zone booted (or, attaching, is
     // followed). The error carries the monitor's reason (e.g. runc's last line).

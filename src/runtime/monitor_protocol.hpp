@@ -32,6 +32,9 @@ inline constexpr char const* MONITOR_LOG = "monitor.log";
 // The OCI runtime the zone was started with (its path, one line): stop, kill and exec keep
 // using it even when a later probe prefers another one.
 inline constexpr char const* OCI_RUNTIME_FILE = "oci-runtime";
+// The zone's persistent network namespace (made by vm::ZoneRuntime before the monitor starts,
+// Paths::zone_netns), where the monitor runs the DHCP clients of its --dhcp NICs.
+inline constexpr char const* NETNS_FILE = "netns";
 
 // ---- Provisioning -----------------------------------------------------------------------
 
@@ -93,11 +96,20 @@ inline constexpr char const* FLAG_READY_FD = "--ready-fd";
 inline constexpr char const* FLAG_STOP_SIGNAL = "--stop-signal";
 inline constexpr char const* FLAG_STOP_COMMAND = "--stop-command";
 inline constexpr char const* FLAG_NETDOWN = "--netdown";
+// DHCP (net/dhcp_client.hpp): one --dhcp per NIC ("net0", or "net0:primary" for the primary
+// NIC), the event program udhcpc runs, the resolv.conf the leases fill (only when the VM has
+// no static resolvers) and the hostname sent.
+inline constexpr char const* FLAG_DHCP = "--dhcp";
+inline constexpr char const* FLAG_DHCP_EVENT = "--dhcp-event";
+inline constexpr char const* FLAG_DHCP_RESOLV = "--dhcp-resolv";
+inline constexpr char const* FLAG_DHCP_HOSTNAME = "--dhcp-hostname";
 
 inline constexpr char const* USAGE
     = "usage: lumos-zoned --id ID --dir RUNDIR --oci-runtime PATH --oci-runtime-root DIR "
       "--zonepath PATH [--attach] [--restart-init] [--provision-timeout-ms N] [--ready-fd N] "
-      "[--stop-signal N] [--stop-command PATH] [--netdown PATH]";
+      "[--stop-signal N] [--stop-command PATH] [--netdown PATH] [--dhcp IF[:primary]]... "
+      "[--dhcp-event PATH] "
+      "[--dhcp-resolv FILE] [--dhcp-hostname NAME]";
 
 struct LaunchFlags {
     std::string id; // the OCI runtime's container id: the VM's uuid
@@ -114,6 +126,10 @@ struct LaunchFlags {
     // Run as `<netdown> <id> <dir>/netns` once the zone has ended for good: removes its NICs
     // (lumos-netdown). "": the zone has none.
     std::string netdown;
+    std::vector<std::string> dhcp; // NICs whose address comes from DHCP ("net0:primary")
+    std::string dhcp_event; // required with dhcp
+    std::string dhcp_resolv; // "": the VM has static resolvers (or none come from DHCP)
+    std::string dhcp_hostname;
 };
 
 // The arguments after the program's name.
@@ -141,11 +157,21 @@ inline std::vector<std::string> format_flags(LaunchFlags const& flags)
         args.insert(
             args.end(), { FLAG_PROVISION_TIMEOUT_MS, std::to_string(flags.provision_timeout_ms) });
     }
+    for (auto const& nic : flags.dhcp) {
+        args.insert(args.end(), { FLAG_DHCP, nic });
+    }
+    for (auto const& [flag, value] : { std::pair { FLAG_DHCP_EVENT, &flags.dhcp_event },
+             std::pair { FLAG_DHCP_RESOLV, &flags.dhcp_resolv },
+             std::pair { FLAG_DHCP_HOSTNAME, &flags.dhcp_hostname } }) {
+        if (!value->empty()) {
+            args.insert(args.end(), { flag, *value });
+        }
+    }
     return args;
 }
 
 // The flags, or nullopt for an unknown flag, a missing or malformed value, or a missing
-// required flag (id, dir, oci runtime and its root, zonepath).
+// required flag (id, dir, oci runtime and its root, zonepath; the event program with --dhcp).
 inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> const& args)
 {
     LaunchFlags flags;
@@ -191,6 +217,15 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
             flags.stop_command = value;
         } else if (arg == FLAG_NETDOWN) {
             flags.netdown = value;
+        } else if (arg == FLAG_DHCP) {
+            ok = !value.empty();
+            flags.dhcp.emplace_back(value);
+        } else if (arg == FLAG_DHCP_EVENT) {
+            flags.dhcp_event = value;
+        } else if (arg == FLAG_DHCP_RESOLV) {
+            flags.dhcp_resolv = value;
+        } else if (arg == FLAG_DHCP_HOSTNAME) {
+            flags.dhcp_hostname = value;
         } else {
             ok = false;
         }
@@ -199,7 +234,8 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
         }
     }
     if (flags.id.empty() || flags.dir.empty() || flags.oci_runtime.empty()
-        || flags.oci_runtime_root.empty() || flags.zonepath.empty()) {
+        || flags.oci_runtime_root.empty() || flags.zonepath.empty()
+        || (!flags.dhcp.empty() && flags.dhcp_event.empty())) {
         return std::nullopt;
     }
     return flags;

@@ -181,6 +181,7 @@ bool boot(Monitor& monitor, std::string& error)
     zone.signal_sent = 0;
     write_status(monitor);
     log("zone booted, init pid " + std::to_string(init_pid));
+    start_dhcp(monitor);
     return true;
 }
 
@@ -214,6 +215,7 @@ bool attach(Monitor& monitor, std::string& error)
     }
     write_status(monitor);
     log("attached to running zone, init pid " + std::to_string(pid));
+    start_dhcp(monitor);
     return true;
 }
 

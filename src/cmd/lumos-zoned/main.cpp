@@ -69,7 +69,8 @@ void report_ready(Monitor& monitor, std::string const& message)
         } };
         bool const timed
             = zone.provisioning == protocol::Provisioning::Waiting || zone.kill_deadline != 0;
-        int const ready = ::poll(fds.data(), fds.size(), timed ? 50 : pty_quiet ? 500 : -1);
+        bool const slow_timer = pty_quiet || dhcp_restart_pending(monitor);
+        int const ready = ::poll(fds.data(), fds.size(), timed ? 50 : slow_timer ? 500 : -1);
         if (ready < 0 && errno != EINTR) {
             log("poll: " + std::string(std::strerror(errno)));
             ::sleep(1);
@@ -159,5 +160,9 @@ int main(int argc, char** argv)
     }
     lumos_zoned::Monitor monitor;
     monitor.flags = std::move(*flags);
+    if (!lumos_zoned::configure_dhcp(monitor)) {
+        (void)std::fprintf(stderr, "%s\n", lumos_zoned::protocol::USAGE);
+        return 2;
+    }
     return lumos_zoned::monitor_main(monitor);
 }

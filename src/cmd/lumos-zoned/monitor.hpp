@@ -9,10 +9,12 @@
 //   control.cpp    ctl.sock requests, stop/halt/reboot/kill
 //   zone_exit.cpp  init's exit (lastexited, OCI runtime delete, restart_init, reboot), reaping,
 //                  the provisioning and stop deadlines
-// Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp and
-// base/posix_util.hpp.
+//   dhcp.cpp       the DHCP clients of the zone's --dhcp NICs
+// Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp,
+// base/posix_util.hpp and net/dhcp_client.hpp.
 #pragma once
 
+#include "net/dhcp_client.hpp"
 #include "runtime/monitor_protocol.hpp"
 
 #include <csignal>
@@ -55,6 +57,7 @@ struct Monitor {
     protocol::LaunchFlags flags;
     ZoneState zone;
     sigset_t blocked {}; // the signals the loop takes from its signalfd; children unblock them
+    std::vector<lumos::net::dhcp::Client> dhcp; // one per --dhcp NIC
 };
 
 // monitor.cpp
@@ -97,5 +100,16 @@ void reap(Monitor& monitor);
 void zone_exited(Monitor& monitor, int wait_status, bool known);
 void check_timers(Monitor& monitor);
 [[noreturn]] void finish(Monitor& monitor, int code);
+
+// dhcp.cpp
+// The clients of the --dhcp flags (not started); false for a malformed NIC.
+bool configure_dhcp(Monitor& monitor);
+void start_dhcp(Monitor& monitor);
+void stop_dhcp(Monitor& monitor);
+// A reaped child: when it was a DHCP client, its restart is scheduled.
+void dhcp_exited(Monitor& monitor, int pid, int wait_status);
+// Restarts the clients whose restart is due.
+void dhcp_timers(Monitor& monitor);
+bool dhcp_restart_pending(Monitor const& monitor);
 
 } // namespace lumos_zoned

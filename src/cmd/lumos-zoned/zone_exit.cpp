@@ -32,10 +32,11 @@ void record_provision(Monitor& monitor, protocol::Provisioning outcome)
 [[noreturn]] void finish(Monitor& monitor, int code)
 {
     auto& zone = monitor.zone;
+    stop_dhcp(monitor);
     // The zone's NICs (veths, their rules and shaping), before any stop waiter hears it is down.
     if (!monitor.flags.netdown.empty()) {
         int const status = run_and_wait(monitor,
-            { monitor.flags.netdown, monitor.flags.id, path(monitor, "netns") },
+            { monitor.flags.netdown, monitor.flags.id, path(monitor, protocol::NETNS_FILE) },
             path(monitor, protocol::MONITOR_LOG));
         if (status != 0) {
             log("lumos-netdown failed (wait status " + std::to_string(status) + ")");
@@ -75,6 +76,7 @@ void zone_exited(Monitor& monitor, int wait_status, bool known)
         zone.pidfd = -1;
     }
     zone.init_pid = -1;
+    stop_dhcp(monitor);
     (void)run_and_wait(monitor,
         oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }),
         path(monitor, "runc.log"));
@@ -111,6 +113,7 @@ void reap(Monitor& monitor)
         if (pid <= 0) {
             return;
         }
+        dhcp_exited(monitor, pid, status);
         if (pid == zone.stop_exec_pid) {
             zone.stop_exec_pid = -1;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -127,6 +130,7 @@ void reap(Monitor& monitor)
 void check_timers(Monitor& monitor)
 {
     auto& zone = monitor.zone;
+    dhcp_timers(monitor);
     long long const now = monotonic_ms();
     if (zone.provisioning == protocol::Provisioning::Waiting) {
         struct stat st { };

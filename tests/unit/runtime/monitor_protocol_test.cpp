@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 namespace lumos::runtime::monitor_protocol {
@@ -238,6 +239,10 @@ TEST(MonitorProtocol, LaunchFlagsRoundTrip)
     flags.ready_fd = 3;
     flags.stop_signal = 10;
     flags.stop_command = "/sbin/halt";
+    flags.dhcp = { "net0:primary", "net1" };
+    flags.dhcp_event = "/usr/lib/lumos/lumos-dhcp-event";
+    flags.dhcp_resolv = "/run/lumos/zones/x/resolv.conf";
+    flags.dhcp_hostname = "web0";
     auto const args = format_flags(flags);
     std::vector<std::string_view> const views(args.begin(), args.end());
     auto const parsed = parse_flags(views);
@@ -253,12 +258,20 @@ TEST(MonitorProtocol, LaunchFlagsRoundTrip)
     EXPECT_EQ(parsed->ready_fd, 3);
     EXPECT_EQ(parsed->stop_signal, 10);
     EXPECT_EQ(parsed->stop_command, "/sbin/halt");
+    EXPECT_EQ(parsed->dhcp, flags.dhcp);
+    EXPECT_EQ(parsed->dhcp_event, flags.dhcp_event);
+    EXPECT_EQ(parsed->dhcp_resolv, flags.dhcp_resolv);
+    EXPECT_EQ(parsed->dhcp_hostname, flags.dhcp_hostname);
 
     LaunchFlags plain = flags;
     plain.attach = plain.restart_init = false;
     plain.provision_timeout_ms = 0;
     plain.ready_fd = -1;
     plain.stop_command.clear();
+    plain.dhcp.clear();
+    plain.dhcp_event.clear();
+    plain.dhcp_resolv.clear();
+    plain.dhcp_hostname.clear();
     auto const plain_args = format_flags(plain);
     auto const plain_parsed
         = parse_flags(std::vector<std::string_view>(plain_args.begin(), plain_args.end()));
@@ -268,6 +281,8 @@ TEST(MonitorProtocol, LaunchFlagsRoundTrip)
     EXPECT_EQ(plain_parsed->provision_timeout_ms, 0);
     EXPECT_EQ(plain_parsed->ready_fd, -1);
     EXPECT_EQ(plain_parsed->stop_command, "");
+    EXPECT_TRUE(plain_parsed->dhcp.empty());
+    EXPECT_EQ(std::find(plain_args.begin(), plain_args.end(), "--dhcp-event"), plain_args.end());
 }
 
 TEST(MonitorProtocol, BadLaunchFlagsAreRefused)
@@ -283,9 +298,13 @@ TEST(MonitorProtocol, BadLaunchFlagsAreRefused)
     }
     for (auto const& extra : std::vector<std::vector<std::string_view>> {
              { "--runc", "/usr/sbin/runc" }, // the old name
-             { "--ready-fd", "x" }, { "--ready-fd", "-1" }, { "--stop-signal", "0" },
+             { "--ready-fd", "x" },
+             { "--ready-fd", "-1" },
+             { "--stop-signal", "0" },
              { "--provision-timeout-ms", "99999999999999999999" },
              { "--stop-command" }, // value missing
+             { "--dhcp", "net0" }, // without --dhcp-event
+             { "--dhcp", "", "--dhcp-event", "/e" },
          }) {
         auto args = required;
         args.insert(args.end(), extra.begin(), extra.end());
