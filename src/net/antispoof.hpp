@@ -75,6 +75,12 @@ struct VnicFilterCounters {
 // NotFound when the VNIC has no table.
 Result<VnicFilterCounters> vnic_filter_counters(Netns const& host, std::string_view host_link);
 
+// The filter as JSON and back, for the DHCP event program (lumos-dhcp-event), which adds a
+// lease's address to a NIC's rules: {"host_link", "mac", "ips", "allowed_ips", "addrconf",
+// "allow_*", "dhcp_server"}. from_json checks every value as a payload's.
+nlohmann::json vnic_filter_to_json(VnicFilter const& filter);
+Result<VnicFilter> vnic_filter_from_json(nlohmann::json const& json);
+
 // The pure parts, for tests.
 namespace detail {
 inline constexpr std::string_view FILTER_FAMILY = "bridge";

@@ -44,6 +44,10 @@ inline constexpr char const* ENV_DIR = "LUMOS_DHCP_DIR";
 inline constexpr char const* ENV_PRIMARY = "LUMOS_DHCP_PRIMARY";
 inline constexpr char const* ENV_RESOLV = "LUMOS_DHCP_RESOLV";
 inline constexpr char const* ENV_LOG = "LUMOS_DHCP_LOG";
+// The host's network namespace (the monitor's: /proc/<pid>/ns/net), where the NIC's
+// anti-spoofing rules are: a lease's address is added to them (<if>.filter.json beside the lease).
+inline constexpr char const* ENV_HOST_NETNS = "LUMOS_DHCP_HOST_NETNS";
+inline constexpr char const* FILTER_SUFFIX = ".filter.json"; // <LUMOS_DHCP_DIR>/<if>.filter.json
 inline constexpr char const* LEASE_SUFFIX = ".lease"; // <LUMOS_DHCP_DIR>/<if>.lease
 
 inline constexpr char const* PRIMARY_MARK = ":primary";
@@ -96,6 +100,7 @@ struct ClientSpec {
     std::string resolv_file; // "" when this client fills none
     std::string log_file; // "" the event program logs to udhcpc's stderr (/dev/null)
     std::string hostname; // "" none
+    std::string host_netns; // LUMOS_DHCP_HOST_NETNS, "" none
     std::string nsenter { "/usr/bin/nsenter" };
     std::string busybox { "/bin/busybox" };
 };
@@ -124,6 +129,9 @@ inline std::vector<std::string> client_environment(ClientSpec const& spec)
     }
     if (!spec.log_file.empty()) {
         env.push_back(std::string(ENV_LOG) + "=" + spec.log_file);
+    }
+    if (!spec.host_netns.empty()) {
+        env.push_back(std::string(ENV_HOST_NETNS) + "=" + spec.host_netns);
     }
     return env;
 }

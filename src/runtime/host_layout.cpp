@@ -105,6 +105,14 @@ Result<void> prepare_root(ZoneSpec const& spec)
         // Regenerated at every boot: no need to wait for the disk.
         TRY(write_file_replace(spec.resolv_conf_source, spec.resolv_conf, 0644));
         TRY(make_resolv_conf_target(spec.root));
+    } else if (spec.resolv_conf_from_dhcp && !spec.resolv_conf_source.empty()) {
+        // The DHCP client's: never replaced (the zone's bind mount would keep the old file).
+        UniqueFd file(::open(
+            spec.resolv_conf_source.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (!file.valid()) {
+            return tl::unexpected(Error::from_errno("create " + spec.resolv_conf_source, errno));
+        }
+        TRY(make_resolv_conf_target(spec.root));
     }
     return {};
 }

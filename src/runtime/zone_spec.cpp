@@ -273,7 +273,18 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
             }
         }
     }
-    if (!spec.resolv_conf.empty() && !paths.resolv_conf.empty()) {
+    if (spec.resolv_conf.empty()) {
+        if (auto nics = vm.find("nics"); nics != vm.end() && nics->is_array()) {
+            for (auto const& nic : *nics) {
+                auto const ips = nic.find("ips");
+                if (ips != nic.end() && ips->is_array()
+                    && std::find(ips->begin(), ips->end(), Json("dhcp")) != ips->end()) {
+                    spec.resolv_conf_from_dhcp = true;
+                }
+            }
+        }
+    }
+    if ((!spec.resolv_conf.empty() || spec.resolv_conf_from_dhcp) && !paths.resolv_conf.empty()) {
         // As Docker does: the host's file, read-only, so the zone's free space does not matter.
         spec.resolv_conf_source = paths.resolv_conf;
         spec.mounts.push_back({ "/etc/resolv.conf", "bind", paths.resolv_conf,

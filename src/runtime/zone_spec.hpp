@@ -81,6 +81,9 @@ struct ZoneSpec {
     std::vector<std::pair<std::string, std::string>> symlinks; // to make in root first
     std::string resolv_conf; // the zone's /etc/resolv.conf, "" when no resolvers
     std::string resolv_conf_source; // host file prepare_root writes it to (bound over the zone's)
+    // No resolvers, but a NIC whose lease brings them: the host file is bound all the same, made
+    // empty when missing and otherwise left to the DHCP client, which writes it in place.
+    bool resolv_conf_from_dhcp { false };
     std::string netns;
     std::string cgroups_path;
     std::optional<uint64_t> memory_limit; // bytes

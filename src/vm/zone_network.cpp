@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "vm/zone_network.hpp"
 
+#include "base/file.hpp"
 #include "base/rollback.hpp"
+#include "net/dhcp_client.hpp"
+#include "net/dhcp_lease.hpp"
 #include "net/names.hpp"
 #include "net/vm_network.hpp"
 
 #include <algorithm>
 #include <set>
+
+#include <unistd.h>
 
 namespace lumos::vm {
 
@@ -213,15 +218,43 @@ Result<void> ensure_bridge(net::Rtnl& host, VnicPlan const& vnic)
     return {};
 }
 
+// A DHCP NIC's rules as lumos-dhcp-event finds them (<zone dir>/<if>.filter.json), to add each
+// lease's address; with the lease already applied (a live update), its address is kept.
+Result<net::VnicFilter> dhcp_filter(
+    std::string const& zone_dir, VnicPlan const& vnic, bool keep_lease)
+{
+    net::VnicFilter filter = vnic.filter;
+    TRY(write_file_replace(zone_dir + "/" + vnic.interface + net::dhcp::FILTER_SUFFIX,
+        dump_compact(net::vnic_filter_to_json(filter)) + "\n", 0600));
+    std::string const lease_file = zone_dir + "/" + vnic.interface + net::dhcp::LEASE_SUFFIX;
+    if (!keep_lease) {
+        (void)::unlink(lease_file.c_str()); // an earlier boot's
+        return filter;
+    }
+    if (auto text = read_file_bounded(lease_file, 65536)) {
+        if (auto json = parse_json(*text)) {
+            if (auto lease = net::dhcp_lease_from_json(*json)) {
+                filter.ips.push_back(lease->address.address);
+            }
+        }
+    }
+    return filter;
+}
+
 // One NIC: its veth pair, plugged and up, with its static addresses. Its host end is removed
 // again when a later step fails.
-Result<void> create_vnic(
-    net::Rtnl& host, net::Rtnl& zone, std::string const& uuid, VnicPlan const& vnic)
+Result<void> create_vnic(net::Rtnl& host, net::Rtnl& zone, std::string const& uuid,
+    std::string const& zone_dir, VnicPlan const& vnic)
 {
+    net::VnicFilter filter = vnic.filter;
+    if (vnic.dhcp) {
+        TRY_ASSIGN(without_lease, dhcp_filter(zone_dir, vnic, false));
+        filter = std::move(without_lease);
+    }
     TRY(ensure_bridge(host, vnic));
     // The rules match the host end by name: in place before it exists, so no frame it ever
     // carries goes unchecked.
-    TRY(net::apply_vnic_filter(host.netns(), vnic.filter));
+    TRY(net::apply_vnic_filter(host.netns(), filter));
     Rollback undo;
     undo.push([&host, &vnic] { (void)net::remove_vnic_filter(host.netns(), vnic.host_link); });
     TRY(host.create_veth({ .name = vnic.host_link,
@@ -304,6 +337,7 @@ Result<void> create_zone_network(net::Netns const& host, std::string const& uuid
 {
     // What an earlier boot left (a monitor killed with its zone) goes first.
     TRY(net::remove_vm_network(host, uuid, netns_path));
+    std::string const zone_dir = netns_path.substr(0, netns_path.rfind('/'));
     TRY_ASSIGN(zone_netns, net::Netns::create_persistent(netns_path));
     Rollback undo;
     undo.push(
@@ -312,7 +346,7 @@ Result<void> create_zone_network(net::Netns const& host, std::string const& uuid
     TRY_ASSIGN(zone_session, net::Rtnl::in(zone_netns));
     TRY(zone_session.set_up("lo", true));
     for (auto const& vnic : plan.vnics) {
-        TRY(create_vnic(host_session, zone_session, uuid, vnic));
+        TRY(create_vnic(host_session, zone_session, uuid, zone_dir, vnic));
     }
     TRY(add_routes(zone_session, plan.routes));
     undo.disarm();
@@ -323,6 +357,7 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
     std::string const& netns_path, ZoneNetwork const& plan)
 {
     TRY_ASSIGN(zone_netns, net::Netns::open(netns_path));
+    std::string const zone_dir = netns_path.substr(0, netns_path.rfind('/'));
     TRY_ASSIGN(host_session, net::Rtnl::in(host));
     TRY_ASSIGN(zone_session, net::Rtnl::in(zone_netns));
     TRY_ASSIGN(links, host_session.links());
@@ -348,7 +383,12 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
     }
     for (auto const& vnic : plan.vnics) {
         if (present.contains(vnic.host_link)) {
-            TRY(net::apply_vnic_filter(host, vnic.filter));
+            net::VnicFilter filter = vnic.filter;
+            if (vnic.dhcp) {
+                TRY_ASSIGN(with_lease, dhcp_filter(zone_dir, vnic, true));
+                filter = std::move(with_lease);
+            }
+            TRY(net::apply_vnic_filter(host, filter));
             if (vnic.shaping) {
                 TRY(net::apply_vnic_shaping(host, *vnic.shaping));
             } else {
@@ -356,7 +396,7 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
                     host, vnic.host_link, net::ifb_link_name(uuid, vnic.interface)));
             }
         } else {
-            TRY(create_vnic(host_session, zone_session, uuid, vnic));
+            TRY(create_vnic(host_session, zone_session, uuid, zone_dir, vnic));
         }
     }
     return add_routes(zone_session, plan.routes);

@@ -154,6 +154,21 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
     if (has_nics(vm)) {
         launch.netdown = launch.helpers.netdown;
     }
+    // The monitor runs a DHCP client for each DHCP NIC in the zone's namespace (the zone has no
+    // CAP_NET_ADMIN to do it); its leases fill resolv.conf when the VM has no resolvers.
+    if (auto plan = plan_zone_network(vm, HostConfig::load(m_paths))) {
+        for (auto const& vnic : plan->vnics) {
+            if (vnic.dhcp) {
+                launch.dhcp.push_back(vnic.interface + (vnic.primary ? ":primary" : ""));
+            }
+        }
+    }
+    Json const* resolvers = json_member(vm, "resolvers");
+    if (!launch.dhcp.empty()
+        && (resolvers == nullptr || !resolvers->is_array() || resolvers->empty())) {
+        launch.dhcp_resolv = monitor(string_or(vm, "uuid")).dir() + "/resolv.conf";
+    }
+    launch.dhcp_hostname = string_or(vm, "hostname");
     // zinit stops on SIGTERM; an lx zone's init (sysvinit, busybox, systemd...) each want their
     // own signal, but all of them halt through the distro's /sbin/halt, as SmartOS's lx brand
     // halts its zones from inside. With no such command, SIGTERM.
@@ -217,6 +232,8 @@ Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
             "(lib/lumos)");
     }
     TRY(make_directories(zone.dir(), 0700));
+    // A lease's resolvers from an earlier boot are not this boot's.
+    (void)::unlink((zone.dir() + "/resolv.conf").c_str());
     if (auto made = create_network(vm); !made) {
         return make_error(made.error().code(), "cannot boot the zone: " + made.error().message());
     }

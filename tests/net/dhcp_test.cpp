@@ -137,6 +137,8 @@ protected:
             .resolv_file = resolv(),
             .log_file = log(),
             .hostname = "dhcp-zone",
+            .host_netns = {},
+            .nsenter = "/usr/bin/nsenter",
             .busybox = dhcp::find_busybox() };
     }
 

@@ -355,6 +355,45 @@ TEST_F(ZoneNetwork, MaxbwCapsTheNicAndChangesLive)
     EXPECT_TRUE(host_links(ifb).empty());
 }
 
+// A DHCP NIC: the zone's monitor runs the client in the zone's namespace, the lease from a
+// dnsmasq in the outside network is applied, allowed by the NIC's anti-spoofing rules and its
+// name server written into the zone's resolv.conf.
+TEST_F(ZoneNetwork, ADhcpZoneGetsItsLeaseFromTheOutsideNetwork)
+{
+    std::string const mac = "02:00:0a:4d:00:32";
+    Process dnsmasq = Process::spawn(
+        { tool_path("nsenter"), "--net=" + m_outside, "--", tool_path("dnsmasq"),
+            "--conf-file=/dev/null", "--keep-in-foreground", "--port=0", "--bind-interfaces",
+            "--interface=out0", "--except-interface=lo", "--user=root",
+            "--dhcp-range=10.77.0.0,static,255.255.255.0,1h", "--dhcp-host=" + mac + ",10.77.0.50",
+            "--dhcp-option=option:router,10.77.0.254", "--dhcp-option=option:dns-server,10.77.0.53",
+            "--dhcp-leasefile=" + root().str() + "/leases",
+            "--pid-file=" + root().str() + "/dnsmasq.pid" },
+        RunOptions {});
+    std::string const a = create_ok(zone("a",
+        { { { "nic_tag", "external" }, { "ip", "dhcp" }, { "mac", mac }, { "primary", true } } }));
+    fs::path const lease = root().path() / "run/lumos/zones" / a / "net0.lease";
+    auto const deadline = std::chrono::steady_clock::now() + 20s;
+    while (!fs::exists(lease) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(fs::exists(lease));
+    RunResult const addr = in(zone_netns(a), { "ip", "-j", "-4", "addr", "show", "net0" });
+    ASSERT_EQ(addr.exit_code, 0) << addr.describe();
+    EXPECT_EQ(json::parse(addr.out).at(0)["addr_info"].at(0).value("local", ""), "10.77.0.50");
+    // The leased address passes the NIC's rules, both ways.
+    EXPECT_TRUE(pings(a, "10.77.0.254"));
+    RunResult const resolv = run({ LUMOS_ZLOGIN_BIN, a, "cat /etc/resolv.conf" }, [&] {
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return options;
+    }());
+    EXPECT_NE(resolv.out.find("nameserver 10.77.0.53"), std::string::npos) << resolv.describe();
+    ASSERT_EQ(vmadm({ "stop", a }).exit_code, 0);
+    (void)dnsmasq.kill(SIGTERM);
+    (void)dnsmasq.wait();
+}
+
 TEST_F(ZoneNetwork, AZoneWithoutNicsKeepsAnEmptyNamespace)
 {
     std::string const a = create_ok(zone("a", json::array()));

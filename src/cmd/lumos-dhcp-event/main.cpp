@@ -16,6 +16,7 @@
 #include "base/file.hpp"
 #include "base/json.hpp"
 #include "base/unique_fd.hpp"
+#include "net/antispoof.hpp"
 #include "net/dhcp_client.hpp"
 #include "net/dhcp_lease.hpp"
 #include "net/netns.hpp"
@@ -104,6 +105,27 @@ Result<void> write_in_place(std::string const& file, std::string const& content)
     return {};
 }
 
+// The NIC's anti-spoofing rules in the host's namespace with the lease's address allowed (or
+// none): <LUMOS_DHCP_DIR>/<if>.filter.json, written by vmadm when it made the NIC. Without
+// either (a test, a NIC made by hand) there are no rules to change.
+Result<void> allow_lease(std::string const& dir, std::string const& interface,
+    std::optional<net::IpAddress> const& address)
+{
+    std::string const host_netns = env_or_empty(dhcp::ENV_HOST_NETNS);
+    std::string const file = dir + "/" + interface + dhcp::FILTER_SUFFIX;
+    if (host_netns.empty() || ::access(file.c_str(), F_OK) != 0) {
+        return {};
+    }
+    TRY_ASSIGN(text, read_file_bounded(file, 65536));
+    TRY_ASSIGN(json, parse_json(text));
+    TRY_ASSIGN(filter, net::vnic_filter_from_json(json));
+    if (address) {
+        filter.ips.push_back(*address);
+    }
+    TRY_ASSIGN(host, net::Netns::open(host_netns));
+    return net::apply_vnic_filter(host, filter);
+}
+
 Result<void> bound(std::string const& event, std::string const& lease_file, bool primary)
 {
     auto lease = net::parse_dhcp_lease(udhcpc_environment());
@@ -112,6 +134,9 @@ Result<void> bound(std::string const& event, std::string const& lease_file, bool
             event + ": lease refused, not applied: " + lease.error().message());
     }
     auto const previous = previous_lease(lease_file);
+    // The rules first: the address may be used from the moment it is set.
+    TRY(allow_lease(
+        lease_file.substr(0, lease_file.rfind('/')), lease->interface, lease->address.address));
     TRY_ASSIGN(netns, net::Netns::current());
     TRY_ASSIGN(rtnl, net::Rtnl::in(netns));
     TRY(net::apply_dhcp_lease(rtnl, *lease, previous ? &*previous : nullptr, primary));
@@ -135,6 +160,7 @@ Result<void> deconfig(std::string const& interface, std::string const& lease_fil
         TRY(net::remove_dhcp_lease(rtnl, *previous, primary));
         log(interface + ": deconfig: removed " + previous->address.str());
     }
+    TRY(allow_lease(lease_file.substr(0, lease_file.rfind('/')), interface, std::nullopt));
     if (::unlink(lease_file.c_str()) != 0 && errno != ENOENT) {
         return tl::unexpected(Error::from_errno("remove " + lease_file, errno));
     }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace lumos_zoned {
 
@@ -44,6 +45,7 @@ bool configure_dhcp(Monitor& monitor)
         spec.lease_dir = flags.dir;
         spec.resolv_file = i == resolver ? flags.dhcp_resolv : std::string();
         spec.log_file = path(monitor, protocol::MONITOR_LOG);
+        spec.host_netns = "/proc/" + std::to_string(::getpid()) + "/ns/net";
         spec.hostname = flags.dhcp_hostname;
         spec.busybox = busybox;
         monitor.dhcp.emplace_back(std::move(spec));
