@@ -123,7 +123,8 @@ show vmadm stop "$lx_uuid"
 show vmadm start "$lx_uuid"
 
 step "networking: web01 serves a page, busybox01 fetches it over the external network"
-show vmadm get "$joyent_uuid" | jq -c '.nics'
+printf '$ vmadm get %s | jq -c .nics\n' "$joyent_uuid"
+vmadm get "$joyent_uuid" | jq -c '.nics'
 show zlogin "$joyent_uuid" 'mkdir -p /var/tmp/www && hostname >/var/tmp/www/index.html && busybox httpd -p 80 -h /var/tmp/www'
 show zlogin "$lx_uuid" 'ip -4 addr show eth0 | grep inet; wget -q -O - http://10.99.0.10/'
 show zlogin "$lx_uuid" 'ping -c 1 10.99.0.1 | head -2'
