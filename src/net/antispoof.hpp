@@ -79,7 +79,7 @@ Result<VnicFilterCounters> vnic_filter_counters(Netns const& host, std::string_v
 // lease's address to a NIC's rules: {"host_link", "mac", "ips", "allowed_ips", "addrconf",
 // "allow_*", "dhcp_server"}. from_json checks every value as a payload's.
 nlohmann::json vnic_filter_to_json(VnicFilter const& filter);
-Result<VnicFilter> vnic_filter_from_json(nlohmann::json const& json);
+Result<VnicFilter> vnic_filter_from_json(nlohmann::json const& text);
 
 // The pure parts, for tests.
 namespace detail {
