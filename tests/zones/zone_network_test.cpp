@@ -394,6 +394,50 @@ TEST_F(ZoneNetwork, ADhcpZoneGetsItsLeaseFromTheOutsideNetwork)
     (void)dnsmasq.wait();
 }
 
+// A create killed while it waits for the provisioning handshake: the VM ends `failed` when the
+// monitor's deadline passes (as without NICs), and its networking goes with the zone.
+TEST_F(ZoneNetwork, AKilledCreateLeavesNoNetworking)
+{
+    std::ofstream(root().path() / "etc/lumos/config", std::ios::app) << "provision_timeout=2\n";
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    auto installed
+        = run({ LUMOS_IMGADM_BIN, "install", "-m", zone_image_manifest("busybox").string(), "-f",
+                  zone_image_file("busybox").string() },
+            options);
+    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+    std::string const uuid = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9c12";
+    // /bin/sh as init waits on its console and never completes the handshake.
+    json const p { { "uuid", uuid }, { "brand", "lx" }, { "image_uuid", BUSYBOX_UUID },
+        { "kernel_version", "4.3.0" }, { "max_physical_memory", 128 }, { "init_name", "/bin/sh" },
+        { "nics",
+            { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.2/24" } }, { "maxbw", 20 } } } } };
+    std::vector<std::string> argv { tool_path("nsenter"), "--net=" + m_host, vmadm_path(), "create",
+        "-f", write_payload(p) };
+    Process create = Process::spawn(argv, options);
+    std::string const prefix = link_prefix(uuid);
+    auto const deadline = std::chrono::steady_clock::now() + 20s;
+    while (host_links(prefix).empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_FALSE(host_links(prefix).empty());
+    create.kill(SIGKILL);
+    (void)create.wait();
+    auto host = net::Netns::open(m_host);
+    ASSERT_TRUE(host) << host.error().message();
+    auto gone = [&] {
+        return host_links(prefix).empty() && host_links("i" + prefix.substr(1)).empty()
+            && !fs::exists(zone_netns(uuid)) && !net::vnic_filter_counters(*host, prefix + "eth0");
+    };
+    auto const until = std::chrono::steady_clock::now() + 20s;
+    while (!gone() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(gone());
+    EXPECT_EQ(get(uuid)["state"], "failed");
+    EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
+}
+
 TEST_F(ZoneNetwork, AZoneWithoutNicsKeepsAnEmptyNamespace)
 {
     std::string const a = create_ok(zone("a", json::array()));
