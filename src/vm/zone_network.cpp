@@ -19,11 +19,6 @@ namespace {
 
 constexpr unsigned DEFAULT_MTU = 1500;
 
-Error boot_error(ErrorCode code, std::string const& message)
-{
-    return Error(code, message);
-}
-
 std::vector<std::string> strings_of(Json const& nic, std::string_view key)
 {
     std::vector<std::string> out;
@@ -81,26 +76,26 @@ Result<VnicPlan> plan_vnic(
     vnic.vlan = static_cast<int>(int_or(nic, "vlan_id", 0));
     NicTag const* tag = config.find_tag(vnic.tag);
     if (tag == nullptr) {
-        return tl::unexpected(boot_error(ErrorCode::NotFound,
-            what + ": nic tag \"" + vnic.tag + "\" does not exist on this host (nictagadm list)"));
+        return make_error(ErrorCode::NotFound,
+            what + ": nic tag \"" + vnic.tag + "\" does not exist on this host (nictagadm list)");
     }
     switch (tag->kind) {
     case NicTagKind::Aggr:
-        return tl::unexpected(boot_error(ErrorCode::Unsupported,
+        return make_error(ErrorCode::Unsupported,
             what + ": nic tag \"" + vnic.tag + "\" is on link aggregation " + tag->aggr
-                + ", which lumos does not make"));
+                + ", which lumos does not make");
     case NicTagKind::Normal: {
         auto uplink = net::MacAddress::parse(tag->mac);
         if (!uplink) {
-            return tl::unexpected(boot_error(ErrorCode::InvalidArgument,
-                what + ": nic tag \"" + vnic.tag + "\" names no MAC address"));
+            return make_error(ErrorCode::InvalidArgument,
+                what + ": nic tag \"" + vnic.tag + "\" names no MAC address");
         }
         if (vnic.vlan != 0) {
             // A VLAN on a physical link is an 802.1Q sub-link, which these kernels lack (and
             // bridge VLAN filtering as well); an etherstub's VLANs are bridges of their own.
-            return tl::unexpected(boot_error(ErrorCode::Unsupported,
+            return make_error(ErrorCode::Unsupported,
                 what + ": vlan_id " + std::to_string(vnic.vlan) + " on nic tag \"" + vnic.tag
-                    + "\" needs 802.1Q VLANs on its link, which this kernel does not offer"));
+                    + "\" needs 802.1Q VLANs on its link, which this kernel does not offer");
         }
         vnic.uplink_mac = *uplink;
         break;
@@ -162,8 +157,7 @@ Result<net::Route> plan_route(
     if (auto index = inside("nics[")) {
         size_t const n = std::strtoul(index->c_str(), nullptr, 10);
         if (n >= vnics.size()) {
-            return tl::unexpected(
-                boot_error(ErrorCode::InvalidArgument, what + ": the VM has no NIC " + *index));
+            return make_error(ErrorCode::InvalidArgument, what + ": the VM has no NIC " + *index);
         }
         route.link = vnics[n].interface;
     } else if (auto mac_text = inside("macs[")) {
@@ -171,8 +165,8 @@ Result<net::Route> plan_route(
         auto const it = std::find_if(vnics.begin(), vnics.end(),
             [&](VnicPlan const& vnic) { return mac && vnic.mac == *mac; });
         if (it == vnics.end()) {
-            return tl::unexpected(boot_error(
-                ErrorCode::InvalidArgument, what + ": the VM has no NIC with MAC " + *mac_text));
+            return make_error(
+                ErrorCode::InvalidArgument, what + ": the VM has no NIC with MAC " + *mac_text);
         }
         route.link = it->interface;
     } else {
