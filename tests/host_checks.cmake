@@ -21,4 +21,8 @@ if(LUMOS_FUZZ_BIN_DIR)
         COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/btrfs_stream_fuzz
             ${PROJECT_SOURCE_DIR}/tests/fuzz/btrfs_stream_corpus 20)
     set_tests_properties(fuzz_btrfs_stream PROPERTIES LABELS fuzz TIMEOUT 120)
+    add_test(NAME fuzz_metadata
+        COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/metadata_fuzz
+            ${PROJECT_SOURCE_DIR}/tests/fuzz/metadata_corpus 20)
+    set_tests_properties(fuzz_metadata PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()

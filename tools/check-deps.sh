@@ -23,8 +23,9 @@ declare -A ALLOWED=(
     [image]="image pools base"
     [runtime]="runtime sys base"
     [net]="net sys base"
-    [vm]="vm image store props pools runtime net sys base"
-    [cmd]="cmd vm image store props pools runtime net sys base"
+    [metadata]="metadata"
+    [vm]="vm image store props pools runtime net metadata sys base"
+    [cmd]="cmd vm image store props pools runtime net metadata sys base"
 )
 STANDALONE=" lumos-zoned zinit "
 STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp net/dhcp_client.hpp "
