@@ -57,14 +57,21 @@ Result<void> plan_filter(VnicPlan& vnic, Json const& nic, std::string const& wha
     return {};
 }
 
+// The NIC's name inside the zone: its interface (stored as "physical"), else net<N>/eth<N>.
+std::string interface_of(Json const& nic, bool is_lx, size_t index)
+{
+    std::string interface = string_or(nic, "physical", string_or(nic, "interface"));
+    if (interface.empty()) {
+        interface = (is_lx ? "eth" : "net") + std::to_string(index);
+    }
+    return interface;
+}
+
 Result<VnicPlan> plan_vnic(
     Json const& nic, std::string const& uuid, HostConfig const& config, bool is_lx, size_t index)
 {
     VnicPlan vnic;
-    vnic.interface = string_or(nic, "physical", string_or(nic, "interface"));
-    if (vnic.interface.empty()) {
-        vnic.interface = (is_lx ? "eth" : "net") + std::to_string(index);
-    }
+    vnic.interface = interface_of(nic, is_lx, index);
     std::string const what = "NIC " + vnic.interface;
     vnic.host_link = net::host_link_name(uuid, vnic.interface);
     auto mac = net::MacAddress::parse(string_or(nic, "mac"));
@@ -212,12 +219,16 @@ Result<void> ensure_bridge(net::Rtnl& host, VnicPlan const& vnic)
     return {};
 }
 
-// A DHCP NIC's rules as lumos-dhcp-event finds them (<zone dir>/<if>.filter.json), to add each
-// lease's address; with the lease already applied (a live update), its address is kept.
-Result<net::VnicFilter> dhcp_filter(
+// The NIC's rules to apply now. A DHCP NIC's are also recorded where lumos-dhcp-event finds
+// them (<zone dir>/<if>.filter.json), to add each lease's address; with the lease already
+// applied (a live update), its address is kept.
+Result<net::VnicFilter> filter_now(
     std::string const& zone_dir, VnicPlan const& vnic, bool keep_lease)
 {
     net::VnicFilter filter = vnic.filter;
+    if (!vnic.dhcp) {
+        return filter;
+    }
     TRY(write_file_replace(zone_dir + "/" + vnic.interface + net::dhcp::FILTER_SUFFIX,
         dump_compact(net::vnic_filter_to_json(filter)) + "\n", 0600));
     std::string const lease_file = zone_dir + "/" + vnic.interface + net::dhcp::LEASE_SUFFIX;
@@ -240,11 +251,7 @@ Result<net::VnicFilter> dhcp_filter(
 Result<void> create_vnic(net::Rtnl& host, net::Rtnl& zone, std::string const& uuid,
     std::string const& zone_dir, VnicPlan const& vnic)
 {
-    net::VnicFilter filter = vnic.filter;
-    if (vnic.dhcp) {
-        TRY_ASSIGN(without_lease, dhcp_filter(zone_dir, vnic, false));
-        filter = std::move(without_lease);
-    }
+    TRY_ASSIGN(filter, filter_now(zone_dir, vnic, false));
     TRY(ensure_bridge(host, vnic));
     // The rules match the host end by name: in place before it exists, so no frame it ever
     // carries goes unchecked.
@@ -289,6 +296,23 @@ Result<void> add_routes(net::Rtnl& zone, std::vector<net::Route> const& routes)
 }
 
 } // namespace
+
+std::vector<std::string> dhcp_interfaces(Json const& vm)
+{
+    std::vector<std::string> interfaces;
+    bool const is_lx = string_or(vm, "brand") == "lx";
+    if (Json const* nics = json_member(vm, "nics"); nics != nullptr && nics->is_array()) {
+        for (size_t i = 0; i < nics->size(); ++i) {
+            Json const& nic = (*nics)[i];
+            auto const ips = strings_of(nic, "ips");
+            if (std::find(ips.begin(), ips.end(), "dhcp") != ips.end()) {
+                interfaces.push_back(interface_of(nic, is_lx, i)
+                    + (bool_or(nic, "primary", false) ? ":primary" : ""));
+            }
+        }
+    }
+    return interfaces;
+}
 
 Result<ZoneNetwork> plan_zone_network(Json const& vm, HostConfig const& config)
 {
@@ -377,11 +401,7 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
     }
     for (auto const& vnic : plan.vnics) {
         if (present.contains(vnic.host_link)) {
-            net::VnicFilter filter = vnic.filter;
-            if (vnic.dhcp) {
-                TRY_ASSIGN(with_lease, dhcp_filter(zone_dir, vnic, true));
-                filter = std::move(with_lease);
-            }
+            TRY_ASSIGN(filter, filter_now(zone_dir, vnic, true));
             TRY(net::apply_vnic_filter(host, filter));
             if (vnic.shaping) {
                 TRY(net::apply_vnic_shaping(host, *vnic.shaping));

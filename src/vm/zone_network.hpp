@@ -54,6 +54,10 @@ struct ZoneNetwork {
 // aggregation, a VLAN on a physical link without 802.1Q in the kernel).
 Result<ZoneNetwork> plan_zone_network(Json const& vm, HostConfig const& config);
 
+// The NICs whose address comes from DHCP, as the monitor's --dhcp flags name them ("net0",
+// "net0:primary"). From the record alone: a running zone's clients do not depend on its tags.
+std::vector<std::string> dhcp_interfaces(Json const& vm);
+
 // Makes the zone's namespace at netns_path and everything of plan, in the namespace host.
 // Anything already there from an earlier boot is removed first; on failure nothing is left.
 Result<void> create_zone_network(net::Netns const& host, std::string const& uuid,

@@ -156,13 +156,7 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
     }
     // The monitor runs a DHCP client for each DHCP NIC in the zone's namespace (the zone has no
     // CAP_NET_ADMIN to do it); its leases fill resolv.conf when the VM has no resolvers.
-    if (auto plan = plan_zone_network(vm, HostConfig::load(m_paths))) {
-        for (auto const& vnic : plan->vnics) {
-            if (vnic.dhcp) {
-                launch.dhcp.push_back(vnic.interface + (vnic.primary ? ":primary" : ""));
-            }
-        }
-    }
+    launch.dhcp = dhcp_interfaces(vm);
     Json const* resolvers = json_member(vm, "resolvers");
     if (!launch.dhcp.empty()
         && (resolvers == nullptr || !resolvers->is_array() || resolvers->empty())) {

@@ -15,6 +15,7 @@
 // refused or could not be applied, 2 for a usage error.
 #include "base/file.hpp"
 #include "base/json.hpp"
+#include "base/time.hpp"
 #include "base/unique_fd.hpp"
 #include "net/antispoof.hpp"
 #include "net/dhcp_client.hpp"
@@ -26,7 +27,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,13 +47,8 @@ std::string env_or_empty(char const* name)
 
 void log(std::string const& message)
 {
-    time_t const now = ::time(nullptr);
-    char stamp[32];
-    struct tm tm { };
-    ::gmtime_r(&now, &tm);
-    (void)::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::string const line = std::string(stamp) + " lumos-dhcp-event[" + std::to_string(::getpid())
-        + "] " + message + "\n";
+    std::string const line = iso_timestamp(now_ms()) + " lumos-dhcp-event["
+        + std::to_string(::getpid()) + "] " + message + "\n";
     std::string const file = env_or_empty(dhcp::ENV_LOG);
     UniqueFd fd(file.empty()
             ? -1

@@ -107,6 +107,16 @@ TEST(ZoneNetworkPlan, WhatTheHostCannotMakeIsRefusedWithTheReason)
     EXPECT_NE(refused({ { "nic_tag", "stub0" }, { "ips", { "10.0.0.300/24" } } }), "");
 }
 
+TEST(ZoneNetworkPlan, DhcpInterfacesComeFromTheRecordAlone)
+{
+    Json vm = vm_with({ { { "physical", "net0" }, { "nic_tag", "gone" }, { "ips", { "dhcp" } },
+                            { "primary", true } },
+        { { "physical", "net1" }, { "nic_tag", "stub0" }, { "ips", { "10.0.0.2/24" } } },
+        { { "physical", "net2" }, { "nic_tag", "stub0" }, { "ips", { "addrconf", "dhcp" } } } });
+    EXPECT_EQ(dhcp_interfaces(vm), (std::vector<std::string> { "net0:primary", "net2" }));
+    EXPECT_TRUE(dhcp_interfaces(vm_with(Json::array())).empty());
+}
+
 TEST(ZoneNetworkPlan, NoNicsNoPlan)
 {
     auto plan = plan_zone_network(vm_with(Json::array()), config());
