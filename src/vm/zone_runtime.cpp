@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -63,6 +64,55 @@ bool has_nics(Json const& vm)
     Json const* nics = json_member(vm, "nics");
     return nics != nullptr && nics->is_array() && !nics->empty();
 }
+
+// What removes a booting zone's networking if this process is killed before the zone's monitor
+// owns it: `lumos-netdown --guard`, detached, waits for a word on its stdin; this process's end
+// of that pipe closes however it ends, and a close without "keep" (SIGKILL) makes the guard take
+// the VM's lock (so a later command on the VM goes first or waits) and remove the networking
+// unless a monitor then holds the zone's lock. Destroying the guard says "keep": the normal
+// paths either handed the networking to the monitor or removed it themselves.
+class NetworkGuard {
+public:
+    static NetworkGuard start(std::string const& netdown, Paths const& paths,
+        runtime::ZoneMonitor const& zone, std::string const& uuid)
+    {
+        NetworkGuard guard;
+        int fds[2];
+        if (netdown.empty() || ::pipe2(fds, O_CLOEXEC) != 0) {
+            return guard; // without a guard, a killed boot leaves what `vmadm start` clears
+        }
+        UniqueFd read_end(fds[0]);
+        guard.m_keep = UniqueFd(fds[1]);
+        UniqueFd log(::open((zone.dir() + "/" + protocol::MONITOR_LOG).c_str(),
+            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+        SpawnOptions options({ netdown, "--guard", paths.vm_lock(uuid),
+            zone.dir() + "/" + protocol::LOCK_FILE, uuid, paths.zone_netns(uuid) });
+        options.stdio[STDIN_FILENO] = Stdio::fd(read_end.get());
+        options.stdio[STDOUT_FILENO] = Stdio::null();
+        options.stdio[STDERR_FILENO] = log.valid() ? Stdio::fd(log.get()) : Stdio::null();
+        options.close_other_fds = true;
+        options.reset_signals = true;
+        if (!ChildProcess::spawn_detached(options)) {
+            guard.m_keep = UniqueFd();
+        }
+        return guard;
+    }
+
+    NetworkGuard(NetworkGuard&&) noexcept = default;
+    NetworkGuard& operator=(NetworkGuard&&) noexcept = default;
+    NetworkGuard(NetworkGuard const&) = delete;
+    NetworkGuard& operator=(NetworkGuard const&) = delete;
+    ~NetworkGuard()
+    {
+        if (m_keep.valid()) {
+            (void)write_fully(m_keep.get(), "keep\n", 5);
+        }
+    }
+
+private:
+    NetworkGuard() = default;
+    UniqueFd m_keep;
+};
 
 } // namespace
 
@@ -228,6 +278,9 @@ Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
     TRY(make_directories(zone.dir(), 0700));
     // A lease's resolvers from an earlier boot are not this boot's.
     (void)::unlink((zone.dir() + "/resolv.conf").c_str());
+    auto const guard = has_nics(vm)
+        ? std::optional(NetworkGuard::start(helpers.netdown, m_paths, zone, uuid))
+        : std::nullopt;
     if (auto made = create_network(vm); !made) {
         return make_error(made.error().code(), "cannot boot the zone: " + made.error().message());
     }

@@ -429,12 +429,63 @@ TEST_F(ZoneNetwork, AKilledCreateLeavesNoNetworking)
         return host_links(prefix).empty() && host_links("i" + prefix.substr(1)).empty()
             && !fs::exists(zone_netns(uuid)) && !net::vnic_filter_counters(*host, prefix + "eth0");
     };
+    // Killed before the monitor took the zone, the guard removes the networking at once and
+    // the VM is `provisioning` until the deadline in its record; killed after, the monitor
+    // removes it when its own deadline passes.
     auto const until = std::chrono::steady_clock::now() + 20s;
-    while (!gone() && std::chrono::steady_clock::now() < until) {
+    while (
+        !(gone() && get(uuid)["state"] == "failed") && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(50ms);
     }
     EXPECT_TRUE(gone());
     EXPECT_EQ(get(uuid)["state"], "failed");
+    EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
+}
+
+// The window the test above hits only sometimes, made certain: a monitor that never answers
+// (it sleeps), so `vmadm create` is killed with the zone's networking made and no monitor owning
+// it. lumos-netdown's guard removes it; the VM ends `failed` at its deadline.
+TEST_F(ZoneNetwork, ACreateKilledBeforeItsMonitorStartsLeavesNoNetworking)
+{
+    std::ofstream(root().path() / "etc/lumos/config", std::ios::app) << "provision_timeout=1\n";
+    fs::path const libexec = root().path() / "libexec";
+    fs::create_directories(libexec);
+    fs::path const pid_file = root().path() / "fake-monitor.pid";
+    root().write_file(
+        "libexec/lumos-zoned", "#!/bin/sh\necho $$ > '" + pid_file.string() + "'\nexec sleep 60\n");
+    fs::permissions(libexec / "lumos-zoned", fs::perms::owner_all);
+    std::string const uuid = "8e6c6c4f-6b2a-4d66-8e82-3a1d7b2fad23";
+    json p = zone("a", { { { "nic_tag", "stub0" }, { "ips", { "10.66.0.3/24" } } } });
+    p["uuid"] = uuid;
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    options.env.emplace_back("LUMOS_LIBEXEC_DIR", libexec.string());
+    Process create = Process::spawn(
+        { tool_path("nsenter"), "--net=" + m_host, vmadm_path(), "create", "-f", write_payload(p) },
+        options);
+    std::string const prefix = link_prefix(uuid);
+    auto const deadline = std::chrono::steady_clock::now() + 20s;
+    while (!fs::exists(pid_file) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_TRUE(fs::exists(pid_file));
+    EXPECT_FALSE(host_links(prefix).empty()); // made before the monitor was started
+    create.kill(SIGKILL);
+    (void)create.wait();
+    auto gone = [&] { return host_links(prefix).empty() && !fs::exists(zone_netns(uuid)); };
+    auto const until = std::chrono::steady_clock::now() + 20s;
+    while (
+        !(gone() && get(uuid)["state"] == "failed") && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(gone());
+    EXPECT_EQ(get(uuid)["state"], "failed");
+    std::ifstream pid_stream(pid_file);
+    pid_t fake = 0;
+    pid_stream >> fake;
+    if (fake > 0) {
+        (void)::kill(fake, SIGKILL); // the fake monitor this test started, by its pid
+    }
     EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
 }
 
