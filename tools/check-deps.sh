@@ -24,8 +24,9 @@ declare -A ALLOWED=(
     [runtime]="runtime sys base"
     [net]="net sys base"
     [metadata]="metadata"
+    [metaserver]="metaserver metadata base"
     [vm]="vm image store props pools runtime net metadata sys base"
-    [cmd]="cmd vm image store props pools runtime net metadata sys base"
+    [cmd]="cmd vm image store props pools runtime net metadata metaserver sys base"
 )
 STANDALONE=" lumos-zoned zinit "
 STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp net/dhcp_client.hpp "

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MPL-2.0
+// One VM's metadata server: a single-threaded epoll loop over its listening socket, its
+// connections and the updates in flight. Each connection is a line protocol (metadata/
+// protocol.hpp) answered from the VM object the source gives (handler.hpp); a PUT or DELETE
+// becomes an update the Updater applies (lumos-metadata runs `vmadm update`, so the guest's
+// write takes the VM's lock, is validated and lands in the record as any update does), and the
+// connection waits for it while the others go on. Guests are hostile: every line, buffer,
+// connection count and idle time is bounded, and a client that breaks a bound is disconnected.
+#pragma once
+
+#include "base/json.hpp"
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+namespace lumos::metaserver {
+
+// The VM object requests are answered from, current as of the call.
+using VmSource = std::function<Result<Json>()>;
+
+// An update in flight: fd() becomes readable when there is progress to take (step()) and
+// step() says when it is done and how it went.
+class PendingUpdate {
+public:
+    virtual ~PendingUpdate() = default;
+    virtual int fd() const = 0;
+    // Takes what is readable; nullopt while the update runs, else its outcome.
+    virtual std::optional<Result<void>> step() = 0;
+};
+
+using Updater = std::function<Result<std::unique_ptr<PendingUpdate>>(Json const& payload)>;
+
+struct ServerLimits {
+    std::size_t max_connections { 256 }; // more are accepted and closed at once
+    std::size_t max_updates { 8 }; // in flight; more wait their turn
+    std::size_t max_output { std::size_t { 8 } << 20 }; // unread replies before a disconnect
+    std::chrono::milliseconds idle_timeout { std::chrono::seconds(120) };
+};
+
+class Server {
+public:
+    // listener: a listening, non-blocking stream socket. stop: a descriptor whose readability
+    // ends run() (an eventfd, a signalfd).
+    Server(UniqueFd listener, VmSource source, Updater updater, ServerLimits limits = {});
+    ~Server();
+    Server(Server const&) = delete;
+    Server& operator=(Server const&) = delete;
+
+    Result<void> run(int stop_fd);
+
+private:
+    struct State;
+    std::unique_ptr<State> m_state;
+};
+
+} // namespace lumos::metaserver
