@@ -117,6 +117,19 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     find(helpers.zinit, "zinit");
     find(helpers.netdown, "lumos-netdown");
     find(helpers.dhcp_event, "lumos-dhcp-event");
+    find(helpers.metadata, "lumos-metadata");
+    for (char const* client : { "mdata-get", "mdata-put", "mdata-list", "mdata-delete" }) {
+        std::string found;
+        find(found, client);
+        if (found.empty() && executable(self + "/../mdata/" + client)) {
+            found = self + "/../mdata/" + std::string(client); // the build tree's src/cmd/mdata
+        }
+        if (found.empty()) {
+            helpers.mdata_clients.clear();
+            break;
+        }
+        helpers.mdata_clients.push_back(found);
+    }
     // The OCI runtime the host probe proved works here, crun before runc; LUMOS_RUNC names
     // another runc-compatible one.
     if (char const* runc = std::getenv("LUMOS_RUNC");
@@ -212,6 +225,7 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     flags.stop_signal = launch.stop_signal;
     flags.stop_command = launch.stop_command;
     flags.netdown = launch.netdown;
+    flags.metadata = launch.helpers.metadata;
     flags.dhcp = launch.dhcp;
     flags.dhcp_event = launch.dhcp.empty() ? std::string() : launch.helpers.dhcp_event;
     flags.dhcp_resolv = launch.dhcp_resolv;

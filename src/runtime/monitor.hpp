@@ -34,6 +34,10 @@ struct Helpers {
     std::string zinit;
     std::string netdown; // lumos-netdown: what removes a VM's networking ("": not installed)
     std::string dhcp_event;
+    std::string metadata; // lumos-metadata: the zone's metadata server ("": not installed)
+    // mdata-get, mdata-put, mdata-list, mdata-delete (static), bound into zones; empty unless
+    // all four were found.
+    std::vector<std::string> mdata_clients;
 };
 
 // LUMOS_LIBEXEC_DIR, else <dir of this program>/../lib/lumos (installed), else the build tree's

@@ -96,6 +96,9 @@ inline constexpr char const* FLAG_READY_FD = "--ready-fd";
 inline constexpr char const* FLAG_STOP_SIGNAL = "--stop-signal";
 inline constexpr char const* FLAG_STOP_COMMAND = "--stop-command";
 inline constexpr char const* FLAG_NETDOWN = "--netdown";
+// The metadata server (lumos-metadata), run as `<program> <id> <zonepath>/.zonecontrol/
+// metadata.sock` for the zone's life.
+inline constexpr char const* FLAG_METADATA = "--metadata";
 // DHCP (net/dhcp_client.hpp): one --dhcp per NIC ("net0", or "net0:primary" for the primary
 // NIC), the event program udhcpc runs, the resolv.conf the leases fill (only when the VM has
 // no static resolvers) and the hostname sent.
@@ -107,7 +110,8 @@ inline constexpr char const* FLAG_DHCP_HOSTNAME = "--dhcp-hostname";
 inline constexpr char const* USAGE
     = "usage: lumos-zoned --id ID --dir RUNDIR --oci-runtime PATH --oci-runtime-root DIR "
       "--zonepath PATH [--attach] [--restart-init] [--provision-timeout-ms N] [--ready-fd N] "
-      "[--stop-signal N] [--stop-command PATH] [--netdown PATH] [--dhcp IF[:primary]]... "
+      "[--stop-signal N] [--stop-command PATH] [--netdown PATH] [--metadata PATH] "
+      "[--dhcp IF[:primary]]... "
       "[--dhcp-event PATH] "
       "[--dhcp-resolv FILE] [--dhcp-hostname NAME]";
 
@@ -126,6 +130,7 @@ struct LaunchFlags {
     // Run as `<netdown> <id> <dir>/netns` once the zone has ended for good: removes its NICs
     // (lumos-netdown). "": the zone has none.
     std::string netdown;
+    std::string metadata; // lumos-metadata ("": no metadata server)
     std::vector<std::string> dhcp; // NICs whose address comes from DHCP ("net0:primary")
     std::string dhcp_event; // required with dhcp
     std::string dhcp_resolv; // "": the VM has static resolvers (or none come from DHCP)
@@ -152,6 +157,9 @@ inline std::vector<std::string> format_flags(LaunchFlags const& flags)
     }
     if (!flags.netdown.empty()) {
         args.insert(args.end(), { FLAG_NETDOWN, flags.netdown });
+    }
+    if (!flags.metadata.empty()) {
+        args.insert(args.end(), { FLAG_METADATA, flags.metadata });
     }
     if (flags.provision_timeout_ms > 0) {
         args.insert(
@@ -217,6 +225,8 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
             flags.stop_command = value;
         } else if (arg == FLAG_NETDOWN) {
             flags.netdown = value;
+        } else if (arg == FLAG_METADATA) {
+            flags.metadata = value;
         } else if (arg == FLAG_DHCP) {
             ok = !value.empty();
             flags.dhcp.emplace_back(value);

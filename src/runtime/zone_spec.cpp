@@ -220,9 +220,25 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
         spec.symlinks = host.symlinks;
     }
 
-    std::string const zonecontrol = lx ? "/native/.zonecontrol" : "/.zonecontrol";
-    spec.mounts.push_back({ zonecontrol, "bind", paths.zonepath + "/.zonecontrol",
-        { "bind", "nosuid", "nodev", "noexec" } });
+    // The metadata socket's directory, read-only as SmartOS mounts it: a guest connects to the
+    // socket and can neither replace it nor fill the directory. lx zones see it where the native
+    // SmartOS client looks (/native) and where cloud-init's data source and ours look first.
+    for (char const* zonecontrol : { "/.zonecontrol", "/native/.zonecontrol" }) {
+        if (!lx && std::string_view(zonecontrol) == "/native/.zonecontrol") {
+            continue;
+        }
+        spec.mounts.push_back({ zonecontrol, "bind", paths.zonepath + "/.zonecontrol",
+            { "bind", "ro", "nosuid", "nodev", "noexec" } });
+    }
+    std::string const client_dir = lx ? "/native/usr/sbin" : "/.lumos/bin";
+    for (auto const& client : paths.mdata_clients) {
+        std::string const name = client.substr(client.rfind('/') + 1);
+        spec.mounts.push_back(
+            { client_dir + "/" + name, "bind", client, { "bind", "ro", "nosuid", "nodev" } });
+    }
+    if (!lx && !paths.mdata_clients.empty()) {
+        spec.env[0] += ":/.lumos/bin";
+    }
 
     auto const memory_mib = integer(vm, "max_physical_memory");
     auto tmpfs_mib = integer(vm, "tmpfs");

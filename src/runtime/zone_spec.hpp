@@ -52,6 +52,9 @@ namespace lumos::runtime {
 struct ZoneHostPaths {
     std::string zonepath; // <pool mountpoint>/<uuid>
     std::string zinit; // the host's zinit binary (joyent brands)
+    // The static mdata-get, mdata-put, mdata-list and mdata-delete, bound read-only into the
+    // zone: /.lumos/bin (on the zone's PATH) in joyent brands, /native/usr/sbin in lx.
+    std::vector<std::string> mdata_clients;
     std::string delegated_dataset; // host path of <pool>/<uuid>/data, "" when none
     std::string netns; // path of the zone's network namespace, "" for a new empty one
     // Host file bind-mounted read-only over the zone's /etc/resolv.conf when it has resolvers

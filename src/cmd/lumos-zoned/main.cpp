@@ -69,7 +69,8 @@ void report_ready(Monitor& monitor, std::string const& message)
         } };
         bool const timed
             = zone.provisioning == protocol::Provisioning::Waiting || zone.kill_deadline != 0;
-        bool const slow_timer = pty_quiet || dhcp_restart_pending(monitor);
+        bool const slow_timer
+            = pty_quiet || dhcp_restart_pending(monitor) || metadata_restart_pending(monitor);
         int const ready = ::poll(fds.data(), fds.size(), timed ? 50 : slow_timer ? 500 : -1);
         if (ready < 0 && errno != EINTR) {
             log("poll: " + std::string(std::strerror(errno)));
@@ -132,8 +133,11 @@ int monitor_main(Monitor& monitor)
             zone.provision_deadline = monotonic_ms() + monitor.flags.provision_timeout_ms;
         }
     }
+    // Listening before the zone's init runs: its first request finds the socket.
+    start_metadata(monitor);
     bool const up = monitor.flags.attach ? attach(monitor, error) : boot(monitor, error);
     if (!up) {
+        stop_metadata(monitor);
         log("cannot start: " + error);
         report_ready(monitor, protocol::error_reply(error));
         ::unlink(path(monitor, protocol::STATUS_FILE).c_str());

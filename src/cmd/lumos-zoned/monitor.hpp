@@ -10,6 +10,7 @@
 //   zone_exit.cpp  init's exit (lastexited, OCI runtime delete, restart_init, reboot), reaping,
 //                  the provisioning and stop deadlines
 //   dhcp.cpp       the DHCP clients of the zone's --dhcp NICs
+//   metadata.cpp   the zone's metadata server (--metadata)
 // Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp,
 // base/posix_util.hpp and net/dhcp_client.hpp.
 #pragma once
@@ -53,9 +54,18 @@ struct ZoneState {
     std::vector<int> provision_waiters;
 };
 
+// The metadata server child (metadata.cpp).
+struct MetadataChild {
+    int pid { -1 };
+    long long started_ms { 0 }; // monotonic
+    long long restart_ms { 0 }; // monotonic, 0: no restart due
+    long long backoff_ms { 1000 };
+};
+
 struct Monitor {
     protocol::LaunchFlags flags;
     ZoneState zone;
+    MetadataChild metadata;
     sigset_t blocked {}; // the signals the loop takes from its signalfd; children unblock them
     std::vector<lumos::net::dhcp::Client> dhcp; // one per --dhcp NIC
 };
@@ -111,5 +121,12 @@ void dhcp_exited(Monitor& monitor, int pid, int wait_status);
 // Restarts the clients whose restart is due.
 void dhcp_timers(Monitor& monitor);
 bool dhcp_restart_pending(Monitor const& monitor);
+
+// metadata.cpp
+void start_metadata(Monitor& monitor);
+void stop_metadata(Monitor& monitor);
+void metadata_exited(Monitor& monitor, int pid, int wait_status);
+void metadata_timers(Monitor& monitor);
+bool metadata_restart_pending(Monitor const& monitor);
 
 } // namespace lumos_zoned

@@ -33,6 +33,7 @@ void record_provision(Monitor& monitor, protocol::Provisioning outcome)
 {
     auto& zone = monitor.zone;
     stop_dhcp(monitor);
+    stop_metadata(monitor);
     // The zone's NICs (veths, their rules and shaping), before any stop waiter hears it is down.
     if (!monitor.flags.netdown.empty()) {
         int const status = run_and_wait(monitor,
@@ -114,6 +115,7 @@ void reap(Monitor& monitor)
             return;
         }
         dhcp_exited(monitor, pid, status);
+        metadata_exited(monitor, pid, status);
         if (pid == zone.stop_exec_pid) {
             zone.stop_exec_pid = -1;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -131,6 +133,7 @@ void check_timers(Monitor& monitor)
 {
     auto& zone = monitor.zone;
     dhcp_timers(monitor);
+    metadata_timers(monitor);
     long long const now = monotonic_ms();
     if (zone.provisioning == protocol::Provisioning::Waiting) {
         struct stat st { };

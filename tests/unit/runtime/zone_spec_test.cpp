@@ -476,5 +476,32 @@ TEST(OciConfig, CgroupFilesystemIsReadOnly)
     EXPECT_EQ(std::count(readonly.begin(), readonly.end(), "/sys/fs/cgroup"), 1);
 }
 
+// The metadata socket's directory is read-only in the zone (a guest cannot replace the socket),
+// and the static clients are where each brand's users look for them.
+TEST(ZoneSpec, MetadataSocketDirectoryIsReadOnlyAndTheClientsAreInPlace)
+{
+    ZoneHostPaths paths = host_paths();
+    paths.mdata_clients = { "/usr/lib/lumos/mdata-get", "/usr/lib/lumos/mdata-put" };
+    auto spec = zone_spec(joyent_vm(), paths, merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    auto const* control = find_mount(*spec, "/.zonecontrol");
+    ASSERT_NE(control, nullptr);
+    EXPECT_NE(std::find(control->options.begin(), control->options.end(), "ro"),
+        control->options.end());
+    EXPECT_EQ(find_mount(*spec, "/native/.zonecontrol"), nullptr);
+    auto const* get = find_mount(*spec, "/.lumos/bin/mdata-get");
+    ASSERT_NE(get, nullptr);
+    EXPECT_EQ(get->source, "/usr/lib/lumos/mdata-get");
+    EXPECT_TRUE(spec->env[0].ends_with(":/.lumos/bin")) << spec->env[0];
+
+    Json vm = joyent_vm();
+    vm["brand"] = "lx";
+    spec = zone_spec(vm, paths, merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_NE(find_mount(*spec, "/.zonecontrol"), nullptr);
+    EXPECT_NE(find_mount(*spec, "/native/.zonecontrol"), nullptr);
+    EXPECT_NE(find_mount(*spec, "/native/usr/sbin/mdata-put"), nullptr);
+}
+
 } // namespace
 } // namespace lumos::runtime
