@@ -237,6 +237,7 @@ EOF
     # scripts of SmartOS's lx images do); a shell stays on the console.
     put 0644 etc/inittab <<'EOF'
 ::sysinit:/etc/init.d/rcS
+::once:/etc/init.d/mdata-execute
 ::respawn:-/bin/sh
 ::ctrlaltdel:/sbin/reboot
 ::shutdown:/bin/sync
@@ -247,6 +248,39 @@ EOF
 if [ -e /var/svc/provisioning ]; then
     mv /var/svc/provisioning /var/svc/provision_success
 fi
+EOF
+    mdata_execute | put 0755 etc/init.d/mdata-execute
+}
+
+# SmartOS's mdata:fetch and mdata:execute for lx images, run once per boot by the image's init
+# after the provisioning handshake: operator-script and user-script from the host's metadata
+# service through the native client (/native/usr/sbin/mdata-get), output to
+# /var/svc/log/mdata-execute.log. A key that is not found removes what an earlier boot fetched.
+mdata_execute() {
+    cat <<'EOF'
+#!/bin/sh
+PATH=/native/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin
+[ -x /native/usr/sbin/mdata-get ] || exit 0
+mkdir -p /var/svc/log
+exec >>/var/svc/log/mdata-execute.log 2>&1
+fetch() {
+    mdata-get "$1" >"$2.new"
+    case $? in
+    0) chmod 0755 "$2.new" && mv -f "$2.new" "$2" ;;
+    1) rm -f "$2.new" "$2" ;;
+    *) rm -f "$2.new"; echo "WARNING: could not fetch $1" ;;
+    esac
+}
+fetch sdc:operator-script /var/svc/mdata-operator-script
+fetch user-script /var/svc/mdata-user-script
+for script in operator-script user-script; do
+    if [ -x /var/svc/mdata-$script ]; then
+        echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) running $script"
+        /var/svc/mdata-$script
+        code=$?
+        [ $code -eq 0 ] || echo "WARNING: $script failed: exited $code"
+    fi
+done
 EOF
 }
 
@@ -280,12 +314,15 @@ build_debian_12() {
     printf 'localhost\n' >"$root/etc/hostname"
     : >"$root/etc/resolv.conf"
     : >"$root/etc/machine-id"
+    mdata_execute >"$root/etc/init.d/mdata-execute"
+    chmod 0755 "$root/etc/init.d/mdata-execute"
     # As a zone: no gettys on virtual terminals, a root shell on the console, and the
     # provisioning handshake once the boot scripts have run (what SmartOS's lx images do).
     sed -i -e '/^[0-9]*:[0-9]*:respawn:\/sbin\/getty/d' "$root/etc/inittab"
     cat >>"$root/etc/inittab" <<'EOF'
 # lumos zone: the provisioning handshake, then a root shell on the console.
 lp:2345:once:/bin/sh -c '[ -e /var/svc/provisioning ] && mv /var/svc/provisioning /var/svc/provision_success'
+md:2345:once:/etc/init.d/mdata-execute
 co:2345:respawn:/bin/sh -c 'exec /bin/bash -l </dev/console >/dev/console 2>&1'
 EOF
 }

@@ -4,8 +4,7 @@
 // console, the provisioning handshake and its timeout, exit statuses, a killed monitor, a killed
 // create, live resource controls, and a hostile root inside a zone. Root only; each zone's
 // cgroups go under the test root's own cgroup parent, removed at the end.
-#include "support/vmadm_fixture.hpp"
-#include "zones/zone_images.hpp"
+#include "zones/zone_fixture.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -36,59 +35,8 @@ bool alive(int64_t pid)
     return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
 }
 
-class Zones : public VmadmTest {
+class Zones : public ZoneTest {
 protected:
-    void SetUp() override
-    {
-        VmadmTest::SetUp();
-        if (IsSkipped()) {
-            return;
-        }
-        for (char const* kind : { "base-minimal", "busybox" }) {
-            auto r = imgadm({ "install", "-m", zone_image_manifest(kind).string(), "-f",
-                zone_image_file(kind).string() });
-            ASSERT_EQ(r.exit_code, 0) << r.describe();
-        }
-    }
-
-    RunResult imgadm(std::vector<std::string> const& args) const
-    {
-        std::vector<std::string> argv { LUMOS_IMGADM_BIN };
-        argv.insert(argv.end(), args.begin(), args.end());
-        RunOptions options;
-        options.env.emplace_back("LUMOS_ROOT", root().str());
-        return run(argv, options);
-    }
-
-    RunResult zlogin(std::vector<std::string> const& args, RunOptions options = {}) const
-    {
-        std::vector<std::string> argv { LUMOS_ZLOGIN_BIN };
-        argv.insert(argv.end(), args.begin(), args.end());
-        options.env.emplace_back("LUMOS_ROOT", root().str());
-        return run(argv, options);
-    }
-
-    void add_config(std::string const& line) const
-    {
-        std::ofstream(root().path() / "etc/lumos/config", std::ios::app) << line << "\n";
-    }
-
-    json joyent_minimal(json extra = json::object()) const
-    {
-        json p { { "brand", "joyent-minimal" }, { "image_uuid", BASE_UUID }, { "alias", "web01" },
-            { "hostname", "web01" }, { "max_physical_memory", 256 } };
-        p.update(extra);
-        return p;
-    }
-
-    json lx(json extra = json::object()) const
-    {
-        json p { { "brand", "lx" }, { "image_uuid", BUSYBOX_UUID }, { "alias", "bb01" },
-            { "hostname", "bb01" }, { "kernel_version", "4.3.0" }, { "max_physical_memory", 256 } };
-        p.update(extra);
-        return p;
-    }
-
     json status_file(std::string const& uuid) const
     {
         std::ifstream in(root().path() / "run/lumos/zones" / uuid / "status");

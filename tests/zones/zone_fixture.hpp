@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MPL-2.0
+// What the zones tests share: a test root with the base-minimal and busybox images installed,
+// imgadm and zlogin run against it, and the payloads of a joyent-minimal and an lx zone.
+#pragma once
+
+#include "support/vmadm_fixture.hpp"
+#include "zones/zone_images.hpp"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace lumos::test {
+
+class ZoneTest : public VmadmTest {
+protected:
+    void SetUp() override
+    {
+        VmadmTest::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        for (char const* kind : { "base-minimal", "busybox" }) {
+            auto r = imgadm({ "install", "-m", zone_image_manifest(kind).string(), "-f",
+                zone_image_file(kind).string() });
+            ASSERT_EQ(r.exit_code, 0) << r.describe();
+        }
+    }
+
+    RunResult imgadm(std::vector<std::string> const& args) const
+    {
+        std::vector<std::string> argv { LUMOS_IMGADM_BIN };
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunOptions options;
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return run(argv, options);
+    }
+
+    RunResult zlogin(std::vector<std::string> const& args, RunOptions options = {}) const
+    {
+        std::vector<std::string> argv { LUMOS_ZLOGIN_BIN };
+        argv.insert(argv.end(), args.begin(), args.end());
+        options.env.emplace_back("LUMOS_ROOT", root().str());
+        return run(argv, options);
+    }
+
+    void add_config(std::string const& line) const
+    {
+        std::ofstream(root().path() / "etc/lumos/config", std::ios::app) << line << "\n";
+    }
+
+    json joyent_minimal(json extra = json::object()) const
+    {
+        json p { { "brand", "joyent-minimal" }, { "image_uuid", BASE_UUID }, { "alias", "web01" },
+            { "hostname", "web01" }, { "max_physical_memory", 256 } };
+        p.update(extra);
+        return p;
+    }
+
+    json lx(json extra = json::object()) const
+    {
+        json p { { "brand", "lx" }, { "image_uuid", BUSYBOX_UUID }, { "alias", "bb01" },
+            { "hostname", "bb01" }, { "kernel_version", "4.3.0" }, { "max_physical_memory", 256 } };
+        p.update(extra);
+        return p;
+    }
+};
+
+} // namespace lumos::test
