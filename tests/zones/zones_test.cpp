@@ -684,10 +684,11 @@ TEST_F(Zones, DebianLxZoneBootsHaltsAndReboots)
     ASSERT_EQ(installed.exit_code, 0) << installed.describe();
 
     std::string const uuid = create_ok(lx({ { "image_uuid", image }, { "hostname", "deb01" } }));
-    auto r = zlogin({ uuid, "hostname; cat /proc/1/comm; head -1 /etc/os-release; ls /var/svc" });
+    auto r = zlogin({ uuid,
+        "hostname; cat /proc/1/comm; head -1 /etc/os-release; ls /var/svc/provision_success" });
     EXPECT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(
-        r.out, "deb01\ninit\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nprovision_success\n");
+    EXPECT_EQ(r.out,
+        "deb01\ninit\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n/var/svc/provision_success\n");
     // A graceful stop goes through the distro's halt, well before the 60 s fallback.
     auto const started = std::chrono::steady_clock::now();
     EXPECT_EQ(vmadm({ "stop", uuid }).exit_code, 0);
