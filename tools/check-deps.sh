@@ -9,6 +9,8 @@
 #   - lumos-zoned and zinit run alone (in every zone, static): they include nothing of lumos but
 #     the header-only files named in STANDALONE_OK, which themselves include only the standard
 #     library;
+#   - the guest tools (cmd/mdata: mdata-get, -put, -list, -delete) are static and run in guests:
+#     they include lumos_metadata (standard library and POSIX only) and nothing else of lumos;
 #   - programs (cmd/<program>/) include the libraries and cmd/common, never another program.
 set -euo pipefail
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)/src}
@@ -30,6 +32,7 @@ declare -A ALLOWED=(
 )
 STANDALONE=" lumos-zoned zinit "
 STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp net/dhcp_client.hpp "
+GUEST=" mdata "
 
 violations=0
 report() { echo "check-deps: $1" >&2; violations=$((violations + 1)); }
@@ -64,6 +67,11 @@ while IFS= read -r line; do
         elif [[ $STANDALONE_OK != *" $target "* ]]; then
             report "$where: ${program:-$rel} links nothing of lumos (header-only files only: $STANDALONE_OK)"
         fi
+        continue
+    fi
+    if [[ $GUEST == *" $program "* ]]; then
+        [[ $to == metadata || $target == cmd/$program/* ]] ||
+            report "$where: $program links lumos_metadata only"
         continue
     fi
     [[ " ${ALLOWED[$module]} " == *" $to "* ]] || report "$where: $module may not depend on $to"

@@ -36,6 +36,10 @@ deps)
     echo '#include "base/file.hpp"' >>"$scratch/src/cmd/zinit/main.cpp"
     expect_refusal 'zinit links nothing of lumos' "$repo/tools/check-deps.sh" "$scratch/src"
     cp "$repo/src/cmd/zinit/main.cpp" "$scratch/src/cmd/zinit/main.cpp"
+    # The guest tools carry lumos_metadata only.
+    echo '#include "base/file.hpp"' >>"$scratch/src/cmd/mdata/tools.cpp"
+    expect_refusal 'mdata links lumos_metadata only' "$repo/tools/check-deps.sh" "$scratch/src"
+    cp "$repo/src/cmd/mdata/tools.cpp" "$scratch/src/cmd/mdata/tools.cpp"
     "$repo/tools/check-deps.sh" "$scratch/src" || fail "check-deps refuses the restored copy"
     ;;
 format)
