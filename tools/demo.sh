@@ -122,6 +122,15 @@ show zlogin "$lx_uuid" 'hostname; cat /proc/1/comm; cat /etc/os-release | head -
 show vmadm stop "$lx_uuid"
 show vmadm start "$lx_uuid"
 
+step "metadata: web01 ran its user-script and asks the host who it is"
+show zlogin "$joyent_uuid" 'for i in $(seq 50); do [ -e /var/tmp/hello ] && break; sleep 0.1; done
+cat /var/tmp/hello; mdata-get sdc:uuid; mdata-get sdc:tags.role; mdata-list'
+printf '$ vmadm update %s <<< %s\n' "$joyent_uuid" "'{\"set_customer_metadata\": {\"k\": \"v\"}}'"
+vmadm update "$joyent_uuid" <<<'{"set_customer_metadata": {"k": "v"}}'
+show zlogin "$joyent_uuid" 'mdata-get k; mdata-put color blue; mdata-put sdc:alias evil; echo "exit $?"'
+printf '$ vmadm get %s | jq -c .customer_metadata\n' "$joyent_uuid"
+vmadm get "$joyent_uuid" | jq -c '.customer_metadata | del(."user-script")'
+
 step "networking: web01 serves a page, busybox01 fetches it over the external network"
 printf '$ vmadm get %s | jq -c .nics\n' "$joyent_uuid"
 vmadm get "$joyent_uuid" | jq -c '.nics'

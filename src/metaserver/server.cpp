@@ -21,7 +21,7 @@ namespace lumos::metaserver {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::size_t READ_CHUNK = 64 * 1024;
+constexpr std::size_t READ_CHUNK = std::size_t { 64 } * 1024;
 
 struct Connection {
     UniqueFd fd;
@@ -204,7 +204,7 @@ struct Server::State {
         }
     }
 
-    bool busy(Connection const& connection) const
+    static bool busy(Connection const& connection)
     {
         return connection.update != nullptr || connection.waiting_payload.has_value();
     }

@@ -688,7 +688,8 @@ TEST_F(Zones, DebianLxZoneBootsHaltsAndReboots)
         "hostname; cat /proc/1/comm; head -1 /etc/os-release; ls /var/svc/provision_success" });
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(r.out,
-        "deb01\ninit\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n/var/svc/provision_success\n");
+        "deb01\ninit\nPRETTY_NAME=\"Debian GNU/Linux 12 "
+        "(bookworm)\"\n/var/svc/provision_success\n");
     // A graceful stop goes through the distro's halt, well before the 60 s fallback.
     auto const started = std::chrono::steady_clock::now();
     EXPECT_EQ(vmadm({ "stop", uuid }).exit_code, 0);

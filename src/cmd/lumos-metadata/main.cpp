@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 
 #include <fcntl.h>
@@ -32,7 +33,7 @@ namespace {
 
 using namespace lumos;
 
-constexpr std::size_t MAX_STDERR = 64 * 1024;
+constexpr std::size_t MAX_STDERR = std::size_t { 64 } * 1024;
 
 void say(std::string const& message)
 {
@@ -69,7 +70,7 @@ std::string find_vmadm()
 // new file into place).
 class RecordCache {
 public:
-    RecordCache(Paths paths, std::string uuid)
+    RecordCache(Paths const& paths, std::string uuid)
         : m_store(paths)
         , m_file(paths.vm_config(uuid))
         , m_uuid(std::move(uuid))
@@ -225,9 +226,7 @@ Result<UniqueFd> listen_at(std::string const& socket_path)
     return fd;
 }
 
-} // namespace
-
-int main(int argc, char** argv)
+int serve(int argc, char** argv)
 {
     if (argc != 3 || !is_uuid(argv[1])) {
         (void)std::fprintf(stderr, "usage: lumos-metadata <uuid> <socket path>\n");
@@ -261,4 +260,16 @@ int main(int argc, char** argv)
         return 1;
     }
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return serve(argc, argv);
+    } catch (std::exception const& error) {
+        say(error.what());
+        return 1;
+    }
 }

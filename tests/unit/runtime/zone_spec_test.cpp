@@ -486,8 +486,8 @@ TEST(ZoneSpec, MetadataSocketDirectoryIsReadOnlyAndTheClientsAreInPlace)
     ASSERT_TRUE(spec.has_value());
     auto const* control = find_mount(*spec, "/.zonecontrol");
     ASSERT_NE(control, nullptr);
-    EXPECT_NE(std::find(control->options.begin(), control->options.end(), "ro"),
-        control->options.end());
+    EXPECT_NE(
+        std::find(control->options.begin(), control->options.end(), "ro"), control->options.end());
     EXPECT_EQ(find_mount(*spec, "/native/.zonecontrol"), nullptr);
     auto const* get = find_mount(*spec, "/.lumos/bin/mdata-get");
     ASSERT_NE(get, nullptr);
