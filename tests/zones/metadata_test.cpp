@@ -197,5 +197,41 @@ TEST_F(ZoneMetadata, ConcurrentGuestAndHostWritesAreNeverLostEvenWhenAnUpdateIsK
     EXPECT_EQ(zlogin({ uuid, "mdata-get guest5" }).out, "g\n");
 }
 
+// TritonDataCenter's own mdata-client, built from its source (tests/third_party/mdata-client,
+// on the zone socket platform there), reads and writes through lumos's server unchanged: its
+// protocol engine is upstream's, byte for byte, including the active reset on connect.
+TEST_F(ZoneMetadata, UpstreamMdataClientWorksUnchanged)
+{
+    fs::path const built = root().path() / "upstream-mdata";
+    RunResult const compiled
+        = run({ std::string(LUMOS_SOURCE_DIR) + "/tests/third_party/mdata-client/build.sh",
+            built.string() });
+    ASSERT_EQ(compiled.exit_code, 0) << compiled.describe();
+    std::string const uuid = create_ok(joyent_minimal(
+        { { "customer_metadata", { { "greeting", "hello\n.dotted line" }, { "other", "x" } } } }));
+    fs::path const target
+        = fs::path(get(uuid)["zonepath"].get<std::string>()) / "root/var/tmp/upstream";
+    fs::create_directories(target);
+    for (char const* tool : { "mdata-get", "mdata-put", "mdata-list", "mdata-delete" }) {
+        fs::copy_file(built / tool, target / tool);
+    }
+    auto r = zlogin({ uuid,
+        "cd /var/tmp/upstream && ./mdata-get sdc:uuid && ./mdata-get greeting"
+        " && ./mdata-list" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, uuid + "\nhello\n.dotted line\ngreeting\nother\n");
+    r = zlogin({ uuid, "cd /var/tmp/upstream && ./mdata-put color blue && ./mdata-delete other" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    json const metadata = get(uuid)["customer_metadata"];
+    EXPECT_EQ(metadata.value("color", ""), "blue");
+    EXPECT_FALSE(metadata.contains("other"));
+    r = zlogin({ uuid, "/var/tmp/upstream/mdata-get nope" });
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "No metadata for 'nope'\n");
+    r = zlogin({ uuid, "/var/tmp/upstream/mdata-put sdc:alias x" });
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("Cannot update the \"sdc\" Namespace."), std::string::npos) << r.err;
+}
+
 } // namespace
 } // namespace lumos::test
