@@ -252,36 +252,9 @@ EOF
     mdata_execute | put 0755 etc/init.d/mdata-execute
 }
 
-# SmartOS's mdata:fetch and mdata:execute for lx images, run once per boot by the image's init
-# after the provisioning handshake: operator-script and user-script from the host's metadata
-# service through the native client (/native/usr/sbin/mdata-get), output to
-# /var/svc/log/mdata-execute.log. A key that is not found removes what an earlier boot fetched.
+# SmartOS's mdata:fetch and mdata:execute, the same script zinit runs in joyent-brand zones.
 mdata_execute() {
-    cat <<'EOF'
-#!/bin/sh
-PATH=/native/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin
-[ -x /native/usr/sbin/mdata-get ] || exit 0
-mkdir -p /var/svc/log
-exec >>/var/svc/log/mdata-execute.log 2>&1
-fetch() {
-    mdata-get "$1" >"$2.new"
-    case $? in
-    0) chmod 0755 "$2.new" && mv -f "$2.new" "$2" ;;
-    1) rm -f "$2.new" "$2" ;;
-    *) rm -f "$2.new"; echo "WARNING: could not fetch $1" ;;
-    esac
-}
-fetch sdc:operator-script /var/svc/mdata-operator-script
-fetch user-script /var/svc/mdata-user-script
-for script in operator-script user-script; do
-    if [ -x /var/svc/mdata-$script ]; then
-        echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) running $script"
-        /var/svc/mdata-$script
-        code=$?
-        [ $code -eq 0 ] || echo "WARNING: $script failed: exited $code"
-    fi
-done
-EOF
+    cat "$(dirname "$(readlink -f "$0")")/../src/cmd/zinit/mdata-execute"
 }
 
 # The mirror this machine's apt uses for Debian itself (not -security, not third parties).

@@ -178,4 +178,15 @@ Result<void> remove_file(std::string const& path)
     return {};
 }
 
+std::string executable_dir()
+{
+    char buffer[4096];
+    ssize_t const n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    if (n <= 0) {
+        return ".";
+    }
+    std::string path(buffer, static_cast<size_t>(n));
+    return path.substr(0, path.rfind('/'));
+}
+
 } // namespace lumos

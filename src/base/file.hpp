@@ -46,4 +46,8 @@ Result<void> make_directories(std::string const& path, int mode = 0755);
 
 Result<void> remove_file(std::string const& path);
 
+// The directory of this program's executable (/proc/self/exe), "." when it cannot be read:
+// where a program finds the helpers installed or built beside it.
+std::string executable_dir();
+
 } // namespace lumos

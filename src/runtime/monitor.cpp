@@ -31,17 +31,6 @@ bool executable(std::string const& path)
     return ::access(path.c_str(), X_OK) == 0;
 }
 
-std::string self_dir()
-{
-    char buffer[4096];
-    ssize_t const n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-    if (n <= 0) {
-        return ".";
-    }
-    std::string path(buffer, static_cast<size_t>(n));
-    return path.substr(0, path.rfind('/'));
-}
-
 namespace protocol = monitor_protocol;
 
 // Reads one line (without its newline) within the timeout; nullopt timeout: no limit.
@@ -99,7 +88,7 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
         libexec != nullptr && *libexec != '\0') {
         dirs.emplace_back(libexec);
     }
-    std::string const self = self_dir();
+    std::string const self = executable_dir();
     dirs.push_back(self + "/../lib/lumos");
     // The libexec directories first, then the build tree: src/cmd/<program>/<program>.
     auto find = [&](std::string& found, std::string const& program) {
@@ -118,6 +107,10 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     find(helpers.netdown, "lumos-netdown");
     find(helpers.dhcp_event, "lumos-dhcp-event");
     find(helpers.metadata, "lumos-metadata");
+    find(helpers.mdata_execute, "mdata-execute");
+    if (helpers.mdata_execute.empty() && executable(self + "/../zinit/mdata-execute")) {
+        helpers.mdata_execute = self + "/../zinit/mdata-execute"; // beside the build tree's zinit
+    }
     for (char const* client : { "mdata-get", "mdata-put", "mdata-list", "mdata-delete" }) {
         std::string found;
         find(found, client);

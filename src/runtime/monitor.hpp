@@ -38,6 +38,7 @@ struct Helpers {
     // mdata-get, mdata-put, mdata-list, mdata-delete (static), bound into zones; empty unless
     // all four were found.
     std::vector<std::string> mdata_clients;
+    std::string mdata_execute; // the scripts' runner zinit starts ("": none)
 };
 
 // LUMOS_LIBEXEC_DIR, else <dir of this program>/../lib/lumos (installed), else the build tree's

@@ -55,6 +55,7 @@ struct ZoneHostPaths {
     // The static mdata-get, mdata-put, mdata-list and mdata-delete, bound read-only into the
     // zone: /.lumos/bin (on the zone's PATH) in joyent brands, /native/usr/sbin in lx.
     std::vector<std::string> mdata_clients;
+    std::string mdata_execute; // bound at /.lumos/bin/mdata-execute in joyent brands ("": none)
     std::string delegated_dataset; // host path of <pool>/<uuid>/data, "" when none
     std::string netns; // path of the zone's network namespace, "" for a new empty one
     // Host file bind-mounted read-only over the zone's /etc/resolv.conf when it has resolvers

@@ -231,6 +231,7 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
     paths.zonepath = string_or(vm, "zonepath");
     paths.zinit = helpers.zinit;
     paths.mdata_clients = helpers.mdata_clients;
+    paths.mdata_execute = helpers.mdata_execute;
     paths.cgroup_parent = m_cgroup_parent;
     if (vm.contains("datasets") && vm["datasets"].is_array()) {
         for (auto const& dataset : vm["datasets"]) {

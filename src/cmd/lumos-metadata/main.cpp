@@ -6,6 +6,7 @@
 // `vmadm update` is seen at the next request; a guest's PUT or DELETE runs `vmadm update`.
 // Not for users: lib/lumos.
 #include "base/child_process.hpp"
+#include "base/file.hpp"
 #include "base/paths.hpp"
 #include "base/uuid.hpp"
 #include "metaserver/server.hpp"
@@ -40,24 +41,13 @@ void say(std::string const& message)
     (void)std::fprintf(stderr, "lumos-metadata: %s\n", message.c_str());
 }
 
-std::string self_dir()
-{
-    char buffer[4096];
-    ssize_t const n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-    if (n <= 0) {
-        return ".";
-    }
-    std::string path(buffer, static_cast<size_t>(n));
-    return path.substr(0, path.rfind('/'));
-}
-
 // vmadm as installed (<prefix>/lib/lumos/.. /../sbin) or in the build tree (src/cmd/vmadm).
 std::string find_vmadm()
 {
     if (char const* given = std::getenv("LUMOS_VMADM"); given != nullptr && *given == '/') {
         return given;
     }
-    std::string const self = self_dir();
+    std::string const self = executable_dir();
     for (std::string const& candidate : { self + "/../../sbin/vmadm", self + "/../vmadm/vmadm" }) {
         if (::access(candidate.c_str(), X_OK) == 0) {
             return candidate;

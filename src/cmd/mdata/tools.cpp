@@ -96,6 +96,40 @@ std::optional<std::string> read_value(Streams const& io)
     return value;
 }
 
+// PUT and DELETE need a V2 host: the client open and on V2, or false (the error said).
+bool open_for_write(Client& client, Streams const& io, std::string_view command)
+{
+    if (!open_client(client, io)) {
+        return false;
+    }
+    if (client.version() != metadata::Version::V2) {
+        print(io.err, "ERROR: host does not support " + std::string(command) + "\n");
+        return false;
+    }
+    return true;
+}
+
+// The exit code of a PUT's or DELETE's reply, its message said; `failure` begins the line of
+// a FAILURE.
+int write_outcome(Streams const& io, Reply const& reply, std::string_view command,
+    std::string const& key, std::string const& failure)
+{
+    switch (reply.code) {
+    case Code::Success:
+        return EXIT_OK;
+    case Code::NotFound:
+        print(io.err, "No metadata for '" + key + "'\n");
+        return EXIT_NOT_FOUND;
+    case Code::InvalidCommand:
+        print(io.err, "ERROR: host does not support " + std::string(command) + "\n");
+        return EXIT_ERROR;
+    case Code::Unknown:
+        break;
+    }
+    print(io.err, failure + reply.data + "\n");
+    return EXIT_ERROR;
+}
+
 } // namespace
 
 int mdata_get(std::span<std::string const> args, Client& client, Streams const& io)
@@ -161,11 +195,7 @@ int mdata_put(std::span<std::string const> args, Client& client, Streams const& 
         return EXIT_USAGE;
     }
     std::string const& key = args[0];
-    if (!open_client(client, io)) {
-        return EXIT_ERROR;
-    }
-    if (client.version() != metadata::Version::V2) {
-        print(io.err, "ERROR: host does not support PUT\n");
+    if (!open_for_write(client, io, "PUT")) {
         return EXIT_ERROR;
     }
     std::string value;
@@ -192,20 +222,7 @@ int mdata_put(std::span<std::string const> args, Client& client, Streams const& 
     if (!reply) {
         return EXIT_ERROR;
     }
-    switch (reply->code) {
-    case Code::Success:
-        return EXIT_OK;
-    case Code::NotFound:
-        print(io.err, "No metadata for '" + key + "'\n");
-        return EXIT_NOT_FOUND;
-    case Code::InvalidCommand:
-        print(io.err, "ERROR: host does not support PUT\n");
-        return EXIT_ERROR;
-    case Code::Unknown:
-        break;
-    }
-    print(io.err, "Error putting metadata for key '" + key + "': " + reply->data + "\n");
-    return EXIT_ERROR;
+    return write_outcome(io, *reply, "PUT", key, "Error putting metadata for key '" + key + "': ");
 }
 
 int mdata_delete(std::span<std::string const> args, Client& client, Streams const& io)
@@ -215,31 +232,14 @@ int mdata_delete(std::span<std::string const> args, Client& client, Streams cons
         return EXIT_USAGE;
     }
     std::string const& key = args[0];
-    if (!open_client(client, io)) {
-        return EXIT_ERROR;
-    }
-    if (client.version() != metadata::Version::V2) {
-        print(io.err, "ERROR: host does not support DELETE\n");
+    if (!open_for_write(client, io, "DELETE")) {
         return EXIT_ERROR;
     }
     auto const reply = run_command(client, io, "DELETE", key);
     if (!reply) {
         return EXIT_ERROR;
     }
-    switch (reply->code) {
-    case Code::Success:
-        return EXIT_OK;
-    case Code::NotFound:
-        print(io.err, "No metadata for '" + key + "'\n");
-        return EXIT_NOT_FOUND;
-    case Code::InvalidCommand:
-        print(io.err, "ERROR: host does not support DELETE\n");
-        return EXIT_ERROR;
-    case Code::Unknown:
-        break;
-    }
-    print(io.err, "Error deleting metadata key '" + key + "': " + reply->data + "\n");
-    return EXIT_ERROR;
+    return write_outcome(io, *reply, "DELETE", key, "Error deleting metadata key '" + key + "': ");
 }
 
 int run_main(

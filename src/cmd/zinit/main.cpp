@@ -15,7 +15,7 @@
 //     handshake and in the background (neither blocks the zone or its provisioning), as
 //     SmartOS's mdata:fetch and mdata:execute services do: fetched with mdata-get into
 //     /var/svc/mdata-operator-script and /var/svc/mdata-user-script, run, their output appended
-//     to /var/svc/log/mdata-execute.log. Only in zones that have the clients (/.lumos/bin).
+//     to /var/svc/log/mdata-execute.log (/.lumos/bin/mdata-execute, where the host binds it).
 // Arguments, if any, are run as one more service (once), for tests and one-shot zones: when it
 // has exited and nothing else runs, zinit exits with its status.
 #include <cerrno>
@@ -127,31 +127,6 @@ bool exists(char const* path)
     return ::lstat(path, &st) == 0;
 }
 
-// The mdata:fetch and mdata:execute methods in one: a key that is not found removes the script
-// an earlier boot fetched; a failing script is reported in the log.
-constexpr char const* MDATA_EXECUTE = R"(PATH=/usr/sbin:/usr/bin:/sbin:/bin:/.lumos/bin
-mkdir -p /var/svc/log
-exec >>/var/svc/log/mdata-execute.log 2>&1
-fetch() {
-    mdata-get "$1" >"$2.new"
-    case $? in
-    0) chmod 0755 "$2.new" && mv -f "$2.new" "$2" ;;
-    1) rm -f "$2.new" "$2" ;;
-    *) rm -f "$2.new"; echo "WARNING: could not fetch $1" ;;
-    esac
-}
-fetch sdc:operator-script /var/svc/mdata-operator-script
-fetch user-script /var/svc/mdata-user-script
-for script in operator-script user-script; do
-    if [ -x /var/svc/mdata-$script ]; then
-        echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) running $script"
-        /var/svc/mdata-$script
-        code=$?
-        [ $code -eq 0 ] || echo "WARNING: $script failed: exited $code"
-    fi
-done
-)";
-
 int stop_timeout_seconds()
 {
     char const* value = std::getenv("ZINIT_STOP_TIMEOUT");
@@ -224,10 +199,10 @@ int main(int argc, char** argv)
             log(std::string("provisioning handshake: ") + std::strerror(errno));
         }
     }
-    if (exists("/.lumos/bin/mdata-get")) {
+    if (exists("/.lumos/bin/mdata-execute")) {
         Service scripts;
         scripts.name = "mdata-execute";
-        scripts.argv = { "/bin/sh", "-c", MDATA_EXECUTE };
+        scripts.argv = { "/bin/sh", "/.lumos/bin/mdata-execute" };
         scripts.restart = false;
         if (spawn(scripts, blocked) < 0) {
             log("cannot run the metadata scripts");

@@ -482,6 +482,7 @@ TEST(ZoneSpec, MetadataSocketDirectoryIsReadOnlyAndTheClientsAreInPlace)
 {
     ZoneHostPaths paths = host_paths();
     paths.mdata_clients = { "/usr/lib/lumos/mdata-get", "/usr/lib/lumos/mdata-put" };
+    paths.mdata_execute = "/usr/lib/lumos/mdata-execute";
     auto spec = zone_spec(joyent_vm(), paths, merged_usr());
     ASSERT_TRUE(spec.has_value());
     auto const* control = find_mount(*spec, "/.zonecontrol");
@@ -493,6 +494,7 @@ TEST(ZoneSpec, MetadataSocketDirectoryIsReadOnlyAndTheClientsAreInPlace)
     ASSERT_NE(get, nullptr);
     EXPECT_EQ(get->source, "/usr/lib/lumos/mdata-get");
     EXPECT_TRUE(spec->env[0].ends_with(":/.lumos/bin")) << spec->env[0];
+    EXPECT_NE(find_mount(*spec, "/.lumos/bin/mdata-execute"), nullptr);
 
     Json vm = joyent_vm();
     vm["brand"] = "lx";
@@ -501,6 +503,7 @@ TEST(ZoneSpec, MetadataSocketDirectoryIsReadOnlyAndTheClientsAreInPlace)
     EXPECT_NE(find_mount(*spec, "/.zonecontrol"), nullptr);
     EXPECT_NE(find_mount(*spec, "/native/.zonecontrol"), nullptr);
     EXPECT_NE(find_mount(*spec, "/native/usr/sbin/mdata-put"), nullptr);
+    EXPECT_EQ(find_mount(*spec, "/.lumos/bin/mdata-execute"), nullptr); // lx images carry it
 }
 
 } // namespace
