@@ -378,5 +378,23 @@ TEST_F(MetadataServer, AnUpdateInFlightHoldsOnlyItsOwnConnection)
     EXPECT_EQ(m_payloads.size(), 2U);
 }
 
+TEST_F(MetadataServer, AValueOverOneMebibyteIsRefusedAndOneOfExactlyThatIsStored)
+{
+    start();
+    UniqueFd client = connect();
+    std::string const largest(metadata::MAX_VALUE, 'v');
+    send_all(client.get(),
+        metadata::format_v2_request(
+            "00000001", "PUT", metadata::format_put_argument("big", largest + "v")));
+    EXPECT_EQ(read_line(client.get()),
+        metadata::format_v2_response("00000001", "FAILURE", "Invalid PUT Request"));
+    send_all(client.get(),
+        metadata::format_v2_request(
+            "00000002", "PUT", metadata::format_put_argument("big", largest)));
+    EXPECT_EQ(read_line(client.get()), metadata::format_v2_response("00000002", "SUCCESS", "OK"));
+    std::lock_guard lock(m_mutex);
+    EXPECT_EQ(m_vm["customer_metadata"]["big"].get<std::string>().size(), metadata::MAX_VALUE);
+}
+
 } // namespace
 } // namespace lumos::metaserver
