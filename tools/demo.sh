@@ -22,7 +22,7 @@ tools/install-deps.sh
 cmake --preset release >/dev/null
 # Only the programs: the demo runs them (tools/test.sh builds and runs the tests).
 cmake --build --preset release --target vmadm nictagadm imgadm lumosadm lumos-imgapi zlogin zonestat sysinfo \
-    lumos-zoned lumos-netdown lumos-dhcp-event zinit
+    lumos-zoned lumos-netdown lumos-dhcp-event lumos-metadata zinit mdata-get mdata-put mdata-list mdata-delete
 cmake --install build/release --prefix /usr/local >/dev/null
 export PATH=/usr/local/sbin:$PATH
 
