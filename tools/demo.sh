@@ -128,6 +128,7 @@ cat /var/tmp/hello; mdata-get sdc:uuid; mdata-get sdc:tags.role; mdata-list'
 printf '$ vmadm update %s <<< %s\n' "$joyent_uuid" "'{\"set_customer_metadata\": {\"k\": \"v\"}}'"
 vmadm update "$joyent_uuid" <<<'{"set_customer_metadata": {"k": "v"}}'
 show zlogin "$joyent_uuid" 'mdata-get k; mdata-put color blue; mdata-put sdc:alias evil; echo "exit $?"'
+show zlogin "$lx_uuid" '/native/usr/sbin/mdata-get sdc:alias; cat /var/svc/log/mdata-execute.log'
 printf '$ vmadm get %s | jq -c .customer_metadata\n' "$joyent_uuid"
 vmadm get "$joyent_uuid" | jq -c '.customer_metadata | del(."user-script")'
 

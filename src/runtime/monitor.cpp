@@ -114,8 +114,12 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     for (char const* client : { "mdata-get", "mdata-put", "mdata-list", "mdata-delete" }) {
         std::string found;
         find(found, client);
-        if (found.empty() && executable(self + "/../mdata/" + client)) {
-            found = self + "/../mdata/" + std::string(client); // the build tree's src/cmd/mdata
+        // Installed beside this program (sbin: they are the host's tools too), else the build
+        // tree's src/cmd/mdata.
+        for (auto const& dir : { self, self + "/../mdata" }) {
+            if (found.empty() && executable(dir + "/" + client)) {
+                found = dir + "/" + client;
+            }
         }
         if (found.empty()) {
             helpers.mdata_clients.clear();

@@ -238,10 +238,10 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     }
     if (!lx && !paths.mdata_clients.empty()) {
         spec.env[0] += ":/.lumos/bin";
-        if (!paths.mdata_execute.empty()) {
-            spec.mounts.push_back({ "/.lumos/bin/mdata-execute", "bind", paths.mdata_execute,
-                { "bind", "ro", "nosuid", "nodev" } });
-        }
+    }
+    if (!lx && !paths.mdata_execute.empty()) {
+        spec.mounts.push_back({ "/.lumos/bin/mdata-execute", "bind", paths.mdata_execute,
+            { "bind", "ro", "nosuid", "nodev" } });
     }
 
     auto const memory_mib = integer(vm, "max_physical_memory");
