@@ -17,6 +17,8 @@ namespace lumos::vm {
 
 namespace {
 
+constexpr std::uint64_t BITS_PER_MBIT = 1000000; // nics.*.maxbw is in Mbit/s, as dladm's
+
 constexpr unsigned DEFAULT_MTU = 1500;
 
 std::vector<std::string> strings_of(Json const& nic, std::string_view key)
@@ -138,7 +140,7 @@ Result<VnicPlan> plan_vnic(
     if (int64_t const maxbw = int_or(nic, "maxbw", 0); maxbw > 0) {
         vnic.shaping = net::VnicShaping { .host_link = vnic.host_link,
             .ifb_link = net::ifb_link_name(uuid, vnic.interface),
-            .bits_per_second = static_cast<std::uint64_t>(maxbw) * 1000000U };
+            .bits_per_second = static_cast<std::uint64_t>(maxbw) * BITS_PER_MBIT };
     }
     return vnic;
 }
@@ -248,8 +250,22 @@ Result<net::VnicFilter> filter_now(
 
 // One NIC: its veth pair, plugged and up, with its static addresses. Its host end is removed
 // again when a later step fails.
+// A NIC's bandwidth cap, or the line saying why it is not applied (net/shaping undoes what
+// it made on failure).
+void shape(net::Netns const& host, VnicPlan const& vnic, Unenforced& unenforced)
+{
+    if (!vnic.shaping) {
+        return;
+    }
+    if (auto shaped = net::apply_vnic_shaping(host, *vnic.shaping); !shaped) {
+        unenforced.push_back("maxbw "
+            + std::to_string(vnic.shaping->bits_per_second / BITS_PER_MBIT)
+            + " Mbit/s not applied to " + vnic.interface + ": " + shaped.error().message());
+    }
+}
+
 Result<void> create_vnic(net::Rtnl& host, net::Rtnl& zone, std::string const& uuid,
-    std::string const& zone_dir, VnicPlan const& vnic)
+    std::string const& zone_dir, VnicPlan const& vnic, Unenforced& unenforced)
 {
     TRY_ASSIGN(filter, filter_now(zone_dir, vnic, false));
     TRY(ensure_bridge(host, vnic));
@@ -266,7 +282,7 @@ Result<void> create_vnic(net::Rtnl& host, net::Rtnl& zone, std::string const& uu
         .owner = uuid }));
     undo.push([&host, &vnic] { (void)host.delete_link(vnic.host_link); });
     if (vnic.shaping) {
-        TRY(net::apply_vnic_shaping(host.netns(), *vnic.shaping));
+        shape(host.netns(), vnic, unenforced);
         undo.push([&host, &vnic] {
             (void)net::remove_vnic_shaping(host.netns(), vnic.host_link, vnic.shaping->ifb_link);
         });
@@ -350,9 +366,10 @@ Result<ZoneNetwork> plan_zone_network(Json const& vm, HostConfig const& config)
     return plan;
 }
 
-Result<void> create_zone_network(net::Netns const& host, std::string const& uuid,
+Result<Unenforced> create_zone_network(net::Netns const& host, std::string const& uuid,
     std::string const& netns_path, ZoneNetwork const& plan)
 {
+    Unenforced unenforced;
     // What an earlier boot left (a monitor killed with its zone) goes first.
     TRY(net::remove_vm_network(host, uuid, netns_path));
     std::string const zone_dir = netns_path.substr(0, netns_path.rfind('/'));
@@ -364,16 +381,17 @@ Result<void> create_zone_network(net::Netns const& host, std::string const& uuid
     TRY_ASSIGN(zone_session, net::Rtnl::in(zone_netns));
     TRY(zone_session.set_up("lo", true));
     for (auto const& vnic : plan.vnics) {
-        TRY(create_vnic(host_session, zone_session, uuid, zone_dir, vnic));
+        TRY(create_vnic(host_session, zone_session, uuid, zone_dir, vnic, unenforced));
     }
     TRY(add_routes(zone_session, plan.routes));
     undo.disarm();
-    return {};
+    return unenforced;
 }
 
-Result<void> update_zone_network(net::Netns const& host, std::string const& uuid,
+Result<Unenforced> update_zone_network(net::Netns const& host, std::string const& uuid,
     std::string const& netns_path, ZoneNetwork const& plan)
 {
+    Unenforced unenforced;
     TRY_ASSIGN(zone_netns, net::Netns::open(netns_path));
     std::string const zone_dir = netns_path.substr(0, netns_path.rfind('/'));
     TRY_ASSIGN(host_session, net::Rtnl::in(host));
@@ -393,7 +411,7 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
         }
         auto removed = host_session.delete_link(link.name);
         if (!removed && removed.error().code() != ErrorCode::NotFound) {
-            return removed;
+            return tl::unexpected(std::move(removed).error());
         }
         // Its IFB is named as it is, 'i' for 'z' (net/names.hpp).
         TRY(net::remove_vnic_shaping(host, link.name, "i" + link.name.substr(1)));
@@ -404,16 +422,17 @@ Result<void> update_zone_network(net::Netns const& host, std::string const& uuid
             TRY_ASSIGN(filter, filter_now(zone_dir, vnic, true));
             TRY(net::apply_vnic_filter(host, filter));
             if (vnic.shaping) {
-                TRY(net::apply_vnic_shaping(host, *vnic.shaping));
+                shape(host, vnic, unenforced);
             } else {
                 TRY(net::remove_vnic_shaping(
                     host, vnic.host_link, net::ifb_link_name(uuid, vnic.interface)));
             }
         } else {
-            TRY(create_vnic(host_session, zone_session, uuid, zone_dir, vnic));
+            TRY(create_vnic(host_session, zone_session, uuid, zone_dir, vnic, unenforced));
         }
     }
-    return add_routes(zone_session, plan.routes);
+    TRY(add_routes(zone_session, plan.routes));
+    return unenforced;
 }
 
 } // namespace lumos::vm

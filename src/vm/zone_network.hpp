@@ -58,15 +58,21 @@ Result<ZoneNetwork> plan_zone_network(Json const& vm, HostConfig const& config);
 // "net0:primary"). From the record alone: a running zone's clients do not depend on its tags.
 std::vector<std::string> dhcp_interfaces(Json const& vm);
 
+// The controls a zone's networking runs without, one line each ("maxbw 20 Mbit/s not applied to
+// net0: <why>"): a bandwidth cap this host cannot set (no IFB or tbf in its kernel, or a link
+// in the way) is reported, not a failed boot. Anti-spoofing is never among them: a NIC whose
+// rules cannot be set is not made.
+using Unenforced = std::vector<std::string>;
+
 // Makes the zone's namespace at netns_path and everything of plan, in the namespace host.
 // Anything already there from an earlier boot is removed first; on failure nothing is left.
-Result<void> create_zone_network(net::Netns const& host, std::string const& uuid,
+Result<Unenforced> create_zone_network(net::Netns const& host, std::string const& uuid,
     std::string const& netns_path, ZoneNetwork const& plan);
 
 // A running zone's NICs made to match plan: NICs no longer planned are removed (with their
 // host end and rules), new ones made and addressed; the others keep their addresses and get
 // their anti-spoofing rules again (update_nics may have changed an allow_* flag).
-Result<void> update_zone_network(net::Netns const& host, std::string const& uuid,
+Result<Unenforced> update_zone_network(net::Netns const& host, std::string const& uuid,
     std::string const& netns_path, ZoneNetwork const& plan);
 
 } // namespace lumos::vm

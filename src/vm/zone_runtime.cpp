@@ -38,15 +38,15 @@ std::string not_running(Json const& vm)
 
 // The controls the zone runs without, one line each in the zone's log (monitor.log, which its
 // monitor appends to as well), so an operator sees what this host could not enforce.
-void log_unenforced(runtime::ZoneMonitor const& zone, runtime::ZoneSpec const& spec)
+void log_unenforced(runtime::ZoneMonitor const& zone, std::vector<std::string> const& unenforced)
 {
-    if (spec.unenforced.empty()) {
+    if (unenforced.empty()) {
         return;
     }
     std::string const prefix
         = iso_timestamp(now_ms()) + " vmadm[" + std::to_string(::getpid()) + "] ";
     std::string lines;
-    for (auto const& entry : spec.unenforced) {
+    for (auto const& entry : unenforced) {
         lines += prefix;
         lines += entry;
         lines += '\n';
@@ -259,7 +259,7 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
     // Regenerated at every boot: no need to wait for the disk.
     TRY(write_file_replace(
         zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
-    log_unenforced(zone, spec);
+    log_unenforced(zone, spec.unenforced);
     return spec;
 }
 
@@ -307,7 +307,9 @@ Result<void> ZoneRuntime::create_network(Json const& vm) const
     }
     TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(m_paths)));
     TRY_ASSIGN(host, net::Netns::current());
-    return create_zone_network(host, uuid, m_paths.zone_netns(uuid), plan);
+    TRY_ASSIGN(unenforced, create_zone_network(host, uuid, m_paths.zone_netns(uuid), plan));
+    log_unenforced(monitor(uuid), unenforced);
+    return {};
 }
 
 Result<void> ZoneRuntime::update_network(Json const& vm) const
@@ -320,7 +322,9 @@ Result<void> ZoneRuntime::update_network(Json const& vm) const
     }
     TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(m_paths)));
     TRY_ASSIGN(host, net::Netns::current());
-    return update_zone_network(host, uuid, m_paths.zone_netns(uuid), plan);
+    TRY_ASSIGN(unenforced, update_zone_network(host, uuid, m_paths.zone_netns(uuid), plan));
+    log_unenforced(monitor(uuid), unenforced);
+    return {};
 }
 
 void ZoneRuntime::remove_network(std::string const& uuid) const
