@@ -36,7 +36,9 @@ using Updater = std::function<Result<std::unique_ptr<PendingUpdate>>(Json const&
 
 struct ServerLimits {
     std::size_t max_connections { 256 }; // more are accepted and closed at once
-    std::size_t max_updates { 8 }; // in flight; more wait their turn
+    // In flight; more wait their turn. One: a VM's updates take its lock one at a time anyway,
+    // and each is a host process a guest's writes would otherwise multiply.
+    std::size_t max_updates { 1 };
     std::size_t max_output { std::size_t { 8 } << 20 }; // unread replies before a disconnect
     std::chrono::milliseconds idle_timeout { std::chrono::seconds(120) };
 };

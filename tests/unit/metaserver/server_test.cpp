@@ -351,10 +351,8 @@ TEST_F(MetadataServer, ConnectionsBeyondTheLimitAreClosedAndIdleOnesExpire)
 
 TEST_F(MetadataServer, AnUpdateInFlightHoldsOnlyItsOwnConnection)
 {
-    ServerLimits limits;
-    limits.max_updates = 1;
     m_hold_updates = true;
-    start(limits);
+    start(); // one update in flight at a time, the default
     UniqueFd writer = connect();
     UniqueFd queued = connect();
     UniqueFd reader = connect();
