@@ -31,7 +31,7 @@ declare -A ALLOWED=(
     [cmd]="cmd vm image store props pools runtime net metadata metaserver sys base"
 )
 STANDALONE=" lumos-zoned zinit "
-STANDALONE_OK=" base/posix_util.hpp runtime/monitor_protocol.hpp net/dhcp_client.hpp "
+STANDALONE_OK=" base/posix_util.hpp base/restart_backoff.hpp runtime/monitor_protocol.hpp net/dhcp_client.hpp "
 GUEST=" mdata "
 
 violations=0

@@ -22,6 +22,8 @@
 // runs the clients of its zone (tools/check-deps.sh's STANDALONE_OK).
 #pragma once
 
+#include "base/restart_backoff.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -164,12 +166,7 @@ inline long long monotonic_ms()
 
 class Client {
 public:
-    // The first restart comes after MIN_BACKOFF_MS, each quick death doubles it up to
-    // MAX_BACKOFF_MS; a client that ran STABLE_MS starts the count again.
-    static constexpr long long MIN_BACKOFF_MS = 1000;
-    static constexpr long long MAX_BACKOFF_MS = 60000;
-    static constexpr long long STABLE_MS = 60000;
-
+    // Restarted after a death as lumos::RestartBackoff says (1 s, doubling to 60 s).
     explicit Client(ClientSpec spec)
         : m_spec(std::move(spec))
     {
@@ -179,9 +176,7 @@ public:
     Client(Client&& other) noexcept
         : m_spec(std::move(other.m_spec))
         , m_pid(std::exchange(other.m_pid, -1))
-        , m_started_ms(other.m_started_ms)
-        , m_restart_ms(std::exchange(other.m_restart_ms, 0))
-        , m_backoff_ms(other.m_backoff_ms)
+        , m_backoff(std::exchange(other.m_backoff, RestartBackoff {}))
     {
     }
     Client& operator=(Client&&) = delete;
@@ -190,7 +185,7 @@ public:
     ClientSpec const& spec() const { return m_spec; }
     int pid() const { return m_pid; }
     // When the next restart is due (monotonic ms), 0 when none is.
-    long long restart_due() const { return m_restart_ms; }
+    long long restart_due() const { return m_backoff.due(); }
 
     // Starts udhcpc unless it runs; false (errno set) when it could not be forked, and a restart
     // is then due as after an exit. The child gets an empty signal mask and default SIGPIPE
@@ -200,7 +195,6 @@ public:
         if (m_pid > 0) {
             return true;
         }
-        m_restart_ms = 0;
         std::vector<std::string> const argv = client_argv(m_spec);
         std::vector<std::string> env = client_environment(m_spec);
         // The owner's environment, less ours and the lower-case names udhcpc passes a lease in
@@ -220,7 +214,7 @@ public:
         pid_t const pid = ::fork();
         if (pid < 0) {
             int const saved = errno;
-            schedule_restart();
+            m_backoff.start_failed(monotonic_ms());
             errno = saved;
             return false;
         }
@@ -241,7 +235,7 @@ public:
             ::_exit(127);
         }
         m_pid = pid;
-        m_started_ms = monotonic_ms();
+        m_backoff.started(monotonic_ms());
         return true;
     }
 
@@ -253,17 +247,14 @@ public:
             return false;
         }
         m_pid = -1;
-        if (monotonic_ms() - m_started_ms >= STABLE_MS) {
-            m_backoff_ms = 0;
-        }
-        schedule_restart();
+        m_backoff.exited(monotonic_ms());
         return true;
     }
 
     // Starts it again when its restart is due.
     void tick()
     {
-        if (m_pid < 0 && m_restart_ms != 0 && monotonic_ms() >= m_restart_ms) {
+        if (m_pid < 0 && m_backoff.due_by(monotonic_ms())) {
             (void)start();
         }
     }
@@ -272,7 +263,7 @@ public:
     // it does not run (or its owner reaped it already).
     void stop()
     {
-        m_restart_ms = 0;
+        m_backoff.cancel();
         if (m_pid <= 0) {
             return;
         }
@@ -292,12 +283,6 @@ public:
     }
 
 private:
-    void schedule_restart()
-    {
-        m_backoff_ms = std::clamp(m_backoff_ms * 2, MIN_BACKOFF_MS, MAX_BACKOFF_MS);
-        m_restart_ms = monotonic_ms() + m_backoff_ms;
-    }
-
     static std::vector<char*> pointers(std::vector<std::string> const& strings)
     {
         std::vector<char*> out;
@@ -312,9 +297,7 @@ private:
 
     ClientSpec m_spec;
     int m_pid { -1 };
-    long long m_started_ms { 0 };
-    long long m_restart_ms { 0 };
-    long long m_backoff_ms { 0 };
+    RestartBackoff m_backoff;
 };
 
 } // namespace lumos::net::dhcp

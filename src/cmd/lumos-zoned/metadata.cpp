@@ -5,7 +5,6 @@
 // the monitor (it sets PR_SET_PDEATHSIG itself), and the monitor that takes over starts another.
 #include "cmd/lumos-zoned/monitor.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -16,35 +15,27 @@
 
 namespace lumos_zoned {
 
-namespace {
-
-constexpr long long MIN_BACKOFF_MS = 1000;
-constexpr long long MAX_BACKOFF_MS = 60000;
-constexpr long long STABLE_MS = 60000;
-
-} // namespace
-
 void start_metadata(Monitor& monitor)
 {
     auto& server = monitor.metadata;
     if (monitor.flags.metadata.empty() || server.pid > 0) {
         return;
     }
-    server.restart_ms = 0;
     std::string const socket = monitor.flags.zonepath + "/.zonecontrol/metadata.sock";
     server.pid = spawn(monitor, { monitor.flags.metadata, monitor.flags.id, socket },
         path(monitor, protocol::MONITOR_LOG), Output::Append);
-    server.started_ms = monotonic_ms();
     if (server.pid < 0) {
         log("cannot start the metadata server: " + std::string(std::strerror(errno)));
-        server.restart_ms = monotonic_ms() + server.backoff_ms;
+        server.backoff.start_failed(monotonic_ms());
+        return;
     }
+    server.backoff.started(monotonic_ms());
 }
 
 void stop_metadata(Monitor& monitor)
 {
     auto& server = monitor.metadata;
-    server.restart_ms = 0;
+    server.backoff.cancel();
     if (server.pid <= 0) {
         return;
     }
@@ -62,25 +53,21 @@ void metadata_exited(Monitor& monitor, int pid, int wait_status)
     }
     server.pid = -1;
     long long const now = monotonic_ms();
-    server.backoff_ms = now - server.started_ms >= STABLE_MS
-        ? MIN_BACKOFF_MS
-        : std::min(MAX_BACKOFF_MS, std::max(MIN_BACKOFF_MS, server.backoff_ms * 2));
-    server.restart_ms = now + server.backoff_ms;
+    server.backoff.exited(now);
     log("the metadata server exited (wait status " + std::to_string(wait_status)
-        + "), restarting in " + std::to_string(server.backoff_ms / 1000) + " s");
+        + "), restarting in " + std::to_string((server.backoff.due() - now + 999) / 1000) + " s");
 }
 
 void metadata_timers(Monitor& monitor)
 {
-    auto& server = monitor.metadata;
-    if (server.restart_ms != 0 && server.restart_ms <= monotonic_ms()) {
+    if (monitor.metadata.backoff.due_by(monotonic_ms())) {
         start_metadata(monitor);
     }
 }
 
 bool metadata_restart_pending(Monitor const& monitor)
 {
-    return monitor.metadata.restart_ms != 0;
+    return monitor.metadata.backoff.due() != 0;
 }
 
 } // namespace lumos_zoned

@@ -12,9 +12,10 @@
 //   dhcp.cpp       the DHCP clients of the zone's --dhcp NICs
 //   metadata.cpp   the zone's metadata server (--metadata)
 // Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp,
-// base/posix_util.hpp and net/dhcp_client.hpp.
+// base/posix_util.hpp, base/restart_backoff.hpp and net/dhcp_client.hpp.
 #pragma once
 
+#include "base/restart_backoff.hpp"
 #include "net/dhcp_client.hpp"
 #include "runtime/monitor_protocol.hpp"
 
@@ -57,9 +58,7 @@ struct ZoneState {
 // The metadata server child (metadata.cpp).
 struct MetadataChild {
     int pid { -1 };
-    long long started_ms { 0 }; // monotonic
-    long long restart_ms { 0 }; // monotonic, 0: no restart due
-    long long backoff_ms { 1000 };
+    lumos::RestartBackoff backoff;
 };
 
 struct Monitor {
