@@ -90,36 +90,34 @@ Result<Helpers> find_helpers(sys::HostFeatures const& features)
     }
     std::string const self = executable_dir();
     dirs.push_back(self + "/../lib/lumos");
-    // The libexec directories first, then the build tree: src/cmd/<program>/<program>.
-    auto find = [&](std::string& found, std::string const& program) {
-        for (auto const& dir : dirs) {
-            if (executable(dir + "/" + program)) {
-                found = dir + "/" + program;
-                return;
-            }
-        }
-        if (executable(self + "/../" + program + "/" + program)) {
-            found = self + "/../" + program + "/" + program;
-        }
-    };
+    // The libexec directories first, then the build tree: src/cmd/<build dir>/<program>, the
+    // build dir being the program's own unless named.
+    auto find
+        = [&](std::string& found, std::string const& program, std::string const& build_dir = {}) {
+              for (auto const& dir : dirs) {
+                  if (executable(dir + "/" + program)) {
+                      found = dir + "/" + program;
+                      return;
+                  }
+              }
+              std::string const built
+                  = self + "/../" + (build_dir.empty() ? program : build_dir) + "/" + program;
+              if (executable(built)) {
+                  found = built;
+              }
+          };
     find(helpers.zoned, "lumos-zoned");
     find(helpers.zinit, "zinit");
     find(helpers.netdown, "lumos-netdown");
     find(helpers.dhcp_event, "lumos-dhcp-event");
     find(helpers.metadata, "lumos-metadata");
-    find(helpers.mdata_execute, "mdata-execute");
-    if (helpers.mdata_execute.empty() && executable(self + "/../zinit/mdata-execute")) {
-        helpers.mdata_execute = self + "/../zinit/mdata-execute"; // beside the build tree's zinit
-    }
+    find(helpers.mdata_execute, "mdata-execute", "zinit");
     for (char const* client : { "mdata-get", "mdata-put", "mdata-list", "mdata-delete" }) {
         std::string found;
-        find(found, client);
-        // Installed beside this program (sbin: they are the host's tools too), else the build
-        // tree's src/cmd/mdata.
-        for (auto const& dir : { self, self + "/../mdata" }) {
-            if (found.empty() && executable(dir + "/" + client)) {
-                found = dir + "/" + client;
-            }
+        find(found, client, "mdata");
+        // Installed, they are beside this program (sbin: the host's tools too).
+        if (found.empty() && executable(self + "/" + client)) {
+            found = self + "/" + client;
         }
         if (found.empty()) {
             helpers.mdata_clients.clear();
