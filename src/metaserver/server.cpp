@@ -238,27 +238,27 @@ struct Server::State {
                 failure("Unknown command " + request.command));
             return;
         }
-        auto vm = source();
+        auto const vm = source();
         if (!vm) {
             reply(connection, request.v2, request.reqid, failure(vm.error().message()));
             return;
         }
         if (is_get) {
-            reply(
-                connection, request.v2, request.reqid, get_key(*vm, request.argument.value_or("")));
+            reply(connection, request.v2, request.reqid,
+                get_key(**vm, request.argument.value_or("")));
             return;
         }
         if (is_keys) {
-            reply(connection, request.v2, request.reqid, list_keys(*vm));
+            reply(connection, request.v2, request.reqid, list_keys(**vm));
             return;
         }
         Result<Json> payload = make_error(ErrorCode::InvalidArgument, "Invalid PUT Request");
         if (request.command == "PUT") {
             if (auto put = metadata::parse_put_argument(request.argument.value_or(""))) {
-                payload = put_update(*vm, put->first, put->second);
+                payload = put_update(**vm, put->first, put->second);
             }
         } else {
-            payload = delete_update(*vm, request.argument.value_or(""));
+            payload = delete_update(**vm, request.argument.value_or(""));
         }
         if (!payload) {
             reply(connection, true, request.reqid, failure(payload.error().message()));

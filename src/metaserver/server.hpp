@@ -19,8 +19,9 @@
 
 namespace lumos::metaserver {
 
-// The VM object requests are answered from, current as of the call.
-using VmSource = std::function<Result<Json>()>;
+// The VM object requests are answered from, current as of the call; shared, so that a source
+// that caches it hands it out without a copy per request.
+using VmSource = std::function<Result<std::shared_ptr<Json const>>()>;
 
 // An update in flight: fd() becomes readable when there is progress to take (step()) and
 // step() says when it is done and how it went.

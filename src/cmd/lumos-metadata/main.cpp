@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include <fcntl.h>
@@ -67,7 +68,7 @@ public:
     {
     }
 
-    Result<Json> current()
+    Result<std::shared_ptr<Json const>> current()
     {
         struct stat st { };
         if (::stat(m_file.c_str(), &st) != 0) {
@@ -81,7 +82,7 @@ public:
             && st.st_ctim.tv_nsec == m_stat.st_ctim.tv_nsec;
         if (!same) {
             TRY_ASSIGN(vm, m_store.load(m_uuid));
-            m_vm = std::move(vm);
+            m_vm = std::make_shared<Json const>(std::move(vm));
             m_stat = st;
             m_valid = true;
         }
@@ -94,7 +95,7 @@ private:
     std::string m_uuid;
     struct stat m_stat { };
     bool m_valid { false };
-    Json m_vm;
+    std::shared_ptr<Json const> m_vm;
 };
 
 // `vmadm update <uuid>` with the payload on stdin (a memfd: any size, nothing on disk); its

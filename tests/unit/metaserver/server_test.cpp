@@ -72,9 +72,9 @@ protected:
             "customer_metadata": {"foo": "x", "bar": ".dot\nline"}, "internal_metadata": {}})");
         m_server = std::make_unique<Server>(
             std::move(listener),
-            [this]() -> Result<Json> {
+            [this]() -> Result<std::shared_ptr<Json const>> {
                 std::lock_guard lock(m_mutex);
-                return m_vm;
+                return std::make_shared<Json const>(m_vm);
             },
             [this](Json const& payload) -> Result<std::unique_ptr<PendingUpdate>> {
                 int fds[2];
