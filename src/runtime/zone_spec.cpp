@@ -223,10 +223,11 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     // The metadata socket's directory, read-only as SmartOS mounts it: a guest connects to the
     // socket and can neither replace it nor fill the directory. lx zones see it where the native
     // SmartOS client looks (/native) and where cloud-init's data source and ours look first.
-    for (char const* zonecontrol : { "/.zonecontrol", "/native/.zonecontrol" }) {
-        if (!lx && std::string_view(zonecontrol) == "/native/.zonecontrol") {
-            continue;
-        }
+    std::vector<std::string> zonecontrols { "/.zonecontrol" };
+    if (lx) {
+        zonecontrols.emplace_back("/native/.zonecontrol");
+    }
+    for (auto const& zonecontrol : zonecontrols) {
         spec.mounts.push_back({ zonecontrol, "bind", paths.zonepath + "/.zonecontrol",
             { "bind", "ro", "nosuid", "nodev", "noexec" } });
     }

@@ -248,15 +248,10 @@ Result<net::VnicFilter> filter_now(
     return filter;
 }
 
-// One NIC: its veth pair, plugged and up, with its static addresses. Its host end is removed
-// again when a later step fails.
-// A NIC's bandwidth cap, or the line saying why it is not applied (net/shaping undoes what
-// it made on failure).
+// A NIC's bandwidth cap (it has one), or the line saying why it is not applied (net/shaping
+// undoes what it made on failure).
 void shape(net::Netns const& host, VnicPlan const& vnic, Unenforced& unenforced)
 {
-    if (!vnic.shaping) {
-        return;
-    }
     if (auto shaped = net::apply_vnic_shaping(host, *vnic.shaping); !shaped) {
         unenforced.push_back("maxbw "
             + std::to_string(vnic.shaping->bits_per_second / BITS_PER_MBIT)
@@ -264,6 +259,8 @@ void shape(net::Netns const& host, VnicPlan const& vnic, Unenforced& unenforced)
     }
 }
 
+// One NIC: its veth pair, plugged and up, with its static addresses. Its host end is removed
+// again when a later step fails.
 Result<void> create_vnic(net::Rtnl& host, net::Rtnl& zone, std::string const& uuid,
     std::string const& zone_dir, VnicPlan const& vnic, Unenforced& unenforced)
 {
