@@ -2,6 +2,8 @@
 #include "support/vmadm_fixture.hpp"
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -57,6 +59,12 @@ void VmadmTest::TearDown()
         }
     }
     remove_cgroup(cgroup_parent());
+}
+
+std::string VmadmTest::zone_log(std::string const& uuid) const
+{
+    std::ifstream in(root().path() / "run/lumos/zones" / uuid / "monitor.log");
+    return { std::istreambuf_iterator<char>(in), {} };
 }
 
 RunResult VmadmTest::vmadm(const std::vector<std::string>& args, RunOptions options) const

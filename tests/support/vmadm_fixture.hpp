@@ -29,6 +29,10 @@ protected:
     using VmadmTestBase::vmadm;
     // Runs the vmadm binary with LUMOS_ROOT set.
     RunResult vmadm(const std::vector<std::string>& args, RunOptions options) const override;
+
+    // The zone's log (run/lumos/zones/<uuid>/monitor.log: the monitor's lines and the controls
+    // this host did not apply), "" when there is none.
+    std::string zone_log(std::string const& uuid) const;
 };
 
 } // namespace lumos::test

@@ -138,6 +138,17 @@ protected:
         return "z" + uuid.substr(0, 8) + "_";
     }
 
+    // A killed create's VM: waits (20 s at most) until it is `failed` and gone() holds.
+    template <typename Gone>
+    void wait_until_failed(std::string const& uuid, Gone const& gone) const
+    {
+        auto const until = std::chrono::steady_clock::now() + 20s;
+        while (!(gone() && get(uuid)["state"] == "failed")
+            && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+
     json zone(std::string const& alias, json nics) const
     {
         return json { { "brand", "joyent-minimal" }, { "image_uuid", BASE_UUID },
@@ -330,8 +341,7 @@ TEST_F(ZoneNetwork, MaxbwCapsTheNicAndChangesLive)
     std::string const host_link = link_prefix(a) + "net0";
     std::string const ifb = "i" + host_link.substr(1);
     // A kernel without IFB or tbf: the cap is reported, not applied (the test below).
-    std::ifstream log(root().path() / "run/lumos/zones" / a / "monitor.log");
-    std::string const text((std::istreambuf_iterator<char>(log)), {});
+    std::string const text = zone_log(a);
     if (auto const at = text.find("maxbw 100 Mbit/s not applied"); at != std::string::npos) {
         GTEST_SKIP() << text.substr(at, text.find('\n', at) - at);
     }
@@ -414,8 +424,7 @@ TEST_F(ZoneNetwork, AMaxbwTheHostCannotSetIsReportedNotFatal)
     RunResult const r = vmadm({ "update", a }, with_stdin(capped));
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(get(a)["nics"][0]["maxbw"], 10);
-    std::ifstream log(root().path() / "run/lumos/zones" / a / "monitor.log");
-    std::string const text((std::istreambuf_iterator<char>(log)), {});
+    std::string const text = zone_log(a);
     EXPECT_NE(text.find("maxbw 10 Mbit/s not applied to net0: "), std::string::npos) << text;
     EXPECT_NE(text.find("not an IFB"), std::string::npos) << text;
     RunResult const dummy = in(m_host, { "ip", "-j", "link", "show", ifb });
@@ -463,11 +472,7 @@ TEST_F(ZoneNetwork, AKilledCreateLeavesNoNetworking)
     // Killed before the monitor took the zone, the guard removes the networking at once and
     // the VM is `provisioning` until the deadline in its record; killed after, the monitor
     // removes it when its own deadline passes.
-    auto const until = std::chrono::steady_clock::now() + 20s;
-    while (
-        !(gone() && get(uuid)["state"] == "failed") && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(50ms);
-    }
+    wait_until_failed(uuid, gone);
     EXPECT_TRUE(gone());
     EXPECT_EQ(get(uuid)["state"], "failed");
     EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
@@ -504,11 +509,7 @@ TEST_F(ZoneNetwork, ACreateKilledBeforeItsMonitorStartsLeavesNoNetworking)
     create.kill(SIGKILL);
     (void)create.wait();
     auto gone = [&] { return host_links(prefix).empty() && !fs::exists(zone_netns(uuid)); };
-    auto const until = std::chrono::steady_clock::now() + 20s;
-    while (
-        !(gone() && get(uuid)["state"] == "failed") && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(50ms);
-    }
+    wait_until_failed(uuid, gone);
     EXPECT_TRUE(gone());
     EXPECT_EQ(get(uuid)["state"], "failed");
     std::ifstream pid_stream(pid_file);

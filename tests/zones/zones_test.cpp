@@ -390,10 +390,7 @@ TEST_F(Zones, ZfsIoPriorityIsAppliedOrReportedAsTheKernelAllows)
     ASSERT_TRUE(fs::exists(zone_cgroup)) << zone_cgroup;
     std::ifstream bundle(root().path() / "run/lumos/zones" / uuid / "config.json");
     json const config = json::parse(bundle, nullptr, false);
-    auto log = [&] {
-        std::ifstream in(root().path() / "run/lumos/zones" / uuid / "monitor.log");
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    };
+    auto log = [&] { return zone_log(uuid); };
     std::string const not_applied = "zfs_io_priority not applied: ";
     if (features["cgroup"]["io_weight_file"].is_null()) {
         // The kernel really has none for the zone's cgroup.
