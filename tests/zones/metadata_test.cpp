@@ -83,6 +83,11 @@ TEST_F(ZoneMetadata, UpdatesAreSeenAtOnceAndGuestWritesLandInTheRecord)
     json vm = get(uuid);
     EXPECT_EQ(vm["customer_metadata"]["color"], "blue");
     EXPECT_EQ(vm["customer_metadata"]["from-stdin"], "piped\n");
+    // Bytes that are not UTF-8 are stored as U+FFFD, as SmartOS's agent does; the server goes on.
+    r = zlogin({ uuid, "printf '\\377ok' | mdata-put raw && mdata-get sdc:alias" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "web01\n");
+    EXPECT_EQ(get(uuid)["customer_metadata"]["raw"], "\xEF\xBF\xBDok");
     r = zlogin({ uuid, "mdata-put site_pw secret" });
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(get(uuid)["internal_metadata"]["site_pw"], "secret");

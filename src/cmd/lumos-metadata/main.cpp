@@ -109,7 +109,9 @@ public:
         if (!input.valid()) {
             return tl::unexpected(Error::from_errno("memfd_create", errno));
         }
-        std::string const text = payload.dump();
+        // A guest's key or value may be any bytes: what is not UTF-8 becomes U+FFFD, as agent.js's
+        // Buffer.toString() makes it (a strict dump would throw and end the server).
+        std::string const text = payload.dump(-1, ' ', false, Json::error_handler_t::replace);
         if (!write_fully(input.get(), text.data(), text.size())
             || ::lseek(input.get(), 0, SEEK_SET) != 0) {
             return tl::unexpected(Error::from_errno("write the update", errno));
