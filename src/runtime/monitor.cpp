@@ -225,6 +225,8 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     flags.dhcp_event = launch.dhcp.empty() ? std::string() : launch.helpers.dhcp_event;
     flags.dhcp_resolv = launch.dhcp_resolv;
     flags.dhcp_hostname = launch.dhcp_hostname;
+    flags.lx_uname = launch.lx_uname_release.has_value();
+    flags.lx_uname_release = launch.lx_uname_release.value_or("");
     if (!flags.dhcp.empty() && flags.dhcp_event.empty()) {
         return make_error(ErrorCode::Unsupported,
             "lumos-dhcp-event is not installed next to this program (lib/lumos)");

@@ -87,6 +87,10 @@ public:
         std::vector<std::string> dhcp;
         std::string dhcp_resolv;
         std::string dhcp_hostname;
+        // lx zones: the release uname(2) reports ("" the host's), the version SmartOS's lx
+        // brand reports; needs the zone's config.json to send its seccomp listener to the
+        // monitor (ZoneHostPaths::seccomp_listener). nullopt: uname is the host's.
+        std::optional<std::string> lx_uname_release;
     };
     // Starts a detached monitor and waits until it reports: the zone booted (or, attaching, is
     // followed). The error carries the monitor's reason (e.g. runc's last line).

@@ -106,6 +106,11 @@ inline constexpr char const* FLAG_DHCP = "--dhcp";
 inline constexpr char const* FLAG_DHCP_EVENT = "--dhcp-event";
 inline constexpr char const* FLAG_DHCP_RESOLV = "--dhcp-resolv";
 inline constexpr char const* FLAG_DHCP_HOSTNAME = "--dhcp-hostname";
+// lx zones: uname(2) answered as SmartOS's lx brand answers it, release the value (the VM's
+// kernel_version; "" keeps the host's) and version "BrandZ virtual linux". The zone's config.json
+// sends its seccomp listener to <dir>/seccomp.sock (SECCOMP_SOCKET) at every boot.
+inline constexpr char const* FLAG_LX_UNAME = "--lx-uname";
+inline constexpr char const* SECCOMP_SOCKET = "seccomp.sock";
 
 inline constexpr char const* USAGE
     = "usage: lumos-zoned --id ID --dir RUNDIR --oci-runtime PATH --oci-runtime-root DIR "
@@ -113,7 +118,7 @@ inline constexpr char const* USAGE
       "[--stop-signal N] [--stop-command PATH] [--netdown PATH] [--metadata PATH] "
       "[--dhcp IF[:primary]]... "
       "[--dhcp-event PATH] "
-      "[--dhcp-resolv FILE] [--dhcp-hostname NAME]";
+      "[--dhcp-resolv FILE] [--dhcp-hostname NAME] [--lx-uname RELEASE]";
 
 struct LaunchFlags {
     std::string id; // the OCI runtime's container id: the VM's uuid
@@ -135,6 +140,8 @@ struct LaunchFlags {
     std::string dhcp_event; // required with dhcp
     std::string dhcp_resolv; // "": the VM has static resolvers (or none come from DHCP)
     std::string dhcp_hostname;
+    bool lx_uname { false }; // FLAG_LX_UNAME given
+    std::string lx_uname_release;
 };
 
 // The arguments after the program's name.
@@ -174,6 +181,9 @@ inline std::vector<std::string> format_flags(LaunchFlags const& flags)
         if (!value->empty()) {
             args.insert(args.end(), { flag, *value });
         }
+    }
+    if (flags.lx_uname) {
+        args.insert(args.end(), { FLAG_LX_UNAME, flags.lx_uname_release });
     }
     return args;
 }
@@ -236,6 +246,9 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
             flags.dhcp_resolv = value;
         } else if (arg == FLAG_DHCP_HOSTNAME) {
             flags.dhcp_hostname = value;
+        } else if (arg == FLAG_LX_UNAME) {
+            flags.lx_uname = true;
+            flags.lx_uname_release = value;
         } else {
             ok = false;
         }

@@ -204,6 +204,9 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
     spec.netns = paths.netns;
     spec.cgroups_path = paths.cgroup_parent + "/" + spec.uuid;
     bool const lx = spec.brand == "lx";
+    if (lx) {
+        spec.seccomp_listener = paths.seccomp_listener;
+    }
 
     spec.env
         = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "container=zone" };
@@ -452,11 +455,17 @@ Json oci_config(ZoneSpec const& spec)
             syscalls.push_back(std::move(rule));
         }
     }
+    if (!spec.seccomp_listener.empty()) {
+        syscalls.push_back({ { "names", { "uname" } }, { "action", "SCMP_ACT_NOTIFY" } });
+    }
     Json seccomp {
         { "defaultAction", "SCMP_ACT_ALLOW" },
         { "architectures", { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32" } },
         { "syscalls", syscalls },
     };
+    if (!spec.seccomp_listener.empty()) {
+        seccomp["listenerPath"] = spec.seccomp_listener;
+    }
 
     Json linux {
         { "namespaces", namespaces },

@@ -34,6 +34,8 @@
 //                          tmpfs -> tmpfs
 //   delegate_dataset       <pool>/<uuid>/data bind-mounted at /zones/<uuid>/data
 //   metadata socket dir    <zonepath>/.zonecontrol at /.zonecontrol (lx: /native/.zonecontrol)
+//   uname (lx)             with a seccomp listener: uname(2) answered by the zone's monitor, as
+//                          SmartOS's lx brand answers it (version "BrandZ virtual linux")
 #pragma once
 
 #include "base/json.hpp"
@@ -62,6 +64,9 @@ struct ZoneHostPaths {
     // (run/lumos/zones/<uuid>/resolv.conf); "" writes nothing and mounts nothing.
     std::string resolv_conf;
     std::string cgroup_parent { "/lumos" };
+    // lx zones: the unix socket the zone's seccomp listener is sent to (the monitor's
+    // <dir>/seccomp.sock), which answers uname(2) as SmartOS's lx brand does; "" for none.
+    std::string seccomp_listener;
 };
 
 // One mount of the zone's config.json (plain data: the OCI runtime mounts it).
@@ -101,6 +106,8 @@ struct ZoneSpec {
     // Lets the zone nest containers: user namespaces (clone, clone3 and unshare with
     // CLONE_NEWUSER) and setns. Off for every zone; not a VM property yet.
     bool allow_nesting { false };
+    // Where uname(2) goes (seccomp user notification, SCMP_ACT_NOTIFY), "" for the kernel.
+    std::string seccomp_listener;
     // The VM's controls this host cannot enforce, each as "<property> not applied: <why>" (the
     // line the zone's log gets); left out of the config, so the zone boots without them.
     std::vector<std::string> unenforced;

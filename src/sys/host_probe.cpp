@@ -12,8 +12,10 @@
 
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace lumos::sys {
@@ -432,6 +434,18 @@ OciRuntime const* HostFeatures::oci_runtime() const
         }
     }
     return nullptr;
+}
+
+Result<void> probe_seccomp_user_notification()
+{
+    uint32_t action = SECCOMP_RET_USER_NOTIF;
+    struct seccomp_notif_sizes sizes { };
+    if (::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) != 0
+        || ::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
+        return tl::unexpected(
+            Error::from_errno("the kernel has no seccomp user notification", errno));
+    }
+    return {};
 }
 
 Result<HostFeatures> probe_host(ProbeRoots const& roots)

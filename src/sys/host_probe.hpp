@@ -133,6 +133,11 @@ CgroupFeatures probe_cgroups(ProbeRoots const& roots);
 Json host_features_json(HostFeatures const& features);
 Result<HostFeatures> host_features_from_json(Json const& json);
 
+// Whether this kernel hands a filtered system call to a user-space listener (seccomp user
+// notification, Linux 5.0): what answers uname(2) in lx zones. Probed each time it is asked (one
+// system call), not cached.
+Result<void> probe_seccomp_user_notification();
+
 // This lumos build, as the cache records it.
 std::string lumos_build();
 

@@ -59,6 +59,24 @@ void log_unenforced(runtime::ZoneMonitor const& zone, std::vector<std::string> c
     }
 }
 
+// lx zones answer uname(2) as SmartOS's lx brand does (release: the VM's kernel_version, version
+// "BrandZ virtual linux": how Linux tools such as cloud-init's SmartOS data source know where they
+// run), through the monitor as the zone's seccomp listener. nullopt for other brands and on
+// kernels without seccomp user notification (the reason in why).
+std::optional<std::string> lx_uname_release(Json const& vm, std::string* why = nullptr)
+{
+    if (string_or(vm, "brand") != "lx") {
+        return std::nullopt;
+    }
+    if (auto probed = sys::probe_seccomp_user_notification(); !probed) {
+        if (why != nullptr) {
+            *why = probed.error().message();
+        }
+        return std::nullopt;
+    }
+    return string_or(vm, "kernel_version");
+}
+
 bool has_nics(Json const& vm)
 {
     Json const* nics = json_member(vm, "nics");
@@ -207,6 +225,7 @@ runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
     // The monitor runs a DHCP client for each DHCP NIC in the zone's namespace (the zone has no
     // CAP_NET_ADMIN to do it); its leases fill resolv.conf when the VM has no resolvers.
     launch.dhcp = dhcp_interfaces(vm);
+    launch.lx_uname_release = lx_uname_release(vm);
     Json const* resolvers = json_member(vm, "resolvers");
     if (!launch.dhcp.empty()
         && (resolvers == nullptr || !resolvers->is_array() || resolvers->empty())) {
@@ -250,8 +269,16 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
     if (has_nics(vm)) {
         paths.netns = m_paths.zone_netns(uuid);
     }
+    std::string no_uname;
+    if (lx_uname_release(vm, &no_uname)) {
+        paths.seccomp_listener = zone.dir() + "/" + protocol::SECCOMP_SOCKET;
+    }
     TRY_ASSIGN(features, host_features());
     TRY_ASSIGN(spec, runtime::zone_spec(vm, paths, runtime::host_layout(features)));
+    if (!no_uname.empty()) {
+        spec.unenforced.push_back(
+            "uname not emulated (the host's, not SmartOS's lx brand's): " + no_uname);
+    }
     spec.terminal = true;
     // The directory the metadata socket will be in (bind-mounted into the zone).
     TRY(make_directory_below(paths.zonepath, ".zonecontrol", 0755));

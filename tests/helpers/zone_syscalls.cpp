@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
-// Test helper run inside a zone (tests/runtime/runc_test.cpp): tries, each in a child process
-// of its own, the syscalls a zone's seccomp profile refuses, and prints one line per probe,
-// "<probe> ok" or "<probe> <errno name>". Static and linking nothing of lumos, so it runs in
-// any zone root.
+// Test helper run inside a zone (tests/runtime/runc_test.cpp, tests/zones/metadata_test.cpp):
+// tries, each in a child process of its own, the syscalls a zone's seccomp profile refuses or
+// hands to the monitor, and prints one line per probe, "<probe> ok" or "<probe> <errno name>".
+// Static and linking nothing of lumos, so it runs in any zone root.
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +73,26 @@ int probe(char const* name)
             return errno;
         }
         return result(syscall(SYS_setns, fd, newuser));
+    }
+    // uname into memory the caller cannot write: EFAULT, as from the kernel's own uname (an lx
+    // zone's monitor answers it, and must neither write there nor fail otherwise).
+    if (std::strcmp(name, "uname-bad-address") == 0) {
+        return result(syscall(SYS_uname, 16UL));
+    }
+    if (std::strcmp(name, "uname-read-only") == 0) {
+        void* page = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED) {
+            return errno;
+        }
+        int const error = result(syscall(SYS_uname, page));
+        // Still zero: nothing was written behind the protection.
+        auto const* bytes = static_cast<unsigned char const*>(page);
+        for (size_t i = 0; i < 4096; ++i) {
+            if (bytes[i] != 0) {
+                return EIO;
+            }
+        }
+        return error;
     }
     if (std::strcmp(name, "io_uring_setup") == 0) {
         unsigned char params[256] {}; // struct io_uring_params, zeroed

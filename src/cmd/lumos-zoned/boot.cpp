@@ -141,6 +141,9 @@ bool boot(Monitor& monitor, std::string& error)
     }
     ::close(listener);
     ::unlink(console_socket.c_str());
+    // The init's listener, sent before the runtime started it: its uname calls are answered from
+    // the moment the monitor's loop runs.
+    accept_uname(monitor);
     if (runtime_status < 0) {
         ::kill(runtime, SIGKILL);
         ::waitpid(runtime, nullptr, 0);
@@ -153,6 +156,7 @@ bool boot(Monitor& monitor, std::string& error)
         if (pty >= 0) {
             ::close(pty);
         }
+        close_all_uname(monitor);
         (void)run_and_wait(monitor,
             oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }), runtime_log);
         return false;
@@ -164,6 +168,7 @@ bool boot(Monitor& monitor, std::string& error)
         if (pty >= 0) {
             ::close(pty);
         }
+        close_all_uname(monitor);
         return false;
     }
     zone.init_pid = init_pid;
@@ -215,6 +220,11 @@ bool attach(Monitor& monitor, std::string& error)
     }
     write_status(monitor);
     log("attached to running zone, init pid " + std::to_string(pid));
+    if (monitor.flags.lx_uname) {
+        // The listener went with the monitor that held it (uname.cpp).
+        log("uname fails (ENOSYS) in the zone's processes that were running: their answers went "
+            "with the monitor that was killed; processes started from now on get them");
+    }
     start_dhcp(monitor);
     return true;
 }

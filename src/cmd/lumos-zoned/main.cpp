@@ -30,10 +30,10 @@
 // must stay small (tests/zones/monitor_memory_test.cpp: under 1 MiB of private memory).
 #include "cmd/lumos-zoned/monitor.hpp"
 
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -60,13 +60,18 @@ void report_ready(Monitor& monitor, std::string const& message)
     auto& zone = monitor.zone;
     for (;;) {
         bool const pty_quiet = zone.pty_quiet_until > monotonic_ms();
-        std::array<struct pollfd, 5> fds { {
+        std::vector<struct pollfd> fds {
             { signals, POLLIN, 0 },
             { listener, POLLIN, 0 },
             { pty_quiet ? -1 : zone.pty, POLLIN, 0 },
             { zone.console_client, POLLIN, 0 },
             { zone.pidfd, POLLIN, 0 },
-        } };
+            { zone.uname_socket, POLLIN, 0 },
+        };
+        size_t const first_uname = fds.size();
+        for (int const uname : zone.uname_listeners) {
+            fds.push_back({ uname, POLLIN, 0 });
+        }
         bool const timed
             = zone.provisioning == protocol::Provisioning::Waiting || zone.kill_deadline != 0;
         bool const slow_timer
@@ -75,6 +80,19 @@ void report_ready(Monitor& monitor, std::string const& message)
         if (ready < 0 && errno != EINTR) {
             log("poll: " + std::string(std::strerror(errno)));
             ::sleep(1);
+        }
+        // First, while every descriptor polled is still the one polled (a zone's exit below
+        // closes its listeners, and a reboot may reuse their numbers). A blocked uname caller
+        // is answered before anything slower.
+        for (size_t i = first_uname; i < fds.size(); ++i) {
+            if ((fds[i].revents & POLLIN) != 0) {
+                answer_uname(monitor, fds[i].fd);
+            } else if ((fds[i].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+                close_uname(monitor, fds[i].fd); // every process under its filter has exited
+            }
+        }
+        if ((fds[5].revents & POLLIN) != 0) {
+            accept_uname(monitor);
         }
         if ((fds[0].revents & POLLIN) != 0) {
             struct signalfd_siginfo info { };
@@ -135,9 +153,18 @@ int monitor_main(Monitor& monitor)
     }
     // Listening before the zone's init runs: its first request finds the socket.
     start_metadata(monitor);
+    if (!listen_uname(monitor)) {
+        error = "cannot listen on " + path(monitor, protocol::SECCOMP_SOCKET) + ": "
+            + std::strerror(errno);
+        stop_metadata(monitor);
+        log("cannot start: " + error);
+        report_ready(monitor, protocol::error_reply(error));
+        return 1;
+    }
     bool const up = monitor.flags.attach ? attach(monitor, error) : boot(monitor, error);
     if (!up) {
         stop_metadata(monitor);
+        stop_uname(monitor);
         log("cannot start: " + error);
         report_ready(monitor, protocol::error_reply(error));
         ::unlink(path(monitor, protocol::STATUS_FILE).c_str());

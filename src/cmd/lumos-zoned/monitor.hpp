@@ -11,6 +11,7 @@
 //                  the provisioning and stop deadlines
 //   dhcp.cpp       the DHCP clients of the zone's --dhcp NICs
 //   metadata.cpp   the zone's metadata server (--metadata)
+//   uname.cpp      lx zones: uname(2) answered as SmartOS's lx brand does (--lx-uname)
 // Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp,
 // base/posix_util.hpp, base/restart_backoff.hpp and net/dhcp_client.hpp.
 #pragma once
@@ -36,6 +37,8 @@ struct ZoneState {
     unsigned long long init_start { 0 };
     int pidfd { -1 }; // attach mode: how the zone's end is seen
     int pty { -1 };
+    int uname_socket { -1 }; // lx: where the OCI runtime sends seccomp listeners (uname.cpp)
+    std::vector<int> uname_listeners; // lx: the listeners whose uname(2) calls we answer
     int console_client { -1 };
     int console_log { -1 };
     long long console_log_size { 0 };
@@ -127,5 +130,20 @@ void stop_metadata(Monitor& monitor);
 void metadata_exited(Monitor& monitor, int pid, int wait_status);
 void metadata_timers(Monitor& monitor);
 bool metadata_restart_pending(Monitor const& monitor);
+
+// uname.cpp
+// Listens on seccomp.sock, where the OCI runtime sends the listeners of the zone's init and of
+// each exec (--lx-uname; nothing to do otherwise or when already listening). false with errno.
+bool listen_uname(Monitor& monitor);
+// Takes every listener sent so far.
+void accept_uname(Monitor& monitor);
+// A listener is readable: answer one call.
+void answer_uname(Monitor& monitor, int listener);
+// A listener whose processes have all exited.
+void close_uname(Monitor& monitor, int listener);
+// The zone ended: every listener (the socket stays for its next boot).
+void close_all_uname(Monitor& monitor);
+// The monitor ends: the listeners and the socket.
+void stop_uname(Monitor& monitor);
 
 } // namespace lumos_zoned

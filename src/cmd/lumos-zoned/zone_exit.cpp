@@ -34,6 +34,7 @@ void record_provision(Monitor& monitor, protocol::Provisioning outcome)
     auto& zone = monitor.zone;
     stop_dhcp(monitor);
     stop_metadata(monitor);
+    stop_uname(monitor);
     // The zone's NICs (veths, their rules and shaping), before any stop waiter hears it is down.
     if (!monitor.flags.netdown.empty()) {
         int const status = run_and_wait(monitor,
@@ -72,6 +73,7 @@ void zone_exited(Monitor& monitor, int wait_status, bool known)
     }
     log("zone init exited, wait status " + (known ? std::to_string(wait_status) : "unknown"));
     close_console(monitor);
+    close_all_uname(monitor);
     if (zone.pidfd >= 0) {
         ::close(zone.pidfd);
         zone.pidfd = -1;

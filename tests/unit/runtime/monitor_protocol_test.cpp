@@ -243,6 +243,8 @@ TEST(MonitorProtocol, LaunchFlagsRoundTrip)
     flags.dhcp_event = "/usr/lib/lumos/lumos-dhcp-event";
     flags.dhcp_resolv = "/run/lumos/zones/x/resolv.conf";
     flags.dhcp_hostname = "web0";
+    flags.lx_uname = true;
+    flags.lx_uname_release = "4.3.0";
     auto const args = format_flags(flags);
     std::vector<std::string_view> const views(args.begin(), args.end());
     auto const parsed = parse_flags(views);
@@ -262,6 +264,8 @@ TEST(MonitorProtocol, LaunchFlagsRoundTrip)
     EXPECT_EQ(parsed->dhcp_event, flags.dhcp_event);
     EXPECT_EQ(parsed->dhcp_resolv, flags.dhcp_resolv);
     EXPECT_EQ(parsed->dhcp_hostname, flags.dhcp_hostname);
+    EXPECT_TRUE(parsed->lx_uname);
+    EXPECT_EQ(parsed->lx_uname_release, "4.3.0");
 
     LaunchFlags plain = flags;
     plain.attach = plain.restart_init = false;
@@ -272,6 +276,7 @@ TEST(MonitorProtocol, LaunchFlagsRoundTrip)
     plain.dhcp_event.clear();
     plain.dhcp_resolv.clear();
     plain.dhcp_hostname.clear();
+    plain.lx_uname = false;
     auto const plain_args = format_flags(plain);
     auto const plain_parsed
         = parse_flags(std::vector<std::string_view>(plain_args.begin(), plain_args.end()));
@@ -282,6 +287,18 @@ TEST(MonitorProtocol, LaunchFlagsRoundTrip)
     EXPECT_EQ(plain_parsed->ready_fd, -1);
     EXPECT_EQ(plain_parsed->stop_command, "");
     EXPECT_TRUE(plain_parsed->dhcp.empty());
+    EXPECT_FALSE(plain_parsed->lx_uname);
+    EXPECT_EQ(std::find(plain_args.begin(), plain_args.end(), "--lx-uname"), plain_args.end());
+    // An lx zone whose VM has no kernel_version keeps the host's release: "" is a value.
+    LaunchFlags host_release = plain;
+    host_release.lx_uname = true;
+    host_release.lx_uname_release.clear();
+    auto const release_args = format_flags(host_release);
+    auto const release_parsed
+        = parse_flags(std::vector<std::string_view>(release_args.begin(), release_args.end()));
+    ASSERT_TRUE(release_parsed.has_value());
+    EXPECT_TRUE(release_parsed->lx_uname);
+    EXPECT_EQ(release_parsed->lx_uname_release, "");
     EXPECT_EQ(std::find(plain_args.begin(), plain_args.end(), "--dhcp-event"), plain_args.end());
 }
 

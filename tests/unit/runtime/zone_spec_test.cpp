@@ -437,6 +437,40 @@ TEST(OciConfig, UserNamespacesAreRefusedAsDockersProfileDoes)
     EXPECT_EQ(std::count(denied.begin(), denied.end(), "setns"), 0);
 }
 
+// lx zones with a listener hand uname(2) to it (the monitor answers as SmartOS's lx brand);
+// other brands, and lx zones without one (a kernel without seccomp user notification), keep the
+// kernel's uname and name no listener.
+TEST(OciConfig, LxZonesSendUnameToTheirListener)
+{
+    ZoneHostPaths paths = host_paths();
+    paths.seccomp_listener = "/run/lumos/zones/" + UUID + "/seccomp.sock";
+    Json lx = joyent_vm();
+    lx["brand"] = "lx";
+    lx["kernel_version"] = "4.3.0";
+    auto spec = zone_spec(lx, paths, merged_usr());
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->seccomp_listener, paths.seccomp_listener);
+    Json const config = oci_config(*spec);
+    EXPECT_EQ(config["linux"]["seccomp"]["listenerPath"], paths.seccomp_listener);
+    auto rules = rules_for(config, "uname");
+    ASSERT_EQ(rules.size(), 1U);
+    EXPECT_EQ(rules[0]["action"], "SCMP_ACT_NOTIFY");
+    EXPECT_FALSE(rules[0].contains("args"));
+
+    auto joyent = zone_spec(joyent_vm(), paths, merged_usr());
+    ASSERT_TRUE(joyent.has_value());
+    EXPECT_EQ(joyent->seccomp_listener, "");
+    Json const joyent_config = oci_config(*joyent);
+    EXPECT_FALSE(joyent_config["linux"]["seccomp"].contains("listenerPath"));
+    EXPECT_TRUE(rules_for(joyent_config, "uname").empty());
+
+    auto plain_lx = zone_spec(lx, host_paths(), merged_usr());
+    ASSERT_TRUE(plain_lx.has_value());
+    Json const plain_config = oci_config(*plain_lx);
+    EXPECT_FALSE(plain_config["linux"]["seccomp"].contains("listenerPath"));
+    EXPECT_TRUE(rules_for(plain_config, "uname").empty());
+}
+
 TEST(OciConfig, CapabilitiesAreDockersDefaultWithoutMknodWithSysBoot)
 {
     auto spec = zone_spec(joyent_vm(), host_paths(), merged_usr());
