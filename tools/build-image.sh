@@ -4,7 +4,7 @@
 # section 4.4) and a tar of the root filesystem, named like `imgadm create -o DIR` names its
 # outputs (section 4.6): OUTDIR/<name>-<version>.imgmanifest and OUTDIR/<name>-<version>.tar[.gz].
 #
-#   tools/build-image.sh <base-minimal|busybox|debian-12> OUTDIR [--uuid UUID] [--version V]
+#   tools/build-image.sh <base-minimal|busybox|debian-12|debian-12-cloud-init> OUTDIR [--uuid UUID] [--version V]
 #       [--pad-mib N] [--compression gzip|none|xz|zstd|bzip2]
 #
 # Prints the image uuid on stdout; progress goes to stderr.
@@ -21,6 +21,11 @@
 #                 provisioning handshake) bookworm from the mirror this machine's apt uses (LUMOS_DEBIAN_MIRROR
 #                 overrides). Needs root and the network to that mirror; owners are kept as
 #                 debootstrap made them (files of group shadow, man, ...), setuid files allowed.
+#   debian-12-cloud-init  debian-12 with Debian's cloud-init, run by its own init.d scripts, and
+#                 told its platform is SmartOS (datasource_list: [ SmartOS ], as SmartOS's own
+#                 cloud-init lx images are): hostname, keys, user-data, user-script and
+#                 operator-script come from the metadata service through cloud-init, so
+#                 mdata-execute is not run (it would run the scripts a second time).
 # --pad-mib N adds opt/lumos-pad.bin, N MiB of random data (benchmark images).
 # --compression: gzip (default), bzip2, xz, none are what manifests allow (section 4.4); zstd
 # makes a file and manifest for other tools, which imgadm's manifest validation refuses.
@@ -31,7 +36,7 @@ die() {
     exit 1
 }
 usage() {
-    echo "usage: $0 <base-minimal|busybox|debian-12> OUTDIR [--uuid UUID] [--version V]" \
+    echo "usage: $0 <base-minimal|busybox|debian-12|debian-12-cloud-init> OUTDIR [--uuid UUID] [--version V]" \
         "[--pad-mib N] [--compression gzip|none|xz|zstd|bzip2]" >&2
     exit 2
 }
@@ -57,7 +62,7 @@ while [ $# -gt 0 ]; do
 done
 
 case $kind in
-base-minimal | busybox | debian-12) ;;
+base-minimal | busybox | debian-12 | debian-12-cloud-init) ;;
 *) usage ;;
 esac
 if [ -z "$uuid" ]; then
@@ -273,8 +278,9 @@ debian_mirror() {
     echo "${url:-http://deb.debian.org/debian}"
 }
 
+# build_debian_12 [cloud-init]
 build_debian_12() {
-    [ "$(id -u)" -eq 0 ] || die "debian-12 needs root (debootstrap)"
+    [ "$(id -u)" -eq 0 ] || die "$kind needs root (debootstrap)"
     command -v debootstrap >/dev/null || die "debootstrap is needed (package debootstrap)"
     local mirror
     mirror=$(debian_mirror)
@@ -283,19 +289,44 @@ build_debian_12() {
     debootstrap --variant=minbase --include=sysvinit-core bookworm "$root" "$mirror" >&2 ||
         die "debootstrap failed (log: $root/debootstrap/debootstrap.log)"
     printf 'deb %s bookworm main\n' "$mirror" >"$root/etc/apt/sources.list"
+    if [ "${1-}" = cloud-init ]; then
+        # With apt in the new root: debootstrap's --include cannot order cloud-init's python
+        # dependencies. The host's resolver for the download, proc for the maintainer scripts
+        # (cleanup() unmounts it whatever happens).
+        echo "build-image: apt-get install cloud-init in the new root" >&2
+        cp /etc/resolv.conf "$root/etc/resolv.conf"
+        mount -t proc proc "$root/proc"
+        local apt=(chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get -q -y)
+        "${apt[@]}" update >&2 && "${apt[@]}" install --no-install-recommends cloud-init >&2 ||
+            die "apt-get install cloud-init failed in the new root"
+        "${apt[@]}" clean >&2
+        umount "$root/proc"
+    fi
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root/debootstrap"
     printf 'localhost\n' >"$root/etc/hostname"
     : >"$root/etc/resolv.conf"
     : >"$root/etc/machine-id"
-    mdata_execute >"$root/etc/init.d/mdata-execute"
-    chmod 0755 "$root/etc/init.d/mdata-execute"
+    local run_scripts='md:2345:once:/etc/init.d/mdata-execute'
+    if [ "${1-}" = cloud-init ]; then
+        # Only the SmartOS data source: without systemd, ds-identify does not run, and cloud-init
+        # would otherwise try every data source, network ones included. Its vendor-data runs
+        # user-script and operator-script at every boot.
+        put 0644 etc/cloud/cloud.cfg.d/90_lumos.cfg <<'EOF'
+# lumos: this image runs in a lumos lx zone, whose metadata service speaks SmartOS's protocol.
+datasource_list: [ SmartOS ]
+EOF
+        run_scripts='# user-script and operator-script: run by cloud-init (cloud-final).'
+    else
+        mdata_execute >"$root/etc/init.d/mdata-execute"
+        chmod 0755 "$root/etc/init.d/mdata-execute"
+    fi
     # As a zone: no gettys on virtual terminals, a root shell on the console, and the
     # provisioning handshake once the boot scripts have run (what SmartOS's lx images do).
     sed -i -e '/^[0-9]*:[0-9]*:respawn:\/sbin\/getty/d' "$root/etc/inittab"
-    cat >>"$root/etc/inittab" <<'EOF'
+    cat >>"$root/etc/inittab" <<EOF
 # lumos zone: the provisioning handshake, then a root shell on the console.
 lp:2345:once:/bin/sh -c '[ -e /var/svc/provisioning ] && mv /var/svc/provisioning /var/svc/provision_success'
-md:2345:once:/etc/init.d/mdata-execute
+$run_scripts
 co:2345:respawn:/bin/sh -c 'exec /bin/bash -l </dev/console >/dev/console 2>&1'
 EOF
 }
@@ -317,6 +348,11 @@ debian-12)
     name=debian-12 type=lx-dataset os=linux requirements='{"brand":"lx"}'
     description="Debian 12 (bookworm) minbase for lx zones, made by debootstrap."
     ;;
+debian-12-cloud-init)
+    build_debian_12 cloud-init
+    name=debian-12-cloud-init type=lx-dataset os=linux requirements='{"brand":"lx"}'
+    description="Debian 12 (bookworm) minbase with cloud-init for lx zones, made by debootstrap."
+    ;;
 esac
 if [ "$pad_mib" -gt 0 ]; then
     mkdir -p "$root/opt"
@@ -327,7 +363,7 @@ fi
 bad=$(find "$root" -mindepth 1 \( -type b -o -type c -o -type p -o -type s \) \
     -not -path "$root/dev/*" -print -quit)
 [ -z "$bad" ] || die "device node, fifo or socket in the image: ${bad#"$root"/}"
-if [ "$kind" != debian-12 ]; then
+if [[ $kind != debian-12* ]]; then
     bad=$(find "$root" -mindepth 1 -perm /6000 -print -quit)
     [ -z "$bad" ] || die "setuid/setgid file in the image: ${bad#"$root"/}"
 fi
@@ -341,7 +377,7 @@ stem=$name-$version
 file=$outdir/$stem.$ext
 manifest=$outdir/$stem.imgmanifest
 owner_args=(--owner=0 --group=0)
-[ "$kind" = debian-12 ] && owner_args=()
+[[ $kind == debian-12* ]] && owner_args=()
 mapfile -t top < <(cd "$root" && LC_ALL=C ls -A)
 LC_ALL=C tar -C "$root" -cf - --sort=name --numeric-owner "${owner_args[@]}" \
     --anchored --exclude='dev/*' --exclude='proc/*' --exclude='sys/*' \

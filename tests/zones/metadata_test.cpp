@@ -238,5 +238,100 @@ TEST_F(ZoneMetadata, UpstreamMdataClientWorksUnchanged)
     EXPECT_NE(r.err.find("Cannot update the \"sdc\" Namespace."), std::string::npos) << r.err;
 }
 
+// An lx zone's uname(2) is SmartOS's lx brand's: version "BrandZ virtual linux", release the
+// VM's kernel_version, the zone's own hostname; a joyent zone's is the kernel's. The monitor
+// answers it (seccomp user notification), after a reboot too, and a caller's buffer that it
+// cannot write gets EFAULT, as from the kernel, with nothing written behind its protection.
+TEST_F(ZoneMetadata, AnLxZonesUnameIsSmartOSsLxBrands)
+{
+    std::string const uuid = create_ok(lx());
+    auto r = zlogin({ uuid, "uname -s; uname -n; uname -r; uname -v; uname -m" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "Linux\nbb01\n4.3.0\nBrandZ virtual linux\nx86_64\n");
+
+    fs::path const probe
+        = fs::path(get(uuid)["zonepath"].get<std::string>()) / "root/var/tmp/zone-syscalls";
+    fs::copy_file(LUMOS_ZONE_SYSCALLS_BIN, probe);
+    r = zlogin({ uuid, "/var/tmp/zone-syscalls uname-bad-address uname-read-only" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "uname-bad-address EFAULT\nuname-read-only EFAULT\n");
+
+    ASSERT_EQ(vmadm({ "reboot", uuid }).exit_code, 0);
+    r = zlogin({ uuid, "uname -v" });
+    EXPECT_EQ(r.out, "BrandZ virtual linux\n") << r.describe();
+
+    // A killed monitor: the next zlogin re-attaches one, which listens again, so the sessions
+    // exec'd from then on get their answers (and the exec itself is not refused).
+    std::ifstream status_in(root().path() / "run/lumos/zones" / uuid / "status");
+    json const status = json::parse(status_in, nullptr, false);
+    ASSERT_TRUE(status.is_object());
+    ASSERT_EQ(::kill(static_cast<pid_t>(status.value("monitor_pid", int64_t { 0 })), SIGKILL), 0);
+    r = zlogin({ uuid, "uname -v" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "BrandZ virtual linux\n");
+    EXPECT_NE(zone_log(uuid).find("uname fails (ENOSYS) in the zone's processes that were running"),
+        std::string::npos);
+
+    std::string const joyent = create_ok(joyent_minimal());
+    r = zlogin({ joyent, "uname -v" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out, "BrandZ virtual linux\n");
+    EXPECT_FALSE(r.out.empty());
+}
+
+// Debian's cloud-init, unchanged, in a debian-12 lx zone: its SmartOS data source knows the
+// platform by the zone's uname version and reads the hostname, the keys, the user-data and the
+// user-script over /native/.zonecontrol/metadata.sock. The image is debootstrapped from the
+// mirror apt uses (the one download tests may do); without it the test is skipped.
+TEST_F(ZoneMetadata, CloudInitReadsHostnameKeysAndUserData)
+{
+    std::string templ = "/tmp/lumos-test-cloud-init-XXXXXX";
+    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
+    fs::path const dir = templ;
+    std::string const image = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b04";
+    RunOptions slow;
+    slow.timeout = 900s;
+    auto built
+        = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", "debian-12-cloud-init",
+                  dir.string(), "--uuid", image, "--version", "1.0.0" },
+            slow);
+    if (built.exit_code != 0) {
+        fs::remove_all(dir);
+        GTEST_SKIP() << "cannot debootstrap debian-12-cloud-init here: "
+                     << built.err.substr(0, 400);
+    }
+    auto installed
+        = imgadm({ "install", "-m", (dir / "debian-12-cloud-init-1.0.0.imgmanifest").string(), "-f",
+            (dir / "debian-12-cloud-init-1.0.0.tar.gz").string() });
+    fs::remove_all(dir);
+    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+
+    std::string const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKumos test@lumos";
+    std::string const uuid = create_ok(
+        lx({ { "image_uuid", image }, { "hostname", "cloud01" }, { "max_physical_memory", 512 },
+            { "customer_metadata",
+                { { "root_authorized_keys", key },
+                    { "user-script", "#!/bin/sh\nhostname > /var/tmp/user-script-ran\n" },
+                    { "cloud-init:user-data",
+                        "#cloud-config\nruncmd:\n  - echo from-user-data > "
+                        "/var/tmp/runcmd-ran\n" } } } }));
+    // provision_success comes from cloud-init's data source once it has read the metadata;
+    // the rest of the boot (config and final stages) follows.
+    ASSERT_TRUE(wait_for_file(uuid, "/var/tmp/user-script-ran", 120s)) << zone_log(uuid);
+    ASSERT_TRUE(wait_for_file(uuid, "/var/tmp/runcmd-ran", 60s));
+    EXPECT_EQ(zone_file(uuid, "/var/tmp/user-script-ran"), "cloud01\n");
+    EXPECT_EQ(zone_file(uuid, "/var/tmp/runcmd-ran"), "from-user-data\n");
+    auto r = zlogin({ uuid,
+        "cloud-init status --wait >/dev/null; cat /var/lib/cloud/data/instance-id;"
+        " cloud-id; cat /etc/hostname" });
+    EXPECT_EQ(r.out, uuid + "\njoyent\ncloud01\n") << r.describe();
+    // The key: for the image's default user, and root's refers logins to it (Debian's
+    // disable_root), as on any cloud.
+    r = zlogin({ uuid, "cat /home/debian/.ssh/authorized_keys /root/.ssh/authorized_keys" });
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out.find(key), std::string::npos) << r.out;
+    EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
+}
+
 } // namespace
 } // namespace lumos::test
