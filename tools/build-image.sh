@@ -21,8 +21,8 @@
 #                 provisioning handshake) bookworm from the mirror this machine's apt uses (LUMOS_DEBIAN_MIRROR
 #                 overrides). Needs root and the network to that mirror; owners are kept as
 #                 debootstrap made them (files of group shadow, man, ...), setuid files allowed.
-#   debian-12-cloud-init  debian-12 with Debian's cloud-init, run by its own init.d scripts, and
-#                 told its platform is SmartOS (datasource_list: [ SmartOS ], as SmartOS's own
+#   debian-12-cloud-init  debian-12 with Debian's cloud-init and openssh-server, run by their init.d
+#                 scripts, and told the platform is SmartOS (datasource_list: [ SmartOS ], as SmartOS's own
 #                 cloud-init lx images are): hostname, keys, user-data, user-script and
 #                 operator-script come from the metadata service through cloud-init, so
 #                 mdata-execute is not run (it would run the scripts a second time).
@@ -297,8 +297,10 @@ build_debian_12() {
         cp /etc/resolv.conf "$root/etc/resolv.conf"
         mount -t proc proc "$root/proc"
         local apt=(chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get -q -y)
-        "${apt[@]}" update >&2 && "${apt[@]}" install --no-install-recommends cloud-init >&2 ||
-            die "apt-get install cloud-init failed in the new root"
+        # openssh-server: what root_authorized_keys is for, and cloud-init makes its host keys.
+        "${apt[@]}" update >&2 &&
+            "${apt[@]}" install --no-install-recommends cloud-init openssh-server >&2 ||
+            die "apt-get install cloud-init openssh-server failed in the new root"
         "${apt[@]}" clean >&2
         umount "$root/proc"
     fi
@@ -314,6 +316,11 @@ build_debian_12() {
         put 0644 etc/cloud/cloud.cfg.d/90_lumos.cfg <<'EOF'
 # lumos: this image runs in a lumos lx zone, whose metadata service speaks SmartOS's protocol.
 datasource_list: [ SmartOS ]
+# The one locale a minbase root has (cloud-init's default, en_US.UTF-8, is not generated).
+locale: C.UTF-8
+# The host sets up the zone's NICs (as SmartOS does an lx zone's); the zone cannot, and minbase
+# has no network renderer for cloud-init to write with.
+network: {config: disabled}
 EOF
         run_scripts='# user-script and operator-script: run by cloud-init (cloud-final).'
     else

@@ -321,10 +321,11 @@ TEST_F(ZoneMetadata, CloudInitReadsHostnameKeysAndUserData)
     ASSERT_TRUE(wait_for_file(uuid, "/var/tmp/runcmd-ran", 60s));
     EXPECT_EQ(zone_file(uuid, "/var/tmp/user-script-ran"), "cloud01\n");
     EXPECT_EQ(zone_file(uuid, "/var/tmp/runcmd-ran"), "from-user-data\n");
+    // Every stage done without an error (status error would name the module that failed).
     auto r = zlogin({ uuid,
-        "cloud-init status --wait >/dev/null; cat /var/lib/cloud/data/instance-id;"
+        "cloud-init status --wait | tail -1; cat /var/lib/cloud/data/instance-id;"
         " cloud-id; cat /etc/hostname" });
-    EXPECT_EQ(r.out, uuid + "\njoyent\ncloud01\n") << r.describe();
+    EXPECT_EQ(r.out, "status: done\n" + uuid + "\njoyent\ncloud01\n") << r.describe();
     // The key: for the image's default user, and root's refers logins to it (Debian's
     // disable_root), as on any cloud.
     r = zlogin({ uuid, "cat /home/debian/.ssh/authorized_keys /root/.ssh/authorized_keys" });
