@@ -285,26 +285,11 @@ TEST_F(ZoneMetadata, AnLxZonesUnameIsSmartOSsLxBrands)
 // mirror apt uses (the one download tests may do); without it the test is skipped.
 TEST_F(ZoneMetadata, CloudInitReadsHostnameKeysAndUserData)
 {
-    std::string templ = "/tmp/lumos-test-cloud-init-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    fs::path const dir = templ;
     std::string const image = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b04";
-    RunOptions slow;
-    slow.timeout = 900s;
-    auto built
-        = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", "debian-12-cloud-init",
-                  dir.string(), "--uuid", image, "--version", "1.0.0" },
-            slow);
-    if (built.exit_code != 0) {
-        fs::remove_all(dir);
-        GTEST_SKIP() << "cannot debootstrap debian-12-cloud-init here: "
-                     << built.err.substr(0, 400);
+    if (auto why = build_and_install_image("debian-12-cloud-init", image)) {
+        GTEST_SKIP() << *why;
     }
-    auto installed
-        = imgadm({ "install", "-m", (dir / "debian-12-cloud-init-1.0.0.imgmanifest").string(), "-f",
-            (dir / "debian-12-cloud-init-1.0.0.tar.gz").string() });
-    fs::remove_all(dir);
-    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+    ASSERT_FALSE(HasFailure());
 
     std::string const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKumos test@lumos";
     std::string const uuid = create_ok(

@@ -6,7 +6,11 @@
 #include "support/vmadm_fixture.hpp"
 #include "zones/zone_images.hpp"
 
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +46,34 @@ protected:
         argv.insert(argv.end(), args.begin(), args.end());
         options.env.emplace_back("LUMOS_ROOT", root().str());
         return run(argv, options);
+    }
+
+    // Builds a `kind` image with tools/build-image.sh as a user runs it and installs it as
+    // `uuid`. The debian kinds debootstrap from the mirror apt uses (the one download tests may
+    // do): nullopt when installed, else why it cannot be built here (the caller skips). A failed
+    // install fails the test.
+    std::optional<std::string> build_and_install_image(
+        std::string const& kind, std::string const& uuid) const
+    {
+        std::string templ = "/tmp/lumos-test-image-XXXXXX";
+        if (::mkdtemp(templ.data()) == nullptr) {
+            return "mkdtemp failed";
+        }
+        std::filesystem::path const dir = templ;
+        RunOptions slow;
+        slow.timeout = std::chrono::seconds(900);
+        auto built = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", kind,
+                             dir.string(), "--uuid", uuid, "--version", "1.0.0" },
+            slow);
+        if (built.exit_code != 0) {
+            std::filesystem::remove_all(dir);
+            return "cannot build " + kind + " here: " + built.err.substr(0, 400);
+        }
+        auto installed = imgadm({ "install", "-m", (dir / (kind + "-1.0.0.imgmanifest")).string(),
+            "-f", (dir / (kind + "-1.0.0.tar.gz")).string() });
+        std::filesystem::remove_all(dir);
+        EXPECT_EQ(installed.exit_code, 0) << installed.describe();
+        return std::nullopt;
     }
 
     void add_config(std::string const& line) const

@@ -662,23 +662,11 @@ namespace {
 // without that mirror the test is skipped.
 TEST_F(Zones, DebianLxZoneBootsHaltsAndReboots)
 {
-    std::string templ = "/tmp/lumos-test-debian-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    fs::path const dir = templ;
     std::string const image = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b03";
-    RunOptions slow;
-    slow.timeout = 600s;
-    auto built = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", "debian-12",
-                         dir.string(), "--uuid", image, "--version", "1.0.0" },
-        slow);
-    if (built.exit_code != 0) {
-        fs::remove_all(dir);
-        GTEST_SKIP() << "cannot debootstrap debian-12 here: " << built.err.substr(0, 400);
+    if (auto why = build_and_install_image("debian-12", image)) {
+        GTEST_SKIP() << *why;
     }
-    auto installed = imgadm({ "install", "-m", (dir / "debian-12-1.0.0.imgmanifest").string(), "-f",
-        (dir / "debian-12-1.0.0.tar.gz").string() });
-    fs::remove_all(dir);
-    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+    ASSERT_FALSE(HasFailure());
 
     std::string const uuid = create_ok(lx({ { "image_uuid", image }, { "hostname", "deb01" } }));
     auto r = zlogin({ uuid,

@@ -22,34 +22,6 @@ namespace lumos_zoned {
 
 namespace {
 
-// The pty master the OCI runtime sends on the console socket (SCM_RIGHTS).
-int receive_fd(int socket)
-{
-    char data[256];
-    struct iovec iov {
-        data, sizeof data
-    };
-    union {
-        char buffer[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control {};
-    struct msghdr message { };
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.buffer;
-    message.msg_controllen = sizeof control.buffer;
-    if (::recvmsg(socket, &message, MSG_CMSG_CLOEXEC) < 0) {
-        return -1;
-    }
-    struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-    if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) {
-        return -1;
-    }
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-    return fd;
-}
-
 std::string last_line(std::string const& text)
 {
     std::string trimmed = text;

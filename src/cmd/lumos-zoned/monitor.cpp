@@ -4,6 +4,7 @@
 
 #include "base/posix_util.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -122,6 +123,36 @@ int listen_unix(std::string const& socket_path)
         errno = saved;
         return -1;
     }
+    return fd;
+}
+
+int receive_fd(int connection)
+{
+    // The message (runc's container state with a seccomp listener) may be longer: only its
+    // first bytes carry the descriptor, the rest is discarded with the connection.
+    std::array<char, 4096> data {};
+    struct iovec iov {
+        data.data(), data.size()
+    };
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control {};
+    struct msghdr message { };
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.buffer;
+    message.msg_controllen = sizeof control.buffer;
+    if (::recvmsg(connection, &message, MSG_CMSG_CLOEXEC) < 0) {
+        return -1;
+    }
+    struct cmsghdr* header = CMSG_FIRSTHDR(&message);
+    if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS
+        || header->cmsg_len != CMSG_LEN(sizeof(int))) {
+        return -1;
+    }
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
     return fd;
 }
 

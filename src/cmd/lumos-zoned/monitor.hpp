@@ -83,6 +83,9 @@ void reply(int fd, std::string const& line);
 void reply_all(std::vector<int>& waiters, std::string const& line);
 void write_status(Monitor const& monitor);
 int listen_unix(std::string const& socket_path);
+// The one descriptor a peer sent with its message (SCM_RIGHTS: the OCI runtime's pty master on
+// the console socket, a seccomp listener on seccomp.sock); -1 for none.
+int receive_fd(int connection);
 // Starts argv with stdin from /dev/null and stdout+stderr to output (appended, or truncated);
 // the child's pid, or -1.
 enum class Output { Append, Truncate };

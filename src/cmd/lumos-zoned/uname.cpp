@@ -22,7 +22,6 @@
 #include "cmd/lumos-zoned/monitor.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -30,7 +29,6 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
-#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -49,35 +47,6 @@ constexpr size_t MAX_UNAME_LISTENERS = 256;
 
 // The kernel's struct new_utsname, which every uname(2) ABI on x86 (64-bit, 32-bit, x32) fills.
 static_assert(sizeof(struct utsname) == size_t { 6 } * 65);
-
-// The descriptor the OCI runtime sends with its state (SCM_RIGHTS); -1 for none.
-int receive_descriptor(int connection)
-{
-    std::array<char, 4096> data {};
-    struct iovec iov {
-        data.data(), data.size()
-    };
-    union {
-        char buffer[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control {};
-    struct msghdr message { };
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.buffer;
-    message.msg_controllen = sizeof control.buffer;
-    if (::recvmsg(connection, &message, MSG_CMSG_CLOEXEC) < 0) {
-        return -1;
-    }
-    struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-    if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS
-        || header->cmsg_len != CMSG_LEN(sizeof(int))) {
-        return -1;
-    }
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-    return fd;
-}
 
 void copy_field(char* field, std::string const& value)
 {
@@ -168,7 +137,7 @@ void accept_uname(Monitor& monitor)
         if (connection < 0) {
             return; // EAGAIN: none left
         }
-        int const listener = receive_descriptor(connection);
+        int const listener = receive_fd(connection);
         ::close(connection);
         if (listener < 0) {
             continue;
