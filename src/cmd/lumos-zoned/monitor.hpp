@@ -138,7 +138,7 @@ bool metadata_restart_pending(Monitor const& monitor);
 // Listens on seccomp.sock, where the OCI runtime sends the listeners of the zone's init and of
 // each exec (--lx-uname; nothing to do otherwise or when already listening). false with errno.
 bool listen_uname(Monitor& monitor);
-// Takes every listener sent so far.
+// Takes every listener sent so far (none when not listening).
 void accept_uname(Monitor& monitor);
 // A listener is readable: answer one call.
 void answer_uname(Monitor& monitor, int listener);

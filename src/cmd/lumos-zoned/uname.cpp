@@ -132,6 +132,9 @@ bool listen_uname(Monitor& monitor)
 void accept_uname(Monitor& monitor)
 {
     auto& zone = monitor.zone;
+    if (zone.uname_socket < 0) {
+        return; // not an lx zone that emulates uname: nothing listens
+    }
     for (;;) {
         int const connection = ::accept4(zone.uname_socket, nullptr, nullptr, SOCK_CLOEXEC);
         if (connection < 0) {
