@@ -227,6 +227,15 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
     flags.dhcp_hostname = launch.dhcp_hostname;
     flags.lx_uname = launch.lx_uname_release.has_value();
     flags.lx_uname_release = launch.lx_uname_release.value_or("");
+    if (launch.qemu) {
+        flags.oci_runtime.clear();
+        flags.oci_runtime_root.clear();
+        flags.qemu = launch.qemu->argv_file;
+        flags.qmp = launch.qemu->qmp;
+        flags.serial = launch.qemu->serial;
+        flags.qemu_log = launch.qemu->log;
+        flags.cgroups = launch.qemu->cgroups;
+    }
     if (!flags.dhcp.empty() && flags.dhcp_event.empty()) {
         return make_error(ErrorCode::Unsupported,
             "lumos-dhcp-event is not installed next to this program (lib/lumos)");

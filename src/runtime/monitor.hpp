@@ -91,6 +91,17 @@ public:
         // brand reports; needs the zone's config.json to send its seccomp listener to the
         // monitor (ZoneHostPaths::seccomp_listener). nullopt: uname is the host's.
         std::optional<std::string> lx_uname_release;
+        // kvm and bhyve: the monitor runs QEMU (its argv file, QMP and serial sockets, log and
+        // the cgroup.procs files it joins) instead of an OCI runtime (helpers.oci_runtime and
+        // oci_runtime_root unused).
+        struct Qemu {
+            std::string argv_file;
+            std::string qmp;
+            std::string serial;
+            std::string log;
+            std::vector<std::string> cgroups;
+        };
+        std::optional<Qemu> qemu;
     };
     // Starts a detached monitor and waits until it reports: the zone booted (or, attaching, is
     // followed). The error carries the monitor's reason (e.g. runc's last line).

@@ -111,6 +111,18 @@ inline constexpr char const* FLAG_DHCP_HOSTNAME = "--dhcp-hostname";
 // sends its seccomp listener to <dir>/seccomp.sock (SECCOMP_SOCKET) at every boot.
 inline constexpr char const* FLAG_LX_UNAME = "--lx-uname";
 inline constexpr char const* SECCOMP_SOCKET = "seccomp.sock";
+// kvm and bhyve: the monitor runs QEMU instead of an OCI runtime. --qemu names the file holding
+// QEMU's argv (NUL-terminated words, written by the host at every start: QEMU_ARGV_FILE), --qmp
+// the QMP socket QEMU listens on for the monitor (QMP_SOCKET in the run dir), --serial the
+// socket of its first serial port (the console), --cgroup each cgroup.procs file QEMU joins
+// before it runs (one per controller). QEMU's own output goes to --qemu-log.
+inline constexpr char const* FLAG_QEMU = "--qemu";
+inline constexpr char const* FLAG_QMP = "--qmp";
+inline constexpr char const* FLAG_SERIAL = "--serial";
+inline constexpr char const* FLAG_CGROUP = "--cgroup";
+inline constexpr char const* FLAG_QEMU_LOG = "--qemu-log";
+inline constexpr char const* QEMU_ARGV_FILE = "qemu.argv";
+inline constexpr char const* QMP_SOCKET = "qmp.sock";
 
 inline constexpr char const* USAGE
     = "usage: lumos-zoned --id ID --dir RUNDIR --oci-runtime PATH --oci-runtime-root DIR "
@@ -118,7 +130,10 @@ inline constexpr char const* USAGE
       "[--stop-signal N] [--stop-command PATH] [--netdown PATH] [--metadata PATH] "
       "[--dhcp IF[:primary]]... "
       "[--dhcp-event PATH] "
-      "[--dhcp-resolv FILE] [--dhcp-hostname NAME] [--lx-uname RELEASE]";
+      "[--dhcp-resolv FILE] [--dhcp-hostname NAME] [--lx-uname RELEASE]\n"
+      "       lumos-zoned --id ID --dir RUNDIR --zonepath PATH --qemu ARGVFILE --qmp SOCKET "
+      "--serial SOCKET --qemu-log FILE [--cgroup PROCSFILE]... [--attach] "
+      "[--provision-timeout-ms N] [--ready-fd N] [--netdown PATH] [--metadata PATH]";
 
 struct LaunchFlags {
     std::string id; // the OCI runtime's container id: the VM's uuid
@@ -142,14 +157,30 @@ struct LaunchFlags {
     std::string dhcp_hostname;
     bool lx_uname { false }; // FLAG_LX_UNAME given
     std::string lx_uname_release;
+    std::string qemu; // QEMU's argv file: an HVM guest ("": an OS zone)
+    std::string qmp;
+    std::string serial;
+    std::string qemu_log;
+    std::vector<std::string> cgroups; // cgroup.procs files
 };
 
 // The arguments after the program's name.
 inline std::vector<std::string> format_flags(LaunchFlags const& flags)
 {
-    std::vector<std::string> args { FLAG_ID, flags.id, FLAG_DIR, flags.dir, FLAG_OCI_RUNTIME,
-        flags.oci_runtime, FLAG_OCI_RUNTIME_ROOT, flags.oci_runtime_root, FLAG_ZONEPATH,
+    std::vector<std::string> args { FLAG_ID, flags.id, FLAG_DIR, flags.dir, FLAG_ZONEPATH,
         flags.zonepath, FLAG_STOP_SIGNAL, std::to_string(flags.stop_signal) };
+    for (auto const& [flag, value] : { std::pair { FLAG_OCI_RUNTIME, &flags.oci_runtime },
+             std::pair { FLAG_OCI_RUNTIME_ROOT, &flags.oci_runtime_root },
+             std::pair { FLAG_QEMU, &flags.qemu }, std::pair { FLAG_QMP, &flags.qmp },
+             std::pair { FLAG_SERIAL, &flags.serial },
+             std::pair { FLAG_QEMU_LOG, &flags.qemu_log } }) {
+        if (!value->empty()) {
+            args.insert(args.end(), { flag, *value });
+        }
+    }
+    for (auto const& cgroup : flags.cgroups) {
+        args.insert(args.end(), { FLAG_CGROUP, cgroup });
+    }
     if (flags.ready_fd >= 0) {
         args.insert(args.end(), { FLAG_READY_FD, std::to_string(flags.ready_fd) });
     }
@@ -189,7 +220,8 @@ inline std::vector<std::string> format_flags(LaunchFlags const& flags)
 }
 
 // The flags, or nullopt for an unknown flag, a missing or malformed value, or a missing
-// required flag (id, dir, oci runtime and its root, zonepath; the event program with --dhcp).
+// required flag (id, dir, zonepath; an OS zone's OCI runtime and its root, an HVM guest's QEMU
+// argv file, QMP and serial sockets and log; the event program with --dhcp), or flags of both.
 inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> const& args)
 {
     LaunchFlags flags;
@@ -249,6 +281,17 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
         } else if (arg == FLAG_LX_UNAME) {
             flags.lx_uname = true;
             flags.lx_uname_release = value;
+        } else if (arg == FLAG_QEMU) {
+            flags.qemu = value;
+        } else if (arg == FLAG_QMP) {
+            flags.qmp = value;
+        } else if (arg == FLAG_SERIAL) {
+            flags.serial = value;
+        } else if (arg == FLAG_QEMU_LOG) {
+            flags.qemu_log = value;
+        } else if (arg == FLAG_CGROUP) {
+            ok = !value.empty();
+            flags.cgroups.emplace_back(value);
         } else {
             ok = false;
         }
@@ -256,8 +299,13 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
             return std::nullopt;
         }
     }
-    if (flags.id.empty() || flags.dir.empty() || flags.oci_runtime.empty()
-        || flags.oci_runtime_root.empty() || flags.zonepath.empty()
+    bool const hvm = !flags.qemu.empty();
+    bool const runnable = hvm
+        ? !flags.qmp.empty() && !flags.serial.empty() && !flags.qemu_log.empty()
+            && flags.oci_runtime.empty() && flags.dhcp.empty() && !flags.lx_uname
+        : !flags.oci_runtime.empty() && !flags.oci_runtime_root.empty() && flags.qmp.empty()
+            && flags.serial.empty() && flags.cgroups.empty();
+    if (flags.id.empty() || flags.dir.empty() || flags.zonepath.empty() || !runnable
         || (!flags.dhcp.empty() && flags.dhcp_event.empty())) {
         return std::nullopt;
     }

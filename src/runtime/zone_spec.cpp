@@ -190,6 +190,45 @@ bool is_os_brand(std::string const& brand)
     return brand == "joyent" || brand == "joyent-minimal" || brand == "builder" || brand == "lx";
 }
 
+sys::CgroupLimits guest_cgroup_limits(
+    Json const& vm, HostLayout const& host, std::vector<std::string>& unenforced)
+{
+    sys::CgroupLimits limits;
+    auto const memory_mib = integer(vm, "max_physical_memory");
+    if (memory_mib && *memory_mib > 0) {
+        limits.memory = saturating_product(static_cast<uint64_t>(*memory_mib), MIB);
+    }
+    if (auto swap = integer(vm, "max_swap"); swap && *swap > 0 && !host.swap) {
+        unenforced.push_back("max_swap not applied: " + host.swap_reason);
+    } else if (swap && *swap > 0) {
+        limits.memory_swap = saturating_product(static_cast<uint64_t>(*swap), MIB);
+        if (limits.memory && *limits.memory_swap < *limits.memory) {
+            limits.memory_swap = limits.memory; // the kernel refuses less
+        }
+    }
+    if (auto cap = integer(vm, "cpu_cap"); cap && *cap > 0) {
+        auto const period = static_cast<int64_t>(limits.cpu_period_us);
+        limits.cpu_quota_us = *cap > MAX_CFS_QUOTA_US / period * 100
+            ? MAX_CFS_QUOTA_US
+            : std::min(*cap * period / 100, MAX_CFS_QUOTA_US);
+    }
+    if (auto shares = integer(vm, "cpu_shares"); shares && *shares > 0) {
+        limits.cpu_shares
+            = std::max<uint64_t>(2, saturating_product(static_cast<uint64_t>(*shares), 1024) / 100);
+    }
+    if (auto lwps = integer(vm, "max_lwps"); lwps && *lwps > 0) {
+        limits.pids = *lwps;
+    }
+    if (auto priority = integer(vm, "zfs_io_priority");
+        priority && *priority > 0 && !host.io_weight) {
+        unenforced.push_back("zfs_io_priority not applied: " + host.io_weight_reason);
+    } else if (priority && *priority > 0) {
+        limits.io_weight = static_cast<uint16_t>(
+            std::clamp<int64_t>(std::min<int64_t>(*priority, 200) * 5, 10, 1000));
+    }
+    return limits;
+}
+
 Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayout const& host)
 {
     ZoneSpec spec;
@@ -315,17 +354,14 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
             { "bind", "ro", "nosuid", "nodev", "noexec" } });
     }
 
-    if (memory_mib && *memory_mib > 0) {
-        spec.memory_limit = saturating_product(static_cast<uint64_t>(*memory_mib), MIB);
-    }
-    if (auto swap = integer(vm, "max_swap"); swap && *swap > 0 && !host.swap) {
-        spec.unenforced.push_back("max_swap not applied: " + host.swap_reason);
-    } else if (swap && *swap > 0) {
-        spec.memory_swap_limit = saturating_product(static_cast<uint64_t>(*swap), MIB);
-        if (spec.memory_limit && *spec.memory_swap_limit < *spec.memory_limit) {
-            spec.memory_swap_limit = spec.memory_limit; // the kernel refuses less
-        }
-    }
+    sys::CgroupLimits const limits = guest_cgroup_limits(vm, host, spec.unenforced);
+    spec.memory_limit = limits.memory;
+    spec.memory_swap_limit = limits.memory_swap;
+    spec.cpu_quota_us = limits.cpu_quota_us;
+    spec.cpu_period_us = limits.cpu_period_us;
+    spec.cpu_shares = limits.cpu_shares;
+    spec.pids_limit = limits.pids;
+    spec.blkio_weight = limits.io_weight;
     if (auto locked = integer(vm, "max_locked_memory"); locked && *locked > 0) {
         spec.locked_memory = saturating_product(static_cast<uint64_t>(*locked), MIB);
         if (host.memlock_ceiling && *spec.locked_memory > *host.memlock_ceiling) {
@@ -334,26 +370,6 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
                 + std::to_string(*host.memlock_ceiling)
                 + " bytes (lumos lacks CAP_SYS_RESOURCE to raise its hard limit)");
         }
-    }
-    if (auto cap = integer(vm, "cpu_cap"); cap && *cap > 0) {
-        auto const period = static_cast<int64_t>(spec.cpu_period_us);
-        spec.cpu_quota_us = *cap > MAX_CFS_QUOTA_US / period * 100
-            ? MAX_CFS_QUOTA_US
-            : std::min(*cap * period / 100, MAX_CFS_QUOTA_US);
-    }
-    if (auto shares = integer(vm, "cpu_shares"); shares && *shares > 0) {
-        spec.cpu_shares
-            = std::max<uint64_t>(2, saturating_product(static_cast<uint64_t>(*shares), 1024) / 100);
-    }
-    if (auto lwps = integer(vm, "max_lwps"); lwps && *lwps > 0) {
-        spec.pids_limit = *lwps;
-    }
-    if (auto priority = integer(vm, "zfs_io_priority");
-        priority && *priority > 0 && !host.io_weight) {
-        spec.unenforced.push_back("zfs_io_priority not applied: " + host.io_weight_reason);
-    } else if (priority && *priority > 0) {
-        spec.blkio_weight = static_cast<uint16_t>(
-            std::clamp<int64_t>(std::min<int64_t>(*priority, 200) * 5, 10, 1000));
     }
     return spec;
 }

@@ -123,6 +123,12 @@ Result<ZoneSpec> zone_spec(Json const& vm, ZoneHostPaths const& paths, HostLayou
 // The OCI config.json for the zone.
 Json oci_config(ZoneSpec const& spec);
 
+// A guest's resource controls as cgroup limits (any brand: zones through their spec, QEMU's
+// cgroup directly): max_physical_memory, max_swap, cpu_cap, cpu_shares, max_lwps,
+// zfs_io_priority; what this host cannot enforce is added to unenforced.
+sys::CgroupLimits guest_cgroup_limits(
+    Json const& vm, HostLayout const& host, std::vector<std::string>& unenforced);
+
 // The same resource controls for sys::Cgroups::apply (vmadm update of a running zone), so a
 // live change and a fresh start give the zone the same cgroup.
 sys::CgroupLimits cgroup_limits(ZoneSpec const& spec);

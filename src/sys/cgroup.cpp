@@ -292,6 +292,20 @@ Result<void> Cgroups::attach(std::string const& path, int pid) const
     return {};
 }
 
+std::vector<std::string> Cgroups::procs_files(std::string const& path) const
+{
+    if (m_layout == CgroupLayout::V2) {
+        return { dir("", path) + "/cgroup.procs" };
+    }
+    std::vector<std::string> files;
+    for (auto const& controller : m_features.controllers) {
+        if (exists(controller.dir + path)) {
+            files.push_back(controller.dir + path + "/cgroup.procs");
+        }
+    }
+    return files;
+}
+
 Result<void> Cgroups::remove(std::string const& path) const
 {
     auto remove_dir = [](std::string const& d) -> Result<void> {

@@ -68,6 +68,9 @@ public:
     Result<std::vector<int>> processes(std::string const& path) const;
     // Moves a process in (every controller).
     Result<void> attach(std::string const& path, int pid) const;
+    // The cgroup.procs files a process writes its pid to, to join the (created) cgroup in every
+    // controller: what a child does before exec (lumos-zoned's QEMU).
+    std::vector<std::string> procs_files(std::string const& path) const;
     // Removes the (empty) cgroup; absent is fine.
     Result<void> remove(std::string const& path) const;
 

@@ -73,6 +73,10 @@ public:
     // signal: a number, a name (HUP) or a SIG name (SIGHUP), as vmadm kill takes it.
     LifecycleResult<void> kill(std::string const& uuid, std::string const& signal);
     LifecycleResult<UniqueFd> console(std::string const& uuid);
+    // HVM guests (reference 1.2 info, sysrq): only while running or stopping; types checked
+    // against the brand's (VM.js checkInfoTypes, SYSRQ_TYPES) with SmartOS's messages.
+    LifecycleResult<Json> info(std::string const& uuid, std::vector<std::string> const& types);
+    LifecycleResult<void> sysrq(std::string const& uuid, std::string const& request);
     // What SmartOS's zones service does at host start: every VM whose guest still runs without
     // a monitor gets one again; every stopped VM with autoboot true is started. One outcome per
     // VM acted on; safe to run again at any time.

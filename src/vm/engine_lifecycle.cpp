@@ -29,6 +29,27 @@ tl::unexpected<LifecycleError> failed(LifecycleReason reason, Json const& vm, Er
     return tl::unexpected(LifecycleError { reason, string_or(vm, "state"), std::move(error) });
 }
 
+// VM.js's BRAND_OPTIONS runtime_info and SYSRQ_TYPES.
+std::vector<std::string> const* info_types(std::string const& brand)
+{
+    static std::vector<std::string> const KVM { "all", "block", "blockstats", "chardev", "cpus",
+        "kvm", "pci", "spice", "status", "version", "vnc" };
+    static std::vector<std::string> const BHYVE { "all", "vnc" };
+    return brand == "kvm" ? &KVM : brand == "bhyve" ? &BHYVE : nullptr;
+}
+
+std::vector<std::string> const* sysrq_types(std::string const& brand)
+{
+    static std::vector<std::string> const KVM { "nmi", "screenshot" };
+    static std::vector<std::string> const BHYVE { "nmi" };
+    return brand == "kvm" ? &KVM : brand == "bhyve" ? &BHYVE : nullptr;
+}
+
+bool running_or_stopping(std::string const& state)
+{
+    return state == "running" || state == "stopping";
+}
+
 } // namespace
 
 std::optional<int> parse_signal(std::string const& name)
@@ -224,6 +245,72 @@ LifecycleResult<UniqueFd> Engine::console(std::string const& uuid)
         return failed(LifecycleReason::Failed, vm, std::move(connection.error()));
     }
     return std::move(*connection);
+}
+
+LifecycleResult<Json> Engine::info(std::string const& uuid, std::vector<std::string> const& types)
+{
+    auto vm = get(uuid);
+    if (!vm) {
+        return tl::unexpected(
+            LifecycleError { LifecycleReason::Lookup, {}, std::move(vm.error()) });
+    }
+    ensure_monitored(*vm);
+    std::string const state = string_or(*vm, "state", "unknown");
+    if (!running_or_stopping(state)) {
+        return refuse(LifecycleReason::WrongState, state,
+            "Unable to get info for vm from state \"" + state
+                + "\", must be \"running\" or \"stopping\".");
+    }
+    std::string const brand = string_or(*vm, "brand");
+    auto const* allowed = info_types(brand);
+    if (allowed == nullptr) {
+        return refuse(
+            LifecycleReason::BadRequest, state, "no info types supported for brand " + brand);
+    }
+    for (auto const& type : types) {
+        if (std::find(allowed->begin(), allowed->end(), type) == allowed->end()) {
+            return refuse(LifecycleReason::BadRequest, state, "unknown info type " + type);
+        }
+    }
+    auto info = m_runtimes.for_vm(*vm).info(*vm, types);
+    if (!info) {
+        return failed(LifecycleReason::Failed, *vm, std::move(info.error()));
+    }
+    return std::move(*info);
+}
+
+LifecycleResult<void> Engine::sysrq(std::string const& uuid, std::string const& request)
+{
+    auto vm = get(uuid);
+    if (!vm) {
+        return tl::unexpected(
+            LifecycleError { LifecycleReason::Lookup, {}, std::move(vm.error()) });
+    }
+    ensure_monitored(*vm);
+    std::string const state = string_or(*vm, "state", "unknown");
+    if (!running_or_stopping(state)) {
+        return refuse(LifecycleReason::WrongState, state,
+            "Unable to send request to vm from state \"" + state
+                + "\", must be \"running\" or \"stopping\".");
+    }
+    std::string const brand = string_or(*vm, "brand");
+    auto const* allowed = sysrq_types(brand);
+    if (allowed == nullptr) {
+        return refuse(LifecycleReason::BadRequest, state,
+            "The sysrq command is only supported for VMs  with brand \"bhyve\" or \"kvm\".");
+    }
+    if (std::find(allowed->begin(), allowed->end(), request) == allowed->end()) {
+        std::string valid;
+        for (auto const& type : *allowed) {
+            valid += (valid.empty() ? "" : "\",\"") + type;
+        }
+        return refuse(LifecycleReason::BadRequest, state,
+            "Invalid sysrq \"" + request + "\" valid values: \"" + valid + "\".");
+    }
+    if (auto sent = m_runtimes.for_vm(*vm).sysrq(*vm, request); !sent) {
+        return failed(LifecycleReason::Failed, *vm, std::move(sent.error()));
+    }
+    return {};
 }
 
 Result<std::vector<AutobootOutcome>> Engine::autoboot()

@@ -5,18 +5,20 @@ namespace lumos::vm {
 
 namespace {
 
-// What a kvm or bhyve VM is told until the QEMU runtime registers for those brands.
-constexpr char const* NO_QEMU = "this lumos build has no QEMU runtime yet (set \"autoboot\": "
-                                "false to create the VM stopped)";
+// What a VM of a brand no runtime serves is told.
+constexpr char const* NO_RUNTIME = "no runtime of this lumos build boots them";
 
 } // namespace
 
-Runtimes host_runtimes(ZoneRuntime& zones, Runtime& unbootable)
+Runtimes host_runtimes(ZoneRuntime& zones, QemuRuntime& qemu, Runtime& unbootable)
 {
     Runtimes runtimes(unbootable);
     // The OS brands (runtime::is_os_brand).
     for (char const* brand : { "joyent", "joyent-minimal", "builder", "lx" }) {
         runtimes.add(brand, zones);
+    }
+    for (char const* brand : { "kvm", "bhyve" }) {
+        runtimes.add(brand, qemu);
     }
     return runtimes;
 }
@@ -26,8 +28,9 @@ Host::Host(Paths paths)
     , m_store(m_paths)
     , m_pools(m_paths)
     , m_zones(m_paths, m_pools)
-    , m_unbootable(NO_QEMU)
-    , m_engine(m_store, host_runtimes(m_zones, m_unbootable), m_pools)
+    , m_qemu(m_paths, m_pools)
+    , m_unbootable(NO_RUNTIME)
+    , m_engine(m_store, host_runtimes(m_zones, m_qemu, m_unbootable), m_pools)
 {
 }
 

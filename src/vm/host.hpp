@@ -6,6 +6,7 @@
 #include "pools/pool.hpp"
 #include "store/vm_store.hpp"
 #include "vm/engine.hpp"
+#include "vm/qemu_runtime.hpp"
 #include "vm/runtime.hpp"
 #include "vm/zone_runtime.hpp"
 
@@ -14,7 +15,7 @@
 namespace lumos::vm {
 
 // One host as every program opens it: the VM store, the pool registry, a runtime per brand
-// (ZoneRuntime for the OS brands, a RefusingRuntime for the rest until QEMU lands) and the
+// (ZoneRuntime for the OS brands, QemuRuntime for kvm and bhyve) and the
 // engine over them. vmadm, zlogin, zonestat and lumosadm autoboot open it the same way; a
 // runtime for new brands is registered here and nowhere else.
 class Host { // NOLINT(cppcoreguidelines-special-member-functions): no destructor to write
@@ -38,11 +39,12 @@ private:
     store::VmStore m_store;
     pools::PoolRegistry const m_pools;
     ZoneRuntime m_zones;
+    QemuRuntime m_qemu;
     RefusingRuntime m_unbootable;
     Engine m_engine;
 };
 
-// The brands this host's ZoneRuntime boots, and which runtime serves each brand.
-Runtimes host_runtimes(ZoneRuntime& zones, Runtime& unbootable);
+// Which runtime serves each brand: the OS brands the ZoneRuntime, kvm and bhyve the QemuRuntime.
+Runtimes host_runtimes(ZoneRuntime& zones, QemuRuntime& qemu, Runtime& unbootable);
 
 } // namespace lumos::vm

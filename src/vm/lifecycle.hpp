@@ -25,6 +25,7 @@ enum class LifecycleReason {
     UnknownSignal, // kill: not a signal number or name
     TimeoutUnsupported, // stop with a timeout: only bhyve, KVM and docker VMs take one
     CannotBoot, // start: no runtime on this host boots the brand (cause says why)
+    BadRequest, // info, sysrq: a type the brand does not have (cause: SmartOS's message)
     Failed, // the runtime or the store failed doing it (cause says why)
 };
 

@@ -84,6 +84,12 @@ public:
     virtual Result<GuestStats> stats(std::string const& uuid) const = 0;
     // Forgets a deleted VM's runtime files, and what a guest whose monitor died left behind.
     virtual void forget(std::string const& uuid) = 0;
+
+    // HVM guests (vmadm info): what the running guest's machine reports, one member per type
+    // (the engine checked the types against the brand's). Unsupported where there is none.
+    virtual Result<Json> info(Json const& vm, std::vector<std::string> const& types);
+    // HVM guests (vmadm sysrq): "nmi" or "screenshot" (the engine checked it for the brand).
+    virtual Result<void> sysrq(Json const& vm, std::string const& request);
 };
 
 // The runtime for brands this host cannot boot (kvm and bhyve until QEMU lands): nothing of

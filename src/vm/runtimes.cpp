@@ -17,6 +17,19 @@ RefusingRuntime::RefusingRuntime(std::string reason_suffix)
 {
 }
 
+Result<Json> Runtime::info(Json const& vm, std::vector<std::string> const& /*types*/)
+{
+    return make_error(
+        ErrorCode::Unsupported, "no info types supported for brand " + string_or(vm, "brand"));
+}
+
+Result<void> Runtime::sysrq(Json const& vm, std::string const& /*request*/)
+{
+    return make_error(ErrorCode::Unsupported,
+        "The sysrq command is only supported for VMs  with brand \"bhyve\" or \"kvm\". (not "
+            + string_or(vm, "brand") + ")");
+}
+
 Result<void> RefusingRuntime::can_boot(std::string const& brand) const
 {
     return make_error(ErrorCode::Unsupported, "Cannot boot " + brand + " VMs: " + m_reason_suffix);

@@ -38,7 +38,7 @@ std::string not_running(Json const& vm)
 
 // The controls the zone runs without, one line each in the zone's log (monitor.log, which its
 // monitor appends to as well), so an operator sees what this host could not enforce.
-void log_unenforced(runtime::ZoneMonitor const& zone, std::vector<std::string> const& unenforced)
+void append_unenforced(runtime::ZoneMonitor const& zone, std::vector<std::string> const& unenforced)
 {
     if (unenforced.empty()) {
         return;
@@ -180,10 +180,7 @@ runtime::ZoneMonitor ZoneRuntime::monitor(std::string const& uuid) const
 Result<void> ZoneRuntime::can_boot(std::string const& brand) const
 {
     if (!runtime::is_os_brand(brand)) {
-        return make_error(ErrorCode::Unsupported,
-            "Cannot boot " + brand
-                + " VMs: this lumos build has no QEMU runtime yet (set \"autoboot\": false to "
-                  "create the VM stopped)");
+        return make_error(ErrorCode::Unsupported, "Cannot boot " + brand + " VMs as OS zones");
     }
     TRY(helpers());
     return {};
@@ -211,7 +208,13 @@ std::string ZoneRuntime::provision_outcome(std::string const& uuid) const
     return monitor(uuid).provision_outcome();
 }
 
-runtime::ZoneMonitor::Launch ZoneRuntime::launch_options(
+void ZoneRuntime::log_unenforced(
+    std::string const& uuid, std::vector<std::string> const& lines) const
+{
+    append_unenforced(monitor(uuid), lines);
+}
+
+Result<runtime::ZoneMonitor::Launch> ZoneRuntime::launch_options(
     Json const& vm, runtime::Helpers helpers) const
 {
     runtime::ZoneMonitor::Launch launch;
@@ -286,7 +289,7 @@ Result<runtime::ZoneSpec> ZoneRuntime::write_bundle(
     // Regenerated at every boot: no need to wait for the disk.
     TRY(write_file_replace(
         zone.dir() + "/config.json", dump_pretty(runtime::oci_config(spec)), 0600));
-    log_unenforced(zone, spec.unenforced);
+    append_unenforced(zone, spec.unenforced);
     return spec;
 }
 
@@ -316,7 +319,7 @@ Result<void> ZoneRuntime::start(Json const& vm, int64_t provision_timeout_ms)
     Rollback undo;
     undo.push([this, &uuid] { remove_network(uuid); });
     TRY(write_bundle(vm, helpers));
-    auto launch = launch_options(vm, std::move(helpers));
+    TRY_ASSIGN(launch, launch_options(vm, std::move(helpers)));
     launch.provision_timeout_ms = provision_timeout_ms;
     if (auto launched = zone.launch(launch); !launched) {
         return make_error(ErrorCode::System, "cannot boot the zone: " + launched.error().message());
@@ -335,7 +338,7 @@ Result<void> ZoneRuntime::create_network(Json const& vm) const
     TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(m_paths)));
     TRY_ASSIGN(host, net::Netns::current());
     TRY_ASSIGN(unenforced, create_zone_network(host, uuid, m_paths.zone_netns(uuid), plan));
-    log_unenforced(monitor(uuid), unenforced);
+    append_unenforced(monitor(uuid), unenforced);
     return {};
 }
 
@@ -350,7 +353,7 @@ Result<void> ZoneRuntime::update_network(Json const& vm) const
     TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(m_paths)));
     TRY_ASSIGN(host, net::Netns::current());
     TRY_ASSIGN(unenforced, update_zone_network(host, uuid, m_paths.zone_netns(uuid), plan));
-    log_unenforced(monitor(uuid), unenforced);
+    append_unenforced(monitor(uuid), unenforced);
     return {};
 }
 
@@ -386,7 +389,7 @@ Result<void> ZoneRuntime::reattach(Json const& vm)
     if (auto recorded = zone.oci_runtime()) {
         helpers.oci_runtime = std::move(*recorded);
     }
-    auto launch = launch_options(vm, std::move(helpers));
+    TRY_ASSIGN(launch, launch_options(vm, std::move(helpers)));
     launch.attach = true;
     if (status->provisioning == protocol::Provisioning::Waiting) {
         // What is left of the provisioning deadline (the transition's expiry).

@@ -16,7 +16,11 @@ namespace lumos::vm {
 // runtime::zone_spec) and launches the monitor; everything after goes through the monitor's
 // control socket. The zone's cgroup is /lumos/<uuid> in every controller (the host config's
 // cgroup_parent=/other moves them).
-class ZoneRuntime final : public Runtime {
+//
+// What goes through the monitor (live, stop, reboot, kill, console, reattach, stats, forget) is
+// the same for every monitored guest: QemuRuntime (kvm, bhyve) derives from this class and
+// replaces what differs (booting, the monitor's launch flags, limits, exec).
+class ZoneRuntime : public Runtime {
 public:
     ZoneRuntime(Paths paths, pools::PoolRegistry const& pools);
 
@@ -54,11 +58,19 @@ public:
     // The zones' cgroups as the probe found them.
     Result<sys::Cgroups> cgroups() const;
 
-private:
+protected:
     runtime::ZoneMonitor monitor(std::string const& uuid) const;
+    Paths const& paths() const { return m_paths; }
+    pools::PoolRegistry const& pools() const { return m_pools; }
+    // The monitor's flags for this guest (a start or a re-attach).
+    virtual Result<runtime::ZoneMonitor::Launch> launch_options(
+        Json const& vm, runtime::Helpers helpers) const;
+    // A line per control the guest runs without, in its monitor.log.
+    void log_unenforced(std::string const& uuid, std::vector<std::string> const& lines) const;
+
+private:
     // The zone's OCI bundle (config.json) from the VM object, and its root readied for it.
     Result<runtime::ZoneSpec> write_bundle(Json const& vm, runtime::Helpers const& helpers) const;
-    runtime::ZoneMonitor::Launch launch_options(Json const& vm, runtime::Helpers helpers) const;
     // The zone's NICs (vm/zone_network): made before its monitor starts, updated live.
     Result<void> create_network(Json const& vm) const;
     Result<void> update_network(Json const& vm) const;

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -87,12 +88,24 @@ TEST_F(Create, AutobootFalseLeavesVmStoppedAndInstalled)
 
 class AutobootRefused
     : public Create
-    , public ::testing::WithParamInterface<const char*> { };
+    , public ::testing::WithParamInterface<const char*> {
+protected:
+    void SetUp() override
+    {
+        Create::SetUp();
+        ::setenv("LUMOS_QEMU", "/nonexistent/qemu-system-x86_64", 1);
+    }
+    void TearDown() override
+    {
+        ::unsetenv("LUMOS_QEMU");
+        Create::TearDown();
+    }
+};
 
-TEST_P(AutobootRefused, FailsAndLeavesNothingBehind)
+TEST_P(AutobootRefused, WithoutQemuFailsAndLeavesNothingBehind)
 {
-    // No QEMU runtime yet: autoboot true (explicit or the default) must fail cleanly. (Zones
-    // boot: tests/zones.)
+    // A host without QEMU: autoboot true (explicit or the default) must fail cleanly, before
+    // anything is made. (VMs that boot: tests/hvm.)
     auto p = payload_for(GetParam());
     p["uuid"] = "3b6f3a7e-0d55-4f0a-9c2a-6f6d1b2a1c02";
     p.erase("autoboot");
@@ -100,6 +113,9 @@ TEST_P(AutobootRefused, FailsAndLeavesNothingBehind)
     EXPECT_TRUE(clean_failure(r));
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(split_lines(r.err).size(), 1U) << r.err;
+    EXPECT_NE(r.err.find("LUMOS_QEMU (/nonexistent/qemu-system-x86_64) is not an executable"),
+        std::string::npos)
+        << r.err;
     expect_nothing_created();
     EXPECT_EQ(vmadm({ "get", "3b6f3a7e-0d55-4f0a-9c2a-6f6d1b2a1c02" }).exit_code, 1);
 

@@ -12,7 +12,7 @@
 
 namespace lumos::cmd {
 
-void relay_console(int connection, int in, int out)
+void relay_console(int connection, int in, int out, ConsoleEscape escape_mode)
 {
     struct termios saved { };
     bool const tty = ::isatty(in) == 1 && ::tcgetattr(in, &saved) == 0;
@@ -56,6 +56,10 @@ void relay_console(int connection, int in, int out)
             bool detach = false;
             for (ssize_t i = 0; i < n; ++i) {
                 char const c = buffer[i];
+                if (escape_mode == ConsoleEscape::CtrlBracket && c == '\035') {
+                    detach = true;
+                    break;
+                }
                 if (escape) {
                     escape = false;
                     if (c == '.') {
@@ -64,7 +68,8 @@ void relay_console(int connection, int in, int out)
                     }
                     forward += escape_char;
                 }
-                if (at_line_start && (c == '~' || c == '\035')) {
+                if (escape_mode == ConsoleEscape::LineStartThenDot && at_line_start
+                    && (c == '~' || c == '\035')) {
                     escape = true;
                     escape_char = c;
                     at_line_start = false;

@@ -42,6 +42,9 @@ std::string read_or_empty(std::string const& file)
 // On success the zone's init is running and is our child.
 bool boot(Monitor& monitor, std::string& error)
 {
+    if (is_hvm(monitor)) {
+        return boot_qemu(monitor, error);
+    }
     auto& zone = monitor.zone;
     std::string const console_socket = path(monitor, "console.sock");
     int const listener = listen_unix(console_socket);
@@ -189,6 +192,11 @@ bool attach(Monitor& monitor, std::string& error)
         zone.provision_deadline = monotonic_ms() + monitor.flags.provision_timeout_ms;
     } else if (status->provisioning == protocol::Provisioning::Success) {
         zone.provisioning = protocol::Provisioning::Success;
+    }
+    if (is_hvm(monitor) && !attach_qemu(monitor, error)) {
+        ::close(pidfd);
+        zone.pidfd = -1;
+        return false;
     }
     write_status(monitor);
     log("attached to running zone, init pid " + std::to_string(pid));

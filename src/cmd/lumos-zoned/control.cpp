@@ -20,6 +20,10 @@ namespace {
 // run falls back to the signal (reap()).
 void request_stop(Monitor& monitor)
 {
+    if (is_hvm(monitor)) {
+        qemu_powerdown(monitor); // the guest's ACPI power button
+        return;
+    }
     if (monitor.flags.stop_command.empty() || monitor.zone.init_pid <= 0) {
         signal_init(monitor, monitor.flags.stop_signal);
         return;
@@ -88,7 +92,8 @@ bool handle(Monitor& monitor, int fd, protocol::Request const& request)
             signal_init(monitor, SIGKILL);
         } else {
             request_stop(monitor);
-            zone.kill_deadline = monotonic_ms() + 60000;
+            // SmartOS's deadlines: an OS zone's halt 60 s, an HVM guest's powerdown 180 s.
+            zone.kill_deadline = monotonic_ms() + (is_hvm(monitor) ? 180000 : 60000);
         }
         zone.reboot_waiters.push_back(fd);
         return false;

@@ -67,6 +67,7 @@ void report_ready(Monitor& monitor, std::string const& message)
             { zone.console_client, POLLIN, 0 },
             { zone.pidfd, POLLIN, 0 },
             { zone.uname_socket, POLLIN, 0 },
+            { zone.qmp, POLLIN, 0 },
         };
         size_t const first_uname = fds.size();
         for (int const uname : zone.uname_listeners) {
@@ -93,6 +94,9 @@ void report_ready(Monitor& monitor, std::string const& message)
         }
         if ((fds[5].revents & POLLIN) != 0) {
             accept_uname(monitor);
+        }
+        if ((fds[6].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            qmp_input(monitor);
         }
         if ((fds[0].revents & POLLIN) != 0) {
             struct signalfd_siginfo info { };

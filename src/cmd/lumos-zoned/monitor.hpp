@@ -12,6 +12,8 @@
 //   dhcp.cpp       the DHCP clients of the zone's --dhcp NICs
 //   metadata.cpp   the zone's metadata server (--metadata)
 //   uname.cpp      lx zones: uname(2) answered as SmartOS's lx brand does (--lx-uname)
+//   qemu.cpp       kvm and bhyve (--qemu): QEMU as the guest's init, its QMP connection and
+//                  serial console
 // Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp,
 // base/posix_util.hpp, base/restart_backoff.hpp and net/dhcp_client.hpp.
 #pragma once
@@ -56,6 +58,11 @@ struct ZoneState {
     std::vector<int> stop_waiters;
     std::vector<int> reboot_waiters;
     std::vector<int> provision_waiters;
+    // HVM (--qemu): the monitor's QMP connection and what it has read of the next line; whether
+    // a forced stop already asked QEMU to quit. The console (pty) is QEMU's first serial port.
+    int qmp { -1 };
+    std::string qmp_buffer;
+    bool quit_sent { false };
 };
 
 // The metadata server child (metadata.cpp).
@@ -133,6 +140,25 @@ void stop_metadata(Monitor& monitor);
 void metadata_exited(Monitor& monitor, int pid, int wait_status);
 void metadata_timers(Monitor& monitor);
 bool metadata_restart_pending(Monitor const& monitor);
+
+// qemu.cpp
+inline bool is_hvm(Monitor const& monitor)
+{
+    return !monitor.flags.qemu.empty();
+}
+// Starts QEMU (our child, in its cgroups, without capabilities), connects QMP and the serial
+// console; the provisioning is done once QEMU runs the machine.
+bool boot_qemu(Monitor& monitor, std::string& error);
+// A new monitor for a running QEMU (followed by pidfd): QMP and the console again.
+bool attach_qemu(Monitor& monitor, std::string& error);
+// QMP is readable: events.
+void qmp_input(Monitor& monitor);
+// ACPI power button (a graceful stop).
+void qemu_powerdown(Monitor& monitor);
+// Asks QEMU to quit (once per boot): false when it was asked before or refused.
+bool qemu_quit(Monitor& monitor);
+// QEMU ended: its connections.
+void close_qemu(Monitor& monitor);
 
 // uname.cpp
 // Listens on seccomp.sock, where the OCI runtime sends the listeners of the zone's init and of

@@ -44,6 +44,13 @@ void record_provision(Monitor& monitor, protocol::Provisioning outcome)
             log("lumos-netdown failed (wait status " + std::to_string(status) + ")");
         }
     }
+    // QEMU's cgroups (an OS zone's are its OCI runtime's, removed by its delete).
+    for (auto const& procs : monitor.flags.cgroups) {
+        std::string const dir = procs.substr(0, procs.rfind('/'));
+        if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+            log("cannot remove " + dir + ": " + std::strerror(errno));
+        }
+    }
     ::unlink(path(monitor, protocol::STATUS_FILE).c_str());
     ::unlink(path(monitor, protocol::CONTROL_SOCKET).c_str());
     reply_all(zone.stop_waiters, protocol::REPLY_OK);
@@ -80,9 +87,13 @@ void zone_exited(Monitor& monitor, int wait_status, bool known)
     }
     zone.init_pid = -1;
     stop_dhcp(monitor);
-    (void)run_and_wait(monitor,
-        oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }),
-        path(monitor, "runc.log"));
+    if (is_hvm(monitor)) {
+        close_qemu(monitor);
+    } else {
+        (void)run_and_wait(monitor,
+            oci_runtime_argv(monitor, { "delete", "--force", monitor.flags.id }),
+            path(monitor, "runc.log"));
+    }
     bool restart = false;
     if (zone.reboot_requested) {
         restart = true;
@@ -140,7 +151,8 @@ void check_timers(Monitor& monitor)
     if (zone.provisioning == protocol::Provisioning::Waiting) {
         struct stat st { };
         std::string const marker = monitor.flags.zonepath + "/root/var/svc/provisioning";
-        if (::lstat(marker.c_str(), &st) != 0 && errno == ENOENT) {
+        // HVM: qemu.cpp records success once QEMU runs the machine; only the deadline is here.
+        if (!is_hvm(monitor) && ::lstat(marker.c_str(), &st) != 0 && errno == ENOENT) {
             log("provisioning complete");
             record_provision(monitor, protocol::Provisioning::Success);
         } else if (now >= zone.provision_deadline) {
@@ -152,8 +164,14 @@ void check_timers(Monitor& monitor)
     }
     if (zone.kill_deadline != 0 && now >= zone.kill_deadline) {
         zone.kill_deadline = 0;
-        log("stop timed out, killing init");
-        signal_init(monitor, SIGKILL);
+        if (is_hvm(monitor) && qemu_quit(monitor)) {
+            // As SmartOS forces a kvm VM off: QEMU's own quit, SIGKILL when that is not enough.
+            log("stop timed out, QEMU asked to quit");
+            zone.kill_deadline = now + 5000;
+        } else {
+            log("stop timed out, killing init");
+            signal_init(monitor, SIGKILL);
+        }
     }
 }
 

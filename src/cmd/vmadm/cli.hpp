@@ -68,6 +68,8 @@ Outcome cmd_stop(Context& context, Args const& original);
 Outcome cmd_reboot(Context& context, Args const& original);
 Outcome cmd_kill(Context& context, Args const& original);
 Outcome cmd_console(Context& context, Args const& original);
+Outcome cmd_info(Context& context, Args const& original);
+Outcome cmd_sysrq(Context& context, Args const& original);
 Outcome cmd_unsupported(Context& context, Args const& original);
 
 // Shared helpers.

@@ -207,6 +207,8 @@ Outcome cmd_console(Context& context, Args const& original)
     if (!uuid) {
         return usage_error(uuid.error().message());
     }
+    auto const vm = context.engine.get(*uuid);
+    bool const hvm = vm && bool_or(*vm, "hvm", false);
     auto connection = context.engine.console(*uuid);
     if (!connection) {
         auto const& refusal = connection.error();
@@ -216,7 +218,8 @@ Outcome cmd_console(Context& context, Args const& original)
         return failure(refusal.cause.message());
     }
     context.io.out.flush();
-    cmd::relay_console(connection->get(), STDIN_FILENO, STDOUT_FILENO);
+    cmd::relay_console(connection->get(), STDIN_FILENO, STDOUT_FILENO,
+        hvm ? cmd::ConsoleEscape::CtrlBracket : cmd::ConsoleEscape::LineStartThenDot);
     return success();
 }
 

@@ -133,12 +133,12 @@ using Handler = Outcome (*)(Context&, Args const&);
 // Every command of COMMANDS but help; the rest are not supported yet.
 Handler handler_for(std::string const& command)
 {
-    static constexpr std::pair<std::string_view, Handler> HANDLERS[]
-        = { { "create", cmd_create }, { "get", cmd_get }, { "json", cmd_get }, { "list", cmd_list },
-              { "lookup", cmd_lookup }, { "update", cmd_update }, { "delete", cmd_delete },
-              { "destroy", cmd_delete }, { "validate", cmd_validate }, { "start", cmd_start },
-              { "boot", cmd_start }, { "stop", cmd_stop }, { "halt", cmd_stop },
-              { "reboot", cmd_reboot }, { "kill", cmd_kill }, { "console", cmd_console } };
+    static constexpr std::pair<std::string_view, Handler> HANDLERS[] = { { "create", cmd_create },
+        { "get", cmd_get }, { "json", cmd_get }, { "list", cmd_list }, { "lookup", cmd_lookup },
+        { "update", cmd_update }, { "delete", cmd_delete }, { "destroy", cmd_delete },
+        { "validate", cmd_validate }, { "start", cmd_start }, { "boot", cmd_start },
+        { "stop", cmd_stop }, { "halt", cmd_stop }, { "reboot", cmd_reboot }, { "kill", cmd_kill },
+        { "console", cmd_console }, { "info", cmd_info }, { "sysrq", cmd_sysrq } };
     for (auto const& [name, handler] : HANDLERS) {
         if (name == command) {
             return handler;

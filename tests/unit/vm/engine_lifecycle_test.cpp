@@ -351,21 +351,28 @@ TEST_F(EngineLifecycleTest, AutobootReportsAFailedReattach)
     EXPECT_EQ(outcomes->front().failure->message(), "no monitor");
 }
 
-TEST_F(EngineLifecycleTest, HostSendsOsBrandsToZonesAndRefusesTheRestAsBefore)
+TEST_F(EngineLifecycleTest, HostSendsOsBrandsToZonesAndHvmBrandsToQemu)
 {
     auto host = vm::Host::open(*m_paths);
     ASSERT_TRUE(host);
     vm::Engine& engine = (*host)->engine();
+    Json const zone { { "brand", "lx" } };
+    Json const kvm { { "brand", "kvm" } };
+    EXPECT_EQ(&engine.runtime_for(zone), &engine.runtime_for(Json { { "brand", "joyent" } }));
+    EXPECT_NE(&engine.runtime_for(zone), &engine.runtime_for(kvm));
+    EXPECT_EQ(&engine.runtime_for(kvm), &engine.runtime_for(Json { { "brand", "bhyve" } }));
+    // Without QEMU an HVM boot is refused with what to install.
+    ::setenv("LUMOS_QEMU", "/nonexistent/qemu-system-x86_64", 1);
     for (char const* brand : { "kvm", "bhyve" }) {
         auto refused = engine.can_boot(brand);
         ASSERT_FALSE(refused);
         EXPECT_EQ(refused.error().code(), ErrorCode::Unsupported);
         EXPECT_EQ(refused.error().message(),
-            std::string("Cannot boot ") + brand
-                + " VMs: this lumos build has no QEMU runtime yet (set \"autoboot\": false to "
-                  "create the VM stopped)");
+            "LUMOS_QEMU (/nonexistent/qemu-system-x86_64) is not an executable program");
     }
-    Json const zone { { "brand", "lx" } };
-    EXPECT_EQ(&engine.runtime_for(zone), &engine.runtime_for(Json { { "brand", "joyent" } }));
-    EXPECT_NE(&engine.runtime_for(zone), &engine.runtime_for(Json { { "brand", "kvm" } }));
+    ::unsetenv("LUMOS_QEMU");
+    auto unknown = engine.can_boot("solaris8");
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().message(),
+        "Cannot boot solaris8 VMs: no runtime of this lumos build boots them");
 }
