@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,12 +36,15 @@ struct Connection {
     std::optional<Json> waiting_payload; // waits for an update slot
     std::unique_ptr<PendingUpdate> update;
     bool closing { false }; // the peer closed: answer what is read, then close
+    bool persistent { false }; // a serial line: never idle
 };
 
 } // namespace
 
 struct Server::State {
     UniqueFd listener;
+    Connector connector; // the serial form (no listener)
+    Clock::time_point next_connect;
     VmSource source;
     Updater updater;
     ServerLimits limits;
@@ -85,6 +89,28 @@ struct Server::State {
             connections.emplace(fd, std::move(connection));
             add(fd, EPOLLIN | EPOLLRDHUP);
         }
+    }
+
+    // The serial form: the one connection, when there is none and a retry is due.
+    void connect_serial()
+    {
+        if (!connector || !connections.empty() || Clock::now() < next_connect) {
+            return;
+        }
+        next_connect = Clock::now() + limits.connect_retry;
+        UniqueFd fd = connector();
+        if (!fd.valid()) {
+            return;
+        }
+        int const flags = ::fcntl(fd.get(), F_GETFL);
+        (void)::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+        int const raw = fd.get();
+        Connection connection;
+        connection.fd = std::move(fd);
+        connection.last_activity = Clock::now();
+        connection.persistent = true;
+        connections.emplace(raw, std::move(connection));
+        add(raw, EPOLLIN | EPOLLRDHUP);
     }
 
     void drop(int fd)
@@ -367,7 +393,8 @@ struct Server::State {
         auto const now = Clock::now();
         std::vector<int> idle;
         for (auto const& [fd, connection] : connections) {
-            if (!busy(connection) && now - connection.last_activity > limits.idle_timeout) {
+            if (!connection.persistent && !busy(connection)
+                && now - connection.last_activity > limits.idle_timeout) {
                 idle.push_back(fd);
             }
         }
@@ -386,6 +413,15 @@ Server::Server(UniqueFd listener, VmSource source, Updater updater, ServerLimits
     m_state->limits = limits;
 }
 
+Server::Server(Connector connector, VmSource source, Updater updater, ServerLimits limits)
+    : m_state(std::make_unique<State>())
+{
+    m_state->connector = std::move(connector);
+    m_state->source = std::move(source);
+    m_state->updater = std::move(updater);
+    m_state->limits = limits;
+}
+
 Server::~Server() = default;
 
 Result<void> Server::run(int stop_fd)
@@ -395,10 +431,16 @@ Result<void> Server::run(int stop_fd)
     if (!state.epoll.valid()) {
         return tl::unexpected(Error::from_errno("epoll_create1", errno));
     }
-    state.add(state.listener.get(), EPOLLIN);
+    if (state.listener.valid()) {
+        state.add(state.listener.get(), EPOLLIN);
+    }
     state.add(stop_fd, EPOLLIN);
-    auto const tick = std::chrono::duration_cast<std::chrono::milliseconds>(
+    auto tick = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::min<std::chrono::milliseconds>(state.limits.idle_timeout, std::chrono::seconds(1)));
+    if (state.connector) {
+        tick = std::min(tick, state.limits.connect_retry);
+        state.connect_serial();
+    }
     std::array<struct epoll_event, 64> events {};
     while (true) {
         int const count = ::epoll_wait(state.epoll.get(), events.data(),
@@ -412,7 +454,7 @@ Result<void> Server::run(int stop_fd)
             if (fd == stop_fd) {
                 return {};
             }
-            if (fd == state.listener.get()) {
+            if (state.listener.valid() && fd == state.listener.get()) {
                 state.accept_all();
             } else if (state.update_owner.contains(fd)) {
                 state.update_progress(fd);
@@ -430,6 +472,7 @@ Result<void> Server::run(int stop_fd)
             }
         }
         state.expire_idle();
+        state.connect_serial();
     }
 }
 

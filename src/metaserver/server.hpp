@@ -35,6 +35,12 @@ public:
 
 using Updater = std::function<Result<std::unique_ptr<PendingUpdate>>(Json const& payload)>;
 
+// An HVM guest's second serial port: the server is the client of the socket QEMU serves it on
+// (vm.ttyb), one connection for the guest's whole life. A Connector makes that connection (an
+// invalid fd while nothing listens); the server calls it every retry interval while it has no
+// connection, so it follows QEMU across reboots. The connection never idles out.
+using Connector = std::function<UniqueFd()>;
+
 struct ServerLimits {
     std::size_t max_connections { 256 }; // more are accepted and closed at once
     // In flight; more wait their turn. One: a VM's updates take its lock one at a time anyway,
@@ -42,6 +48,7 @@ struct ServerLimits {
     std::size_t max_updates { 1 };
     std::size_t max_output { std::size_t { 8 } << 20 }; // unread replies before a disconnect
     std::chrono::milliseconds idle_timeout { std::chrono::seconds(120) };
+    std::chrono::milliseconds connect_retry { 100 }; // a Connector's
 };
 
 class Server {
@@ -49,6 +56,8 @@ public:
     // listener: a listening, non-blocking stream socket. stop: a descriptor whose readability
     // ends run() (an eventfd, a signalfd).
     Server(UniqueFd listener, VmSource source, Updater updater, ServerLimits limits = {});
+    // The serial form: one connection at a time, made by connector.
+    Server(Connector connector, VmSource source, Updater updater, ServerLimits limits = {});
     ~Server();
     Server(Server const&) = delete;
     Server& operator=(Server const&) = delete;

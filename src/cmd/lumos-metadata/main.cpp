@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // lumos-metadata <uuid> <socket>: the metadata server of one VM (metaserver::Server) on the UNIX
-// socket the zone sees as /.zonecontrol/metadata.sock. The zone's monitor starts it before the
+// socket the zone sees as /.zonecontrol/metadata.sock; lumos-metadata --serial <uuid> <socket>:
+// an HVM guest's, on its second serial port (QEMU's vm.ttyb, which this server connects to,
+// again every 100 ms while QEMU is not there). The zone's monitor starts it before the
 // zone's init and owns it: it ends with the monitor (PR_SET_PDEATHSIG) or on SIGTERM. Requests
 // are answered from the VM's record, read again whenever the record file changed, so a
 // `vmadm update` is seen at the next request; a guest's PUT or DELETE runs `vmadm update`.
@@ -20,6 +22,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -219,10 +222,35 @@ Result<UniqueFd> listen_at(std::string const& socket_path)
     return fd;
 }
 
+// A client of the socket QEMU serves a serial port on (invalid while nothing listens).
+UniqueFd connect_to(std::string const& socket_path)
+{
+    struct sockaddr_un address { };
+    address.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof address.sun_path) {
+        return {};
+    }
+    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+    if (!fd.valid()
+        || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        return {};
+    }
+    return fd;
+}
+
 int serve(int argc, char** argv)
 {
+    bool const serial = argc == 4 && std::string_view(argv[1]) == "--serial";
+    if (serial) {
+        --argc;
+        ++argv;
+    }
     if (argc != 3 || !is_uuid(argv[1])) {
-        (void)std::fprintf(stderr, "usage: lumos-metadata <uuid> <socket path>\n");
+        (void)std::fprintf(stderr,
+            "usage: lumos-metadata <uuid> <socket path>\n"
+            "       lumos-metadata --serial <uuid> <serial port socket path>\n");
         return 2;
     }
     std::string const uuid = argv[1];
@@ -236,16 +264,27 @@ int serve(int argc, char** argv)
     ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     (void)::signal(SIGPIPE, SIG_IGN);
     UniqueFd stop(::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+    std::string const vmadm = find_vmadm();
+    auto cache = std::make_shared<RecordCache>(Paths::from_environment(), uuid);
+    auto source = [cache] { return cache->current(); };
+    auto updater
+        = [vmadm, uuid](Json const& payload) { return VmadmUpdate::start(vmadm, uuid, payload); };
+    if (serial) {
+        metaserver::Server server(
+            [socket_path] { return connect_to(socket_path); }, source, updater);
+        auto ran = server.run(stop.get());
+        if (!ran) {
+            say(ran.error().message());
+            return 1;
+        }
+        return 0;
+    }
     auto listener = listen_at(socket_path);
     if (!listener) {
         say(listener.error().message());
         return 1;
     }
-    std::string const vmadm = find_vmadm();
-    auto cache = std::make_shared<RecordCache>(Paths::from_environment(), uuid);
-    metaserver::Server server(
-        std::move(*listener), [cache] { return cache->current(); },
-        [vmadm, uuid](Json const& payload) { return VmadmUpdate::start(vmadm, uuid, payload); });
+    metaserver::Server server(std::move(*listener), source, updater);
     auto ran = server.run(stop.get());
     ::unlink(socket_path.c_str());
     if (!ran) {

@@ -21,9 +21,15 @@ void start_metadata(Monitor& monitor)
     if (monitor.flags.metadata.empty() || server.pid > 0) {
         return;
     }
-    std::string const socket = monitor.flags.zonepath + "/.zonecontrol/metadata.sock";
-    server.pid = spawn(monitor, { monitor.flags.metadata, monitor.flags.id, socket },
-        path(monitor, protocol::MONITOR_LOG), Output::Append);
+    // An HVM guest's is on its second serial port (QEMU's vm.ttyb, next to the console).
+    std::vector<std::string> argv { monitor.flags.metadata, monitor.flags.id,
+        monitor.flags.zonepath + "/.zonecontrol/metadata.sock" };
+    if (is_hvm(monitor)) {
+        std::string const console = monitor.flags.serial;
+        argv = { monitor.flags.metadata, "--serial", monitor.flags.id,
+            console.substr(0, console.rfind('/') + 1) + "vm.ttyb" };
+    }
+    server.pid = spawn(monitor, argv, path(monitor, protocol::MONITOR_LOG), Output::Append);
     if (server.pid < 0) {
         log("cannot start the metadata server: " + std::string(std::strerror(errno)));
         server.backoff.start_failed(monotonic_ms());
