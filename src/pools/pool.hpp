@@ -121,6 +121,9 @@ public:
 
     // Where a dataset lives (no check that it exists).
     virtual std::string path_of(std::string const& dataset) const = 0;
+    // What a volume's readers and writers open (QEMU, dd): its raw file, or a zfs pool's block
+    // device /dev/zvol/<dataset>.
+    virtual std::string volume_path(std::string const& dataset) const { return path_of(dataset); }
 
     virtual Result<bool> exists(std::string const& name) const = 0;
     virtual Result<DatasetInfo> info(std::string const& name) const = 0;
@@ -203,6 +206,7 @@ using PoolDecorator = std::function<std::unique_ptr<Pool>(std::unique_ptr<Pool>)
 class PoolRegistry {
 public:
     explicit PoolRegistry(Paths paths, PoolDecorator decorator = {});
+    Paths const& paths() const { return m_paths; }
 
     Result<std::vector<PoolConfig>> configs() const;
     Result<std::unique_ptr<Pool>> open(std::string const& name) const;

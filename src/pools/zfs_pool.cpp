@@ -61,6 +61,11 @@ public:
         return m_mountpoint + "/" + rel;
     }
 
+    std::string volume_path(std::string const& dataset) const override
+    {
+        return "/dev/zvol/" + dataset;
+    }
+
     Result<bool> exists(std::string const& name) const override
     {
         TRY(check_name(name));

@@ -155,7 +155,7 @@ Result<void> QemuRuntime::write_command_line(Json const& vm) const
             std::string const model = string_or(disk, "model", "virtio");
             argv.insert(argv.end(),
                 { "-drive",
-                    "file=" + pool->path_of(dataset) + ",if=" + model
+                    "file=" + pool->volume_path(dataset) + ",if=" + model
                         + ",format=raw,cache=none,index=" + std::to_string(index++) });
         }
     }
@@ -186,7 +186,6 @@ Result<runtime::ZoneMonitor::Launch> QemuRuntime::launch_options(
     runtime::ZoneMonitor::Launch launch;
     launch.helpers = std::move(helpers);
     launch.helpers.oci_runtime.clear();
-    launch.helpers.metadata.clear(); // the serial metadata service comes later
     launch.zonepath = string_or(vm, "zonepath");
     launch.restart_init = false; // QEMU's exit is the guest's: the VM is stopped
     QemuFiles const files = qemu_files(launch.zonepath);

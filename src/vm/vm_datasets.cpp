@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -23,6 +24,49 @@
 #include <unistd.h>
 
 namespace lumos::vm {
+
+namespace {
+
+// $LUMOS_ROOT/dev/zvol/rdsk/<dataset>: where a SmartOS user finds an HVM disk (disks.*.path),
+// a link to the volume (`dd if=disk.img of=/dev/zvol/rdsk/zones/<uuid>-disk0` writes it).
+std::string volume_link(pools::PoolRegistry const& pools, std::string const& dataset)
+{
+    return pools.paths().under_root("/dev/zvol/rdsk/" + dataset);
+}
+
+// The link of a volume the VM's removal takes away, and the directories it leaves empty (a
+// bhyve VM's <pool>/<uuid>, the pool's).
+void unlink_volume(pools::PoolRegistry const& pools, std::string const& dataset)
+{
+    std::string link = volume_link(pools, dataset);
+    if (::unlink(link.c_str()) != 0) {
+        return;
+    }
+    std::string const top = pools.paths().under_root("/dev/zvol/rdsk");
+    for (size_t slash = link.rfind('/'); slash != std::string::npos && slash > top.size();
+         slash = link.rfind('/')) {
+        link.resize(slash);
+        if (::rmdir(link.c_str()) != 0) {
+            break;
+        }
+    }
+}
+
+} // namespace
+
+Result<void> link_volume(
+    pools::PoolRegistry const& pools, pools::Pool const& pool, std::string const& dataset)
+{
+    std::string const link = volume_link(pools, dataset);
+    TRY(make_directories(link.substr(0, link.rfind('/'))));
+    if (::unlink(link.c_str()) != 0 && errno != ENOENT) {
+        return tl::unexpected(Error::from_errno("cannot replace " + link, errno));
+    }
+    if (::symlink(pool.volume_path(dataset).c_str(), link.c_str()) != 0) {
+        return tl::unexpected(Error::from_errno("cannot link " + link, errno));
+    }
+    return {};
+}
 
 namespace {
 
@@ -325,6 +369,8 @@ Result<void> VmDatasets::provision(Json const& vm) const
                 STEP((*disk_pool)
                          ->clone(
                              pool_part(dataset) + "/" + disk_image + "@final", dataset, options));
+                STEP(link_volume(m_pools, **disk_pool, dataset));
+                rollback.push([this, dataset] { unlink_volume(m_pools, dataset); });
                 // A size above the image's grows the clone (test-bhyve-disk-resize.js "boot disk
                 // is grown when size > image_size"); below it spec refused the payload.
                 if (int64_t const size_mib = integer_of(disk, "size");
@@ -347,6 +393,8 @@ Result<void> VmDatasets::provision(Json const& vm) const
             }
             making(*disk_pool, dataset);
             STEP((*disk_pool)->create_volume(dataset, *bytes, options));
+            STEP(link_volume(m_pools, **disk_pool, dataset));
+            rollback.push([this, dataset] { unlink_volume(m_pools, dataset); });
         }
     }
 
@@ -382,7 +430,11 @@ Result<void> VmDatasets::destroy(Json const& vm) const
     if (vm.contains("disks") && vm["disks"].is_array()) {
         for (auto const& disk : vm["disks"]) {
             std::string const dataset = string_of(disk, "zfs_filesystem");
-            if (dataset.empty() || bool_of(disk, "nocreate") || dataset.starts_with(root + "/")) {
+            if (dataset.empty() || bool_of(disk, "nocreate")) {
+                continue;
+            }
+            if (dataset.starts_with(root + "/")) {
+                unlink_volume(m_pools, dataset); // destroyed with the zone root
                 continue;
             }
             TRY_ASSIGN(disk_pool, open_pool_of(dataset));
@@ -390,6 +442,7 @@ Result<void> VmDatasets::destroy(Json const& vm) const
                 !destroyed && !is_not_found(destroyed.error())) {
                 return destroyed;
             }
+            unlink_volume(m_pools, dataset);
         }
     }
     std::string const cores = pool->name() + "/cores/" + string_of(vm, "uuid");
@@ -454,6 +507,10 @@ Result<void> VmDatasets::remove_leftovers(std::string const& uuid) const
         if (dataset.find("/cores/") != std::string::npos) {
             drop_empty_cores_parent(*pool);
         }
+        // The disks' links: kvm's <pool>/<uuid>-disk<N>, bhyve's under <pool>/<uuid>/.
+        unlink_volume(m_pools, dataset);
+        std::error_code ignored;
+        std::filesystem::remove_all(volume_link(m_pools, dataset), ignored);
     }
     return {};
 }

@@ -97,6 +97,11 @@ void drop_empty_cores(pools::Pool& pool);
 std::set<std::string> dataset_names_or_none(
     pools::PoolRegistry const& pools, std::string const& name);
 
+// Links $LUMOS_ROOT/dev/zvol/rdsk/<dataset> to the volume (Pool::volume_path): SmartOS's path
+// of an HVM disk (disks.*.path), which users dd images into. A link already there is replaced.
+Result<void> link_volume(
+    pools::PoolRegistry const& pools, pools::Pool const& pool, std::string const& dataset);
+
 // Directories below an existing directory, made one component at a time with mkdirat/openat
 // (O_NOFOLLOW): a symbolic link anywhere on the way is an error, never followed. The last
 // component gets `mode` (also when it existed); components made on the way get 0755.
