@@ -12,7 +12,7 @@ PACKAGES=(
     libcurl4-openssl-dev libssl-dev libcpp-httplib-dev libarchive-dev libzstd-dev libpcre2-dev
     libsqlite3-dev libnl-3-dev libnl-route-3-dev libnftables-dev
     btrfs-progs xfsprogs util-linux mount curl zstd xz-utils bzip2 gzip
-    busybox-static debootstrap runc
+    busybox-static debootstrap runc syslinux syslinux-common mtools dosfstools fdisk qemu-system-x86
     iproute2 dnsmasq-base iperf3
 )
 missing=()
