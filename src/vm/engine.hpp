@@ -67,7 +67,8 @@ public:
     // Lifecycle (reference 1.2, 3.4), each under the VM's lock, with the state rules of
     // vmadm's (lifecycle.hpp says which refusal means what). start sets autoboot, stop clears
     // it; remove halts a running VM first.
-    LifecycleResult<Transition> start(std::string const& uuid);
+    LifecycleResult<Transition> start(
+        std::string const& uuid, runtime::StartOptions const& options = {});
     LifecycleResult<Transition> stop(std::string const& uuid, StopRequest const& request);
     LifecycleResult<void> reboot(std::string const& uuid, StopMode mode);
     // signal: a number, a name (HUP) or a SIG name (SIGHUP), as vmadm kill takes it.

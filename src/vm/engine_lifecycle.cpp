@@ -110,7 +110,8 @@ LifecycleResult<Engine::LockedVm> Engine::lock_and_load(std::string const& uuid)
     return LockedVm { std::move(*lock), std::move(*vm) };
 }
 
-LifecycleResult<Transition> Engine::start(std::string const& uuid)
+LifecycleResult<Transition> Engine::start(
+    std::string const& uuid, runtime::StartOptions const& options)
 {
     auto locked = lock_and_load(uuid);
     if (!locked) {
@@ -136,7 +137,7 @@ LifecycleResult<Transition> Engine::start(std::string const& uuid)
     if (current == VmState::Provisioning && vm.contains("transition_expire")) {
         timeout = std::max<int64_t>(int_or(vm, "transition_expire", 0) - now_ms(), 1000);
     }
-    if (auto started = m_runtimes.for_vm(vm).start(vm, timeout); !started) {
+    if (auto started = m_runtimes.for_vm(vm).start_with(vm, timeout, options); !started) {
         return failed(LifecycleReason::Failed, vm, std::move(started.error()));
     }
     auto record = m_store.load_record(uuid);

@@ -4,6 +4,7 @@
 #include "base/directory_below.hpp"
 #include "base/file.hpp"
 #include "base/strings.hpp"
+#include "net/names.hpp"
 #include "runtime/host_layout.hpp"
 #include "runtime/monitor_protocol.hpp"
 #include "runtime/qmp_client.hpp"
@@ -28,23 +29,32 @@ bool is_hvm_brand(std::string const& brand)
     return brand == "kvm" || brand == "bhyve";
 }
 
-std::string shell_quote(std::string const& word)
+// Whether relative (a path inside root, as qemu_plan's zone_root_path made it) is a regular
+// file reached without following a symbolic link anywhere on the way.
+bool regular_file_below(std::string const& root, std::string const& file)
 {
-    if (!word.empty()
-        && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                  "-_./=,:+@%")
-            == std::string::npos) {
-        return word;
+    if (!file.starts_with(root + "/")) {
+        return false;
     }
-    std::string quoted = "'";
-    for (char const c : word) {
-        if (c == '\'') {
-            quoted += "'\\''";
-        } else {
-            quoted += c;
+    std::string const relative = file.substr(root.size() + 1);
+    size_t const slash = relative.rfind('/');
+    UniqueFd base(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!base.valid()) {
+        return false;
+    }
+    UniqueFd dir;
+    if (slash != std::string::npos) {
+        auto opened = open_directory_below(base.get(), root, relative.substr(0, slash), Create::No);
+        if (!opened) {
+            return false;
         }
+        dir = std::move(*opened);
     }
-    return quoted + "'";
+    struct stat st { };
+    std::string const name = slash == std::string::npos ? relative : relative.substr(slash + 1);
+    return ::fstatat(dir.valid() ? dir.get() : base.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW)
+        == 0
+        && S_ISREG(st.st_mode);
 }
 
 } // namespace
@@ -134,48 +144,89 @@ Result<std::vector<std::string>> QemuRuntime::prepare_cgroup(Json const& vm) con
     return cgroups.procs_files(path);
 }
 
-Result<void> QemuRuntime::write_command_line(Json const& vm) const
+Result<void> QemuRuntime::write_command_line(
+    Json const& vm, runtime::StartOptions const& options) const
 {
     std::string const uuid = string_or(vm, "uuid");
     std::string const zonepath = string_or(vm, "zonepath");
     QemuFiles const files = qemu_files(zonepath);
+    runtime::QemuHost host;
     TRY_ASSIGN(program, qemu_program());
-    // TEMPORARY until runtime/qemu_plan lands: the plain machine.
-    std::vector<std::string> argv { program, "-name", string_or(vm, "alias", uuid), "-uuid", uuid,
-        "-accel", accelerator(), "-m", std::to_string(int_or(vm, "ram", 256)), "-smp",
-        std::to_string(int_or(vm, "vcpus", 1)), "-cpu", string_or(vm, "cpu_type", "qemu64") };
+    host.program = std::move(program);
+    host.zonepath = zonepath;
+    host.accelerator
+        = accelerator() == "kvm" ? runtime::Accelerator::Kvm : runtime::Accelerator::Tcg;
+    host.sandbox = runtime::Sandbox::On;
+    host.monitor_qmp = monitor(uuid).dir() + "/" + protocol::QMP_SOCKET;
     if (auto const* disks = json_member(vm, "disks"); disks != nullptr && disks->is_array()) {
-        int index = 0;
         for (auto const& disk : *disks) {
-            std::string const dataset = string_or(disk, "zfs_filesystem");
-            if (dataset.empty()) {
-                continue;
-            }
-            TRY_ASSIGN(pool, pools().open(dataset.substr(0, dataset.find('/'))));
-            std::string const model = string_or(disk, "model", "virtio");
-            argv.insert(argv.end(),
-                { "-drive",
-                    "file=" + pool->volume_path(dataset) + ",if=" + model
-                        + ",format=raw,cache=none,index=" + std::to_string(index++) });
+            TRY_ASSIGN(file, disk_file(vm, disk));
+            host.disk_files.push_back(std::move(file));
         }
     }
-    argv.insert(argv.end(),
-        { "-qmp", "unix:" + files.qmp + ",server=on,wait=off", "-qmp",
-            "unix:" + monitor(uuid).dir() + "/" + protocol::QMP_SOCKET + ",server=on,wait=off",
-            "-chardev", "socket,id=serial0,path=" + files.console + ",server=on,wait=off",
-            "-serial", "chardev:serial0", "-chardev",
-            "socket,id=serial1,path=" + files.ttyb + ",server=on,wait=off", "-serial",
-            "chardev:serial1", "-display", "none", "-vga", "std", "-parallel", "none", "-pidfile",
-            files.pid, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny" });
+    if (auto const* nics = json_member(vm, "nics"); nics != nullptr && nics->is_array()) {
+        for (auto const& nic : *nics) {
+            host.taps.push_back(net::host_link_name(uuid, string_or(nic, "interface")));
+        }
+    }
+    if (string_or(vm, "bootrom") == "uefi") {
+        TRY(ovmf(vm, host));
+    }
+    // A start disk or cdrom is the VM owner's file in its zone root: a regular file reached
+    // without following a link (QEMU would open whatever a link names on the host).
+    host.file_exists = [&zonepath](std::string const& file) {
+        return regular_file_below(zonepath + "/root", file);
+    };
+    TRY_ASSIGN(plan, runtime::qemu_plan(vm, options, host));
     std::string words;
-    std::string line;
-    for (auto const& word : argv) {
+    for (auto const& word : plan.argv) {
         words += word;
         words += '\0';
-        line += (line.empty() ? "" : " ") + shell_quote(word);
     }
     TRY(write_file_replace(monitor(uuid).dir() + "/" + protocol::QEMU_ARGV_FILE, words, 0600));
-    TRY(write_file_replace(files.startvm, "#!/bin/sh\nexec " + line + "\n", 0755));
+    TRY(write_file_replace(files.startvm, "#!/bin/sh\nexec " + plan.command_line + "\n", 0755));
+    return {};
+}
+
+Result<std::string> QemuRuntime::disk_file(Json const& vm, Json const& disk) const
+{
+    std::string const zonepath = string_or(vm, "zonepath");
+    std::string const dataset = string_or(disk, "zfs_filesystem");
+    std::string const path = string_or(disk, "path");
+    std::string const zvol = "/dev/zvol/rdsk/";
+    std::string const volume = !dataset.empty() ? dataset
+        : path.starts_with(zvol)                ? path.substr(zvol.size())
+                                                : std::string();
+    if (!volume.empty()) {
+        TRY_ASSIGN(pool, pools().open(volume.substr(0, volume.find('/'))));
+        return pool->volume_path(volume);
+    }
+    // A cdrom (or a nocreate disk) named by a path in the zone root, as QEMU in the zone sees it.
+    TRY_ASSIGN(file, runtime::zone_root_path(zonepath, path));
+    if (!regular_file_below(zonepath + "/root", file)) {
+        return make_error(ErrorCode::NotFound, "Cannot find disk: " + path);
+    }
+    return file;
+}
+
+Result<void> QemuRuntime::ovmf(Json const& vm, runtime::QemuHost& host) const
+{
+    std::string const code = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+    std::string const vars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+    if (::access(code.c_str(), R_OK) != 0 || ::access(vars.c_str(), R_OK) != 0) {
+        return make_error(ErrorCode::Unsupported,
+            "bootrom \"uefi\" needs OVMF (Debian package ovmf: " + code + ")");
+    }
+    host.ovmf_code = code;
+    // The VM's own variables (boot entries), kept across boots next to its startvm.
+    host.ovmf_vars = string_or(vm, "zonepath") + "/root/uefi-vars.fd";
+    struct stat st { };
+    if (::lstat(host.ovmf_vars.c_str(), &st) != 0) {
+        TRY_ASSIGN(content, read_file(vars));
+        TRY(write_file_atomic(host.ovmf_vars, content, 0600));
+    } else if (!S_ISREG(st.st_mode)) {
+        return make_error(ErrorCode::InvalidArgument, host.ovmf_vars + " is not a regular file");
+    }
     return {};
 }
 
@@ -203,6 +254,12 @@ Result<runtime::ZoneMonitor::Launch> QemuRuntime::launch_options(
 
 Result<void> QemuRuntime::start(Json const& vm, int64_t provision_timeout_ms)
 {
+    return start_with(vm, provision_timeout_ms, {});
+}
+
+Result<void> QemuRuntime::start_with(
+    Json const& vm, int64_t provision_timeout_ms, runtime::StartOptions const& options)
+{
     std::string const uuid = string_or(vm, "uuid");
     TRY(can_boot(string_or(vm, "brand")));
     TRY_ASSIGN(helpers, this->helpers());
@@ -221,13 +278,42 @@ Result<void> QemuRuntime::start(Json const& vm, int64_t provision_timeout_ms)
         TRY(open_directory_below(zone.get(), zonepath, "root/tmp", Create::Yes));
     }
     TRY(prepare_cgroup(vm));
-    TRY(write_command_line(vm));
+    TRY(write_command_line(vm, options));
     TRY_ASSIGN(launch, launch_options(vm, std::move(helpers)));
     launch.provision_timeout_ms = provision_timeout_ms;
     if (auto launched = guest.launch(launch); !launched) {
         return make_error(ErrorCode::System, "cannot boot the VM: " + launched.error().message());
     }
+    return set_passwords(vm);
+}
+
+Result<void> QemuRuntime::set_passwords(Json const& vm) const
+{
+    // Told over QMP, never on QEMU's command line (which anyone on the host can read).
+    for (char const* protocol : { "vnc", "spice" }) {
+        std::string const password = string_or(vm, std::string(protocol) + "_password");
+        if (password.empty()) {
+            continue;
+        }
+        TRY_ASSIGN(qmp, runtime::QmpClient::connect(qemu_files(string_or(vm, "zonepath")).qmp));
+        auto set = qmp.execute(
+            "set_password", Json { { "protocol", protocol }, { "password", password } });
+        if (!set) {
+            return make_error(ErrorCode::System,
+                std::string("cannot set the ") + protocol + " password: " + set.error().message());
+        }
+    }
     return {};
+}
+
+Result<void> QemuRuntime::reboot(Json const& vm, StopMode mode)
+{
+    // A reboot is a new QEMU without the last start's options (they were for that boot only).
+    if (monitor(string_or(vm, "uuid")).status()) {
+        TRY(write_command_line(vm, {}));
+    }
+    TRY(ZoneRuntime::reboot(vm, mode));
+    return set_passwords(vm);
 }
 
 Result<void> QemuRuntime::apply_limits(Json const& vm)

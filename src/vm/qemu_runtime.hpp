@@ -35,7 +35,11 @@ public:
     Result<void> can_boot(std::string const& brand) const override;
     Result<void> can_boot_vm(Json const& vm) const override;
     Result<void> start(Json const& vm, int64_t provision_timeout_ms) override;
+    Result<void> start_with(Json const& vm, int64_t provision_timeout_ms,
+        runtime::StartOptions const& options) override;
     Result<void> apply_limits(Json const& vm) override;
+    // A new QEMU (the monitor restarts it) without the last start's options.
+    Result<void> reboot(Json const& vm, StopMode mode) override;
     // An HVM guest has no processes of its own to run commands in (zlogin refuses it).
     Result<std::vector<std::string>> exec_argv(
         Json const& vm, std::vector<std::string> const& command, Terminal terminal) const override;
@@ -58,8 +62,16 @@ protected:
 private:
     // The cgroup QEMU runs in (<cgroup_parent>/<uuid>), made, with the VM's limits.
     Result<std::vector<std::string>> prepare_cgroup(Json const& vm) const;
-    // QEMU's command line for this boot, written to the run dir (argv) and startvm.
-    Result<void> write_command_line(Json const& vm) const;
+    // QEMU's command line for this boot (runtime::qemu_plan), written to the run dir (argv)
+    // and <zonepath>/root/startvm.
+    Result<void> write_command_line(Json const& vm, runtime::StartOptions const& options) const;
+    // The host file QEMU opens for one of the VM's disks: a volume's (by its dataset, or its
+    // /dev/zvol/rdsk path), else a regular file in the zone root.
+    Result<std::string> disk_file(Json const& vm, Json const& disk) const;
+    // vnc_password and spice_password, told to the running QEMU over QMP.
+    Result<void> set_passwords(Json const& vm) const;
+    // bhyve's uefi bootrom: Debian's OVMF, and the VM's own copy of its variables.
+    Result<void> ovmf(Json const& vm, runtime::QemuHost& host) const;
 };
 
 } // namespace lumos::vm

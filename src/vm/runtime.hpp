@@ -4,6 +4,7 @@
 #include "base/file.hpp"
 #include "base/json.hpp"
 #include "base/result.hpp"
+#include "runtime/qemu_plan.hpp"
 
 #include <cstdint>
 #include <map>
@@ -64,6 +65,13 @@ public:
     // Boots the guest; with provision_timeout_ms > 0 its monitor also watches the provisioning
     // handshake until then (halting the guest when it does not complete).
     virtual Result<void> start(Json const& vm, int64_t provision_timeout_ms) = 0;
+    // The same with one boot's start options (vmadm start <uuid> order=cd,once=d cdrom=...,ide):
+    // HVM guests take them for this boot only; other brands ignore them, as SmartOS does.
+    virtual Result<void> start_with(
+        Json const& vm, int64_t provision_timeout_ms, runtime::StartOptions const& /*options*/)
+    {
+        return start(vm, provision_timeout_ms);
+    }
     // Waits for the provisioning outcome: "success" or "failed".
     virtual Result<std::string> wait_provisioning(Json const& vm) = 0;
     // Graceful stop (forced after timeout_s), or at once; returns once it is down.

@@ -6,6 +6,7 @@
 #include "base/uuid.hpp"
 #include "cmd/common/console_relay.hpp"
 #include "cmd/vmadm/cli.hpp"
+#include "runtime/qemu_plan.hpp"
 
 #include <optional>
 #include <ostream>
@@ -17,36 +18,6 @@ namespace lumos::vmadm {
 namespace {
 
 using vm::LifecycleReason;
-
-// parseStartArgs: order=..., disk=path,model, cdrom=path,model; anything else is a usage error.
-Result<void> check_start_arguments(std::vector<std::string> const& arguments)
-{
-    bool saw_order = false;
-    for (auto const& argument : arguments) {
-        size_t const equals = argument.find('=');
-        std::string const key = argument.substr(0, equals);
-        std::string const value = equals == std::string::npos ? "" : argument.substr(equals + 1);
-        if (key == "order") {
-            if (saw_order) {
-                return make_error(
-                    ErrorCode::Usage, "You can only specify 'order' once when starting a VM");
-            }
-            saw_order = true;
-        } else if (key == "disk" || key == "cdrom") {
-            size_t const comma = value.find(',');
-            std::string const path = value.substr(0, comma);
-            std::string const model = comma == std::string::npos
-                ? std::string()
-                : value.substr(comma + 1, value.find(',', comma + 1) - comma - 1);
-            if (path.empty() || model.empty()) {
-                return make_error(ErrorCode::Usage, "Parameter to " + key + " must be: path,model");
-            }
-        } else {
-            return make_error(ErrorCode::Usage, "Invalid argument to start: " + key);
-        }
-    }
-    return {};
-}
 
 struct KillTarget {
     std::string uuid;
@@ -106,10 +77,11 @@ Outcome cmd_start(Context& context, Args const& original)
     if (!uuid) {
         return usage_error(uuid.error().message());
     }
-    if (auto checked = check_start_arguments(args.remain); !checked) {
-        return usage_error(checked.error().message());
+    auto options = runtime::parse_start_options(args.remain);
+    if (!options) {
+        return usage_error(options.error().message());
     }
-    auto started = context.engine.start(*uuid);
+    auto started = context.engine.start(*uuid, *options);
     if (!started) {
         auto const& refusal = started.error();
         switch (refusal.reason) {
