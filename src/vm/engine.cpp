@@ -148,6 +148,15 @@ Result<CreateResult> Engine::create(Json const& payload)
     int64_t const timeout = std::max<int64_t>(expire - now_ms(), 1000);
     Runtime& runtime = m_runtimes.for_vm(vm);
     if (auto started = runtime.start(vm, timeout); !started) {
+        if (started.error().code() == ErrorCode::InvalidArgument) {
+            // The runtime refused what the VM asks of it (QEMU its command line, say
+            // qemu_extra_opts): the create fails and leaves nothing, as a payload refused before
+            // the boot does.
+            if (auto removed = remove(uuid); !removed) {
+                (void)finish_provisioning(uuid, Provisioned::Failed);
+            }
+            return tl::unexpected(started.error());
+        }
         (void)finish_provisioning(uuid, Provisioned::Failed);
         return tl::unexpected(started.error());
     }

@@ -3,6 +3,7 @@
 
 #include "base/directory_below.hpp"
 #include "base/file.hpp"
+#include "base/rollback.hpp"
 #include "base/strings.hpp"
 #include "net/names.hpp"
 #include "runtime/host_layout.hpp"
@@ -277,13 +278,24 @@ Result<void> QemuRuntime::start_with(
         }
         TRY(open_directory_below(zone.get(), zonepath, "root/tmp", Create::Yes));
     }
+    // What a boot that fails leaves: not the cgroup (the monitor removes it when QEMU ran).
+    Rollback undo;
+    undo.push([this, &vm] {
+        if (auto cgroups = this->cgroups()) {
+            (void)cgroups->remove(cgroup_parent() + "/" + string_or(vm, "uuid"));
+        }
+    });
     TRY(prepare_cgroup(vm));
     TRY(write_command_line(vm, options));
     TRY_ASSIGN(launch, launch_options(vm, std::move(helpers)));
     launch.provision_timeout_ms = provision_timeout_ms;
     if (auto launched = guest.launch(launch); !launched) {
-        return make_error(ErrorCode::System, "cannot boot the VM: " + launched.error().message());
+        // QEMU would not run this VM (the monitor passes on QEMU's own last words, e.g.
+        // "qemu-system-x86_64: -foo: invalid option"): its configuration is at fault.
+        return make_error(
+            ErrorCode::InvalidArgument, "cannot boot the VM: " + launched.error().message());
     }
+    undo.disarm();
     return set_passwords(vm);
 }
 
