@@ -25,4 +25,8 @@ if(LUMOS_FUZZ_BIN_DIR)
         COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/metadata_fuzz
             ${PROJECT_SOURCE_DIR}/tests/fuzz/metadata_corpus 20)
     set_tests_properties(fuzz_metadata PROPERTIES LABELS fuzz TIMEOUT 120)
+    add_test(NAME fuzz_zfs_stream
+        COMMAND ${PROJECT_SOURCE_DIR}/tools/run-fuzz.sh ${LUMOS_FUZZ_BIN_DIR}/zfs_stream_fuzz
+            ${PROJECT_SOURCE_DIR}/tests/fuzz/zfs_stream_corpus 20)
+    set_tests_properties(fuzz_zfs_stream PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()

@@ -24,7 +24,8 @@ tools/check-format.sh
 cmake --preset asan -DLUMOS_FUZZ_BIN_DIR="$PWD/build/fuzz/tests/fuzz" >/dev/null
 tools/tidy.sh --ci
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target payload_fuzz manifest_fuzz btrfs_stream_fuzz metadata_fuzz
+cmake --build --preset fuzz --target payload_fuzz manifest_fuzz btrfs_stream_fuzz metadata_fuzz \
+    zfs_stream_fuzz
 cmake --build --preset asan
 export LUMOS_HOST_TESTS=1
 exec ctest --preset asan -j2

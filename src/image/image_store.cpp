@@ -5,6 +5,8 @@
 #include "image/detail/btrfs_stream.hpp"
 #include "image/detail/decompress.hpp"
 #include "image/detail/tar_extract.hpp"
+#include "image/detail/volume_writer.hpp"
+#include "image/detail/zfs_stream.hpp"
 #include "image/digest.hpp"
 #include "image/manifest.hpp"
 
@@ -29,7 +31,8 @@ namespace lumos::image {
 namespace {
 
 constexpr char const* FINAL = "final";
-constexpr uint64_t MIB = uint64_t { 1024 } * 1024;
+// zfs volsize is a multiple of the volblocksize, which is at most 128 KiB (without large blocks).
+constexpr uint64_t ZVOL_SIZE_STEP = uint64_t { 128 } * 1024;
 
 Json const* first_file(Json const& manifest)
 {
@@ -80,32 +83,33 @@ bool held_by_this_process(std::string const& lock_file)
     return found;
 }
 
-ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string const& file);
-
-ImgResult<FileFormat> detect_format(std::string const& file, std::string const& compression)
+// The first (up to 1024) decompressed bytes of a file.
+ImgResult<std::string> read_head(std::string const& file, std::string const& compression)
 {
     TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
-    std::array<char, 1024> head {};
+    std::string head(1024, '\0');
     TRY_ASSIGN(got, stream.read_full(head.data(), head.size()));
     if (got < head.size()) {
         TRY(stream.finish());
     } else {
         stream.abandon();
     }
-    return detect_format_of_head(std::string_view(head.data(), got), file);
+    head.resize(got);
+    return head;
 }
 
-// The format from the first (up to 1024) decompressed bytes.
-ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string const& file)
+// The format the first decompressed bytes show; nullopt when they are none of the formats that
+// say what they are (a raw disk does not).
+std::optional<FileFormat> format_of_head(std::string_view head)
 {
     size_t const got = head.size();
     if (got >= 13 && std::memcmp(head.data(), "btrfs-stream", 13) == 0) {
         return FileFormat::BtrfsStream;
     }
-    if (got >= 24) {
+    if (got >= 16) {
         // DRR_BEGIN: drr_type (4), drr_payloadlen (4), drr_magic (8) = 0x2F5bacbac.
         uint64_t magic = 0;
-        std::memcpy(&magic, head.data() + 16, sizeof magic);
+        std::memcpy(&magic, head.data() + 8, sizeof magic);
         if (magic == 0x2F5bacbacULL || __builtin_bswap64(magic) == 0x2F5bacbacULL) {
             return FileFormat::ZfsStream;
         }
@@ -125,12 +129,93 @@ ImgResult<FileFormat> detect_format_of_head(std::string_view head, std::string c
             return FileFormat::Tar;
         }
     }
-    if (got == 0) {
+    return std::nullopt;
+}
+
+char const* format_name(FileFormat format)
+{
+    switch (format) {
+    case FileFormat::Tar:
+        return "a tar archive";
+    case FileFormat::BtrfsStream:
+        return "a btrfs send stream";
+    case FileFormat::ZfsStream:
+        return "a zfs send stream";
+    case FileFormat::RawDisk:
+        return "a raw disk";
+    }
+    return "unknown";
+}
+
+// The format of an image of this type from its first decompressed bytes: a zvol image is a zfs
+// send stream or else a raw disk (whatever its bytes, unless they are another type's format);
+// the others are a tar archive or a send stream.
+ImgResult<FileFormat> detect_format_of_head(
+    std::string_view head, std::string const& file, std::string const& type)
+{
+    if (head.empty()) {
         return img_error(ImgCode::InvalidImageFile,
             "invalid image file: " + file + " is empty after decompression");
     }
-    return img_error(ImgCode::InvalidImageFile,
-        "invalid image file: " + file + " is neither a tar archive nor a btrfs or zfs send stream");
+    auto const format = format_of_head(head);
+    if (type == "zvol") {
+        if (!format || *format == FileFormat::ZfsStream) {
+            return format.value_or(FileFormat::RawDisk);
+        }
+        return img_error(ImgCode::InvalidImageFile,
+            "invalid image file: " + file + " is " + format_name(*format)
+                + ", not a disk or a zfs send stream of a volume (image type zvol)");
+    }
+    if (!format) {
+        return img_error(ImgCode::InvalidImageFile,
+            "invalid image file: " + file
+                + " is neither a tar archive nor a btrfs or zfs send stream");
+    }
+    return *format;
+}
+
+// What a zfs send stream's BEGIN record must say for an image of this type on this pool: a
+// volume for zvol images (one full send: they are never incremental), a filesystem for the
+// others. The decoder of dir and btrfs pools checks the rest.
+ImgResult<void> check_zfs_begin(std::string_view head, std::string const& file,
+    std::string const& uuid, std::string const& type, pools::Backend backend)
+{
+    TRY_ASSIGN(begin, detail::parse_zfs_begin(head));
+    if (begin.big_endian) {
+        return {}; // zfs receive reads it; the decoder refuses it
+    }
+    bool const volume = begin.objset == detail::ZfsStreamBegin::Objset::Volume;
+    if ((type == "zvol") != volume) {
+        return img_error(ImgCode::InvalidImageFile,
+            "invalid image file: " + file + " is a zfs send stream of a "
+                + (volume ? "volume" : "filesystem") + ", not of a "
+                + (volume ? "filesystem" : "volume") + " (image type " + type + ")");
+    }
+    if (volume && backend == pools::Backend::Zfs) {
+        if (auto feature = detail::unreceivable_feature(begin)) {
+            return img_error(ImgCode::NotSupported,
+                "image " + uuid + ": zfs send stream uses " + *feature
+                    + ", which a zvol image cannot use (full sends only)");
+        }
+    }
+    return {};
+}
+
+// Where a volume's bytes are written (Pool::volume_path): its file on dir and btrfs pools, its
+// zvol device on zfs, which udev makes shortly after `zfs create`.
+ImgResult<std::string> volume_device(pools::Pool const& pool, std::string const& dataset)
+{
+    std::string const path = pool.volume_path(dataset);
+    if (pool.backend() != pools::Backend::Zfs) {
+        return path;
+    }
+    for (int tries = 0; tries < 100; ++tries) {
+        if (::access(path.c_str(), W_OK) == 0) {
+            return path;
+        }
+        ::usleep(100 * 1000);
+    }
+    return img_error(ImgCode::FileSystem, "volume " + dataset + " has no device " + path);
 }
 
 // Reads the rest of a stream so that its decompressor can exit, then reports its status.
@@ -144,66 +229,6 @@ ImgResult<void> drain_and_finish(detail::Decompressed& stream)
         }
     }
     return stream.finish();
-}
-
-ImgResult<uint64_t> decompressed_size(std::string const& file, std::string const& compression)
-{
-    TRY_ASSIGN(stream, detail::Decompressed::open(file, compression));
-    std::vector<char> buffer(size_t { 256 } * 1024);
-    uint64_t total = 0;
-    for (;;) {
-        TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
-        if (got == 0) {
-            break;
-        }
-        total += got;
-    }
-    TRY(stream.finish());
-    return total;
-}
-
-// Copies a raw disk stream into a volume file, leaving zero blocks as holes.
-ImgResult<void> write_raw_disk(detail::Decompressed& stream, std::string const& path, uint64_t size)
-{
-    UniqueFd out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!out.valid()) {
-        return img_error(ImgCode::FileSystem, "cannot open " + path + ": " + std::strerror(errno));
-    }
-    std::vector<char> buffer(size_t { 1024 } * 1024);
-    uint64_t offset = 0;
-    for (;;) {
-        TRY_ASSIGN(got, stream.read_full(buffer.data(), buffer.size()));
-        if (got == 0) {
-            break;
-        }
-        if (offset + got > size) {
-            return img_error(ImgCode::InvalidImageFile,
-                "invalid image file: the disk is larger than the manifest's image_size ("
-                    + std::to_string(size) + " bytes)");
-        }
-        bool zero = std::all_of(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(got),
-            [](char c) { return c == 0; });
-        if (!zero) {
-            size_t done = 0;
-            while (done < got) {
-                ssize_t n = ::pwrite(
-                    out.get(), buffer.data() + done, got - done, static_cast<off_t>(offset + done));
-                if (n < 0) {
-                    if (errno == EINTR) {
-                        continue;
-                    }
-                    return img_error(
-                        ImgCode::FileSystem, "cannot write " + path + ": " + std::strerror(errno));
-                }
-                done += static_cast<size_t>(n);
-            }
-        }
-        offset += got;
-    }
-    if (::fsync(out.get()) != 0) {
-        return img_error(ImgCode::FileSystem, "cannot write " + path + ": " + std::strerror(errno));
-    }
-    return {};
 }
 
 // Removes what a failed install wrote into its own partial dataset (no symlink is followed).
@@ -307,9 +332,6 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
         std::string const type = string_or(manifest, "type");
         std::optional<detail::StreamSource> source;
         if (streaming) {
-            if (type == "zvol") {
-                return img_error(ImgCode::InternalError, "zvol images are installed from a file");
-            }
             UniqueFd input(::dup(request.stream_fd));
             if (!input.valid()) {
                 return img_error(
@@ -345,22 +367,29 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
             TRY(drain_and_finish(stream)); // a truncated or corrupt file says more
             return used;
         };
-        FileFormat format = FileFormat::RawDisk;
-        if (type != "zvol") {
-            if (source) {
-                TRY_ASSIGN(detected, detect_format_of_head(source->head(), request.file_path));
-                format = detected;
-            } else {
-                TRY_ASSIGN(detected, detect_format(request.file_path, compression));
-                format = detected;
-            }
+        std::string first_bytes;
+        if (source) {
+            first_bytes = source->head();
+        } else {
+            TRY_ASSIGN(read, read_head(request.file_path, compression));
+            first_bytes = std::move(read);
         }
+        TRY_ASSIGN(format, detect_format_of_head(first_bytes, request.file_path, type));
         if (format == FileFormat::BtrfsStream && pool.backend() != pools::Backend::Btrfs) {
             return img_error(ImgCode::NotSupported,
                 "image " + uuid + " is a btrfs send stream, which pool \"" + request.pool + "\" ("
                     + pools::backend_name(pool.backend()) + ") cannot receive");
         }
-        if (format == FileFormat::ZfsStream && pool.backend() != pools::Backend::Zfs) {
+        if (format == FileFormat::ZfsStream) {
+            TRY(check_zfs_begin(first_bytes, request.file_path, uuid, type, pool.backend()));
+        }
+        // A zvol image's disk or zfs send stream is written into the volume by our code, except
+        // for a stream into a zfs pool, which `zfs receive` takes.
+        bool const to_volume = format == FileFormat::RawDisk
+            || (format == FileFormat::ZfsStream && type == "zvol"
+                && pool.backend() != pools::Backend::Zfs);
+        if (format == FileFormat::ZfsStream && !to_volume
+            && pool.backend() != pools::Backend::Zfs) {
             return img_error(ImgCode::NotSupported,
                 "image " + uuid + " is a zfs send stream, which pool \"" + request.pool + "\" ("
                     + pools::backend_name(pool.backend()) + ") cannot receive");
@@ -387,24 +416,42 @@ ImgResult<void> ImageStore::install(InstallRequest const& request)
                 return detail::extract_root_tar(head, fd, pool.path_of(partial), policy);
             }));
             TRY(pool.snapshot(partial + "@" + FINAL));
-        } else if (format == FileFormat::RawDisk) {
+        } else if (to_volume) {
+            // A streamed disk's size is known only at its end: a file volume grows as it is
+            // written and is then given its size; a zvol device cannot be written past its
+            // volsize, so a zfs volume is made (sparse) as large as any and shrunk at the end to
+            // the disk's size rounded up to a multiple of any volblocksize (128 KiB), as zfs
+            // requires.
+            bool const zvol = pool.backend() == pools::Backend::Zfs;
+            TRY(pool.create_volume(partial, zvol ? detail::MAX_VOLUME_BYTES : 0, {}));
+            TRY_ASSIGN(device, volume_device(pool, partial));
+            detail::VolumeWriter writer(device, pool.mountpoint(), partial);
+            TRY(writer.open());
             uint64_t size = 0;
-            auto image_size = manifest.find("image_size");
-            if (image_size != manifest.end() && image_size->is_number_integer()
-                && image_size->get<int64_t>() > 0) {
-                size = image_size->get<uint64_t>() * MIB;
-            } else {
-                TRY_ASSIGN(counted, decompressed_size(request.file_path, compression));
-                size = counted;
+            TRY(consume(false, [&](std::string_view bytes, int fd) -> ImgResult<void> {
+                auto decoded = format == FileFormat::RawDisk
+                    ? detail::copy_raw_disk(bytes, fd, writer)
+                    : detail::decode_zvol_stream(bytes, fd, writer);
+                if (!decoded) {
+                    ImgError error = decoded.error();
+                    if (error.code == ImgCode::NotSupported) {
+                        error.message = "image " + uuid + ": " + error.message + ", which pool \""
+                            + request.pool + "\" (" + pools::backend_name(pool.backend())
+                            + ") cannot decode";
+                    }
+                    return tl::unexpected(std::move(error));
+                }
+                size = *decoded;
+                return writer.sync();
+            }));
+            if (size == 0) {
+                return img_error(ImgCode::InvalidImageFile,
+                    "invalid image file: " + request.file_path + " is empty after decompression");
             }
-            TRY(pool.create_volume(partial, size, {}));
-            TRY_ASSIGN(stream, detail::Decompressed::open(request.file_path, compression));
-            auto written = write_raw_disk(stream, pool.path_of(partial), size);
-            auto finished = drain_and_finish(stream);
-            if (!finished) {
-                return finished;
+            if (zvol) {
+                size = (size + ZVOL_SIZE_STEP - 1) / ZVOL_SIZE_STEP * ZVOL_SIZE_STEP;
             }
-            TRY(written);
+            TRY(pool.resize_volume(partial, size));
             TRY(pool.snapshot(partial + "@" + FINAL));
         } else {
             // A btrfs stream reaches `btrfs receive` only command by command, each checked

@@ -13,8 +13,9 @@ namespace lumos::image {
 
 // Formats an image file can come in, after decompression (section 4.5 of the reference, Linux
 // flavours): a tar archive of a root filesystem (the portable default, extracted into
-// "<dataset>/root"), a btrfs send stream (btrfs pools), a zfs send stream (zfs pools), or a raw
-// disk (type zvol).
+// "<dataset>/root"), a btrfs send stream (btrfs pools), a zfs send stream (zfs pools; of a
+// volume, for type zvol, on every pool: decoded into the volume where there is no zfs receive,
+// detail/zfs_stream.hpp), or a raw disk (type zvol: any file that is none of the others).
 enum class FileFormat { Tar, BtrfsStream, ZfsStream, RawDisk };
 
 // The import side of the catalog: installs images into it (imgadm install, import) and
@@ -26,7 +27,9 @@ public:
     // Installs an image from a (possibly compressed) file: the checks of `imgadm install`
     // (size and sha1 against the manifest, when the manifest has them) then, under the image's
     // import lock, the manifest into the cache, the file through the decompressor into
-    // <pool>/<uuid>-partial, "@final", rename to <pool>/<uuid>. On any failure the partial
+    // <pool>/<uuid>-partial, "@final", rename to <pool>/<uuid>. A zvol image's volume is as
+    // large as its disk (a zfs stream's volsize), whatever the manifest's image_size says, as
+    // with imgadm's zfs receive; all-zero blocks are left as holes. On any failure the partial
     // dataset and the cache entry are removed: the pool and database are as before.
     struct InstallRequest {
         Json manifest; // already validated

@@ -229,10 +229,7 @@ ImgResult<void> import_image(ImageStore& store, ImportRequest const& request)
         install.pool = request.pool;
         install.source = found->source.url;
         install.verify_file = false; // checked while downloading (or just above)
-        if (reuse || string_or(image, "type") == "zvol") {
-            if (!reuse) {
-                TRY(client.download_file(image_uuid, info->size, info->sha1, path));
-            }
+        if (reuse) {
             auto installed = store.install(install);
             ::unlink(path.c_str());
             if (!installed) {

@@ -4,6 +4,7 @@
 // clean failure, clones, remove and ancestry.
 #include "base/file.hpp"
 #include "image_test_util.hpp"
+#include "support/zfs_stream_builder.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -129,12 +130,17 @@ TEST_F(ImageStoreTest, UnknownFormatsAndStreamsOnTheWrongBackend)
     EXPECT_NE(result.error().message.find("btrfs send stream"), std::string::npos);
     expect_pool_untouched();
 
-    std::string zfs(2000, '\0');
-    uint64_t magic = 0x2F5bacbacULL;
-    std::memcpy(zfs.data() + 16, &magic, sizeof magic);
+    // A filesystem's zfs send stream (the magic number at byte 8 of its BEGIN record).
+    ZfsStreamBuilder::Begin filesystem;
+    filesystem.objset = ZfsStreamBuilder::OST_ZFS;
+    std::string const zfs = ZfsStreamBuilder(filesystem).end();
+    ASSERT_EQ(zfs.substr(8, 8), std::string("\xac\xcb\xba\xf5\x02\0\0\0", 8));
     result = install_bytes(zfs, "none", "zone-dataset");
     ASSERT_FALSE(result.has_value());
-    EXPECT_NE(result.error().message.find("zfs send stream"), std::string::npos)
+    EXPECT_EQ(result.error().code_name(), "NotSupported") << result.error().message;
+    EXPECT_NE(result.error().message.find("is a zfs send stream, which pool \"zones\" (dir) "
+                                          "cannot receive"),
+        std::string::npos)
         << result.error().message;
     expect_pool_untouched();
 }
@@ -151,18 +157,24 @@ TEST_F(ImageStoreTest, RawDiskIntoVolume)
     auto info = pool()->info("zones/" + uuid);
     ASSERT_TRUE(info.has_value());
     EXPECT_EQ(info->type, pools::DatasetType::Volume);
+    // The volume is the disk's size, whatever image_size says (imgadm's zfs receive makes the
+    // stream's volsize; image_size is vmadm's default disk size).
+    EXPECT_EQ(info->volume_size_bytes, std::optional<uint64_t>(disk.size()));
     std::string content = read_file(info->path);
-    EXPECT_EQ(content.size(), 4U * 1024 * 1024);
+    EXPECT_EQ(content.size(), disk.size());
     EXPECT_EQ(content.substr(0, 6), "BOOTME");
     EXPECT_EQ(content.substr(2 * 1024 * 1024, 4), "DATA");
     EXPECT_TRUE(store().is_installed("zones", uuid));
-
-    // A disk larger than image_size fails cleanly.
     ASSERT_TRUE(store().remove("zones", uuid).has_value());
-    result = install_bytes(disk, "none", "zvol", nullptr, Json { { "image_size", 2 } });
-    ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code_name(), "InvalidImageFile");
-    expect_pool_untouched();
+
+    // A disk larger than image_size is installed whole.
+    Json larger;
+    result = install_bytes(disk, "none", "zvol", &larger, Json { { "image_size", 2 } });
+    ASSERT_TRUE(result.has_value()) << result.error().message;
+    info = pool()->info("zones/" + larger.at("uuid").get<std::string>());
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->volume_size_bytes, std::optional<uint64_t>(disk.size()));
+    ASSERT_TRUE(store().remove("zones", larger.at("uuid").get<std::string>()).has_value());
 
     // A corrupt xz file: the decompressor's failure is reported, nothing is left.
     result = install_bytes(std::string("\xfd"
@@ -176,14 +188,6 @@ TEST_F(ImageStoreTest, RawDiskIntoVolume)
         result.error().message.rfind("xz uncompression error while importing: exit code ", 0), 0U)
         << result.error().message;
     expect_pool_untouched();
-
-    // Without image_size, the volume is as large as the disk.
-    Json sized;
-    result = install_bytes(disk, "none", "zvol", &sized);
-    ASSERT_TRUE(result.has_value()) << result.error().message;
-    info = pool()->info("zones/" + sized.at("uuid").get<std::string>());
-    ASSERT_TRUE(info.has_value());
-    EXPECT_EQ(info->volume_size_bytes, std::optional<uint64_t>(disk.size()));
 }
 
 TEST_F(ImageStoreTest, NotInstalled)
