@@ -132,6 +132,8 @@ HostConfig HostConfig::parse(std::string_view text)
         } else if (key == "etherstub") {
             etherstubs
                 = std::string(unquoted(value)); // the last line counts, as nictagadm reads it
+        } else if (key == "admin_ip") {
+            config.admin_ip = std::string(unquoted(value));
         }
         // The keys below are written by lumos itself, without spaces around '='.
         std::string_view const raw_key = line.substr(0, equals);

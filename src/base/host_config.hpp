@@ -56,6 +56,9 @@ struct HostConfig {
     // "cgroup_parent=/<path>": the cgroup under which each zone gets <uuid> (letters, digits
     // and "_-./" only, no ".."; the last such line counts). Default /lumos.
     std::string cgroup_parent { "/lumos" };
+    // "admin_ip=<address>" (SmartOS's /usbkey/config key, also "dhcp"): where the host's own
+    // services for the admin network listen (HVM guests' remote displays). "" when not set.
+    std::string admin_ip;
 
     static HostConfig parse(std::string_view text);
     // The tag named name, nullptr when there is none.

@@ -100,6 +100,11 @@ public:
             std::string serial;
             std::string log;
             std::vector<std::string> cgroups;
+            // The remote display: "<host>:<port>" to listen on ("" none), QEMU's socket, and
+            // "vnc" or "spice".
+            std::string display_listen;
+            std::string display_socket;
+            std::string display_protocol;
         };
         std::optional<Qemu> qemu;
     };

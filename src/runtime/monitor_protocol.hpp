@@ -122,6 +122,13 @@ inline constexpr char const* FLAG_SERIAL = "--serial";
 inline constexpr char const* FLAG_CGROUP = "--cgroup";
 inline constexpr char const* FLAG_QEMU_LOG = "--qemu-log";
 inline constexpr char const* QEMU_ARGV_FILE = "qemu.argv";
+// An HVM guest's remote display: a TCP listener at --display-listen HOST:PORT (port 0: any)
+// relaying to QEMU's --display-socket, for --display-protocol vnc or spice; the listener's
+// address is in DISPLAY_FILE ("<protocol> <host> <port>") while the monitor runs.
+inline constexpr char const* FLAG_DISPLAY_LISTEN = "--display-listen";
+inline constexpr char const* FLAG_DISPLAY_SOCKET = "--display-socket";
+inline constexpr char const* FLAG_DISPLAY_PROTOCOL = "--display-protocol";
+inline constexpr char const* DISPLAY_FILE = "display";
 inline constexpr char const* QMP_SOCKET = "qmp.sock";
 
 inline constexpr char const* USAGE
@@ -132,7 +139,8 @@ inline constexpr char const* USAGE
       "[--dhcp-event PATH] "
       "[--dhcp-resolv FILE] [--dhcp-hostname NAME] [--lx-uname RELEASE]\n"
       "       lumos-zoned --id ID --dir RUNDIR --zonepath PATH --qemu ARGVFILE --qmp SOCKET "
-      "--serial SOCKET --qemu-log FILE [--cgroup PROCSFILE]... [--attach] "
+      "--serial SOCKET --qemu-log FILE [--cgroup PROCSFILE]... [--display-listen HOST:PORT "
+      "--display-socket SOCKET --display-protocol vnc|spice] [--attach] "
       "[--provision-timeout-ms N] [--ready-fd N] [--netdown PATH] [--metadata PATH]";
 
 struct LaunchFlags {
@@ -162,6 +170,9 @@ struct LaunchFlags {
     std::string serial;
     std::string qemu_log;
     std::vector<std::string> cgroups; // cgroup.procs files
+    std::string display_listen; // "" no remote display
+    std::string display_socket;
+    std::string display_protocol;
 };
 
 // The arguments after the program's name.
@@ -172,8 +183,10 @@ inline std::vector<std::string> format_flags(LaunchFlags const& flags)
     for (auto const& [flag, value] : { std::pair { FLAG_OCI_RUNTIME, &flags.oci_runtime },
              std::pair { FLAG_OCI_RUNTIME_ROOT, &flags.oci_runtime_root },
              std::pair { FLAG_QEMU, &flags.qemu }, std::pair { FLAG_QMP, &flags.qmp },
-             std::pair { FLAG_SERIAL, &flags.serial },
-             std::pair { FLAG_QEMU_LOG, &flags.qemu_log } }) {
+             std::pair { FLAG_SERIAL, &flags.serial }, std::pair { FLAG_QEMU_LOG, &flags.qemu_log },
+             std::pair { FLAG_DISPLAY_LISTEN, &flags.display_listen },
+             std::pair { FLAG_DISPLAY_SOCKET, &flags.display_socket },
+             std::pair { FLAG_DISPLAY_PROTOCOL, &flags.display_protocol } }) {
         if (!value->empty()) {
             args.insert(args.end(), { flag, *value });
         }
@@ -289,6 +302,13 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
             flags.serial = value;
         } else if (arg == FLAG_QEMU_LOG) {
             flags.qemu_log = value;
+        } else if (arg == FLAG_DISPLAY_LISTEN) {
+            flags.display_listen = value;
+        } else if (arg == FLAG_DISPLAY_SOCKET) {
+            flags.display_socket = value;
+        } else if (arg == FLAG_DISPLAY_PROTOCOL) {
+            ok = value == "vnc" || value == "spice";
+            flags.display_protocol = value;
         } else if (arg == FLAG_CGROUP) {
             ok = !value.empty();
             flags.cgroups.emplace_back(value);
@@ -303,8 +323,10 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
     bool const runnable = hvm
         ? !flags.qmp.empty() && !flags.serial.empty() && !flags.qemu_log.empty()
             && flags.oci_runtime.empty() && flags.dhcp.empty() && !flags.lx_uname
+            && flags.display_listen.empty() == flags.display_socket.empty()
+            && flags.display_listen.empty() == flags.display_protocol.empty()
         : !flags.oci_runtime.empty() && !flags.oci_runtime_root.empty() && flags.qmp.empty()
-            && flags.serial.empty() && flags.cgroups.empty();
+            && flags.serial.empty() && flags.cgroups.empty() && flags.display_listen.empty();
     if (flags.id.empty() || flags.dir.empty() || flags.zonepath.empty() || !runnable
         || (!flags.dhcp.empty() && flags.dhcp_event.empty())) {
         return std::nullopt;

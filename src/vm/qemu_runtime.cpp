@@ -3,6 +3,7 @@
 
 #include "base/directory_below.hpp"
 #include "base/file.hpp"
+#include "base/host_config.hpp"
 #include "base/rollback.hpp"
 #include "base/strings.hpp"
 #include "net/names.hpp"
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -249,6 +251,17 @@ Result<runtime::ZoneMonitor::Launch> QemuRuntime::launch_options(
     TRY_ASSIGN(features, host_features());
     TRY_ASSIGN(cgroups, sys::Cgroups::from_features(features.cgroup));
     qemu.cgroups = cgroups.procs_files(cgroup_parent() + "/" + uuid);
+    // The remote display, as vmadmd serves it: SPICE when spice_port is set, else VNC unless
+    // vnc_port is -1; on the admin address, 127.0.0.1 without one.
+    int64_t const spice_port = int_or(vm, "spice_port", 0);
+    int64_t const vnc_port = int_or(vm, "vnc_port", 0);
+    bool const spice = spice_port > 0;
+    int64_t const port = spice ? spice_port : vnc_port;
+    if (port >= 0 && port <= 65535) {
+        qemu.display_protocol = spice ? "spice" : "vnc";
+        qemu.display_socket = files.tmp + (spice ? "/vm.spice" : "/vm.vnc");
+        qemu.display_listen = admin_address() + ":" + std::to_string(port);
+    }
     launch.qemu = std::move(qemu);
     return launch;
 }
@@ -297,6 +310,45 @@ Result<void> QemuRuntime::start_with(
     }
     undo.disarm();
     return set_passwords(vm);
+}
+
+std::string QemuRuntime::admin_address() const
+{
+    // SmartOS's admin_ip (the config's <admin tag>_ip); a name or "dhcp" is not an address.
+    std::string const configured = HostConfig::load(paths()).admin_ip;
+    struct in_addr parsed { };
+    return ::inet_pton(AF_INET, configured.c_str(), &parsed) == 1 ? configured : "127.0.0.1";
+}
+
+Json QemuRuntime::display_info(Json const& vm, std::string const& protocol) const
+{
+    // What the monitor's listener got: "<protocol> <host> <port>".
+    auto const text
+        = read_file(monitor(string_or(vm, "uuid")).dir() + "/" + protocol::DISPLAY_FILE);
+    Json info = Json::object();
+    if (!text) {
+        return info;
+    }
+    auto const words = split(trim(*text), ' ');
+    // NOLINTNEXTLINE(bugprone-unchecked-optional-access): checked by the size
+    auto const port = words.size() == 3 ? parse_integer(words[2]) : std::nullopt;
+    if (!port || words[0] != protocol) {
+        return info;
+    }
+    info["host"] = words[1];
+    info["port"] = *port;
+    if (protocol == "vnc" && *port >= 5900) {
+        info["display"] = *port - 5900;
+    }
+    if (std::string const password = string_or(vm, protocol + "_password"); !password.empty()) {
+        info["password"] = password;
+    }
+    if (protocol == "spice") {
+        if (std::string const opts = string_or(vm, "spice_opts"); !opts.empty()) {
+            info["spice_opts"] = opts;
+        }
+    }
+    return info;
 }
 
 Result<void> QemuRuntime::set_passwords(Json const& vm) const
@@ -379,11 +431,11 @@ Result<Json> QemuRuntime::info(Json const& vm, std::vector<std::string> const& t
             }
         }
         if (wants("spice")) {
-            result["spice"] = Json::object();
+            result["spice"] = display_info(vm, "spice");
         }
     }
     if (wants("vnc")) {
-        result["vnc"] = Json::object();
+        result["vnc"] = display_info(vm, "vnc");
     }
     return result;
 }

@@ -68,6 +68,11 @@ private:
     // The host file QEMU opens for one of the VM's disks: a volume's (by its dataset, or its
     // /dev/zvol/rdsk path), else a regular file in the zone root.
     Result<std::string> disk_file(Json const& vm, Json const& disk) const;
+    // Where remote displays listen: the host config's admin_ip, else 127.0.0.1.
+    std::string admin_address() const;
+    // vmadm info's vnc or spice member: the monitor's listener (host, port, display) and the
+    // VM's password; {} when there is none.
+    Json display_info(Json const& vm, std::string const& protocol) const;
     // vnc_password and spice_password, told to the running QEMU over QMP.
     Result<void> set_passwords(Json const& vm) const;
     // bhyve's uefi bootrom: Debian's OVMF, and the VM's own copy of its variables.

@@ -68,11 +68,24 @@ void report_ready(Monitor& monitor, std::string const& message)
             { zone.pidfd, POLLIN, 0 },
             { zone.uname_socket, POLLIN, 0 },
             { zone.qmp, POLLIN, 0 },
+            { monitor.display.listener, POLLIN, 0 },
         };
+        // The display's relays: client then QEMU side, each read while its buffer has room and
+        // written while the other side's buffer has bytes.
+        size_t const first_display = fds.size();
+        for (auto const& pair : monitor.display.pairs) {
+            auto events = [](std::string const& inbound, std::string const& outbound) {
+                return static_cast<short>((inbound.size() < DISPLAY_BUFFER ? POLLIN : 0)
+                    | (outbound.empty() ? 0 : POLLOUT));
+            };
+            fds.push_back({ pair.client, events(pair.to_guest, pair.to_client), 0 });
+            fds.push_back({ pair.guest, events(pair.to_client, pair.to_guest), 0 });
+        }
         size_t const first_uname = fds.size();
         for (int const uname : zone.uname_listeners) {
             fds.push_back({ uname, POLLIN, 0 });
         }
+        size_t const display_pairs = monitor.display.pairs.size();
         bool const timed
             = zone.provisioning == protocol::Provisioning::Waiting || zone.kill_deadline != 0;
         bool const slow_timer
@@ -97,6 +110,16 @@ void report_ready(Monitor& monitor, std::string const& message)
         }
         if ((fds[6].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             qmp_input(monitor);
+        }
+        for (size_t i = 0; i < display_pairs; ++i) {
+            short const client = fds[first_display + 2 * i].revents;
+            short const guest = fds[first_display + 2 * i + 1].revents;
+            if (client != 0 || guest != 0) {
+                relay_display(monitor, i, client, guest);
+            }
+        }
+        if ((fds[7].revents & POLLIN) != 0) {
+            accept_display(monitor);
         }
         if ((fds[0].revents & POLLIN) != 0) {
             struct signalfd_siginfo info { };
@@ -165,10 +188,20 @@ int monitor_main(Monitor& monitor)
         report_ready(monitor, protocol::error_reply(error));
         return 1;
     }
+    if (!listen_display(monitor)) {
+        error = "cannot listen on " + monitor.flags.display_listen + " for the "
+            + monitor.flags.display_protocol + " display: " + std::strerror(errno);
+        stop_metadata(monitor);
+        stop_uname(monitor);
+        log("cannot start: " + error);
+        report_ready(monitor, protocol::error_reply(error));
+        return 1;
+    }
     bool const up = monitor.flags.attach ? attach(monitor, error) : boot(monitor, error);
     if (!up) {
         stop_metadata(monitor);
         stop_uname(monitor);
+        stop_display(monitor);
         log("cannot start: " + error);
         report_ready(monitor, protocol::error_reply(error));
         ::unlink(path(monitor, protocol::STATUS_FILE).c_str());

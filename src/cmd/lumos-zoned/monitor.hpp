@@ -14,6 +14,7 @@
 //   uname.cpp      lx zones: uname(2) answered as SmartOS's lx brand does (--lx-uname)
 //   qemu.cpp       kvm and bhyve (--qemu): QEMU as the guest's init, its QMP connection and
 //                  serial console
+//   display.cpp    kvm and bhyve: the remote display's TCP listener, relayed to QEMU's VNC
 // Like zinit it links nothing of lumos: only the header-only runtime/monitor_protocol.hpp,
 // base/posix_util.hpp, base/restart_backoff.hpp and net/dhcp_client.hpp.
 #pragma once
@@ -63,6 +64,25 @@ struct ZoneState {
     int qmp { -1 };
     std::string qmp_buffer;
     bool quit_sent { false };
+    // QEMU said SHUTDOWN (the guest powered off, or quit): its exit that follows is a clean
+    // one, which a monitor that only follows QEMU by pidfd could not otherwise know.
+    bool shutdown_event { false };
+};
+
+// A remote display client and its connection to QEMU's socket (display.cpp), with what each
+// side sent that the other has not taken yet (at most DISPLAY_BUFFER each).
+inline constexpr size_t DISPLAY_BUFFER = 256 * 1024;
+struct DisplayPair {
+    int client { -1 };
+    int guest { -1 };
+    std::string to_guest;
+    std::string to_client;
+};
+
+struct Display {
+    int listener { -1 };
+    int port { 0 };
+    std::vector<DisplayPair> pairs; // a closed pair's slot is reused
 };
 
 // The metadata server child (metadata.cpp).
@@ -75,6 +95,7 @@ struct Monitor {
     protocol::LaunchFlags flags;
     ZoneState zone;
     MetadataChild metadata;
+    Display display;
     sigset_t blocked {}; // the signals the loop takes from its signalfd; children unblock them
     std::vector<lumos::net::dhcp::Client> dhcp; // one per --dhcp NIC
 };
@@ -159,6 +180,14 @@ void qemu_powerdown(Monitor& monitor);
 bool qemu_quit(Monitor& monitor);
 // QEMU ended: its connections.
 void close_qemu(Monitor& monitor);
+
+// display.cpp
+// Listens on --display-listen (nothing to do without; false with errno).
+bool listen_display(Monitor& monitor);
+void accept_display(Monitor& monitor);
+// One client's pair had these events (client side, QEMU side).
+void relay_display(Monitor& monitor, size_t index, short client_events, short guest_events);
+void stop_display(Monitor& monitor);
 
 // uname.cpp
 // Listens on seccomp.sock, where the OCI runtime sends the listeners of the zone's init and of

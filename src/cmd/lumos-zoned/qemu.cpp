@@ -266,9 +266,12 @@ bool has_top_level_key(std::string_view line, std::string_view key)
     return false;
 }
 
-void handle_qmp_line(std::string const& line)
+void handle_qmp_line(Monitor& monitor, std::string const& line)
 {
     std::string const event = top_level_string(line, "event");
+    if (event == "SHUTDOWN") {
+        monitor.zone.shutdown_event = true;
+    }
     if (!event.empty()) {
         // SHUTDOWN (the guest powered off, or quit), RESET (the guest rebooted: it stays
         // running), POWERDOWN (our ACPI request), STOP/RESUME...
@@ -323,7 +326,7 @@ std::string qmp_command(Monitor& monitor, std::string const& command)
         if (has_top_level_key(line, "return") || has_top_level_key(line, "error")) {
             return line;
         }
-        handle_qmp_line(line);
+        handle_qmp_line(monitor, line);
     }
     return {};
 }
@@ -440,6 +443,7 @@ bool boot_qemu(Monitor& monitor, std::string& error)
     zone.kill_deadline = 0;
     zone.signal_sent = 0;
     zone.quit_sent = false;
+    zone.shutdown_event = false;
     write_status(monitor);
     log("qemu started, pid " + std::to_string(pid));
     check_hwsetup(monitor);
@@ -477,7 +481,7 @@ void qmp_input(Monitor& monitor)
          newline = zone.qmp_buffer.find('\n')) {
         std::string const line = zone.qmp_buffer.substr(0, newline);
         zone.qmp_buffer.erase(0, newline + 1);
-        handle_qmp_line(line);
+        handle_qmp_line(monitor, line);
     }
     if (zone.qmp_buffer.size() > QMP_LINE_MAX) {
         zone.qmp_buffer.clear();

@@ -35,6 +35,7 @@ void record_provision(Monitor& monitor, protocol::Provisioning outcome)
     stop_dhcp(monitor);
     stop_metadata(monitor);
     stop_uname(monitor);
+    stop_display(monitor);
     // The zone's NICs (veths, their rules and shaping), before any stop waiter hears it is down.
     if (!monitor.flags.netdown.empty()) {
         int const status = run_and_wait(monitor,
@@ -66,6 +67,9 @@ void zone_exited(Monitor& monitor, int wait_status, bool known)
     auto& zone = monitor.zone;
     if (!known && zone.signal_sent != 0) {
         wait_status = zone.signal_sent;
+        known = true;
+    } else if (!known && is_hvm(monitor) && zone.shutdown_event) {
+        wait_status = 0; // QEMU exits 0 after a SHUTDOWN it reported
         known = true;
     }
     if (known) {
