@@ -14,3 +14,4 @@ rm -rf -- "$dir"
 mkdir -p -- "$dir"
 "$here/../../tools/build-image.sh" base-minimal "$dir" --uuid 7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b01 --version 1.0.0
 "$here/../../tools/build-image.sh" busybox "$dir" --uuid 7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b02 --version 1.0.0
+"$here/../../tools/build-image.sh" hvm-test "$dir" --uuid 7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b03 --version 1.0.0

@@ -12,9 +12,23 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace lumos::test {
+
+// Running, not a zombie (on a host whose PID 1 does not reap, the init of a zone whose first
+// monitor was killed stays one).
+inline bool alive(int64_t pid)
+{
+    if (pid <= 0) {
+        return false;
+    }
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    size_t const paren = text.rfind(')');
+    return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+}
 
 class ZoneTest : public VmadmTest {
 protected:
@@ -24,11 +38,42 @@ protected:
         if (IsSkipped()) {
             return;
         }
-        for (char const* kind : { "base-minimal", "busybox" }) {
+        for (std::string const& kind : images()) {
             auto r = imgadm({ "install", "-m", zone_image_manifest(kind).string(), "-f",
                 zone_image_file(kind).string() });
             ASSERT_EQ(r.exit_code, 0) << r.describe();
         }
+    }
+
+    // The images SetUp installs (zone_images.hpp's kinds).
+    virtual std::vector<std::string> images() const { return { "base-minimal", "busybox" }; }
+
+    // The zone's cgroup directory in the memory controller (v1) or the unified tree.
+    std::filesystem::path memory_cgroup(std::string const& uuid) const
+    {
+        std::filesystem::path const v1
+            = std::filesystem::path("/sys/fs/cgroup/memory") / cgroup_parent().substr(1) / uuid;
+        return std::filesystem::exists("/sys/fs/cgroup/memory")
+            ? v1
+            : std::filesystem::path("/sys/fs/cgroup") / cgroup_parent().substr(1) / uuid;
+    }
+
+    // Polls vmadm get until pred holds (at most timeout); {} while the VM does not exist.
+    template <typename Pred>
+    json wait_for(std::string const& uuid, Pred pred,
+        std::chrono::milliseconds timeout = std::chrono::seconds(10)) const
+    {
+        auto const deadline = std::chrono::steady_clock::now() + timeout;
+        auto fetch = [&] {
+            auto r = vmadm({ "get", uuid });
+            return r.exit_code == 0 ? json::parse(r.out) : json::object();
+        };
+        json vm = fetch();
+        while (!(vm.contains("state") && pred(vm)) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            vm = fetch();
+        }
+        return vm;
     }
 
     RunResult imgadm(std::vector<std::string> const& args) const

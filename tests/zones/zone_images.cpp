@@ -17,7 +17,8 @@ bool has_images(fs::path const& dir)
 {
     std::error_code ignored;
     return fs::exists(dir / "base-minimal-1.0.0.tar.gz", ignored)
-        && fs::exists(dir / "busybox-1.0.0.tar.gz", ignored);
+        && fs::exists(dir / "busybox-1.0.0.tar.gz", ignored)
+        && fs::exists(dir / "hvm-test-1.0.0.zvol.gz", ignored);
 }
 
 // Built here when no fixture made them; removed when the program exits.
@@ -30,8 +31,8 @@ public:
             throw std::runtime_error("mkdtemp");
         }
         m_path = templ;
-        for (auto const& [kind, uuid] :
-            { std::pair { "base-minimal", BASE_UUID }, std::pair { "busybox", BUSYBOX_UUID } }) {
+        for (auto const& [kind, uuid] : { std::pair { "base-minimal", BASE_UUID },
+                 std::pair { "busybox", BUSYBOX_UUID }, std::pair { "hvm-test", HVM_UUID } }) {
             auto r = run({ std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh", kind,
                 m_path.string(), "--uuid", uuid, "--version", "1.0.0" });
             if (r.exit_code != 0) {
@@ -76,7 +77,7 @@ fs::path zone_image_manifest(std::string const& kind)
 
 fs::path zone_image_file(std::string const& kind)
 {
-    return zone_images() / (kind + "-1.0.0.tar.gz");
+    return zone_images() / (kind + (kind == "hvm-test" ? "-1.0.0.zvol.gz" : "-1.0.0.tar.gz"));
 }
 
 } // namespace lumos::test

@@ -22,51 +22,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Running, not a zombie (on a host whose PID 1 does not reap, the init of a zone whose first
-// monitor was killed stays one).
-bool alive(int64_t pid)
-{
-    if (pid <= 0) {
-        return false;
-    }
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), {});
-    size_t const paren = text.rfind(')');
-    return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
-}
-
 class Zones : public ZoneTest {
 protected:
     json status_file(std::string const& uuid) const
     {
         std::ifstream in(root().path() / "run/lumos/zones" / uuid / "status");
         return json::parse(in, nullptr, false);
-    }
-
-    // The zone's cgroup directory in the memory controller (v1) or the unified tree.
-    fs::path memory_cgroup(std::string const& uuid) const
-    {
-        fs::path const v1 = fs::path("/sys/fs/cgroup/memory") / cgroup_parent().substr(1) / uuid;
-        return fs::exists("/sys/fs/cgroup/memory")
-            ? v1
-            : fs::path("/sys/fs/cgroup") / cgroup_parent().substr(1) / uuid;
-    }
-
-    // Polls vmadm get until pred holds (at most timeout); {} while the VM does not exist.
-    template <typename Pred>
-    json wait_for(std::string const& uuid, Pred pred, std::chrono::milliseconds timeout = 10s) const
-    {
-        auto const deadline = std::chrono::steady_clock::now() + timeout;
-        auto fetch = [&] {
-            auto r = vmadm({ "get", uuid });
-            return r.exit_code == 0 ? json::parse(r.out) : json::object();
-        };
-        json vm = fetch();
-        while (!(vm.contains("state") && pred(vm)) && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(50ms);
-            vm = fetch();
-        }
-        return vm;
     }
 };
 
