@@ -35,11 +35,17 @@ Result<void> remove_links(Netns const& host, std::string const& veth, std::strin
 Result<void> remove_vm_network(
     Netns const& host, std::string_view uuid, std::string const& netns_path)
 {
+    Result<void> detached = Netns::remove_persistent(netns_path);
+    Result<void> removed = remove_vm_links(host, uuid);
+    return detached ? removed : detached;
+}
+
+Result<void> remove_vm_links(Netns const& host, std::string_view uuid)
+{
     std::string const veth = vm_link_prefix(uuid, 'z');
     // The links before their rules: no moment where a link of the VM carries frames unchecked.
-    std::array<Result<void>, 4> steps { Netns::remove_persistent(netns_path),
-        remove_vnic_shapings(host, uuid), remove_links(host, veth, vm_link_prefix(uuid, 'i')),
-        remove_vnic_filters(host, veth) };
+    std::array<Result<void>, 3> steps { remove_vnic_shapings(host, uuid),
+        remove_links(host, veth, vm_link_prefix(uuid, 'i')), remove_vnic_filters(host, veth) };
     for (auto& step : steps) {
         if (!step) {
             return step;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 // The removal of a VM's networking, whoever finds it left: the monitor when its zone ends,
 // vmadm before a start (a zone whose monitor was killed), delete. It works from names alone
-// (net/names.hpp), so nothing recorded is needed and it may run any number of times.
+// (net/names.hpp), so nothing recorded is needed and it may run any number of times. An OS
+// zone's NICs are veths whose host ends carry the VM's prefix; an HVM guest's (kvm, bhyve) are
+// persistent taps named the same way, which nothing but this removes.
 #pragma once
 
 #include "base/result.hpp"
@@ -18,5 +20,10 @@ namespace lumos::net {
 // step is tried, the first error is returned.
 Result<void> remove_vm_network(
     Netns const& host, std::string_view uuid, std::string const& netns_path);
+
+// What remove_vm_network does but the namespace, for a VM that has none (an HVM guest): every
+// link of the VM in host (its taps, veth ends, IFBs), their bandwidth caps, then their
+// anti-spoofing tables.
+Result<void> remove_vm_links(Netns const& host, std::string_view uuid);
 
 } // namespace lumos::net

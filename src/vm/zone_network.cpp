@@ -188,9 +188,85 @@ Result<net::Route> plan_route(
     return route;
 }
 
-// The tag's bridge, made once and kept (the tag's switch outlives its zones), with a normal
-// tag's link plugged in.
-Result<void> ensure_bridge(net::Rtnl& host, VnicPlan const& vnic)
+// The NIC's rules to apply now. A DHCP NIC's are also recorded where lumos-dhcp-event finds
+// them (<zone dir>/<if>.filter.json), to add each lease's address; with the lease already
+// applied (a live update), its address is kept.
+Result<net::VnicFilter> filter_now(
+    std::string const& zone_dir, VnicPlan const& vnic, bool keep_lease)
+{
+    net::VnicFilter filter = vnic.filter;
+    if (!vnic.dhcp) {
+        return filter;
+    }
+    TRY(write_file_replace(zone_dir + "/" + vnic.interface + net::dhcp::FILTER_SUFFIX,
+        dump_compact(net::vnic_filter_to_json(filter)) + "\n", 0600));
+    std::string const lease_file = zone_dir + "/" + vnic.interface + net::dhcp::LEASE_SUFFIX;
+    if (!keep_lease) {
+        (void)::unlink(lease_file.c_str()); // an earlier boot's
+        return filter;
+    }
+    if (auto text = read_file_bounded(lease_file, 65536)) {
+        if (auto json = parse_json(*text)) {
+            if (auto lease = net::dhcp_lease_from_json(*json)) {
+                filter.ips.push_back(lease->address.address);
+            }
+        }
+    }
+    return filter;
+}
+
+// One NIC: its veth pair, plugged and up, with its static addresses. Its host end is removed
+// again when a later step fails.
+Result<void> create_vnic(net::Rtnl& host, net::Rtnl& zone, std::string const& uuid,
+    std::string const& zone_dir, VnicPlan const& vnic, Unenforced& unenforced)
+{
+    TRY_ASSIGN(filter, filter_now(zone_dir, vnic, false));
+    TRY(ensure_tag_bridge(host, vnic));
+    // The rules match the host end by name: in place before it exists, so no frame it ever
+    // carries goes unchecked.
+    TRY(net::apply_vnic_filter(host.netns(), filter));
+    Rollback undo;
+    undo.push([&host, &vnic] { (void)net::remove_vnic_filter(host.netns(), vnic.host_link); });
+    TRY(host.create_veth({ .name = vnic.host_link,
+        .peer_name = vnic.interface,
+        .peer_netns = &zone.netns(),
+        .peer_mac = vnic.mac,
+        .mtu = vnic.mtu,
+        .owner = uuid }));
+    undo.push([&host, &vnic] { (void)host.delete_link(vnic.host_link); });
+    if (vnic.shaping) {
+        apply_bandwidth_cap(host.netns(), vnic, unenforced);
+        undo.push([&host, &vnic] {
+            (void)net::remove_vnic_shaping(host.netns(), vnic.host_link, vnic.shaping->ifb_link);
+        });
+    }
+    TRY(host.set_master(vnic.host_link, vnic.bridge));
+    TRY(host.set_up(vnic.host_link, true));
+    // Before the link is up, so that no address is configured from a router advertisement the
+    // NIC did not ask for.
+    TRY(zone.set_ipv6_addrconf(vnic.interface, vnic.addrconf, vnic.addrconf));
+    TRY(zone.set_up(vnic.interface, true));
+    for (auto const& address : vnic.addresses) {
+        TRY(zone.add_address(vnic.interface, address));
+    }
+    undo.disarm();
+    return {};
+}
+
+Result<void> add_routes(net::Rtnl& zone, std::vector<net::Route> const& routes)
+{
+    for (auto const& route : routes) {
+        auto added = zone.add_route(route);
+        if (!added && added.error().code() != ErrorCode::AlreadyExists) {
+            return added;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+Result<void> ensure_tag_bridge(net::Rtnl& host, VnicPlan const& vnic)
 {
     auto existing = host.link(vnic.bridge);
     if (!existing) {
@@ -221,36 +297,7 @@ Result<void> ensure_bridge(net::Rtnl& host, VnicPlan const& vnic)
     return {};
 }
 
-// The NIC's rules to apply now. A DHCP NIC's are also recorded where lumos-dhcp-event finds
-// them (<zone dir>/<if>.filter.json), to add each lease's address; with the lease already
-// applied (a live update), its address is kept.
-Result<net::VnicFilter> filter_now(
-    std::string const& zone_dir, VnicPlan const& vnic, bool keep_lease)
-{
-    net::VnicFilter filter = vnic.filter;
-    if (!vnic.dhcp) {
-        return filter;
-    }
-    TRY(write_file_replace(zone_dir + "/" + vnic.interface + net::dhcp::FILTER_SUFFIX,
-        dump_compact(net::vnic_filter_to_json(filter)) + "\n", 0600));
-    std::string const lease_file = zone_dir + "/" + vnic.interface + net::dhcp::LEASE_SUFFIX;
-    if (!keep_lease) {
-        (void)::unlink(lease_file.c_str()); // an earlier boot's
-        return filter;
-    }
-    if (auto text = read_file_bounded(lease_file, 65536)) {
-        if (auto json = parse_json(*text)) {
-            if (auto lease = net::dhcp_lease_from_json(*json)) {
-                filter.ips.push_back(lease->address.address);
-            }
-        }
-    }
-    return filter;
-}
-
-// A NIC's bandwidth cap (it has one), or the line saying why it is not applied (net/shaping
-// undoes what it made on failure).
-void shape(net::Netns const& host, VnicPlan const& vnic, Unenforced& unenforced)
+void apply_bandwidth_cap(net::Netns const& host, VnicPlan const& vnic, Unenforced& unenforced)
 {
     if (auto shaped = net::apply_vnic_shaping(host, *vnic.shaping); !shaped) {
         unenforced.push_back("maxbw "
@@ -258,57 +305,6 @@ void shape(net::Netns const& host, VnicPlan const& vnic, Unenforced& unenforced)
             + " Mbit/s not applied to " + vnic.interface + ": " + shaped.error().message());
     }
 }
-
-// One NIC: its veth pair, plugged and up, with its static addresses. Its host end is removed
-// again when a later step fails.
-Result<void> create_vnic(net::Rtnl& host, net::Rtnl& zone, std::string const& uuid,
-    std::string const& zone_dir, VnicPlan const& vnic, Unenforced& unenforced)
-{
-    TRY_ASSIGN(filter, filter_now(zone_dir, vnic, false));
-    TRY(ensure_bridge(host, vnic));
-    // The rules match the host end by name: in place before it exists, so no frame it ever
-    // carries goes unchecked.
-    TRY(net::apply_vnic_filter(host.netns(), filter));
-    Rollback undo;
-    undo.push([&host, &vnic] { (void)net::remove_vnic_filter(host.netns(), vnic.host_link); });
-    TRY(host.create_veth({ .name = vnic.host_link,
-        .peer_name = vnic.interface,
-        .peer_netns = &zone.netns(),
-        .peer_mac = vnic.mac,
-        .mtu = vnic.mtu,
-        .owner = uuid }));
-    undo.push([&host, &vnic] { (void)host.delete_link(vnic.host_link); });
-    if (vnic.shaping) {
-        shape(host.netns(), vnic, unenforced);
-        undo.push([&host, &vnic] {
-            (void)net::remove_vnic_shaping(host.netns(), vnic.host_link, vnic.shaping->ifb_link);
-        });
-    }
-    TRY(host.set_master(vnic.host_link, vnic.bridge));
-    TRY(host.set_up(vnic.host_link, true));
-    // Before the link is up, so that no address is configured from a router advertisement the
-    // NIC did not ask for.
-    TRY(zone.set_ipv6_addrconf(vnic.interface, vnic.addrconf, vnic.addrconf));
-    TRY(zone.set_up(vnic.interface, true));
-    for (auto const& address : vnic.addresses) {
-        TRY(zone.add_address(vnic.interface, address));
-    }
-    undo.disarm();
-    return {};
-}
-
-Result<void> add_routes(net::Rtnl& zone, std::vector<net::Route> const& routes)
-{
-    for (auto const& route : routes) {
-        auto added = zone.add_route(route);
-        if (!added && added.error().code() != ErrorCode::AlreadyExists) {
-            return added;
-        }
-    }
-    return {};
-}
-
-} // namespace
 
 std::vector<std::string> dhcp_interfaces(Json const& vm)
 {
@@ -419,7 +415,7 @@ Result<Unenforced> update_zone_network(net::Netns const& host, std::string const
             TRY_ASSIGN(filter, filter_now(zone_dir, vnic, true));
             TRY(net::apply_vnic_filter(host, filter));
             if (vnic.shaping) {
-                shape(host, vnic, unenforced);
+                apply_bandwidth_cap(host, vnic, unenforced);
             } else {
                 TRY(net::remove_vnic_shaping(
                     host, vnic.host_link, net::ifb_link_name(uuid, vnic.interface)));

@@ -75,4 +75,12 @@ Result<Unenforced> create_zone_network(net::Netns const& host, std::string const
 Result<Unenforced> update_zone_network(net::Netns const& host, std::string const& uuid,
     std::string const& netns_path, ZoneNetwork const& plan);
 
+// The steps a zone's NICs share with an HVM guest's (vm/hvm_network.hpp).
+// The nic tag's bridge of vnic, made when missing and kept (the tag's switch outlives its VMs),
+// with a normal tag's link plugged in and up.
+Result<void> ensure_tag_bridge(net::Rtnl& host, VnicPlan const& vnic);
+// vnic's bandwidth cap (it has one), or the line in unenforced saying why it is not applied
+// (net/shaping undoes what it made on failure).
+void apply_bandwidth_cap(net::Netns const& host, VnicPlan const& vnic, Unenforced& unenforced);
+
 } // namespace lumos::vm
