@@ -235,6 +235,7 @@ Result<void> ZoneMonitor::launch(Launch const& launch) const
         flags.serial = launch.qemu->serial;
         flags.qemu_log = launch.qemu->log;
         flags.cgroups = launch.qemu->cgroups;
+        flags.qemu_binds = launch.qemu->binds;
         flags.display_listen = launch.qemu->display_listen;
         flags.display_socket = launch.qemu->display_socket;
         flags.display_protocol = launch.qemu->display_protocol;

@@ -100,6 +100,9 @@ public:
             std::string serial;
             std::string log;
             std::vector<std::string> cgroups;
+            // What QEMU sees of the host besides its programs (read-write, at the same paths):
+            // the zone root, the VM's volumes.
+            std::vector<std::string> binds;
             // The remote display: "<host>:<port>" to listen on ("" none), QEMU's socket, and
             // "vnc" or "spice".
             std::string display_listen;

@@ -113,7 +113,7 @@ inline constexpr char const* FLAG_LX_UNAME = "--lx-uname";
 inline constexpr char const* SECCOMP_SOCKET = "seccomp.sock";
 // kvm and bhyve: the monitor runs QEMU instead of an OCI runtime. --qemu names the file holding
 // QEMU's argv (NUL-terminated words, written by the host at every start: QEMU_ARGV_FILE), --qmp
-// the QMP socket QEMU listens on for the monitor (QMP_SOCKET in the run dir), --serial the
+// the QMP socket QEMU listens on for the monitor (in the zone root's tmp), --serial the
 // socket of its first serial port (the console), --cgroup each cgroup.procs file QEMU joins
 // before it runs (one per controller). QEMU's own output goes to --qemu-log.
 inline constexpr char const* FLAG_QEMU = "--qemu";
@@ -121,6 +121,9 @@ inline constexpr char const* FLAG_QMP = "--qmp";
 inline constexpr char const* FLAG_SERIAL = "--serial";
 inline constexpr char const* FLAG_CGROUP = "--cgroup";
 inline constexpr char const* FLAG_QEMU_LOG = "--qemu-log";
+// A host path QEMU sees (read-write, at the same path) in the mount namespace it runs in: the
+// zone root, each volume. Repeated.
+inline constexpr char const* FLAG_QEMU_BIND = "--qemu-bind";
 inline constexpr char const* QEMU_ARGV_FILE = "qemu.argv";
 // An HVM guest's remote display: a TCP listener at --display-listen HOST:PORT (port 0: any)
 // relaying to QEMU's --display-socket, for --display-protocol vnc or spice; the listener's
@@ -129,7 +132,6 @@ inline constexpr char const* FLAG_DISPLAY_LISTEN = "--display-listen";
 inline constexpr char const* FLAG_DISPLAY_SOCKET = "--display-socket";
 inline constexpr char const* FLAG_DISPLAY_PROTOCOL = "--display-protocol";
 inline constexpr char const* DISPLAY_FILE = "display";
-inline constexpr char const* QMP_SOCKET = "qmp.sock";
 
 inline constexpr char const* USAGE
     = "usage: lumos-zoned --id ID --dir RUNDIR --oci-runtime PATH --oci-runtime-root DIR "
@@ -139,7 +141,8 @@ inline constexpr char const* USAGE
       "[--dhcp-event PATH] "
       "[--dhcp-resolv FILE] [--dhcp-hostname NAME] [--lx-uname RELEASE]\n"
       "       lumos-zoned --id ID --dir RUNDIR --zonepath PATH --qemu ARGVFILE --qmp SOCKET "
-      "--serial SOCKET --qemu-log FILE [--cgroup PROCSFILE]... [--display-listen HOST:PORT "
+      "--serial SOCKET --qemu-log FILE [--cgroup PROCSFILE]... [--qemu-bind PATH]... "
+      "[--display-listen HOST:PORT "
       "--display-socket SOCKET --display-protocol vnc|spice] [--attach] "
       "[--provision-timeout-ms N] [--ready-fd N] [--netdown PATH] [--metadata PATH]";
 
@@ -170,6 +173,7 @@ struct LaunchFlags {
     std::string serial;
     std::string qemu_log;
     std::vector<std::string> cgroups; // cgroup.procs files
+    std::vector<std::string> qemu_binds; // absolute paths
     std::string display_listen; // "" no remote display
     std::string display_socket;
     std::string display_protocol;
@@ -193,6 +197,9 @@ inline std::vector<std::string> format_flags(LaunchFlags const& flags)
     }
     for (auto const& cgroup : flags.cgroups) {
         args.insert(args.end(), { FLAG_CGROUP, cgroup });
+    }
+    for (auto const& shared : flags.qemu_binds) {
+        args.insert(args.end(), { FLAG_QEMU_BIND, shared });
     }
     if (flags.ready_fd >= 0) {
         args.insert(args.end(), { FLAG_READY_FD, std::to_string(flags.ready_fd) });
@@ -312,6 +319,11 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
         } else if (arg == FLAG_CGROUP) {
             ok = !value.empty();
             flags.cgroups.emplace_back(value);
+        } else if (arg == FLAG_QEMU_BIND) {
+            // Absolute, normalized: every component is made below QEMU's root.
+            ok = value.starts_with('/') && value.find("/../") == std::string_view::npos
+                && !value.ends_with("/..") && value.find("//") == std::string_view::npos;
+            flags.qemu_binds.emplace_back(value);
         } else {
             ok = false;
         }
@@ -320,13 +332,13 @@ inline std::optional<LaunchFlags> parse_flags(std::vector<std::string_view> cons
         }
     }
     bool const hvm = !flags.qemu.empty();
-    bool const runnable = hvm
-        ? !flags.qmp.empty() && !flags.serial.empty() && !flags.qemu_log.empty()
-            && flags.oci_runtime.empty() && flags.dhcp.empty() && !flags.lx_uname
-            && flags.display_listen.empty() == flags.display_socket.empty()
+    bool const runnable = hvm ? !flags.qmp.empty() && !flags.serial.empty()
+            && !flags.qemu_log.empty() && flags.oci_runtime.empty() && flags.dhcp.empty()
+            && !flags.lx_uname && flags.display_listen.empty() == flags.display_socket.empty()
             && flags.display_listen.empty() == flags.display_protocol.empty()
-        : !flags.oci_runtime.empty() && !flags.oci_runtime_root.empty() && flags.qmp.empty()
-            && flags.serial.empty() && flags.cgroups.empty() && flags.display_listen.empty();
+                              : !flags.oci_runtime.empty() && !flags.oci_runtime_root.empty()
+            && flags.qmp.empty() && flags.serial.empty() && flags.cgroups.empty()
+            && flags.display_listen.empty() && flags.qemu_binds.empty();
     if (flags.id.empty() || flags.dir.empty() || flags.zonepath.empty() || !runnable
         || (!flags.dhcp.empty() && flags.dhcp_event.empty())) {
         return std::nullopt;

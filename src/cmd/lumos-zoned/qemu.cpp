@@ -10,14 +10,18 @@
 #include "cmd/lumos-zoned/monitor.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <string_view>
 
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -67,6 +71,115 @@ bool drop_privileges()
     return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
 }
 
+// A mount point for source at target (its parents made): a directory for a directory, else an
+// empty file.
+bool make_mount_point(std::string const& source, std::string const& target)
+{
+    for (size_t slash = target.find('/', 1); slash != std::string::npos;
+         slash = target.find('/', slash + 1)) {
+        if (::mkdir(target.substr(0, slash).c_str(), 0755) != 0 && errno != EEXIST) {
+            return false;
+        }
+    }
+    struct stat st { };
+    if (::stat(source.c_str(), &st) != 0) {
+        return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return ::mkdir(target.c_str(), 0755) == 0 || errno == EEXIST;
+    }
+    int const fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return false;
+    }
+    ::close(fd);
+    return true;
+}
+
+bool bind_path(std::string const& root, std::string const& source, bool read_only)
+{
+    std::string const target = root + source;
+    if (!make_mount_point(source, target)
+        || ::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        return false;
+    }
+    return !read_only
+        || ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID,
+               nullptr)
+        == 0;
+}
+
+// QEMU sees only what it needs, as SmartOS's QEMU sees only its zone: a mount namespace whose
+// root is a small tmpfs holding, at their own paths, the host's programs (/usr read-only, the
+// top-level links into it), the loader's cache, the device nodes QEMU opens, /proc, and the
+// --qemu-bind paths (the zone root, the VM's volumes). false (errno set, what in `what`) when a
+// step fails: QEMU then does not run.
+bool confine(Monitor const& monitor, std::string& what)
+{
+    std::string const root = path(monitor, "qemu-root");
+    (void)::mkdir(root.c_str(), 0700);
+    if (::unshare(CLONE_NEWNS) != 0) {
+        what = "unshare";
+        return false;
+    }
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
+        || ::mount("lumos-qemu", root.c_str(), "tmpfs", MS_NOSUID, "mode=0755,size=1m") != 0) {
+        what = "mount " + root;
+        return false;
+    }
+    for (char const* top : { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" }) {
+        char target[PATH_MAX];
+        ssize_t const n = ::readlink(top, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            if (::symlink(target, (root + top).c_str()) != 0) {
+                what = std::string("link ") + top;
+                return false;
+            }
+        } else if (::access(top, F_OK) == 0 && !bind_path(root, top, true)) {
+            what = std::string("bind ") + top;
+            return false;
+        }
+    }
+    if (!bind_path(root, "/usr", true)) {
+        what = "bind /usr";
+        return false;
+    }
+    for (char const* optional : { "/etc/ld.so.cache", "/dev/kvm", "/dev/net/tun" }) {
+        if (::access(optional, F_OK) == 0
+            && !bind_path(root, optional, std::string(optional) == "/etc/ld.so.cache")) {
+            what = std::string("bind ") + optional;
+            return false;
+        }
+    }
+    for (char const* device :
+        { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" }) {
+        if (!bind_path(root, device, false)) {
+            what = std::string("bind ") + device;
+            return false;
+        }
+    }
+    for (auto const& shared : monitor.flags.qemu_binds) {
+        if (!bind_path(root, shared, false)) {
+            what = "bind " + shared;
+            return false;
+        }
+    }
+    std::string const proc = root + "/proc";
+    if (::mkdir(proc.c_str(), 0555) != 0
+        || ::mount("proc", proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        what = "mount /proc";
+        return false;
+    }
+    std::string const old = root + "/.old";
+    if (::mkdir(old.c_str(), 0700) != 0 || ::syscall(SYS_pivot_root, root.c_str(), old.c_str()) != 0
+        || ::chdir("/") != 0 || ::umount2("/.old", MNT_DETACH) != 0 || ::rmdir("/.old") != 0) {
+        what = "pivot_root";
+        return false;
+    }
+    return true;
+}
+
 [[noreturn]] void exec_qemu(Monitor const& monitor, std::vector<std::string> const& argv)
 {
     ::sigprocmask(SIG_UNBLOCK, &monitor.blocked, nullptr);
@@ -92,6 +205,11 @@ bool drop_privileges()
     // No descriptor of the monitor's but stdio reaches QEMU.
     for (int fd = STDERR_FILENO + 1; fd < 1024; ++fd) {
         ::close(fd);
+    }
+    if (std::string what; !confine(monitor, what)) {
+        (void)std::fprintf(stderr, "lumos-zoned: cannot confine QEMU (%s): %s\n", what.c_str(),
+            std::strerror(errno));
+        ::_exit(126);
     }
     if (!drop_privileges()) {
         (void)std::fprintf(
