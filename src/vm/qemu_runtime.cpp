@@ -6,12 +6,14 @@
 #include "base/host_config.hpp"
 #include "base/rollback.hpp"
 #include "base/strings.hpp"
-#include "net/names.hpp"
+#include "net/netns.hpp"
 #include "runtime/host_layout.hpp"
 #include "runtime/monitor_protocol.hpp"
 #include "runtime/qmp_client.hpp"
 #include "runtime/zone_spec.hpp"
 #include "sys/cgroup.hpp"
+#include "vm/hvm_network.hpp"
+#include "vm/zone_network.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -34,6 +36,12 @@ bool is_hvm_brand(std::string const& brand)
 
 // Whether relative (a path inside root, as qemu_plan's zone_root_path made it) is a regular
 // file reached without following a symbolic link anywhere on the way.
+bool has_nics(Json const& vm)
+{
+    Json const* nics = json_member(vm, "nics");
+    return nics != nullptr && nics->is_array() && !nics->empty();
+}
+
 bool regular_file_below(std::string const& root, std::string const& file)
 {
     if (!file.starts_with(root + "/")) {
@@ -67,6 +75,7 @@ QemuFiles qemu_files(std::string const& zonepath)
     QemuFiles files;
     files.tmp = zonepath + "/root/tmp";
     files.qmp = files.tmp + "/vm.qmp";
+    files.monitor_qmp = files.tmp + "/vm.monitor.qmp";
     files.console = files.tmp + "/vm.console";
     files.ttyb = files.tmp + "/vm.ttyb";
     files.vnc = files.tmp + "/vm.vnc";
@@ -129,7 +138,10 @@ Result<void> QemuRuntime::can_boot(std::string const& brand) const
 
 Result<void> QemuRuntime::can_boot_vm(Json const& vm) const
 {
-    return can_boot(string_or(vm, "brand"));
+    TRY(can_boot(string_or(vm, "brand")));
+    // Its NICs' tags and VLANs can be made here (as for a zone).
+    TRY(plan_zone_network(vm, HostConfig::load(paths())));
+    return {};
 }
 
 Result<std::vector<std::string>> QemuRuntime::prepare_cgroup(Json const& vm) const
@@ -147,8 +159,8 @@ Result<std::vector<std::string>> QemuRuntime::prepare_cgroup(Json const& vm) con
     return cgroups.procs_files(path);
 }
 
-Result<void> QemuRuntime::write_command_line(
-    Json const& vm, runtime::StartOptions const& options) const
+Result<void> QemuRuntime::write_command_line(Json const& vm, runtime::StartOptions const& options,
+    std::vector<std::string> const& taps) const
 {
     std::string const uuid = string_or(vm, "uuid");
     std::string const zonepath = string_or(vm, "zonepath");
@@ -160,18 +172,14 @@ Result<void> QemuRuntime::write_command_line(
     host.accelerator
         = accelerator() == "kvm" ? runtime::Accelerator::Kvm : runtime::Accelerator::Tcg;
     host.sandbox = runtime::Sandbox::On;
-    host.monitor_qmp = monitor(uuid).dir() + "/" + protocol::QMP_SOCKET;
+    host.monitor_qmp = files.monitor_qmp;
     if (auto const* disks = json_member(vm, "disks"); disks != nullptr && disks->is_array()) {
         for (auto const& disk : *disks) {
             TRY_ASSIGN(file, disk_file(vm, disk));
             host.disk_files.push_back(std::move(file));
         }
     }
-    if (auto const* nics = json_member(vm, "nics"); nics != nullptr && nics->is_array()) {
-        for (auto const& nic : *nics) {
-            host.taps.push_back(net::host_link_name(uuid, string_or(nic, "interface")));
-        }
-    }
+    host.taps = taps;
     if (string_or(vm, "bootrom") == "uefi") {
         TRY(ovmf(vm, host));
     }
@@ -242,10 +250,23 @@ Result<runtime::ZoneMonitor::Launch> QemuRuntime::launch_options(
     launch.helpers.oci_runtime.clear();
     launch.zonepath = string_or(vm, "zonepath");
     launch.restart_init = false; // QEMU's exit is the guest's: the VM is stopped
+    if (has_nics(vm)) {
+        launch.netdown = launch.helpers.netdown; // the taps, once QEMU is done for good
+    }
     QemuFiles const files = qemu_files(launch.zonepath);
     runtime::ZoneMonitor::Launch::Qemu qemu;
     qemu.argv_file = monitor(uuid).dir() + "/" + protocol::QEMU_ARGV_FILE;
-    qemu.qmp = monitor(uuid).dir() + "/" + protocol::QMP_SOCKET;
+    qemu.qmp = files.monitor_qmp;
+    // QEMU's view of the host: its zone root and its volumes (besides programs and devices).
+    qemu.binds.push_back(launch.zonepath + "/root");
+    if (auto const* disks = json_member(vm, "disks"); disks != nullptr && disks->is_array()) {
+        for (auto const& disk : *disks) {
+            TRY_ASSIGN(file, disk_file(vm, disk));
+            if (!file.starts_with(launch.zonepath + "/root/")) {
+                qemu.binds.push_back(std::move(file));
+            }
+        }
+    }
     qemu.serial = files.console;
     qemu.log = files.log;
     TRY_ASSIGN(features, host_features());
@@ -299,7 +320,30 @@ Result<void> QemuRuntime::start_with(
         }
     });
     TRY(prepare_cgroup(vm));
-    TRY(write_command_line(vm, options));
+    // A tap per NIC on its tag's bridge, with the NIC's anti-spoofing rules and cap
+    // (vm/hvm_network), made before QEMU attaches; the monitor removes them when QEMU is done.
+    std::vector<std::string> taps;
+    if (has_nics(vm)) {
+        if (helpers.netdown.empty()) {
+            return make_error(ErrorCode::Unsupported,
+                "cannot boot the VM: lumos-netdown is not installed next to this program "
+                "(lib/lumos)");
+        }
+        TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(paths())));
+        TRY_ASSIGN(host, net::Netns::current());
+        undo.push([uuid] {
+            if (auto current = net::Netns::current()) {
+                (void)remove_hvm_network(*current, uuid);
+            }
+        });
+        auto made = create_hvm_network(host, uuid, plan);
+        if (!made) {
+            return make_error(made.error().code(), "cannot boot the VM: " + made.error().message());
+        }
+        log_unenforced(uuid, made->unenforced);
+        taps = std::move(made->taps);
+    }
+    TRY(write_command_line(vm, options, taps));
     TRY_ASSIGN(launch, launch_options(vm, std::move(helpers)));
     launch.provision_timeout_ms = provision_timeout_ms;
     if (auto launched = guest.launch(launch); !launched) {
@@ -372,9 +416,15 @@ Result<void> QemuRuntime::set_passwords(Json const& vm) const
 
 Result<void> QemuRuntime::reboot(Json const& vm, StopMode mode)
 {
-    // A reboot is a new QEMU without the last start's options (they were for that boot only).
+    // A reboot is a new QEMU without the last start's options (they were for that boot only),
+    // on the taps the VM has.
     if (monitor(string_or(vm, "uuid")).status()) {
-        TRY(write_command_line(vm, {}));
+        std::vector<std::string> taps;
+        if (has_nics(vm)) {
+            TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(paths())));
+            taps = hvm_taps(plan);
+        }
+        TRY(write_command_line(vm, {}, taps));
     }
     TRY(ZoneRuntime::reboot(vm, mode));
     return set_passwords(vm);
@@ -387,6 +437,14 @@ Result<void> QemuRuntime::apply_limits(Json const& vm)
         return {};
     }
     TRY(prepare_cgroup(vm));
+    if (has_nics(vm)) {
+        // The NICs' rules and caps, and taps for new NICs (the running QEMU gets them at its
+        // next boot: NIC hotplug over QMP is not done).
+        TRY_ASSIGN(plan, plan_zone_network(vm, HostConfig::load(paths())));
+        TRY_ASSIGN(host, net::Netns::current());
+        TRY_ASSIGN(updated, update_hvm_network(host, uuid, plan));
+        log_unenforced(uuid, updated.unenforced);
+    }
     return {};
 }
 

@@ -14,6 +14,7 @@ namespace lumos::vm {
 struct QemuFiles {
     std::string tmp; // <zonepath>/root/tmp
     std::string qmp; // vmadm info's QMP
+    std::string monitor_qmp; // lumos-zoned's own
     std::string console; // serial 0
     std::string ttyb; // serial 1: the metadata service
     std::string vnc;
@@ -64,7 +65,8 @@ private:
     Result<std::vector<std::string>> prepare_cgroup(Json const& vm) const;
     // QEMU's command line for this boot (runtime::qemu_plan), written to the run dir (argv)
     // and <zonepath>/root/startvm.
-    Result<void> write_command_line(Json const& vm, runtime::StartOptions const& options) const;
+    Result<void> write_command_line(Json const& vm, runtime::StartOptions const& options,
+        std::vector<std::string> const& taps) const;
     // The host file QEMU opens for one of the VM's disks: a volume's (by its dataset, or its
     // /dev/zvol/rdsk path), else a regular file in the zone root.
     Result<std::string> disk_file(Json const& vm, Json const& disk) const;

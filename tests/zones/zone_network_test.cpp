@@ -528,5 +528,58 @@ TEST_F(ZoneNetwork, AZoneWithoutNicsKeepsAnEmptyNamespace)
     EXPECT_TRUE(host_links(link_prefix(a)).empty());
 }
 
+TEST_F(ZoneNetwork, AKvmGuestsNicIsATapOnItsTagsBridgeWithTheZonesRules)
+{
+    RunOptions options;
+    options.env.emplace_back("LUMOS_ROOT", root().str());
+    auto installed
+        = run({ LUMOS_IMGADM_BIN, "install", "-m", zone_image_manifest("hvm-test").string(), "-f",
+                  zone_image_file("hvm-test").string() },
+            options);
+    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+    std::string const uuid = create_ok({ { "brand", "kvm" }, { "alias", "k" }, { "ram", 256 },
+        { "disks", { { { "image_uuid", HVM_UUID }, { "boot", true }, { "model", "virtio" } } } },
+        { "nics",
+            { { { "nic_tag", "external" }, { "ips", { "10.77.0.5/24" } },
+                { "mac", "02:00:0a:4d:00:05" }, { "model", "virtio" }, { "primary", true } } } } });
+    // The tap: on the tag's bridge, QEMU attached (carrier).
+    std::string const tap = link_prefix(uuid) + "net0";
+    RunResult const shown = in(m_host, { "ip", "-j", "link", "show", tap });
+    ASSERT_EQ(shown.exit_code, 0) << shown.describe();
+    EXPECT_EQ(json::parse(shown.out).at(0).value("master", ""), "t_external");
+
+    // In the guest: its address reaches the outside; a spoofed one does not.
+    fs::path const console_log = root().path() / "run/lumos/zones" / uuid / "console.log";
+    auto console_shows = [&](std::string const& text) {
+        auto const until = std::chrono::steady_clock::now() + 90s;
+        while (std::chrono::steady_clock::now() < until) {
+            std::ifstream in(console_log, std::ios::binary);
+            if (std::string({ std::istreambuf_iterator<char>(in), {} }).find(text)
+                != std::string::npos) {
+                return true;
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+        return false;
+    };
+    ASSERT_TRUE(console_shows("lumos-test-guest: ready"));
+    auto type = [&](std::string const& line) {
+        RunOptions typed;
+        typed.stdin_mode = StdinMode::Bytes;
+        typed.stdin_bytes = line + "\n";
+        (void)vmadm({ "console", uuid }, typed);
+    };
+    type("ip link set eth0 up; ip addr add 10.77.0.5/24 dev eth0; ping -c 2 -W 2 10.77.0.254 "
+         ">/dev/null && echo own-$((1+1))-ok || echo own-$((1+1))-lost");
+    EXPECT_TRUE(console_shows("own-2-ok"));
+    type("ip addr flush dev eth0; ip addr add 10.77.0.99/24 dev eth0; ping -c 2 -W 2 "
+         "10.77.0.254 >/dev/null && echo spoof-$((1+1))-ok || echo spoof-$((1+1))-lost");
+    EXPECT_TRUE(console_shows("spoof-2-lost"));
+
+    EXPECT_TRUE(
+        succeeded_with_message(vmadm({ "delete", uuid }), "Successfully deleted VM " + uuid));
+    EXPECT_TRUE(host_links(link_prefix(uuid)).empty());
+}
+
 } // namespace
 } // namespace lumos::test
