@@ -372,14 +372,21 @@ Result<void> VmDatasets::provision(Json const& vm) const
                 STEP(link_volume(m_pools, **disk_pool, dataset));
                 rollback.push([this, dataset] { unlink_volume(m_pools, dataset); });
                 // A size above the image's grows the clone (test-bhyve-disk-resize.js "boot disk
-                // is grown when size > image_size"); below it spec refused the payload.
-                if (int64_t const size_mib = integer_of(disk, "size");
-                    size_mib > integer_of(disk, "image_size")) {
+                // is grown when size > image_size"); below it spec refused the payload. The
+                // clone is the image's disk, which may be smaller than its manifest's image_size
+                // (a raw disk is installed at its own size): it grows to the recorded size too.
+                if (int64_t const size_mib = integer_of(disk, "size"); size_mib > 0) {
                     auto bytes = size_in_bytes(size_mib, MIB, "disks.*.size");
                     if (!bytes) {
                         return fail(std::move(bytes.error()));
                     }
-                    STEP((*disk_pool)->resize_volume(dataset, *bytes));
+                    auto cloned = (*disk_pool)->info(dataset);
+                    if (!cloned) {
+                        return fail(std::move(cloned.error()));
+                    }
+                    if (cloned->volume_size_bytes.value_or(0) < *bytes) {
+                        STEP((*disk_pool)->resize_volume(dataset, *bytes));
+                    }
                 }
                 continue;
             }
