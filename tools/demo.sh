@@ -66,6 +66,7 @@ step "images: build, serve from a local lumos-imgapi, import"
 image_dir=$LUMOS_ROOT/var/lib/lumos-imgapi
 base_uuid=$(tools/build-image.sh base-minimal "$image_dir")
 busybox_uuid=$(tools/build-image.sh busybox "$image_dir")
+hvm_uuid=$(tools/build-image.sh hvm-test "$image_dir")
 ls -l "$image_dir"
 
 port_file=$LUMOS_ROOT/run/lumos-imgapi.port
@@ -101,13 +102,15 @@ done
 show imgadm avail
 show imgadm import "$base_uuid"
 show imgadm import "$busybox_uuid"
+show imgadm import "$hvm_uuid"
 show imgadm list
 
 step "zones from the images: booted, provisioned, running"
-vm_from() { # payload file, image uuid, alias -> the new VM's uuid
+vm_from() { # payload file, image uuid ("": the payload's disks say), alias -> the new VM's uuid
     local out
     out=$(jq --arg image "$2" --arg alias "$3" \
-        '.image_uuid = $image | .alias = $alias | del(.autoboot)' "$1" | vmadm create 2>&1) ||
+        '(if $image == "" then . else .image_uuid = $image end) | .alias = $alias | del(.autoboot)' \
+        "$1" | vmadm create 2>&1) ||
         { echo "$out" >&2; exit 1; }
     echo "$out" >&2
     echo "${out##* }"
@@ -138,9 +141,24 @@ vmadm get "$joyent_uuid" | jq -c '.nics'
 show zlogin "$joyent_uuid" 'mkdir -p /var/tmp/www && hostname >/var/tmp/www/index.html && busybox httpd -p 80 -h /var/tmp/www'
 show zlogin "$lx_uuid" 'ip -4 addr show eth0 | grep inet; wget -q -O - http://10.99.0.10/'
 show zlogin "$lx_uuid" 'ping -c 1 10.99.0.1 | head -2'
-# HVM brands need no image (their disks are volumes on the pool); there is no QEMU runtime
-# yet, so they are created stopped.
-vmadm create -f examples/kvm.json
+step "a kvm VM: QEMU boots the hvm-test disk image, on the external network"
+kvm_uuid=$(jq --arg image "$hvm_uuid" '.disks = [{"image_uuid": $image, "boot": true, "model": "virtio"}]
+    | .ram = 256 | .vcpus = 1 | .alias = "kvm01" | del(.autoboot)' examples/kvm.json |
+    vm_from /dev/stdin "" kvm01)
+console_log=$LUMOS_ROOT/run/lumos/zones/$kvm_uuid/console.log
+for _ in $(seq 600); do
+    grep -q 'lumos-test-guest: ready' "$console_log" 2>/dev/null && break
+    sleep 0.1
+done
+grep -a 'lumos-test-guest' "$console_log" | tr -d '\r'
+show vmadm info "$kvm_uuid" status,vnc
+printf '$ printf %s | vmadm console %s\n' "'ip link set eth0 up; ip addr add 10.99.0.20/24 dev eth0; ping -c 1 10.99.0.1\\n'" "$kvm_uuid"
+printf 'ip link set eth0 up; ip addr add 10.99.0.20/24 dev eth0; ping -c 1 10.99.0.1 | head -2; sleep 1\n' |
+    vmadm console "$kvm_uuid" | tr -d '\r' | grep -a -v '^$' || true
+sleep 2
+grep -a -A1 'PING 10.99.0.1' "$console_log" | tr -d '\r' | tail -2
+# A bhyve VM with a blank 20 GiB disk (sparse), created stopped: boot it with an installer ISO
+# in its zone root (vmadm start <uuid> order=cd,once=d cdrom=/installer.iso,ide).
 vmadm create -f examples/bhyve.json
 show vmadm list
 show zonestat
@@ -152,7 +170,7 @@ To remove it:
   export LUMOS_ROOT=$LUMOS_ROOT
   alias vmadm='nsenter --net=$host_netns vmadm'   # the namespace the zones' networking is in
   for vm in \$(vmadm list -H -o uuid); do vmadm delete \$vm; done   # halts running zones
-  imgadm delete $base_uuid; imgadm delete $busybox_uuid
+  imgadm delete $base_uuid; imgadm delete $busybox_uuid; imgadm delete $hvm_uuid
   lumosadm pool destroy zones
   umount $host_netns
   rm -rf $LUMOS_ROOT
