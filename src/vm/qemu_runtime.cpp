@@ -220,7 +220,7 @@ Result<std::string> QemuRuntime::disk_file(Json const& vm, Json const& disk) con
     return file;
 }
 
-Result<void> QemuRuntime::ovmf(Json const& vm, runtime::QemuHost& host) const
+Result<void> QemuRuntime::ovmf(Json const& vm, runtime::QemuHost& host)
 {
     std::string const code = "/usr/share/OVMF/OVMF_CODE_4M.fd";
     std::string const vars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
@@ -395,7 +395,7 @@ Json QemuRuntime::display_info(Json const& vm, std::string const& protocol) cons
     return info;
 }
 
-Result<void> QemuRuntime::set_passwords(Json const& vm) const
+Result<void> QemuRuntime::set_passwords(Json const& vm)
 {
     // Told over QMP, never on QEMU's command line (which anyone on the host can read).
     for (char const* protocol : { "vnc", "spice" }) {

@@ -76,9 +76,9 @@ private:
     // VM's password; {} when there is none.
     Json display_info(Json const& vm, std::string const& protocol) const;
     // vnc_password and spice_password, told to the running QEMU over QMP.
-    Result<void> set_passwords(Json const& vm) const;
+    static Result<void> set_passwords(Json const& vm);
     // bhyve's uefi bootrom: Debian's OVMF, and the VM's own copy of its variables.
-    Result<void> ovmf(Json const& vm, runtime::QemuHost& host) const;
+    static Result<void> ovmf(Json const& vm, runtime::QemuHost& host);
 };
 
 } // namespace lumos::vm

@@ -7,6 +7,7 @@
 #include "base/posix_util.hpp"
 #include "cmd/lumos-zoned/monitor.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -147,15 +148,11 @@ void accept_display(Monitor& monitor)
         DisplayPair pair;
         pair.client = client;
         pair.guest = guest;
-        bool placed = false;
-        for (auto& slot : display.pairs) {
-            if (slot.client < 0) {
-                slot = std::move(pair);
-                placed = true;
-                break;
-            }
-        }
-        if (!placed) {
+        auto const free_slot = std::find_if(display.pairs.begin(), display.pairs.end(),
+            [](DisplayPair const& slot) { return slot.client < 0; });
+        if (free_slot != display.pairs.end()) {
+            *free_slot = std::move(pair);
+        } else {
             display.pairs.push_back(std::move(pair));
         }
     }

@@ -71,7 +71,7 @@ struct ZoneState {
 
 // A remote display client and its connection to QEMU's socket (display.cpp), with what each
 // side sent that the other has not taken yet (at most DISPLAY_BUFFER each).
-inline constexpr size_t DISPLAY_BUFFER = 256 * 1024;
+inline constexpr size_t DISPLAY_BUFFER = size_t { 256 } * 1024;
 struct DisplayPair {
     int client { -1 };
     int guest { -1 };
