@@ -302,6 +302,39 @@ TEST_F(Hvm, DdIntoTheZvolPathChangesWhatTheVmBoots)
     EXPECT_TRUE(guest_ready(uuid));
 }
 
+TEST_F(Hvm, ADisksContentInstalledAsAnImageBootsANewVm)
+{
+    // The template recipe with the disk as a raw image: what one VM's disk holds, read from
+    // its /dev/zvol/rdsk path, gzip'd, installed with a manifest, boots another VM.
+    std::string const first = create_ok(kvm());
+    ASSERT_TRUE(guest_ready(first));
+    EXPECT_TRUE(succeeded_with_message(
+        vmadm({ "stop", first }), "Successfully completed stop for VM " + first));
+    fs::path const dir = root().path() / "template";
+    fs::create_directories(dir);
+    auto r = run({ "/bin/sh", "-c",
+        "gzip -c < '" + root().str() + "/dev/zvol/rdsk/zones/" + first + "-disk0' > '"
+            + (dir / "disk.zvol.gz").string() + "' && sha1sum < '" + (dir / "disk.zvol.gz").string()
+            + "' | cut -d' ' -f1" });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    std::string const sha1 = r.out.substr(0, 40);
+    json manifest = json::parse(read_text(zone_image_manifest("hvm-test")));
+    std::string const image = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b99";
+    manifest["uuid"] = image;
+    manifest["name"] = "my-template";
+    manifest["files"][0]["sha1"] = sha1;
+    manifest["files"][0]["size"] = fs::file_size(dir / "disk.zvol.gz");
+    std::ofstream(dir / "manifest.json") << manifest.dump();
+    r = imgadm({ "install", "-m", (dir / "manifest.json").string(), "-f",
+        (dir / "disk.zvol.gz").string() });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    json payload = kvm({ { "alias", "from-template" } });
+    payload["disks"][0]["image_uuid"] = image;
+    std::string const second = create_ok(payload);
+    EXPECT_TRUE(guest_ready(second));
+    EXPECT_TRUE(console_shows(second, "lumos-test-guest: sdc:uuid=" + second));
+}
+
 TEST_F(Hvm, AKilledMonitorLeavesTheVmRunningAndTheNextCommandTakesOver)
 {
     std::string const uuid = create_ok(kvm());

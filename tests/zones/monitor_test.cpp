@@ -128,6 +128,34 @@ TEST_F(Monitor, ARunningZonesMonitorKeepsItsPrivateMemoryUnderOneMebibyte)
     EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
 }
 
+TEST_F(Monitor, AKvmVmsMonitorKeepsItsPrivateMemoryUnderTwoMebibytesQemuAside)
+{
+    auto installed
+        = run({ LUMOS_IMGADM_BIN, "install", "-m", zone_image_manifest("hvm-test").string(), "-f",
+                  zone_image_file("hvm-test").string() },
+            with_root({}));
+    ASSERT_EQ(installed.exit_code, 0) << installed.describe();
+    // The metadata server it starts (on the guest's second serial port) is its own process.
+    fs::create_symlink(LUMOS_LUMOS_METADATA_BIN, m_libexec / "lumos-metadata");
+    json const payload { { "brand", "kvm" }, { "alias", "kvm-mem" }, { "ram", 256 },
+        { "disks",
+            json::array(
+                { { { "image_uuid", HVM_UUID }, { "boot", true }, { "model", "virtio" } } }) } };
+    auto created = vmadm({ "create", "-f", write_payload(payload) }, with_libexec());
+    ASSERT_EQ(created.exit_code, 0) << created.describe();
+    std::string const uuid = created.err.substr(std::string("Successfully created VM ").size(), 36);
+    int64_t const monitor = monitor_pid(uuid);
+    ASSERT_GT(monitor, 0);
+    std::error_code error;
+    EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(monitor) + "/exe", error),
+        fs::canonical(LUMOS_LUMOS_ZONED_UNSANITIZED_BIN));
+    long const kib = private_kib(monitor);
+    ASSERT_GT(kib, 0);
+    RecordProperty("monitor_private_kib", static_cast<int>(kib));
+    EXPECT_LT(kib, 2048) << "lumos-zoned " << monitor << " holds " << kib << " KiB of its own";
+    EXPECT_EQ(vmadm({ "delete", uuid }).exit_code, 0);
+}
+
 TEST_F(Monitor, AZoneKeepsTheOciRuntimeItWasBootedWith)
 {
     std::string const uuid = create_running("rt01");
