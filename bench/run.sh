@@ -43,6 +43,9 @@ status=0
     echo "== zones: vmadm create/stop/start against bare runc run -d; monitor memory =="
     bench/zone_bench.sh || images_status=1
     echo
+    echo "== HVM: vmadm create/stop against bare QEMU (same argv and disk); monitor memory =="
+    bench/hvm_bench.sh || images_status=1
+    echo
     echo "== pool metadata: create/snapshot/destroy of one dataset at 10 and 10,000 datasets =="
     bench/dataset_ops.sh || images_status=1
     echo
