@@ -45,6 +45,7 @@
 #                   poweroff               on the power button, `poweroff` or `halt`; then it is off.
 #                 `reboot` (-f or not) reboots. At least 128 MiB of RAM (64 does not boot).
 # --pad-mib N adds opt/lumos-pad.bin, N MiB of random data (benchmark images).
+# --add-program FILE (hvm-test, repeatable) puts a static program in the guest's /usr/bin.
 # --compression: gzip (default), bzip2, xz, none are what manifests allow (section 4.4); zstd
 # makes a file and manifest for other tools, which imgadm's manifest validation refuses.
 set -euo pipefail
@@ -55,7 +56,8 @@ die() {
 }
 usage() {
     echo "usage: $0 <base-minimal|busybox|debian-12|debian-12-cloud-init|hvm-test> OUTDIR [--uuid UUID]" \
-        "[--version V] [--pad-mib N] [--compression gzip|none|xz|zstd|bzip2]" >&2
+        "[--version V] [--pad-mib N] [--compression gzip|none|xz|zstd|bzip2]" \
+        "[--add-program FILE]..." >&2
     exit 2
 }
 
@@ -67,6 +69,7 @@ uuid=
 version=$(date -u +%Y%m%d)
 pad_mib=0
 compression=gzip
+programs=()
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case $1 in
@@ -74,6 +77,7 @@ while [ $# -gt 0 ]; do
     --version) version=$2 ;;
     --pad-mib) pad_mib=$2 ;;
     --compression) compression=$2 ;;
+    --add-program) programs+=("$2") ;;
     *) usage ;;
     esac
     shift 2
@@ -96,6 +100,10 @@ fi
 if [ "$kind" = hvm-test ] && [ "$pad_mib" -gt 0 ]; then
     die "--pad-mib adds a file to a root filesystem: hvm-test is a disk"
 fi
+for program in ${programs[@]+"${programs[@]}"}; do
+    [ "$kind" = hvm-test ] || die "--add-program is for hvm-test"
+    [ -f "$program" ] && [ -x "$program" ] || die "--add-program: not an executable file: $program"
+done
 case $compression in
 none) ext=tar compress=(cat) ;;
 gzip) ext=tar.gz compress=(gzip -n -c) ;;
@@ -610,6 +618,10 @@ sync
 exec poweroff -f
 SH
     chmod 0755 "$init/etc/acpi/PWRF/00000080"
+    # --add-program: static programs for the guest's shell (a test's upstream mdata-client).
+    for program in ${programs[@]+"${programs[@]}"}; do
+        install -m 0755 "$program" "$init/usr/bin/$(basename "$program")"
+    done
     hvm_cpio "$init" | gzip -n >"$boot/initrd.gz"
 
     # syslinux boots at once, also saying so on ttyS0 (what it says when a file is missing).

@@ -335,6 +335,47 @@ TEST_F(Hvm, ADisksContentInstalledAsAnImageBootsANewVm)
     EXPECT_TRUE(console_shows(second, "lumos-test-guest: sdc:uuid=" + second));
 }
 
+// TritonDataCenter's own mdata-client, built on its own Linux platform (plat/linux.c: the
+// guest's /dev/ttyS1), reads and writes through lumos's metadata service unchanged.
+TEST_F(Hvm, UpstreamMdataClientOnTtyS1)
+{
+    fs::path const tools = root().path() / "upstream-mdata";
+    auto r = run({ std::string(LUMOS_SOURCE_DIR) + "/tests/third_party/mdata-client/build.sh",
+        "--serial", tools.string() });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    fs::path const images = root().path() / "images";
+    std::string const image = "7d5b5b3e-5a1f-4c55-9d71-2f0c6a1e9b98";
+    std::vector<std::string> build { std::string(LUMOS_SOURCE_DIR) + "/tools/build-image.sh",
+        "hvm-test", images.string(), "--uuid", image, "--version", "2.0.0" };
+    for (char const* tool : { "mdata-get", "mdata-put", "mdata-list", "mdata-delete" }) {
+        build.insert(build.end(), { "--add-program", (tools / tool).string() });
+    }
+    RunOptions slow;
+    slow.timeout = 300s;
+    r = run(build, slow);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    r = imgadm({ "install", "-m", (images / "hvm-test-2.0.0.imgmanifest").string(), "-f",
+        (images / "hvm-test-2.0.0.zvol.gz").string() });
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    json payload = kvm({ { "customer_metadata", { { "greeting", "hello" }, { "other", "x" } } } });
+    payload["disks"][0]["image_uuid"] = image;
+    std::string const uuid = create_ok(payload);
+    // The image's own reader is done with ttyS1 once it printed the uuid.
+    ASSERT_TRUE(console_shows(uuid, "lumos-test-guest: sdc:uuid=" + uuid));
+    (void)console(uuid,
+        "mdata-get greeting; echo get-$?; mdata-put color blue; echo put-$?; "
+        "mdata-delete other; echo delete-$?; mdata-list; mdata-get nope; echo nope-$?\n");
+    EXPECT_TRUE(console_shows(uuid, "nope-1"));
+    std::string const log = console_log(uuid);
+    EXPECT_NE(log.find("hello\r\nget-0"), std::string::npos) << log;
+    EXPECT_NE(log.find("put-0"), std::string::npos) << log;
+    EXPECT_NE(log.find("delete-0"), std::string::npos) << log;
+    EXPECT_NE(log.find("No metadata for 'nope'"), std::string::npos) << log;
+    json const metadata = get(uuid)["customer_metadata"];
+    EXPECT_EQ(metadata.value("color", ""), "blue") << metadata.dump();
+    EXPECT_FALSE(metadata.contains("other")) << metadata.dump();
+}
+
 TEST_F(Hvm, AKilledMonitorLeavesTheVmRunningAndTheNextCommandTakesOver)
 {
     std::string const uuid = create_ok(kvm());
