@@ -486,6 +486,30 @@ void open_serial(Monitor& monitor)
     zone.pty = fd;
 }
 
+// As VM.js's markProvisionedWhenHWSetup: <zone root>/var/svc/provisioning becomes
+// provision_success (when there is one), reached without following a link on the way (QEMU may
+// write in the zone root).
+void mark_provisioned(Monitor const& monitor)
+{
+    std::string const zone_root = monitor.flags.zonepath + "/root";
+    int dir = ::open(zone_root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (char const* component : { "var", "svc" }) {
+        if (dir < 0) {
+            return;
+        }
+        int const next = ::openat(dir, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        ::close(dir);
+        dir = next;
+    }
+    if (dir < 0) {
+        return;
+    }
+    if (::renameat(dir, "provisioning", dir, "provision_success") != 0 && errno != ENOENT) {
+        log("cannot rename /var/svc/provisioning: " + std::string(std::strerror(errno)));
+    }
+    ::close(dir);
+}
+
 // SmartOS's hwsetup: QEMU built the machine and it runs (not that the guest booted).
 void check_hwsetup(Monitor& monitor)
 {
@@ -496,6 +520,7 @@ void check_hwsetup(Monitor& monitor)
     std::string const reply = qmp_command(monitor, R"({"execute": "query-status"})");
     if (reply.find("\"running\": true") != std::string::npos) {
         log("provisioning complete (QEMU runs the machine)");
+        mark_provisioned(monitor);
         zone.provisioning = protocol::Provisioning::Success;
         (void)write_file_atomic(path(monitor, protocol::PROVISION_FILE),
             std::string(protocol::to_string(zone.provisioning)) + "\n");
