@@ -425,7 +425,11 @@ Result<void> ZoneRuntime::stop(Json const& vm, StopMode mode, int timeout_s)
     if (*reply != protocol::REPLY_OK) {
         return make_error(ErrorCode::System, protocol::parse_reply(*reply).text);
     }
-    remove_network(uuid); // the monitor did, unless it was killed on the way
+    // The monitor did, unless it was killed on the way. A VM that never had NICs of its own (an
+    // HVM guest: no namespace either) has nothing to look for.
+    if (has_nics(vm) || runtime::is_os_brand(string_or(vm, "brand"))) {
+        remove_network(uuid);
+    }
     return {};
 }
 
