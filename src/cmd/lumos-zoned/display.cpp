@@ -16,7 +16,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 namespace lumos_zoned {
@@ -35,23 +34,6 @@ void close_pair(DisplayPair& pair)
     }
     pair.to_guest.clear();
     pair.to_client.clear();
-}
-
-int connect_display(std::string const& socket_path)
-{
-    struct sockaddr_un address { };
-    address.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof address.sun_path) {
-        return -1;
-    }
-    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    int const fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 // Moves what from has into buffer, then as much of buffer as to takes; false when either end
@@ -139,8 +121,9 @@ void accept_display(Monitor& monitor)
         for (auto const& pair : display.pairs) {
             used += pair.client >= 0 ? 1 : 0;
         }
-        int const guest
-            = used < MAX_DISPLAY_CLIENTS ? connect_display(monitor.flags.display_socket) : -1;
+        int const guest = used < MAX_DISPLAY_CLIENTS
+            ? connect_unix(monitor.flags.display_socket, Blocking::No)
+            : -1;
         if (guest < 0) {
             ::close(client); // too many, or QEMU is not there (between boots)
             continue;

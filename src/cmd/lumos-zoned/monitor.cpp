@@ -126,6 +126,30 @@ int listen_unix(std::string const& socket_path)
     return fd;
 }
 
+int connect_unix(std::string const& socket_path, Blocking blocking)
+{
+    struct sockaddr_un address { };
+    address.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof address.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    int const fd = ::socket(
+        AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (blocking == Blocking::No ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0) {
+        return -1;
+    }
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof address) != 0) {
+        int const saved = errno;
+        ::close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
 int receive_fd(int connection)
 {
     // The message (runc's container state with a seccomp listener) may be longer: only its

@@ -111,6 +111,9 @@ void reply(int fd, std::string const& line);
 void reply_all(std::vector<int>& waiters, std::string const& line);
 void write_status(Monitor const& monitor);
 int listen_unix(std::string const& socket_path);
+// A client of the socket (QEMU's QMP, serial and display sockets), or -1 with errno.
+enum class Blocking { Yes, No };
+int connect_unix(std::string const& socket_path, Blocking blocking = Blocking::Yes);
 // The one descriptor a peer sent with its message (SCM_RIGHTS: the OCI runtime's pty master on
 // the console socket, a seccomp listener on seccomp.sock); -1 for none.
 int receive_fd(int connection);

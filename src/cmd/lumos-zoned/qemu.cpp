@@ -23,7 +23,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,29 +225,6 @@ bool confine(Monitor const& monitor, std::string& what)
     ::execv(args[0], args.data());
     (void)std::fprintf(stderr, "lumos-zoned: cannot run %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);
-}
-
-int connect_unix(std::string const& socket_path)
-{
-    struct sockaddr_un address { };
-    address.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof address.sun_path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    int const fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof address) != 0) {
-        int const saved = errno;
-        ::close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
 }
 
 // Whether QEMU still runs (not reaped: our child, or followed by pidfd).
