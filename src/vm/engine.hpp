@@ -116,6 +116,9 @@ private:
     // The store's live view: the runtime's facts over a record (zone_state, pid, ...), and the
     // provisioning outcome its monitor recorded when no vmadm was there to persist it.
     void live_view(Json& record) const;
+    // info's and sysrq's VM (monitored again if need be), refused unless running or stopping
+    // with VM.js's "Unable to <doing> from state ..." message.
+    LifecycleResult<Json> running_or_stopping_vm(std::string const& uuid, std::string const& doing);
     // After the handshake: clears the transition, or marks the VM failed.
     enum class Provisioned { Succeeded, Failed };
     Result<void> finish_provisioning(std::string const& uuid, Provisioned outcome);

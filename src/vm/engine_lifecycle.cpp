@@ -248,7 +248,8 @@ LifecycleResult<UniqueFd> Engine::console(std::string const& uuid)
     return std::move(*connection);
 }
 
-LifecycleResult<Json> Engine::info(std::string const& uuid, std::vector<std::string> const& types)
+LifecycleResult<Json> Engine::running_or_stopping_vm(
+    std::string const& uuid, std::string const& doing)
 {
     auto vm = get(uuid);
     if (!vm) {
@@ -259,9 +260,19 @@ LifecycleResult<Json> Engine::info(std::string const& uuid, std::vector<std::str
     std::string const state = string_or(*vm, "state", "unknown");
     if (!running_or_stopping(state)) {
         return refuse(LifecycleReason::WrongState, state,
-            "Unable to get info for vm from state \"" + state
+            "Unable to " + doing + " from state \"" + state
                 + "\", must be \"running\" or \"stopping\".");
     }
+    return std::move(*vm);
+}
+
+LifecycleResult<Json> Engine::info(std::string const& uuid, std::vector<std::string> const& types)
+{
+    auto vm = running_or_stopping_vm(uuid, "get info for vm");
+    if (!vm) {
+        return tl::unexpected(std::move(vm.error()));
+    }
+    std::string const state = string_or(*vm, "state", "unknown");
     std::string const brand = string_or(*vm, "brand");
     auto const* allowed = info_types(brand);
     if (allowed == nullptr) {
@@ -282,18 +293,11 @@ LifecycleResult<Json> Engine::info(std::string const& uuid, std::vector<std::str
 
 LifecycleResult<void> Engine::sysrq(std::string const& uuid, std::string const& request)
 {
-    auto vm = get(uuid);
+    auto vm = running_or_stopping_vm(uuid, "send request to vm");
     if (!vm) {
-        return tl::unexpected(
-            LifecycleError { LifecycleReason::Lookup, {}, std::move(vm.error()) });
+        return tl::unexpected(std::move(vm.error()));
     }
-    ensure_monitored(*vm);
     std::string const state = string_or(*vm, "state", "unknown");
-    if (!running_or_stopping(state)) {
-        return refuse(LifecycleReason::WrongState, state,
-            "Unable to send request to vm from state \"" + state
-                + "\", must be \"running\" or \"stopping\".");
-    }
     std::string const brand = string_or(*vm, "brand");
     auto const* allowed = sysrq_types(brand);
     if (allowed == nullptr) {
