@@ -148,7 +148,7 @@ Result<std::vector<std::string>> QemuRuntime::prepare_cgroup(Json const& vm) con
 {
     std::string const uuid = string_or(vm, "uuid");
     TRY_ASSIGN(features, host_features());
-    TRY_ASSIGN(cgroups, sys::Cgroups::from_features(features.cgroup));
+    TRY_ASSIGN(cgroups, this->cgroups());
     std::string const path = cgroup_parent() + "/" + uuid;
     TRY(cgroups.create(path));
     std::vector<std::string> unenforced;
@@ -269,8 +269,7 @@ Result<runtime::ZoneMonitor::Launch> QemuRuntime::launch_options(
     }
     qemu.serial = files.console;
     qemu.log = files.log;
-    TRY_ASSIGN(features, host_features());
-    TRY_ASSIGN(cgroups, sys::Cgroups::from_features(features.cgroup));
+    TRY_ASSIGN(cgroups, this->cgroups());
     qemu.cgroups = cgroups.procs_files(cgroup_parent() + "/" + uuid);
     // The remote display, as vmadmd serves it: SPICE when spice_port is set, else VNC unless
     // vnc_port is -1; on the admin address, 127.0.0.1 without one.
